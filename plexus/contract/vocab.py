@@ -1,0 +1,37 @@
+"""Vocabularies shared by every service (API.md)."""
+
+MESSAGE_CHANNELS = ("email", "sms", "telegram", "viber", "webpush_desktop", "webpush_mobile")
+# Channels a person can be added to by hand; the others need an address first
+# (a chat, a viber user, a browser) and may only be re-subscribed by hand.
+OPEN_CHANNELS = ("email", "sms")
+BLACKLISTS = ("email", "phone", "viber")
+SUBSCRIPTION_STATUSES = ("subscribed", "unsubscribed", "never")
+CONTACT_STATUSES = ("active", "inactive")
+GENDERS = (0, 1, 2, 9)  # ISO/IEC 5218: not known, male, female, not applicable
+WEBPUSH_DEVICES = ("desktop", "mobile")
+VARIABLE_TYPES = ("string", "number", "boolean", "date")
+VARIABLE_SCOPES = ("contact", "account")
+
+ACTIVITY_CHANNELS = MESSAGE_CHANNELS + ("contact", "other")
+ORIGINS = ("transaction", "campaign", "ab_test", "workflow")
+
+_MESSAGE_COMMON = ("sent", "subscribed", "unsubscribed")
+ACTIVITY_TYPES = {
+    "email": _MESSAGE_COMMON + (
+        "delivered", "open", "click", "complaint", "unsubscribed", "soft_bounce",
+        "hard_bounce", "reject",
+    ),
+    "sms": _MESSAGE_COMMON + ("delivered", "reject", "fail", "click"),
+    "webpush_desktop": _MESSAGE_COMMON + (
+        "delivered", "open", "click", "expired", "dismissed", "undelivered",
+    ),
+    "telegram": _MESSAGE_COMMON + ("delivered", "open", "click", "failed"),
+    "viber": _MESSAGE_COMMON + ("delivered", "open", "click", "fail", "reject", "expired"),
+    "contact": (
+        "added", "added_to_segment", "dropped_from_segment", "activated", "deactivated",
+        "blacklisted", "unblacklisted", "updated",
+    ),
+    "other": ("custom_event", "custom_conversion", "order"),
+}
+ACTIVITY_TYPES["webpush_mobile"] = ACTIVITY_TYPES["webpush_desktop"]
+ACTIVITY_TYPES = {channel: tuple(dict.fromkeys(types)) for channel, types in ACTIVITY_TYPES.items()}

@@ -1,0 +1,119 @@
+"""Storage: one engine per service, and a nameko dependency that hands each worker a
+transaction. SQLite files are the embedded default; PostgreSQL (psycopg2, which
+eventlet's monkey patching makes green) when configured, one schema per service."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import nameko
+from nameko.extensions import DependencyProvider
+from sqlalchemy import create_engine, event, exc, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from plexus import config as plexus_config
+from plexus.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class Base(DeclarativeBase):
+    """Each service subclasses this once, so each has a metadata of its own."""
+
+    __abstract__ = True
+
+
+def make_engine(url: str, schema: str | None = None) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+    connect_args = {"connect_timeout": 5}
+    if schema:
+        connect_args["options"] = f"-csearch_path={schema}"
+    return create_engine(
+        url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=10,
+        pool_timeout=5,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers in other processes (the CLI, tests) work beside a writer.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def service_engine(config: dict, service: str) -> Engine:
+    url, schema = plexus_config.database_url(config, service)
+    return make_engine(url, schema)
+
+
+def ensure_schema(engine: Engine, schema: str | None) -> None:
+    if schema:
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+
+@contextlib.contextmanager
+def transaction(session_factory: sessionmaker, on_events=None) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error. A database that is
+    away becomes Unavailable (503 at the gateway), with nothing half-written.
+    `on_events` is called after a commit that recorded outbox events."""
+    session = session_factory()
+    try:
+        with session.begin():
+            yield session
+        if on_events is not None and session.info.pop("outbox_dirty", False):
+            on_events()
+    except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as error:
+        if isinstance(error, exc.OperationalError) and "database is locked" not in str(error):
+            log.warning("database unavailable: %s", type(error).__name__)
+        raise Unavailable("the database did not answer; nothing was changed") from error
+    finally:
+        session.close()
+
+
+class Database(DependencyProvider):
+    """Gives a worker `self.db.transaction()`. Engines are made once per container."""
+
+    def __init__(self, service: str):
+        self.service = service
+        self.engine: Engine | None = None
+        self.session_factory: sessionmaker | None = None
+        self.commit_listeners: list = []
+
+    def setup(self) -> None:
+        self.engine = service_engine(nameko.config, self.service)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    def stop(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def get_dependency(self, worker_ctx) -> DatabaseAccess:
+        return DatabaseAccess(self.session_factory, self._events_committed)
+
+    def _events_committed(self) -> None:
+        for listener in self.commit_listeners:
+            listener()
+
+
+class DatabaseAccess:
+    def __init__(self, session_factory: sessionmaker, on_events=None):
+        self.session_factory = session_factory
+        self.on_events = on_events
+
+    def transaction(self):
+        return transaction(self.session_factory, self.on_events)

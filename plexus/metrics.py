@@ -1,0 +1,97 @@
+"""Prometheus metrics: each service process serves its own registry on its own port.
+Names follow `plexus_<service>_<thing>_<unit>`; metric objects are made once per
+process (several containers of one service may share a process in tests)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import nameko
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from plexus.config import metrics_port
+
+log = logging.getLogger(__name__)
+
+_METRICS: dict[str, object] = {}
+_SERVED_PORTS: set[int] = set()
+
+# Seconds; from a cached read (~1 ms) to the RPC deadline (10 s).
+DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+def _get(kind, name: str, documentation: str, labels=(), **kwargs):
+    if name not in _METRICS:
+        _METRICS[name] = kind(name, documentation, list(labels), **kwargs)
+    return _METRICS[name]
+
+
+def counter(name: str, documentation: str, labels=()) -> Counter:
+    return _get(Counter, name, documentation, labels)
+
+
+def gauge(name: str, documentation: str, labels=()) -> Gauge:
+    return _get(Gauge, name, documentation, labels)
+
+
+def histogram(name: str, documentation: str, labels=()) -> Histogram:
+    return _get(Histogram, name, documentation, labels, buckets=DURATION_BUCKETS)
+
+
+def serve(port: int, host: str = "127.0.0.1") -> None:
+    """Start the /metrics listener once per process and port; a port already taken by
+    another process is logged, not fatal (the service still serves its callers)."""
+    if not port or port in _SERVED_PORTS:
+        return
+    try:
+        start_http_server(port, addr=host)
+        _SERVED_PORTS.add(port)
+    except OSError as error:
+        log.warning("metrics port %s unavailable: %s", port, error)
+
+
+class ServiceMetrics(DependencyProvider):
+    """Times every RPC and event-handler worker and counts its failures by method/event,
+    and serves /metrics on the service's configured port."""
+
+    def setup(self) -> None:
+        service = self.container.service_name
+        prefix = f"plexus_{service}"
+        self.rpc_duration = histogram(
+            f"{prefix}_rpc_duration_seconds", "Time to answer an RPC.", ["method"])
+        self.rpc_errors = counter(
+            f"{prefix}_rpc_errors_total", "RPCs that raised, by error.", ["method", "error"])
+        self.event_duration = histogram(
+            f"{prefix}_event_handler_duration_seconds", "Time to handle an event.", ["event"])
+        self.event_errors = counter(
+            f"{prefix}_event_handler_errors_total", "Event handlers that raised.",
+            ["event", "error"])
+        self.started: dict[object, float] = {}
+
+    def start(self) -> None:
+        serve(metrics_port(nameko.config, self.container.service_name),
+              nameko.config.get("METRICS_HOST") or "127.0.0.1")
+
+    def worker_setup(self, worker_ctx) -> None:
+        self.started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None) -> None:
+        started = self.started.pop(worker_ctx, None)
+        if started is None:
+            return
+        elapsed = time.perf_counter() - started
+        entrypoint = worker_ctx.entrypoint
+        if isinstance(entrypoint, Rpc):
+            self.rpc_duration.labels(method=entrypoint.method_name).observe(elapsed)
+            if exc_info:
+                self.rpc_errors.labels(method=entrypoint.method_name,
+                                       error=exc_info[0].__name__).inc()
+        elif isinstance(entrypoint, EventHandler):
+            self.event_duration.labels(event=entrypoint.event_type).observe(elapsed)
+            if exc_info:
+                self.event_errors.labels(event=entrypoint.event_type,
+                                         error=exc_info[0].__name__).inc()

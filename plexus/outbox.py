@@ -1,0 +1,133 @@
+"""The transactional outbox: an event is written as a row in the same transaction as
+the change it announces, and a relay publishes committed rows to the service's nameko
+events exchange, deleting each row once the broker confirmed it. A crash between commit
+and publish leaves the row for the next sweep, so no event is lost; one between publish
+and delete sends it again, which consumers absorb by deduplicating on `event_id`."""
+
+from __future__ import annotations
+
+import logging
+
+import eventlet
+import nameko
+from eventlet.event import Event
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI
+from nameko.extensions import DependencyProvider
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy import JSON, DateTime, Integer, String, delete, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from plexus.db import Database, transaction
+from plexus.ids import new_id
+from plexus.metrics import counter, gauge
+from plexus.timeutil import rfc3339, utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+class OutboxRow:
+    """Mixin for a service's `outbox` table: `class Outbox(OutboxRow, Base)`."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def record_event(session: Session, outbox_model: type, event_type: str, payload: dict) -> dict:
+    """Add an event to the current transaction; it is published after the commit."""
+    body = {"event_id": new_id(), "occurred_at": rfc3339(utcnow()), **payload}
+    session.add(outbox_model(event_type=event_type, payload=body))
+    session.info["outbox_dirty"] = True
+    return body
+
+
+def publish_pending(session: Session, outbox_model: type, publish) -> int:
+    """Publish up to BATCH committed events in order and delete them; returns how many.
+    SKIP LOCKED lets several processes of one service relay side by side on PostgreSQL."""
+    rows = session.scalars(
+        select(outbox_model).order_by(outbox_model.id).limit(BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in rows:
+        publish(row.event_type, row.payload)
+    if rows:
+        session.execute(delete(outbox_model).where(outbox_model.id.in_([r.id for r in rows])))
+    return len(rows)
+
+
+class OutboxRelay(DependencyProvider):
+    """Runs beside the service: wakes after each commit that recorded events, and sweeps
+    every OUTBOX_SWEEP_INTERVAL seconds for rows left by a crash or a broker outage."""
+
+    def __init__(self, outbox_model: type):
+        self.outbox_model = outbox_model
+        self.wakeup = Event()
+        self.running = False
+
+    def setup(self) -> None:
+        service = self.container.service_name
+        self.database = next(
+            dep for dep in self.container.dependencies if isinstance(dep, Database)
+        )
+        self.exchange = get_event_exchange(service)
+        self.publisher = Publisher(
+            nameko.config.get(AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI),
+            declare=[self.exchange], serializer="json", use_confirms=True,
+        )
+        self.interval = float(nameko.config.get("OUTBOX_SWEEP_INTERVAL") or 1)
+        self.published = counter(
+            f"plexus_{service}_events_published_total",
+            "Events the outbox relay published to the broker.", ["event"])
+        self.pending = gauge(
+            f"plexus_{service}_outbox_pending_events",
+            "Committed events not yet published, after the last relay pass.")
+        self.database.commit_listeners.append(self._wake)
+
+    def start(self) -> None:
+        self.running = True
+        self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
+
+    def stop(self) -> None:
+        self.running = False
+        self._wake()
+
+    def _wake(self) -> None:
+        if not self.wakeup.ready():
+            self.wakeup.send(True)
+
+    def _publish(self, event_type: str, payload: dict) -> None:
+        self.publisher.publish(
+            payload, exchange=self.exchange, routing_key=event_type,
+            message_id=payload.get("event_id"),
+        )
+        self.published.labels(event=event_type).inc()
+
+    def _run(self) -> None:
+        failures = 0
+        while self.running:
+            with eventlet.Timeout(self.interval, False):
+                self.wakeup.wait()
+            self.wakeup.reset()
+            try:
+                self.relay_all()
+                failures = 0
+            except Exception as error:  # broker or database away: back off, keep rows
+                failures += 1
+                log.warning("outbox relay failed (%s); retrying", type(error).__name__)
+                eventlet.sleep(min(30.0, 0.5 * 2 ** failures))
+
+    def relay_all(self) -> None:
+        while True:
+            with transaction(self.database.session_factory) as session:
+                sent = publish_pending(session, self.outbox_model, self._publish)
+            if sent < BATCH:
+                break
+        with transaction(self.database.session_factory) as session:
+            self.pending.set(session.scalar(select(func.count()).select_from(self.outbox_model)))
+
