@@ -1,0 +1,132 @@
+"""One HTTP request, start to finish: route, authenticate, read the body, honour
+Idempotency-Key, call the handler, and answer JSON or problem+json. Plain code: the
+nameko entrypoint hands it the request and the gateway's dependencies."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import sessionmaker
+from werkzeug.wrappers import Request, Response
+
+from plexus.db import transaction
+from plexus.errors import PlexusError
+from plexus.metrics import counter, histogram
+from services.gateway.logic import apikeys, idempotency
+from services.gateway.routes import ROUTES
+from services.gateway.routes.call import Call
+from services.gateway.web.problems import HttpProblem, forbidden, problem_response, unauthorized
+from services.gateway.web.requests import parse_json_object, read_body
+from services.gateway.web.routing import Answer, Route, Router
+from services.gateway.web.rpc import RpcCaller
+
+log = logging.getLogger(__name__)
+
+ROUTER = Router(ROUTES)
+JSON_TYPE = "application/json"
+
+REQUESTS = counter("plexus_gateway_requests_total", "HTTP requests answered.",
+                   ["route", "method", "status", "key"])
+DURATION = histogram("plexus_gateway_request_duration_seconds", "Time to answer a request.",
+                     ["route", "method"])
+
+
+@dataclass
+class Gateway:
+    """What a request needs from the running gateway."""
+
+    sessions: sessionmaker
+    rpc: RpcCaller
+    settings: dict   # the GATEWAY section of the config
+
+    def limit(self, key: str) -> int:
+        return int(self.settings.get(key) or 1048576)
+
+
+def handle(gateway: Gateway, request: Request) -> Response:
+    started = time.perf_counter()
+    route_label, key_label = "unmatched", "-"
+    try:
+        route, params = ROUTER.match(request.method, request.path)
+        route_label = route.path
+        principal = _authenticate(gateway, request, route)
+        key_label = principal.name if principal else "-"
+        response = _run(gateway, request, route, params, principal)
+    except PlexusError as error:
+        response = problem_response(error)
+    except Exception:
+        log.exception("unhandled error answering %s %s", request.method, route_label)
+        response = problem_response(HttpProblem(500, "Internal error", "the error is logged"))
+    REQUESTS.labels(route_label, request.method, str(response.status_code), key_label).inc()
+    DURATION.labels(route_label, request.method).observe(time.perf_counter() - started)
+    return response
+
+
+def _authenticate(gateway: Gateway, request: Request, route: Route):
+    if route.scope is None:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    with transaction(gateway.sessions) as session:
+        principal = apikeys.authenticate(session, secret.strip())
+    if principal is None:
+        raise unauthorized("the API key is not valid or was revoked")
+    if not principal.allows(route.scope):
+        raise forbidden(route.scope)
+    return principal
+
+
+def _run(gateway: Gateway, request: Request, route: Route, params: dict, principal):
+    raw = read_body(request, gateway.limit(route.body_limit)) if route.body else b""
+    body = parse_json_object(raw, required=not route.body_optional) if route.body else None
+    call = Call(params=params, args=request.args, body=body, principal=principal,
+                rpc=gateway.rpc)
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or key is None or principal is None:
+        return _respond(route, call)
+
+    ttl = timedelta(hours=float(gateway.settings.get("idempotency_ttl_hours") or 24))
+    print_ = idempotency.fingerprint(request.method, request.full_path, raw)
+    with transaction(gateway.sessions) as session:
+        stored = idempotency.claim(session, principal.key_id, key, print_, ttl)
+    if stored is not None:
+        return Response(stored.body, status=stored.status,
+                        headers={**stored.headers, "Idempotent-Replayed": "true"})
+    try:
+        response = _respond(route, call)
+    except PlexusError as error:
+        response = problem_response(error)
+    except BaseException:
+        _forget(gateway, principal.key_id, key)
+        raise
+    if response.status_code >= 500:
+        _forget(gateway, principal.key_id, key)
+    else:
+        answer = idempotency.StoredAnswer(response.status_code, dict(response.headers),
+                                          response.get_data(as_text=True))
+        with transaction(gateway.sessions) as session:
+            idempotency.store(session, principal.key_id, key, answer)
+    return response
+
+
+def _forget(gateway: Gateway, key_id: str, key: str) -> None:
+    with transaction(gateway.sessions) as session:
+        idempotency.release(session, key_id, key)
+
+
+def _respond(route: Route, call: Call) -> Response:
+    result = route.handler(call)
+    answer = result if isinstance(result, Answer) else Answer(route.status, result)
+    headers = dict(answer.headers)
+    if answer.status == 204:
+        return Response(status=204, headers=headers)
+    if isinstance(answer.payload, bytes | str):
+        return Response(answer.payload, status=answer.status, headers=headers)
+    return Response(json.dumps(answer.payload, ensure_ascii=False), status=answer.status,
+                    headers=headers, content_type=JSON_TYPE)

@@ -1,0 +1,80 @@
+"""Idempotency-Key: the first answer to a (key, API key) pair is kept for a day and
+given again to a retry with the same request; a different request under the same key
+is refused. A first request still running makes a concurrent retry wait its turn (409)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from plexus.errors import Conflict, Invalid
+from plexus.timeutil import utcnow
+from services.gateway.models import IdempotencyRecord
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status: int
+    headers: dict
+    body: str
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def claim(session: Session, api_key_id: str, key: str, print_: str,
+          ttl: timedelta) -> StoredAnswer | None:
+    """Reserve the key for this request. Returns the stored answer of an earlier
+    identical request, or None when this request is the first and should run."""
+    if not key or len(key) > 255:
+        raise Invalid("bad Idempotency-Key", {"Idempotency-Key": ["must be 1 to 255 characters"]})
+    session.execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key,
+        IdempotencyRecord.created_at < utcnow() - ttl))
+    record = session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key))
+    if record is None:
+        try:
+            with session.begin_nested():
+                session.add(IdempotencyRecord(api_key_id=api_key_id, key=key,
+                                              fingerprint=print_, created_at=utcnow()))
+            return None
+        except IntegrityError:  # a concurrent request claimed it first
+            record = session.scalar(select(IdempotencyRecord).where(
+                IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key))
+    if record.fingerprint != print_:
+        raise Invalid("this Idempotency-Key was used with another request",
+                      {"Idempotency-Key": ["already used with a different body"]})
+    if record.status is None:
+        raise Conflict("a request with this Idempotency-Key is still in progress",
+                       {"Idempotency-Key": ["in progress; retry shortly"]})
+    return StoredAnswer(record.status, record.headers or {}, record.body or "")
+
+
+def store(session: Session, api_key_id: str, key: str, answer: StoredAnswer) -> None:
+    record = session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key))
+    if record is not None:
+        record.status, record.headers, record.body = answer.status, answer.headers, answer.body
+
+
+def release(session: Session, api_key_id: str, key: str) -> None:
+    """The request failed on our side (5xx): forget it so a retry runs for real."""
+    session.execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key))
+
+
+def purge_expired(session: Session, ttl: timedelta) -> int:
+    result = session.execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.created_at < utcnow() - ttl))
+    return result.rowcount or 0

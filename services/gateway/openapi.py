@@ -1,0 +1,115 @@
+"""OpenAPI 3.1 of every route, made from the route table and the same marshmallow
+schemas that validate the requests (plexus.contract)."""
+
+from __future__ import annotations
+
+import functools
+import html
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from services.gateway.routes import ROUTES
+from services.gateway.schemas import Problem
+from services.gateway.web.routing import Route
+
+ERRORS = {
+    "400": "Malformed body", "401": "No valid API key", "403": "The key lacks the scope",
+    "404": "Unknown resource", "409": "Conflict", "413": "Body too large",
+    "422": "Validation failed", "503": "A backing service did not answer in time",
+}
+
+
+def _schema_name(schema) -> str:
+    return schema.__name__
+
+
+def _response(route: Route) -> dict:
+    if route.status == 204:
+        return {"description": "Done"}
+    if route.response is None:
+        return {"description": "OK"}
+    name = _schema_name(route.response)
+    if route.many:
+        content = {"type": "object", "properties": {
+            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}},
+            "next_cursor": {"type": ["string", "null"]}}}
+    else:
+        content = {"$ref": f"#/components/schemas/{name}"}
+    return {"description": "OK", "content": {"application/json": {"schema": content}}}
+
+
+def _operation(route: Route) -> dict:
+    operation = {
+        "summary": route.summary,
+        "tags": [route.tag],
+        "operationId": f"{route.method.lower()}_{route.handler.__name__}",
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in route.path_params
+        ] + [
+            {"name": name, "in": "query", "required": False, "description": text,
+             "schema": {"type": "string"}}
+            for name, text in route.query.items()
+        ],
+        "responses": {str(route.status): _response(route)},
+    }
+    if route.scope:
+        operation["security"] = [{"apiKey": []}]
+        operation["description"] = f"Scope: `{route.scope}` (or `admin`)."
+        for code, text in ERRORS.items():
+            if code in {"400", "413"} and not route.body:
+                continue
+            operation["responses"][code] = {"description": text, "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    if route.method == "POST" and route.scope:
+        operation["parameters"].append({
+            "name": "Idempotency-Key", "in": "header", "required": False,
+            "description": "the same key and body within 24 h return the first answer",
+            "schema": {"type": "string", "maxLength": 255}})
+    if route.body:
+        operation["requestBody"] = {
+            "required": not route.body_optional,
+            "content": {"application/json": {"schema": {
+                "$ref": f"#/components/schemas/{_schema_name(route.body)}"}}}}
+    return operation
+
+
+@functools.cache
+def spec() -> dict:
+    document = APISpec(
+        title="Plexus API", version="1", openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Contact profiles, consent, activity and messaging."},
+    )
+    document.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer"})
+    schemas = {Problem} | {s for r in ROUTES for s in (r.body, r.response) if s is not None}
+    for schema in sorted(schemas, key=_schema_name):
+        document.components.schema(_schema_name(schema), schema=schema)
+    paths: dict[str, dict] = {}
+    for route in ROUTES:
+        paths.setdefault(route.openapi_path, {})[route.method.lower()] = _operation(route)
+    for path, operations in paths.items():
+        document.path(path=path, operations=operations)
+    return document.to_dict()
+
+
+@functools.cache
+def docs_page() -> str:
+    """A plain HTML index of the API (works offline; the full detail is /openapi.json)."""
+    rows = []
+    for route in ROUTES:
+        rows.append(
+            f"<tr><td><code>{route.method}</code></td>"
+            f"<td><code>{html.escape(route.openapi_path)}</code></td>"
+            f"<td>{html.escape(route.scope or '')}</td><td>{html.escape(route.summary)}</td></tr>")
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Plexus API</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}"
+        "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;"
+        "padding:.35rem .6rem;text-align:left}code{font-size:.95em}</style></head><body>"
+        "<h1>Plexus API v1</h1><p>Send <code>Authorization: Bearer &lt;key&gt;</code>. "
+        "Errors are <code>application/problem+json</code>. Machine-readable: "
+        "<a href='/openapi.json'>/openapi.json</a>.</p>"
+        "<table><tr><th>method</th><th>path</th><th>scope</th><th>what</th></tr>"
+        + "".join(rows) + "</table></body></html>")

@@ -1,0 +1,6 @@
+"""Every route the gateway serves, in one table (OpenAPI and the scope tests read it)."""
+
+from services.gateway.routes.contacts import CONTACT_ROUTES
+from services.gateway.routes.system import SYSTEM_ROUTES
+
+ROUTES = (*SYSTEM_ROUTES, *CONTACT_ROUTES)

@@ -1,0 +1,24 @@
+"""What a route handler is given: the parsed request, the caller, and the RPC client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from werkzeug.datastructures import MultiDict
+
+from services.gateway.logic.apikeys import Principal
+from services.gateway.web.rpc import RpcCaller
+
+
+@dataclass
+class Call:
+    params: dict            # path parameters
+    args: MultiDict         # query string
+    body: dict | None       # the parsed JSON object
+    principal: Principal | None
+    rpc: RpcCaller
+    services: object = None  # the gateway's own facilities (health, metrics, spec)
+
+    @property
+    def actor(self) -> str:
+        return self.principal.name if self.principal else "anonymous"

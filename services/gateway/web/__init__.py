@@ -1,0 +1,1 @@
+"""HTTP plumbing of the gateway: the route table, request parsing, problem answers."""

@@ -1,0 +1,92 @@
+"""Reading what the client sent: the JSON body (bounded, strict) and query parameters."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from werkzeug.wrappers import Request
+
+from plexus.errors import Invalid
+from services.gateway.web.problems import malformed, too_large
+
+MAX_DEPTH = 32
+
+
+def read_body(request: Request, limit: int) -> bytes:
+    length = request.content_length
+    if length is not None and length > limit:
+        raise too_large(limit)
+    stream = request.stream
+    if length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # werkzeug hands out an empty stream when there is no length; eventlet's
+        # wsgi.input decodes the chunks itself. Read one byte past the limit to know.
+        stream = request.environ["wsgi.input"]
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise too_large(limit)
+    return data
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(value, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        for item in value.values():
+            _depth(item, level + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _depth(item, level + 1)
+    return level
+
+
+def parse_json_object(data: bytes, required: bool = True) -> dict | None:
+    """The body as a JSON object; anything else is a 400 that says what is wrong."""
+    if not data.strip():
+        if required:
+            raise malformed("a JSON object body is required")
+        return None
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(text, parse_float=_finite, parse_constant=_reject_constant)
+        _depth(value)
+    except UnicodeDecodeError:
+        raise malformed("the body is not valid UTF-8") from None
+    except RecursionError:
+        raise malformed(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as error:  # JSONDecodeError, huge ints, NaN/Infinity
+        raise malformed(f"the body is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise malformed("the body must be a JSON object")
+    return value
+
+
+def query_int(args, name: str, default: int, low: int, high: int) -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(f"{name} must be a whole number", {name: ["must be a whole number"]}) \
+            from None
+    if not low <= value <= high:
+        raise Invalid(f"{name} must be between {low} and {high}",
+                      {name: [f"must be between {low} and {high}"]})
+    return value
+
+
+def page_args(args) -> dict:
+    """?limit= (1..200, default 50) and ?cursor= as the services take them."""
+    return {"limit": query_int(args, "limit", 50, 1, 200), "cursor": args.get("cursor") or None}

@@ -1,0 +1,64 @@
+"""The route table's building blocks: a Route says who may call what, what it takes,
+and which plain function answers; the Router matches a request to one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from services.gateway.web.problems import method_not_allowed, not_found
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int = 200
+    payload: object = None
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str                       # werkzeug syntax: /v1/contacts/<contact_id>
+    handler: Callable               # handler(call: Call) -> Answer | JSON-able payload
+    summary: str
+    scope: str | None = None        # None: no API key needed
+    tag: str = "system"
+    body: type | None = None        # marshmallow schema of the JSON body (OpenAPI, parsing)
+    body_optional: bool = False
+    response: type | None = None    # marshmallow schema of the answer (OpenAPI)
+    many: bool = False              # the answer is a page {"data": [...], "next_cursor"}
+    status: int = 200
+    query: dict = field(default_factory=dict)   # name -> description
+    body_limit: str = "max_body_bytes"          # GATEWAY config key bounding the body
+
+    @property
+    def openapi_path(self) -> str:
+        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.path)
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"<(?:\w+:)?(\w+)>", self.path)
+
+
+class Router:
+    def __init__(self, routes):
+        self.routes = list(routes)
+        self.map = Map(
+            [Rule(r.path, methods=[r.method], endpoint=i) for i, r in enumerate(self.routes)],
+            strict_slashes=False,
+        )
+
+    def match(self, method: str, path: str) -> tuple[Route, dict]:
+        adapter = self.map.bind("plexus")
+        try:
+            index, params = adapter.match(path, method=method)
+        except MethodNotAllowed as error:
+            raise method_not_allowed(method, error.valid_methods or ()) from None
+        except NotFound:
+            raise not_found(path) from None
+        return self.routes[index], params

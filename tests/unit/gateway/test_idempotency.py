@@ -1,0 +1,51 @@
+from datetime import timedelta
+
+import pytest
+
+from plexus.db import transaction
+from plexus.errors import Conflict, Invalid
+from services.gateway.logic import idempotency
+
+DAY = timedelta(hours=24)
+
+
+def test_first_request_runs_then_its_answer_is_replayed(sessions):
+    print_ = idempotency.fingerprint("POST", "/v1/contacts?", b'{"email": "a@b.co"}')
+    with transaction(sessions) as session:
+        assert idempotency.claim(session, "key1", "k-1", print_, DAY) is None
+    answer = idempotency.StoredAnswer(201, {"Location": "/v1/contacts/x"}, '{"id": "x"}')
+    with transaction(sessions) as session:
+        idempotency.store(session, "key1", "k-1", answer)
+    with transaction(sessions) as session:
+        assert idempotency.claim(session, "key1", "k-1", print_, DAY) == answer
+
+
+def test_same_key_with_another_body_is_422_and_in_flight_is_409(sessions):
+    first = idempotency.fingerprint("POST", "/v1/contacts?", b'{"email": "a@b.co"}')
+    other = idempotency.fingerprint("POST", "/v1/contacts?", b'{"email": "z@b.co"}')
+    with transaction(sessions) as session:
+        idempotency.claim(session, "key1", "k-1", first, DAY)
+    with transaction(sessions) as session, pytest.raises(Conflict):
+        idempotency.claim(session, "key1", "k-1", first, DAY)
+    with transaction(sessions) as session, pytest.raises(Invalid) as invalid:
+        idempotency.claim(session, "key1", "k-1", other, DAY)
+    assert "Idempotency-Key" in invalid.value.errors
+
+
+def test_keys_are_per_api_key_and_expire(sessions):
+    print_ = idempotency.fingerprint("POST", "/v1/x?", b"{}")
+    with transaction(sessions) as session:
+        assert idempotency.claim(session, "key1", "k", print_, DAY) is None
+        assert idempotency.claim(session, "key2", "k", print_, DAY) is None
+    with transaction(sessions) as session:  # an expired record no longer binds the key
+        assert idempotency.claim(session, "key1", "k", print_, timedelta(0)) is None
+
+
+def test_released_key_runs_again(sessions):
+    print_ = idempotency.fingerprint("POST", "/v1/x?", b"{}")
+    with transaction(sessions) as session:
+        idempotency.claim(session, "key1", "k", print_, DAY)
+    with transaction(sessions) as session:
+        idempotency.release(session, "key1", "k")
+    with transaction(sessions) as session:
+        assert idempotency.claim(session, "key1", "k", print_, DAY) is None

@@ -1,0 +1,57 @@
+import io
+
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from plexus.errors import Invalid
+from services.gateway.web.problems import HttpProblem
+from services.gateway.web.requests import page_args, parse_json_object, read_body
+
+
+def _request(data: bytes, **kwargs) -> Request:
+    return Request(EnvironBuilder(method="POST", data=data, **kwargs).get_environ())
+
+
+@pytest.mark.parametrize("raw, says", [
+    (b"{", "not valid JSON"),
+    (b"\xff\xfe{}", "UTF-8"),
+    (b"[1, 2]", "JSON object"),
+    (b'{"a": NaN}', "not valid JSON"),
+    (b'{"a": 1e999}', "not valid JSON"),
+    (b'{"a": ' + b"9" * 5000 + b"}", "not valid JSON"),
+    (b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested"),
+    (b"", "required"),
+])
+def test_malformed_bodies_are_400_with_a_reason(raw, says):
+    with pytest.raises(HttpProblem) as problem:
+        parse_json_object(raw)
+    assert problem.value.status == 400
+    assert says in problem.value.detail
+
+
+def test_a_valid_object_is_parsed():
+    assert parse_json_object('{"name": "Олена", "n": 1.5}'.encode()) == {"name": "Олена", "n": 1.5}
+    assert parse_json_object(b"  ", required=False) is None
+
+
+def test_body_over_the_limit_is_413_with_or_without_a_length():
+    with pytest.raises(HttpProblem) as declared:
+        read_body(_request(b"x" * 101), limit=100)
+    assert declared.value.status == 413
+    environ = EnvironBuilder(method="POST", input_stream=io.BytesIO(b"x" * 101),
+                             headers={"Transfer-Encoding": "chunked"}).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    with pytest.raises(HttpProblem) as chunked:
+        read_body(Request(environ), limit=100)
+    assert chunked.value.status == 413
+    assert read_body(_request(b"x" * 100), limit=100) == b"x" * 100
+
+
+def test_page_arguments_are_checked_and_name_the_field():
+    assert page_args({}) == {"limit": 50, "cursor": None}
+    assert page_args({"limit": "200", "cursor": "abc"}) == {"limit": 200, "cursor": "abc"}
+    for bad in ("0", "201", "ten"):
+        with pytest.raises(Invalid) as invalid:
+            page_args({"limit": bad})
+        assert list(invalid.value.errors) == ["limit"]
