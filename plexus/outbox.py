@@ -113,7 +113,9 @@ class OutboxRelay(DependencyProvider):
         while self.running:
             with eventlet.Timeout(self.interval, False):
                 self.wakeup.wait()
-            self.wakeup.reset()
+            # eventlet refuses to reset an Event nobody sent (a sweep woken by the timer).
+            if self.wakeup.ready():
+                self.wakeup.reset()
             try:
                 self.relay_all()
                 failures = 0

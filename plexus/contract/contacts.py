@@ -1,0 +1,626 @@
+"""The public resources of the contacts service (API.md "Contacts") as marshmallow schemas.
+
+The contacts service loads request bodies with the `*Input`, `ContactCreate`,
+`ContactUpdate` and `ContactBatch` schemas; the gateway publishes every schema here as
+OpenAPI. Format rules live here; rules that need the database (a registered source, a
+defined variable, an identifier that belongs to another contact) are the service's.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+import zoneinfo
+from datetime import date, timedelta
+
+import email_validator
+import phonenumbers
+import pycountry
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from plexus.contract import vocab
+from plexus.timeutil import utcnow
+
+# ---------------------------------------------------------------- reference data
+
+LANGUAGES = frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
+# IANA names are matched without regard to case and stored as IANA spells them.
+TIMEZONES = {name.lower(): name for name in zoneinfo.available_timezones()}
+UTC_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+# Offsets in use run from -12:00 (Baker Island) to +14:00 (Line Islands).
+OFFSET_RANGE_MINUTES = (-12 * 60, 14 * 60)
+
+# Variable names appear in messages as `{{ name }}`; category names as `categories.name`
+# and in error paths, so neither may hold a dot.
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+NAME_RULE = "lower-case letters, digits and _, starting with a letter, at most 64"
+CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+CATEGORY_RULE = "lower-case letters, digits, _ and -, at most 64"
+
+IDENTIFIERS = ("user_id", "email", "phone")
+READ_ONLY_CONTACT_FIELDS = (
+    "id", "status", "blacklists", "subscriptions", "channels", "created_at", "updated_at",
+)
+ADDRESS_FIELDS = ("country", "region", "city", "street", "postcode")
+# The contact's own fields as a message can use them, in resource order; address parts
+# are separate so that a template can say `{{ address.city }}`.
+MESSAGE_FIELDS = (
+    "id", "user_id", "email", "phone", "first_name", "last_name", "birthday", "gender",
+    "language", "timezone", "source", "avatar_url",
+    *(f"address.{part}" for part in ADDRESS_FIELDS),
+    "contact_score", "status", "created_at", "updated_at",
+)
+READ_ONLY_MESSAGE_FIELDS = frozenset({"id", "status", "created_at", "updated_at"})
+# A custom variable must not shadow a contact field in a template.
+RESERVED_VARIABLE_NAMES = frozenset(
+    {"id", "address", "categories", "variables", "blacklists", "subscriptions", "channels",
+     *MESSAGE_FIELDS}
+)
+
+BATCH_LIMIT = 1000
+
+
+def _describe(text: str, **extra) -> dict:
+    return {"description": text, **extra}
+
+
+# ---------------------------------------------------------------- field types
+
+class Text(fields.String):
+    """A string, trimmed. Where null is allowed, a blank string means null (an empty CSV
+    column, a cleared form field). NUL characters are refused: PostgreSQL cannot store
+    them."""
+
+    def __init__(self, *, max_length: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if max_length is not None:
+            self.validators.append(validate.Length(max=max_length))
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if isinstance(value, str):
+            value = value.strip()
+            if not value and self.allow_none:
+                value = None
+        return super().deserialize(value, attr, data, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("must not contain NUL characters")
+        return text
+
+
+class Email(Text):
+    """Checked for syntax only (no DNS look-up) and stored lower-cased: addresses are
+    matched without regard to case."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            checked = email_validator.validate_email(text, check_deliverability=False)
+        except email_validator.EmailNotValidError as error:
+            raise ValidationError(f"not a valid email address: {error}") from None
+        return checked.normalized.lower()
+
+
+def region_hint(data) -> str | None:
+    """The region a national phone number is read in: `region`, else `address.country`."""
+    if not isinstance(data, dict):
+        return None
+    region = data.get("region")
+    if region is None and isinstance(data.get("address"), dict):
+        region = data["address"].get("country")
+    return region.strip().upper() if isinstance(region, str) and region.strip() else None
+
+
+def normalise_phone(text: str, region: str | None) -> str:
+    """E.164 for a number in international form, or in national form with its region."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        if region is None and not text.startswith("+"):
+            raise ValidationError(
+                "not an international number (+...); give `region` or `address.country` "
+                "to read it as a national one") from None
+        raise ValidationError("not a valid phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Phone(Text):
+    """Any format the region allows; stored as E.164."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return normalise_phone(text, region_hint(data))
+
+
+class CountryCode(Text):
+    """ISO 3166-1 alpha-2, upper-cased."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs).upper()
+        if code not in COUNTRIES:
+            raise ValidationError("not an ISO 3166-1 alpha-2 country code")
+        return code
+
+
+class Language(Text):
+    """ISO 639-1, lower-cased."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs).lower()
+        if code not in LANGUAGES:
+            raise ValidationError("not an ISO 639-1 language code")
+        return code
+
+
+def valid_utc_offset(text: str) -> bool:
+    match = UTC_OFFSET.match(text)
+    if not match:
+        return False
+    sign, hours, minutes = match.groups()
+    if int(minutes) >= 60:
+        return False
+    total = (int(hours) * 60 + int(minutes)) * (-1 if sign == "-" else 1)
+    return OFFSET_RANGE_MINUTES[0] <= total <= OFFSET_RANGE_MINUTES[1]
+
+
+class TimeZone(Text):
+    """An IANA name (as IANA spells it) or a UTC offset `+HH:MM` / `-HH:MM`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text.lower() in TIMEZONES:
+            return TIMEZONES[text.lower()]
+        if valid_utc_offset(text):
+            return text
+        raise ValidationError(
+            "not an IANA time zone name (Europe/Kyiv) or a UTC offset from -12:00 to +14:00")
+
+
+class HttpUrl(Text):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.insert(0, validate.URL(schemes={"http", "https"},
+                                               error="not an http(s) URL"))
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false only; not 1, "yes" or "on"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is True or value is False:
+            return value
+        raise ValidationError("must be true or false")
+
+
+class CategoryChoices(fields.Dict):
+    """{category name: true|false}; each bad entry is reported as `categories.<name>`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(keys=fields.String(), values=StrictBoolean(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError("must be an object of category name: true|false")
+        errors = {name: ["must be true or false"] for name, choice in value.items()
+                  if not isinstance(choice, bool)}
+        if errors:
+            raise ValidationError(errors)
+        return dict(value)
+
+
+class VariableValues(fields.Dict):
+    """{variable name: value}; the values are checked against the definitions by the
+    service. null removes the contact's value."""
+
+    def __init__(self, **kwargs):
+        super().__init__(keys=fields.String(), values=fields.Raw(allow_none=True), **kwargs)
+
+
+class Birthday(fields.Date):
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        # The latest date anywhere on Earth: someone born today at UTC+14 is not "future".
+        if day > (utcnow() + timedelta(hours=14)).date():
+            raise ValidationError("must not be in the future")
+        return day
+
+
+class Base64UrlKey(Text):
+    """A Web Push key: unpadded base64url (RFC 8291) of `size` bytes."""
+
+    def __init__(self, *, size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.size = size
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError):
+            raise ValidationError("not base64url") from None
+        if len(raw) != self.size:
+            raise ValidationError(f"must decode to {self.size} bytes")
+        return text
+
+
+# ---------------------------------------------------------------- variable values
+
+def variable_value_error(kind: str, value) -> str | None:
+    """Why `value` cannot be held by a variable of type `kind`, or None if it can."""
+    if kind == "string":
+        ok = isinstance(value, str) and "\x00" not in value and len(value) <= 10_000
+        return None if ok else "must be a string (at most 10,000 characters)"
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "must be a number"
+        try:
+            return None if math.isfinite(float(value)) else "must be a finite number"
+        except OverflowError:
+            return "must be a finite number"
+    if kind == "boolean":
+        return None if isinstance(value, bool) else "must be true or false"
+    if kind == "date":
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                date.fromisoformat(value)
+                return None
+            except ValueError:
+                pass
+        return "must be a date YYYY-MM-DD"
+    return f"unknown variable type {kind!r}"
+
+
+# ---------------------------------------------------------------- input schemas
+
+class StrictSchema(Schema):
+    """Unknown fields are refused by name; read-only resource fields say so."""
+
+    read_only: tuple[str, ...] = ()
+
+    def handle_error(self, error: ValidationError, data, *, many: bool, **kwargs):
+        messages = error.messages
+        if isinstance(messages, dict):
+            for name in self.read_only:
+                if messages.get(name) == ["Unknown field."]:
+                    messages[name] = ["read-only field"]
+
+
+class Address(StrictSchema):
+    country = CountryCode(allow_none=True, metadata=_describe("ISO 3166-1 alpha-2, e.g. UA"))
+    region = Text(allow_none=True, max_length=100, metadata=_describe("state, oblast"))
+    city = Text(allow_none=True, max_length=100)
+    street = Text(allow_none=True, max_length=200)
+    postcode = Text(allow_none=True, max_length=20)
+
+    @post_load
+    def _every_part(self, data, **kwargs):
+        # An address is replaced as a whole: the parts not given are cleared.
+        return {part: data.get(part) for part in ADDRESS_FIELDS}
+
+
+class _ContactFields(StrictSchema):
+    read_only = READ_ONLY_CONTACT_FIELDS
+
+    user_id = Text(allow_none=True, max_length=255,
+                   metadata=_describe("The customer's own id for this contact; unique."))
+    email = Email(allow_none=True, metadata=_describe(
+        "Unique without regard to case; stored lower-cased.", format="email"))
+    phone = Phone(allow_none=True, metadata=_describe(
+        "Unique; stored as E.164 (+380501234567). A national number is read in `region`, "
+        "else in `address.country`."))
+    region = CountryCode(allow_none=True, metadata=_describe(
+        "ISO 3166-1 alpha-2 to read a national `phone` in; not stored."))
+    first_name = Text(allow_none=True, max_length=100)
+    last_name = Text(allow_none=True, max_length=100)
+    birthday = Birthday(allow_none=True, metadata=_describe("YYYY-MM-DD, not in the future."))
+    gender = fields.Integer(strict=True, allow_none=True, validate=validate.OneOf(vocab.GENDERS),
+                            metadata=_describe(
+                                "ISO/IEC 5218: 0 not known (default; null sets it), 1 male, "
+                                "2 female, 9 not applicable.", enum=list(vocab.GENDERS)))
+    language = Language(allow_none=True, metadata=_describe("ISO 639-1, e.g. uk, en."))
+    timezone = TimeZone(allow_none=True, metadata=_describe(
+        "IANA name (Europe/Kyiv) or UTC offset from -12:00 to +14:00 (+02:00)."))
+    source = Text(allow_none=True, max_length=100, metadata=_describe(
+        "A registered acquisition source (/v1/sources)."))
+    avatar_url = HttpUrl(allow_none=True, max_length=2048, metadata={"format": "uri"})
+    address = fields.Nested(Address, allow_none=True, metadata=_describe(
+        "Replaced as a whole."))
+    categories = CategoryChoices(allow_none=True, metadata=_describe(
+        "Opt-in per registered subscription category. On update, the names given are "
+        "changed and the others kept."))
+    contact_score = fields.Float(allow_nan=False, allow_none=True,
+                                 metadata=_describe("Default 0 (null sets it)."))
+    variables = VariableValues(allow_none=True, metadata=_describe(
+        "Values of defined contact variables (/v1/variables), checked against their type. "
+        "On update, the names given are changed (null removes one) and the others kept."))
+
+
+class ContactCreate(_ContactFields):
+    """A new contact. At least one of user_id, email, phone."""
+
+
+class ContactUpdate(_ContactFields):
+    """PATCH: only the fields given change; null clears a field. id, status, blacklists,
+    subscriptions, channels, created_at and updated_at are read-only here."""
+
+
+class ContactBatch(StrictSchema):
+    contacts = fields.List(
+        fields.Raw(), required=True,
+        validate=validate.Length(min=1, max=BATCH_LIMIT,
+                                 error=f"between 1 and {BATCH_LIMIT:,} contacts"),
+        metadata=_describe(
+            "Contacts as in ContactCreate. Each is matched by user_id, else email, else "
+            "phone, then created or updated (as a PATCH of the fields given), and validated "
+            "on its own: one bad item never fails the others."))
+
+
+class BlacklistInput(StrictSchema):
+    reason = Text(allow_none=True, max_length=500, load_default=None)
+
+
+def _settable_subscription_status(status: str) -> None:
+    if status == "never":
+        raise ValidationError("never cannot be set: it means never subscribed")
+    if status not in ("subscribed", "unsubscribed"):
+        raise ValidationError("must be subscribed or unsubscribed")
+
+
+class SubscriptionInput(StrictSchema):
+    status = fields.String(required=True, validate=_settable_subscription_status,
+                           metadata=_describe(
+                               "subscribed or unsubscribed. telegram, viber and webpush_* may "
+                               "be subscribed by hand only if they were subscribed before.",
+                               enum=["subscribed", "unsubscribed"]))
+    reason = Text(allow_none=True, max_length=500, load_default=None)
+
+
+class TelegramChatId(Text):
+    """Telegram chat ids are integers; given as a number or a string, kept as a string."""
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return super().deserialize(value, attr, data, **kwargs)
+
+
+class TelegramAddressInput(StrictSchema):
+    chat_id = TelegramChatId(required=True, validate=validate.Regexp(
+        r"^-?\d{1,20}$", error="must be a Telegram chat id (an integer)"))
+
+
+class ViberAddressInput(StrictSchema):
+    user_id = Text(required=True, validate=validate.Length(min=1, max=100),
+                   metadata=_describe("The Viber user id the bot received."))
+
+
+class WebpushKeys(StrictSchema):
+    p256dh = Base64UrlKey(size=65, required=True, metadata=_describe(
+        "The browser's P-256 public key, base64url."))
+    auth = Base64UrlKey(size=16, required=True, metadata=_describe(
+        "The 16-byte auth secret, base64url."))
+
+
+class WebpushSubscriptionInput(StrictSchema):
+    endpoint = HttpUrl(required=True, max_length=2048, metadata=_describe(
+        "The push service URL from PushSubscription.endpoint.", format="uri"))
+    keys = fields.Nested(WebpushKeys, required=True)
+    device = fields.String(required=True, validate=validate.OneOf(vocab.WEBPUSH_DEVICES),
+                           metadata=_describe("desktop or mobile: the channel it serves.",
+                                              enum=list(vocab.WEBPUSH_DEVICES)))
+
+
+class NoteInput(StrictSchema):
+    content = Text(required=True, validate=validate.Length(min=1, max=500))
+
+
+class VariableInput(StrictSchema):
+    name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN, error=NAME_RULE))
+    type = fields.String(required=True, validate=validate.OneOf(vocab.VARIABLE_TYPES))
+    scope = fields.String(load_default="contact", validate=validate.OneOf(vocab.VARIABLE_SCOPES),
+                          metadata=_describe("contact (default): a value per contact; "
+                                             "account: one value for all contacts."))
+    value = fields.Raw(allow_none=True, load_default=None, metadata=_describe(
+        "Account variables only: the value, of the variable's type."))
+
+    @validates_schema
+    def _value_fits(self, data, **kwargs):
+        if data.get("name") in RESERVED_VARIABLE_NAMES:
+            raise ValidationError("is a contact field", "name")
+        problem = definition_value_error(data.get("scope"), data.get("type"), data.get("value"))
+        if problem:
+            raise ValidationError(problem, "value")
+
+
+def definition_value_error(scope: str | None, kind: str | None, value) -> str | None:
+    """Why a definition cannot carry `value`, or None if it can (null always can)."""
+    if value is None or kind is None:
+        return None
+    if scope != "account":
+        return "only account variables carry a value"
+    return variable_value_error(kind, value)
+
+
+class VariableUpdate(StrictSchema):
+    """An account variable's value; a variable's type while no contact holds a value."""
+
+    read_only = ("name", "scope", "created_at", "updated_at")
+
+    type = fields.String(validate=validate.OneOf(vocab.VARIABLE_TYPES))
+    value = fields.Raw(allow_none=True)
+
+
+class SourceInput(StrictSchema):
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+
+
+class CategoryInput(StrictSchema):
+    name = fields.String(required=True, validate=validate.Regexp(CATEGORY_PATTERN,
+                                                                 error=CATEGORY_RULE))
+    description = Text(allow_none=True, max_length=500, load_default=None)
+
+
+# ---------------------------------------------------------------- resources (answers)
+
+class BlacklistEntry(Schema):
+    since = fields.DateTime(required=True)
+    reason = fields.String(required=True, allow_none=True)
+
+
+class Blacklists(Schema):
+    email = fields.Nested(BlacklistEntry, required=True, allow_none=True)
+    phone = fields.Nested(BlacklistEntry, required=True, allow_none=True)
+    viber = fields.Nested(BlacklistEntry, required=True, allow_none=True)
+
+
+class SubscriptionState(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(vocab.SUBSCRIPTION_STATUSES))
+    changed_at = fields.DateTime(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True)
+
+
+Subscriptions = Schema.from_dict(
+    {channel: fields.Nested(SubscriptionState, required=True)
+     for channel in vocab.MESSAGE_CHANNELS},
+    name="Subscriptions",
+)
+
+
+class TelegramAddress(Schema):
+    chat_id = fields.String(required=True)
+
+
+class ViberAddress(Schema):
+    user_id = fields.String(required=True)
+
+
+class WebpushChannel(Schema):
+    id = fields.String(required=True)
+    device = fields.String(required=True, validate=validate.OneOf(vocab.WEBPUSH_DEVICES))
+    endpoint = fields.String(required=True)
+
+
+class Channels(Schema):
+    telegram = fields.Nested(TelegramAddress, required=True, allow_none=True)
+    viber = fields.Nested(ViberAddress, required=True, allow_none=True)
+    webpush = fields.List(fields.Nested(WebpushChannel), required=True)
+
+
+class StoredAddress(Schema):
+    country = fields.String(required=True, allow_none=True)
+    region = fields.String(required=True, allow_none=True)
+    city = fields.String(required=True, allow_none=True)
+    street = fields.String(required=True, allow_none=True)
+    postcode = fields.String(required=True, allow_none=True)
+
+
+class Contact(Schema):
+    """A contact as stored."""
+
+    id = fields.String(required=True, metadata=_describe("Server-made, immutable."))
+    user_id = fields.String(required=True, allow_none=True)
+    email = fields.String(required=True, allow_none=True)
+    phone = fields.String(required=True, allow_none=True, metadata=_describe("E.164"))
+    first_name = fields.String(required=True, allow_none=True)
+    last_name = fields.String(required=True, allow_none=True)
+    birthday = fields.Date(required=True, allow_none=True)
+    gender = fields.Integer(required=True, validate=validate.OneOf(vocab.GENDERS))
+    language = fields.String(required=True, allow_none=True)
+    timezone = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True, allow_none=True)
+    avatar_url = fields.String(required=True, allow_none=True)
+    address = fields.Nested(StoredAddress, required=True, allow_none=True)
+    categories = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
+    contact_score = fields.Float(required=True)
+    variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True),
+                            required=True)
+    status = fields.String(required=True, validate=validate.OneOf(vocab.CONTACT_STATUSES),
+                           metadata=_describe("inactive contacts are sent nothing"))
+    blacklists = fields.Nested(Blacklists, required=True)
+    subscriptions = fields.Nested(Subscriptions, required=True)
+    channels = fields.Nested(Channels, required=True)
+    created_at = fields.DateTime(required=True, metadata=_describe(
+        "When it entered the contact list."))
+    updated_at = fields.DateTime(required=True, metadata=_describe(
+        "Last change by API or import."))
+
+
+class BatchItemResult(Schema):
+    index = fields.Integer(required=True, metadata=_describe("Position in `contacts`."))
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["created", "updated", "error"]))
+    id = fields.String(required=True, allow_none=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         required=True, allow_none=True,
+                         metadata=_describe("field path: messages, when status is error"))
+
+
+class BatchResult(Schema):
+    results = fields.List(fields.Nested(BatchItemResult), required=True)
+
+
+class WebpushSubscription(Schema):
+    id = fields.String(required=True)
+    device = fields.String(required=True, validate=validate.OneOf(vocab.WEBPUSH_DEVICES))
+    endpoint = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class Note(Schema):
+    id = fields.String(required=True)
+    content = fields.String(required=True)
+    author = fields.String(required=True, metadata=_describe("The API key's name."))
+    created_at = fields.DateTime(required=True)
+
+
+class Variable(Schema):
+    name = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(vocab.VARIABLE_TYPES))
+    scope = fields.String(required=True, validate=validate.OneOf(vocab.VARIABLE_SCOPES))
+    value = fields.Raw(required=True, allow_none=True, metadata=_describe(
+        "Account variables: the value for all contacts; contact variables: null."))
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ContactVariable(Schema):
+    name = fields.String(required=True, metadata=_describe(
+        "As a template uses it: first_name, address.city, plan, categories.news"))
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["field", "variable", "list", "account"]), metadata=_describe(
+        "field: a contact field; variable: a contact variable; list: a subscription "
+        "category; account: an account variable"))
+    value = fields.Raw(required=True, allow_none=True)
+    editable = fields.Boolean(required=True, metadata=_describe(
+        "Whether it can be changed on the contact."))
+
+
+class Source(Schema):
+    name = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class Category(Schema):
+    name = fields.String(required=True)
+    description = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class SubscriptionHistoryEntry(Schema):
+    """One entry of the consent ledger."""
+
+    id = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(vocab.MESSAGE_CHANNELS))
+    status = fields.String(required=True, validate=validate.OneOf(vocab.SUBSCRIPTION_STATUSES))
+    previous_status = fields.String(required=True,
+                                    validate=validate.OneOf(vocab.SUBSCRIPTION_STATUSES))
+    reason = fields.String(required=True, allow_none=True)
+    actor = fields.String(required=True, metadata=_describe("Who made the change."))
+    changed_at = fields.DateTime(required=True)

@@ -1,0 +1,109 @@
+"""Addresses on the channels that need one of their own: the Telegram chat, the Viber
+user, browser push subscriptions. The first address of a channel subscribes it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plexus.contract import events
+from plexus.contract.contacts import (
+    TelegramAddressInput,
+    ViberAddressInput,
+    WebpushSubscriptionInput,
+)
+from plexus.errors import Conflict, NotFound
+from plexus.timeutil import utcnow
+from services.contacts.logic.conflicts import TAKEN, flush
+from services.contacts.logic.events import emit
+from services.contacts.logic.lookup import contact_or_404
+from services.contacts.logic.parsing import load
+from services.contacts.logic.representation import channels, contact_resource, webpush_resource
+from services.contacts.logic.subscriptions import announce, subscribe_new_addresses
+from services.contacts.models import ChannelAddress, Contact, WebpushSubscription
+
+# channel: (its input schema, the field holding the address)
+ADDRESSED_CHANNELS = {
+    "telegram": (TelegramAddressInput, "chat_id"),
+    "viber": (ViberAddressInput, "user_id"),
+}
+
+
+def _taken(field: str) -> Conflict:
+    return Conflict(f"{field} {TAKEN}", {field: [TAKEN]})
+
+
+def _announce_channels(session: Session, contact: Contact, subscribed: list[dict],
+                       actor: str) -> None:
+    emit(session, events.CONTACT_UPDATED, actor, contact_id=contact.id,
+         changed={"channels": channels(contact)})
+    announce(session, subscribed, actor)
+
+
+def set_channel_address(session: Session, contact_id: str, channel: str, data,
+                        actor: str) -> dict:
+    if not isinstance(channel, str) or channel not in ADDRESSED_CHANNELS:
+        raise NotFound("no such channel address; they are " + ", ".join(ADDRESSED_CHANNELS))
+    schema, field = ADDRESSED_CHANNELS[channel]
+    address = load(schema(), data)[field]
+    contact = contact_or_404(session, contact_id)
+    holder = session.scalar(select(ChannelAddress.contact_id).where(
+        ChannelAddress.channel == channel, ChannelAddress.address == address))
+    if holder not in (None, contact.id):
+        raise _taken(field)
+    current = next((row for row in contact.channel_addresses if row.channel == channel), None)
+    if current is not None and current.address == address:
+        return contact_resource(contact)
+    now = utcnow()
+    if current is None:
+        contact.channel_addresses.append(ChannelAddress(
+            channel=channel, address=address, created_at=now, updated_at=now))
+    else:
+        current.address, current.updated_at = address, now
+    contact.updated_at = now
+    subscribed = subscribe_new_addresses(session, contact, [channel], actor, now)
+    flush(session, {"address": field})
+    _announce_channels(session, contact, subscribed, actor)
+    return contact_resource(contact)
+
+
+def add_webpush_subscription(session: Session, contact_id: str, data, actor: str) -> dict:
+    """Register a browser; registering the same endpoint again refreshes its keys."""
+    wanted = load(WebpushSubscriptionInput(), data)
+    contact = contact_or_404(session, contact_id)
+    subscription = session.scalar(select(WebpushSubscription).where(
+        WebpushSubscription.endpoint == wanted["endpoint"]))
+    if subscription is not None and subscription.contact_id != contact.id:
+        raise _taken("endpoint")
+    keys = wanted["keys"]
+    now = utcnow()
+    if subscription is None:
+        subscription = WebpushSubscription(
+            endpoint=wanted["endpoint"], device=wanted["device"], p256dh=keys["p256dh"],
+            auth=keys["auth"], created_at=now)
+        contact.webpush_subscriptions.append(subscription)
+    elif (subscription.device, subscription.p256dh, subscription.auth) == (
+            wanted["device"], keys["p256dh"], keys["auth"]):
+        return webpush_resource(subscription)
+    else:
+        subscription.device, subscription.p256dh, subscription.auth = (
+            wanted["device"], keys["p256dh"], keys["auth"])
+    contact.updated_at = now
+    subscribed = subscribe_new_addresses(
+        session, contact, [f"webpush_{wanted['device']}"], actor, now)
+    flush(session, {"endpoint": "endpoint"})
+    _announce_channels(session, contact, subscribed, actor)
+    return webpush_resource(subscription)
+
+
+def remove_webpush_subscription(session: Session, contact_id: str, subscription_id: str,
+                                actor: str) -> None:
+    contact = contact_or_404(session, contact_id)
+    subscription = next((sub for sub in contact.webpush_subscriptions
+                         if sub.id == subscription_id), None)
+    if subscription is None:
+        raise NotFound("no such push subscription")
+    contact.webpush_subscriptions.remove(subscription)
+    contact.updated_at = utcnow()
+    flush(session)
+    _announce_channels(session, contact, [], actor)

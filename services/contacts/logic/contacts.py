@@ -1,0 +1,188 @@
+"""Contacts themselves: create, read, look up, change, (de)activate, erase."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from plexus.contract import events, vocab
+from plexus.contract.contacts import ContactCreate, ContactUpdate, normalise_phone
+from plexus.errors import Invalid
+from plexus.ids import new_id
+from plexus.timeutil import utcnow
+from services.contacts.logic import contact_input
+from services.contacts.logic.conflicts import flush
+from services.contacts.logic.events import emit
+from services.contacts.logic.identifiers import Owners
+from services.contacts.logic.lookup import RESOURCE_PARTS, contact_or_404
+from services.contacts.logic.paging import page
+from services.contacts.logic.parsing import error_paths, invalid
+from services.contacts.logic.references import References
+from services.contacts.logic.representation import contact_resource, field_value
+from services.contacts.logic.subscriptions import (
+    ADDRESS_FIELDS,
+    announce,
+    subscribe_new_addresses,
+)
+from services.contacts.models import Contact, Outbox
+
+# What null writes to a field that always has a value.
+DEFAULTS = {"gender": 0, "contact_score": 0.0}
+
+
+def stored_value(contact: Contact, field: str, value):
+    """What `field` holds once `value` is written: categories and variables change only
+    the names given (a null variable is removed); null restores a default."""
+    if field == "categories":
+        return {} if value is None else {**(contact.categories or {}), **value}
+    if field == "variables":
+        if value is None:
+            return {}
+        merged = {**(contact.variables or {}), **value}
+        return {name: held for name, held in merged.items() if held is not None}
+    if field == "address":
+        return value if value and any(part is not None for part in value.values()) else None
+    if value is None:
+        return DEFAULTS.get(field)
+    return value
+
+
+def apply_values(contact: Contact, values: dict) -> dict:
+    """Write `values`; the fields that really changed, as the resource shows them."""
+    changed = {}
+    for field, value in values.items():
+        new = stored_value(contact, field, value)
+        if new != getattr(contact, field):
+            setattr(contact, field, new)
+            changed[field] = field_value(contact, field)
+    return changed
+
+
+def _new_address_channels(contact: Contact, changed: dict) -> list[str]:
+    return [channel for field, channel in ADDRESS_FIELDS.items()
+            if field in changed and getattr(contact, field) is not None]
+
+
+def insert(session: Session, values: dict, owners: Owners, actor: str) -> Contact:
+    """Store a new contact from valid values; announce it and the channels its addresses
+    subscribed."""
+    owners.check_free(values)
+    now = utcnow()
+    # Empty collections given, not left to load: the new contact has none of these yet.
+    contact = Contact(id=new_id(), status="active", gender=0, contact_score=0.0, categories={},
+                      variables={}, created_at=now, updated_at=now, blacklists=[],
+                      subscriptions=[], channel_addresses=[], webpush_subscriptions=[])
+    # Only the flush at the end writes (rows and events at once), so that a taken
+    # identifier surfaces there, named.
+    with session.no_autoflush:
+        changed = apply_values(contact, values)
+        session.add(contact)
+        subscribed = subscribe_new_addresses(
+            session, contact, _new_address_channels(contact, changed), actor, now)
+        emit(session, events.CONTACT_CREATED, actor, contact_id=contact.id,
+             contact=contact_resource(contact))
+        announce(session, subscribed, actor)
+    flush(session)
+    owners.claim(contact)
+    return contact
+
+
+def change(session: Session, contact: Contact, values: dict, owners: Owners, actor: str) -> dict:
+    """Apply valid values to a stored contact as a PATCH; the changed fields. Nothing is
+    written or announced when nothing changes."""
+    owners.check_free(values, contact)
+    with session.no_autoflush:
+        changed = apply_values(contact, values)
+        if not changed:
+            return changed
+        now = utcnow()
+        contact.updated_at = now
+        subscribed = subscribe_new_addresses(
+            session, contact, _new_address_channels(contact, changed), actor, now)
+        emit(session, events.CONTACT_UPDATED, actor, contact_id=contact.id, changed=changed)
+        announce(session, subscribed, actor)
+    flush(session)
+    owners.claim(contact)
+    return changed
+
+
+def create_contact(session: Session, data, actor: str) -> dict:
+    values, errors = contact_input.read(ContactCreate(), data)
+    errors = contact_input.problems(values, errors, References.load(session, [values]))
+    if errors:
+        raise invalid(errors)
+    contact = insert(session, values, Owners.load(session, [values]), actor)
+    return contact_resource(contact)
+
+
+def _with_stored_region(contact: Contact, data):
+    """A national phone in a PATCH is read in the contact's own country unless the body
+    gives a region or a new address."""
+    if isinstance(data, dict) and "phone" in data and "region" not in data \
+            and "address" not in data:
+        country = (contact.address or {}).get("country")
+        if country:
+            return {**data, "region": country}
+    return data
+
+
+def update_contact(session: Session, contact_id: str, data, actor: str) -> dict:
+    contact = contact_or_404(session, contact_id)
+    values, errors = contact_input.read(ContactUpdate(), _with_stored_region(contact, data))
+    errors = contact_input.problems(values, errors, References.load(session, [values]), contact)
+    if errors:
+        raise invalid(errors)
+    change(session, contact, values, Owners.load(session, [values]), actor)
+    return contact_resource(contact)
+
+
+def get_contact(session: Session, contact_id: str) -> dict:
+    return contact_resource(contact_or_404(session, contact_id))
+
+
+def find_contacts(session: Session, user_id: str | None = None, email: str | None = None,
+                  phone: str | None = None, region: str | None = None, limit: int = 50,
+                  cursor: str | None = None) -> dict:
+    """By any identifier given (all must hold); with none, every contact newest first."""
+    conditions = []
+    if user_id is not None:
+        conditions.append(Contact.user_id == user_id)
+    if email is not None:
+        conditions.append(Contact.email == email.lower())
+    if phone is not None:
+        try:
+            conditions.append(Contact.phone == normalise_phone(phone, region))
+        except ValidationError as error:
+            raise invalid(error_paths(error.messages, "phone")) from None
+    query = select(Contact).options(*RESOURCE_PARTS)
+    if conditions:
+        found = session.scalars(query.where(*conditions)).all()
+        return {"data": [contact_resource(contact) for contact in found], "next_cursor": None}
+    return page(session, query, Contact.id, limit, cursor, contact_resource, newest_first=True)
+
+
+def set_status(session: Session, contact_id: str, status: str, actor: str) -> dict:
+    if status not in vocab.CONTACT_STATUSES:
+        raise Invalid("status must be active or inactive",
+                      {"status": ["must be active or inactive"]})
+    contact = contact_or_404(session, contact_id)
+    if contact.status != status:
+        contact.status = status
+        contact.updated_at = utcnow()
+        flush(session)
+        name = events.CONTACT_ACTIVATED if status == "active" else events.CONTACT_DEACTIVATED
+        emit(session, name, actor, contact_id=contact.id)
+    return contact_resource(contact)
+
+
+def delete_contact(session: Session, contact_id: str, actor: str) -> None:
+    """Erase the contact and everything of it here (its rows cascade). Its events not yet
+    published go too: they carry personal data, and nobody has seen them."""
+    contact = contact_or_404(session, contact_id, whole=False)
+    session.execute(
+        delete(Outbox).where(Outbox.payload["contact_id"].as_string() == contact.id)
+        .execution_options(synchronize_session=False))
+    session.delete(contact)
+    flush(session)
+    emit(session, events.CONTACT_DELETED, actor, contact_id=contact.id)

@@ -1,0 +1,194 @@
+"""What the contacts service stores: contacts and everything hanging off them (black
+lists, subscriptions and their ledger, channel addresses, notes), the variable
+definitions, sources and categories, and its outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+import plexus.db
+from plexus.ids import new_id
+from plexus.outbox import OutboxRow
+from plexus.timeutil import utcnow
+
+# Fixed constraint names: the same on SQLite and PostgreSQL, so migrations can name them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(26)  # a ULID (plexus.ids)
+
+
+class Base(plexus.db.Base):
+    __abstract__ = True
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _moment() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def _contact_ref(**kwargs) -> Mapped[str]:
+    return mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), **kwargs)
+
+
+class Blacklist(Base):
+    __tablename__ = "blacklists"
+
+    contact_id: Mapped[str] = _contact_ref(primary_key=True)
+    list: Mapped[str] = mapped_column(String(16), primary_key=True)
+    since: Mapped[datetime] = _moment()
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class Subscription(Base):
+    """The current state of one channel; channels without a row are "never"."""
+
+    __tablename__ = "subscriptions"
+
+    contact_id: Mapped[str] = _contact_ref(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = _moment()
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class SubscriptionChange(Base):
+    """The consent ledger: every change of a subscription, who made it and why."""
+
+    __tablename__ = "subscription_history"
+    __table_args__ = (
+        Index(None, "contact_id", "channel", "status"),
+        Index(None, "contact_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    contact_id: Mapped[str] = _contact_ref()
+    channel: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    previous_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[datetime] = _moment()
+
+
+class ChannelAddress(Base):
+    """Where the contact is reached on a channel that needs an address of its own:
+    the Telegram chat id, the Viber user id. One address belongs to one contact."""
+
+    __tablename__ = "channel_addresses"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    contact_id: Mapped[str] = _contact_ref(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    address: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = _moment()
+    updated_at: Mapped[datetime] = _moment()
+
+
+class WebpushSubscription(Base):
+    __tablename__ = "webpush_subscriptions"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    contact_id: Mapped[str] = _contact_ref(index=True)
+    device: Mapped[str] = mapped_column(String(16))
+    endpoint: Mapped[str] = mapped_column(String(2048), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(100))
+    auth: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = _moment()
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    __table_args__ = (Index(None, "contact_id", "id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    contact_id: Mapped[str] = _contact_ref()
+    content: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = _moment()
+
+
+def _children(model, **kwargs):
+    return relationship(model, cascade="all, delete-orphan", passive_deletes=True, **kwargs)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    user_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[int] = mapped_column(SmallInteger, default=0)
+    language: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(100))
+    avatar_url: Mapped[str | None] = mapped_column(String(2048))
+    address: Mapped[dict | None] = mapped_column(JSON)
+    categories: Mapped[dict] = mapped_column(JSON, default=dict)
+    contact_score: Mapped[float] = mapped_column(Float, default=0.0)
+    variables: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = _moment()
+    updated_at: Mapped[datetime] = _moment()
+
+    blacklists: Mapped[list[Blacklist]] = _children(Blacklist)
+    subscriptions: Mapped[list[Subscription]] = _children(Subscription)
+    channel_addresses: Mapped[list[ChannelAddress]] = _children(ChannelAddress)
+    webpush_subscriptions: Mapped[list[WebpushSubscription]] = _children(
+        WebpushSubscription, order_by=WebpushSubscription.id)
+    notes: Mapped[list[Note]] = _children(Note, order_by=Note.id)
+    subscription_history: Mapped[list[SubscriptionChange]] = _children(SubscriptionChange)
+
+
+class VariableDefinition(Base):
+    __tablename__ = "variable_definitions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(16))
+    value: Mapped[object | None] = mapped_column(JSON)  # account variables only
+    created_at: Mapped[datetime] = _moment()
+    updated_at: Mapped[datetime] = _moment()
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[datetime] = _moment()
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = _moment()
+
+
+class Outbox(OutboxRow, Base):
+    pass

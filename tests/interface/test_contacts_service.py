@@ -1,0 +1,128 @@
+"""The contacts service in a real nameko container on the real broker: its RPCs answer,
+its errors cross the wire as plexus errors, and its events leave through the outbox
+after the commit."""
+
+import uuid
+
+import eventlet
+import pytest
+from kombu import Connection, Queue
+from nameko.standalone.events import get_event_exchange
+from nameko.standalone.rpc import ClusterRpcClient
+
+from plexus.errors import Conflict, Invalid, NotFound
+from plexus.migrations import migrate_service
+from services.contacts.entrypoints import ContactsService
+
+ACTOR = "interface-test"
+
+
+@pytest.fixture
+def contacts_service(service_config, container_factory):
+    migrate_service(service_config, "contacts")
+    container = container_factory(ContactsService)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def rpc(contacts_service):
+    with ClusterRpcClient(timeout=10) as client:
+        yield client.contacts
+
+
+class EventQueue:
+    """A queue bound to the contacts events exchange, as another service's would be."""
+
+    def __init__(self, bound_queue):
+        self.queue = bound_queue
+
+    def get(self, timeout: float = 10.0):
+        """(event name, payload) of the next event, or None after `timeout` seconds."""
+        with eventlet.Timeout(timeout, False):
+            while True:
+                message = self.queue.get(no_ack=True)
+                if message is not None:
+                    return message.delivery_info["routing_key"], message.payload
+                eventlet.sleep(0.05)
+        return None
+
+
+@pytest.fixture
+def contact_events(service_config):
+    with Connection(service_config["AMQP_URI"]) as connection:
+        queue = Queue(f"test-contact-events-{uuid.uuid4().hex[:8]}",
+                      get_event_exchange("contacts"), routing_key="#", auto_delete=True)
+        bound = queue(connection.default_channel)
+        bound.exchange.declare()
+        bound.declare()
+        yield EventQueue(bound)
+
+
+def test_ping(rpc):
+    assert rpc.ping() == "pong"
+
+
+def test_a_contact_created_over_rpc_is_got_back(rpc):
+    made = rpc.create_contact({"email": "Olena@Example.com", "phone": "050 123 4567",
+                               "region": "UA"}, ACTOR)
+    assert made["email"] == "olena@example.com" and made["phone"] == "+380501234567"
+    assert rpc.get_contact(made["id"]) == made
+    assert rpc.find_contacts(email="OLENA@example.com")["data"] == [made]
+
+
+def test_errors_cross_as_plexus_errors(rpc):
+    with pytest.raises(NotFound):
+        rpc.get_contact("01jdx0000000000000000000zz")
+    with pytest.raises(Invalid) as caught:
+        rpc.create_contact({"email": "a@example.com", "language": "xx", "shoe_size": 44},
+                           ACTOR)
+    assert caught.value.errors == {"language": ["not an ISO 639-1 language code"],
+                                   "shoe_size": ["Unknown field."]}
+    rpc.create_contact({"email": "taken@example.com"}, ACTOR)
+    with pytest.raises(Conflict) as caught:
+        rpc.create_contact({"email": "TAKEN@example.com"}, ACTOR)
+    assert caught.value.errors == {"email": ["belongs to another contact"]}
+    with pytest.raises(Invalid) as caught:
+        rpc.find_contacts(limit=500)
+    assert set(caught.value.errors) == {"limit"}
+
+
+def test_events_are_published_after_the_commit(rpc, contact_events):
+    made = rpc.create_contact({"email": "events@example.com"}, ACTOR)
+    name, payload = contact_events.get()
+    assert name == "contact_created"
+    assert payload["contact_id"] == made["id"] and payload["contact"] == made
+    assert payload["actor"] == ACTOR and payload["event_id"] and payload["occurred_at"]
+    name, payload = contact_events.get()
+    assert (name, payload["channel"], payload["status"]) == (
+        "subscription_changed", "email", "subscribed")
+
+
+def test_a_refused_change_publishes_nothing(rpc, contact_events):
+    made = rpc.create_contact({"user_id": "u-1"}, ACTOR)
+    rpc.create_contact({"user_id": "u-2"}, ACTOR)
+    assert [contact_events.get()[0] for _ in range(2)] == ["contact_created"] * 2
+    with pytest.raises(Conflict):
+        rpc.update_contact(made["id"], {"user_id": "u-2"}, ACTOR)
+    rpc.delete_contact(made["id"], ACTOR)
+    name, payload = contact_events.get()
+    assert name == "contact_deleted"
+    assert set(payload) == {"event_id", "occurred_at", "actor", "contact_id"}
+    assert contact_events.get(timeout=1) is None
+
+
+def test_a_batch_over_rpc(rpc):
+    results = rpc.batch_upsert([{"email": "a@example.com"}, {"email": "bad"},
+                                {"email": "b@example.com"}], ACTOR)["results"]
+    assert [r["status"] for r in results] == ["created", "error", "created"]
+    with pytest.raises(Invalid) as caught:
+        rpc.batch_upsert([{"email": "x@example.com"}] * 1001, ACTOR)
+    assert set(caught.value.errors) == {"contacts"}
+
+
+def test_the_relay_outlives_quiet_spells(rpc, contact_events, service_config):
+    eventlet.sleep(service_config["OUTBOX_SWEEP_INTERVAL"] * 5)
+    made = rpc.create_contact({"email": "later@example.com"}, ACTOR)
+    name, payload = contact_events.get()
+    assert (name, payload["contact_id"]) == ("contact_created", made["id"])
