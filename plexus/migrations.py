@@ -17,7 +17,8 @@ from plexus.suite import SERVICES
 
 def _script_location(service: str) -> Path:
     package = importlib.import_module(f"services.{service}")
-    return Path(package.__file__).parent / "migrations"
+    # __path__, not __file__: a service still without __init__.py is a namespace package.
+    return Path(next(iter(package.__path__))) / "migrations"
 
 
 def alembic_config(service: str) -> Config:

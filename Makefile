@@ -1,0 +1,45 @@
+# Plexus: `make run` starts the suite, `make test` checks it; `make help` lists the rest.
+# Tools run as `.venv/bin/python -m ...`, which keeps working even when the scripts'
+# #! lines point at another checkout's .venv.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# Written after a successful install; pip runs again only when pyproject.toml is newer.
+INSTALLED := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help venv install run test lint migrate clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' \
+		$(MAKEFILE_LIST)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(PY)
+	$(PY) -m pip install -e '.[test]'
+	@touch $@
+
+venv: $(INSTALLED) ## Create .venv (Python 3.11), install Plexus and its test tools
+install: venv
+
+run: $(INSTALLED) ## Migrate and start every service (needs RabbitMQ: PLEXUS_AMQP_URI)
+	$(PY) -m plexus.cli run
+
+test: $(INSTALLED) ## ruff, then all tests (need RabbitMQ and PostgreSQL); PYTEST_ARGS=...
+	$(PY) -m ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED) ## ruff over the whole tree
+	$(PY) -m ruff check .
+
+migrate: $(INSTALLED) ## Bring every service's database to its newest schema
+	$(PY) -m plexus.cli migrate
+
+clean: ## Delete var/ (the SQLite data), caches and test artifacts; keeps .venv
+	rm -rf var artifacts .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,303 @@
+"""The `plexus` command. Thin on purpose: each command loads the config and calls
+plexus.migrations, plexus.runner or the gateway's API key functions.
+
+Failures are one line on stderr starting `plexus:` and exit 1; usage errors exit 2
+(click's own)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import logging.config
+import os
+from pathlib import Path
+
+import click
+import yaml
+from sqlalchemy.engine import make_url
+
+from plexus import logs
+from plexus.config import PROJECT_ROOT, config_path, database_url, load_config
+from plexus.errors import PlexusError
+from plexus.suite import SERVICES
+
+log = logging.getLogger("plexus.cli")
+
+DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost"
+
+
+class Failure(click.ClickException):
+    """A failure the user can act on: printed as one line, exit code 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"plexus: {self.message}", err=True)
+
+
+class Settings:
+    """The config file chosen on the command line, loaded once on first use."""
+
+    def __init__(self, config_file: Path):
+        self.config_file = config_file.resolve()
+        self._config: dict | None = None
+
+    @property
+    def config(self) -> dict:
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_file) or {}
+            except (OSError, yaml.YAMLError) as error:
+                raise Failure(f"cannot read the config {self.config_file}: {error}") from None
+            _setup_logging(self._config)
+        return self._config
+
+
+def _setup_logging(config: dict) -> None:
+    try:
+        if "LOGGING" in config:
+            logging.config.dictConfig(config["LOGGING"])
+        else:
+            logs.configure()
+    except (ValueError, TypeError, AttributeError, ImportError) as error:
+        raise Failure(f"the LOGGING section of the config does not work: {error} "
+                      "(PLEXUS_LOG_LEVEL: DEBUG, INFO, WARNING, ERROR; "
+                      "PLEXUS_LOG_FORMAT: json, text, auto)") from None
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, PlexusError):
+        fields = "; ".join(f"{field}: {', '.join(map(str, messages))}"
+                           for field, messages in error.errors.items())
+        return f"{error.detail} ({fields})" if fields else error.detail
+    first = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+def _where(config: dict, service: str) -> str:
+    url, schema = database_url(config, service)
+    shown = make_url(url).render_as_string(hide_password=True)
+    return f"{shown}, schema {schema}" if schema else shown
+
+
+def _migrate(config: dict, services) -> None:
+    from plexus.migrations import migrate_all  # imports alembic: only when needed
+
+    for service in services:
+        try:
+            done = migrate_all(config, [service])
+        except Exception as error:
+            log.debug("migrating %s failed", service, exc_info=True)
+            raise Failure(f"migrating {service} failed: {_one_line(error)}") from None
+        state = "at the newest schema" if done else "skipped (no migrations yet)"
+        click.echo(f"{service}: {state} ({_where(config, service)})")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-c", "--config", "config_file", envvar="PLEXUS_CONFIG",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=lambda: config_path(), show_default="config.yaml of the project",
+              help="The YAML config (env: PLEXUS_CONFIG). Every value in it can also be "
+                   "set by its ${VAR} in the environment.")
+@click.version_option(package_name="plexus")
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path) -> None:
+    """Plexus: contact profiles and messaging as nameko services.
+
+    \b
+    Start everything:   plexus run
+    Database schemas:   plexus migrate
+    API keys:           plexus apikey create --name ci --scope contacts:read
+    """
+    ctx.obj = Settings(config_file)
+
+
+@cli.command()
+@click.argument("services", nargs=-1, type=click.Choice(list(SERVICES)))
+@click.pass_obj
+def migrate(settings: Settings, services: tuple[str, ...]) -> None:
+    """Bring each service's database to its newest schema.
+
+    With no SERVICES, every service of the suite. Safe to repeat: a database already
+    at the newest schema is left as it is. Prints one line per service with where its
+    data lives (SQLite under var/ unless PLEXUS_DATABASE_URL or a per-service URL says
+    otherwise).
+    """
+    _migrate(settings.config, services or SERVICES)
+
+
+@cli.command()
+@click.option("--only", multiple=True, type=click.Choice(list(SERVICES)),
+              help="Start just this service (repeatable). Default: all of them.")
+@click.pass_obj
+def run(settings: Settings, only: tuple[str, ...]) -> None:
+    """Run the whole suite in the foreground.
+
+    Checks that RabbitMQ answers, migrates, then starts every service as its own
+    `nameko run` process, and prints "Plexus is up" once the gateway answers /health.
+
+    Ctrl-C or SIGTERM stops them all (each gets 10 s, then is killed). If one dies on its
+    own, the rest are stopped and the exit code is 1. Logs go to stderr, one JSON object
+    a line unless stderr is a terminal (PLEXUS_LOG_FORMAT, PLEXUS_LOG_LEVEL).
+    """
+    from plexus import runner
+
+    config = settings.config
+    problem = runner.check_broker(config.get("AMQP_URI") or DEFAULT_AMQP_URI, timeout=3.0)
+    if problem:
+        raise Failure(problem)
+    names = [name for name in SERVICES if not only or name in only]
+    _migrate(config, names)
+
+    supervisor = runner.Supervisor(
+        {name: runner.nameko_command(settings.config_file, SERVICES[name]) for name in names},
+        environments={name: runner.child_environment(name, settings.config_file)
+                      for name in names},
+        cwd=PROJECT_ROOT,
+        say=lambda line: click.echo(line, err=True),
+    )
+
+    def announce() -> None:
+        if "gateway" not in names:
+            click.echo(f"plexus: started {', '.join(names)}", err=True)
+            return
+        base = runner.gateway_url(config)
+        if runner.wait_until_healthy(f"{base}/health", supervisor, timeout=30.0):
+            click.echo(f"Plexus is up: {base} (docs: /docs)")
+        elif supervisor.exited() is None:
+            click.echo(f"plexus: the gateway has not answered {base}/health in 30 s; "
+                       "still running (Ctrl-C stops)", err=True)
+
+    raise SystemExit(runner.run_foreground(supervisor, on_started=announce))
+
+
+@cli.group()
+def apikey() -> None:
+    """Create, list and revoke the API keys the HTTP gateway accepts.
+
+    Keys are stored hashed in the gateway's database; a new key is printed once.
+    Scopes are those of the API (contacts:read, contacts:write, ...; admin implies all).
+    """
+
+
+def _apikeys():
+    """The gateway's key functions, imported on use so the rest of the CLI works
+    without the gateway installed."""
+    module = "services.gateway.logic.apikeys"
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if not error.name or not module.startswith(error.name):
+            raise  # a missing dependency of that module: a real bug, keep the traceback
+        raise Failure(f"the gateway's key store ({module}) is not installed") from None
+
+
+@contextlib.contextmanager
+def _gateway_session(settings: Settings):
+    from sqlalchemy.orm import sessionmaker
+
+    from plexus.db import service_engine, transaction
+
+    config = settings.config
+    _ensure_gateway_schema(config)
+    engine = service_engine(config, "gateway")
+    try:
+        with transaction(sessionmaker(engine, expire_on_commit=False)) as session:
+            yield session
+    except PlexusError as error:
+        raise Failure(_one_line(error)) from None
+    finally:
+        engine.dispose()
+
+
+def _ensure_gateway_schema(config: dict) -> None:
+    # Keys can be made before the first `plexus run`; migrating is a no-op when current.
+    from plexus.migrations import migrate_all
+
+    try:
+        migrate_all(config, ["gateway"])
+    except Exception as error:
+        log.debug("migrating gateway failed", exc_info=True)
+        raise Failure(f"the gateway's database is not usable ({_where(config, 'gateway')}): "
+                      f"{_one_line(error)}") from None
+
+
+def _key_line(record: dict) -> str:
+    scopes = ", ".join(record.get("scopes") or [])
+    return f"{record.get('name')} (id {record.get('id')}, scopes: {scopes})"
+
+
+@apikey.command("create")
+@click.option("--name", required=True, help="A unique name; it appears in the audit trail.")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="A scope the key grants (repeatable), e.g. contacts:read.")
+@click.pass_obj
+def apikey_create(settings: Settings, name: str, scopes: tuple[str, ...]) -> None:
+    """Create a key and print it, once.
+
+    The key is alone on stdout (the rest goes to stderr), so that
+    KEY=$(plexus apikey create --name ci --scope admin) captures it.
+    """
+    store = _apikeys()
+    with _gateway_session(settings) as session:
+        record, secret = store.create_key(session, name, list(scopes))
+    click.echo(f"Created API key {_key_line(record)}.", err=True)
+    click.echo(secret)
+    click.echo("This key is shown only once: store it now. Plexus keeps only its hash.",
+               err=True)
+
+
+@apikey.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
+@click.pass_obj
+def apikey_list(settings: Settings, as_json: bool) -> None:
+    """List every key (revoked ones too), oldest first. Secrets are never shown."""
+    store = _apikeys()
+    with _gateway_session(settings) as session:
+        records = store.list_keys(session)
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+    elif not records:
+        click.echo("No API keys yet: plexus apikey create --name NAME --scope SCOPE", err=True)
+    else:
+        click.echo(_table(records))
+
+
+def _table(records: list[dict]) -> str:
+    columns = list(records[0])
+    rows = [[_cell(record.get(column)) for column in columns] for record in records]
+    widths = [max(len(column), *(len(row[i]) for row in rows)) for i, column in enumerate(columns)]
+    lines = [columns, *rows]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+                     for line in lines)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+@apikey.command("revoke")
+@click.argument("id_or_name")
+@click.pass_obj
+def apikey_revoke(settings: Settings, id_or_name: str) -> None:
+    """Revoke a key by its id or name. Requests with it get 401 from then on."""
+    store = _apikeys()
+    with _gateway_session(settings) as session:
+        record = store.revoke_key(session, id_or_name)
+    click.echo(f"Revoked API key {_key_line(record)} at {record.get('revoked_at')}.")
+
+
+def main() -> None:
+    # logging.config wants upper-case level names; people type "debug". Fixed here, in
+    # the environment, so the `nameko run` children read the same value.
+    if os.environ.get("PLEXUS_LOG_LEVEL"):
+        os.environ["PLEXUS_LOG_LEVEL"] = os.environ["PLEXUS_LOG_LEVEL"].upper()
+    cli(prog_name="plexus")
+
+
+if __name__ == "__main__":
+    main()

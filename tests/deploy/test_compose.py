@@ -1,0 +1,85 @@
+"""docker-compose.yml and the Dockerfile: valid against the compose spec, and in step
+with the suite (plexus.suite.SERVICES) and config.yaml. Docker itself cannot run here."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from plexus.config import PROJECT_ROOT, load_config, metrics_port
+from plexus.suite import SERVICES
+
+COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
+DOCKERFILE = PROJECT_ROOT / "Dockerfile"
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def test_compose_file_follows_the_compose_spec():
+    # The schema ships inside check-jsonschema; a dead proxy proves nothing is fetched.
+    offline = {**os.environ, "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY":
+               "http://127.0.0.1:9", "NO_PROXY": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+         str(COMPOSE_FILE)], capture_output=True, text=True, timeout=120, env=offline)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", list(SERVICES))
+def test_every_suite_service_runs_in_compose(compose, name):
+    service = compose["services"][name]
+    assert service["command"] == [SERVICES[name]]
+    assert service["depends_on"]["rabbitmq"] == {"condition": "service_healthy"}
+    assert service["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    environment = service["environment"]
+    assert environment["PLEXUS_AMQP_URI"].startswith("pyamqp://")
+    assert environment["PLEXUS_DATABASE_URL"].startswith("postgresql://")
+    assert environment["PLEXUS_METRICS_HOST"] == "0.0.0.0"
+
+
+@pytest.mark.parametrize("name", list(SERVICES))
+def test_metrics_ports_match_config_yaml(compose, name, monkeypatch):
+    monkeypatch.delenv(f"PLEXUS_{name.upper()}_METRICS_PORT", raising=False)
+    port = metrics_port(load_config(), name)
+    assert f"127.0.0.1:{port}:{port}" in compose["services"][name]["ports"]
+
+
+def test_gateway_listens_on_every_interface_of_its_container(compose):
+    gateway = compose["services"]["gateway"]
+    assert gateway["environment"]["PLEXUS_GATEWAY_HOST"] == "0.0.0.0"
+    assert "127.0.0.1:8000:8000" in gateway["ports"]
+
+
+def test_brokers_and_databases_have_health_checks(compose):
+    services = compose["services"]
+    assert services["rabbitmq"]["image"] == "rabbitmq:3.13-management"
+    assert services["rabbitmq"]["healthcheck"]["test"] == [
+        "CMD", "rabbitmq-diagnostics", "-q", "ping"]
+    assert services["postgres"]["image"] == "postgres:16"
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+
+
+def test_migrate_runs_once_before_the_services(compose):
+    migrate = compose["services"]["migrate"]
+    assert migrate["entrypoint"] + migrate["command"] == ["plexus", "migrate"]
+    assert migrate["restart"] == "no"
+    assert migrate["depends_on"]["postgres"] == {"condition": "service_healthy"}
+
+
+def test_dockerfile_builds_wheels_and_runs_nameko_as_a_plain_user():
+    text = DOCKERFILE.read_text()
+    assert re.findall(r"^FROM (\S+)", text, re.M) == ["python:3.11-slim", "python:3.11-slim"]
+    assert "AS builder" in text and "pip wheel" in text
+    assert re.search(r"^USER plexus$", text, re.M)
+    [entrypoint] = re.findall(r"^ENTRYPOINT (.+)$", text, re.M)
+    assert json.loads(entrypoint) == ["nameko", "run", "--config", "/app/config.yaml"]
+    [command] = re.findall(r"^CMD (.+)$", text, re.M)
+    assert json.loads(command)[0] in SERVICES.values()
