@@ -93,6 +93,21 @@ def _migrate(config: dict, services) -> None:
         click.echo(f"{service}: {state} ({_where(config, service)})")
 
 
+def _declare_queues(config: dict, required: bool) -> None:
+    from plexus.consumer import declare_topology
+
+    try:
+        queues = declare_topology(config.get("AMQP_URI") or DEFAULT_AMQP_URI)
+    except Exception as error:
+        if required:
+            raise Failure(f"declaring the event queues failed: {_one_line(error)}") from None
+        click.echo(f"event queues: not declared ({_one_line(error)}); each service "
+                   "declares its own when it starts", err=True)
+        return
+    if queues:
+        click.echo(f"event queues: {len(queues)} declared")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-c", "--config", "config_file", envvar="PLEXUS_CONFIG",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -124,6 +139,7 @@ def migrate(settings: Settings, services: tuple[str, ...]) -> None:
     otherwise).
     """
     _migrate(settings.config, services or SERVICES)
+    _declare_queues(settings.config, required=False)
 
 
 @cli.command()
@@ -148,6 +164,7 @@ def run(settings: Settings, only: tuple[str, ...]) -> None:
         raise Failure(problem)
     names = [name for name in SERVICES if not only or name in only]
     _migrate(config, names)
+    _declare_queues(config, required=True)
 
     supervisor = runner.Supervisor(
         {name: runner.nameko_command(settings.config_file, SERVICES[name]) for name in names},
@@ -289,6 +306,30 @@ def apikey_revoke(settings: Settings, id_or_name: str) -> None:
     with _gateway_session(settings) as session:
         record = store.revoke_key(session, id_or_name)
     click.echo(f"Revoked API key {_key_line(record)} at {record.get('revoked_at')}.")
+
+
+@cli.group()
+def deadletters() -> None:
+    """Events a service failed to handle after every retry, kept with their error."""
+
+
+@deadletters.command("replay")
+@click.argument("consumer")
+@click.argument("source")
+@click.pass_obj
+def deadletters_replay(settings: Settings, consumer: str, source: str) -> None:
+    """Send CONSUMER's parked events from SOURCE back to its queue (after a fix).
+
+    Example: plexus deadletters replay activity contacts
+    """
+    from plexus.consumer import replay_dead_letters
+    from plexus.contract.events import SUBSCRIPTIONS
+
+    if source not in SUBSCRIPTIONS.get(consumer, {}):
+        raise click.UsageError(f"{consumer} consumes no events from {source}")
+    moved = replay_dead_letters(settings.config.get("AMQP_URI") or DEFAULT_AMQP_URI,
+                                consumer, source)
+    click.echo(f"{moved} event(s) sent back to {consumer}")
 
 
 def main() -> None:

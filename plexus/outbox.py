@@ -41,7 +41,8 @@ class OutboxRow:
 
 def record_event(session: Session, outbox_model: type, event_type: str, payload: dict) -> dict:
     """Add an event to the current transaction; it is published after the commit."""
-    body = {"event_id": new_id(), "occurred_at": rfc3339(utcnow()), **payload}
+    body = {"event": event_type, "event_id": new_id(), "occurred_at": rfc3339(utcnow()),
+            **payload}
     session.add(outbox_model(event_type=event_type, payload=body))
     session.info["outbox_dirty"] = True
     return body

@@ -1,13 +1,18 @@
-"""Events between services: who emits what, and the payload every consumer may rely on.
+"""Events between services: who emits what, who consumes what, and the payload every
+consumer may rely on.
 
-Every payload carries `event_id` (consumers deduplicate on it: the broker delivers at
-least once) and `occurred_at` (RFC 3339 UTC). Services publish through their outbox
-(plexus.outbox), so an event leaves only after its transaction commits.
+Every payload carries `event` (its name), `event_id` (consumers deduplicate on it: the
+broker delivers at least once) and `occurred_at` (RFC 3339 UTC); most carry `actor`.
+Services publish through their outbox (plexus.outbox), so an event leaves only after its
+transaction commits, to the nameko exchange `<service>.events` with the name as routing key.
 """
 
 CONTACTS = "contacts"
+MESSAGING = "messaging"
+ACTIVITY = "activity"
+SEGMENTS = "segments"
 
-# contacts -> anyone. Payload keys besides event_id / occurred_at / actor:
+# contacts -> anyone. Payload keys besides event / event_id / occurred_at / actor:
 CONTACT_CREATED = "contact_created"        # contact_id, contact (the stored resource)
 CONTACT_UPDATED = "contact_updated"        # contact_id, changed {field: new value}
 CONTACT_DELETED = "contact_deleted"        # contact_id (nothing else: the contact is erased)
@@ -16,9 +21,34 @@ CONTACT_DEACTIVATED = "contact_deactivated"  # contact_id
 SUBSCRIPTION_CHANGED = "subscription_changed"  # contact_id, channel, status, previous, reason
 BLACKLIST_CHANGED = "blacklist_changed"    # contact_id, list, blacklisted (bool), reason
 
+# messaging -> anyone.
+MESSAGE_QUEUED = "message_queued"   # message_id, contact_id, channel, origin, category,
+#                                     template_id, resend_of
+MESSAGE_SENT = "message_sent"       # message_id, contact_id, channel, origin, provider_id
+MESSAGE_STATUS = "message_status"   # message_id, contact_id, channel, origin, status (an
+#                                     activity type of that channel: delivered, open, click,
+#                                     hard_bounce...), details {url, reason, ...}
+
+# activity -> anyone: one per feed row stored (segments counts them).
+ACTIVITY_RECORDED = "activity_recorded"  # item_id, contact_id, channel, type, origin, name
+#                                     (custom event name, else null), occurred_at
+
+# segments -> anyone.
+SEGMENT_MEMBERSHIP_CHANGED = "segment_membership_changed"  # segment_id, segment_name,
+#                                     contact_id, change ("added" | "dropped")
+
 EMITTED_BY = {
     CONTACTS: (
         CONTACT_CREATED, CONTACT_UPDATED, CONTACT_DELETED, CONTACT_ACTIVATED,
         CONTACT_DEACTIVATED, SUBSCRIPTION_CHANGED, BLACKLIST_CHANGED,
     ),
+    MESSAGING: (MESSAGE_QUEUED, MESSAGE_SENT, MESSAGE_STATUS),
+    ACTIVITY: (ACTIVITY_RECORDED,),
+    SEGMENTS: (SEGMENT_MEMBERSHIP_CHANGED,),
 }
+
+# consumer -> {source: events it consumes}. plexus.consumer declares one durable queue per
+# (consumer, source) from this table at `plexus migrate` and at start, so events published
+# before a consumer ever ran wait for it instead of being dropped by the broker.
+# A service that starts consuming adds its row here.
+SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {}

@@ -108,7 +108,7 @@ def test_a_refused_change_publishes_nothing(rpc, contact_events):
     rpc.delete_contact(made["id"], ACTOR)
     name, payload = contact_events.get()
     assert name == "contact_deleted"
-    assert set(payload) == {"event_id", "occurred_at", "actor", "contact_id"}
+    assert set(payload) == {"event", "event_id", "occurred_at", "actor", "contact_id"}
     assert contact_events.get(timeout=1) is None
 
 

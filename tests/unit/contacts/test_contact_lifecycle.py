@@ -66,7 +66,7 @@ def test_creating_records_contact_created_then_the_subscriptions(create, outbox)
     assert recorded[1][1] | {"event_id": None, "occurred_at": None} == {
         "contact_id": contact["id"], "channel": "email", "status": "subscribed",
         "previous": "never", "reason": "address added", "actor": ACTOR,
-        "event_id": None, "occurred_at": None}
+        "event_id": None, "occurred_at": None, "event": "subscription_changed"}
 
 
 def test_the_ledger_records_the_first_address(create, run):
@@ -265,7 +265,7 @@ def test_erasing_removes_everything_of_the_contact(create, run, sessions, outbox
                     if row.payload.get("contact_id") == contact["id"]]
     # Its events not yet published are gone; only the erasure itself is announced.
     assert [set(payload) for payload in mentions] == [
-        {"event_id", "occurred_at", "actor", "contact_id"}]
+        {"event", "event_id", "occurred_at", "actor", "contact_id"}]
     assert outbox("contact_deleted")[0]["contact_id"] == contact["id"]
     assert outbox("contact_created")[0]["contact_id"] == other["id"]
     # Its identifiers are free again.

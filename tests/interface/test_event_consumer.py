@@ -1,0 +1,90 @@
+"""plexus.consumer on the real broker: events wait for a consumer that has not run yet,
+a failing handler is retried with back-off, and one that keeps failing is parked on
+the dead-letter queue with its error, from where it can be replayed."""
+
+import eventlet
+import pytest
+from kombu import Connection
+from nameko.amqp.publish import Publisher
+from nameko.standalone.events import get_event_exchange
+
+from plexus import consumer as plexus_consumer
+from plexus.consumer import dead_letter_queue, declare_topology, on_events, replay_dead_letters
+
+SUBSCRIPTIONS = {"probe": {"contacts": ("contact_created",)}}
+
+
+@pytest.fixture(autouse=True)
+def probe_subscription(monkeypatch):
+    monkeypatch.setattr(plexus_consumer, "SUBSCRIPTIONS", SUBSCRIPTIONS)
+    monkeypatch.setattr(plexus_consumer, "backoff_seconds", lambda attempt: 0.05)
+
+
+def publish(amqp_uri, payload):
+    exchange = get_event_exchange("contacts")
+    Publisher(amqp_uri, declare=[exchange]).publish(
+        payload, exchange=exchange, routing_key="contact_created")
+
+
+def wait_until(condition, seconds=10.0):
+    deadline = eventlet.hubs.get_hub().clock() + seconds
+    while not condition():
+        assert eventlet.hubs.get_hub().clock() < deadline, "timed out"
+        eventlet.sleep(0.05)
+
+
+def make_service(fail_times):
+    class Probe:
+        name = "probe"
+        seen: list = []
+
+        @on_events("contacts")
+        def on_contact_event(self, payload):
+            Probe.seen.append(payload["event_id"])
+            if Probe.seen.count(payload["event_id"]) <= fail_times:
+                raise RuntimeError(f"attempt {len(Probe.seen)} fails")
+
+    return Probe
+
+
+def test_events_published_before_the_consumer_ran_are_kept(service_config,
+                                                            container_factory):
+    declare_topology(service_config["AMQP_URI"], SUBSCRIPTIONS)
+    publish(service_config["AMQP_URI"], {"event": "contact_created", "event_id": "early"})
+    service = make_service(fail_times=0)
+    container_factory(service).start()
+    wait_until(lambda: service.seen == ["early"])
+
+
+def test_a_failing_handler_is_retried_until_it_succeeds(service_config, container_factory):
+    service = make_service(fail_times=2)
+    container_factory(service).start()
+    publish(service_config["AMQP_URI"], {"event": "contact_created", "event_id": "flaky"})
+    wait_until(lambda: len(service.seen) == 3)
+    eventlet.sleep(0.5)
+    assert service.seen == ["flaky"] * 3  # two failures, one success, nothing after
+
+
+def test_a_poison_event_is_dead_lettered_with_its_error_then_replayed(service_config,
+                                                                      container_factory):
+    amqp_uri = service_config["AMQP_URI"]
+    service = make_service(fail_times=1000)
+    container = container_factory(service)
+    container.start()
+    publish(amqp_uri, {"event": "contact_created", "event_id": "poison"})
+    wait_until(lambda: len(service.seen) == plexus_consumer.MAX_ATTEMPTS)
+    container.stop()
+
+    with Connection(amqp_uri) as connection:
+        dead = dead_letter_queue("probe", "contacts")(connection.channel())
+        wait_until(lambda: dead.queue_declare(passive=True).message_count == 1)
+        parked = dead.get(no_ack=False)
+        assert parked.payload["event_id"] == "poison"
+        assert "RuntimeError" in parked.headers["x-error"]
+        assert parked.headers["x-attempts"] == plexus_consumer.MAX_ATTEMPTS
+        parked.requeue()
+
+    assert replay_dead_letters(amqp_uri, "probe", "contacts") == 1
+    healed = make_service(fail_times=0)
+    container_factory(healed).start()
+    wait_until(lambda: healed.seen == ["poison"])
