@@ -10,6 +10,7 @@ import time
 import nameko
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
+from nameko.messaging import Consumer
 from nameko.rpc import Rpc
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
@@ -90,8 +91,19 @@ class ServiceMetrics(DependencyProvider):
             if exc_info:
                 self.rpc_errors.labels(method=entrypoint.method_name,
                                        error=exc_info[0].__name__).inc()
-        elif isinstance(entrypoint, EventHandler):
-            self.event_duration.labels(event=entrypoint.event_type).observe(elapsed)
+        elif isinstance(entrypoint, Consumer):
+            event = _event_name(entrypoint, worker_ctx)
+            self.event_duration.labels(event=event).observe(elapsed)
             if exc_info:
-                self.event_errors.labels(event=entrypoint.event_type,
-                                         error=exc_info[0].__name__).inc()
+                self.event_errors.labels(event=event, error=exc_info[0].__name__).inc()
+
+
+def _event_name(entrypoint, worker_ctx) -> str:
+    """nameko's @event_handler knows its event; plexus.consumer's queue carries several,
+    and each payload names its own."""
+    if isinstance(entrypoint, EventHandler):
+        return entrypoint.event_type
+    payload = worker_ctx.args[0] if worker_ctx.args else None
+    if isinstance(payload, dict) and isinstance(payload.get("event"), str):
+        return payload["event"]
+    return entrypoint.method_name

@@ -7,9 +7,11 @@ import pytest
 from kombu import Connection
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
+from prometheus_client import REGISTRY
 
 from plexus import consumer as plexus_consumer
 from plexus.consumer import dead_letter_queue, declare_topology, on_events, replay_dead_letters
+from plexus.metrics import ServiceMetrics
 
 SUBSCRIPTIONS = {"probe": {"contacts": ("contact_created",)}}
 
@@ -37,6 +39,7 @@ def make_service(fail_times):
     class Probe:
         name = "probe"
         seen: list = []
+        metrics = ServiceMetrics()
 
         @on_events("contacts")
         def on_contact_event(self, payload):
@@ -63,6 +66,13 @@ def test_a_failing_handler_is_retried_until_it_succeeds(service_config, containe
     wait_until(lambda: len(service.seen) == 3)
     eventlet.sleep(0.5)
     assert service.seen == ["flaky"] * 3  # two failures, one success, nothing after
+    labels = {"event": "contact_created"}
+    assert REGISTRY.get_sample_value(
+        "plexus_probe_event_handler_duration_seconds_count", labels) >= 3
+    assert REGISTRY.get_sample_value(
+        "plexus_probe_event_handler_errors_total", {**labels, "error": "RuntimeError"}) >= 2
+    assert REGISTRY.get_sample_value(
+        "plexus_probe_event_retries_total", {"source": "contacts", "outcome": "retried"}) >= 2
 
 
 def test_a_poison_event_is_dead_lettered_with_its_error_then_replayed(service_config,
