@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv install run test lint migrate clean
+.PHONY: help venv install system-packages run test lint migrate clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' \
@@ -30,7 +30,10 @@ install: venv
 run: $(INSTALLED) ## Migrate and start every service (needs RabbitMQ: PLEXUS_AMQP_URI)
 	$(PY) -m plexus.cli run
 
-test: $(INSTALLED) ## ruff, then all tests (need RabbitMQ and PostgreSQL); PYTEST_ARGS=...
+system-packages: ## Install the Debian packages the tests need (RabbitMQ, PostgreSQL, prometheus)
+	@bash scripts/system-packages.sh
+
+test: $(INSTALLED) system-packages ## ruff, then all tests (need RabbitMQ and PostgreSQL); PYTEST_ARGS=...
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
