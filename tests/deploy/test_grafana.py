@@ -1,0 +1,56 @@
+"""deploy/grafana: a dashboard per service and an overview, in step with the generator,
+readable by Grafana's own schema models, and every query valid PromQL (promtool)."""
+
+import importlib.util
+import json
+import subprocess
+
+import pytest
+import yaml
+from grafana_foundation_sdk.models.dashboard import Dashboard
+
+from plexus.config import PROJECT_ROOT
+from plexus.suite import SERVICES
+
+GRAFANA = PROJECT_ROOT / "deploy" / "grafana"
+
+
+def generator():
+    spec = importlib.util.spec_from_file_location("grafana_generate", GRAFANA / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[str, dict]:
+    return {path.stem: json.loads(path.read_text())
+            for path in (GRAFANA / "dashboards").glob("*.json")}
+
+
+def test_committed_dashboards_are_what_the_generator_makes(committed):
+    made = generator().dashboards()
+    assert set(committed) == set(made) == {"overview", *SERVICES}
+    for name, board in made.items():
+        assert committed[name] == board, "run: .venv/bin/python deploy/grafana/generate.py"
+
+
+def test_dashboards_load_as_grafana_models_with_unique_uids(committed):
+    uids = set()
+    for name, board in committed.items():
+        model = Dashboard.from_json(board)
+        assert model.title and model.panels, name
+        uids.add(model.uid)
+    assert len(uids) == len(committed)
+
+
+def test_every_query_is_valid_promql(committed, tmp_path):
+    exprs = [target["expr"] for board in committed.values() for panel in board["panels"]
+             for target in panel["targets"]]
+    rules = {"groups": [{"name": "dashboards", "rules": [
+        {"record": f"dashboard_query_{i}", "expr": expr} for i, expr in enumerate(exprs)]}]}
+    (tmp_path / "queries.yml").write_text(yaml.safe_dump(rules))
+    checked = subprocess.run(["promtool", "check", "rules", str(tmp_path / "queries.yml")],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert f"{len(exprs)} rules found" in checked.stdout
