@@ -401,6 +401,19 @@ def deadletters_replay(settings: Settings, consumer: str, source: str) -> None:
     click.echo(f"{moved} event(s) sent back to {consumer}")
 
 
+@deadletters.command("replay-queue")
+@click.argument("queue")
+@click.pass_obj
+def deadletters_replay_queue(settings: Settings, queue: str) -> None:
+    """Send what QUEUE.dead holds back to QUEUE: a sender's messages after a provider
+    outage, e.g. plexus deadletters replay-queue plexus.messages.email
+    """
+    from plexus.consumer import replay_parked
+
+    moved = replay_parked(settings.config.get("AMQP_URI") or DEFAULT_AMQP_URI, queue)
+    click.echo(f"{moved} message(s) sent back to {queue}")
+
+
 def main() -> None:
     # logging.config wants upper-case level names; people type "debug". Fixed here, in
     # the environment, so the `nameko run` children read the same value.

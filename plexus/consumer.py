@@ -35,28 +35,37 @@ def queue_name(consumer: str, source: str) -> str:
     return f"plexus.events.{source}.{consumer}"
 
 
-def dead_letter_queue(consumer: str, source: str) -> Queue:
-    name = queue_name(consumer, source)
+def parking_queue(name: str) -> Queue:
+    """The dead-letter queue of the queue `name`."""
     return Queue(f"{name}.dead", DEAD_LETTER_EXCHANGE, routing_key=name, durable=True,
                  queue_arguments={"x-queue-type": "quorum"})
 
 
-def event_queue(consumer: str, source: str) -> Queue:
-    events = SUBSCRIPTIONS[consumer][source]
-    name = queue_name(consumer, source)
-    exchange = get_event_exchange(source)
+def retrying_queue(name: str, bindings: list, delivery_limit: int) -> Queue:
+    """A durable quorum queue whose messages the broker parks on `parking_queue(name)`."""
     return Queue(
-        name, bindings=[binding(exchange, routing_key=event) for event in events],
-        durable=True, auto_delete=False,
+        name, bindings=bindings, durable=True, auto_delete=False,
         queue_arguments={
             "x-queue-type": "quorum",
             # A safety net for crash loops (a worker killed mid-message every time): the
             # broker parks the message once it was delivered this often.
-            "x-delivery-limit": MAX_ATTEMPTS * 2,
+            "x-delivery-limit": delivery_limit,
             "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
             "x-dead-letter-routing-key": name,
         },
     )
+
+
+def dead_letter_queue(consumer: str, source: str) -> Queue:
+    return parking_queue(queue_name(consumer, source))
+
+
+def event_queue(consumer: str, source: str) -> Queue:
+    events = SUBSCRIPTIONS[consumer][source]
+    exchange = get_event_exchange(source)
+    return retrying_queue(queue_name(consumer, source),
+                          [binding(exchange, routing_key=event) for event in events],
+                          MAX_ATTEMPTS * 2)
 
 
 def declare_topology(amqp_uri: str, subscriptions=None) -> list[str]:
@@ -78,47 +87,74 @@ def backoff_seconds(attempt: int) -> float:
     return min(10.0, 0.2 * 2 ** attempt)
 
 
-class EventConsumer(Consumer):
-    """Entrypoint: every event a service consumes from one source, in one queue."""
+class RetryingConsumer(Consumer):
+    """Entrypoint base: a handler that raised is retried with back-off, and after
+    `max_attempts` parked on the dead-letter queue with its error. A subclass sets
+    `self.queue` before calling setup(), and `label` (the metric's source label)."""
 
-    def __init__(self, source: str, **kwargs):
-        self.source = source
+    label = ""
+    metric_name = "event_retries_total"
+
+    def __init__(self, **kwargs):
         super().__init__(queue=None, requeue_on_error=True, **kwargs)
 
+    def max_attempts(self) -> int:
+        return MAX_ATTEMPTS
+
+    def backoff(self, attempt: int) -> float:
+        return backoff_seconds(attempt)
+
     def setup(self) -> None:
-        consumer = self.container.service_name
-        self.queue = event_queue(consumer, self.source)
+        service = self.container.service_name
         self.dead_letters = Publisher(
             nameko.config.get(AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI),
             exchange=DEAD_LETTER_EXCHANGE, serializer="json", use_confirms=True,
-            declare=[DEAD_LETTER_EXCHANGE, dead_letter_queue(consumer, self.source)],
+            declare=[DEAD_LETTER_EXCHANGE, parking_queue(self.queue.name)],
         )
         self.failures = counter(
-            f"plexus_{consumer}_event_retries_total",
-            "Event handlings that failed and were retried or dead-lettered.",
+            f"plexus_{service}_{self.metric_name}",
+            "Handlings that failed and were retried or dead-lettered.",
             ["source", "outcome"])
         super().setup()
+
+    @staticmethod
+    def attempt(message) -> int:
+        """1 on the first delivery; quorum queues count the redeliveries."""
+        return int((message.headers or {}).get("x-delivery-count") or 0) + 1
 
     def handle_message_processed(self, message, result=None, exc_info=None) -> None:
         if exc_info is None:
             self.consumer.ack_message(message)
             return
-        attempt = int((message.headers or {}).get("x-delivery-count") or 0) + 1
-        name = queue_name(self.container.service_name, self.source)
-        if attempt >= MAX_ATTEMPTS:
+        attempt = self.attempt(message)
+        name = self.queue.name
+        if attempt >= self.max_attempts():
             error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
             self.dead_letters.publish(
                 message.payload, routing_key=name,
                 headers={"x-error": error[:2000], "x-attempts": attempt,
                          "x-original-queue": name})
             self.consumer.ack_message(message)
-            self.failures.labels(self.source, "dead_lettered").inc()
-            log.error("event %s dead-lettered after %d attempts: %s",
-                      (message.payload or {}).get("event_id"), attempt, exc_info[0].__name__)
+            self.failures.labels(self.label, "dead_lettered").inc()
+            log.error("message %s on %s dead-lettered after %d attempts: %s",
+                      (message.payload or {}).get("event_id"), name, attempt,
+                      exc_info[0].__name__)
             return
-        self.failures.labels(self.source, "retried").inc()
-        eventlet.sleep(backoff_seconds(attempt))
+        self.failures.labels(self.label, "retried").inc()
+        eventlet.sleep(self.backoff(attempt))
         self.consumer.requeue_message(message)
+
+
+class EventConsumer(RetryingConsumer):
+    """Entrypoint: every event a service consumes from one source, in one queue."""
+
+    def __init__(self, source: str, **kwargs):
+        self.source = self.label = source
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        self.queue = event_queue(self.container.service_name, self.source)
+        super().setup()
 
 
 on_events = EventConsumer.decorator
@@ -126,10 +162,15 @@ on_events = EventConsumer.decorator
 
 def replay_dead_letters(amqp_uri: str, consumer: str, source: str, limit: int = 10_000) -> int:
     """Send parked events back to their queue; returns how many."""
-    name = queue_name(consumer, source)
+    return replay_parked(amqp_uri, queue_name(consumer, source), limit)
+
+
+def replay_parked(amqp_uri: str, name: str, limit: int = 10_000) -> int:
+    """Send what `parking_queue(name)` holds back to the queue `name` (any
+    retrying_queue: an event queue, a sender's queue); returns how many."""
     moved = 0
     with Connection(amqp_uri, connect_timeout=5) as connection:
-        dead = dead_letter_queue(consumer, source)(connection.channel())
+        dead = parking_queue(name)(connection.channel())
         dead.declare()
         producer = connection.Producer()
         while moved < limit:

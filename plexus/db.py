@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nameko
 from nameko.extensions import DependencyProvider
-from sqlalchemy import create_engine, event, exc, text
+from sqlalchemy import MetaData, create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -25,6 +25,21 @@ class Base(DeclarativeBase):
     """Each service subclasses this once, so each has a metadata of its own."""
 
     __abstract__ = True
+
+
+# Fixed constraint names: the same on SQLite and PostgreSQL, so migrations can name them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def service_metadata() -> MetaData:
+    """The metadata of one service's Base: `metadata = service_metadata()`."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def make_engine(url: str, schema: str | None = None) -> Engine:

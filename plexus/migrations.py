@@ -16,7 +16,10 @@ from plexus.suite import SERVICES
 
 
 def _script_location(service: str) -> Path:
-    package = importlib.import_module(f"services.{service}")
+    # The package holding the service class: services.contacts for contacts, and for a
+    # service living inside another's package (the senders) that package's subpackage.
+    module = SERVICES.get(service, f"services.{service}.entrypoints").split(":")[0]
+    package = importlib.import_module(module.rsplit(".", 1)[0])
     # __path__, not __file__: a service still without __init__.py is a namespace package.
     return Path(next(iter(package.__path__))) / "migrations"
 

@@ -66,8 +66,13 @@ class OutboxRelay(DependencyProvider):
     """Runs beside the service: wakes after each commit that recorded events, and sweeps
     every OUTBOX_SWEEP_INTERVAL seconds for rows left by a crash or a broker outage."""
 
-    def __init__(self, outbox_model: type):
+    def __init__(self, outbox_model: type, exchange=None, declare=(), what: str = "events"):
+        # Another exchange than the service's events one (messaging's deliveries), the
+        # queues to declare before publishing to it, and the word naming the metrics.
         self.outbox_model = outbox_model
+        self.fixed_exchange = exchange
+        self.declare = list(declare)
+        self.what = what
         self.wakeup = Event()
         self.running = False
 
@@ -76,17 +81,17 @@ class OutboxRelay(DependencyProvider):
         self.database = next(
             dep for dep in self.container.dependencies if isinstance(dep, Database)
         )
-        self.exchange = get_event_exchange(service)
+        self.exchange = self.fixed_exchange or get_event_exchange(service)
         self.publisher = Publisher(
             nameko.config.get(AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI),
-            declare=[self.exchange], serializer="json", use_confirms=True,
+            declare=[self.exchange, *self.declare], serializer="json", use_confirms=True,
         )
         self.interval = float(nameko.config.get("OUTBOX_SWEEP_INTERVAL") or 1)
         self.published = counter(
-            f"plexus_{service}_events_published_total",
+            f"plexus_{service}_{self.what}_published_total",
             "Events the outbox relay published to the broker.", ["event"])
         self.pending = gauge(
-            f"plexus_{service}_outbox_pending_events",
+            f"plexus_{service}_outbox_pending_{self.what}",
             "Committed events not yet published, after the last relay pass.")
         self.database.commit_listeners.append(self._wake)
 

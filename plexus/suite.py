@@ -3,6 +3,15 @@
 
 SERVICES: dict[str, str] = {
     "contacts": "services.contacts.entrypoints:ContactsService",
+    "activity": "services.activity.entrypoints:ActivityService",
+    "messaging": "services.messaging.entrypoints:MessagingService",
+    # One sender per channel, each run and scaled on its own; they consume what
+    # messaging queues (services.messaging.queues).
+    "sender_email": "services.messaging.senders.email:EmailSender",
+    "sender_sms": "services.messaging.senders.sms:SmsSender",
+    "sender_telegram": "services.messaging.senders.telegram:TelegramSender",
+    "sender_viber": "services.messaging.senders.viber:ViberSender",
+    "sender_webpush": "services.messaging.senders.webpush:WebpushSender",
     "gateway": "services.gateway.entrypoints:GatewayService",
 }
 

@@ -51,4 +51,11 @@ EMITTED_BY = {
 # (consumer, source) from this table at `plexus migrate` and at start, so events published
 # before a consumer ever ran wait for it instead of being dropped by the broker.
 # A service that starts consuming adds its row here.
-SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {}
+SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    ACTIVITY: {
+        CONTACTS: EMITTED_BY[CONTACTS],
+        MESSAGING: (MESSAGE_SENT, MESSAGE_STATUS),
+        SEGMENTS: (SEGMENT_MEMBERSHIP_CHANGED,),
+    },
+    MESSAGING: {CONTACTS: (CONTACT_DELETED,)},
+}

@@ -9,6 +9,7 @@ from plexus.db import Database
 from plexus.errors import EXPECTED_ERRORS
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
+from plexus.parsing import load
 from services.contacts.logic import (
     batch,
     blacklists,
@@ -20,7 +21,6 @@ from services.contacts.logic import (
     subscriptions,
     variables,
 )
-from services.contacts.logic.parsing import load
 from services.contacts.models import Outbox
 from services.contacts.schemas import (
     ContactVariablesArgs,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,13 +17,13 @@ from werkzeug.wrappers import Request, Response
 from plexus.db import transaction
 from plexus.errors import PlexusError
 from plexus.metrics import counter, histogram
+from plexus.rpc import RpcCaller
 from services.gateway.logic import apikeys, idempotency
 from services.gateway.routes import ROUTES
 from services.gateway.routes.call import Call
 from services.gateway.web.problems import HttpProblem, forbidden, problem_response, unauthorized
 from services.gateway.web.requests import parse_json_object, read_body
 from services.gateway.web.routing import Answer, Route, Router
-from services.gateway.web.rpc import RpcCaller
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +84,11 @@ def _authenticate(gateway: Gateway, request: Request, route: Route):
 
 
 def _run(gateway: Gateway, request: Request, route: Route, params: dict, principal):
-    raw = read_body(request, gateway.limit(route.body_limit)) if route.body else b""
+    raw = read_body(request, gateway.limit(route.body_limit)) \
+        if route.body or route.raw_body else b""
     body = parse_json_object(raw, required=not route.body_optional) if route.body else None
     call = Call(params=params, args=request.args, body=body, principal=principal,
-                rpc=gateway.rpc)
+                rpc=gateway.rpc, raw_body=raw, headers=request.headers, url=request.url)
     key = request.headers.get("Idempotency-Key")
     if request.method != "POST" or key is None or principal is None:
         return _respond(route, call)
@@ -128,5 +130,10 @@ def _respond(route: Route, call: Call) -> Response:
         return Response(status=204, headers=headers)
     if isinstance(answer.payload, bytes | str):
         return Response(answer.payload, status=answer.status, headers=headers)
+    if isinstance(answer.payload, Iterator):
+        # A download: werkzeug sends each chunk as the generator makes it, so the whole
+        # body is never in memory (the export of a contact's feed).
+        return Response(answer.payload, status=answer.status, headers=headers,
+                        direct_passthrough=True)
     return Response(json.dumps(answer.payload, ensure_ascii=False), status=answer.status,
                     headers=headers, content_type=JSON_TYPE)

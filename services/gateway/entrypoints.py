@@ -14,10 +14,10 @@ from nameko.web.handlers import HttpRequestHandler
 
 from plexus.db import Database, transaction
 from plexus.metrics import ServiceMetrics
+from plexus.rpc import RpcCaller
 from services.gateway.app import Gateway, handle
 from services.gateway.logic import apikeys, idempotency
 from services.gateway.web.problems import HttpProblem, problem_response
-from services.gateway.web.rpc import RpcCaller
 
 log = logging.getLogger(__name__)
 METHODS = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"

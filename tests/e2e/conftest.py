@@ -52,6 +52,12 @@ def suite_env(amqp_uri: str, data_dir: Path, database_url: str | None) -> dict:
         "PLEXUS_GATEWAY_PORT": str(free_port()),
         "PLEXUS_GATEWAY_METRICS_PORT": str(free_port()),
         "PLEXUS_CONTACTS_METRICS_PORT": str(free_port()),
+        "PLEXUS_MESSAGING_METRICS_PORT": str(free_port()),
+        **{f"PLEXUS_SENDER_{channel}_METRICS_PORT": str(free_port())
+           for channel in ("EMAIL", "SMS", "TELEGRAM", "VIBER", "WEBPUSH")},
+        # Senders write into the suite's data dir (the outbox provider), never the repo.
+        "PLEXUS_OUTBOX_DIR": str(data_dir / "outbox"),
+        "PLEXUS_ACTIVITY_METRICS_PORT": str(free_port()),
         "PLEXUS_BOOTSTRAP_KEY": "plx_" + secrets.token_urlsafe(32),
         "PLEXUS_LOG_FORMAT": "json",
     })

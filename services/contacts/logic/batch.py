@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from plexus.contract.contacts import ContactBatch, ContactCreate
 from plexus.errors import Conflict
+from plexus.parsing import WHOLE, load
 from services.contacts.logic import contact_input
 from services.contacts.logic.contacts import change, insert
 from services.contacts.logic.identifiers import Owners
 from services.contacts.logic.lookup import RESOURCE_PARTS
-from services.contacts.logic.parsing import WHOLE, load
 from services.contacts.logic.references import References
 
 

@@ -7,11 +7,11 @@ from sqlalchemy.orm import Session
 from plexus.contract import events, vocab
 from plexus.contract.contacts import BlacklistInput
 from plexus.errors import NotFound
+from plexus.parsing import load
 from plexus.timeutil import utcnow
 from services.contacts.logic.conflicts import flush
 from services.contacts.logic.events import emit
 from services.contacts.logic.lookup import contact_or_404
-from services.contacts.logic.parsing import load
 from services.contacts.logic.representation import contact_resource
 from services.contacts.models import Blacklist
 

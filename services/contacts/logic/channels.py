@@ -13,11 +13,11 @@ from plexus.contract.contacts import (
     WebpushSubscriptionInput,
 )
 from plexus.errors import Conflict, NotFound
+from plexus.parsing import load
 from plexus.timeutil import utcnow
 from services.contacts.logic.conflicts import TAKEN, flush
 from services.contacts.logic.events import emit
 from services.contacts.logic.lookup import contact_or_404
-from services.contacts.logic.parsing import load
 from services.contacts.logic.representation import channels, contact_resource, webpush_resource
 from services.contacts.logic.subscriptions import announce, subscribe_new_addresses
 from services.contacts.models import ChannelAddress, Contact, WebpushSubscription

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema
 
 from plexus.contract.contacts import IDENTIFIERS
-from services.contacts.logic.parsing import WHOLE, load_partly
+from plexus.parsing import WHOLE, load_partly
 from services.contacts.logic.references import References
 from services.contacts.models import Contact
 

@@ -10,6 +10,7 @@ from plexus.contract import events, vocab
 from plexus.contract.contacts import ContactCreate, ContactUpdate, normalise_phone
 from plexus.errors import Invalid
 from plexus.ids import new_id
+from plexus.parsing import flatten, invalid
 from plexus.timeutil import utcnow
 from services.contacts.logic import contact_input
 from services.contacts.logic.conflicts import flush
@@ -17,7 +18,6 @@ from services.contacts.logic.events import emit
 from services.contacts.logic.identifiers import Owners
 from services.contacts.logic.lookup import RESOURCE_PARTS, contact_or_404
 from services.contacts.logic.paging import page
-from services.contacts.logic.parsing import error_paths, invalid
 from services.contacts.logic.references import References
 from services.contacts.logic.representation import contact_resource, field_value
 from services.contacts.logic.subscriptions import (
@@ -154,7 +154,7 @@ def find_contacts(session: Session, user_id: str | None = None, email: str | Non
         try:
             conditions.append(Contact.phone == normalise_phone(phone, region))
         except ValidationError as error:
-            raise invalid(error_paths(error.messages, "phone")) from None
+            raise invalid(flatten(error.messages, "phone")) from None
     query = select(Contact).options(*RESOURCE_PARTS)
     if conditions:
         found = session.scalars(query.where(*conditions)).all()

@@ -7,10 +7,10 @@ from sqlalchemy.orm import Session
 
 from plexus.contract.contacts import NoteInput
 from plexus.errors import Conflict, NotFound
+from plexus.parsing import load
 from plexus.timeutil import utcnow
 from services.contacts.logic.conflicts import flush
 from services.contacts.logic.lookup import by_key, contact_or_404
-from services.contacts.logic.parsing import load
 from services.contacts.logic.representation import note_resource
 from services.contacts.models import Note
 

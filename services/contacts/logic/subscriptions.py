@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from plexus.contract import events, vocab
 from plexus.contract.contacts import SubscriptionInput
 from plexus.errors import Conflict, NotFound
+from plexus.parsing import load
 from plexus.timeutil import utcnow
 from services.contacts.logic.conflicts import flush
 from services.contacts.logic.events import emit
 from services.contacts.logic.lookup import contact_or_404
 from services.contacts.logic.paging import page
-from services.contacts.logic.parsing import load
 from services.contacts.logic.representation import contact_resource, history_entry
 from services.contacts.models import Contact, Subscription, SubscriptionChange
 

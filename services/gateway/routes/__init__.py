@@ -1,6 +1,8 @@
 """Every route the gateway serves, in one table (OpenAPI and the scope tests read it)."""
 
+from services.gateway.routes.activity import ACTIVITY_ROUTES
 from services.gateway.routes.contacts import CONTACT_ROUTES
+from services.gateway.routes.messages import MESSAGE_ROUTES
 from services.gateway.routes.system import SYSTEM_ROUTES
 
-ROUTES = (*SYSTEM_ROUTES, *CONTACT_ROUTES)
+ROUTES = (*SYSTEM_ROUTES, *CONTACT_ROUTES, *ACTIVITY_ROUTES, *MESSAGE_ROUTES)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
+from plexus.rpc import RpcCaller
 from services.gateway.logic.apikeys import Principal
-from services.gateway.web.rpc import RpcCaller
 
 
 @dataclass
@@ -18,6 +18,10 @@ class Call:
     principal: Principal | None
     rpc: RpcCaller
     services: object = None  # the gateway's own facilities (health, metrics, spec)
+    # The request as sent, for routes that check a signature over it (webhooks).
+    raw_body: bytes = b""   # read only when the route says raw_body=True
+    headers: object = None  # werkzeug Headers
+    url: str = ""
 
     @property
     def actor(self) -> str:

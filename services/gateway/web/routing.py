@@ -35,6 +35,9 @@ class Route:
     status: int = 200
     query: dict = field(default_factory=dict)   # name -> description
     body_limit: str = "max_body_bytes"          # GATEWAY config key bounding the body
+    # Hand the handler the body unparsed (Call.raw_body), whatever its type (JSON, a
+    # form): for webhooks that sign the bytes as sent.
+    raw_body: bool = False
 
     @property
     def openapi_path(self) -> str:

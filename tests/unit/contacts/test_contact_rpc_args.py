@@ -3,7 +3,7 @@
 import pytest
 
 from plexus.errors import Invalid
-from services.contacts.logic.parsing import load
+from plexus.parsing import load
 from services.contacts.schemas import (
     ContactVariablesArgs,
     FindContactsArgs,

@@ -19,8 +19,8 @@ from plexus.contract.contacts import (
     WebpushSubscriptionInput,
 )
 from plexus.errors import Invalid
+from plexus.parsing import flatten, load
 from plexus.timeutil import utcnow
-from services.contacts.logic.parsing import error_paths, load
 
 
 def errors_of(schema, data) -> dict:
@@ -192,10 +192,10 @@ def test_a_batch_holds_one_to_a_thousand_contacts():
 def test_errors_are_flattened_to_dotted_paths_with_list_indices():
     messages = {"contacts": {3: {"email": ["bad"], "address": {"country": ["worse"]}}},
                 "_schema": ["whole"], "name": ["a", "b"]}
-    assert error_paths(messages) == {
+    assert flatten(messages) == {
         "contacts.3.email": ["bad"], "contacts.3.address.country": ["worse"],
         "_schema": ["whole"], "name": ["a", "b"]}
-    assert error_paths(["x"], "phone") == {"phone": ["x"]}
+    assert flatten(["x"], "phone") == {"phone": ["x"]}
 
 
 def test_subscription_status_is_subscribed_or_unsubscribed():

@@ -1,5 +1,7 @@
-"""Calling a backing service with a deadline. nameko's ServiceRpc waits forever
-(nameko PR #360), and API.md promises a 503 rather than a hang."""
+"""Calling another service with a deadline. nameko's ServiceRpc waits forever
+(nameko PR #360), and API.md promises a 503 rather than a hang. The gateway calls every
+backing service through this, and services that ask one another (activity asks contacts
+and messaging) do too."""
 
 from __future__ import annotations
 
@@ -10,10 +12,16 @@ from amqp.exceptions import AMQPError
 from kombu.exceptions import OperationalError
 from nameko.exceptions import RemoteError, UnknownService
 
-from plexus.errors import Unavailable
-from services.gateway.web.problems import HttpProblem
+from plexus.errors import PlexusError, Unavailable
 
 log = logging.getLogger(__name__)
+
+
+class RemoteFailure(PlexusError):
+    """The called service failed on a bug of its own (logged there with its traceback)."""
+
+    status = 500
+    title = "Internal error"
 
 
 class RpcCaller:
@@ -41,5 +49,5 @@ class RpcCaller:
             # A bug on the other side: logged there with its traceback; the caller
             # learns that it failed, not the internals.
             log.error("%s.%s failed: %s", service, method, error.exc_type)
-            raise HttpProblem(500, "Internal error",
-                              f"the {service} service failed; the error is logged") from None
+            raise RemoteFailure(f"the {service} service failed; the error is logged") \
+                from None

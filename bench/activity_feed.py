@@ -1,0 +1,227 @@
+"""The activity feed on PostgreSQL at volume: load N rows (default 10,000,000) with
+generate_series, then time the feed's first page and a filtered first page, through
+the activity logic function and as the bare SQL that function runs, in the same run.
+
+    .venv/bin/python -m bench.activity_feed --rows 1000000
+    PLEXUS_TEST_POSTGRES=postgresql://postgres@127.0.0.1:5432 (the server; a database
+    of its own is made and dropped, unless --keep)
+
+One contact (the "busy" one, the one measured) gets rows/10 items, at most 1,000,000;
+the rest are spread over rows/200 contacts. Times are spread over the last 120 days,
+in the monthly partitions (docs/activity.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import psycopg2
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session, sessionmaker
+
+from plexus.db import make_engine, transaction
+from plexus.migrations import migrate_service
+from plexus.timeutil import utcnow
+from services.activity.logic.feed import feed, feed_query
+from services.activity.logic.partitions import ensure_partitions
+
+SERVER = os.environ.get("PLEXUS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+BUSY_CONTACT = "busy0000000000000000000000"
+DAYS = 120
+CHUNK = 1_000_000
+# (channel, type) pairs the rows take in turn: every channel, several types.
+KINDS = (
+    "email:sent", "email:delivered", "email:open", "email:click", "sms:sent",
+    "sms:delivered", "contact:updated", "other:custom_event", "telegram:delivered",
+    "viber:delivered", "webpush_desktop:delivered", "email:hard_bounce", "other:order",
+    "contact:added_to_segment", "email:unsubscribed", "sms:click",
+)
+ORIGINS = ("transaction", "campaign", "ab_test", "workflow", None)
+FILTER = {"channel": ("email",), "type": ("open", "click")}  # 2 of the 16 kinds
+FEED_INDEXES = (
+    "CREATE INDEX ix_activity_items_feed "
+    "ON activity_items (contact_id, occurred_at DESC, id DESC)",
+    "CREATE INDEX ix_activity_items_channel_feed "
+    "ON activity_items (contact_id, channel, occurred_at DESC, id DESC)",
+)
+
+
+def _array(values) -> str:
+    return "ARRAY[" + ", ".join("NULL" if v is None else f"'{v}'" for v in values) + "]"
+
+
+def insert_rows(session: Session, first: int, last: int, contacts: int, busy: int) -> None:
+    """Rows first..last of the load, made by the server (generate_series): row g is the
+    busy contact's while g <= busy, else one of `contacts` others."""
+    session.execute(text(f"""
+        INSERT INTO activity_items (id, contact_id, occurred_at, channel, origin, type,
+                                    message_id, details, recorded_at)
+        SELECT lpad(to_hex(g), 26, '0'),
+               CASE WHEN g <= :busy THEN :busy_contact
+                    ELSE lpad('c' || (g % :contacts)::text, 26, '0') END,
+               now() - ((g::bigint * 7919) % ({DAYS} * 86400)) * interval '1 second',
+               split_part(k, ':', 1),
+               ({_array(ORIGINS)})[1 + g % {len(ORIGINS)}],
+               split_part(k, ':', 2),
+               NULL, '{{}}'::json, now()
+        FROM generate_series(:first, :last) AS g,
+             LATERAL (SELECT ({_array(KINDS)})[1 + g % {len(KINDS)}] AS k) AS kind
+    """), {"first": first, "last": last, "busy": busy, "busy_contact": BUSY_CONTACT,
+           "contacts": contacts})
+
+
+def load(sessions: sessionmaker, rows: int, say: Callable[[str], None] = print) -> None:
+    """`rows` rows into an empty feed table; indexes made after the load (faster)."""
+    busy = min(rows // 10, 1_000_000)
+    contacts = max(rows // 200, 10)
+    today = utcnow().date()
+    with transaction(sessions) as session:
+        ensure_partitions(session, today - timedelta(days=DAYS + 31), today)
+        session.execute(text("DROP INDEX ix_activity_items_feed, "
+                             "ix_activity_items_channel_feed"))
+    started = time.perf_counter()
+    for first in range(1, rows + 1, CHUNK):
+        with transaction(sessions) as session:
+            insert_rows(session, first, min(rows, first + CHUNK - 1), contacts, busy)
+        say(f"  loaded {min(rows, first + CHUNK - 1):,} rows "
+            f"({time.perf_counter() - started:.0f} s)")
+    with transaction(sessions) as session:
+        for statement in FEED_INDEXES:
+            session.execute(text(statement))
+    say(f"  indexed ({time.perf_counter() - started:.0f} s)")
+    with transaction(sessions) as session:
+        session.execute(text("ANALYZE activity_items"))
+
+
+def bare_sql(query) -> tuple[str, dict]:
+    compiled = query.compile(dialect=postgresql.dialect(),
+                             compile_kwargs={"render_postcompile": True})
+    return str(compiled), compiled.params
+
+
+def explain(session: Session, query) -> str:
+    """PostgreSQL's plan of a query, as text."""
+    sql, params = bare_sql(query)
+    rows = session.connection().exec_driver_sql("EXPLAIN " + sql, params).all()
+    return "\n".join(row[0] for row in rows)
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def timed(action: Callable[[], object], repeat: int) -> dict:
+    for _ in range(min(20, repeat)):  # warm the cache and the pool
+        action()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return {"p50": statistics.median(samples), "p99": percentile(samples, 0.99)}
+
+
+def measure(sessions: sessionmaker, database_url: str, repeat: int) -> list[dict]:
+    since = utcnow() - timedelta(days=30)
+    cases = {
+        "first page": ({}, {}),
+        "filtered page": ({**FILTER, "since": since}, {**FILTER, "since": since}),
+    }
+    raw = psycopg2.connect(database_url)
+    raw.autocommit = True
+    results = []
+    try:
+        for name, (function_args, query_args) in cases.items():
+            def through_function(function_args=function_args):
+                with transaction(sessions) as session:
+                    return feed(session, BUSY_CONTACT, limit=50, **function_args)
+
+            sql, params = bare_sql(feed_query(BUSY_CONTACT, limit=51, **query_args))
+
+            def through_sql(sql=sql, params=params):
+                with raw.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    return cursor.fetchall()
+
+            assert len(through_function()["data"]) == 50 and len(through_sql()) == 51
+            function, bare = timed(through_function, repeat), timed(through_sql, repeat)
+            results.append({"case": name, "function": function, "sql": bare,
+                            "ratio_p50": function["p50"] / bare["p50"],
+                            "ratio_p99": function["p99"] / bare["p99"]})
+    finally:
+        raw.close()
+    return results
+
+
+def table(rows: int, results: list[dict]) -> str:
+    lines = [f"activity feed, {rows:,} rows, PostgreSQL (ms)",
+             f"{'case':<15}{'function p50':>14}{'p99':>9}{'SQL p50':>10}{'p99':>9}"
+             f"{'ratio p50':>11}{'p99':>7}"]
+    for r in results:
+        lines.append(f"{r['case']:<15}{r['function']['p50']:>14.2f}{r['function']['p99']:>9.2f}"
+                     f"{r['sql']['p50']:>10.2f}{r['sql']['p99']:>9.2f}"
+                     f"{r['ratio_p50']:>11.2f}{r['ratio_p99']:>7.2f}")
+    return "\n".join(lines)
+
+
+def fresh_database() -> str:
+    name = f"plexus_bench_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(f"{SERVER}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return f"{SERVER}/{name}"
+
+
+def drop_database(url: str) -> None:
+    admin = psycopg2.connect(f"{SERVER}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    admin.close()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=500, help="timed runs per case")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--database", help="a database a --keep run loaded: measure again "
+                        "without loading (--rows must say how many it holds)")
+    parser.add_argument("--json", action="store_true", help="also print the results as JSON")
+    options = parser.parse_args(argv)
+    url = options.database or fresh_database()
+    engine = make_engine(url)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    try:
+        if not options.database:
+            migrate_service({"DATABASE_URLS": {"activity": url}}, "activity")
+            print(f"loading {options.rows:,} rows into {url.rsplit('/', 1)[1]}", flush=True)
+            load(sessions, options.rows, lambda line: print(line, flush=True))
+        with transaction(sessions) as session:
+            plan = explain(session, feed_query(
+                BUSY_CONTACT, since=utcnow() - timedelta(days=30), limit=51, **FILTER))
+        print("plan of the filtered page:\n" + plan)
+        results = measure(sessions, url, options.repeat)
+        print(table(options.rows, results))
+        if options.json:
+            print(json.dumps({"rows": options.rows, "results": results}))
+    finally:
+        engine.dispose()
+        if not (options.keep or options.database):
+            drop_database(url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Sends a second through one and through two email sender processes, against an SMTP
+server that takes a fixed 50 ms to accept each message (tests/fake_providers.py).
+
+    .venv/bin/python -m bench.senders --messages 1000
+
+For each run: a fresh vhost and data dir; N queued emails are written through the
+messaging logic (as `send` stores them), the messaging service publishes them from its
+delivery outbox to the email queue, and once all N wait there, K sender processes
+start. The rate is taken between the first and the last email the SMTP server
+received, so process start-up is not counted. Every sender still asks messaging
+`is_pending` and reports `sent` by RPC, as in production."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+from kombu import Connection
+
+from plexus.config import PROJECT_ROOT, load_config
+from plexus.db import make_engine, transaction
+from plexus.migrations import migrate_service
+from services.messaging import queues
+from services.messaging.logic.messages import queue_message
+from services.messaging.logic.rendering import Limits
+from services.messaging.logic.sending import delivery_builder
+from services.messaging.settings import Settings
+
+BROKER = os.environ.get("PLEXUS_TEST_BROKER", "127.0.0.1:5672")
+CONTENT = {"subject": "Bench", "text": "Hello", "html": "<p>Hello <a href='https://x.example/'>x</a></p>"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def wait(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def nameko(service_class: str, env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "nameko", "run", "--config", str(PROJECT_ROOT / "config.yaml"),
+         service_class], env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def queue_emails(env: dict, count: int) -> None:
+    os.environ.update(env)
+    config = load_config()
+    migrate_service(config, "messaging")
+    engine = make_engine(f"sqlite:///{Path(env['PLEXUS_DATA_DIR']) / 'messaging.db'}")
+    from sqlalchemy.orm import sessionmaker
+
+    unit = functools.partial(transaction, sessionmaker(engine, expire_on_commit=False))
+    settings = Settings("http://127.0.0.1:8000", "bench", Limits())
+    with unit() as session:
+        for n in range(count):
+            queue_message(session, contact_id=f"bench{n:021d}", channel="email",
+                          origin="campaign", category=None, template_id=None, resend_of=None,
+                          content=CONTENT,
+                          delivery=delivery_builder(settings, f"c{n}@bench.example"),
+                          actor="bench")
+    engine.dispose()
+
+
+def run(processes: int, count: int, latency: float) -> dict:
+    vhost = f"plexus-bench-{uuid.uuid4().hex[:8]}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    amqp = f"pyamqp://guest:guest@{BROKER}/{urllib.parse.quote(vhost, safe='')}"
+    started: list[subprocess.Popen] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        data, fakes, smtp_port = Path(scratch) / "data", Path(scratch) / "fakes", free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PLEXUS_")}
+        env.update({
+            "PLEXUS_AMQP_URI": amqp, "PLEXUS_DATA_DIR": str(data),
+            "PLEXUS_EMAIL_PROVIDER": "smtp", "PLEXUS_SMTP_PORT": str(smtp_port),
+            "PLEXUS_LOG_LEVEL": "WARNING", "EVENTLET_TESTS": "1",
+            **{f"PLEXUS_{name}_METRICS_PORT": "0" for name in ("MESSAGING", "SENDER_EMAIL")},
+        })
+        try:
+            started.append(subprocess.Popen(
+                [sys.executable, "-m", "tests.fake_providers", "--dir", str(fakes),
+                 "--smtp-port", str(smtp_port), "--smtp-latency", str(latency)],
+                cwd=PROJECT_ROOT, start_new_session=True))
+            wait(lambda: (fakes / "ready").exists(), 20, "the SMTP server")
+            queue_emails(env, count)
+            started.append(nameko("services.messaging.entrypoints:MessagingService", env))
+
+            def queued() -> int:
+                with Connection(amqp) as connection:
+                    queue = queues.sender_queue("email")(connection.channel())
+                    return queue.queue_declare(passive=True).message_count
+            wait(lambda: _safe(queued) >= count, 120, "the queue to fill")
+            for _ in range(processes):
+                started.append(nameko("services.messaging.senders.email:EmailSender", env))
+            received = fakes / "smtp"
+            wait(lambda: len(list(received.glob("*.eml"))) >= count, 600, "every email")
+            times = sorted(path.stat().st_mtime for path in received.glob("*.eml"))
+        finally:
+            for process in reversed(started):
+                stop(process)
+            rabbitmqctl("delete_vhost", vhost)
+    seconds = times[-1] - times[0]
+    return {"sender_processes": processes, "messages": count, "smtp_latency_s": latency,
+            "seconds": round(seconds, 2), "sends_per_second": round((count - 1) / seconds, 1)}
+
+
+def _safe(probe) -> int:
+    try:
+        return probe()
+    except Exception:  # the queue does not exist until the relay declared it
+        return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.05)
+    args = parser.parse_args()
+    for processes in (1, 2):
+        print(json.dumps(run(processes, args.messages, args.latency)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The public resources of the messaging service (API.md "Messages") as marshmallow
+schemas: the messaging service loads request bodies with the `*Input` schemas, the
+gateway publishes all of them as OpenAPI."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from plexus.contract import vocab
+from plexus.contract.activity import ContactRef
+from plexus.contract.contacts import StrictBoolean, StrictSchema, Text
+
+# What a template or a message body may hold; a message is small.
+BODY_LIMIT = 100_000
+SUBJECT_LIMIT = 500
+# Channels whose content is one body (everything but email).
+BODY_CHANNELS = tuple(c for c in vocab.MESSAGE_CHANNELS if c != "email")
+
+
+def _describe(text: str) -> dict:
+    return {"description": text}
+
+
+class MessageContent(StrictSchema):
+    subject = Text(max_length=SUBJECT_LIMIT, allow_none=True)
+    text = Text(max_length=BODY_LIMIT, allow_none=True)
+    html = Text(max_length=BODY_LIMIT, allow_none=True)
+    body = Text(max_length=BODY_LIMIT, allow_none=True)
+
+
+class MessageInput(StrictSchema):
+    contact = fields.Nested(ContactRef, required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(vocab.MESSAGE_CHANNELS))
+    origin = fields.String(load_default="transaction", validate=validate.OneOf(vocab.ORIGINS))
+    category = Text(allow_none=True, load_default=None, max_length=64, metadata=_describe(
+        "refused (409) to a contact who has not opted in to it"))
+    template_id = Text(allow_none=True, load_default=None, max_length=26)
+    content = fields.Nested(MessageContent, allow_none=True, load_default=None)
+    data = fields.Dict(keys=fields.String(), load_default=dict, metadata=_describe(
+        "values for the template, as `{{ data.name }}`"))
+
+    @validates_schema
+    def _template_or_content(self, data, **kwargs):
+        if bool(data.get("template_id")) == bool(data.get("content")):
+            raise ValidationError("give either template_id or content", "content")
+        content = data.get("content") or {}
+        if data.get("template_id"):
+            return
+        if data.get("channel") == "email":
+            if not content.get("subject"):
+                raise ValidationError("an email needs a subject", "content.subject")
+            if not (content.get("text") or content.get("html")):
+                raise ValidationError("an email needs text or html", "content.text")
+        elif not (content.get("body") or content.get("text")):
+            raise ValidationError("this channel needs a body", "content.body")
+
+
+class Queued(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata=_describe("queued"))
+
+
+class StatusEntry(Schema):
+    status = fields.String(required=True, metadata=_describe(
+        "queued, sent, or an activity type of the channel (delivered, open, click...)"))
+    at = fields.DateTime(required=True)
+    details = fields.Dict(required=True)
+
+
+class Message(Schema):
+    id = fields.String(required=True)
+    contact_id = fields.String(required=True)
+    channel = fields.String(required=True)
+    origin = fields.String(required=True, allow_none=True)
+    category = fields.String(required=True, allow_none=True)
+    template_id = fields.String(required=True, allow_none=True)
+    resend_of = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, metadata=_describe("the latest status"))
+    content = fields.Nested(MessageContent, required=True, metadata=_describe("as rendered"))
+    created_at = fields.DateTime(required=True)
+    history = fields.List(fields.Nested(StatusEntry), required=True)
+
+
+class TemplateInput(StrictSchema):
+    name = Text(required=True, max_length=200)
+    channel = fields.String(required=True, validate=validate.OneOf(vocab.MESSAGE_CHANNELS))
+    subject = Text(allow_none=True, load_default=None, max_length=SUBJECT_LIMIT)
+    body = Text(required=True, max_length=BODY_LIMIT, metadata=_describe(
+        "Jinja syntax: `{{ first_name }}`, `{{ data.order_id }}`; HTML for email"))
+    approved = StrictBoolean(load_default=False, metadata=_describe(
+        "viber sends approved templates only"))
+
+
+class TemplateUpdate(StrictSchema):
+    name = Text(max_length=200)
+    subject = Text(allow_none=True, max_length=SUBJECT_LIMIT)
+    body = Text(max_length=BODY_LIMIT)
+    approved = StrictBoolean()
+
+
+class Template(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    channel = fields.String(required=True)
+    subject = fields.String(required=True, allow_none=True)
+    body = fields.String(required=True)
+    approved = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)

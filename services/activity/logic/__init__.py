@@ -1,0 +1,1 @@
+"""The activity service's rules as plain functions over a SQLAlchemy Session."""

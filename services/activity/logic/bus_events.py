@@ -1,0 +1,76 @@
+"""Events of other services as feed rows (plexus.contract.events has their payloads).
+
+Each payload is mapped by its `event` name; the row keeps its `event_id` so that a
+redelivery is recognised, and its `occurred_at` as the time of the item. Details hold
+what the feed needs to say what happened, never the contact's personal values:
+contact_updated keeps the names of the changed fields, not their new values."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from plexus.contract import events
+from plexus.contract.activity import parse_rfc3339
+from services.activity.logic.erasure import erase_contact
+from services.activity.logic.recording import record
+
+log = logging.getLogger(__name__)
+
+CONTACT_TYPES = {
+    events.CONTACT_CREATED: "added",
+    events.CONTACT_UPDATED: "updated",
+    events.CONTACT_ACTIVATED: "activated",
+    events.CONTACT_DEACTIVATED: "deactivated",
+}
+SEGMENT_TYPES = {"added": "added_to_segment", "dropped": "dropped_from_segment"}
+
+
+def _contact_row(payload: dict) -> dict:
+    name = payload["event"]
+    details = {"actor": payload.get("actor")}
+    if name == events.CONTACT_UPDATED:
+        details["changed"] = sorted(payload.get("changed") or {})
+    if name == events.BLACKLIST_CHANGED:
+        kind = "blacklisted" if payload.get("blacklisted") else "unblacklisted"
+        return {"channel": "contact", "type": kind, "details": {
+            **details, "list": payload.get("list"), "reason": payload.get("reason")}}
+    if name == events.SUBSCRIPTION_CHANGED:
+        return {"channel": payload["channel"], "type": payload["status"], "details": {
+            **details, "previous": payload.get("previous"), "reason": payload.get("reason")}}
+    return {"channel": "contact", "type": CONTACT_TYPES[name], "details": details}
+
+
+def _message_row(payload: dict) -> dict:
+    row = {"channel": payload["channel"], "origin": payload.get("origin"),
+           "message_id": payload.get("message_id")}
+    if payload["event"] == events.MESSAGE_SENT:
+        return {**row, "type": "sent", "details": {"provider_id": payload.get("provider_id")}}
+    return {**row, "type": payload["status"], "details": dict(payload.get("details") or {})}
+
+
+def _segment_row(payload: dict) -> dict:
+    return {"channel": "contact", "type": SEGMENT_TYPES[payload["change"]], "details": {
+        "segment_id": payload.get("segment_id"), "segment_name": payload.get("segment_name")}}
+
+
+def _store(session: Session, payload: dict, row: dict) -> None:
+    record(session, contact_id=payload["contact_id"],
+           occurred_at=parse_rfc3339(payload["occurred_at"]),
+           source_event_id=payload["event_id"], **row)
+
+
+def on_contact_event(session: Session, payload: dict) -> None:
+    if payload["event"] == events.CONTACT_DELETED:
+        erase_contact(session, payload["contact_id"])
+        return
+    _store(session, payload, _contact_row(payload))
+
+
+def on_message_event(session: Session, payload: dict) -> None:
+    _store(session, payload, _message_row(payload))
+
+
+def on_segment_event(session: Session, payload: dict) -> None:
+    _store(session, payload, _segment_row(payload))

@@ -1,0 +1,128 @@
+"""/v1/messages and /v1/templates (forwarded to the messaging service, which validates
+with plexus.contract.messages), the email tracking links /t/o/, /t/c/, /t/u/ and the
+provider webhooks. The last two need no API key: messaging checks the signed token or
+the provider's signature."""
+
+from __future__ import annotations
+
+import html
+
+from plexus.contract import messages as schemas
+from services.gateway.routes.call import Call
+from services.gateway.web.problems import HttpProblem
+from services.gateway.web.requests import page_args
+from services.gateway.web.routing import Answer, Route
+
+MESSAGING = "messaging"
+SEND, READ = "messages:send", "activity:read"
+# A transparent 1x1 GIF: the open pixel.
+PIXEL = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00"
+         b"\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+NO_STORE = {"Cache-Control": "no-store"}
+HTML_TYPE = {"Content-Type": "text/html; charset=utf-8", **NO_STORE}
+
+
+def send_message(c: Call):
+    return Answer(202, c.rpc(MESSAGING, "send_message", c.body, c.actor))
+
+
+def get_message(c: Call):
+    return c.rpc(MESSAGING, "get_message", c.params["message_id"])
+
+
+def resend_message(c: Call):
+    return Answer(202, c.rpc(MESSAGING, "resend_message", c.params["message_id"], c.actor))
+
+
+def list_templates(c: Call):
+    return c.rpc(MESSAGING, "list_templates", **page_args(c.args))
+
+
+def create_template(c: Call):
+    template = c.rpc(MESSAGING, "create_template", c.body, c.actor)
+    return Answer(201, template, {"Location": f"/v1/templates/{template['id']}"})
+
+
+def get_template(c: Call):
+    return c.rpc(MESSAGING, "get_template", c.params["template_id"])
+
+
+def update_template(c: Call):
+    return c.rpc(MESSAGING, "update_template", c.params["template_id"], c.body, c.actor)
+
+
+def track_open(c: Call):
+    c.rpc(MESSAGING, "track_open", c.params["token"])
+    return Answer(200, PIXEL, {"Content-Type": "image/gif", **NO_STORE})
+
+
+def track_click(c: Call):
+    # Only to the URL signed into the token: never an open redirect.
+    url = c.rpc(MESSAGING, "track_click", c.params["token"])
+    return Answer(302, "", {"Location": url, **NO_STORE})
+
+
+def _page(title: str, body: str) -> str:
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width'><title>{title}</title>"
+            "<style>body{font-family:system-ui,sans-serif;margin:3rem auto;max-width:30rem}"
+            f"</style></head><body><h1>{title}</h1>{body}</body></html>")
+
+
+def confirm_unsubscribe(c: Call):
+    # GET changes nothing (mail scanners follow links); the button POSTs, as RFC 8058's
+    # one-click POST from the mail client does.
+    target = c.rpc(MESSAGING, "unsubscribe_target", c.params["token"])
+    channel = html.escape(target["channel"])
+    return Answer(200, _page("Unsubscribe", (
+        f"<p>Stop receiving {channel} messages from us?</p>"
+        "<form method='post'><button type='submit'>Unsubscribe</button></form>")), HTML_TYPE)
+
+
+def unsubscribe(c: Call):
+    done = c.rpc(MESSAGING, "unsubscribe", c.params["token"])
+    return Answer(200, _page("Unsubscribed", (
+        f"<p>You will receive no more {html.escape(done['channel'])} messages from us.</p>")),
+        HTML_TYPE)
+
+
+def webhook(c: Call):
+    request = {"url": c.url, "body": c.raw_body.decode("utf-8", errors="replace"),
+               "headers": {name.lower(): value for name, value in (c.headers or {}).items()}}
+    result = c.rpc(MESSAGING, "handle_webhook", c.params["provider"], request)
+    if not result["verified"]:
+        raise HttpProblem(403, "Forbidden", "the signature does not match")
+    return {"recorded": result["recorded"]}
+
+
+PAGE = {"limit": "page size, 1 to 200 (default 50)", "cursor": "next_cursor of the last page"}
+T, TT = "messages", "tracking"
+
+MESSAGE_ROUTES = (
+    Route("POST", "/v1/messages", send_message,
+          "Send a message to a contact on one channel (202: queued)", SEND, T,
+          body=schemas.MessageInput, response=schemas.Queued, status=202),
+    Route("GET", "/v1/messages/<message_id>", get_message,
+          "A message with its status history", READ, T, response=schemas.Message),
+    Route("POST", "/v1/messages/<message_id>/resend", resend_message,
+          "Send the same content again, as a new message linked to this one", SEND, T,
+          response=schemas.Queued, status=202),
+    Route("GET", "/v1/templates", list_templates, "Message templates, newest first", SEND,
+          "templates", response=schemas.Template, many=True, query=PAGE),
+    Route("POST", "/v1/templates", create_template, "Create a template", SEND, "templates",
+          body=schemas.TemplateInput, response=schemas.Template, status=201),
+    Route("GET", "/v1/templates/<template_id>", get_template, "One template", SEND,
+          "templates", response=schemas.Template),
+    Route("PATCH", "/v1/templates/<template_id>", update_template, "Change a template",
+          SEND, "templates", body=schemas.TemplateUpdate, response=schemas.Template),
+    Route("GET", "/t/o/<token>", track_open, "Email open pixel (signed token)", None, TT),
+    Route("GET", "/t/c/<token>", track_click,
+          "Email link: records the click, redirects to the signed URL", None, TT, status=302),
+    Route("GET", "/t/u/<token>", confirm_unsubscribe, "Unsubscribe page (signed token)",
+          None, TT),
+    Route("POST", "/t/u/<token>", unsubscribe, "One-click unsubscribe (RFC 8058)", None, TT,
+          raw_body=True),
+    Route("POST", "/webhooks/<provider>", webhook,
+          "Delivery receipts and bounces: twilio, telegram, viber, smtp (signed)", None,
+          "webhooks", raw_body=True),
+)

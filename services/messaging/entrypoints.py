@@ -1,0 +1,143 @@
+"""The messaging service on the bus (docs/development.md, "The messaging RPC
+interface"). Each method runs one logic function and returns plain JSON."""
+
+from __future__ import annotations
+
+import nameko
+from nameko.extensions import DependencyProvider
+from nameko.rpc import ClusterRpc, rpc
+
+from plexus.consumer import on_events
+from plexus.contract import events
+from plexus.db import Database
+from plexus.errors import EXPECTED_ERRORS, NotFound
+from plexus.metrics import ServiceMetrics
+from plexus.outbox import OutboxRelay
+from plexus.rpc import RpcCaller
+from services.messaging import queues
+from services.messaging.logic import feedback, messages, sending, templates, webhooks
+from services.messaging.models import DeliveryOutbox, Outbox
+from services.messaging.settings import load_settings, provider_settings
+
+answer = rpc(expected_exceptions=EXPECTED_ERRORS)
+
+# The key each provider signs its webhooks with, in its config section.
+WEBHOOK_KEYS = {"twilio": "auth_token", "telegram": "webhook_secret", "viber": "token",
+                "smtp": "webhook_secret"}
+
+
+class MessagingSettings(DependencyProvider):
+    """The MESSAGING config, read once per container."""
+
+    def setup(self) -> None:
+        self.settings = load_settings(nameko.config)
+        self.webhook_secrets = {
+            provider: str(provider_settings(nameko.config, provider).get(key) or "")
+            for provider, key in WEBHOOK_KEYS.items()}
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+class MessagingService:
+    name = "messaging"
+
+    db = Database("messaging")
+    outbox = OutboxRelay(Outbox)
+    deliveries = OutboxRelay(DeliveryOutbox, exchange=queues.EXCHANGE,
+                             declare=queues.all_queues(), what="deliveries")
+    cluster = ClusterRpc()
+    config = MessagingSettings()
+    metrics = ServiceMetrics()
+
+    @property
+    def rpc(self) -> RpcCaller:
+        return RpcCaller(self.cluster, float(nameko.config.get("RPC_TIMEOUT") or 10))
+
+    def _run(self, logic, *args, **kwargs):
+        with self.db.transaction() as session:
+            return logic(session, *args, **kwargs)
+
+    @answer
+    def ping(self):
+        return "pong"
+
+    @answer
+    def send_message(self, data, actor):
+        return sending.send_message(self.db.transaction, self.rpc, self.config.settings, data,
+                                    actor)
+
+    @answer
+    def resend_message(self, message_id, actor):
+        return sending.resend_message(self.db.transaction, self.rpc, self.config.settings,
+                                      message_id, actor)
+
+    @answer
+    def get_message(self, message_id):
+        return self._run(messages.get_message, message_id)
+
+    @answer
+    def list_templates(self, limit=50, cursor=None):
+        return self._run(templates.list_templates, int(limit), cursor)
+
+    @answer
+    def create_template(self, data, actor):
+        return self._run(templates.create_template, data)
+
+    @answer
+    def get_template(self, template_id):
+        return self._run(templates.get_template, template_id)
+
+    @answer
+    def update_template(self, template_id, data, actor):
+        return self._run(templates.update_template, template_id, data)
+
+    # ---- the senders' side
+
+    @answer
+    def is_pending(self, message_id):
+        return self._run(messages.is_pending, message_id)
+
+    @answer
+    def report_delivery(self, message_id, status, details):
+        return self._run(messages.report_delivery, message_id, status, details)
+
+    # ---- tracking links and provider webhooks (the gateway's /t/ and /webhooks/)
+
+    @answer
+    def track_open(self, token):
+        self._run(feedback.record_open, self.config.settings.tracking_secret, token)
+
+    @answer
+    def track_click(self, token):
+        return self._run(feedback.record_click, self.config.settings.tracking_secret, token)
+
+    @answer
+    def unsubscribe_target(self, token):
+        return self._run(feedback.unsubscribe_target, self.config.settings.tracking_secret,
+                         token)
+
+    @answer
+    def unsubscribe(self, token):
+        return feedback.unsubscribe(self.db.transaction, self.rpc,
+                                    self.config.settings.tracking_secret, token)
+
+    @answer
+    def handle_webhook(self, provider, request):
+        if provider not in webhooks.PROVIDERS:
+            raise NotFound(f"no webhook for {provider}")
+        if not webhooks.verified(provider, request, self.config.webhook_secrets):
+            return {"verified": False, "recorded": 0}
+        found = webhooks.receipts(provider, request["body"])
+        blacklist = self._run(webhooks.apply_receipts, found)
+        for entry in blacklist:
+            self.rpc("contacts", "add_to_blacklist", entry["contact_id"], "email",
+                     {"reason": entry["reason"][:500]}, f"webhook:{provider}")
+        return {"verified": True, "recorded": len(found)}
+
+    # ---- events
+
+    @on_events(events.CONTACTS)
+    def on_contact_event(self, payload):
+        if payload.get("event") == events.CONTACT_DELETED:
+            self._run(messages.forget_contact, payload["contact_id"])

@@ -1,0 +1,1 @@
+"""The messaging rules as plain functions: no nameko in here."""

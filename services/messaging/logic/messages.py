@@ -1,0 +1,118 @@
+"""Messages as stored: queueing one (row, history, event, delivery for its sender),
+recording each later status, reading one back, and forgetting a contact's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from plexus.contract import events, vocab
+from plexus.errors import Invalid, NotFound
+from plexus.outbox import record_event
+from plexus.timeutil import rfc3339, utcnow
+from services.messaging.models import DeliveryOutbox, Message, Outbox, StatusChange
+
+QUEUED, SENT = "queued", "sent"
+# Statuses a message may reach many times (every open, every click); any other is
+# recorded once, so a provider repeating a receipt changes nothing.
+REPEATABLE = frozenset({"open", "click"})
+# What a message that failed every attempt ends as, per channel (API.md activity types).
+EXHAUSTED = {"email": "soft_bounce", "sms": "fail", "telegram": "failed", "viber": "fail",
+             "webpush_desktop": "undelivered", "webpush_mobile": "undelivered"}
+
+
+def message_resource(message: Message) -> dict:
+    return {
+        "id": message.id, "contact_id": message.contact_id, "channel": message.channel,
+        "origin": message.origin, "category": message.category,
+        "template_id": message.template_id, "resend_of": message.resend_of,
+        "status": message.status, "content": dict(message.content),
+        "created_at": rfc3339(message.created_at),
+        "history": [{"status": h.status, "at": rfc3339(h.at), "details": dict(h.details or {})}
+                    for h in message.history],
+    }
+
+
+def message_or_404(session: Session, message_id: str) -> Message:
+    message = session.get(Message, str(message_id or ""))
+    if message is None:
+        raise NotFound(f"no message {message_id}")
+    return message
+
+
+def get_message(session: Session, message_id: str) -> dict:
+    return message_resource(message_or_404(session, message_id))
+
+
+def _common(message: Message) -> dict:
+    return {"message_id": message.id, "contact_id": message.contact_id,
+            "channel": message.channel, "origin": message.origin}
+
+
+def queue_message(session: Session, *, contact_id: str, channel: str, origin: str | None,
+                  category: str | None, template_id: str | None, resend_of: str | None,
+                  content: dict, delivery: Callable[[Message], dict], actor: str) -> dict:
+    """Store the message as queued and hand `delivery` (built by the caller around the
+    new id) to the channel's sender after the commit."""
+    message = Message(contact_id=contact_id, channel=channel, origin=origin,
+                      category=category, template_id=template_id, resend_of=resend_of,
+                      status=QUEUED, content=content)
+    session.add(message)
+    session.flush()
+    message.history.append(StatusChange(status=QUEUED, at=utcnow(), details={"actor": actor}))
+    record_event(session, Outbox, events.MESSAGE_QUEUED, {
+        **_common(message), "category": category, "template_id": template_id,
+        "resend_of": resend_of, "actor": actor})
+    record_event(session, DeliveryOutbox, channel, {**delivery(message), "channel": channel})
+    return {"id": message.id, "status": QUEUED}
+
+
+def record_status(session: Session, message: Message, status: str,
+                  details: dict | None = None) -> bool:
+    """Add a status to the history and announce it; False when it changed nothing."""
+    details = {k: v for k, v in (details or {}).items() if v is not None}
+    if status not in vocab.ACTIVITY_TYPES[message.channel]:
+        raise Invalid(f"{status} is not a status of {message.channel}",
+                      {"status": [f"not a status of {message.channel}"]})
+    if status not in REPEATABLE and any(h.status == status for h in message.history):
+        return False
+    now = utcnow()
+    message.history.append(StatusChange(status=status, at=now, details=details))
+    message.status = status
+    message.updated_at = now
+    if status == SENT:
+        message.provider_id = details.get("provider_id")
+        record_event(session, Outbox, events.MESSAGE_SENT,
+                     {**_common(message), "provider_id": message.provider_id})
+    else:
+        record_event(session, Outbox, events.MESSAGE_STATUS,
+                     {**_common(message), "status": status, "details": details})
+    return True
+
+
+def report_delivery(session: Session, message_id: str, status: str, details: dict) -> bool:
+    """A sender's word on one message: sent, or how it failed for good."""
+    return record_status(session, message_or_404(session, message_id), status, details)
+
+
+def is_pending(session: Session, message_id: str) -> bool:
+    """Whether the message still waits to be sent: a sender redelivered a message it
+    already sent (killed before it acknowledged) must not send it twice."""
+    message = session.get(Message, str(message_id))
+    return message is not None and message.status == QUEUED
+
+
+def by_provider_id(session: Session, provider_id: str) -> Message | None:
+    return session.scalars(
+        select(Message).where(Message.provider_id == str(provider_id)).limit(1)).first()
+
+
+def forget_contact(session: Session, contact_id: str) -> int:
+    """Erase every message of an erased contact (GDPR); the history goes with them."""
+    ids = session.scalars(select(Message.id).where(Message.contact_id == contact_id)).all()
+    if ids:
+        session.execute(delete(StatusChange).where(StatusChange.message_id.in_(ids)))
+        session.execute(delete(Message).where(Message.id.in_(ids)))
+    return len(ids)

@@ -1,0 +1,125 @@
+"""Sending and resending: find the contact (contacts RPC), check that it may receive
+the message, render it, store it and queue it for its channel's sender.
+
+`transaction` opens a unit of work (services.messaging's Database), `rpc` calls
+another service with a deadline: `rpc("contacts", "get_contact", contact_id)`."""
+
+from __future__ import annotations
+
+from plexus.contract.messages import MessageInput
+from plexus.errors import Conflict, Invalid, NotFound
+from plexus.parsing import load
+from services.messaging.logic import messages
+from services.messaging.logic.eligibility import address, refusal
+from services.messaging.logic.rendering import Limits, render
+from services.messaging.logic.templates import template_or_404
+from services.messaging.logic.tracking import track_html, unsubscribe_url
+from services.messaging.logic.variables import template_context
+from services.messaging.settings import Settings
+
+CONTACTS = "contacts"
+
+
+def find_contact(rpc, ref: dict) -> dict:
+    """The contact named by its id or identifiers (all given must hold)."""
+    identifiers = {k: v for k, v in ref.items() if k != "id" and v is not None}
+    try:
+        if not identifiers:
+            return rpc(CONTACTS, "get_contact", ref["id"])
+        found = rpc(CONTACTS, "find_contacts", **identifiers, limit=1)["data"]
+    except (NotFound, Invalid):
+        found = []
+    found = [c for c in found if ref.get("id") in (None, c["id"])]
+    if not found:
+        raise Invalid("no contact matches", {"contact": ["no contact matches"]})
+    return found[0]
+
+
+def render_content(channel: str, source: dict, context: dict, limits: Limits) -> dict:
+    """The message as the contact will read it. Email keeps subject / text / html (HTML
+    escapes what it inserts); every other channel has one body."""
+    def text(field: str, html: bool = False) -> str | None:
+        value = source.get(field)
+        return render(value, context, html=html, limits=limits, field=f"content.{field}") \
+            if value else None
+
+    if channel == "email":
+        return {k: v for k, v in (("subject", text("subject")), ("text", text("text")),
+                                  ("html", text("html", html=True))) if v is not None}
+    body = source.get("body") or source.get("text")
+    return {"body": render(body, context, limits=limits, field="content.body")}
+
+
+def _template_source(transaction, template_id: str, channel: str) -> dict:
+    with transaction() as session:
+        template = template_or_404(session, template_id)
+        if template.channel != channel:
+            raise Invalid(f"the template is for {template.channel}",
+                          {"template_id": [f"a {template.channel} template"]})
+        if channel == "viber" and not template.approved:
+            raise Conflict("viber sends approved templates only",
+                           {"template_id": ["not approved"]})
+        if channel == "email":
+            return {"subject": template.subject, "html": template.body}
+        return {"body": template.body}
+
+
+def delivery_builder(settings: Settings, to):
+    """What the sender gets: the address and the content, for email with its links
+    and open pixel tracked and the one-click unsubscribe URL."""
+    def build(message) -> dict:
+        content = dict(message.content)
+        delivery = {"message_id": message.id, "contact_id": message.contact_id, "to": to,
+                    "content": content}
+        if message.channel == "email":
+            base, secret = settings.tracking_base_url, settings.tracking_secret
+            if content.get("html"):
+                content["html"] = track_html(content["html"], base, secret, message.id)
+            delivery["unsubscribe_url"] = unsubscribe_url(base, secret, message.id)
+        return delivery
+    return build
+
+
+def _eligible_address(contact: dict, channel: str, category: str | None):
+    reason = refusal(contact, channel, category)
+    if reason:
+        raise Conflict(reason, {"contact": [reason]})
+    return address(contact, channel)
+
+
+def send_message(transaction, rpc, settings: Settings, data, actor: str) -> dict:
+    request = load(MessageInput(), data)
+    channel = request["channel"]
+    if request["template_id"]:
+        source = _template_source(transaction, request["template_id"], channel)
+    elif channel == "viber":
+        raise Conflict("viber sends approved templates only",
+                       {"template_id": ["required for viber"]})
+    else:
+        source = request["content"]
+    contact = find_contact(rpc, request["contact"])
+    to = _eligible_address(contact, channel, request["category"])
+    variables = rpc(CONTACTS, "contact_variables", contact["id"])["data"]
+    content = render_content(channel, source, template_context(variables, request["data"]),
+                             settings.limits)
+    with transaction() as session:
+        return messages.queue_message(
+            session, contact_id=contact["id"], channel=channel, origin=request["origin"],
+            category=request["category"], template_id=request["template_id"],
+            resend_of=None, content=content, delivery=delivery_builder(settings, to),
+            actor=actor)
+
+
+def resend_message(transaction, rpc, settings: Settings, message_id: str, actor: str) -> dict:
+    """A new message with the same content, to the same contact if it may still
+    receive it; linked to the original by `resend_of`."""
+    with transaction() as session:
+        original = messages.get_message(session, message_id)
+    contact = rpc(CONTACTS, "get_contact", original["contact_id"])
+    to = _eligible_address(contact, original["channel"], original["category"])
+    with transaction() as session:
+        return messages.queue_message(
+            session, contact_id=contact["id"], channel=original["channel"],
+            origin=original["origin"], category=original["category"],
+            template_id=original["template_id"], resend_of=original["id"],
+            content=original["content"], delivery=delivery_builder(settings, to), actor=actor)

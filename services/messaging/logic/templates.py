@@ -1,0 +1,69 @@
+"""Message templates: `{{ variable }}` bodies per channel; viber needs approved ones."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plexus.contract.messages import TemplateInput, TemplateUpdate
+from plexus.errors import Invalid, NotFound
+from plexus.parsing import load
+from plexus.timeutil import rfc3339, utcnow
+from services.messaging.logic.rendering import check_syntax
+from services.messaging.models import Template
+
+
+def template_resource(template: Template) -> dict:
+    return {"id": template.id, "name": template.name, "channel": template.channel,
+            "subject": template.subject, "body": template.body, "approved": template.approved,
+            "created_at": rfc3339(template.created_at),
+            "updated_at": rfc3339(template.updated_at)}
+
+
+def template_or_404(session: Session, template_id: str) -> Template:
+    template = session.get(Template, str(template_id or ""))
+    if template is None:
+        raise NotFound(f"no template {template_id}")
+    return template
+
+
+def _check(data: dict) -> None:
+    for field in ("subject", "body"):
+        if data.get(field):
+            check_syntax(data[field], field)
+
+
+def create_template(session: Session, data: dict) -> dict:
+    fields = load(TemplateInput(), data)
+    if fields["channel"] == "email" and not fields.get("subject"):
+        raise Invalid("an email template needs a subject", {"subject": ["required for email"]})
+    _check(fields)
+    template = Template(**fields)
+    session.add(template)
+    session.flush()
+    return template_resource(template)
+
+
+def get_template(session: Session, template_id: str) -> dict:
+    return template_resource(template_or_404(session, template_id))
+
+
+def update_template(session: Session, template_id: str, data: dict) -> dict:
+    template = template_or_404(session, template_id)
+    fields = load(TemplateUpdate(), data)
+    _check(fields)
+    for name, value in fields.items():
+        setattr(template, name, value)
+    template.updated_at = utcnow()
+    return template_resource(template)
+
+
+def list_templates(session: Session, limit: int = 50, cursor: str | None = None) -> dict:
+    query = select(Template).order_by(Template.id.desc()).limit(limit + 1)
+    if cursor:
+        query = query.where(Template.id < cursor)
+    rows = session.scalars(query).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"data": [template_resource(t) for t in rows],
+            "next_cursor": rows[-1].id if more else None}

@@ -1,0 +1,51 @@
+"""Signed tracking tokens: `<payload>.<mac>`, both base64url, the payload a JSON list
+[kind, message_id, url?] and the mac an HMAC-SHA256 of it under the tracking secret.
+Nothing in a token can be changed (another message, another redirect target) without
+the secret; a click token signs its URL, so /t/c/ is no open redirect."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+
+from plexus.errors import NotFound
+
+OPEN, CLICK, UNSUBSCRIBE = "o", "c", "u"
+MAC_BYTES = 16  # 128 bits: forging one is out of reach, and links stay short
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(secret: str, payload: str) -> str:
+    digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+    return _b64(digest[:MAC_BYTES])
+
+
+def make_token(secret: str, kind: str, message_id: str, url: str | None = None) -> str:
+    fields = [kind, message_id] + ([url] if url is not None else [])
+    payload = _b64(json.dumps(fields, separators=(",", ":")).encode())
+    return f"{payload}.{_mac(secret, payload)}"
+
+
+def read_token(secret: str, kind: str, token: str) -> tuple[str, str | None]:
+    """(message_id, url) of a genuine token of that kind; NotFound for anything else,
+    so a guess learns nothing."""
+    payload, _, mac = (token or "").partition(".")
+    if not payload or not hmac.compare_digest(mac.encode(), _mac(secret, payload).encode()):
+        raise NotFound("unknown link")
+    try:
+        fields = json.loads(_unb64(payload))
+    except (binascii.Error, ValueError):
+        raise NotFound("unknown link") from None
+    if not isinstance(fields, list) or len(fields) not in (2, 3) or fields[0] != kind:
+        raise NotFound("unknown link")
+    return fields[1], (fields[2] if len(fields) == 3 else None)

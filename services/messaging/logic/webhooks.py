@@ -1,0 +1,99 @@
+"""Delivery receipts and bounces from providers (POST /webhooks/{provider}): check the
+provider's signature, turn its words into the channel's statuses (API.md activity
+types), record them, and say which emails go on the black list.
+
+`request` is what the gateway saw: {"url", "headers" (names lower-cased), "body" (text)}."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from services.messaging.logic import messages
+from services.messaging.logic.signatures import hex_hmac_sha256, same, twilio_signature
+from services.messaging.models import Message
+
+TWILIO_STATUS = {"delivered": "delivered", "undelivered": "fail", "failed": "reject"}
+VIBER_STATUS = {"delivered": "delivered", "seen": "open", "failed": "fail"}
+SMTP_STATUS = ("delivered", "soft_bounce", "hard_bounce", "complaint", "reject")
+# A hard bounce or a complaint puts the address on the email black list.
+BLACKLISTING = frozenset({"hard_bounce", "complaint"})
+PROVIDERS = ("twilio", "telegram", "viber", "smtp")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    status: str
+    provider_id: str | None = None   # the provider's id of the message
+    message_id: str | None = None    # ours, where the provider echoes it
+    reason: str | None = None
+
+
+def _json(body: str) -> dict:
+    try:
+        value = json.loads(body or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def verified(provider: str, request: dict, secrets: dict) -> bool:
+    """`secrets` maps a provider to its key: the Twilio auth token, the Telegram
+    webhook secret, the Viber auth token, the SMTP relay's shared secret."""
+    headers, body, secret = request["headers"], request["body"], secrets.get(provider) or ""
+    if provider == "twilio":
+        params = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+        return same(twilio_signature(secret, request["url"], params) if secret else "",
+                    headers.get("x-twilio-signature"))
+    if provider == "telegram":
+        return same(secret, headers.get("x-telegram-bot-api-secret-token"))
+    if provider == "viber":
+        return same(hex_hmac_sha256(secret, body.encode()) if secret else "",
+                    headers.get("x-viber-content-signature"))
+    if provider == "smtp":
+        return same(hex_hmac_sha256(secret, body.encode()) if secret else "",
+                    headers.get("x-plexus-signature"))
+    return False
+
+
+def receipts(provider: str, body: str) -> list[Receipt]:
+    if provider == "twilio":
+        form = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+        status = TWILIO_STATUS.get(form.get("MessageStatus", ""))
+        reason = form.get("ErrorCode") or None
+        return [Receipt(status, provider_id=form.get("MessageSid"), reason=reason)] \
+            if status else []
+    if provider == "viber":
+        event = _json(body)
+        status = VIBER_STATUS.get(event.get("event", ""))
+        return [Receipt(status, provider_id=str(event.get("message_token")),
+                        reason=event.get("desc"))] if status else []
+    if provider == "smtp":
+        event = _json(body)
+        if event.get("event") not in SMTP_STATUS:
+            return []
+        return [Receipt(event["event"], provider_id=event.get("provider_id"),
+                        message_id=event.get("message_id"), reason=event.get("reason"))]
+    # Telegram sends updates (chats, replies), never receipts: accepted, nothing to record.
+    return []
+
+
+def apply_receipts(session: Session, found: list[Receipt]) -> list[dict]:
+    """Record each receipt on its message (unknown messages are skipped: a provider
+    retries a webhook that fails); the black-listings to make, as
+    {"contact_id", "reason"}."""
+    to_blacklist = []
+    for receipt in found:
+        message = (session.get(Message, receipt.message_id) if receipt.message_id
+                   else messages.by_provider_id(session, receipt.provider_id or ""))
+        if message is None:
+            continue
+        messages.record_status(session, message, receipt.status, {"reason": receipt.reason})
+        # Black-listing again is harmless, and a retried webhook may find it undone.
+        if message.channel == "email" and receipt.status in BLACKLISTING:
+            to_blacklist.append({"contact_id": message.contact_id,
+                                 "reason": receipt.reason or receipt.status})
+    return to_blacklist

@@ -1,0 +1,84 @@
+"""What the messaging service stores: templates, messages with their status history,
+and two outboxes: events for everyone, deliveries for the channel senders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+import plexus.db
+from plexus.ids import new_id
+from plexus.outbox import OutboxRow
+from plexus.timeutil import utcnow
+
+ID = String(26)  # a ULID (plexus.ids)
+
+
+class Base(plexus.db.Base):
+    __abstract__ = True
+    metadata = plexus.db.service_metadata()
+
+
+def _moment() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Template(Base):
+    __tablename__ = "templates"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = _moment()
+    updated_at: Mapped[datetime] = _moment()
+
+
+class StatusChange(Base):
+    """One line of a message's history: queued, sent, delivered, open, click..."""
+
+    __tablename__ = "message_statuses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = _moment()
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (Index(None, "contact_id"), Index(None, "provider_id"))
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    contact_id: Mapped[str] = mapped_column(ID)
+    channel: Mapped[str] = mapped_column(String(32))
+    origin: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(64))
+    template_id: Mapped[str | None] = mapped_column(ID)
+    resend_of: Mapped[str | None] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(32))
+    content: Mapped[dict] = mapped_column(JSON)   # as rendered, before tracking
+    provider_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = _moment()
+    updated_at: Mapped[datetime] = _moment()
+
+    history: Mapped[list[StatusChange]] = relationship(
+        StatusChange, cascade="all, delete-orphan", passive_deletes=True,
+        order_by=StatusChange.id)
+
+
+class Outbox(OutboxRow, Base):
+    """Events (plexus.contract.events) for any service."""
+
+
+class DeliveryOutbox(OutboxRow, Base):
+    """Deliveries for the channel senders: `event_type` is the routing key (the channel),
+    published to plexus.messages after the commit like any event."""
+
+    __tablename__ = "delivery_outbox"

@@ -1,0 +1,111 @@
+"""What every sender service is made of: the channel-queue entrypoint (retry with
+back-off, then the dead-letter queue: plexus.consumer.RetryingConsumer), its provider
+and rate limit, an RPC client to messaging, metrics, and `ping` for /ready.
+
+    EmailSender = sender_service("email")   # services/messaging/senders/email.py
+"""
+
+from __future__ import annotations
+
+import nameko
+from nameko.extensions import DependencyProvider
+from nameko.rpc import ClusterRpc, rpc
+
+from plexus.consumer import RetryingConsumer
+from plexus.metrics import ServiceMetrics, counter
+from plexus.rpc import RpcCaller
+from services.messaging import queues
+from services.messaging.senders.delivery import MessagingPort, deliver
+from services.messaging.senders.providers.registry import make_provider
+from services.messaging.senders.ratelimit import RateLimiter
+from services.messaging.settings import retry_policy
+
+
+class ChannelConsumer(RetryingConsumer):
+    """Entrypoint: the messages queued for one sender. The handler gets the delivery
+    with `attempt` (1 on the first try) and `redelivered` added."""
+
+    metric_name = "send_retries_total"
+
+    def __init__(self, sender: str, **kwargs):
+        self.sender = self.label = sender
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        self.queue = queues.sender_queue(self.sender)
+        self.attempts, self.base_backoff = retry_policy(nameko.config)
+        super().setup()
+
+    def max_attempts(self) -> int:
+        return self.attempts
+
+    def backoff(self, attempt: int) -> float:
+        return min(60.0, self.base_backoff * 2 ** (attempt - 1))
+
+    def handle_message(self, body, message):
+        # The broker flags a message it hands out again (requeued, or its consumer died
+        # before acknowledging): only such a one may have been sent already.
+        redelivered = bool((message.delivery_info or {}).get("redelivered"))
+        super().handle_message(
+            {**body, "attempt": self.attempt(message), "redelivered": redelivered}, message)
+
+
+consume_channel = ChannelConsumer.decorator
+
+
+class ChannelProvider(DependencyProvider):
+    """The sender's provider, made once per container from config, with its limiter."""
+
+    def __init__(self, sender: str):
+        self.sender = sender
+
+    def setup(self) -> None:
+        self.provider, settings = make_provider(nameko.config, self.sender)
+        self.limiter = RateLimiter(float(settings.get("rate_limit") or 0))
+        self.max_attempts, _ = retry_policy(nameko.config)
+        self.sent = counter(f"plexus_{self.container.service_name}_messages_total",
+                            "Messages handled, by provider and outcome.",
+                            ["provider", "outcome"])
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+class Sender:
+    """Base of the sender services (sender_service() makes each)."""
+
+    cluster = ClusterRpc()
+    metrics = ServiceMetrics()
+    channel: ChannelProvider
+
+    @rpc
+    def ping(self):
+        return "pong"
+
+    def send(self, delivery: dict) -> str:
+        messaging = MessagingPort(
+            RpcCaller(self.cluster, float(nameko.config.get("RPC_TIMEOUT") or 10)))
+        channel = self.channel
+        try:
+            outcome = deliver(delivery, channel.provider, messaging, channel.limiter,
+                              delivery.get("attempt", 1), channel.max_attempts)
+        except Exception:
+            channel.sent.labels(channel.provider.name, "retry").inc()
+            raise
+        channel.sent.labels(channel.provider.name, outcome).inc()
+        return outcome
+
+
+def sender_service(sender: str) -> type:
+    """The nameko service class of one sender (`sender_<name>`, consuming its queue)."""
+
+    class ChannelSender(Sender):
+        name = f"sender_{sender}"
+        channel = ChannelProvider(sender)
+
+        @consume_channel(sender)
+        def deliver(self, delivery):
+            return self.send(delivery)
+
+    ChannelSender.__name__ = ChannelSender.__qualname__ = f"{sender.title()}Sender"
+    return ChannelSender

@@ -1,0 +1,70 @@
+"""The MESSAGING section of config.yaml, read once into plain values the logic takes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from plexus.config import data_dir
+from services.messaging.logic.rendering import Limits
+
+
+def section(config: dict) -> dict:
+    return dict(config.get("MESSAGING") or {})
+
+
+def _number(value, default: float) -> float:
+    return float(value) if value not in (None, "") else default
+
+
+def tracking_secret(config: dict) -> str:
+    """PLEXUS_TRACKING_SECRET, else one made on first use and kept under DATA_DIR, so
+    `make run` signs links with no setup and every process of one machine agrees."""
+    configured = section(config).get("tracking_secret")
+    if configured:
+        return str(configured)
+    path = Path(data_dir(config)) / "tracking-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".tracking-secret.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(32))
+        draft.chmod(0o600)
+        # link() fails if another process made it first: then every process reads theirs.
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    tracking_base_url: str
+    tracking_secret: str
+    limits: Limits
+
+
+def load_settings(config: dict) -> Settings:
+    messaging = section(config)
+    return Settings(
+        tracking_base_url=str(messaging.get("tracking_base_url") or "http://127.0.0.1:8000"),
+        tracking_secret=tracking_secret(config),
+        limits=Limits(max_seconds=_number(messaging.get("render_max_seconds"), 1.0)),
+    )
+
+
+def provider_settings(config: dict, name: str) -> dict:
+    return dict((section(config).get("providers") or {}).get(name) or {})
+
+
+def channel_provider(config: dict, channel: str) -> str:
+    return str((section(config).get("channel_providers") or {}).get(channel) or "outbox")
+
+
+def retry_policy(config: dict) -> tuple[int, float]:
+    """(attempts, base back-off in seconds) for temporary provider failures."""
+    messaging = section(config)
+    return (int(_number(messaging.get("retry_attempts"), 5)),
+            _number(messaging.get("retry_backoff_seconds"), 0.5))

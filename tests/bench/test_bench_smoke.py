@@ -1,0 +1,26 @@
+"""The benchmarks run and report (CI-sized); their numbers are not judged here."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.conftest import ROOT
+
+pytestmark = pytest.mark.postgres
+
+
+def test_activity_feed_bench_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.activity_feed", "--rows", "20000", "--repeat", "30",
+         "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("activity feed, 20,000 rows") for line in lines), done.stdout
+    assert "Index Scan" in done.stdout  # the plan of the filtered page
+    report = json.loads(lines[-1])
+    assert report["rows"] == 20000
+    assert [case["case"] for case in report["results"]] == ["first page", "filtered page"]
+    for case in report["results"]:
+        assert case["function"]["p50"] > 0 and case["sql"]["p99"] > 0 and case["ratio_p50"] > 0

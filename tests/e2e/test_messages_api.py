@@ -1,0 +1,332 @@
+"""API.md "Messages" end to end: the whole suite sending through local servers that
+speak each provider's protocol (tests/fake_providers.py: aiosmtpd for SMTP, HTTP for
+the Twilio-style SMS, Telegram and Viber APIs), with the statuses flowing back through
+tracking links and signed webhooks, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from services.messaging.logic.signatures import hex_hmac_sha256, twilio_signature
+from tests.e2e.conftest import ROOT, free_port, start_suite, stop_suite, suite_env
+
+TWILIO_TOKEN, TELEGRAM_SECRET, VIBER_TOKEN, SMTP_SECRET = (
+    "twilio-token", "telegram-secret", "viber-token", "smtp-relay-secret")
+
+
+@pytest.fixture(scope="module")
+def providers(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("providers")
+    smtp_port, http_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_providers", "--dir", str(directory),
+         "--smtp-port", str(smtp_port), "--http-port", str(http_port)], cwd=ROOT)
+    deadline = time.monotonic() + 20
+    while not (directory / "ready").exists():
+        assert process.poll() is None and time.monotonic() < deadline, "fakes did not start"
+        time.sleep(0.05)
+    yield {"dir": directory, "smtp_port": smtp_port, "http": f"http://127.0.0.1:{http_port}"}
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def suite(request, amqp_uri, tmp_path_factory, providers):
+    """The suite of conftest.py, with every sender pointed at the fake providers."""
+    database_url = None
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("postgres_database")
+    data_dir = tmp_path_factory.mktemp(f"suite-{request.param}")
+    env = suite_env(amqp_uri, data_dir, database_url)
+    http = providers["http"]
+    env.update({
+        "PLEXUS_TRACKING_BASE_URL": f"http://127.0.0.1:{env['PLEXUS_GATEWAY_PORT']}",
+        "PLEXUS_TRACKING_SECRET": "e2e-tracking-secret",
+        "PLEXUS_SEND_RETRY_BACKOFF": "0.05",
+        "PLEXUS_EMAIL_PROVIDER": "smtp", "PLEXUS_SMTP_PORT": str(providers["smtp_port"]),
+        "PLEXUS_SMTP_FROM": "Shop <news@shop.example>",
+        "PLEXUS_SMTP_WEBHOOK_SECRET": SMTP_SECRET,
+        "PLEXUS_SMS_PROVIDER": "twilio", "PLEXUS_TWILIO_BASE_URL": http,
+        "PLEXUS_TWILIO_ACCOUNT_SID": "AC0123", "PLEXUS_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "PLEXUS_TWILIO_FROM": "+15005550006",
+        "PLEXUS_TELEGRAM_PROVIDER": "telegram", "PLEXUS_TELEGRAM_BASE_URL": http,
+        "PLEXUS_TELEGRAM_TOKEN": "123:abc", "PLEXUS_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "PLEXUS_VIBER_PROVIDER": "viber", "PLEXUS_VIBER_BASE_URL": http,
+        "PLEXUS_VIBER_TOKEN": VIBER_TOKEN,
+    })
+    running = start_suite(env, data_dir / "suite.log")
+    yield running
+    stop_suite(running)
+    assert running.process.returncode == 0, running.log.read_text()[-4000:]
+
+
+# ---------------------------------------------------------------- helpers
+
+def wait_for(condition, seconds: float = 15.0, what: str = "condition"):
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def contact(suite, **fields) -> dict:
+    answer = suite.http().post(suite.url + "/v1/contacts", json=fields, timeout=15)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def send(suite, **body) -> requests.Response:
+    return suite.http().post(suite.url + "/v1/messages", json=body, timeout=15)
+
+
+def message(suite, message_id: str) -> dict:
+    answer = suite.http().get(f"{suite.url}/v1/messages/{message_id}", timeout=15)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def statuses(suite, message_id: str) -> list[str]:
+    return [entry["status"] for entry in message(suite, message_id)["history"]]
+
+
+def wait_status(suite, message_id: str, status: str) -> dict:
+    return wait_for(lambda: status in statuses(suite, message_id) and message(suite, message_id),
+                    what=f"{status} on {message_id}")
+
+
+def received_emails(providers) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in sorted((providers["dir"] / "smtp").glob("*.eml"))]
+
+
+def email_for(providers, message_id: str):
+    def find():
+        return next((m for m in received_emails(providers)
+                     if m["X-Plexus-Message-Id"] == message_id), None)
+    return wait_for(find, what=f"email {message_id}")
+
+
+def http_requests(providers, needle: str) -> list[dict]:
+    path: Path = providers["dir"] / "http.jsonl"
+    if not path.exists():
+        return []
+    return [entry for entry in map(json.loads, path.read_text().splitlines())
+            if needle in json.dumps(entry["body"])]
+
+
+def unique_email() -> str:
+    return f"m-{uuid.uuid4().hex[:8]}@shop-customer.example"
+
+
+def unique_phone() -> str:
+    return f"+38067{uuid.uuid4().int % 10**7:07d}"
+
+
+# ---------------------------------------------------------------- email
+
+def test_email_goes_through_smtp_tracked_and_unsubscribable(suite, providers):
+    person = contact(suite, email=unique_email(), first_name="Olena")
+    answer = send(suite, contact={"email": person["email"]}, channel="email",
+                  origin="campaign", content={
+                      "subject": "Hello {{ first_name }}", "text": "Hi {{ first_name }}",
+                      "html": "<p>Hi {{ first_name }}, see <a href=\"https://shop.example/"
+                              "sale?id={{ data.sale }}\">the sale</a></p>"},
+                  data={"sale": 7})
+    assert answer.status_code == 202, answer.text
+    queued = answer.json()
+    assert queued["status"] == "queued"
+
+    received = email_for(providers, queued["id"])
+    assert received["To"] == person["email"] and received["Subject"] == "Hello Olena"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe_url = re.fullmatch(r"<(.+)>", received["List-Unsubscribe"]).group(1)
+    assert unsubscribe_url.startswith(suite.url + "/t/u/")
+    html = received.get_body(("html",)).get_content()
+    assert "Hi Olena" in html and "https://shop.example" not in html
+    pixel = re.search(r'<img src="([^"]+)"', html).group(1)
+    link = re.search(r'<a href="([^"]+)"', html).group(1).replace("&amp;", "&")
+
+    opened = requests.get(pixel, timeout=15)
+    assert opened.status_code == 200 and opened.headers["Content-Type"] == "image/gif"
+    clicked = requests.get(link, allow_redirects=False, timeout=15)
+    assert clicked.status_code == 302
+    assert clicked.headers["Location"] == "https://shop.example/sale?id=7"
+    forged = requests.get(link[:-4] + "AAAA", allow_redirects=False, timeout=15)
+    assert forged.status_code == 404
+
+    stored = wait_status(suite, queued["id"], "click")
+    assert [h["status"] for h in stored["history"]] == ["queued", "sent", "open", "click"]
+    assert stored["content"]["subject"] == "Hello Olena" and stored["origin"] == "campaign"
+    assert stored["history"][-1]["details"]["url"] == "https://shop.example/sale?id=7"
+
+    def feed():
+        items = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}/activity",
+                                 params={"channel": "email"}, timeout=15).json()["data"]
+        kinds = [i["type"] for i in items if i.get("message_id") == queued["id"]]
+        return kinds if {"sent", "open", "click"} <= set(kinds) else None
+    assert wait_for(feed, what="the activity feed")[:3] == ["click", "open", "sent"]
+
+    page = requests.get(unsubscribe_url, timeout=15)
+    assert page.status_code == 200 and "<form method='post'>" in page.text
+    done = requests.post(unsubscribe_url, data={"List-Unsubscribe": "One-Click"}, timeout=15)
+    assert done.status_code == 200, done.text
+    after = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
+    assert after["subscriptions"]["email"]["status"] == "unsubscribed"
+
+
+def test_a_refused_contact_gets_409_and_reaches_no_provider(suite, providers):
+    person = contact(suite, email=unique_email())
+    suite.http().put(f"{suite.url}/v1/contacts/{person['id']}/subscriptions/email",
+                     json={"status": "unsubscribed", "reason": "asked"}, timeout=15)
+    refused = send(suite, contact={"id": person["id"]}, channel="email",
+                   content={"subject": "s", "text": "t"})
+    assert refused.status_code == 409, refused.text
+    assert "not subscribed" in refused.json()["detail"]
+    blocked = contact(suite, email=unique_email())
+    suite.http().post(f"{suite.url}/v1/contacts/{blocked['id']}/deactivate", timeout=15)
+    assert send(suite, contact={"id": blocked["id"]}, channel="email",
+                content={"subject": "s", "text": "t"}).status_code == 409
+    time.sleep(0.5)
+    to = {m["To"] for m in received_emails(providers)}
+    assert person["email"] not in to and blocked["email"] not in to
+
+
+def test_hard_bounce_webhook_blacklists_the_email(suite, providers):
+    person = contact(suite, email=unique_email())
+    queued = send(suite, contact={"id": person["id"]}, channel="email",
+                  content={"subject": "s", "text": "t"}).json()
+    wait_status(suite, queued["id"], "sent")
+    body = json.dumps({"message_id": queued["id"], "event": "hard_bounce",
+                       "reason": "550 5.1.1 user unknown"}).encode()
+    unsigned = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15)
+    assert unsigned.status_code == 403
+    signed = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15, headers={
+        "X-Plexus-Signature": hex_hmac_sha256(SMTP_SECRET, body)})
+    assert signed.status_code == 200, signed.text
+    assert statuses(suite, queued["id"])[-1] == "hard_bounce"
+    listed = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
+    assert listed["blacklists"]["email"]["reason"] == "550 5.1.1 user unknown"
+
+
+def test_smtp_refusing_the_recipient_is_a_hard_bounce(suite):
+    person = contact(suite, email=f"gone-{uuid.uuid4().hex[:6]}@bounce.example")
+    queued = send(suite, contact={"id": person["id"]}, channel="email",
+                  content={"subject": "s", "text": "t"}).json()
+    stored = wait_status(suite, queued["id"], "hard_bounce")
+    assert "550" in stored["history"][-1]["details"]["reason"]
+
+
+# ---------------------------------------------------------------- sms, telegram, viber
+
+def test_sms_retried_through_failures_sent_once_and_receipt_signed(suite, providers):
+    person = contact(suite, phone=unique_phone())
+    suite.http().put(f"{suite.url}/v1/contacts/{person['id']}/subscriptions/sms",
+                     json={"status": "subscribed"}, timeout=15)
+    text = f"[flaky] your code {uuid.uuid4().hex[:6]}"
+    queued = send(suite, contact={"phone": person["phone"]}, channel="sms",
+                  content={"body": text}).json()
+    stored = wait_status(suite, queued["id"], "sent")
+    tries = http_requests(providers, text)
+    assert len(tries) == 3  # two 503s, then accepted
+    assert tries[-1]["body"] == {"To": person["phone"], "From": "+15005550006", "Body": text}
+    assert tries[-1]["path"] == "/2010-04-01/Accounts/AC0123/Messages.json"
+    time.sleep(0.3)
+    assert statuses(suite, queued["id"]) == ["queued", "sent"]
+
+    sid = stored["history"][1]["details"]["provider_id"]
+    url = suite.url + "/webhooks/twilio"
+    form = {"MessageSid": sid, "MessageStatus": "delivered"}
+    assert requests.post(url, data=form, timeout=15, headers={
+        "X-Twilio-Signature": "forged"}).status_code == 403
+    answer = requests.post(url, data=form, timeout=15, headers={
+        "X-Twilio-Signature": twilio_signature(TWILIO_TOKEN, url, form)})
+    assert answer.status_code == 200, answer.text
+    assert statuses(suite, queued["id"])[-1] == "delivered"
+
+
+def test_telegram_send_and_an_unknown_chat(suite, providers):
+    chat = str(100000 + uuid.uuid4().int % 10**6)
+    person = contact(suite, user_id=f"tg-{chat}")
+    suite.http().put(f"{suite.url}/v1/contacts/{person['id']}/channels/telegram",
+                     json={"chat_id": chat}, timeout=15)
+    queued = send(suite, contact={"user_id": person["user_id"]}, channel="telegram",
+                  content={"body": "Order {{ data.n }} shipped"}, data={"n": chat}).json()
+    wait_status(suite, queued["id"], "sent")
+    sent = http_requests(providers, f"Order {chat} shipped")
+    assert sent[-1]["path"] == "/bot123:abc/sendMessage"
+    assert sent[-1]["body"] == {"chat_id": chat, "text": f"Order {chat} shipped"}
+
+    gone = contact(suite, user_id=f"tg-gone-{uuid.uuid4().hex[:6]}")
+    suite.http().put(f"{suite.url}/v1/contacts/{gone['id']}/channels/telegram",
+                     json={"chat_id": "404"}, timeout=15)
+    failed = send(suite, contact={"id": gone["id"]}, channel="telegram",
+                  content={"body": "hello"}).json()
+    assert "chat not found" in wait_status(suite, failed["id"], "failed")["history"][-1][
+        "details"]["reason"]
+    secret_ok = requests.post(suite.url + "/webhooks/telegram", json={"update_id": 1},
+                              headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+                              timeout=15)
+    assert secret_ok.status_code == 200
+    assert requests.post(suite.url + "/webhooks/telegram", json={"update_id": 1},
+                         timeout=15).status_code == 403
+
+
+def test_viber_takes_approved_templates_and_signed_receipts(suite, providers):
+    viber_user = f"vb-{uuid.uuid4().hex[:8]}"
+    person = contact(suite, user_id=viber_user, first_name="Taras")
+    suite.http().put(f"{suite.url}/v1/contacts/{person['id']}/channels/viber",
+                     json={"user_id": viber_user}, timeout=15)
+    draft = suite.http().post(suite.url + "/v1/templates", timeout=15, json={
+        "name": "welcome", "channel": "viber", "body": "Welcome, {{ first_name }}!"}).json()
+    assert draft["approved"] is False
+    refused = send(suite, contact={"id": person["id"]}, channel="viber",
+                   template_id=draft["id"])
+    assert refused.status_code == 409, refused.text
+    approved = suite.http().patch(f"{suite.url}/v1/templates/{draft['id']}",
+                                  json={"approved": True}, timeout=15).json()
+    assert approved["approved"] is True
+    queued = send(suite, contact={"id": person["id"]}, channel="viber",
+                  template_id=draft["id"]).json()
+    stored = wait_status(suite, queued["id"], "sent")
+    assert stored["content"] == {"body": "Welcome, Taras!"}
+    assert stored["template_id"] == draft["id"]
+    request = http_requests(providers, viber_user)[-1]
+    assert request["headers"]["X-Viber-Auth-Token"] == VIBER_TOKEN
+    assert request["body"]["text"] == "Welcome, Taras!"
+
+    token = stored["history"][1]["details"]["provider_id"]
+    for event in ("delivered", "seen"):
+        body = json.dumps({"event": event, "message_token": int(token)}).encode()
+        answer = requests.post(suite.url + "/webhooks/viber", data=body, timeout=15, headers={
+            "X-Viber-Content-Signature": hex_hmac_sha256(VIBER_TOKEN, body)})
+        assert answer.status_code == 200, answer.text
+    assert statuses(suite, queued["id"])[-2:] == ["delivered", "open"]
+
+    again = suite.http().post(f"{suite.url}/v1/messages/{queued['id']}/resend", timeout=15)
+    assert again.status_code == 202, again.text
+    resent = wait_status(suite, again.json()["id"], "sent")
+    assert resent["resend_of"] == queued["id"] and resent["content"] == stored["content"]
+
+
+def test_bad_input_is_422_and_unknown_message_404(suite):
+    bad = send(suite, contact={"email": unique_email()}, channel="pigeon", content={})
+    assert bad.status_code == 422 and "channel" in bad.json()["errors"]
+    unsafe = suite.http().post(suite.url + "/v1/templates", timeout=15, json={
+        "name": "x", "channel": "sms", "body": "{% for x in %}"})
+    assert unsafe.status_code == 422
+    assert suite.http().get(suite.url + "/v1/messages/nope", timeout=15).status_code == 404

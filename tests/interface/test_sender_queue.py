@@ -1,0 +1,136 @@
+"""A channel sender on the real broker: it retries a failing provider with back-off
+and sends once, parks a message that always fails on its dead-letter queue with the
+error (from where it can be replayed), and a sender killed mid-batch and started
+again sends nothing twice except what was in flight at the kill (the provider had it,
+the report had not landed)."""
+
+import collections
+
+import eventlet
+import nameko
+import pytest
+from kombu import Connection
+from nameko.amqp.publish import Publisher
+from nameko.rpc import rpc
+
+from plexus.consumer import replay_parked
+from services.messaging import queues
+from services.messaging.senders import base
+from services.messaging.senders.email import EmailSender
+from services.messaging.senders.providers import TemporaryFailure
+
+
+class FakeProvider:
+    name = "fake"
+
+    def __init__(self):
+        self.failures_left: dict[str, int] = {}
+        self.sent: list[str] = []
+        self.started: list[str] = []
+        self.delay = 0.0
+
+    def send(self, delivery):
+        message_id = delivery["message_id"]
+        self.started.append(message_id)
+        if self.failures_left.get(message_id, 0) != 0:
+            self.failures_left[message_id] -= 1
+            raise TemporaryFailure(f"provider down for {message_id}")
+        eventlet.sleep(self.delay)
+        self.sent.append(message_id)
+        return f"p-{message_id}"
+
+
+REPORTS: dict[str, list[str]] = collections.defaultdict(list)
+
+
+class FakeMessaging:
+    name = "messaging"
+
+    @rpc
+    def is_pending(self, message_id):
+        return "sent" not in REPORTS[message_id]
+
+    @rpc
+    def report_delivery(self, message_id, status, details):
+        REPORTS[message_id].append(status)
+
+
+@pytest.fixture
+def provider(monkeypatch):
+    fake = FakeProvider()
+    monkeypatch.setattr(base, "make_provider", lambda config, sender: (fake, {}))
+    REPORTS.clear()
+    return fake
+
+
+@pytest.fixture
+def retries(service_config):
+    with nameko.config.patch({"MESSAGING": {"retry_attempts": 3,
+                                            "retry_backoff_seconds": 0.02}}):
+        yield
+
+
+def publish(amqp_uri, *message_ids):
+    publisher = Publisher(amqp_uri, declare=[queues.EXCHANGE, *queues.all_queues()])
+    for message_id in message_ids:
+        publisher.publish({"message_id": message_id, "contact_id": "c", "channel": "email",
+                           "to": "a@x.example", "content": {"subject": "s", "text": "t"}},
+                          exchange=queues.EXCHANGE, routing_key="email")
+
+
+def wait_until(condition, seconds=15.0):
+    deadline = eventlet.hubs.get_hub().clock() + seconds
+    while not condition():
+        assert eventlet.hubs.get_hub().clock() < deadline, "timed out"
+        eventlet.sleep(0.02)
+
+
+def test_fails_twice_then_succeeds_and_is_sent_once(service_config, retries, provider,
+                                                     container_factory):
+    container_factory(FakeMessaging).start()
+    container_factory(EmailSender).start()
+    provider.failures_left["flaky"] = 2
+    publish(service_config["AMQP_URI"], "flaky")
+    wait_until(lambda: REPORTS["flaky"] == ["sent"])
+    eventlet.sleep(0.3)
+    assert provider.started == ["flaky"] * 3 and provider.sent == ["flaky"]
+    assert REPORTS["flaky"] == ["sent"]
+
+
+def test_always_failing_ends_in_the_dead_letter_queue_with_its_error(
+        service_config, retries, provider, container_factory):
+    container_factory(FakeMessaging).start()
+    container_factory(EmailSender).start()
+    provider.failures_left["doomed"] = -1  # never stops failing
+    publish(service_config["AMQP_URI"], "doomed")
+    wait_until(lambda: REPORTS["doomed"] == ["soft_bounce"])
+    with Connection(service_config["AMQP_URI"]) as connection:
+        dead = queues.dead_letter_queue("email")(connection.channel())
+        wait_until(lambda: dead.queue_declare(passive=True).message_count == 1)
+        parked = dead.get(no_ack=False)
+        assert parked.payload["message_id"] == "doomed"
+        assert "provider down for doomed" in parked.headers["x-error"]
+        assert parked.headers["x-attempts"] == 3 and provider.sent == []
+        parked.requeue()
+
+    provider.failures_left["doomed"] = 0  # the provider is back: replay (after a fix)
+    assert replay_parked(service_config["AMQP_URI"], queues.queue_name("email")) == 1
+    wait_until(lambda: provider.sent == ["doomed"])
+
+
+def test_a_sender_killed_mid_batch_sends_nothing_twice(service_config, retries, provider,
+                                                       container_factory):
+    container_factory(FakeMessaging).start()
+    sender = container_factory(EmailSender)
+    sender.start()
+    provider.delay = 0.05
+    batch = [f"m{i:02d}" for i in range(30)]
+    publish(service_config["AMQP_URI"], *batch)
+    wait_until(lambda: len(provider.sent) >= 5)
+    sender.kill()
+    in_flight = {m for m in provider.started if "sent" not in REPORTS[m]}
+    container_factory(EmailSender).start()
+    wait_until(lambda: all("sent" in REPORTS[m] for m in batch))
+    twice = {m for m, n in collections.Counter(provider.sent).items() if n > 1}
+    assert twice <= in_flight
+    assert sorted(set(provider.sent)) == batch

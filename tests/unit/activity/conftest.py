@@ -1,0 +1,82 @@
+"""The activity logic on a real database made by its own migrations (SQLite in a temp
+dir; the PostgreSQL tests override `database_url`), each call in its own transaction as
+the service runs it, with a contact directory that knows a few contacts."""
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from plexus.db import make_engine, transaction
+from plexus.errors import Invalid, NotFound
+from plexus.ids import new_id
+from plexus.migrations import migrate_service
+from services.activity.models import Outbox
+from tests.unit.database import runner
+
+ACTOR = "shop"
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'activity.db'}"
+
+
+@pytest.fixture
+def sessions(database_url):
+    """Sessions on the database as `plexus migrate` makes it (partitioned on PostgreSQL)."""
+    migrate_service({"DATABASE_URLS": {"activity": database_url}}, "activity")
+    engine = make_engine(database_url)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+@pytest.fixture
+def run(sessions):
+    return runner(sessions)
+
+
+@pytest.fixture
+def outbox(sessions):
+    """outbox(name): the payloads of that event recorded so far, oldest first."""
+    def recorded(name):
+        with transaction(sessions) as session:
+            rows = session.scalars(select(Outbox).order_by(Outbox.id)).all()
+            return [row.payload for row in rows if row.event_type == name]
+    return recorded
+
+
+class FakeDirectory:
+    """The contacts service as the activity service asks it: ids and identifiers."""
+
+    def __init__(self):
+        self.contacts: dict[str, dict] = {}
+        self.asked = 0
+
+    def add(self, **identifiers) -> str:
+        contact_id = new_id()
+        self.contacts[contact_id] = {"id": contact_id, **identifiers}
+        return contact_id
+
+    def _one(self, ref: dict):
+        if ref.get("phone") == "not a phone":
+            return Invalid("invalid phone", {"phone": ["not a valid phone number"]})
+        for contact in self.contacts.values():
+            if all(contact.get(key) == value for key, value in ref.items()):
+                return contact["id"]
+        return NotFound("no such contact")
+
+    def resolve_many(self, refs):
+        self.asked += len(refs)
+        return [self._one(ref) for ref in refs]
+
+
+@pytest.fixture
+def directory():
+    return FakeDirectory()
+
+
+def contact_event(name: str, contact_id: str, occurred_at: str = "2026-11-20T10:00:00Z",
+                  **payload) -> dict:
+    """A contacts event as it arrives from the bus."""
+    return {"event": name, "event_id": new_id(), "occurred_at": occurred_at,
+            "actor": "crm", "contact_id": contact_id, **payload}

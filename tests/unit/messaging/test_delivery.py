@@ -1,0 +1,122 @@
+"""A sender delivering one message: skipped when already sent, reported sent once, a
+permanent failure ends it, a temporary one is retried (raised) and reported as failed
+on the last attempt only."""
+
+import smtplib
+
+import pytest
+
+from services.messaging.senders.delivery import deliver
+from services.messaging.senders.providers import PermanentFailure, TemporaryFailure
+from services.messaging.senders.providers.smtp import build_email
+
+DELIVERY = {"message_id": "m1", "contact_id": "c1", "channel": "sms", "to": "+380501234567",
+            "content": {"body": "hi"}}
+
+
+class Messaging:
+    def __init__(self, pending=True):
+        self.pending, self.reports = pending, []
+
+    def is_pending(self, message_id):
+        return self.pending
+
+    def report(self, message_id, status, details):
+        self.reports.append((status, details))
+        self.pending = False
+
+
+class Provider:
+    name = "fake"
+
+    def __init__(self, *outcomes):
+        self.outcomes, self.sent = list(outcomes), []
+
+    def send(self, delivery):
+        outcome = self.outcomes.pop(0) if self.outcomes else "id-1"
+        if isinstance(outcome, Exception):
+            raise outcome
+        self.sent.append(delivery)
+        return outcome
+
+
+class NoLimit:
+    def acquire(self):
+        return 0.0
+
+
+def test_sent_and_reported_with_the_provider_id():
+    messaging, provider = Messaging(), Provider("SM1")
+    assert deliver(DELIVERY, provider, messaging, NoLimit()) == "sent"
+    assert messaging.reports == [("sent", {"provider_id": "SM1", "provider": "fake"})]
+
+
+def test_a_message_sent_already_is_not_sent_again():
+    provider = Provider()
+    assert deliver(DELIVERY, provider, Messaging(pending=False), NoLimit()) == "skipped"
+    assert provider.sent == []
+
+
+def test_fails_twice_then_succeeds_delivers_once():
+    messaging = Messaging()
+    provider = Provider(TemporaryFailure("503"), TemporaryFailure("503"), "SM2")
+    for attempt in (1, 2):
+        with pytest.raises(TemporaryFailure):
+            deliver(DELIVERY, provider, messaging, NoLimit(), attempt, 5)
+        assert messaging.reports == []
+    assert deliver(DELIVERY, provider, messaging, NoLimit(), 3, 5) == "sent"
+    assert len(provider.sent) == 1 and [s for s, _ in messaging.reports] == ["sent"]
+
+
+def test_the_last_temporary_failure_is_reported_then_raised_for_the_dead_letters():
+    messaging = Messaging()
+    with pytest.raises(TemporaryFailure):
+        deliver(DELIVERY, Provider(TemporaryFailure("down")), messaging, NoLimit(), 5, 5)
+    assert messaging.reports == [("fail", {"reason": "down", "provider": "fake",
+                                           "attempts": 5})]
+
+
+def test_a_permanent_failure_ends_the_message():
+    messaging = Messaging()
+    outcome = deliver(DELIVERY, Provider(PermanentFailure("reject", "bad number")), messaging,
+                      NoLimit())
+    assert outcome == "reject" and messaging.reports[0][0] == "reject"
+
+
+def test_the_email_carries_one_click_unsubscribe_headers():
+    email = build_email({"message_id": "m1", "to": "ann@x.example",
+                         "unsubscribe_url": "https://t.example/t/u/tok",
+                         "content": {"subject": "Hi", "text": "t", "html": "<p>h</p>"}},
+                        "Shop <news@shop.example>")
+    assert email["List-Unsubscribe"] == "<https://t.example/t/u/tok>"
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert email["Message-ID"].endswith("@shop.example>")
+    assert email.get_body(("html",)).get_content().strip() == "<p>h</p>"
+
+
+def test_smtp_answers_map_to_bounces(monkeypatch):
+    from services.messaging.senders.providers import smtp
+
+    class Refusing:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_message(self, message):
+            raise smtplib.SMTPRecipientsRefused({"x@y": (self.code, b"no")})
+
+    provider = smtp.SmtpProvider({"host": "h", "port": 25})
+    delivery = {"message_id": "m", "to": "x@y", "content": {"subject": "s", "text": "t"}}
+    monkeypatch.setattr(smtp.smtplib, "SMTP", Refusing)
+    Refusing.code = 550
+    with pytest.raises(PermanentFailure) as hard:
+        provider.send(delivery)
+    assert hard.value.status == "hard_bounce"
+    Refusing.code = 451
+    with pytest.raises(TemporaryFailure):
+        provider.send(delivery)

@@ -1,0 +1,107 @@
+"""Sending, statuses and their events, resend, templates, webhooks and erasure, on
+SQLite with a fake contacts service."""
+
+import pytest
+
+from plexus.errors import Conflict, Invalid, NotFound
+from services.messaging.logic import feedback, messages, templates, webhooks
+from services.messaging.logic.sending import resend_message, send_message
+from services.messaging.logic.tokens import OPEN, make_token
+from services.messaging.models import DeliveryOutbox
+from tests.unit.messaging.conftest import SETTINGS, FakeContacts, make_contact
+
+EMAIL = {"subject": "Hi {{ first_name }}", "html": "<a href='https://s.example/'>go</a>"}
+
+
+@pytest.fixture
+def contacts():
+    return FakeContacts(make_contact())
+
+
+def send(unit_of_work, contacts, **body):
+    body = {"contact": {"email": "ann@x.example"}, "channel": "email", "content": EMAIL,
+            **body}
+    return send_message(unit_of_work, contacts, SETTINGS, body, "api-key")
+
+
+def test_send_stores_queues_and_announces(unit_of_work, contacts, run, recorded):
+    queued = send(unit_of_work, contacts, origin="campaign", data={"x": 1})
+    assert queued["status"] == "queued"
+    stored = run(messages.get_message, queued["id"])
+    assert stored["content"]["subject"] == "Hi Ann" and stored["origin"] == "campaign"
+    assert [h["status"] for h in stored["history"]] == ["queued"]
+    (name, event), = recorded()
+    assert name == "message_queued" and event["message_id"] == queued["id"]
+    assert set(event) >= {"contact_id", "channel", "origin", "category", "template_id",
+                          "resend_of"}
+    (channel, delivery), = recorded(DeliveryOutbox)
+    assert channel == "email" and delivery["to"] == "ann@x.example"
+    assert "https://t.example/t/c/" in delivery["content"]["html"]
+    assert delivery["unsubscribe_url"].startswith("https://t.example/t/u/")
+    assert "s.example" in stored["content"]["html"]  # stored as rendered, untracked
+
+
+def test_unknown_contact_is_422_and_bad_body_names_fields(unit_of_work, contacts):
+    with pytest.raises(Invalid) as unknown:
+        send(unit_of_work, contacts, contact={"email": "nobody@x.example"})
+    assert "contact" in unknown.value.errors
+    with pytest.raises(Invalid) as bad:
+        send(unit_of_work, contacts, content={"text": "no subject"})
+    assert "content.subject" in bad.value.errors
+
+
+def test_statuses_once_each_but_opens_and_clicks_every_time(unit_of_work, contacts, run,
+                                                            recorded):
+    queued = send(unit_of_work, contacts)
+    assert run(messages.report_delivery, queued["id"], "sent", {"provider_id": "p1"})
+    assert not run(messages.report_delivery, queued["id"], "sent", {"provider_id": "p1"})
+    assert not run(messages.is_pending, queued["id"])
+    token = make_token(SETTINGS.tracking_secret, OPEN, queued["id"])
+    run(feedback.record_open, SETTINGS.tracking_secret, token)
+    run(feedback.record_open, SETTINGS.tracking_secret, token)
+    with pytest.raises(Invalid):
+        run(messages.report_delivery, queued["id"], "seen", {})
+    names = [name for name, _ in recorded()]
+    assert names == ["message_queued", "message_sent", "message_status", "message_status"]
+
+
+def test_resend_links_the_original_and_reuses_its_content(unit_of_work, contacts, run):
+    first = send(unit_of_work, contacts)
+    again = resend_message(unit_of_work, contacts, SETTINGS, first["id"], "api-key")
+    stored = run(messages.get_message, again["id"])
+    assert stored["resend_of"] == first["id"]
+    assert stored["content"] == run(messages.get_message, first["id"])["content"]
+    contacts.contact["status"] = "inactive"
+    with pytest.raises(Conflict):
+        resend_message(unit_of_work, contacts, SETTINGS, first["id"], "api-key")
+
+
+def test_templates_render_and_viber_needs_approval(unit_of_work, contacts, run):
+    template = run(templates.create_template, {"name": "w", "channel": "viber",
+                                               "body": "Hi {{ first_name }} ({{ plan }})"})
+    with pytest.raises(Conflict):
+        send(unit_of_work, contacts, channel="viber", content=None, template_id=template["id"])
+    run(templates.update_template, template["id"], {"approved": True})
+    queued = send(unit_of_work, contacts, channel="viber", content=None,
+                  template_id=template["id"])
+    assert run(messages.get_message, queued["id"])["content"] == {"body": "Hi Ann (gold)"}
+    with pytest.raises(Invalid):
+        send(unit_of_work, contacts, channel="sms", content=None, template_id=template["id"])
+    page = run(templates.list_templates, 1)
+    assert len(page["data"]) == 1 and page["next_cursor"] is None
+
+
+def test_hard_bounce_receipt_asks_for_the_black_list(unit_of_work, contacts, run):
+    queued = send(unit_of_work, contacts)
+    found = [webhooks.Receipt("hard_bounce", message_id=queued["id"], reason="550 gone"),
+             webhooks.Receipt("delivered", provider_id="unknown")]
+    assert run(webhooks.apply_receipts, found) == [
+        {"contact_id": contacts.contact["id"], "reason": "550 gone"}]
+    assert run(messages.get_message, queued["id"])["status"] == "hard_bounce"
+
+
+def test_erasing_a_contact_forgets_its_messages(unit_of_work, contacts, run):
+    queued = send(unit_of_work, contacts)
+    assert run(messages.forget_contact, contacts.contact["id"]) == 1
+    with pytest.raises(NotFound):
+        run(messages.get_message, queued["id"])
