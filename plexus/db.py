@@ -112,6 +112,7 @@ class Database(DependencyProvider):
     def setup(self) -> None:
         self.engine = service_engine(nameko.config, self.service)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        _watch_pool(self.service, self.engine)
 
     def stop(self) -> None:
         if self.engine is not None:
@@ -123,6 +124,19 @@ class Database(DependencyProvider):
     def _events_committed(self) -> None:
         for listener in self.commit_listeners:
             listener()
+
+
+def _watch_pool(service: str, engine: Engine) -> None:
+    """Pool use, read at scrape time: a pool that stays full explains slow answers."""
+    from plexus.metrics import gauge  # metrics imports nothing of ours; keep db light
+
+    pool = engine.pool
+    if not hasattr(pool, "checkedout"):
+        return
+    connections = gauge(f"plexus_{service}_db_pool_connections",
+                        "Database connections of this process, by state.", ["state"])
+    connections.labels("in_use").set_function(pool.checkedout)
+    connections.labels("idle").set_function(pool.checkedin)
 
 
 class DatabaseAccess:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 
 import nameko
 from nameko.events import EventHandler
@@ -23,6 +24,8 @@ _SERVED_PORTS: set[int] = set()
 
 # Seconds; from a cached read (~1 ms) to the RPC deadline (10 s).
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+# Seconds an event waits before it is handled: from a healthy 10 ms to a backlog of an hour.
+LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
 
 
 def _get(kind, name: str, documentation: str, labels=(), **kwargs):
@@ -39,8 +42,8 @@ def gauge(name: str, documentation: str, labels=()) -> Gauge:
     return _get(Gauge, name, documentation, labels)
 
 
-def histogram(name: str, documentation: str, labels=()) -> Histogram:
-    return _get(Histogram, name, documentation, labels, buckets=DURATION_BUCKETS)
+def histogram(name: str, documentation: str, labels=(), buckets=DURATION_BUCKETS) -> Histogram:
+    return _get(Histogram, name, documentation, labels, buckets=buckets)
 
 
 def serve(port: int, host: str = "127.0.0.1") -> None:
@@ -71,6 +74,10 @@ class ServiceMetrics(DependencyProvider):
         self.event_errors = counter(
             f"{prefix}_event_handler_errors_total", "Event handlers that raised.",
             ["event", "error"])
+        self.event_lag = histogram(
+            f"{prefix}_event_lag_seconds",
+            "From an event's occurred_at to its handling here (ingest lag).", ["source"],
+            buckets=LAG_BUCKETS)
         self.started: dict[object, float] = {}
 
     def start(self) -> None:
@@ -94,8 +101,23 @@ class ServiceMetrics(DependencyProvider):
         elif isinstance(entrypoint, Consumer):
             event = _event_name(entrypoint, worker_ctx)
             self.event_duration.labels(event=event).observe(elapsed)
+            lag = _lag_seconds(worker_ctx)
+            if lag is not None:
+                self.event_lag.labels(source=getattr(entrypoint, "source", "-")).observe(lag)
             if exc_info:
                 self.event_errors.labels(event=event, error=exc_info[0].__name__).inc()
+
+
+def _lag_seconds(worker_ctx) -> float | None:
+    payload = worker_ctx.args[0] if worker_ctx.args else None
+    occurred = payload.get("occurred_at") if isinstance(payload, dict) else None
+    try:
+        moment = datetime.fromisoformat(str(occurred).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, time.time() - moment.timestamp())
 
 
 def _event_name(entrypoint, worker_ctx) -> str:

@@ -59,6 +59,11 @@ def service_panels(service: str) -> list[timeseries.Panel]:
         panel("Events published per second", "ops",
               (f"sum by (event) (rate({p}_events_published_total[5m]))", "{{event}}")),
         panel("Outbox backlog", "short", (f"max({p}_outbox_pending_events)", "pending")),
+        panel("Event lag p99 (occurred to handled)", "s",
+              (f"histogram_quantile(0.99, sum by (le, source) "
+               f"(rate({p}_event_lag_seconds_bucket[5m])))", "{{source}}")),
+        panel("Database connections", "short",
+              (f"sum by (state) ({p}_db_pool_connections)", "{{state}}")),
     ]
     if service == "gateway":
         panels = [

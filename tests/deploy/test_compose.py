@@ -83,3 +83,15 @@ def test_dockerfile_builds_wheels_and_runs_nameko_as_a_plain_user():
     assert json.loads(entrypoint) == ["nameko", "run", "--config", "/app/config.yaml"]
     [command] = re.findall(r"^CMD (.+)$", text, re.M)
     assert json.loads(command)[0] in SERVICES.values()
+
+
+def test_prometheus_and_grafana_run_with_the_deploy_files(compose):
+    services = compose["services"]
+    prometheus, grafana = services["prometheus"], services["grafana"]
+    assert "./deploy/prometheus:/etc/prometheus:ro" in prometheus["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    assert "./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro" in grafana["volumes"]
+    assert grafana["depends_on"]["prometheus"] == {"condition": "service_healthy"}
+    provider = yaml.safe_load((PROJECT_ROOT / "deploy/grafana/provisioning/dashboards/"
+                               "plexus.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"

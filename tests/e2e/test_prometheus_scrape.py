@@ -74,3 +74,6 @@ def test_prometheus_scrapes_every_service_and_sees_traffic(suite, prometheus):
     eventually(lambda: query(
         prometheus, 'plexus_contacts_rpc_duration_seconds_count{method="create_contact"}'))
     eventually(lambda: query(prometheus, "plexus_contacts_events_published_total"))
+    eventually(lambda: query(prometheus, 'plexus_contacts_db_pool_connections{state="idle"}'))
+    # contact_created reaches activity, which measures how late it came
+    eventually(lambda: query(prometheus, "plexus_activity_event_lag_seconds_count"))

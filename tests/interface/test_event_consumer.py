@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY
 from plexus import consumer as plexus_consumer
 from plexus.consumer import dead_letter_queue, declare_topology, on_events, replay_dead_letters
 from plexus.metrics import ServiceMetrics
+from plexus.timeutil import rfc3339, utcnow
 
 SUBSCRIPTIONS = {"probe": {"contacts": ("contact_created",)}}
 
@@ -62,7 +63,8 @@ def test_events_published_before_the_consumer_ran_are_kept(service_config,
 def test_a_failing_handler_is_retried_until_it_succeeds(service_config, container_factory):
     service = make_service(fail_times=2)
     container_factory(service).start()
-    publish(service_config["AMQP_URI"], {"event": "contact_created", "event_id": "flaky"})
+    publish(service_config["AMQP_URI"], {"event": "contact_created", "event_id": "flaky",
+                                         "occurred_at": rfc3339(utcnow())})
     wait_until(lambda: len(service.seen) == 3)
     eventlet.sleep(0.5)
     assert service.seen == ["flaky"] * 3  # two failures, one success, nothing after
@@ -71,6 +73,8 @@ def test_a_failing_handler_is_retried_until_it_succeeds(service_config, containe
         "plexus_probe_event_handler_duration_seconds_count", labels) >= 3
     assert REGISTRY.get_sample_value(
         "plexus_probe_event_handler_errors_total", {**labels, "error": "RuntimeError"}) >= 2
+    lag = REGISTRY.get_sample_value("plexus_probe_event_lag_seconds_count", {"source": "contacts"})
+    assert lag >= 3
     assert REGISTRY.get_sample_value(
         "plexus_probe_event_retries_total", {"source": "contacts", "outcome": "retried"}) >= 2
 
