@@ -18,10 +18,16 @@ from plexus.db import transaction
 from plexus.errors import PlexusError
 from plexus.metrics import counter, histogram
 from plexus.rpc import RpcCaller
-from services.gateway.logic import apikeys, idempotency
+from services.gateway.logic import apikeys, idempotency, ratelimit
 from services.gateway.routes import ROUTES
 from services.gateway.routes.call import Call
-from services.gateway.web.problems import HttpProblem, forbidden, problem_response, unauthorized
+from services.gateway.web.problems import (
+    HttpProblem,
+    forbidden,
+    problem_response,
+    rate_limited,
+    unauthorized,
+)
 from services.gateway.web.requests import parse_json_object, read_body
 from services.gateway.web.routing import Answer, Route, Router
 
@@ -56,6 +62,7 @@ def handle(gateway: Gateway, request: Request) -> Response:
         route_label = route.path
         principal = _authenticate(gateway, request, route)
         key_label = principal.name if principal else "-"
+        _limit_rate(gateway, route, principal)
         response = _run(gateway, request, route, params, principal)
     except PlexusError as error:
         response = problem_response(error)
@@ -81,6 +88,19 @@ def _authenticate(gateway: Gateway, request: Request, route: Route):
     if not principal.allows(route.scope):
         raise forbidden(route.scope)
     return principal
+
+
+def _limit_rate(gateway: Gateway, route: Route, principal) -> None:
+    if principal is None:
+        return
+    limit = ratelimit.Limit.from_config(
+        (gateway.settings.get("rate_limits") or {}).get(route.rate_limit))
+    if limit is None:
+        return
+    with transaction(gateway.sessions) as session:
+        wait = ratelimit.take(session, principal.key_id, route.rate_limit, limit, time.time())
+    if wait:
+        raise rate_limited(wait, route.rate_limit)
 
 
 def _run(gateway: Gateway, request: Request, route: Route, params: dict, principal):

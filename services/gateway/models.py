@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from plexus.timeutil import utcnow
@@ -40,3 +40,16 @@ class IdempotencyRecord(Base):
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True)
+
+
+class RateLimitBucket(Base):
+    """A token bucket per API key and class of route. Kept in the database, so every
+    gateway process draws from the same bucket."""
+
+    __tablename__ = "rate_limit_buckets"
+
+    api_key_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    # Seconds since the epoch: plain arithmetic, the same on SQLite and PostgreSQL.
+    updated_at: Mapped[float] = mapped_column(Float)

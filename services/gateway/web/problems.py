@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from werkzeug.wrappers import Response
 
@@ -66,3 +67,10 @@ def malformed(detail: str) -> HttpProblem:
 
 def too_large(limit: int) -> HttpProblem:
     return HttpProblem(413, "Payload too large", f"the body is larger than {limit} bytes")
+
+
+def rate_limited(retry_after: float, bucket: str) -> HttpProblem:
+    seconds = max(1, math.ceil(retry_after))
+    return HttpProblem(429, "Too many requests",
+                       f"this API key is over its {bucket} rate limit; retry in {seconds} s",
+                       headers={"Retry-After": str(seconds)})

@@ -35,6 +35,7 @@ class Route:
     status: int = 200
     query: dict = field(default_factory=dict)   # name -> description
     body_limit: str = "max_body_bytes"          # GATEWAY config key bounding the body
+    rate_limit: str = "default"                 # which GATEWAY.rate_limits bucket it draws
     # Hand the handler the body unparsed (Call.raw_body), whatever its type (JSON, a
     # form): for webhooks that sign the bytes as sent.
     raw_body: bool = False
