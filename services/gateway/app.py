@@ -64,6 +64,9 @@ def handle(gateway: Gateway, request: Request) -> Response:
         key_label = principal.name if principal else "-"
         _limit_rate(gateway, route, principal)
         response = _run(gateway, request, route, params, principal)
+        if route.erases and response.status_code < 300:
+            with transaction(gateway.sessions) as session:
+                idempotency.forget_mentions(session, params[route.erases])
     except PlexusError as error:
         response = problem_response(error)
     except Exception:
@@ -116,7 +119,8 @@ def _run(gateway: Gateway, request: Request, route: Route, params: dict, princip
     ttl = timedelta(hours=float(gateway.settings.get("idempotency_ttl_hours") or 24))
     print_ = idempotency.fingerprint(request.method, request.full_path, raw)
     with transaction(gateway.sessions) as session:
-        stored = idempotency.claim(session, principal.key_id, key, print_, ttl)
+        stored = idempotency.claim(session, principal.key_id, key, print_, ttl,
+                                   path=request.path)
     if stored is not None:
         return Response(stored.body, status=stored.status,
                         headers={**stored.headers, "Idempotent-Replayed": "true"})

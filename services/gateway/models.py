@@ -34,6 +34,8 @@ class IdempotencyRecord(Base):
     api_key_id: Mapped[str] = mapped_column(String(26))
     key: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # Kept so that erasing a resource can find the answers that mention it.
+    path: Mapped[str | None] = mapped_column(String(2048))
     # Null while the first request is still being answered.
     status: Mapped[int | None] = mapped_column(Integer)
     headers: Mapped[dict | None] = mapped_column(JSON)

@@ -33,7 +33,7 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 def claim(session: Session, api_key_id: str, key: str, print_: str,
-          ttl: timedelta) -> StoredAnswer | None:
+          ttl: timedelta, path: str = "") -> StoredAnswer | None:
     """Reserve the key for this request. Returns the stored answer of an earlier
     identical request, or None when this request is the first and should run."""
     if not key or len(key) > 255:
@@ -47,7 +47,8 @@ def claim(session: Session, api_key_id: str, key: str, print_: str,
         try:
             with session.begin_nested():
                 session.add(IdempotencyRecord(api_key_id=api_key_id, key=key,
-                                              fingerprint=print_, created_at=utcnow()))
+                                              fingerprint=print_, path=path,
+                                              created_at=utcnow()))
             return None
         except IntegrityError:  # a concurrent request claimed it first
             record = session.scalar(select(IdempotencyRecord).where(
@@ -77,4 +78,13 @@ def release(session: Session, api_key_id: str, key: str) -> None:
 def purge_expired(session: Session, ttl: timedelta) -> int:
     result = session.execute(delete(IdempotencyRecord).where(
         IdempotencyRecord.created_at < utcnow() - ttl))
+    return result.rowcount or 0
+
+
+def forget_mentions(session: Session, resource_id: str) -> int:
+    """Erasure: drop every kept answer to a request on that resource or naming it, of
+    every API key (a kept answer to a create holds the contact's personal data)."""
+    pattern = f"%{resource_id}%"
+    result = session.execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.path.like(pattern) | IdempotencyRecord.body.like(pattern)))
     return result.rowcount or 0

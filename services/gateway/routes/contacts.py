@@ -173,7 +173,7 @@ CONTACT_ROUTES = (
     Route("PATCH", ONE, update_contact, "Update some fields; null clears", WRITE, T,
           body=schemas.ContactUpdate, response=schemas.Contact),
     Route("DELETE", ONE, delete_contact, "Erase a contact everywhere (GDPR); no restore",
-          WRITE, T, status=204),
+          WRITE, T, status=204, erases="contact_id"),
     Route("POST", ONE + "/activate", activate, "Activate: the contact may be sent messages",
           WRITE, T, response=schemas.Contact),
     Route("POST", ONE + "/deactivate", deactivate, "Deactivate: the contact is sent nothing",

@@ -36,6 +36,7 @@ class Route:
     query: dict = field(default_factory=dict)   # name -> description
     body_limit: str = "max_body_bytes"          # GATEWAY config key bounding the body
     rate_limit: str = "default"                 # which GATEWAY.rate_limits bucket it draws
+    erases: str | None = None       # path parameter naming a resource this route erases
     # Hand the handler the body unparsed (Call.raw_body), whatever its type (JSON, a
     # form): for webhooks that sign the bytes as sent.
     raw_body: bool = False

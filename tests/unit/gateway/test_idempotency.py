@@ -49,3 +49,19 @@ def test_released_key_runs_again(sessions):
         idempotency.release(session, "key1", "k")
     with transaction(sessions) as session:
         assert idempotency.claim(session, "key1", "k", print_, DAY) is None
+
+
+def test_erasing_a_resource_forgets_every_answer_that_mentions_it(sessions):
+    print_ = idempotency.fingerprint("POST", "/v1/x?", b"{}")
+    with transaction(sessions) as session:
+        idempotency.claim(session, "key1", "create", print_, DAY, path="/v1/contacts")
+        idempotency.store(session, "key1", "create",
+                          idempotency.StoredAnswer(201, {}, '{"id": "c1", "email": "a@b.co"}'))
+        idempotency.claim(session, "key2", "note", print_, DAY, path="/v1/contacts/c1/notes")
+        idempotency.claim(session, "key1", "other", print_, DAY, path="/v1/contacts")
+        idempotency.store(session, "key1", "other",
+                          idempotency.StoredAnswer(201, {}, '{"id": "c2"}'))
+    with transaction(sessions) as session:
+        assert idempotency.forget_mentions(session, "c1") == 2
+    with transaction(sessions) as session:  # the other contact's answer is still replayed
+        assert idempotency.claim(session, "key1", "other", print_, DAY).body == '{"id": "c2"}'

@@ -1,0 +1,84 @@
+"""GDPR erasure: after DELETE /v1/contacts/{id}, no table of any service holds the
+contact's email, phone, user id or name, the logs never held them, and the identifiers
+can be used again."""
+
+import time
+import uuid
+
+from sqlalchemy import create_engine, inspect, text
+
+from plexus.config import database_url
+from plexus.suite import SERVICES
+
+
+def service_databases(suite) -> list[tuple[str, str, str | None]]:
+    config = {"DATA_DIR": suite.env["PLEXUS_DATA_DIR"],
+              "DATABASE_URL": suite.env.get("PLEXUS_DATABASE_URL")}
+    found = []
+    for service in SERVICES:
+        url, schema = database_url(config, service)
+        if url.startswith("sqlite") and not url.endswith(f"{service}.db"):
+            continue
+        found.append((service, url, schema))
+    return found
+
+
+def rows_mentioning(suite, markers: list[str]) -> list[str]:
+    """Every (service, table) whose rows contain one of the markers, as text."""
+    hits = []
+    for service, url, schema in service_databases(suite):
+        if url.startswith("sqlite"):
+            path = url.split(":///", 1)[1]
+            import os
+
+            if not os.path.exists(path):
+                continue
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://"))
+        try:
+            with engine.connect() as connection:
+                for table in inspect(connection).get_table_names(schema=schema):
+                    name = f'"{schema}"."{table}"' if schema else f'"{table}"'
+                    for row in connection.execute(text(f"SELECT * FROM {name}")):
+                        flat = " ".join(str(value) for value in row).lower()
+                        hits += [f"{service}.{table}: {m}" for m in markers if m.lower() in flat]
+        finally:
+            engine.dispose()
+    return hits
+
+
+def test_erasure_leaves_no_trace_in_any_service(suite):
+    http = suite.http()
+    tag = uuid.uuid4().hex[:10]
+    email, user_id, name = f"erase-{tag}@example.com", f"user-{tag}", f"Zora{tag}"
+    phone = f"+38063{int(tag[:7], 16) % 10**7:07d}"
+    contact = http.post(suite.url + "/v1/contacts", timeout=15, headers={
+        "Idempotency-Key": f"create-{tag}"}, json={
+        "email": email, "user_id": user_id, "phone": phone, "first_name": name}).json()
+    url = f"{suite.url}/v1/contacts/{contact['id']}"
+    assert http.post(url + "/notes", json={"content": f"call {name}"},
+                     timeout=15).status_code == 201
+    assert http.post(suite.url + "/v1/events", timeout=15, json={
+        "contact": {"email": email}, "name": "viewed", "properties": {"who": name}}
+    ).status_code == 202
+    sent = http.post(suite.url + "/v1/messages", timeout=15, json={
+        "contact": {"id": contact["id"]}, "channel": "email",
+        "content": {"subject": "Hi", "text": f"Hello {name}", "html": f"<p>Hello {name}</p>"}})
+    assert sent.status_code == 202, sent.text
+    feed = f"{url}/activity"
+    deadline = time.monotonic() + 10
+    while len(http.get(feed, timeout=15).json()["data"]) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    markers = [email, user_id, phone, name]
+    assert rows_mentioning(suite, markers), "the scan found nothing even before erasure"
+
+    assert http.delete(url, timeout=15).status_code == 204
+    deadline = time.monotonic() + 10
+    while (left := rows_mentioning(suite, markers)) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert left == []
+
+    log = suite.log.read_text().lower()
+    assert not [m for m in markers if m.lower() in log]
+    again = http.post(suite.url + "/v1/contacts", timeout=15,
+                      json={"email": email, "user_id": user_id, "phone": phone})
+    assert again.status_code == 201, again.text
