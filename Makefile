@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv install system-packages run test lint migrate clean
+.PHONY: help venv install system-packages run test lint migrate bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' \
@@ -42,6 +42,11 @@ lint: $(INSTALLED) ## ruff over the whole tree
 
 migrate: $(INSTALLED) ## Bring every service's database to its newest schema
 	$(PY) -m plexus.cli migrate
+
+bench: $(INSTALLED) system-packages ## Run the benchmarks (minutes); tables go to bench/results.md
+	$(PY) -m bench.rpc_roundtrip --record
+	$(PY) -m bench.activity_feed --rows 1000000
+	$(PY) -m bench.senders
 
 clean: ## Delete var/ (the SQLite data), caches and test artifacts; keeps .venv
 	rm -rf var artifacts .pytest_cache .ruff_cache

@@ -24,3 +24,15 @@ def test_activity_feed_bench_runs_and_reports():
     assert [case["case"] for case in report["results"]] == ["first page", "filtered page"]
     for case in report["results"]:
         assert case["function"]["p50"] > 0 and case["sql"]["p99"] > 0 and case["ratio_p50"] > 0
+
+
+def test_rpc_roundtrip_bench_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.rpc_roundtrip", "--calls", "50", "--json"], cwd=ROOT,
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert set(report["results"]) == {"raw", "raw client -> nameko service",
+                                      "nameko client -> nameko service"}
+    assert all(r["p50"] > 0 and r["per_second"] > 0 for r in report["results"].values())
+    assert "| p50 / raw |" in done.stdout
