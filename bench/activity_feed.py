@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -27,13 +24,13 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.harness import drop_database, fresh_database, timed
 from plexus.db import make_engine, transaction
 from plexus.migrations import migrate_service
 from plexus.timeutil import utcnow
 from services.activity.logic.feed import feed, feed_query
 from services.activity.logic.partitions import ensure_partitions
 
-SERVER = os.environ.get("PLEXUS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 BUSY_CONTACT = "busy0000000000000000000000"
 DAYS = 120
 CHUNK = 1_000_000
@@ -114,20 +111,8 @@ def explain(session: Session, query) -> str:
     return "\n".join(row[0] for row in rows)
 
 
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def timed(action: Callable[[], object], repeat: int) -> dict:
-    for _ in range(min(20, repeat)):  # warm the cache and the pool
-        action()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return {"p50": statistics.median(samples), "p99": percentile(samples, 0.99)}
 
 
 def measure(sessions: sessionmaker, database_url: str, repeat: int) -> list[dict]:
@@ -173,22 +158,8 @@ def table(rows: int, results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def fresh_database() -> str:
-    name = f"plexus_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(f"{SERVER}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    return f"{SERVER}/{name}"
 
 
-def drop_database(url: str) -> None:
-    admin = psycopg2.connect(f"{SERVER}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    admin.close()
 
 
 def main(argv=None) -> int:

@@ -21,12 +21,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import uuid
 from pathlib import Path
 
 from kombu import Connection
 
+from bench.harness import free_port, temporary_vhost
 from plexus.config import PROJECT_ROOT, load_config
 from plexus.db import make_engine, transaction
 from plexus.migrations import migrate_service
@@ -36,20 +35,11 @@ from services.messaging.logic.rendering import Limits
 from services.messaging.logic.sending import delivery_builder
 from services.messaging.settings import Settings
 
-BROKER = os.environ.get("PLEXUS_TEST_BROKER", "127.0.0.1:5672")
 CONTENT = {"subject": "Bench", "text": "Hello", "html": "<p>Hello <a href='https://x.example/'>x</a></p>"}
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
 def wait(condition, seconds: float, what: str) -> None:
@@ -96,12 +86,8 @@ def queue_emails(env: dict, count: int) -> None:
 
 
 def run(processes: int, count: int, latency: float) -> dict:
-    vhost = f"plexus-bench-{uuid.uuid4().hex[:8]}"
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    amqp = f"pyamqp://guest:guest@{BROKER}/{urllib.parse.quote(vhost, safe='')}"
     started: list[subprocess.Popen] = []
-    with tempfile.TemporaryDirectory() as scratch:
+    with temporary_vhost() as amqp, tempfile.TemporaryDirectory() as scratch:
         data, fakes, smtp_port = Path(scratch) / "data", Path(scratch) / "fakes", free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PLEXUS_")}
         env.update({
@@ -132,7 +118,6 @@ def run(processes: int, count: int, latency: float) -> dict:
         finally:
             for process in reversed(started):
                 stop(process)
-            rabbitmqctl("delete_vhost", vhost)
     seconds = times[-1] - times[0]
     return {"sender_processes": processes, "messages": count, "smtp_latency_s": latency,
             "seconds": round(seconds, 2), "sends_per_second": round((count - 1) / seconds, 1)}
