@@ -414,6 +414,28 @@ def deadletters_replay_queue(settings: Settings, queue: str) -> None:
     click.echo(f"{moved} message(s) sent back to {queue}")
 
 
+@cli.group()
+def webpush() -> None:
+    """Web Push: the VAPID key pair that names this application to push services."""
+
+
+@webpush.command("public-key")
+@click.pass_obj
+def webpush_public_key(settings: Settings) -> None:
+    """Print the VAPID public key (base64url): the applicationServerKey a browser's
+    pushManager.subscribe() takes. With no key configured, this makes the one the
+    webpush sender will use and keeps it in DATA_DIR/vapid-private-key.
+    """
+    from services.messaging.senders.providers import vapid
+
+    try:
+        key = vapid.load(vapid.private_key(settings.config))
+    except Exception as error:  # a configured key that is not one
+        raise Failure(f"MESSAGING.providers.webpush.vapid_private_key: {_one_line(error)}") \
+            from None
+    click.echo(vapid.public_key(key))
+
+
 def main() -> None:
     # logging.config wants upper-case level names; people type "debug". Fixed here, in
     # the environment, so the `nameko run` children read the same value.

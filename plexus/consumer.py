@@ -101,7 +101,9 @@ class RetryingConsumer(Consumer):
     def max_attempts(self) -> int:
         return MAX_ATTEMPTS
 
-    def backoff(self, attempt: int) -> float:
+    def backoff(self, attempt: int, error: BaseException | None = None) -> float:
+        """Seconds to wait before the message goes back; `error` is what the handler
+        raised (a subclass may read a delay from it)."""
         return backoff_seconds(attempt)
 
     def setup(self) -> None:
@@ -141,7 +143,7 @@ class RetryingConsumer(Consumer):
                       exc_info[0].__name__)
             return
         self.failures.labels(self.label, "retried").inc()
-        eventlet.sleep(self.backoff(attempt))
+        eventlet.sleep(self.backoff(attempt, exc_info[1]))
         self.consumer.requeue_message(message)
 
 

@@ -11,6 +11,13 @@ asyncio nor the HTTP server shares the eventlet-patched test process.
   Viber         POST /pa/send_message (JSON, X-Viber-Auth-Token)
   A message whose text holds "[flaky]" is answered 503 twice, then accepted.
   Telegram chat 404 does not exist (400); Viber receiver "gone" is status 6.
+- Web Push, on the same HTTP server: POST /push/<id> for a subscription the test made
+  with new_push_subscription() (a real P-256 key pair and auth secret, as a browser
+  makes them, kept in <dir>/push/<id>.json). The push service checks the VAPID
+  Authorization (RFC 8292: `vapid t=<JWT>, k=<key>`, the ES256 signature by that key,
+  aud the endpoint's origin, exp within 24 hours, the key the subscription was made
+  with: else 401/403), decrypts the aes128gcm body (RFC 8291) and appends what it read
+  to <dir>/push.jsonl; a subscription made with answer=410 is gone.
 """
 
 from __future__ import annotations
@@ -20,11 +27,17 @@ import asyncio
 import base64
 import itertools
 import json
+import os
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import http_ece
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 FLAKY_FAILURES = 2
 
@@ -71,7 +84,102 @@ class SmtpHandler:
         return "250 Message accepted"
 
 
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def new_push_subscription(directory: Path, base_url: str, application_key: str,
+                          device: str = "desktop", answer: int = 201) -> dict:
+    """What a browser's pushManager.subscribe({applicationServerKey}) gives, as the body
+    of POST /v1/contacts/{id}/channels/webpush; the private half stays with the fake."""
+    browser_key = ec.generate_private_key(ec.SECP256R1())
+    auth = os.urandom(16)
+    subscription_id = b64url(os.urandom(12))
+    (directory / "push").mkdir(parents=True, exist_ok=True)
+    (directory / "push" / f"{subscription_id}.json").write_text(json.dumps({
+        "private_key": browser_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()).decode(),
+        "auth": b64url(auth), "application_key": application_key, "answer": answer}))
+    public = browser_key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return {"endpoint": f"{base_url}/push/{subscription_id}", "device": device,
+            "keys": {"p256dh": b64url(public), "auth": b64url(auth)}}
+
+
+def pushes(directory: Path) -> list[dict]:
+    """What the push service decrypted so far, oldest first."""
+    path = directory / "push.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def verify_vapid(authorization: str, audience: str) -> tuple[dict, str]:
+    """(the JWT claims, the public key) of a valid VAPID header; ValueError otherwise."""
+    scheme, _, params = authorization.partition(" ")
+    if scheme.lower() != "vapid":
+        raise ValueError(f"scheme {scheme!r}, not vapid")
+    fields = dict(part.strip().split("=", 1) for part in params.split(","))
+    head, body, signature = fields["t"].split(".")
+    public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(),
+                                                          b64url_decode(fields["k"]))
+    raw = b64url_decode(signature)
+    if len(raw) != 64:
+        raise ValueError("an ES256 signature is 64 bytes (r || s)")
+    try:
+        public.verify(encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:])),
+                      f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA256()))
+    except Exception:
+        raise ValueError("bad JWT signature") from None
+    if json.loads(b64url_decode(head)).get("alg") != "ES256":
+        raise ValueError("JWT alg is not ES256")
+    claims = json.loads(b64url_decode(body))
+    if claims.get("aud") != audience:
+        raise ValueError(f"aud {claims.get('aud')!r}, not {audience!r}")
+    if not time.time() < claims.get("exp", 0) <= time.time() + 86400:
+        raise ValueError("exp not within the next 24 hours")
+    return claims, fields["k"]
+
+
+class PushService:
+    """The push service side of POST /push/<id>: (status, headers, error text)."""
+
+    def __init__(self, recorder: Recorder):
+        self.recorder = recorder
+
+    def receive(self, subscription_id: str, headers, body: bytes, origin: str):
+        path = self.recorder.directory / "push" / f"{subscription_id}.json"
+        if not path.exists():
+            return 404, {}, "no such subscription"
+        subscription = json.loads(path.read_text())
+        try:
+            claims, key = verify_vapid(headers.get("Authorization") or "", origin)
+        except (ValueError, KeyError) as error:
+            return 401, {}, f"VAPID: {error}"
+        if key != subscription["application_key"]:
+            return 403, {}, "subscribed with another application server key"
+        if subscription["answer"] == 410:
+            return 410, {}, "subscription expired"
+        if headers.get("Content-Encoding") != "aes128gcm" or not headers.get("TTL"):
+            return 400, {}, "aes128gcm body and TTL required"
+        browser_key = serialization.load_pem_private_key(
+            subscription["private_key"].encode(), password=None)
+        plaintext = http_ece.decrypt(body, private_key=browser_key,
+                                     auth_secret=b64url_decode(subscription["auth"]),
+                                     version="aes128gcm")
+        with self.recorder.lock, open(self.recorder.directory / "push.jsonl", "a") as handle:
+            handle.write(json.dumps({"subscription": subscription_id, "claims": claims,
+                                     "ttl": headers["TTL"],
+                                     "payload": json.loads(plaintext)}) + "\n")
+        return 201, {"Location": f"{origin}/message/{next(self.recorder.counter)}"}, ""
+
+
 def make_http_handler(recorder: Recorder):
+    push_service = PushService(recorder)
+
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -85,6 +193,8 @@ def make_http_handler(recorder: Recorder):
             self.wfile.write(data)
 
         def do_POST(self):  # noqa: N802
+            if self.path.startswith("/push/"):
+                return self._push()
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             form = "form-urlencoded" in (self.headers.get("Content-Type") or "")
             body = dict(urllib.parse.parse_qsl(raw)) if form else json.loads(raw or "{}")
@@ -97,6 +207,20 @@ def make_http_handler(recorder: Recorder):
             if self.path == "/pa/send_message":
                 return self._viber(body)
             return self._answer(404, {"message": "no such API"})
+
+        def _push(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            origin = f"http://{self.headers['Host']}"
+            status, headers, error = push_service.receive(
+                self.path.removeprefix("/push/"), self.headers, body, origin)
+            if error:
+                recorder.http({"path": self.path, "headers": dict(self.headers),
+                               "body": {"error": error}, "at": time.time()})
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def _twilio(self, body):
             user = base64.b64decode(self.headers["Authorization"].split()[1]).decode()

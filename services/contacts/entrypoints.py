@@ -106,6 +106,10 @@ class ContactsService:
         return self._run(channels.add_webpush_subscription, contact_id, data, actor)
 
     @answer
+    def webpush_subscriptions(self, contact_id, device=None):
+        return self._run(channels.webpush_subscriptions, contact_id, device)
+
+    @answer
     def remove_webpush_subscription(self, contact_id, subscription_id, actor):
         return self._run(channels.remove_webpush_subscription, contact_id, subscription_id,
                          actor)

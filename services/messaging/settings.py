@@ -20,23 +20,28 @@ def _number(value, default: float) -> float:
     return float(value) if value not in (None, "") else default
 
 
-def tracking_secret(config: dict) -> str:
-    """PLEXUS_TRACKING_SECRET, else one made on first use and kept under DATA_DIR, so
-    `make run` signs links with no setup and every process of one machine agrees."""
-    configured = section(config).get("tracking_secret")
-    if configured:
-        return str(configured)
-    path = Path(data_dir(config)) / "tracking-secret"
+def kept_secret(config: dict, name: str, make) -> str:
+    """The secret in DATA_DIR/<name>, made with `make()` on first use, so `make run`
+    works with no setup and every process of one machine agrees."""
+    path = Path(data_dir(config)) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".tracking-secret.{os.getpid()}")
-        draft.write_text(secrets.token_urlsafe(32))
+        draft = path.with_name(f".{name}.{os.getpid()}")
+        draft.write_text(make())
         draft.chmod(0o600)
         # link() fails if another process made it first: then every process reads theirs.
         with contextlib.suppress(FileExistsError):
             os.link(draft, path)
         draft.unlink()
     return path.read_text().strip()
+
+
+def tracking_secret(config: dict) -> str:
+    """PLEXUS_TRACKING_SECRET, else one kept under DATA_DIR."""
+    configured = section(config).get("tracking_secret")
+    if configured:
+        return str(configured)
+    return kept_secret(config, "tracking-secret", lambda: secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)

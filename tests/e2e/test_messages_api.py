@@ -1,7 +1,7 @@
 """API.md "Messages" end to end: the whole suite sending through local servers that
 speak each provider's protocol (tests/fake_providers.py: aiosmtpd for SMTP, HTTP for
-the Twilio-style SMS, Telegram and Viber APIs), with the statuses flowing back through
-tracking links and signed webhooks, on SQLite and on PostgreSQL."""
+the Twilio-style SMS, Telegram and Viber APIs, a Web Push service), with the statuses
+flowing back through tracking links and signed webhooks, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import requests
 
 from services.messaging.logic.signatures import hex_hmac_sha256, twilio_signature
 from tests.e2e.conftest import ROOT, free_port, start_suite, stop_suite, suite_env
+from tests.fake_providers import new_push_subscription, pushes
 
 TWILIO_TOKEN, TELEGRAM_SECRET, VIBER_TOKEN, SMTP_SECRET = (
     "twilio-token", "telegram-secret", "viber-token", "smtp-relay-secret")
@@ -65,6 +66,8 @@ def suite(request, amqp_uri, tmp_path_factory, providers):
         "PLEXUS_TELEGRAM_TOKEN": "123:abc", "PLEXUS_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
         "PLEXUS_VIBER_PROVIDER": "viber", "PLEXUS_VIBER_BASE_URL": http,
         "PLEXUS_VIBER_TOKEN": VIBER_TOKEN,
+        # No VAPID key configured: the sender makes one in the data dir at start.
+        "PLEXUS_WEBPUSH_PROVIDER": "webpush", "PLEXUS_VAPID_SUBJECT": "mailto:ops@shop.example",
     })
     running = start_suite(env, data_dir / "suite.log")
     yield running
@@ -321,6 +324,54 @@ def test_viber_takes_approved_templates_and_signed_receipts(suite, providers):
     assert again.status_code == 202, again.text
     resent = wait_status(suite, again.json()["id"], "sent")
     assert resent["resend_of"] == queued["id"] and resent["content"] == stored["content"]
+
+
+# ---------------------------------------------------------------- web push
+
+def browser_subscribes(suite, providers, person: dict, answer: int = 201) -> dict:
+    """A browser subscribing with the application server key `plexus webpush
+    public-key` prints, registered on the contact through the API."""
+    printed = suite.plexus("webpush", "public-key")
+    assert printed.returncode == 0, printed.stderr
+    subscription = new_push_subscription(providers["dir"], providers["http"],
+                                         printed.stdout.strip(), "desktop", answer)
+    made = suite.http().post(f"{suite.url}/v1/contacts/{person['id']}/channels/webpush",
+                             json=subscription, timeout=15)
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def test_webpush_is_encrypted_to_the_browser_and_signed_with_vapid(suite, providers):
+    person = contact(suite, user_id=f"wp-{uuid.uuid4().hex[:8]}")
+    subscription = browser_subscribes(suite, providers, person)
+    push_id = subscription["endpoint"].rsplit("/", 1)[1]
+    queued = send(suite, contact={"id": person["id"]}, channel="webpush_desktop",
+                  content={"body": "Order {{ data.n }} shipped"}, data={"n": 7}).json()
+
+    stored = wait_status(suite, queued["id"], "sent")
+    received = [p for p in pushes(providers["dir"]) if p["subscription"] == push_id]
+    assert [p["payload"] for p in received] == [
+        {"message_id": queued["id"], "body": "Order 7 shipped"}]
+    assert received[0]["claims"]["aud"] == providers["http"]
+    assert received[0]["claims"]["sub"] == "mailto:ops@shop.example"
+    assert stored["history"][-1]["details"]["provider"] == "webpush"
+    assert stored["history"][-1]["details"]["provider_id"].startswith(
+        providers["http"] + "/message/")
+
+
+def test_a_gone_push_subscription_ends_undelivered_and_is_removed(suite, providers):
+    person = contact(suite, user_id=f"wp-{uuid.uuid4().hex[:8]}")
+    browser_subscribes(suite, providers, person, answer=410)
+    queued = send(suite, contact={"id": person["id"]}, channel="webpush_desktop",
+                  content={"body": "hello"}).json()
+
+    ended = wait_status(suite, queued["id"], "undelivered")
+    assert "HTTP 410" in ended["history"][-1]["details"]["reason"]
+    after = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
+    assert after["channels"]["webpush"] == []
+    refused = send(suite, contact={"id": person["id"]}, channel="webpush_desktop",
+                   content={"body": "again"})
+    assert refused.status_code == 409, refused.text
 
 
 def test_bad_input_is_422_and_unknown_message_404(suite):

@@ -6,13 +6,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plexus.contract import events
+from plexus.contract import events, vocab
 from plexus.contract.contacts import (
     TelegramAddressInput,
     ViberAddressInput,
     WebpushSubscriptionInput,
 )
-from plexus.errors import Conflict, NotFound
+from plexus.errors import Conflict, Invalid, NotFound
 from plexus.parsing import load
 from plexus.timeutil import utcnow
 from services.contacts.logic.conflicts import TAKEN, flush
@@ -94,6 +94,21 @@ def add_webpush_subscription(session: Session, contact_id: str, data, actor: str
     flush(session, {"endpoint": "endpoint"})
     _announce_channels(session, contact, subscribed, actor)
     return webpush_resource(subscription)
+
+
+def webpush_subscriptions(session: Session, contact_id: str, device: str | None = None
+                          ) -> list[dict]:
+    """The contact's push subscriptions with their encryption keys, oldest first, for the
+    webpush sender only: the keys never appear in the public contact resource."""
+    if device is not None and device not in vocab.WEBPUSH_DEVICES:
+        raise Invalid("no such device", {"device": ["one of " + ", ".join(vocab.WEBPUSH_DEVICES)]})
+    contact = contact_or_404(session, contact_id, whole=False)
+    query = select(WebpushSubscription).where(WebpushSubscription.contact_id == contact.id)
+    if device is not None:
+        query = query.where(WebpushSubscription.device == device)
+    return [{"id": sub.id, "device": sub.device, "endpoint": sub.endpoint,
+             "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
+            for sub in session.scalars(query.order_by(WebpushSubscription.id))]
 
 
 def remove_webpush_subscription(session: Session, contact_id: str, subscription_id: str,

@@ -15,7 +15,7 @@ from plexus.consumer import RetryingConsumer
 from plexus.metrics import ServiceMetrics, counter
 from plexus.rpc import RpcCaller
 from services.messaging import queues
-from services.messaging.senders.delivery import MessagingPort, deliver
+from services.messaging.senders.delivery import ContactsPort, MessagingPort, deliver
 from services.messaging.senders.providers.registry import make_provider
 from services.messaging.senders.ratelimit import RateLimiter
 from services.messaging.settings import retry_policy
@@ -39,8 +39,11 @@ class ChannelConsumer(RetryingConsumer):
     def max_attempts(self) -> int:
         return self.attempts
 
-    def backoff(self, attempt: int) -> float:
-        return min(60.0, self.base_backoff * 2 ** (attempt - 1))
+    def backoff(self, attempt: int, error: BaseException | None = None) -> float:
+        ours = self.base_backoff * 2 ** (attempt - 1)
+        # A provider that said when (Retry-After) is asked again no sooner than that.
+        theirs = getattr(error, "retry_after", None) or 0.0
+        return min(60.0, max(ours, theirs))
 
     def handle_message(self, body, message):
         # The broker flags a message it hands out again (requeued, or its consumer died
@@ -83,11 +86,15 @@ class Sender:
         return "pong"
 
     def send(self, delivery: dict) -> str:
-        messaging = MessagingPort(
-            RpcCaller(self.cluster, float(nameko.config.get("RPC_TIMEOUT") or 10)))
+        rpc = RpcCaller(self.cluster, float(nameko.config.get("RPC_TIMEOUT") or 10))
         channel = self.channel
+        provider = channel.provider
+        if hasattr(provider, "bind"):
+            # A provider that reads the contact (webpush) calls contacts through this
+            # worker's RPC proxy, which carries this worker's call context.
+            provider = provider.bind(ContactsPort(rpc))
         try:
-            outcome = deliver(delivery, channel.provider, messaging, channel.limiter,
+            outcome = deliver(delivery, provider, MessagingPort(rpc), channel.limiter,
                               delivery.get("attempt", 1), channel.max_attempts)
         except Exception:
             channel.sent.labels(channel.provider.name, "retry").inc()

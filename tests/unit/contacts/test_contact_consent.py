@@ -194,6 +194,27 @@ def test_registering_an_endpoint_again_refreshes_it(run, contact, create):
     assert caught.value.errors == {"endpoint": ["belongs to another contact"]}
 
 
+def test_the_webpush_sender_reads_the_keys_the_resource_never_shows(run, contact, create):
+    desktop = run(channels.add_webpush_subscription, contact["id"], webpush(), ACTOR)
+    mobile = run(channels.add_webpush_subscription, contact["id"],
+                 webpush("mobile", "https://push.example.net/s/2"), ACTOR)
+    keys = {"p256dh": P256DH, "auth": AUTH}
+
+    assert run(channels.webpush_subscriptions, contact["id"]) == [
+        {"id": desktop["id"], "device": "desktop", "endpoint": desktop["endpoint"],
+         "keys": keys},
+        {"id": mobile["id"], "device": "mobile", "endpoint": mobile["endpoint"], "keys": keys}]
+    assert [s["id"] for s in run(channels.webpush_subscriptions, contact["id"], "mobile")] \
+        == [mobile["id"]]
+    assert run(channels.webpush_subscriptions, create(email="b@example.com")["id"]) == []
+    assert P256DH not in repr(run(get_contact, contact["id"]))
+    with pytest.raises(NotFound):
+        run(channels.webpush_subscriptions, "01UNKNOWN00000000000000000")
+    with pytest.raises(Invalid) as caught:
+        run(channels.webpush_subscriptions, contact["id"], "tablet")
+    assert list(caught.value.errors) == ["device"]
+
+
 def test_removing_a_webpush_subscription(run, contact):
     made = run(channels.add_webpush_subscription, contact["id"], webpush(), ACTOR)
     assert run(channels.remove_webpush_subscription, contact["id"], made["id"], ACTOR) is None

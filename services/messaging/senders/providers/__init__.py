@@ -12,7 +12,12 @@ from __future__ import annotations
 
 
 class TemporaryFailure(Exception):
-    """Try again later: the provider is away, busy, or rate-limiting us."""
+    """Try again later: the provider is away, busy, or rate-limiting us. `retry_after`
+    (seconds) is the provider's own word on when, if it gave one."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class PermanentFailure(Exception):

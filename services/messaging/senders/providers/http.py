@@ -1,4 +1,4 @@
-"""One JSON or form POST to a provider's HTTP API, with a timeout. The transport
+"""One JSON, form or raw POST to a provider's HTTP API, with a timeout. The transport
 failing (refused, reset, timed out) is a TemporaryFailure; any answer is returned for
 the provider to judge."""
 
@@ -9,6 +9,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from email.message import Message
 
 from services.messaging.senders.providers import PermanentFailure, TemporaryFailure
 
@@ -27,12 +28,19 @@ def post(url: str, *, form: dict | None = None, json_body: dict | None = None,
     if basic_auth:
         pair = base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode()
         headers["Authorization"] = f"Basic {pair}"
+    status, _, raw = post_bytes(url, data, headers, timeout)
+    return status, _json(raw)
+
+
+def post_bytes(url: str, data: bytes, headers: dict, timeout: float = 10.0
+               ) -> tuple[int, Message, bytes]:
+    """(HTTP status, the answer's headers (any case), its body) of one POST of `data`."""
     request = urllib.request.Request(url, data=data, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, _json(response.read())
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, _json(error.read())
+        return error.code, error.headers or Message(), error.read()
     except (urllib.error.URLError, OSError) as error:
         raise TemporaryFailure(f"{urllib.parse.urlsplit(url).netloc} unreachable: "
                                f"{type(error).__name__}") from None

@@ -11,7 +11,9 @@ from services.messaging.senders.providers.outbox import OutboxProvider
 from services.messaging.senders.providers.smtp import SmtpProvider
 from services.messaging.senders.providers.telegram import TelegramProvider
 from services.messaging.senders.providers.twilio import TwilioProvider
+from services.messaging.senders.providers.vapid import private_key
 from services.messaging.senders.providers.viber import ViberProvider
+from services.messaging.senders.providers.webpush import WebpushProvider
 from services.messaging.settings import channel_provider, provider_settings, section
 
 PROVIDERS = {
@@ -33,7 +35,9 @@ def make_provider(config: dict, sender: str):
     settings = provider_settings(config, name)
     if name == "outbox":
         return OutboxProvider(outbox_directory(config)), settings
+    if name == "webpush":  # serves both webpush channels; VAPID key kept if not configured
+        return WebpushProvider(settings, private_key(config)), settings
     if name not in PROVIDERS:
-        raise ValueError(f"unknown provider {name!r} for {sender}; one of outbox, "
+        raise ValueError(f"unknown provider {name!r} for {sender}; one of outbox, webpush, "
                          + ", ".join(PROVIDERS))
     return PROVIDERS[name](settings), settings
