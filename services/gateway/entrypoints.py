@@ -11,6 +11,8 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import ClusterRpc
 from nameko.timer import timer
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer
+from werkzeug.routing import Map, PathConverter
 
 from plexus.db import Database, transaction
 from plexus.metrics import ServiceMetrics
@@ -23,8 +25,28 @@ log = logging.getLogger(__name__)
 METHODS = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"
 
 
+class AnyPathConverter(PathConverter):
+    """werkzeug's `path` stops at a newline (its regex uses `.`); a path is a path,
+    whatever it holds: the gateway's own router decides, and answers problem+json."""
+
+    regex = "[^/](?:.|\n)*?"
+
+
+class GatewayWebServer(WebServer):
+    def make_url_map(self) -> Map:
+        # As nameko's, with the converter known before the rules are compiled.
+        url_map = Map(converters={"anypath": AnyPathConverter})
+        for provider in self._providers:
+            rule = provider.get_url_rule()
+            rule.endpoint = provider
+            url_map.add(rule)
+        return url_map
+
+
 class ProblemHttpHandler(HttpRequestHandler):
     """nameko's handler, answering problem+json instead of a plain-text 500."""
+
+    server = GatewayWebServer()
 
     def response_from_exception(self, exc):
         log.error("request failed before routing: %s", type(exc).__name__)
@@ -63,7 +85,7 @@ class GatewayService:
     def root(self, request):
         return handle(self._gateway(), request)
 
-    @http(METHODS, "/<path:path>")
+    @http(METHODS, "/<anypath:path>")
     def any_path(self, request, path):
         return handle(self._gateway(), request)
 

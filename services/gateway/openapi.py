@@ -16,8 +16,25 @@ from services.gateway.web.routing import Route
 ERRORS = {
     "400": "Malformed body", "401": "No valid API key", "403": "The key lacks the scope",
     "404": "Unknown resource", "409": "Conflict", "413": "Body too large",
-    "422": "Validation failed", "503": "A backing service did not answer in time",
+    "422": "Validation failed", "429": "Rate limited (see Retry-After)",
+    "503": "A backing service did not answer in time",
 }
+
+
+def _error_codes(route: Route) -> set[str]:
+    """The problem statuses a route can answer, from what it takes and who may call it."""
+    if route.tag == "system":
+        return set()
+    codes = {"503"}  # every other route asks a backing service
+    if route.scope:
+        codes |= {"401", "403", "404", "409", "422", "429"}  # 404: a body may name one
+    else:  # signed links and provider webhooks check their own token or signature
+        codes |= {"403", "404", "422"}
+    if route.path_params:
+        codes.add("404")
+    if route.body or route.raw_body:
+        codes |= {"400", "413", "422"}
+    return codes
 
 
 def _schema_name(schema) -> str:
@@ -57,11 +74,9 @@ def _operation(route: Route) -> dict:
     if route.scope:
         operation["security"] = [{"apiKey": []}]
         operation["description"] = f"Scope: `{route.scope}` (or `admin`)."
-        for code, text in ERRORS.items():
-            if code in {"400", "413"} and not route.body:
-                continue
-            operation["responses"][code] = {"description": text, "content": {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for code in sorted(_error_codes(route)):
+        operation["responses"][code] = {"description": ERRORS[code], "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     if route.method == "POST" and route.scope:
         operation["parameters"].append({
             "name": "Idempotency-Key", "in": "header", "required": False,

@@ -260,3 +260,6 @@ def test_service_endpoints(suite):
     assert "plexus_contacts_rpc_duration_seconds" in contacts_metrics.text
     assert_problem(requests.get(suite.url + "/v1/nothing-here", timeout=5), 404)
     assert_problem(suite.http().delete(suite.url + "/v1/contacts", timeout=5), 405)
+    # A newline in the path is still routed by the gateway, not answered in HTML.
+    assert_problem(suite.http().post(suite.url + "/v1/contacts/x%0Ay/deactivate",
+                                     timeout=5), 404)

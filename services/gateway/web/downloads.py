@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 FORMATS = {
@@ -43,5 +44,8 @@ def chunks(format: str, columns: tuple[str, ...], batches: Iterable[list[dict]])
 
 
 def attachment(filename: str, format: str) -> dict:
+    # The name carries a path parameter: only safe characters reach the header, so a
+    # quote, a newline or a control character cannot break or inject headers.
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[:100] or "download"
     return {"Content-Type": FORMATS[format],
-            "Content-Disposition": f'attachment; filename="{filename}.{format}"'}
+            "Content-Disposition": f'attachment; filename="{safe}.{format}"'}
