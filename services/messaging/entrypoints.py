@@ -77,6 +77,10 @@ class MessagingService:
         return self._run(messages.get_message, message_id)
 
     @answer
+    def contact_messages(self, contact_id, cursor=None, size=200):
+        return self._run(messages.contact_messages, contact_id, cursor, size)
+
+    @answer
     def list_templates(self, limit=50, cursor=None):
         return self._run(templates.list_templates, int(limit), cursor)
 

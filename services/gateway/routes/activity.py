@@ -36,17 +36,7 @@ def contact_summary(c: Call):
     return c.rpc(ACTIVITY, "summary", c.params["contact_id"], period=c.args.get("period"))
 
 
-def _pages(c: Call, contact_id: str, first: dict):
-    """Each page's items, asking for the next only when the last is sent (keyset)."""
-    page = first
-    while True:
-        yield page["data"]
-        if not page["next_cursor"]:
-            return
-        page = c.rpc(ACTIVITY, "export_page", contact_id, cursor=page["next_cursor"])
-
-
-def _logged(chunks, contact_id: str):
+def logged(chunks, contact_id: str):
     # The status line is gone by the time a later page fails: the download ends short,
     # and the log says why.
     try:
@@ -63,8 +53,9 @@ def export(c: Call):
     contact_id = c.params["contact_id"]
     # The first page is asked before answering, so an unknown contact is still a 404.
     first = c.rpc(ACTIVITY, "export_page", contact_id)
-    body = downloads.chunks(format, EXPORT_COLUMNS, _pages(c, contact_id, first))
-    return Answer(200, _logged(body, contact_id),
+    body = downloads.chunks(format, EXPORT_COLUMNS, downloads.pages(
+        first, lambda cursor: c.rpc(ACTIVITY, "export_page", contact_id, cursor=cursor)))
+    return Answer(200, logged(body, contact_id),
                   downloads.attachment(f"activity-{contact_id}", format))
 
 

@@ -7,11 +7,12 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "ndjson": "application/x-ndjson",
+    "json": "application/json",
 }
 
 
@@ -41,6 +42,34 @@ def ndjson_chunks(batches: Iterable[list[dict]]) -> Iterator[bytes]:
 def chunks(format: str, columns: tuple[str, ...], batches: Iterable[list[dict]]) \
         -> Iterator[bytes]:
     return csv_chunks(columns, batches) if format == "csv" else ndjson_chunks(batches)
+
+
+def pages(first: dict, fetch_next: Callable[[str], dict]) -> Iterator[list[dict]]:
+    """Each page's items of a keyset-paged RPC, asking for the next page only when the
+    last one has been sent, so neither side holds the whole list."""
+    page = first
+    while True:
+        yield page["data"]
+        if not page.get("next_cursor"):
+            return
+        page = fetch_next(page["next_cursor"])
+
+
+def json_document(head: dict, streamed: dict[str, Iterable[list[dict]]]) -> Iterator[bytes]:
+    """One JSON object: `head`'s keys, then each streamed key as an array written page by
+    page."""
+    opening = json.dumps(head, ensure_ascii=False)
+    yield opening[:-1].encode()
+    for key, batches in streamed.items():
+        yield f", {json.dumps(key)}: [".encode()
+        first = True
+        for rows in batches:
+            if rows:
+                text = ", ".join(json.dumps(row, ensure_ascii=False) for row in rows)
+                yield ((", " if not first else "") + text).encode()
+                first = False
+        yield b"]"
+    yield b"}"
 
 
 def attachment(filename: str, format: str) -> dict:

@@ -116,3 +116,15 @@ def forget_contact(session: Session, contact_id: str) -> int:
         session.execute(delete(StatusChange).where(StatusChange.message_id.in_(ids)))
         session.execute(delete(Message).where(Message.id.in_(ids)))
     return len(ids)
+
+
+def contact_messages(session: Session, contact_id: str, cursor: str | None = None,
+                     size: int = 200) -> dict:
+    """One contact's messages, oldest first, a page at a time (keyset on the id)."""
+    size = max(1, min(int(size or 200), 1000))
+    query = select(Message).where(Message.contact_id == str(contact_id))
+    if cursor:
+        query = query.where(Message.id > str(cursor))
+    rows = session.scalars(query.order_by(Message.id).limit(size + 1)).all()
+    return {"data": [message_resource(m) for m in rows[:size]],
+            "next_cursor": rows[size - 1].id if len(rows) > size else None}

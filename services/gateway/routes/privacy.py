@@ -1,0 +1,45 @@
+"""The data-subject export (GDPR art. 15 and 20): everything Plexus holds on one
+contact, from every service, as one JSON document streamed while it is gathered."""
+
+from __future__ import annotations
+
+from plexus.timeutil import rfc3339, utcnow
+from services.gateway.routes.activity import logged
+from services.gateway.routes.call import Call
+from services.gateway.web import downloads
+from services.gateway.web.routing import Answer, Route
+
+CONTACTS, ACTIVITY, MESSAGING = "contacts", "activity", "messaging"
+
+
+def _everything(fetch) -> list[dict]:
+    return [row for rows in downloads.pages(fetch(None), fetch) for row in rows]
+
+
+def export_contact(c: Call):
+    contact_id = c.params["contact_id"]
+    # Asked before answering, so an unknown contact is a 404, not a broken download.
+    contact = c.rpc(CONTACTS, "get_contact", contact_id)
+    head = {
+        "exported_at": rfc3339(utcnow()),
+        "contact": contact,
+        "notes": c.rpc(CONTACTS, "list_notes", contact_id)["data"],
+        "subscription_history": _everything(lambda cursor: c.rpc(
+            CONTACTS, "subscription_history", contact_id, limit=200, cursor=cursor)),
+    }
+    activity = downloads.pages(
+        c.rpc(ACTIVITY, "export_page", contact_id),
+        lambda cursor: c.rpc(ACTIVITY, "export_page", contact_id, cursor=cursor))
+    messages = downloads.pages(
+        c.rpc(MESSAGING, "contact_messages", contact_id),
+        lambda cursor: c.rpc(MESSAGING, "contact_messages", contact_id, cursor=cursor))
+    body = downloads.json_document(head, {"activity": activity, "messages": messages})
+    return Answer(200, logged(body, contact_id),
+                  downloads.attachment(f"contact-{contact_id}", "json"))
+
+
+PRIVACY_ROUTES = (
+    Route("GET", "/v1/contacts/<contact_id>/export", export_contact,
+          "Everything held on the contact, from every service (data-subject access)",
+          "admin", "contacts"),
+)
