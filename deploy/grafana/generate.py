@@ -65,6 +65,19 @@ def service_panels(service: str) -> list[timeseries.Panel]:
         panel("Database connections", "short",
               (f"sum by (state) ({p}_db_pool_connections)", "{{state}}")),
     ]
+    if service.startswith("sender_"):
+        panels += [
+            panel("Messages by outcome", "ops",
+                  (f"sum by (outcome) (rate({p}_messages_total[5m]))", "{{outcome}}")),
+            panel("Provider latency p99", "s",
+                  (f"histogram_quantile(0.99, sum by (le, provider) "
+                   f"(rate({p}_provider_duration_seconds_bucket[5m])))", "{{provider}}")),
+            panel("Provider failures", "ops",
+                  (f"sum by (outcome) (rate({p}_provider_duration_seconds_count"
+                   f'{{outcome!="accepted"}}[5m]))', "{{outcome}}")),
+            panel("Rate-limit wait (seconds per second)", "s",
+                  (f"rate({p}_rate_limit_wait_seconds_total[5m])", "waiting")),
+        ]
     if service == "gateway":
         panels = [
             panel("Requests per second by status", "reqps",

@@ -77,3 +77,17 @@ def test_prometheus_scrapes_every_service_and_sees_traffic(suite, prometheus):
     eventually(lambda: query(prometheus, 'plexus_contacts_db_pool_connections{state="idle"}'))
     # contact_created reaches activity, which measures how late it came
     eventually(lambda: query(prometheus, "plexus_activity_event_lag_seconds_count"))
+
+    def sent_total() -> float:
+        samples = query(prometheus, 'sum(plexus_sender_email_messages_total{outcome="sent"})')
+        return float(samples[0]["value"][1]) if samples else 0.0
+
+    before = sent_total()
+    for n in range(2):
+        queued = suite.http().post(suite.url + "/v1/messages", timeout=15, json={
+            "contact": {"id": created.json()["id"]}, "channel": "email",
+            "content": {"subject": f"n{n}", "text": "hello", "html": "<p>hello</p>"}})
+        assert queued.status_code == 202, queued.text
+    eventually(lambda: sent_total() >= before + 2)
+    eventually(lambda: query(
+        prometheus, 'plexus_sender_email_provider_duration_seconds_count{outcome="accepted"}'))

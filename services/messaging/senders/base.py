@@ -12,10 +12,10 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import ClusterRpc, rpc
 
 from plexus.consumer import RetryingConsumer
-from plexus.metrics import ServiceMetrics, counter
+from plexus.metrics import ServiceMetrics, counter, histogram
 from plexus.rpc import RpcCaller
 from services.messaging import queues
-from services.messaging.senders.delivery import ContactsPort, MessagingPort, deliver
+from services.messaging.senders.delivery import ContactsPort, MessagingPort, Meter, deliver
 from services.messaging.senders.providers.registry import make_provider
 from services.messaging.senders.ratelimit import RateLimiter
 from services.messaging.settings import retry_policy
@@ -56,6 +56,24 @@ class ChannelConsumer(RetryingConsumer):
 consume_channel = ChannelConsumer.decorator
 
 
+class SenderMeter(Meter):
+    """Provider latency and failures, and time spent waiting on the rate limit."""
+
+    def __init__(self, service: str):
+        self.duration = histogram(f"plexus_{service}_provider_duration_seconds",
+                                  "Time the provider took to take or refuse a message.",
+                                  ["provider", "outcome"])
+        self.rate_waits = counter(f"plexus_{service}_rate_limit_wait_seconds_total",
+                                  "Seconds sends waited for the provider's rate limit.")
+
+    def waited(self, seconds: float) -> None:
+        if seconds:
+            self.rate_waits.inc(seconds)
+
+    def provider_call(self, provider: str, outcome: str, seconds: float) -> None:
+        self.duration.labels(provider, outcome).observe(seconds)
+
+
 class ChannelProvider(DependencyProvider):
     """The sender's provider, made once per container from config, with its limiter."""
 
@@ -69,6 +87,7 @@ class ChannelProvider(DependencyProvider):
         self.sent = counter(f"plexus_{self.container.service_name}_messages_total",
                             "Messages handled, by provider and outcome.",
                             ["provider", "outcome"])
+        self.meter = SenderMeter(self.container.service_name)
 
     def get_dependency(self, worker_ctx):
         return self
@@ -95,7 +114,7 @@ class Sender:
             provider = provider.bind(ContactsPort(rpc))
         try:
             outcome = deliver(delivery, provider, MessagingPort(rpc), channel.limiter,
-                              delivery.get("attempt", 1), channel.max_attempts)
+                              delivery.get("attempt", 1), channel.max_attempts, channel.meter)
         except Exception:
             channel.sent.labels(channel.provider.name, "retry").inc()
             raise

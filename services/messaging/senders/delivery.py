@@ -6,6 +6,7 @@ retry; on the last attempt the message is first reported as failed for good."""
 from __future__ import annotations
 
 import contextlib
+import time
 
 from plexus.errors import NotFound
 from services.messaging.senders.providers import PermanentFailure, TemporaryFailure
@@ -48,8 +49,18 @@ class ContactsPort:
                      self.ACTOR)
 
 
+class Meter:
+    """Where deliver() reports what an SRE watches; this one forgets it (unit tests)."""
+
+    def waited(self, seconds: float) -> None:
+        pass
+
+    def provider_call(self, provider: str, outcome: str, seconds: float) -> None:
+        pass
+
+
 def deliver(delivery: dict, provider, messaging: MessagingPort, limiter, attempt: int = 1,
-            max_attempts: int = 1) -> str:
+            max_attempts: int = 1, meter: Meter = Meter()) -> str:
     """The status the message reached: sent, skipped, or a permanent failure status."""
     message_id = delivery["message_id"]
     # A first delivery cannot have been sent; asking costs an RPC, so only ask again for
@@ -57,18 +68,22 @@ def deliver(delivery: dict, provider, messaging: MessagingPort, limiter, attempt
     maybe_sent = delivery.get("redelivered", True) or attempt > 1
     if maybe_sent and not messaging.is_pending(message_id):
         return SKIPPED
-    limiter.acquire()
+    meter.waited(limiter.acquire())
+    started = time.perf_counter()
     try:
         provider_id = provider.send(delivery)
     except PermanentFailure as failure:
+        meter.provider_call(provider.name, "permanent_failure", time.perf_counter() - started)
         messaging.report(message_id, failure.status,
                          {"reason": failure.reason, "provider": provider.name})
         return failure.status
     except TemporaryFailure as failure:
+        meter.provider_call(provider.name, "temporary_failure", time.perf_counter() - started)
         if attempt >= max_attempts:
             messaging.report(message_id, EXHAUSTED[delivery["channel"]],
                              {"reason": str(failure), "provider": provider.name,
                               "attempts": attempt})
         raise
+    meter.provider_call(provider.name, "accepted", time.perf_counter() - started)
     messaging.report(message_id, SENT, {"provider_id": provider_id, "provider": provider.name})
     return SENT

@@ -120,3 +120,27 @@ def test_smtp_answers_map_to_bounces(monkeypatch):
     Refusing.code = 451
     with pytest.raises(TemporaryFailure):
         provider.send(delivery)
+
+
+class RecordingMeter:
+    def __init__(self):
+        self.calls, self.waits = [], []
+
+    def waited(self, seconds):
+        self.waits.append(seconds)
+
+    def provider_call(self, provider, outcome, seconds):
+        self.calls.append((provider, outcome))
+
+
+def test_provider_latency_and_outcome_are_metered():
+    meter = RecordingMeter()
+    deliver(DELIVERY, Provider(), Messaging(), NoLimit(), meter=meter)
+    with pytest.raises(TemporaryFailure):
+        deliver(DELIVERY, Provider(TemporaryFailure("down")), Messaging(), NoLimit(), 1, 5,
+                meter=meter)
+    deliver(DELIVERY, Provider(PermanentFailure("reject", "bad")), Messaging(), NoLimit(),
+            meter=meter)
+    assert [outcome for _, outcome in meter.calls] == [
+        "accepted", "temporary_failure", "permanent_failure"]
+    assert len(meter.waits) == 3
