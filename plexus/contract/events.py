@@ -35,7 +35,8 @@ ACTIVITY_RECORDED = "activity_recorded"  # item_id, contact_id, channel, type, o
 
 # segments -> anyone.
 SEGMENT_MEMBERSHIP_CHANGED = "segment_membership_changed"  # segment_id, segment_name,
-#                                     contact_id, change ("added" | "dropped")
+#                                     contact_id, change ("added" | "dropped"), version
+#                                     (of the rule the change was made under)
 
 EMITTED_BY = {
     CONTACTS: (
@@ -58,4 +59,5 @@ SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         SEGMENTS: (SEGMENT_MEMBERSHIP_CHANGED,),
     },
     MESSAGING: {CONTACTS: (CONTACT_DELETED,)},
+    SEGMENTS: {CONTACTS: EMITTED_BY[CONTACTS], ACTIVITY: (ACTIVITY_RECORDED,)},
 }

@@ -19,12 +19,19 @@ from plexus.parsing import load
 from plexus.rpc import RpcCaller
 from plexus.timeutil import utcnow
 from services.activity.directory import ContactDirectory
-from services.activity.logic import bus_events, export, ingest, item_detail, partitions
+from services.activity.logic import (
+    bus_events,
+    daily_counts,
+    export,
+    ingest,
+    item_detail,
+    partitions,
+)
 from services.activity.logic.feed import feed as contact_feed
 from services.activity.logic.summary import summary as contact_summary
 from services.activity.logic.window import window
 from services.activity.models import Outbox
-from services.activity.schemas import ExportPageArgs, FeedArgs, SummaryArgs
+from services.activity.schemas import DailyCountsArgs, ExportPageArgs, FeedArgs, SummaryArgs
 
 answer = rpc(expected_exceptions=EXPECTED_ERRORS)
 MESSAGING = "messaging"
@@ -76,6 +83,11 @@ class ActivityService:
     def export_page(self, contact_id, cursor=None, size=None):
         args = load(ExportPageArgs(), {"cursor": cursor, "size": size})
         return self._run(export.export_page, contact_id, **args)
+
+    @answer
+    def daily_counts(self, cursor=None, size=None):
+        args = load(DailyCountsArgs(), {"cursor": cursor, "size": size})
+        return self._run(daily_counts.daily_counts, **args)
 
     @answer
     def get_item(self, item_id):

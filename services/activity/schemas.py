@@ -73,3 +73,9 @@ class ExportPageArgs(_Args):
         min=1, max=EXPORT_PAGE_LIMIT, error=f"must be between 1 and {EXPORT_PAGE_LIMIT}"))
     cursor = Text(load_default=None, max_length=200)
 
+
+
+class DailyCountsArgs(_Args):
+    size = fields.Integer(load_default=500, validate=validate.Range(
+        min=1, max=1000, error="must be between 1 and 1000"))
+    cursor = Text(load_default=None, max_length=200)

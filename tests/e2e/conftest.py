@@ -58,6 +58,7 @@ def suite_env(amqp_uri: str, data_dir: Path, database_url: str | None) -> dict:
         # Senders write into the suite's data dir (the outbox provider), never the repo.
         "PLEXUS_OUTBOX_DIR": str(data_dir / "outbox"),
         "PLEXUS_ACTIVITY_METRICS_PORT": str(free_port()),
+        "PLEXUS_SEGMENTS_METRICS_PORT": str(free_port()),
         "PLEXUS_BOOTSTRAP_KEY": "plx_" + secrets.token_urlsafe(32),
         "PLEXUS_LOG_FORMAT": "json",
     })
@@ -79,8 +80,8 @@ def start_suite(env: dict, log: Path, *args: str, wait_for: str = "/ready") -> S
         try:
             if requests.get(url + wait_for, timeout=2).status_code == 200:
                 return suite
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or /ready still waiting on a service starting
         time.sleep(0.25)
     stop_suite(suite)
     raise RuntimeError(f"the suite did not get ready in 60 s:\n{log.read_text()}")

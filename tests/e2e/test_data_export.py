@@ -35,6 +35,7 @@ def test_the_export_holds_everything_on_the_contact(suite):
     assert {"viewed_0", "viewed_1", "viewed_2"} <= names
     assert [m["id"] for m in export["messages"]] == [sent.json()["id"]]
     assert export["messages"][0]["content"]["subject"] == "Hi"
+    assert export["segments"] == []  # the contact is in no segment
 
 
 def test_the_export_needs_an_admin_key_and_a_known_contact(suite):

@@ -4,7 +4,8 @@ from services.gateway.routes.activity import ACTIVITY_ROUTES
 from services.gateway.routes.contacts import CONTACT_ROUTES
 from services.gateway.routes.messages import MESSAGE_ROUTES
 from services.gateway.routes.privacy import PRIVACY_ROUTES
+from services.gateway.routes.segments import SEGMENT_ROUTES
 from services.gateway.routes.system import SYSTEM_ROUTES
 
 ROUTES = (*SYSTEM_ROUTES, *CONTACT_ROUTES, *ACTIVITY_ROUTES, *MESSAGE_ROUTES,
-          *PRIVACY_ROUTES)
+          *SEGMENT_ROUTES, *PRIVACY_ROUTES)

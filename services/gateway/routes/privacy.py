@@ -1,5 +1,6 @@
 """The data-subject export (GDPR art. 15 and 20): everything Plexus holds on one
-contact, from every service, as one JSON document streamed while it is gathered."""
+contact, from every service (profile, notes, consent ledger, segments, activity,
+messages), as one JSON document streamed while it is gathered."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from services.gateway.routes.call import Call
 from services.gateway.web import downloads
 from services.gateway.web.routing import Answer, Route
 
-CONTACTS, ACTIVITY, MESSAGING = "contacts", "activity", "messaging"
+CONTACTS, ACTIVITY, MESSAGING, SEGMENTS = "contacts", "activity", "messaging", "segments"
 
 
 def _everything(fetch) -> list[dict]:
@@ -26,6 +27,7 @@ def export_contact(c: Call):
         "notes": c.rpc(CONTACTS, "list_notes", contact_id)["data"],
         "subscription_history": _everything(lambda cursor: c.rpc(
             CONTACTS, "subscription_history", contact_id, limit=200, cursor=cursor)),
+        "segments": c.rpc(SEGMENTS, "contact_segments", contact_id)["data"],
     }
     activity = downloads.pages(
         c.rpc(ACTIVITY, "export_page", contact_id),

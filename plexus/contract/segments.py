@@ -1,0 +1,93 @@
+"""The segments resources (API.md "Segments") and the vocabulary of the rule language.
+
+The segments service validates rules (services.segments.logic.validation) against the
+names here; the gateway publishes the schemas as OpenAPI. A rule is JSON:
+
+    {"all": [r, ...]} | {"any": [r, ...]} | {"not": r}
+    {"field": "language", "op": "eq", "value": "uk"}
+    {"subscribed": "email"}  {"blacklisted": "phone"}  {"category": "newsletter"}
+    {"activity": {"channel"?, "type"?, "name"?, "origin"?, "within_days"?, "min_count"?}}
+"""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from plexus.contract.contacts import StrictSchema, Text
+
+# Contact fields a rule can test, by kind (which operators apply); address parts as
+# "address.<part>", custom variables as "variables.<name>" (their kind is the value's).
+STRING, NUMBER, DATE, MOMENT = "string", "number", "date", "moment"
+FIELDS = {
+    "id": STRING, "user_id": STRING, "email": STRING, "phone": STRING,
+    "first_name": STRING, "last_name": STRING, "birthday": DATE, "gender": NUMBER,
+    "language": STRING, "timezone": STRING, "source": STRING, "avatar_url": STRING,
+    "address.country": STRING, "address.region": STRING, "address.city": STRING,
+    "address.street": STRING, "address.postcode": STRING, "contact_score": NUMBER,
+    "status": STRING, "created_at": MOMENT, "updated_at": MOMENT,
+}
+VARIABLE_PREFIX = "variables."
+
+COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte")
+LISTS = ("in", "not_in")
+TEXT_OPS = ("contains", "starts_with")
+DAY_OPS = ("within_last_days", "more_than_days_ago")  # date and time fields
+BIRTHDAY_OP = "birthday_in_days"                     # birthday (and date variables)
+OPS = (*COMPARISONS, *LISTS, "exists", *TEXT_OPS, *DAY_OPS, BIRTHDAY_OP)
+# Operators whose answer changes with the clock alone: the periodic pass re-checks them.
+TIME_OPS = (*DAY_OPS, BIRTHDAY_OP)
+MAX_DAYS = 36_500
+MAX_DEPTH = 10
+MAX_CONDITIONS = 100
+NAME_MAX = 100
+
+
+def _about(text: str) -> dict:
+    return {"description": text}
+
+
+RULE_ABOUT = _about("A rule of the segment language (API.md \"Segments\"); a bad rule is "
+                    "422 naming its path, e.g. rule.all.2.op.")
+
+
+class SegmentInput(StrictSchema):
+    name = Text(required=True, max_length=NAME_MAX)
+    rule = fields.Dict(required=True, metadata=RULE_ABOUT)
+
+
+class SegmentPatch(StrictSchema):
+    name = Text(max_length=NAME_MAX)
+    rule = fields.Dict(metadata=RULE_ABOUT)
+
+
+class Segment(StrictSchema):
+    id = fields.String()
+    name = fields.String()
+    rule = fields.Dict()
+    version = fields.Integer(metadata=_about("1 when created, one more at each rule change"))
+    member_count = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class PreviewInput(StrictSchema):
+    rule = fields.Dict(required=True, metadata=RULE_ABOUT)
+
+
+class Preview(StrictSchema):
+    count = fields.Integer()
+    sample = fields.List(fields.String(), metadata=_about("up to 20 contact ids"))
+
+
+class Explanation(StrictSchema):
+    segment_id = fields.String()
+    contact_id = fields.String()
+    member = fields.Boolean(metadata=_about("whether the contact is a member now"))
+    explain = fields.Dict(metadata=_about(
+        "The rule as a tree, each node with `holds` (true/false) and, for all/any/not, "
+        "`parts`"))
+
+
+class MemberPage(StrictSchema):
+    data = fields.List(fields.String())
+    next_cursor = fields.String(allow_none=True)

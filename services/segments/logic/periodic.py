@@ -1,0 +1,33 @@
+"""The periodic pass: rules that change with the clock alone (within_last_days,
+more_than_days_ago, birthday_in_days, activity within_days) are re-evaluated as set
+queries, a segment at a time; events cover every other change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from services.segments.logic.compiler import Clock
+from services.segments.logic.membership import reconcile
+from services.segments.models import SeenEvent, SegmentDef
+
+# Redeliveries come within minutes; a week of event ids is plenty.
+SEEN_EVENTS_KEPT = timedelta(days=7)
+
+
+def time_based_segments(session: Session) -> list[str]:
+    return list(session.scalars(select(SegmentDef.id).where(SegmentDef.time_based)
+                                .order_by(SegmentDef.id)))
+
+
+def pass_segment(session: Session, segment_id: str, clock: Clock) -> tuple[int, int]:
+    segment = session.get(SegmentDef, segment_id)
+    if segment is None:  # deleted since the list was read
+        return 0, 0
+    return reconcile(session, segment, clock)
+
+
+def forget_old_events(session: Session, clock: Clock) -> None:
+    session.execute(delete(SeenEvent).where(SeenEvent.seen_at < clock.now - SEEN_EVENTS_KEPT))

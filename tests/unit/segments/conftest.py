@@ -1,0 +1,94 @@
+"""The segments logic on a database made by its own migrations, once on SQLite and once
+on PostgreSQL (the rules compile to the same SQL for both), each call in a transaction
+of its own as the service runs it; a fixed clock, and a contacts service that knows the
+contacts the test made."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from plexus.contract import events
+from plexus.db import make_engine, transaction
+from plexus.ids import new_id
+from plexus.migrations import migrate_service
+from plexus.timeutil import rfc3339
+from services.segments.logic.compiler import Clock
+from services.segments.models import Outbox
+from tests.unit.database import runner
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+CLOCK = Clock(NOW)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    if request.param == "postgres":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'segments.db'}"
+
+
+@pytest.fixture
+def sessions(database_url):
+    migrate_service({"DATABASE_URLS": {"segments": database_url}}, "segments")
+    engine = make_engine(database_url)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+@pytest.fixture
+def run(sessions):
+    return runner(sessions)
+
+
+@pytest.fixture
+def outbox(sessions):
+    """outbox(): the membership events recorded so far as (segment name, contact, change)."""
+    def recorded():
+        with transaction(sessions) as session:
+            rows = session.scalars(select(Outbox).order_by(Outbox.id)).all()
+            return [(row.payload["segment_name"], row.payload["contact_id"],
+                     row.payload["change"]) for row in rows]
+    return recorded
+
+
+class FakeContacts:
+    """The contacts service as segments asks it (get_contact), and the events it sends."""
+
+    def __init__(self):
+        self.contacts: dict[str, dict] = {}
+        self.asked = 0
+
+    def fetch(self, contact_id: str):
+        self.asked += 1
+        return self.contacts.get(contact_id)
+
+    def make(self, **fields) -> dict:
+        contact_id = fields.pop("id", None) or new_id()
+        contact = {"id": contact_id, "status": "active", "gender": 0, "contact_score": 0,
+                   "categories": {}, "variables": {}, "blacklists": {}, "subscriptions": {},
+                   "created_at": rfc3339(NOW), "updated_at": rfc3339(NOW), **fields}
+        self.contacts[contact_id] = contact
+        return contact
+
+
+@pytest.fixture
+def contacts():
+    return FakeContacts()
+
+
+def event(kind: str, contact_id: str, **payload) -> dict:
+    return {"event": kind, "event_id": new_id(), "occurred_at": rfc3339(NOW),
+            "contact_id": contact_id, "actor": "test", **payload}
+
+
+def created(contact: dict) -> dict:
+    return event(events.CONTACT_CREATED, contact["id"], contact=contact)
+
+
+def activity(contact_id: str, channel="other", type="custom_event", name=None,
+             origin=None, occurred_at=None) -> dict:
+    return event(events.ACTIVITY_RECORDED, contact_id, item_id=new_id(), channel=channel,
+                 type=type, name=name, origin=origin,
+                 occurred_at=occurred_at or rfc3339(NOW))

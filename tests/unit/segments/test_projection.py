@@ -1,0 +1,69 @@
+"""The projection fed by events: each applied once, an event about a contact not yet
+projected fetches the whole contact, a late contact_created is older than that, and
+nothing comes back after erasure."""
+
+from sqlalchemy import func, select
+
+from plexus.contract import events
+from services.segments.logic import definitions, projection
+from services.segments.models import ActivityCount, Profile
+from tests.unit.segments.conftest import CLOCK, activity, created, event
+
+UK = {"field": "language", "op": "eq", "value": "uk"}
+
+
+def language(run, contact_id):
+    return run(lambda s: s.scalar(select(Profile.language).where(
+        Profile.contact_id == contact_id)))
+
+
+def test_a_redelivered_event_counts_once(run, contacts):
+    contact = contacts.make(email="a@example.com")
+    run(projection.on_contact_event, created(contact), contacts.fetch, CLOCK)
+    opened = activity(contact["id"], "email", "open")
+    for _ in range(3):
+        run(projection.on_activity_event, opened, CLOCK)
+    assert run(lambda s: s.scalar(select(func.sum(ActivityCount.count)))) == 1
+
+
+def test_an_update_before_the_creation_fetches_the_contact(run, contacts, outbox):
+    segment = run(definitions.create_segment, {"name": "uk", "rule": UK}, CLOCK)
+    contact = contacts.make(email="b@example.com", language="en")
+    contact["language"] = "uk"  # contacts holds the update already
+    update = event(events.CONTACT_UPDATED, contact["id"], changed={"language": "uk"})
+    assert run(projection.on_contact_event, update, contacts.fetch, CLOCK) == 1
+    assert contacts.asked == 1
+    # The creation, late, says "en": older than what was fetched, so ignored.
+    stale = created({**contact, "language": "en"})
+    run(projection.on_contact_event, stale, contacts.fetch, CLOCK)
+    assert language(run, contact["id"]) == "uk"
+    assert outbox() == [("uk", contact["id"], "added")]
+    assert run(definitions.read_segment, segment["id"])["member_count"] == 1
+
+
+def test_nothing_comes_back_after_erasure(run, contacts):
+    run(definitions.create_segment, {"name": "uk", "rule": UK}, CLOCK)
+    contact = contacts.make(language="uk")
+    run(projection.on_contact_event, created(contact), contacts.fetch, CLOCK)
+    run(projection.on_contact_event, event(events.CONTACT_DELETED, contact["id"]),
+        contacts.fetch, CLOCK)
+    late = event(events.CONTACT_UPDATED, contact["id"], changed={"language": "uk"})
+    assert run(projection.on_contact_event, late, contacts.fetch, CLOCK) == 0
+    assert run(projection.on_activity_event, activity(contact["id"]), CLOCK) == 0
+    assert language(run, contact["id"]) is None
+    assert contacts.asked == 0
+
+
+def test_activity_before_its_contact_waits_for_it(run, contacts, outbox):
+    run(definitions.create_segment, {"name": "active", "rule": {"activity": {}}}, CLOCK)
+    contact = contacts.make(email="d@example.com")
+    assert run(projection.on_activity_event, activity(contact["id"]), CLOCK) == 0
+    assert contacts.asked == 0  # not asked: its contact_created is on the way
+    run(projection.on_contact_event, created(contact), contacts.fetch, CLOCK)
+    assert outbox() == [("active", contact["id"], "added")]
+
+
+def test_an_update_about_an_unknown_contact_is_dropped(run, contacts):
+    late = event(events.CONTACT_UPDATED, "nobody", changed={"language": "uk"})
+    assert run(projection.on_contact_event, late, contacts.fetch, CLOCK) == 0
+    assert contacts.asked == 1
