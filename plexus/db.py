@@ -146,3 +146,8 @@ class DatabaseAccess:
 
     def transaction(self):
         return transaction(self.session_factory, self.on_events)
+
+    def run(self, logic, *args, **kwargs):
+        """One logic function in a transaction of its own: what an entrypoint does."""
+        with self.transaction() as session:
+            return logic(session, *args, **kwargs)

@@ -11,10 +11,15 @@ import eventlet
 from amqp.exceptions import AMQPError
 from kombu.exceptions import OperationalError
 from nameko.exceptions import RemoteError, UnknownService
+from nameko.rpc import rpc
 
-from plexus.errors import PlexusError, Unavailable
+from plexus.errors import EXPECTED_ERRORS, PlexusError, Unavailable
 
 log = logging.getLogger(__name__)
+
+# The @rpc of every service: errors meant for the caller (plexus.errors) are re-raised
+# there as the same class, not logged here as failures.
+answer = rpc(expected_exceptions=EXPECTED_ERRORS)
 
 
 class RemoteFailure(PlexusError):

@@ -6,17 +6,16 @@ function in a transaction, and returns."""
 from __future__ import annotations
 
 import nameko
-from nameko.rpc import ClusterRpc, rpc
+from nameko.rpc import ClusterRpc
 from nameko.timer import timer
 
 from plexus.consumer import on_events
 from plexus.contract import events
 from plexus.db import Database
-from plexus.errors import EXPECTED_ERRORS
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
-from plexus.rpc import RpcCaller
+from plexus.rpc import RpcCaller, answer
 from plexus.timeutil import utcnow
 from services.activity.directory import ContactDirectory
 from services.activity.logic import (
@@ -33,7 +32,6 @@ from services.activity.logic.window import window
 from services.activity.models import Outbox
 from services.activity.schemas import DailyCountsArgs, ExportPageArgs, FeedArgs, SummaryArgs
 
-answer = rpc(expected_exceptions=EXPECTED_ERRORS)
 MESSAGING = "messaging"
 # Asking another service for a detail: short, so the gateway's own deadline (10 s) holds.
 LOOKUP_TIMEOUT = 3.0
@@ -46,10 +44,6 @@ class ActivityService:
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
     cluster = ClusterRpc()
-
-    def _run(self, logic, *args, **kwargs):
-        with self.db.transaction() as session:
-            return logic(session, *args, **kwargs)
 
     def _call(self) -> RpcCaller:
         timeout = min(LOOKUP_TIMEOUT, float(nameko.config.get("RPC_TIMEOUT") or 10))
@@ -69,56 +63,56 @@ class ActivityService:
             "channel": channel, "origin": origin, "type": type, "period": period,
             "since": since, "until": until, "limit": limit, "cursor": cursor})
         low, high = window(utcnow(), args.pop("period"), args.pop("since"), args.pop("until"))
-        return self._run(contact_feed, contact_id, since=low, until=high, **args)
+        return self.db.run(contact_feed, contact_id, since=low, until=high, **args)
 
     @answer
     def summary(self, contact_id, period=None):
         args = load(SummaryArgs(), {"period": period})
         now = utcnow()
         since, _ = window(now, args["period"])
-        return self._run(contact_summary, contact_id, period=args["period"], since=since,
+        return self.db.run(contact_summary, contact_id, period=args["period"], since=since,
                          until=now)
 
     @answer
     def export_page(self, contact_id, cursor=None, size=None):
         args = load(ExportPageArgs(), {"cursor": cursor, "size": size})
-        return self._run(export.export_page, contact_id, **args)
+        return self.db.run(export.export_page, contact_id, **args)
 
     @answer
     def daily_counts(self, cursor=None, size=None):
         args = load(DailyCountsArgs(), {"cursor": cursor, "size": size})
-        return self._run(daily_counts.daily_counts, **args)
+        return self.db.run(daily_counts.daily_counts, **args)
 
     @answer
     def get_item(self, item_id):
         call = self._call()
-        return self._run(item_detail.get_item, item_id,
+        return self.db.run(item_detail.get_item, item_id,
                          lambda message_id: call(MESSAGING, "get_message", message_id))
 
     @answer
     def record_event(self, data, actor):
-        return self._run(ingest.record_event, data, actor, self._directory())
+        return self.db.run(ingest.record_event, data, actor, self._directory())
 
     @answer
     def record_events(self, items, actor):
-        return self._run(ingest.record_events, items, actor, self._directory())
+        return self.db.run(ingest.record_events, items, actor, self._directory())
 
     @answer
     def record_order(self, data, actor):
-        return self._run(ingest.record_order, data, actor, self._directory())
+        return self.db.run(ingest.record_order, data, actor, self._directory())
 
     @on_events(events.CONTACTS)
     def on_contact_event(self, payload):
-        self._run(bus_events.on_contact_event, payload)
+        self.db.run(bus_events.on_contact_event, payload)
 
     @on_events(events.MESSAGING)
     def on_message_event(self, payload):
-        self._run(bus_events.on_message_event, payload)
+        self.db.run(bus_events.on_message_event, payload)
 
     @on_events(events.SEGMENTS)
     def on_segment_event(self, payload):
-        self._run(bus_events.on_segment_event, payload)
+        self.db.run(bus_events.on_segment_event, payload)
 
     @timer(interval=24 * 3600, eager=True)
     def make_coming_partitions(self):
-        self._run(partitions.ensure_coming_months, utcnow().date())
+        self.db.run(partitions.ensure_coming_months, utcnow().date())

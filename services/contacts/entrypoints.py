@@ -3,13 +3,11 @@ parses its plain arguments, runs one logic function in a transaction, and return
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from plexus.db import Database
-from plexus.errors import EXPECTED_ERRORS
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
+from plexus.rpc import answer
 from services.contacts.logic import (
     batch,
     blacklists,
@@ -29,9 +27,6 @@ from services.contacts.schemas import (
     PageArgs,
 )
 
-# Errors meant for the caller: re-raised there as the same class, not logged as failures.
-answer = rpc(expected_exceptions=EXPECTED_ERRORS)
-
 
 class ContactsService:
     name = "contacts"
@@ -40,21 +35,17 @@ class ContactsService:
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
 
-    def _run(self, logic, *args, **kwargs):
-        with self.db.transaction() as session:
-            return logic(session, *args, **kwargs)
-
     @answer
     def ping(self):
         return "pong"
 
     @answer
     def create_contact(self, data, actor):
-        return self._run(contacts.create_contact, data, actor)
+        return self.db.run(contacts.create_contact, data, actor)
 
     @answer
     def batch_upsert(self, items, actor):
-        return self._run(batch.batch_upsert, items, actor)
+        return self.db.run(batch.batch_upsert, items, actor)
 
     @answer
     def find_contacts(self, user_id=None, email=None, phone=None, region=None, limit=50,
@@ -62,106 +53,106 @@ class ContactsService:
         args = load(FindContactsArgs(), {
             "user_id": user_id, "email": email, "phone": phone, "region": region,
             "limit": limit, "cursor": cursor})
-        return self._run(contacts.find_contacts, **args)
+        return self.db.run(contacts.find_contacts, **args)
 
     @answer
     def get_contact(self, contact_id):
-        return self._run(contacts.get_contact, contact_id)
+        return self.db.run(contacts.get_contact, contact_id)
 
     @answer
     def update_contact(self, contact_id, data, actor):
-        return self._run(contacts.update_contact, contact_id, data, actor)
+        return self.db.run(contacts.update_contact, contact_id, data, actor)
 
     @answer
     def delete_contact(self, contact_id, actor):
-        return self._run(contacts.delete_contact, contact_id, actor)
+        return self.db.run(contacts.delete_contact, contact_id, actor)
 
     @answer
     def set_status(self, contact_id, status, actor):
-        return self._run(contacts.set_status, contact_id, status, actor)
+        return self.db.run(contacts.set_status, contact_id, status, actor)
 
     @answer
     def add_to_blacklist(self, contact_id, list_name, data, actor):
-        return self._run(blacklists.add_to_blacklist, contact_id, list_name, data, actor)
+        return self.db.run(blacklists.add_to_blacklist, contact_id, list_name, data, actor)
 
     @answer
     def remove_from_blacklist(self, contact_id, list_name, actor):
-        return self._run(blacklists.remove_from_blacklist, contact_id, list_name, actor)
+        return self.db.run(blacklists.remove_from_blacklist, contact_id, list_name, actor)
 
     @answer
     def set_subscription(self, contact_id, channel, data, actor):
-        return self._run(subscriptions.set_subscription, contact_id, channel, data, actor)
+        return self.db.run(subscriptions.set_subscription, contact_id, channel, data, actor)
 
     @answer
     def subscription_history(self, contact_id, limit=50, cursor=None):
         page = load(IdPageArgs(), {"limit": limit, "cursor": cursor})
-        return self._run(subscriptions.subscription_history, contact_id, **page)
+        return self.db.run(subscriptions.subscription_history, contact_id, **page)
 
     @answer
     def set_channel_address(self, contact_id, channel, data, actor):
-        return self._run(channels.set_channel_address, contact_id, channel, data, actor)
+        return self.db.run(channels.set_channel_address, contact_id, channel, data, actor)
 
     @answer
     def add_webpush_subscription(self, contact_id, data, actor):
-        return self._run(channels.add_webpush_subscription, contact_id, data, actor)
+        return self.db.run(channels.add_webpush_subscription, contact_id, data, actor)
 
     @answer
     def webpush_subscriptions(self, contact_id, device=None):
-        return self._run(channels.webpush_subscriptions, contact_id, device)
+        return self.db.run(channels.webpush_subscriptions, contact_id, device)
 
     @answer
     def remove_webpush_subscription(self, contact_id, subscription_id, actor):
-        return self._run(channels.remove_webpush_subscription, contact_id, subscription_id,
+        return self.db.run(channels.remove_webpush_subscription, contact_id, subscription_id,
                          actor)
 
     @answer
     def list_notes(self, contact_id):
-        return self._run(notes.list_notes, contact_id)
+        return self.db.run(notes.list_notes, contact_id)
 
     @answer
     def add_note(self, contact_id, data, actor):
-        return self._run(notes.add_note, contact_id, data, actor)
+        return self.db.run(notes.add_note, contact_id, data, actor)
 
     @answer
     def delete_note(self, contact_id, note_id, actor):
-        return self._run(notes.delete_note, contact_id, note_id, actor)
+        return self.db.run(notes.delete_note, contact_id, note_id, actor)
 
     @answer
     def contact_variables(self, contact_id, q=None):
         args = load(ContactVariablesArgs(), {"q": q})
-        return self._run(message_variables.contact_variables, contact_id, **args)
+        return self.db.run(message_variables.contact_variables, contact_id, **args)
 
     @answer
     def list_variables(self, limit=50, cursor=None):
         page = load(PageArgs(), {"limit": limit, "cursor": cursor})
-        return self._run(variables.list_variables, **page)
+        return self.db.run(variables.list_variables, **page)
 
     @answer
     def create_variable(self, data, actor):
-        return self._run(variables.create_variable, data)
+        return self.db.run(variables.create_variable, data)
 
     @answer
     def get_variable(self, name):
-        return self._run(variables.get_variable, name)
+        return self.db.run(variables.get_variable, name)
 
     @answer
     def update_variable(self, name, data, actor):
-        return self._run(variables.update_variable, name, data)
+        return self.db.run(variables.update_variable, name, data)
 
     @answer
     def list_sources(self, limit=50, cursor=None):
         page = load(PageArgs(), {"limit": limit, "cursor": cursor})
-        return self._run(catalog.list_sources, **page)
+        return self.db.run(catalog.list_sources, **page)
 
     @answer
     def create_source(self, data, actor):
-        return self._run(catalog.create_source, data)
+        return self.db.run(catalog.create_source, data)
 
     @answer
     def list_categories(self, limit=50, cursor=None):
         page = load(PageArgs(), {"limit": limit, "cursor": cursor})
-        return self._run(catalog.list_categories, **page)
+        return self.db.run(catalog.list_categories, **page)
 
     @answer
     def create_category(self, data, actor):
-        return self._run(catalog.create_category, data)
+        return self.db.run(catalog.create_category, data)

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import nameko
 from nameko.extensions import DependencyProvider
-from nameko.rpc import ClusterRpc, rpc
+from nameko.rpc import ClusterRpc
 
 from plexus.consumer import on_events
 from plexus.contract import events
 from plexus.db import Database
-from plexus.errors import EXPECTED_ERRORS, NotFound
+from plexus.errors import NotFound
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
-from plexus.rpc import RpcCaller
+from plexus.rpc import RpcCaller, answer
 from services.messaging import queues
 from services.messaging.logic import feedback, messages, sending, templates, webhooks
 from services.messaging.models import DeliveryOutbox, Outbox
 from services.messaging.settings import load_settings, provider_settings
-
-answer = rpc(expected_exceptions=EXPECTED_ERRORS)
 
 # The key each provider signs its webhooks with, in its config section.
 WEBHOOK_KEYS = {"twilio": "auth_token", "telegram": "webhook_secret", "viber": "token",
@@ -54,10 +52,6 @@ class MessagingService:
     def rpc(self) -> RpcCaller:
         return RpcCaller(self.cluster, float(nameko.config.get("RPC_TIMEOUT") or 10))
 
-    def _run(self, logic, *args, **kwargs):
-        with self.db.transaction() as session:
-            return logic(session, *args, **kwargs)
-
     @answer
     def ping(self):
         return "pong"
@@ -74,51 +68,51 @@ class MessagingService:
 
     @answer
     def get_message(self, message_id):
-        return self._run(messages.get_message, message_id)
+        return self.db.run(messages.get_message, message_id)
 
     @answer
     def contact_messages(self, contact_id, cursor=None, size=200):
-        return self._run(messages.contact_messages, contact_id, cursor, size)
+        return self.db.run(messages.contact_messages, contact_id, cursor, size)
 
     @answer
     def list_templates(self, limit=50, cursor=None):
-        return self._run(templates.list_templates, int(limit), cursor)
+        return self.db.run(templates.list_templates, int(limit), cursor)
 
     @answer
     def create_template(self, data, actor):
-        return self._run(templates.create_template, data)
+        return self.db.run(templates.create_template, data)
 
     @answer
     def get_template(self, template_id):
-        return self._run(templates.get_template, template_id)
+        return self.db.run(templates.get_template, template_id)
 
     @answer
     def update_template(self, template_id, data, actor):
-        return self._run(templates.update_template, template_id, data)
+        return self.db.run(templates.update_template, template_id, data)
 
     # ---- the senders' side
 
     @answer
     def is_pending(self, message_id):
-        return self._run(messages.is_pending, message_id)
+        return self.db.run(messages.is_pending, message_id)
 
     @answer
     def report_delivery(self, message_id, status, details):
-        return self._run(messages.report_delivery, message_id, status, details)
+        return self.db.run(messages.report_delivery, message_id, status, details)
 
     # ---- tracking links and provider webhooks (the gateway's /t/ and /webhooks/)
 
     @answer
     def track_open(self, token):
-        self._run(feedback.record_open, self.config.settings.tracking_secret, token)
+        self.db.run(feedback.record_open, self.config.settings.tracking_secret, token)
 
     @answer
     def track_click(self, token):
-        return self._run(feedback.record_click, self.config.settings.tracking_secret, token)
+        return self.db.run(feedback.record_click, self.config.settings.tracking_secret, token)
 
     @answer
     def unsubscribe_target(self, token):
-        return self._run(feedback.unsubscribe_target, self.config.settings.tracking_secret,
+        return self.db.run(feedback.unsubscribe_target, self.config.settings.tracking_secret,
                          token)
 
     @answer
@@ -133,7 +127,7 @@ class MessagingService:
         if not webhooks.verified(provider, request, self.config.webhook_secrets):
             return {"verified": False, "recorded": 0}
         found = webhooks.receipts(provider, request["body"])
-        blacklist = self._run(webhooks.apply_receipts, found)
+        blacklist = self.db.run(webhooks.apply_receipts, found)
         for entry in blacklist:
             self.rpc("contacts", "add_to_blacklist", entry["contact_id"], "email",
                      {"reason": entry["reason"][:500]}, f"webhook:{provider}")
@@ -144,4 +138,4 @@ class MessagingService:
     @on_events(events.CONTACTS)
     def on_contact_event(self, payload):
         if payload.get("event") == events.CONTACT_DELETED:
-            self._run(messages.forget_contact, payload["contact_id"])
+            self.db.run(messages.forget_contact, payload["contact_id"])

@@ -8,16 +8,16 @@ from __future__ import annotations
 import logging
 
 import nameko
-from nameko.rpc import ClusterRpc, rpc
+from nameko.rpc import ClusterRpc
 
 from plexus.consumer import on_events
 from plexus.contract import events
 from plexus.db import Database
-from plexus.errors import EXPECTED_ERRORS, NotFound
+from plexus.errors import NotFound
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
-from plexus.rpc import RpcCaller
+from plexus.rpc import RpcCaller, answer
 from plexus.timeutil import utcnow
 from services.segments.logic import definitions, inspection, periodic, projection
 from services.segments.logic.compiler import Clock
@@ -27,7 +27,6 @@ from services.segments.schemas import ExplainArgs, PageArgs
 from services.segments.timing import configured_timer
 
 log = logging.getLogger(__name__)
-answer = rpc(expected_exceptions=EXPECTED_ERRORS)
 CONTACTS = "contacts"
 LOOKUP_TIMEOUT = 3.0
 PASS_SECONDS = 300.0
@@ -41,10 +40,6 @@ class SegmentsService:
     metrics = ServiceMetrics()
     cluster = ClusterRpc()
     priority = CpuPriority()
-
-    def _run(self, logic, *args, **kwargs):
-        with self.db.transaction() as session:
-            return logic(session, *args, **kwargs)
 
     def _fetch_contact(self, contact_id: str) -> dict | None:
         """The contact from contacts (an event came before its contact_created), or None
@@ -62,57 +57,57 @@ class SegmentsService:
     @answer
     def list_segments(self, limit=None, cursor=None):
         args = load(PageArgs(), {"limit": limit, "cursor": cursor})
-        return self._run(definitions.list_segments, **args)
+        return self.db.run(definitions.list_segments, **args)
 
     @answer
     def create_segment(self, data, actor):
-        return self._run(definitions.create_segment, data, Clock(utcnow()))
+        return self.db.run(definitions.create_segment, data, Clock(utcnow()))
 
     @answer
     def get_segment(self, segment_id):
-        return self._run(definitions.read_segment, segment_id)
+        return self.db.run(definitions.read_segment, segment_id)
 
     @answer
     def update_segment(self, segment_id, data, actor):
-        return self._run(definitions.update_segment, segment_id, data, Clock(utcnow()))
+        return self.db.run(definitions.update_segment, segment_id, data, Clock(utcnow()))
 
     @answer
     def delete_segment(self, segment_id, actor):
-        return self._run(definitions.delete_segment, segment_id)
+        return self.db.run(definitions.delete_segment, segment_id)
 
     @answer
     def members(self, segment_id, limit=None, cursor=None):
         args = load(PageArgs(), {"limit": limit, "cursor": cursor})
-        return self._run(definitions.members, segment_id, **args)
+        return self.db.run(definitions.members, segment_id, **args)
 
     @answer
     def contact_segments(self, contact_id):
-        return self._run(definitions.contact_segments, contact_id)
+        return self.db.run(definitions.contact_segments, contact_id)
 
     @answer
     def preview(self, data):
         rule = definitions.read_rule(data)
-        return self._run(inspection.preview, rule, Clock(utcnow()))
+        return self.db.run(inspection.preview, rule, Clock(utcnow()))
 
     @answer
     def explain(self, segment_id, contact_id=None):
         args = load(ExplainArgs(), {"contact_id": contact_id})
-        return self._run(inspection.explain, segment_id, args["contact_id"], Clock(utcnow()))
+        return self.db.run(inspection.explain, segment_id, args["contact_id"], Clock(utcnow()))
 
     @on_events(events.CONTACTS)
     def on_contact_event(self, payload):
-        self._run(projection.on_contact_event, payload, self._fetch_contact, Clock(utcnow()))
+        self.db.run(projection.on_contact_event, payload, self._fetch_contact, Clock(utcnow()))
 
     @on_events(events.ACTIVITY)
     def on_activity_event(self, payload):
-        self._run(projection.on_activity_event, payload, Clock(utcnow()))
+        self.db.run(projection.on_activity_event, payload, Clock(utcnow()))
 
     @configured_timer("SEGMENTS", "periodic_pass_seconds", PASS_SECONDS)
     def periodic_pass(self):
         clock = Clock(utcnow())
-        for segment_id in self._run(periodic.time_based_segments):
+        for segment_id in self.db.run(periodic.time_based_segments):
             # One transaction a segment: a long pass never holds every segment locked.
-            added, dropped = self._run(periodic.pass_segment, segment_id, clock)
+            added, dropped = self.db.run(periodic.pass_segment, segment_id, clock)
             if added or dropped:
                 log.info("periodic pass: segment %s +%d -%d", segment_id, added, dropped)
-        self._run(periodic.forget_old_events, clock)
+        self.db.run(periodic.forget_old_events, clock)

@@ -4,14 +4,12 @@ the service runs it, with a contact directory that knows a few contacts."""
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 
-from plexus.db import make_engine, transaction
+from plexus.db import transaction
 from plexus.errors import Invalid, NotFound
 from plexus.ids import new_id
-from plexus.migrations import migrate_service
 from services.activity.models import Outbox
-from tests.unit.database import runner
+from tests.unit.database import migrated_sessions, runner
 
 ACTOR = "shop"
 
@@ -24,10 +22,7 @@ def database_url(tmp_path):
 @pytest.fixture
 def sessions(database_url):
     """Sessions on the database as `plexus migrate` makes it (partitioned on PostgreSQL)."""
-    migrate_service({"DATABASE_URLS": {"activity": database_url}}, "activity")
-    engine = make_engine(database_url)
-    yield sessionmaker(engine, expire_on_commit=False)
-    engine.dispose()
+    yield from migrated_sessions("activity", database_url)
 
 
 @pytest.fixture

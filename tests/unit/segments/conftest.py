@@ -7,16 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 
 from plexus.contract import events
-from plexus.db import make_engine, transaction
+from plexus.db import transaction
 from plexus.ids import new_id
-from plexus.migrations import migrate_service
 from plexus.timeutil import rfc3339
 from services.segments.logic.compiler import Clock
 from services.segments.models import Outbox
-from tests.unit.database import runner
+from tests.unit.database import migrated_sessions, runner
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CLOCK = Clock(NOW)
@@ -31,10 +29,7 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def sessions(database_url):
-    migrate_service({"DATABASE_URLS": {"segments": database_url}}, "segments")
-    engine = make_engine(database_url)
-    yield sessionmaker(engine, expire_on_commit=False)
-    engine.dispose()
+    yield from migrated_sessions("segments", database_url)
 
 
 @pytest.fixture
