@@ -45,6 +45,7 @@ migrate: $(INSTALLED) ## Bring every service's database to its newest schema
 
 bench: $(INSTALLED) system-packages ## Run the benchmarks (minutes); tables go to bench/results.md
 	$(PY) -m bench.rpc_roundtrip --record
+	$(PY) -m bench.gateway_lookup --record
 	$(PY) -m bench.activity_feed --rows 1000000
 	$(PY) -m bench.senders
 

@@ -7,6 +7,7 @@ ratio, so a slower or busier machine moves both sides alike."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import socket
@@ -102,3 +103,13 @@ def record(section: str, markdown: str) -> None:
         following = rest.find("\n## ")
         text = head + (rest[following:] if following >= 0 else "\n")
     RESULTS.write_text(text.rstrip("\n") + "\n" + marker + "\n" + markdown.strip() + "\n")
+
+
+def report(section: str, markdown: str, *, to_results: bool, as_json: dict | None) -> None:
+    """A benchmark's end: its table on stdout, in bench/results.md when asked (`--record`),
+    and its figures as one JSON line last (`--json`, what the smoke tests read)."""
+    print(markdown)
+    if to_results:
+        record(section, markdown)
+    if as_json is not None:
+        print(json.dumps(as_json))

@@ -55,9 +55,11 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     connect_args = {"connect_timeout": 5}
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
+    # No pre-ping: it costs a round trip on every checkout. A connection found dead on use
+    # fails that one transaction (503, rolled back) and SQLAlchemy then discards every
+    # pooled connection made before it, so the next one connects afresh.
     return create_engine(
-        url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=10,
-        pool_timeout=5,
+        url, connect_args=connect_args, pool_size=10, max_overflow=10, pool_timeout=5,
     )
 
 

@@ -1,25 +1,78 @@
-"""Calling another service with a deadline. nameko's ServiceRpc waits forever
-(nameko PR #360), and API.md promises a 503 rather than a hang. The gateway calls every
-backing service through this, and services that ask one another (activity asks contacts
-and messaging) do too."""
+"""Calling another service: one long-lived AMQP connection per process, with a deadline.
+
+nameko's own clients cost about 15x a raw AMQP round trip here (bench/results.md): the
+standalone client opens a connection, declares and confirms for every call, and
+ServiceRpc waits forever (nameko PR #360) while API.md promises a 503 rather than a hang.
+Its reply listener can also kill a container that is asked to call before it has
+connected ("Lost replies for correlation ids"). This client speaks nameko's RPC wire
+format (the nameko-rpc exchange, routing key `service.method`, a JSON body of args and
+kwargs, the answer published to the exchange keyed by `reply_to`), so nameko's @rpc
+serves it unchanged, and:
+- connects once, on the first call, and again after the broker went away; a call made
+  meanwhile waits for the reply queue to be consumed, so no reply is ever lost;
+- publishes transient, unconfirmed, mandatory requests: an unroutable one comes back at
+  once (the service is not running), and each expires in the broker with its deadline, so
+  a request the caller gave up on (503) is not carried out later;
+- waits for the reply at most the deadline, then answers Unavailable (503).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
 
-import eventlet
+import nameko
 from amqp.exceptions import AMQPError
+from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.exceptions import OperationalError
-from nameko.exceptions import RemoteError, UnknownService
-from nameko.rpc import rpc
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT
+from nameko.exceptions import RemoteError, deserialize
+from nameko.extensions import DependencyProvider
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from plexus.errors import EXPECTED_ERRORS, PlexusError, Unavailable
 
 log = logging.getLogger(__name__)
 
+
+
+class ReplyPublisher(Publisher):
+    """A reply goes to one waiting caller's exclusive queue, which a broker restart loses
+    anyway: persisting or confirming it buys nothing and costs a round trip a call."""
+
+    use_confirms = False
+    delivery_mode = NON_PERSISTENT
+
+
+class ReplyingConsumer(RpcConsumer):
+    """nameko's RPC consumer (one per service), replying through ReplyPublisher."""
+
+    def handle_result(self, message, result, exc_info):
+        responder = Responder(self.amqp_uri, get_rpc_exchange(), message,
+                              ssl=nameko.config.get(AMQP_SSL_CONFIG_KEY),
+                              login_method=nameko.config.get(LOGIN_METHOD_CONFIG_KEY))
+        responder.publisher_cls = ReplyPublisher
+        result, exc_info = responder.send_response(result, exc_info)
+        self.consumer.ack_message(message)
+        return result, exc_info
+
+
+class Answer(Rpc):
+    rpc_consumer = ReplyingConsumer()
+
+
 # The @rpc of every service: errors meant for the caller (plexus.errors) are re-raised
 # there as the same class, not logged here as failures.
-answer = rpc(expected_exceptions=EXPECTED_ERRORS)
+answer = Answer.decorator(expected_exceptions=EXPECTED_ERRORS)
+
+RPC_EXCHANGE = "nameko-rpc"  # nameko's default; the services serve on it
+CONNECT_TIMEOUT = 2.0        # a broker that does not accept us in 2 s is away: 503
+DRAIN_TICK = 1.0             # how often the reply reader looks up to send heartbeats
+BROKEN = (OperationalError, AMQPError, OSError)
 
 
 class RemoteFailure(PlexusError):
@@ -29,30 +82,189 @@ class RemoteFailure(PlexusError):
     title = "Internal error"
 
 
-class RpcCaller:
-    """`call(service, method, *args, **kwargs)` through a nameko ClusterRpc client."""
+@dataclass
+class _Pending:
+    """One call waiting for its reply."""
 
-    def __init__(self, cluster_client, timeout: float):
-        self.cluster = cluster_client
+    service: str
+    answered: threading.Event = field(default_factory=threading.Event)
+    reply: dict | None = None
+    error: PlexusError | None = None
+
+    def resolve(self, reply: dict | None = None, error: PlexusError | None = None) -> None:
+        self.reply, self.error = reply, error
+        self.answered.set()
+
+
+class _Link:
+    """One connection: a publishing channel and a consumed, exclusive reply queue. Replies
+    (and returned, unroutable requests) are read by one thread; writers take `lock`."""
+
+    def __init__(self, uri: str, exchange: Exchange, heartbeat: float, on_reply, on_return):
+        self.connection = Connection(uri, heartbeat=heartbeat or None,
+                                     connect_timeout=CONNECT_TIMEOUT)
+        self.connection.connect()
+        self.lock = threading.Lock()
+        self.reply_to = f"rpc.reply-plexus-{uuid.uuid4().hex}"
+        # Nothing on the publishing path may wait for an answer from the broker: only
+        # the reader thread reads this connection (eventlet allows one reader a socket).
+        self.producer = Producer(self.connection.channel(), exchange=exchange,
+                                 auto_declare=False, on_return=on_return)
+        queue = Queue(self.reply_to, exchange=exchange, routing_key=self.reply_to,
+                      exclusive=True, auto_delete=True)
+        self.consumer = Consumer(self.connection.channel(), queues=[queue], no_ack=True,
+                                 callbacks=[on_reply], accept=["json"])
+        self.consumer.consume()  # declares the exchange, the queue and its binding first
+        self.alive = True
+
+    def publish(self, body: dict, routing_key: str, correlation_id: str, ttl: float) -> None:
+        with self.lock:
+            self.producer.publish(
+                body, routing_key=routing_key, serializer="json", mandatory=True,
+                reply_to=self.reply_to, correlation_id=correlation_id, delivery_mode=1,
+                expiration=ttl, retry=False)
+
+    def read_replies(self, on_broken) -> None:
+        """The reader: replies until the connection breaks or is closed."""
+        while self.alive:
+            try:
+                self.connection.drain_events(timeout=DRAIN_TICK)
+            except TimeoutError:
+                try:
+                    with self.lock:
+                        self.connection.heartbeat_check()
+                except BROKEN as error:
+                    return on_broken(self, error)
+            except BROKEN as error:
+                return on_broken(self, error)
+        self._release()
+
+    def close(self) -> None:
+        """Asks the reader to close the connection (closing waits for the broker's
+        answer, which only the reader may read) at its next tick."""
+        self.alive = False
+
+    def _release(self) -> None:
+        with contextlib.suppress(*BROKEN):
+            self.connection.release()
+
+
+class RpcClient:
+    """Calls from many threads (green or not) over one shared link, made on demand."""
+
+    def __init__(self, uri: str, exchange: str = RPC_EXCHANGE, heartbeat: float = 60):
+        self.uri = uri
+        self.exchange = Exchange(exchange, type="topic", durable=True, auto_delete=False)
+        self.heartbeat = heartbeat
+        self.pending: dict[str, _Pending] = {}
+        self.link: _Link | None = None
+        self.connecting = threading.Lock()
+
+    def call(self, service: str, method: str, args: tuple, kwargs: dict,
+             timeout: float) -> object:
+        correlation_id = uuid.uuid4().hex
+        pending = self.pending[correlation_id] = _Pending(service)
+        try:
+            try:
+                self._link().publish({"args": args, "kwargs": kwargs}, f"{service}.{method}",
+                                     correlation_id, ttl=timeout)
+            except BROKEN as error:
+                log.warning("broker unreachable calling %s.%s: %s", service, method, error)
+                raise Unavailable("the message broker is unreachable") from None
+            if not pending.answered.wait(timeout):
+                raise Unavailable(
+                    f"the {service} service did not answer within {timeout:g} s")
+        finally:
+            self.pending.pop(correlation_id, None)
+        if pending.error is not None:
+            raise pending.error
+        return _result(service, method, pending.reply)
+
+    def close(self) -> None:
+        link, self.link = self.link, None
+        if link is not None:
+            link.close()
+
+    def _link(self) -> _Link:
+        link = self.link
+        if link is not None and link.alive:
+            return link
+        with self.connecting:  # one connects; the others wait for it and share it
+            if self.link is None or not self.link.alive:
+                link = _Link(self.uri, self.exchange, self.heartbeat, self._on_reply,
+                             self._on_return)
+                threading.Thread(target=link.read_replies, args=(self._on_broken,),
+                                 name="rpc-replies", daemon=True).start()
+                self.link = link
+            return self.link
+
+    def _on_reply(self, body: dict, message) -> None:
+        pending = self.pending.get(message.properties.get("correlation_id"))
+        if pending is not None:  # else the caller gave up already (its 503 is sent)
+            pending.resolve(reply=body)
+
+    def _on_return(self, exception, exchange, routing_key, message) -> None:
+        pending = self.pending.get(message.properties.get("correlation_id"))
+        if pending is not None:
+            pending.resolve(error=Unavailable(f"the {pending.service} service is not running"))
+
+    def _on_broken(self, link: _Link, error: Exception) -> None:
+        log.warning("RPC connection to the broker lost: %s", error)
+        link.alive = False
+        for pending in list(self.pending.values()):
+            pending.resolve(error=Unavailable("the message broker connection was lost"))
+        link._release()
+
+
+def _result(service: str, method: str, reply: dict) -> object:
+    error = reply.get("error")
+    if error is None:
+        return reply.get("result")
+    raised = deserialize(error)
+    if isinstance(raised, RemoteError):
+        # A bug on the other side: logged there with its traceback; the caller learns
+        # that it failed, not the internals.
+        log.error("%s.%s failed: %s", service, method, raised.exc_type)
+        raise RemoteFailure(f"the {service} service failed; the error is logged")
+    raise raised
+
+
+class RpcCaller:
+    """`call(service, method, *args, **kwargs)` with the caller's deadline."""
+
+    def __init__(self, client: RpcClient, timeout: float):
+        self.client = client
         self.timeout = timeout
 
     def __call__(self, service: str, method: str, *args, timeout: float | None = None,
                  **kwargs):
-        deadline = timeout or self.timeout
-        try:
-            with eventlet.Timeout(deadline):
-                return self.cluster[service][method].call_async(*args, **kwargs).result()
-        except eventlet.Timeout:
-            raise Unavailable(f"the {service} service did not answer within {deadline:g} s")\
-                from None
-        except UnknownService:
-            raise Unavailable(f"the {service} service is not running") from None
-        except (OperationalError, AMQPError, OSError) as error:
-            log.warning("broker unreachable calling %s.%s: %s", service, method, error)
-            raise Unavailable("the message broker is unreachable") from None
-        except RemoteError as error:
-            # A bug on the other side: logged there with its traceback; the caller
-            # learns that it failed, not the internals.
-            log.error("%s.%s failed: %s", service, method, error.exc_type)
-            raise RemoteFailure(f"the {service} service failed; the error is logged") \
-                from None
+        return self.client.call(service, method, args, kwargs, timeout or self.timeout)
+
+
+class Caller(DependencyProvider):
+    """A service's way to call others: `self.rpc(service, method, ...)`. One client per
+    service process; the deadline is the config's RPC_TIMEOUT, or `max_timeout` when a
+    service asks for a detail inside a call that has its own deadline."""
+
+    def __init__(self, max_timeout: float | None = None):
+        self.max_timeout = max_timeout
+        self.client: RpcClient | None = None
+
+    def setup(self) -> None:
+        config = nameko.config
+        self.client = RpcClient(config["AMQP_URI"],
+                                exchange=config.get("rpc_exchange") or RPC_EXCHANGE,
+                                heartbeat=float(config.get("HEARTBEAT") or 60))
+
+    def stop(self) -> None:
+        self.client.close()
+
+    def kill(self) -> None:
+        self.client.close()
+
+    def timeout(self) -> float:
+        timeout = float(nameko.config.get("RPC_TIMEOUT") or 10)
+        return min(timeout, self.max_timeout) if self.max_timeout else timeout
+
+    def get_dependency(self, worker_ctx) -> RpcCaller:
+        return RpcCaller(self.client, self.timeout())

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing: RabbitMQ and
-# PostgreSQL (the real broker and database) and prometheus (promtool and a real server).
+# PostgreSQL (the real broker and database), prometheus (promtool and a real server) and wrk
+# (the load generator of the gateway benchmark).
 # Safe to repeat; as root it installs, otherwise it says what to install.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ declare -A needed=(
   [rabbitmqctl]=rabbitmq-server
   [pg_isready]=postgresql
   [promtool]=prometheus
+  [wrk]=wrk
 )
 missing=()
 for command in "${!needed[@]}"; do

@@ -5,8 +5,6 @@ function in a transaction, and returns."""
 
 from __future__ import annotations
 
-import nameko
-from nameko.rpc import ClusterRpc
 from nameko.timer import timer
 
 from plexus.consumer import on_events
@@ -15,7 +13,7 @@ from plexus.db import Database
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
-from plexus.rpc import RpcCaller, answer
+from plexus.rpc import Caller, answer
 from plexus.timeutil import utcnow
 from services.activity.directory import ContactDirectory
 from services.activity.logic import (
@@ -43,14 +41,10 @@ class ActivityService:
     db = Database("activity")
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
-    cluster = ClusterRpc()
-
-    def _call(self) -> RpcCaller:
-        timeout = min(LOOKUP_TIMEOUT, float(nameko.config.get("RPC_TIMEOUT") or 10))
-        return RpcCaller(self.cluster, timeout)
+    rpc = Caller(max_timeout=LOOKUP_TIMEOUT)
 
     def _directory(self) -> ContactDirectory:
-        return ContactDirectory(self._call())
+        return ContactDirectory(self.rpc)
 
     @answer
     def ping(self):
@@ -85,9 +79,9 @@ class ActivityService:
 
     @answer
     def get_item(self, item_id):
-        call = self._call()
+        rpc = self.rpc
         return self.db.run(item_detail.get_item, item_id,
-                         lambda message_id: call(MESSAGING, "get_message", message_id))
+                           lambda message_id: rpc(MESSAGING, "get_message", message_id))
 
     @answer
     def record_event(self, data, actor):

@@ -60,9 +60,8 @@ def handle(gateway: Gateway, request: Request) -> Response:
     try:
         route, params = ROUTER.match(request.method, request.path)
         route_label = route.path
-        principal = _authenticate(gateway, request, route)
+        principal = _admit(gateway, request, route)
         key_label = principal.name if principal else "-"
-        _limit_rate(gateway, route, principal)
         response = _run(gateway, request, route, params, principal)
         if route.erases and response.status_code < 300:
             with transaction(gateway.sessions) as session:
@@ -77,33 +76,28 @@ def handle(gateway: Gateway, request: Request) -> Response:
     return response
 
 
-def _authenticate(gateway: Gateway, request: Request, route: Route):
+def _admit(gateway: Gateway, request: Request, route: Route):
+    """The caller's key, checked for the route's scope, with a token taken from its rate
+    limit: one transaction, as every request pays for it."""
     if route.scope is None:
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    with transaction(gateway.sessions) as session:
-        principal = apikeys.authenticate(session, secret.strip())
-    if principal is None:
-        raise unauthorized("the API key is not valid or was revoked")
-    if not principal.allows(route.scope):
-        raise forbidden(route.scope)
-    return principal
-
-
-def _limit_rate(gateway: Gateway, route: Route, principal) -> None:
-    if principal is None:
-        return
     limit = ratelimit.Limit.from_config(
         (gateway.settings.get("rate_limits") or {}).get(route.rate_limit))
-    if limit is None:
-        return
     with transaction(gateway.sessions) as session:
-        wait = ratelimit.take(session, principal.key_id, route.rate_limit, limit, time.time())
+        principal = apikeys.authenticate(session, secret.strip())
+        if principal is None:
+            raise unauthorized("the API key is not valid or was revoked")
+        if not principal.allows(route.scope):
+            raise forbidden(route.scope)
+        wait = limit and ratelimit.take(session, principal.key_id, route.rate_limit, limit,
+                                        time.time())
     if wait:
         raise rate_limited(wait, route.rate_limit)
+    return principal
 
 
 def _run(gateway: Gateway, request: Request, route: Route, params: dict, principal):

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import nameko
 from nameko.extensions import DependencyProvider
-from nameko.rpc import ClusterRpc
 from nameko.timer import timer
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
@@ -16,7 +15,7 @@ from werkzeug.routing import Map, PathConverter
 
 from plexus.db import Database, transaction
 from plexus.metrics import ServiceMetrics
-from plexus.rpc import RpcCaller
+from plexus.rpc import Caller
 from services.gateway.app import Gateway, handle
 from services.gateway.logic import apikeys, idempotency
 from services.gateway.web.problems import HttpProblem, problem_response
@@ -72,14 +71,13 @@ class GatewayService:
     name = "gateway"
 
     db = Database("gateway")
-    cluster = ClusterRpc()
+    rpc = Caller()
     metrics = ServiceMetrics()
     bootstrap = BootstrapKey()
 
     def _gateway(self) -> Gateway:
         settings = nameko.config.get("GATEWAY") or {}
-        rpc = RpcCaller(self.cluster, float(nameko.config.get("RPC_TIMEOUT") or 10))
-        return Gateway(self.db.session_factory, rpc, settings)
+        return Gateway(self.db.session_factory, self.rpc, settings)
 
     @http(METHODS, "/")
     def root(self, request):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import nameko
 from nameko.extensions import DependencyProvider
-from nameko.rpc import ClusterRpc
 
 from plexus.consumer import on_events
 from plexus.contract import events
@@ -13,7 +12,7 @@ from plexus.db import Database
 from plexus.errors import NotFound
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
-from plexus.rpc import RpcCaller, answer
+from plexus.rpc import Caller, answer
 from services.messaging import queues
 from services.messaging.logic import feedback, messages, sending, templates, webhooks
 from services.messaging.models import DeliveryOutbox, Outbox
@@ -44,13 +43,9 @@ class MessagingService:
     outbox = OutboxRelay(Outbox)
     deliveries = OutboxRelay(DeliveryOutbox, exchange=queues.EXCHANGE,
                              declare=queues.all_queues(), what="deliveries")
-    cluster = ClusterRpc()
+    rpc = Caller()
     config = MessagingSettings()
     metrics = ServiceMetrics()
-
-    @property
-    def rpc(self) -> RpcCaller:
-        return RpcCaller(self.cluster, float(nameko.config.get("RPC_TIMEOUT") or 10))
 
     @answer
     def ping(self):

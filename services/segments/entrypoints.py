@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import logging
 
-import nameko
-from nameko.rpc import ClusterRpc
-
 from plexus.consumer import on_events
 from plexus.contract import events
 from plexus.db import Database
@@ -17,7 +14,7 @@ from plexus.errors import NotFound
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
-from plexus.rpc import RpcCaller, answer
+from plexus.rpc import Caller, answer
 from plexus.timeutil import utcnow
 from services.segments.logic import definitions, inspection, periodic, projection
 from services.segments.logic.compiler import Clock
@@ -38,15 +35,14 @@ class SegmentsService:
     db = Database("segments")
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
-    cluster = ClusterRpc()
+    rpc = Caller(max_timeout=LOOKUP_TIMEOUT)
     priority = CpuPriority()
 
     def _fetch_contact(self, contact_id: str) -> dict | None:
         """The contact from contacts (an event came before its contact_created), or None
         when contacts does not know it (erased)."""
-        timeout = min(LOOKUP_TIMEOUT, float(nameko.config.get("RPC_TIMEOUT") or 10))
         try:
-            return RpcCaller(self.cluster, timeout)(CONTACTS, "get_contact", contact_id)
+            return self.rpc(CONTACTS, "get_contact", contact_id)
         except NotFound:
             return None
 

@@ -33,6 +33,23 @@ def test_rpc_roundtrip_bench_runs_and_reports():
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.splitlines()[-1])
     assert set(report["results"]) == {"raw", "raw client -> nameko service",
+                                      "plexus client -> nameko service",
                                       "nameko client -> nameko service"}
     assert all(r["p50"] > 0 and r["per_second"] > 0 for r in report["results"].values())
     assert "| p50 / raw |" in done.stdout
+
+
+def test_gateway_lookup_bench_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.gateway_lookup", "--contacts", "20", "--seconds", "1",
+         "--connections", "1,4", "--json"], cwd=ROOT, capture_output=True, text=True,
+        timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.splitlines()[-1])
+    cells = [(r["case"], r["connections"]) for r in report["results"]]
+    assert cells == [("by id", 1), ("by id", 4), ("by email", 1), ("by email", 4)]
+    for cell in report["results"]:
+        for side in ("plexus", "direct"):
+            assert cell[side]["per_second"] > 0 and cell[side]["p99"] > 0
+            assert cell[side]["errors"] == 0, cell  # every look-up found its contact
+    assert "| Plexus req/s | direct req/s |" in done.stdout

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import nameko
 from nameko.extensions import DependencyProvider
-from nameko.rpc import ClusterRpc, rpc
 
 from plexus.consumer import RetryingConsumer
 from plexus.metrics import ServiceMetrics, counter, histogram
-from plexus.rpc import RpcCaller
+from plexus.rpc import Caller, answer
 from services.messaging import queues
 from services.messaging.senders.delivery import ContactsPort, MessagingPort, Meter, deliver
 from services.messaging.senders.providers.registry import make_provider
@@ -96,16 +95,16 @@ class ChannelProvider(DependencyProvider):
 class Sender:
     """Base of the sender services (sender_service() makes each)."""
 
-    cluster = ClusterRpc()
+    rpc = Caller()
     metrics = ServiceMetrics()
     channel: ChannelProvider
 
-    @rpc
+    @answer
     def ping(self):
         return "pong"
 
     def send(self, delivery: dict) -> str:
-        rpc = RpcCaller(self.cluster, float(nameko.config.get("RPC_TIMEOUT") or 10))
+        rpc = self.rpc
         channel = self.channel
         provider = channel.provider
         if hasattr(provider, "bind"):
