@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing: RabbitMQ and
-# PostgreSQL (the real broker and database), prometheus (promtool and a real server) and wrk
-# (the load generator of the gateway benchmark).
+# PostgreSQL (the real broker and database), prometheus (promtool and a real server), wrk
+# (the load generator of the gateway benchmark), and Chromium with its chromedriver (the
+# browser tests of the web page, tests/browser).
 # Safe to repeat; as root it installs, otherwise it says what to install.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ declare -A needed=(
   [pg_isready]=postgresql
   [promtool]=prometheus
   [wrk]=wrk
+  [chromium]=chromium
+  [chromedriver]=chromium-driver
 )
 missing=()
 for command in "${!needed[@]}"; do

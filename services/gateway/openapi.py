@@ -9,10 +9,12 @@ import html
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from services.gateway.routes import ROUTES
+from services.gateway.routes import ROUTES as ALL_ROUTES
 from services.gateway.schemas import Problem
 from services.gateway.web.routing import Route
 
+# The web page and its files (api=False) are served but are no part of the API.
+ROUTES = tuple(route for route in ALL_ROUTES if route.api)
 ERRORS = {
     "400": "Malformed body", "401": "No valid API key", "403": "The key lacks the scope",
     "404": "Unknown resource", "409": "Conflict", "413": "Body too large",

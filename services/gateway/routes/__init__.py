@@ -6,6 +6,7 @@ from services.gateway.routes.messages import MESSAGE_ROUTES
 from services.gateway.routes.privacy import PRIVACY_ROUTES
 from services.gateway.routes.segments import SEGMENT_ROUTES
 from services.gateway.routes.system import SYSTEM_ROUTES
+from services.gateway.routes.ui import UI_ROUTES
 
 ROUTES = (*SYSTEM_ROUTES, *CONTACT_ROUTES, *ACTIVITY_ROUTES, *MESSAGE_ROUTES,
-          *SEGMENT_ROUTES, *PRIVACY_ROUTES)
+          *SEGMENT_ROUTES, *PRIVACY_ROUTES, *UI_ROUTES)

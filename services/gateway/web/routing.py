@@ -40,6 +40,9 @@ class Route:
     # Hand the handler the body unparsed (Call.raw_body), whatever its type (JSON, a
     # form): for webhooks that sign the bytes as sent.
     raw_body: bool = False
+    # False: not part of the API (the web page's files): left out of /openapi.json and
+    # /docs, so neither the contract nor the fuzzer sees it.
+    api: bool = True
 
     @property
     def openapi_path(self) -> str:
