@@ -123,6 +123,7 @@ def cli(ctx: click.Context, config_file: Path) -> None:
     Start everything:   plexus run
     Database schemas:   plexus migrate
     API keys:           plexus apikey create --name ci --scope contacts:read
+    A contact's feed:   plexus export activity CONTACT_ID --format csv
     """
     ctx.obj = Settings(config_file)
 
@@ -375,6 +376,48 @@ def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | Non
         click.echo(f"rejected rows, with their reasons: {rejected_path}")
         raise SystemExit(3)
     rejected_path.unlink(missing_ok=True)
+
+
+@cli.group()
+def export() -> None:
+    """Download what Plexus holds, through the gateway's API (an API key is needed)."""
+
+
+@export.command("activity")
+@click.argument("contact")
+@click.option("--format", "format_", type=click.Choice(["ndjson", "csv"]), default="ndjson",
+              show_default=True, help="ndjson: one JSON object a line; csv: a header row, "
+                                      "details as one JSON text in their cell.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write into this file (default: stdout). It appears only "
+                                 "when the download is complete.")
+@click.option("--key", envvar="PLEXUS_API_KEY", required=True,
+              help="An API key with activity:read (env: PLEXUS_API_KEY).")
+@click.option("--url", envvar="PLEXUS_URL", default=None,
+              help="The gateway (env: PLEXUS_URL; default: the one config.yaml describes).")
+@click.pass_obj
+def export_activity(settings: Settings, contact: str, format_: str, output: Path | None,
+                    key: str, url: str | None) -> None:
+    """Write CONTACT's whole activity feed, newest first, as NDJSON or CSV.
+
+    CONTACT is the contact's id, or user_id=..., email=... or phone=... to look it up.
+    The feed comes from GET /v1/contacts/{id}/activity/export and is written as it
+    arrives. Exit code 0 when it was written whole, 1 otherwise.
+
+    \b
+    Examples:
+      plexus export activity 01j9z8... > feed.ndjson
+      plexus export activity email=olena@example.com --format csv -o olena.csv
+    """
+    from plexus import exporting, runner
+
+    gateway = exporting.Gateway(url or runner.gateway_url(settings.config), key)
+    try:
+        written = exporting.write(exporting.feed(gateway, contact, format_), output)
+    except (exporting.ExportFailure, OSError) as error:
+        raise Failure(str(error)) from None
+    if output is not None:
+        click.echo(f"{written:,} bytes of activity written to {output}", err=True)
 
 
 @cli.group()

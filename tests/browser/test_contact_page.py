@@ -152,6 +152,7 @@ def test_notes_add_and_delete_after_asking(page):
     page.click("#confirm-yes")
     page.notice("Note deleted")
     page.until(lambda: len(page.all("#notes li")) == 2, "two notes left")
+    assert page.text("#notes-count") == "2 of 5 notes"
     page.shot("06-notes")
 
 
@@ -188,6 +189,18 @@ def test_send_says_why_a_channel_is_not_allowed_then_sends(page, suite, seeded):
     sent = suite.http().get(f"{suite.url}/v1/messages/{message_id}", timeout=5).json()
     assert sent["channel"] == "telegram" and sent["contact_id"] == seeded.contact["id"]
     page.shot("09-sent")
+
+
+def test_plexus_export_activity_writes_the_feed_the_page_shows(suite, seeded, tmp_path):
+    # The command of the same download, through the same gateway route.
+    feed = suite.http().get(f"{suite.url}/v1/contacts/{seeded.contact['id']}/activity",
+                            params={"limit": 200}, timeout=5).json()["data"]
+    target = tmp_path / "feed.ndjson"
+    done = suite.plexus("export", "activity", "email=olena@example.com", "-o", str(target),
+                        "--key", suite.key)
+    assert done.returncode == 0, done.stderr
+    exported = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [item["id"] for item in exported] == [item["id"] for item in feed]
 
 
 def test_erase_asks_then_the_contact_is_gone_everywhere(page, suite, seeded):

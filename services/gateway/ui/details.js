@@ -95,6 +95,7 @@ export async function loadNotes(current) {
       `${note.author} · ${when(note.created_at)}`), h("span", { class: "spacer" }),
     h("button", { type: "button", class: "secondary small",
       onclick: () => deleteNote(note) }, "Delete")))));
+  $("#notes-count").textContent = `${page.data.length} of ${MAX_NOTES} notes`;
   const full = page.data.length >= MAX_NOTES;
   $("#note-content").disabled = full;
   $("#note-form button[type=submit]").disabled = full;
