@@ -181,7 +181,7 @@ def run(settings: Settings, only: tuple[str, ...]) -> None:
             return
         base = runner.gateway_url(config)
         if runner.wait_until_healthy(f"{base}/health", supervisor, timeout=30.0):
-            click.echo(f"Plexus is up: {base} (docs: /docs)")
+            click.echo(f"Plexus is up: {base} (the web page: /, API docs: /docs)")
         elif supervisor.exited() is None:
             click.echo(f"plexus: the gateway has not answered {base}/health in 30 s; "
                        "still running (Ctrl-C stops)", err=True)
