@@ -16,7 +16,9 @@ import traceback
 
 import eventlet
 import nameko
+from amqp.exceptions import AMQPError
 from kombu import Connection, Exchange, Queue, binding
+from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI
 from nameko.messaging import Consumer
@@ -29,6 +31,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 DEAD_LETTER_EXCHANGE = Exchange("plexus.dead-letters", type="direct", durable=True)
+# What a broker that went away (restarted, or dropped us for missed heartbeats) raises
+# when a finished handler acknowledges its message; nameko catches only part of it.
+CONNECTION_LOST = (OSError, AMQPError, OperationalError)
 
 
 def queue_name(consumer: str, source: str) -> str:
@@ -126,25 +131,40 @@ class RetryingConsumer(Consumer):
 
     def handle_message_processed(self, message, result=None, exc_info=None) -> None:
         if exc_info is None:
-            self.consumer.ack_message(message)
+            self._settle(self.consumer.ack_message, message)
             return
         attempt = self.attempt(message)
         name = self.queue.name
         if attempt >= self.max_attempts():
             error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-            self.dead_letters.publish(
-                message.payload, routing_key=name,
+            parked = self._settle(lambda m: self.dead_letters.publish(
+                m.payload, routing_key=name,
                 headers={"x-error": error[:2000], "x-attempts": attempt,
-                         "x-original-queue": name})
-            self.consumer.ack_message(message)
-            self.failures.labels(self.label, "dead_lettered").inc()
-            log.error("message %s on %s dead-lettered after %d attempts: %s",
-                      (message.payload or {}).get("event_id"), name, attempt,
-                      exc_info[0].__name__)
+                         "x-original-queue": name}), message)
+            if parked and self._settle(self.consumer.ack_message, message):
+                self.failures.labels(self.label, "dead_lettered").inc()
+                log.error("message %s on %s dead-lettered after %d attempts: %s",
+                          (message.payload or {}).get("event_id"), name, attempt,
+                          exc_info[0].__name__)
             return
         self.failures.labels(self.label, "retried").inc()
         eventlet.sleep(self.backoff(attempt, exc_info[1]))
-        self.consumer.requeue_message(message)
+        self._settle(self.consumer.requeue_message, message)
+
+    def _settle(self, action, message) -> bool:
+        """Ack, requeue or park a message; False if the broker went away meanwhile. It
+        then holds the message as unacknowledged and delivers it again once we are back,
+        so there is nothing left to do here; raising would kill the whole container
+        (nameko treats an error after a worker as fatal)."""
+        try:
+            action(message)
+            return True
+        except CONNECTION_LOST as error:
+            log.warning("connection to the broker lost before message %s on %s was "
+                        "settled (%s): it will be delivered again",
+                        (message.payload or {}).get("event_id"), self.queue.name,
+                        type(error).__name__)
+            return False
 
 
 class EventConsumer(RetryingConsumer):

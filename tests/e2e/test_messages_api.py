@@ -22,6 +22,7 @@ import requests
 from services.messaging.logic.signatures import hex_hmac_sha256, twilio_signature
 from tests.e2e.conftest import ROOT, free_port, start_suite, stop_suite, suite_env
 from tests.fake_providers import new_push_subscription, pushes
+from tests.polling import wait_for
 
 TWILIO_TOKEN, TELEGRAM_SECRET, VIBER_TOKEN, SMTP_SECRET = (
     "twilio-token", "telegram-secret", "viber-token", "smtp-relay-secret")
@@ -76,16 +77,6 @@ def suite(request, amqp_uri, tmp_path_factory, providers):
 
 
 # ---------------------------------------------------------------- helpers
-
-def wait_for(condition, seconds: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
 
 def contact(suite, **fields) -> dict:
     answer = suite.http().post(suite.url + "/v1/contacts", json=fields, timeout=15)

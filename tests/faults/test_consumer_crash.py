@@ -17,6 +17,7 @@ from nameko.standalone.events import get_event_exchange
 from plexus.config import PROJECT_ROOT
 from plexus.contract import events
 from plexus.timeutil import rfc3339, utcnow
+from tests.polling import wait_for
 
 EVENTS = int(os.environ.get("PLEXUS_FAULT_EVENTS", "10000"))
 
@@ -57,16 +58,6 @@ def rows(database) -> tuple[int, int]:
             ).fetchone()
     except sqlite3.OperationalError:  # not made yet, or busy
         return (0, 0)
-
-
-def wait_for(condition, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
 
 
 def test_kill_9_mid_burst_loses_nothing_and_doubles_nothing(amqp_uri, tmp_path):
