@@ -30,7 +30,7 @@ install: venv
 run: $(INSTALLED) ## Migrate and start every service (needs RabbitMQ: PLEXUS_AMQP_URI)
 	$(PY) -m plexus.cli run
 
-system-packages: ## Install the Debian packages the tests need (RabbitMQ, PostgreSQL, prometheus)
+system-packages: ## Install the Debian packages the tests need (RabbitMQ, PostgreSQL, prometheus, wrk, Chromium)
 	@bash scripts/system-packages.sh
 
 test: $(INSTALLED) system-packages ## ruff, then all tests (need RabbitMQ and PostgreSQL); PYTEST_ARGS=...

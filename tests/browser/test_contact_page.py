@@ -82,6 +82,15 @@ def test_the_profile_shows_the_person_and_the_activity(page, seeded):
     page.shot("02-profile-activity")
 
 
+def test_the_avatar_link_is_editable(page, suite):
+    page.click("#avatar-edit")
+    page.type("#ask-value", f"{suite.url}/ui/avatar.svg?v=2")
+    page.click("#ask-yes")
+    page.notice("Avatar saved")
+    page.until(lambda: page.find("#person img.avatar").get_attribute("src").endswith("?v=2"),
+               "the new avatar")
+
+
 def test_a_filter_info_resend_and_download(page, seeded, downloads):
     page.choose("#feed-filters [name=channel]", "email")
     page.choose("#feed-filters [name=period]", "7d")
@@ -126,7 +135,7 @@ def test_the_variables_tab_edits_inline(page):
 def test_the_segments_tab(page, seeded):
     page.click(".tabs button", "Segments")
     segment = page.has_text("#segments li", "Ukrainian speakers").text
-    assert "1 members" in segment and '"language"' in segment
+    assert "1 member ·" in segment and "member since" in segment and '"language"' in segment
     page.shot("05-segments")
 
 

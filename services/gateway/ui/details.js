@@ -73,13 +73,24 @@ function editVariable(row, cell, variable) {
 
 export async function loadSegments(current) {
   contact = current;
-  const page = await attempt(() => api.get(contactPath(contact.id, "/segments")));
+  const [page, joins] = await Promise.all([
+    attempt(() => api.get(contactPath(contact.id, "/segments"))),
+    attempt(() => api.get(contactPath(contact.id, "/activity"),
+      { channel: "contact", type: "added_to_segment", limit: 200 })),
+  ]);
   if (!page) return;
+  // When the contact last entered each segment: the newest added_to_segment item of it.
+  const since = new Map();
+  for (const item of joins ? joins.data : []) {
+    const id = item.details?.segment_id;
+    if (id && !since.has(id)) since.set(id, item.occurred_at);
+  }
   $("#segments-empty").hidden = page.data.length > 0;
   fill($("#segments"), page.data.map((segment) => h("li", {},
     h("strong", {}, segment.name),
-    h("span", { class: "muted" }, ` · ${segment.member_count} members · since ` +
-      when(segment.updated_at)),
+    h("span", { class: "muted" },
+      ` · ${segment.member_count} member${segment.member_count === 1 ? "" : "s"}` +
+      (since.has(segment.id) ? ` · member since ${when(since.get(segment.id))}` : "")),
     h("code", { class: "rule" }, JSON.stringify(segment.rule)))));
 }
 
