@@ -4,6 +4,7 @@ erase. The tests run in order on one browser (one sign-in), as a person clicks t
 each leaves a screenshot under artifacts/screenshots/."""
 
 import json
+import time
 
 import pytest
 import requests
@@ -197,6 +198,14 @@ def test_send_says_why_a_channel_is_not_allowed_then_sends(page, suite, seeded):
     message_id = notice.split()[1]
     sent = suite.http().get(f"{suite.url}/v1/messages/{message_id}", timeout=5).json()
     assert sent["channel"] == "telegram" and sent["contact_id"] == seeded.contact["id"]
+    # The page shows the feed after a send; the sender's "sent" item comes a moment later.
+    page.choose("#feed-filters [name=channel]", "telegram")
+
+    def telegram_sent():
+        page.click("#feed-filters button[type=submit]")
+        time.sleep(0.3)
+        return any("sent" in item.text for item in page.all("#feed .item"))
+    page.until(telegram_sent, "the telegram message's sent item in the feed")
     page.shot("09-sent")
 
 

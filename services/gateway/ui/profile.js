@@ -166,4 +166,5 @@ for (const button of document.querySelectorAll(".tabs [data-tab]")) {
   button.addEventListener("click", () => openTab(button.dataset.tab));
 }
 window.addEventListener("plexus:contact", (event) => render(event.detail));
-$("#send-open").addEventListener("click", () => openSend(current, () => openTab(tab)));
+// After a send, the feed: the message appears there as the sender reports on it.
+$("#send-open").addEventListener("click", () => openSend(current, () => openTab("activity")));
