@@ -12,7 +12,7 @@ from pathlib import Path
 import nameko
 from nameko.extensions import DependencyProvider
 from sqlalchemy import MetaData, create_engine, event, exc, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from plexus import config as plexus_config
@@ -90,16 +90,33 @@ def transaction(session_factory: sessionmaker, on_events=None) -> Iterator[Sessi
     `on_events` is called after a commit that recorded outbox events."""
     session = session_factory()
     try:
-        with session.begin():
+        with _unavailable_when_away(), session.begin():
             yield session
         if on_events is not None and session.info.pop("outbox_dirty", False):
             on_events()
+    finally:
+        session.close()
+
+
+@contextlib.contextmanager
+def autocommit(engine: Engine) -> Iterator[Connection]:
+    """A connection whose statements each commit on their own: no BEGIN and COMMIT round
+    trips, and row locks held for one statement. For reads and single-statement writes
+    on the hot path of every request (the gateway's key check and rate limit)."""
+    with _unavailable_when_away(), \
+            engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
+
+
+@contextlib.contextmanager
+def _unavailable_when_away() -> Iterator[None]:
+    """A database that is away becomes Unavailable (503 at the gateway)."""
+    try:
+        yield
     except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as error:
         if isinstance(error, exc.OperationalError) and "database is locked" not in str(error):
             log.warning("database unavailable: %s", type(error).__name__)
         raise Unavailable("the database did not answer; nothing was changed") from error
-    finally:
-        session.close()
 
 
 class Database(DependencyProvider):

@@ -2,7 +2,17 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from plexus.timeutil import utcnow
@@ -55,3 +65,5 @@ class RateLimitBucket(Base):
     tokens: Mapped[float] = mapped_column(Float)
     # Seconds since the epoch: plain arithmetic, the same on SQLite and PostgreSQL.
     updated_at: Mapped[float] = mapped_column(Float)
+    # Whether the last UPDATE took a token: what it RETURNS to its caller.
+    granted: Mapped[bool] = mapped_column(Boolean, server_default=false())

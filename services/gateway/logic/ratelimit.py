@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Connection, case, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from services.gateway.models import RateLimitBucket
+
+BUCKETS = RateLimitBucket.__table__
 
 
 @dataclass(frozen=True)
@@ -26,22 +28,30 @@ class Limit:
         return cls(per_second, max(1.0, float(settings.get("burst") or per_second)))
 
 
-def take(session: Session, api_key_id: str, bucket: str, limit: Limit, now: float) -> float:
+def take(connection: Connection, api_key_id: str, bucket: str, limit: Limit,
+         now: float) -> float:
     """Take one token. Returns 0 when the request may go on, else the seconds until a
-    token is there (the Retry-After)."""
-    row = session.get(RateLimitBucket, (api_key_id, bucket), with_for_update=True)
-    if row is None:
-        row = RateLimitBucket(api_key_id=api_key_id, bucket=bucket, tokens=limit.burst,
-                              updated_at=now)
+    token is there (the Retry-After).
+
+    One UPDATE computes the refill, takes the token and says whether it did: every
+    request of a key goes through this row, so its lock is held for one statement only
+    (in autocommit), not across round trips."""
+    here = (BUCKETS.c.api_key_id == api_key_id) & (BUCKETS.c.bucket == bucket)
+    elapsed = case((BUCKETS.c.updated_at < now, now - BUCKETS.c.updated_at), else_=0.0)
+    refilled = BUCKETS.c.tokens + elapsed * limit.per_second
+    tokens = case((refilled > limit.burst, limit.burst), else_=refilled)
+    granted = tokens >= 1
+    spend = update(BUCKETS).where(here).values(
+        tokens=case((granted, tokens - 1), else_=tokens), granted=granted, updated_at=now,
+    ).returning(BUCKETS.c.tokens, BUCKETS.c.granted)
+    answer = connection.execute(spend).first()
+    if answer is None:  # the key's first request of this class
         try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:  # another process made it first: use theirs
-            row = session.get(RateLimitBucket, (api_key_id, bucket), with_for_update=True)
-    tokens = min(limit.burst, row.tokens + max(0.0, now - row.updated_at) * limit.per_second)
-    row.updated_at = now
-    if tokens < 1:
-        row.tokens = tokens
-        return (1 - tokens) / limit.per_second
-    row.tokens = tokens - 1
-    return 0.0
+            connection.execute(insert(BUCKETS).values(
+                api_key_id=api_key_id, bucket=bucket, tokens=limit.burst - 1, granted=True,
+                updated_at=now))
+            return 0.0
+        except IntegrityError:  # another process made it first: spend from theirs
+            answer = connection.execute(spend).first()
+    left, took = answer
+    return 0.0 if took else (1 - left) / limit.per_second
