@@ -5,11 +5,12 @@ days, an email that was sent, and a segment it belongs to."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import requests
+
+from tests.polling import wait_for
 
 # Shown as text by the page, never run: the tests check that nothing of it executes.
 HOSTILE = '<img src=x onerror="document.title=\'pwned\'"><b>bold?</b>'
@@ -31,16 +32,6 @@ def _ok(answer: requests.Response) -> dict:
 def _ago(days: int, hours: int = 0) -> str:
     moment = datetime.now(UTC) - timedelta(days=days, hours=hours)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _wait(check, what: str, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"not seen within {timeout} s: {what}")
 
 
 def seed(http: requests.Session, url: str) -> Seeded:
@@ -83,8 +74,8 @@ def seed(http: requests.Session, url: str) -> Seeded:
     other = _ok(http.post(f"{api}/contacts", json={
         "email": "taras@example.com", "phone": "+380671112233", "first_name": "Taras"}))
 
-    _wait(lambda: any(item["type"] == "sent" for item in
-                      _ok(http.get(f"{one}/activity", params={"channel": "email"}))["data"]),
-          "the email's sent item in the feed")
-    _wait(lambda: _ok(http.get(f"{one}/segments"))["data"], "the segment membership")
+    wait_for(lambda: any(item["type"] == "sent" for item in
+                         _ok(http.get(f"{one}/activity", params={"channel": "email"}))["data"]),
+             20, "the email's sent item in the feed")
+    wait_for(lambda: _ok(http.get(f"{one}/segments"))["data"], 20, "the segment membership")
     return Seeded(_ok(http.get(one)), message["id"], segment, other)
