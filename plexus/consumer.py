@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections import OrderedDict
 
 import eventlet
 import nameko
 from amqp.exceptions import AMQPError
+from eventlet.event import Event
 from kombu import Connection, Exchange, Queue, binding
 from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
@@ -92,6 +94,47 @@ def backoff_seconds(attempt: int) -> float:
     return min(10.0, 0.2 * 2 ** attempt)
 
 
+class HandledHere:
+    """The messages this process handled, by their id: what the broker delivers again
+    after it lost the connection they came on, though their handler went through.
+
+    That happens to every unacknowledged message of a connection the broker drops: after
+    a restart, or when a handler held the process (no eventlet yield: a long computation,
+    a blocking C call) past two heartbeats, so the connection went silent (nameko issue
+    #477). Acknowledging such a message instead of running its handler again keeps a
+    long handler from running over and over, each time losing the connection anew, until
+    the delivery limit parks it. Only a handler that finished without error counts, so
+    nothing is lost; another process, or this one restarted, does not know, which is why
+    the handlers stay idempotent by event_id in their own database too."""
+
+    def __init__(self, remembered: int = 10_000):
+        self.done: OrderedDict[str, None] = OrderedDict()
+        self.running: dict[str, Event] = {}
+        self.remembered = remembered
+
+    def started(self, key: str) -> None:
+        self.running[key] = Event()
+
+    def finished(self, key: str, ok: bool) -> None:
+        if ok:
+            self.done[key] = None
+            while len(self.done) > self.remembered:
+                self.done.popitem(last=False)
+        ended = self.running.pop(key, None)
+        if ended is not None:
+            ended.send(None)
+
+    def known(self, key: str) -> bool:
+        return key in self.done or key in self.running
+
+    def wait_and_check(self, key: str) -> bool:
+        """True once a run of `key` under way has ended well, or one had before."""
+        running = self.running.get(key)
+        if running is not None:
+            running.wait()
+        return key in self.done
+
+
 class RetryingConsumer(Consumer):
     """Entrypoint base: a handler that raised is retried with back-off, and after
     `max_attempts` parked on the dead-letter queue with its error. A subclass sets
@@ -122,7 +165,38 @@ class RetryingConsumer(Consumer):
             f"plexus_{service}_{self.metric_name}",
             "Handlings that failed and were retried or dead-lettered.",
             ["source", "outcome"])
+        self.handled = HandledHere()
         super().setup()
+
+    @staticmethod
+    def identity(body) -> str | None:
+        """What names a message across its deliveries (events carry event_id)."""
+        return body.get("event_id") if isinstance(body, dict) else None
+
+    def handle_message(self, body, message):
+        key = self.identity(body)
+        if key is None:
+            super().handle_message(body, message)
+        elif self.handled.known(key):
+            # Delivered again while or after it was handled here: decided off the
+            # consumer's thread, which must keep reading (and heartbeating).
+            self.container.spawn_managed_thread(
+                lambda: self._again(key, body, message), identifier=f"redelivered[{key}]")
+        else:
+            self._run(key, body, message)
+
+    def _run(self, key: str, body, message) -> None:
+        self.handled.started(key)
+        super().handle_message(body, message)
+
+    def _again(self, key: str, body, message) -> None:
+        if not self.handled.wait_and_check(key):
+            self._run(key, body, message)  # the run under way failed: this is its retry
+            return
+        log.warning("message %s on %s delivered again after it was handled here (the "
+                    "connection it came on was lost): acknowledged, not run twice",
+                    key, self.queue.name)
+        self._settle(self.consumer.ack_message, message)
 
     @staticmethod
     def attempt(message) -> int:
@@ -130,6 +204,14 @@ class RetryingConsumer(Consumer):
         return int((message.headers or {}).get("x-delivery-count") or 0) + 1
 
     def handle_message_processed(self, message, result=None, exc_info=None) -> None:
+        key = self.identity(message.payload)
+        try:
+            self._settle_processed(message, exc_info)
+        finally:
+            if key is not None:
+                self.handled.finished(key, ok=exc_info is None)
+
+    def _settle_processed(self, message, exc_info) -> None:
         if exc_info is None:
             self._settle(self.consumer.ack_message, message)
             return
