@@ -3,6 +3,7 @@ services/gateway/ui, with its content type, cache headers and a strict CSP; noth
 it in the API description; and no script in the HTML or markup built from strings."""
 
 import re
+import tomllib
 
 import pytest
 from werkzeug.datastructures import Headers, MultiDict
@@ -76,3 +77,10 @@ def test_no_script_builds_markup_from_strings():
         source = script.read_text()
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
             assert sink not in source, f"{script.name} uses {sink}"
+
+
+def test_every_kind_of_file_served_ships_in_the_package():
+    # An installed gateway (the Docker image) has only what package-data names.
+    with open(ui.FOLDER.parents[2] / "pyproject.toml", "rb") as handle:
+        package_data = tomllib.load(handle)["tool"]["setuptools"]["package-data"]
+    assert {f"ui/*{suffix}" for suffix in ui.TYPES} <= set(package_data["services.gateway"])
