@@ -56,8 +56,15 @@ class ReplyingConsumer(RpcConsumer):
                               ssl=nameko.config.get(AMQP_SSL_CONFIG_KEY),
                               login_method=nameko.config.get(LOGIN_METHOD_CONFIG_KEY))
         responder.publisher_cls = ReplyPublisher
-        result, exc_info = responder.send_response(result, exc_info)
-        self.consumer.ack_message(message)
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+            self.consumer.ack_message(message)
+        except BROKEN as error:
+            # The broker went away while this worker ran (nameko would kill the whole
+            # container here). The caller's connection went with it: it has its 503, and
+            # its request, transient, is gone from the broker too. The consumer reconnects.
+            log.warning("reply to %s not sent, the broker connection is lost: %s",
+                        message.delivery_info.get("routing_key"), error)
         return result, exc_info
 
 

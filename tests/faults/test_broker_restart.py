@@ -12,7 +12,6 @@ import sqlite3
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.e2e.conftest import start_suite, stop_suite, suite_env
@@ -85,11 +84,6 @@ def unconsumed(node) -> list[str]:
             if consumers == 0 and not queue.endswith(".dead")]
 
 
-@pytest.mark.xfail(reason=(
-    "plexus/rpc.py ReplyingConsumer.handle_result lets the error of a reply published "
-    "while the broker is away escape, and nameko kills the container (contacts), so "
-    "plexus run stops the suite; catching BROKEN there, as plexus.consumer does for "
-    "acks, makes this pass"))
 def test_broker_restart_under_load_loses_no_accepted_write(rabbit_node, tmp_path):
     env = suite_env(rabbit_node.amqp_uri, tmp_path, None)
     suite = start_suite(env, tmp_path / "suite.log")
@@ -122,7 +116,9 @@ def test_broker_restart_under_load_loses_no_accepted_write(rabbit_node, tmp_path
         assert statuses <= {*ACCEPTED, 503}, statuses  # no 500, no request left unanswered
         assert max(w.seconds for w in load.writes) < DEADLINE + 2
         assert all(w.status in ACCEPTED for w in phases["before"])
-        assert all(w.status == 503 for w in phases["away"])
+        # Answered while it was away: 503. (A request that came in then may also wait on
+        # its connection attempt and be served once the broker is back.)
+        assert all(w.status == 503 for w in phases["away"] if w.started + w.seconds < starting)
         assert all(w.status in ACCEPTED for w in phases["back"][-20:])
 
         # The same processes serve again: nothing was restarted to recover.
