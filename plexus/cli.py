@@ -425,6 +425,45 @@ def deadletters() -> None:
     """Events a service failed to handle after every retry, kept with their error."""
 
 
+@deadletters.command("list")
+@click.argument("consumer")
+@click.argument("source")
+@click.option("--limit", default=100, show_default=True, help="Show at most this many.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object a line: the whole event, its error and attempts.")
+@click.pass_obj
+def deadletters_list(settings: Settings, consumer: str, source: str, limit: int,
+                     as_json: bool) -> None:
+    """Show CONSUMER's parked events from SOURCE, oldest first, each with the error its
+    last attempt failed with. They stay parked (replay sends them back).
+
+    Example: plexus deadletters list activity contacts
+    """
+    from plexus.consumer import dead_letter_queue, parked_events
+
+    _check_subscription(consumer, source)
+    parked = parked_events(settings.config.get("AMQP_URI") or DEFAULT_AMQP_URI,
+                           consumer, source, limit)
+    for entry in parked:
+        if as_json:
+            click.echo(json.dumps(entry, default=str))
+            continue
+        payload = entry["payload"] if isinstance(entry["payload"], dict) else {}
+        error = (str(entry["error"] or "no error kept").splitlines() or [""])[0]
+        click.echo(f"{payload.get('event_id')}  {payload.get('event')}  "
+                   f"after {entry['attempts']} attempts: {error}")
+    if not as_json:
+        click.echo(f"{len(parked)} event(s) parked on "
+                   f"{dead_letter_queue(consumer, source).name}", err=True)
+
+
+def _check_subscription(consumer: str, source: str) -> None:
+    from plexus.contract.events import SUBSCRIPTIONS
+
+    if source not in SUBSCRIPTIONS.get(consumer, {}):
+        raise click.UsageError(f"{consumer} consumes no events from {source}")
+
+
 @deadletters.command("replay")
 @click.argument("consumer")
 @click.argument("source")
@@ -435,10 +474,8 @@ def deadletters_replay(settings: Settings, consumer: str, source: str) -> None:
     Example: plexus deadletters replay activity contacts
     """
     from plexus.consumer import replay_dead_letters
-    from plexus.contract.events import SUBSCRIPTIONS
 
-    if source not in SUBSCRIPTIONS.get(consumer, {}):
-        raise click.UsageError(f"{consumer} consumes no events from {source}")
+    _check_subscription(consumer, source)
     moved = replay_dead_letters(settings.config.get("AMQP_URI") or DEFAULT_AMQP_URI,
                                 consumer, source)
     click.echo(f"{moved} event(s) sent back to {consumer}")

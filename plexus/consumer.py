@@ -264,6 +264,27 @@ class EventConsumer(RetryingConsumer):
 on_events = EventConsumer.decorator
 
 
+def parked_events(amqp_uri: str, consumer: str, source: str, limit: int = 100) -> list[dict]:
+    return peek_parked(amqp_uri, queue_name(consumer, source), limit)
+
+
+def peek_parked(amqp_uri: str, name: str, limit: int = 100) -> list[dict]:
+    """Up to `limit` messages `parking_queue(name)` holds, oldest first, each with the
+    error its handler last failed with; they stay parked."""
+    found = []
+    with Connection(amqp_uri, connect_timeout=5) as connection:
+        channel = connection.channel()
+        dead = parking_queue(name)(channel)
+        dead.declare()
+        while len(found) < limit and (message := dead.get(no_ack=False)) is not None:
+            headers = message.headers or {}
+            found.append({"payload": message.payload, "error": headers.get("x-error"),
+                          "attempts": headers.get("x-attempts")})
+        # Unacknowledged, they all go back in their order when the channel closes.
+        channel.close()
+    return found
+
+
 def replay_dead_letters(amqp_uri: str, consumer: str, source: str, limit: int = 10_000) -> int:
     """Send parked events back to their queue; returns how many."""
     return replay_parked(amqp_uri, queue_name(consumer, source), limit)

@@ -29,8 +29,8 @@ def _plain_lines(stderr: str) -> list[str]:
 @pytest.mark.parametrize("command", [
     [], ["run"], ["migrate"], ["apikey"], ["apikey", "create"], ["apikey", "list"],
     ["apikey", "revoke"], ["import"], ["segments"], ["segments", "rebuild"],
-    ["deadletters", "replay"], ["deadletters", "replay-queue"], ["webpush", "public-key"],
-    ["export"], ["export", "activity"],
+    ["deadletters", "list"], ["deadletters", "replay"], ["deadletters", "replay-queue"],
+    ["webpush", "public-key"], ["export"], ["export", "activity"],
 ])
 def test_every_command_explains_itself(plexus, command):
     code, out, _ = plexus(*command, "--help")
