@@ -46,8 +46,11 @@ migrate: $(INSTALLED) ## Bring every service's database to its newest schema
 bench: $(INSTALLED) system-packages ## Run the benchmarks (minutes); tables go to bench/results.md
 	$(PY) -m bench.rpc_roundtrip --record
 	$(PY) -m bench.gateway_lookup --record
-	$(PY) -m bench.activity_feed --rows 1000000
-	$(PY) -m bench.senders
+	$(PY) -m bench.batch_import --record
+	$(PY) -m bench.fanout --record
+	$(PY) -m bench.activity_feed --rows 1000000 --record
+	$(PY) -m bench.segments
+	$(PY) -m bench.senders --record
 
 clean: ## Delete var/ (the SQLite data), caches and test artifacts; keeps .venv
 	rm -rf var artifacts .pytest_cache .ruff_cache

@@ -12,8 +12,6 @@ in the monthly partitions (docs/activity.md)."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -24,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.harness import drop_database, fresh_database, timed
+from bench.harness import arguments, drop_database, fresh_database, machine, report, timed
 from plexus.db import make_engine, transaction
 from plexus.migrations import migrate_service
 from plexus.timeutil import utcnow
@@ -148,28 +146,25 @@ def measure(sessions: sessionmaker, database_url: str, repeat: int) -> list[dict
 
 
 def table(rows: int, results: list[dict]) -> str:
-    lines = [f"activity feed, {rows:,} rows, PostgreSQL (ms)",
-             f"{'case':<15}{'function p50':>14}{'p99':>9}{'SQL p50':>10}{'p99':>9}"
-             f"{'ratio p50':>11}{'p99':>7}"]
+    lines = [f"activity feed, {rows:,} rows, PostgreSQL ({machine()})", "",
+             "| case | function p50 ms | p99 ms | bare SQL p50 ms | p99 ms | ratio p50 "
+             "| ratio p99 |", "|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append(f"{r['case']:<15}{r['function']['p50']:>14.2f}{r['function']['p99']:>9.2f}"
-                     f"{r['sql']['p50']:>10.2f}{r['sql']['p99']:>9.2f}"
-                     f"{r['ratio_p50']:>11.2f}{r['ratio_p99']:>7.2f}")
+        lines.append(f"| {r['case']} | {r['function']['p50']:.2f} | {r['function']['p99']:.2f} "
+                     f"| {r['sql']['p50']:.2f} | {r['sql']['p99']:.2f} "
+                     f"| {r['ratio_p50']:.2f} | {r['ratio_p99']:.2f} |")
+    lines += ["", "The feed's logic function (ORM, the page as the API gives it) against the "
+              "bare SQL it runs; the busy contact holds rows/10 items."]
     return "\n".join(lines)
 
 
-
-
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arguments(__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=500, help="timed runs per case")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--database", help="a database a --keep run loaded: measure again "
                         "without loading (--rows must say how many it holds)")
-    parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     options = parser.parse_args(argv)
     url = options.database or fresh_database()
     engine = make_engine(url)
@@ -184,9 +179,8 @@ def main(argv=None) -> int:
                 BUSY_CONTACT, since=utcnow() - timedelta(days=30), limit=51, **FILTER))
         print("plan of the filtered page:\n" + plan)
         results = measure(sessions, url, options.repeat)
-        print(table(options.rows, results))
-        if options.json:
-            print(json.dumps({"rows": options.rows, "results": results}))
+        report("Activity feed", table(options.rows, results), to_results=options.record,
+               as_json={"rows": options.rows, "results": results} if options.json else None)
     finally:
         engine.dispose()
         if not (options.keep or options.database):

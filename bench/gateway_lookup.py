@@ -12,7 +12,6 @@ contact with its subscriptions, black lists and variables, and the public schema
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import subprocess
@@ -24,6 +23,7 @@ from pathlib import Path
 import requests
 
 from bench.harness import (
+    arguments,
     drop_database,
     free_port,
     fresh_database,
@@ -38,14 +38,19 @@ CASES = ("by id", "by email")
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def seed(suite, count: int) -> list[dict]:
-    """`count` contacts through the batch route; their ids and emails."""
-    http, seeded = suite.http(), []
-    deadline = time.monotonic() + 30  # /health is up; contacts may still be starting
+def wait_for_contacts(suite) -> None:
+    """/health is up; the contacts service may still be starting."""
+    http, deadline = suite.http(), time.monotonic() + 30
     while http.get(suite.url + "/v1/contacts?limit=1", timeout=15).status_code != 200:
         if time.monotonic() > deadline:
             raise RuntimeError("contacts did not answer in 30 s")
         time.sleep(0.2)
+
+
+def seed(suite, count: int) -> list[dict]:
+    """`count` contacts through the batch route; their ids and emails."""
+    http, seeded = suite.http(), []
+    wait_for_contacts(suite)
     for start in range(0, count, 500):
         batch = [{"user_id": f"bench-{n}", "email": f"bench{n}@example.com",
                   "first_name": "Bench", "last_name": f"Contact {n}"}
@@ -170,12 +175,10 @@ def table(contacts: int, seconds: float, results: list[dict]) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arguments(__doc__)
     parser.add_argument("--contacts", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", default="1,16,64")
-    parser.add_argument("--json", action="store_true", help="also print the results as JSON")
-    parser.add_argument("--record", action="store_true", help="write bench/results.md")
     options = parser.parse_args(argv)
     counts = [int(c) for c in options.connections.split(",")]
     results = measure(options.contacts, options.seconds, counts)

@@ -6,6 +6,7 @@ ratio, so a slower or busier machine moves both sides alike."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -113,3 +114,12 @@ def report(section: str, markdown: str, *, to_results: bool, as_json: dict | Non
         record(section, markdown)
     if as_json is not None:
         print(json.dumps(as_json))
+
+
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """A benchmark's command line: described by its docstring's first paragraph, with
+    --json and --record (see report) besides its own options."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="also print the results as JSON")
+    parser.add_argument("--record", action="store_true", help="write bench/results.md")
+    return parser

@@ -16,7 +16,6 @@ Three paths, each serial (one call waits for the last):
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -26,53 +25,25 @@ import time
 import uuid
 
 import amqp
-from kombu.utils.url import parse_url
 
-from bench.harness import machine, report, temporary_vhost, timed
+from bench.harness import arguments, machine, report, temporary_vhost, timed
+from bench.raw_amqp import connect, raw_consumer
 from plexus.config import PROJECT_ROOT
 
 ECHO_QUEUE = "bench-echo"
 PING = b'{"args": [], "kwargs": {}}'  # nameko's RPC body
 
 
-def connect(uri: str) -> amqp.Connection:
-    parts = parse_url(uri)
-    connection = amqp.Connection(
-        host=f"{parts['hostname']}:{parts['port'] or 5672}", userid=parts["userid"],
-        password=parts["password"], virtual_host=parts["virtual_host"] or "/")
-    connection.connect()
-    return connection
-
-
 def start_echo_server(uri: str) -> threading.Event:
     """A raw consumer that answers every request with its own body."""
-    ready, stop = threading.Event(), threading.Event()
 
-    def serve() -> None:
-        connection = connect(uri)
-        channel = connection.channel()
-        channel.queue_declare(ECHO_QUEUE, auto_delete=True)
+    def answer(channel, message) -> None:
+        channel.basic_publish(
+            amqp.Message(message.body, correlation_id=message.correlation_id),
+            exchange="", routing_key=message.reply_to)
+        channel.basic_ack(message.delivery_tag)
 
-        def answer(message) -> None:
-            channel.basic_publish(
-                amqp.Message(message.body, correlation_id=message.correlation_id),
-                exchange="", routing_key=message.reply_to)
-            channel.basic_ack(message.delivery_tag)
-
-        channel.basic_consume(ECHO_QUEUE, callback=answer)
-        ready.set()
-        while not stop.is_set():
-            try:
-                connection.drain_events(timeout=0.2)
-            except TimeoutError:
-                continue
-            except amqp.exceptions.AMQPError:  # the vhost went away at the end
-                return
-        connection.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    ready.wait(10)
-    return stop
+    return raw_consumer(uri, ECHO_QUEUE, answer)
 
 
 class RawClient:
@@ -179,10 +150,8 @@ def table(calls: int, results: dict) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arguments(__doc__)
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--json", action="store_true", help="also print the results as JSON")
-    parser.add_argument("--record", action="store_true", help="write bench/results.md")
     options = parser.parse_args(argv)
     with temporary_vhost() as uri:
         results = measure(uri, options.calls)

@@ -12,9 +12,7 @@ received, so process start-up is not counted. Every sender still asks messaging
 
 from __future__ import annotations
 
-import argparse
 import functools
-import json
 import os
 import signal
 import subprocess
@@ -25,7 +23,7 @@ from pathlib import Path
 
 from kombu import Connection
 
-from bench.harness import free_port, temporary_vhost
+from bench.harness import arguments, free_port, machine, report, temporary_vhost
 from plexus.config import PROJECT_ROOT, load_config
 from plexus.db import make_engine, transaction
 from plexus.migrations import migrate_service
@@ -130,13 +128,27 @@ def _safe(probe) -> int:
         return 0
 
 
+def table(runs: list[dict]) -> str:
+    one, two = runs
+    added = (two["sends_per_second"] - one["sends_per_second"]) / one["sends_per_second"]
+    lines = [f"Email senders, {one['messages']:,} emails, SMTP server taking "
+             f"{one['smtp_latency_s'] * 1000:.0f} ms a message ({machine()})", "",
+             "| sender processes | seconds | sends/s |", "|---|---|---|"]
+    lines += [f"| {r['sender_processes']} | {r['seconds']:.1f} | {r['sends_per_second']:.1f} |"
+              for r in runs]
+    lines += ["", f"The second process adds {added:.2f}x of one process's rate. "
+              "Target (issue 8): at least 0.8x."]
+    return "\n".join(lines)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.05)
     args = parser.parse_args()
-    for processes in (1, 2):
-        print(json.dumps(run(processes, args.messages, args.latency)), flush=True)
+    runs = [run(processes, args.messages, args.latency) for processes in (1, 2)]
+    report("Senders", table(runs), to_results=args.record,
+           as_json={"runs": runs} if args.json else None)
 
 
 if __name__ == "__main__":

@@ -53,3 +53,37 @@ def test_gateway_lookup_bench_runs_and_reports():
             assert cell[side]["per_second"] > 0 and cell[side]["p99"] > 0
             assert cell[side]["errors"] == 0, cell  # every look-up found its contact
     assert "| Plexus req/s | direct req/s |" in done.stdout
+
+
+def test_senders_bench_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.senders", "--messages", "40", "--latency", "0.01",
+         "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    runs = json.loads(done.stdout.splitlines()[-1])["runs"]
+    assert [r["sender_processes"] for r in runs] == [1, 2]
+    assert all(r["messages"] == 40 and r["sends_per_second"] > 0 for r in runs)
+    assert "of one process's rate" in done.stdout
+
+
+def test_fanout_bench_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.fanout", "--updates", "10", "--json"], cwd=ROOT,
+        capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.splitlines()[-1])
+    for path in ("floor", "plexus"):
+        assert 0 < report[path]["p50"] <= report[path]["p99"]
+    assert report["plexus"]["send_p50"] < report["plexus"]["p50"]  # the row comes after
+    assert "| PATCH contact -> activity row |" in done.stdout
+
+
+def test_batch_import_bench_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.batch_import", "--contacts", "1500", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["plexus"]["errors"] == 0  # every generated person is valid
+    assert report["plexus"]["rows_per_second"] > 0 and report["copy"]["rows_per_second"] > 0
+    assert "Plexus / COPY:" in done.stdout

@@ -1,11 +1,14 @@
 """Importing contacts: up to 1,000 per call, each matched to a stored contact by user_id,
 else email, else phone, then created or changed (as a PATCH of the fields given).
 
-Each item is written in a SAVEPOINT of its own, so one bad item never fails the others.
-The names the items refer to and the contacts holding their identifiers are loaded once
-for the whole batch."""
+One bad item never fails the others: items are checked against each other and the stored
+contacts first, and the good ones written together; should a concurrent writer clash with
+that write, each item is written again in a SAVEPOINT of its own. The names the items
+refer to and the contacts holding their identifiers are loaded once for the whole batch."""
 
 from __future__ import annotations
+
+import contextlib
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +16,7 @@ from plexus.contract.contacts import ContactBatch, ContactCreate
 from plexus.errors import Conflict
 from plexus.parsing import WHOLE, load
 from services.contacts.logic import contact_input
+from services.contacts.logic.conflicts import flush
 from services.contacts.logic.contacts import change, insert
 from services.contacts.logic.identifiers import Owners
 from services.contacts.logic.lookup import RESOURCE_PARTS
@@ -30,7 +34,21 @@ def batch_upsert(session: Session, items, actor: str) -> dict:
     read = [contact_input.read(schema, item) for item in items]
     every = [values for values, _ in read]
     references = References.load(session, every)
-    owners = Owners.load(session, every, options=RESOURCE_PARTS)
+    try:
+        # Every good item written by one flush at the end: a few multi-row statements,
+        # not a savepoint and a flush an item. Clashes inside the batch are known before
+        # (Owners); one at the flush comes from a writer beside us: all of it is undone,
+        # and done again item by item.
+        with session.begin_nested():
+            owners = Owners.load(session, every, options=RESOURCE_PARTS)
+            return _upsert(session, read, references, owners, actor, one_by_one=False)
+    except Conflict:
+        owners = Owners.load(session, every, options=RESOURCE_PARTS)
+        return _upsert(session, read, references, owners, actor, one_by_one=True)
+
+
+def _upsert(session: Session, read: list, references: References, owners: Owners, actor: str,
+            one_by_one: bool) -> dict:
     results = []
     for index, (values, format_errors) in enumerate(read):
         matched = owners.match(values) if not format_errors else None
@@ -39,15 +57,27 @@ def batch_upsert(session: Session, items, actor: str) -> dict:
             results.append(_result(index, "error", matched and matched.id, errors))
             continue
         try:
-            with session.begin_nested():
+            # Known clashes first, before anything of the item is added: in the fast
+            # pass a Conflict after that point is not the item's alone (it goes back
+            # one by one).
+            owners.check_free(values, matched)
+        except Conflict as error:
+            results.append(_result(index, "error", matched and matched.id, error.errors))
+            continue
+        try:
+            with session.begin_nested() if one_by_one else contextlib.nullcontext():
                 if matched is None:
-                    contact = insert(session, values, owners, actor)
+                    contact = insert(session, values, owners, actor, write=one_by_one)
                 else:
                     contact = matched
-                    change(session, contact, values, owners, actor)
+                    change(session, contact, values, owners, actor, write=one_by_one)
         except Conflict as error:
+            if not one_by_one:
+                raise
             errors = error.errors or {WHOLE: [error.detail]}
             results.append(_result(index, "error", matched and matched.id, errors))
             continue
         results.append(_result(index, "created" if matched is None else "updated", contact.id))
+    if not one_by_one:
+        flush(session)
     return {"results": results}

@@ -64,9 +64,10 @@ def _new_address_channels(contact: Contact, changed: dict) -> list[str]:
             if field in changed and getattr(contact, field) is not None]
 
 
-def insert(session: Session, values: dict, owners: Owners, actor: str) -> Contact:
+def insert(session: Session, values: dict, owners: Owners, actor: str,
+           write: bool = True) -> Contact:
     """Store a new contact from valid values; announce it and the channels its addresses
-    subscribed."""
+    subscribed. `write=False` leaves the writing to the caller's flush (a batch)."""
     owners.check_free(values)
     now = utcnow()
     # Empty collections given, not left to load: the new contact has none of these yet.
@@ -83,14 +84,16 @@ def insert(session: Session, values: dict, owners: Owners, actor: str) -> Contac
         emit(session, events.CONTACT_CREATED, actor, contact_id=contact.id,
              contact=contact_resource(contact))
         announce(session, subscribed, actor)
-    flush(session)
+    if write:
+        flush(session)
     owners.claim(contact)
     return contact
 
 
-def change(session: Session, contact: Contact, values: dict, owners: Owners, actor: str) -> dict:
+def change(session: Session, contact: Contact, values: dict, owners: Owners, actor: str,
+           write: bool = True) -> dict:
     """Apply valid values to a stored contact as a PATCH; the changed fields. Nothing is
-    written or announced when nothing changes."""
+    written or announced when nothing changes. `write=False`: as for insert."""
     owners.check_free(values, contact)
     with session.no_autoflush:
         changed = apply_values(contact, values)
@@ -102,7 +105,8 @@ def change(session: Session, contact: Contact, values: dict, owners: Owners, act
             session, contact, _new_address_channels(contact, changed), actor, now)
         emit(session, events.CONTACT_UPDATED, actor, contact_id=contact.id, changed=changed)
         announce(session, subscribed, actor)
-    flush(session)
+    if write:
+        flush(session)
     owners.claim(contact)
     return changed
 

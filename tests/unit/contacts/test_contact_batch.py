@@ -3,6 +3,7 @@ bad item never failing the others."""
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from plexus.errors import Invalid
 from services.contacts.logic import batch, contacts
@@ -150,3 +151,29 @@ def test_an_item_the_database_refuses_fails_alone(create, run, monkeypatch):
     assert [r["status"] for r in results] == ["created", "error", "created"]
     assert results[1]["errors"] == {"email": ["belongs to another contact"]}
     assert len(run(contacts.find_contacts)["data"]) == 3
+
+
+def test_a_clean_batch_is_written_by_one_flush(run, engine):
+    """Not a savepoint and a flush an item: the good items go in together (as multi-row
+    INSERTs where the database can return their keys in order, as PostgreSQL can)."""
+    items = [{"email": f"new{n}@example.com", "phone": f"+38050{n:07d}", "first_name": "N"}
+             for n in range(200)]
+    statements, flushes = [], []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.lstrip().split(None, 1)[0].upper())
+
+    def flushed(session, context):
+        flushes.append(session)
+
+    event.listen(engine, "before_cursor_execute", count)
+    event.listen(Session, "after_flush", flushed)
+    try:
+        results = upsert(run, items)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+        event.remove(Session, "after_flush", flushed)
+    assert [r["status"] for r in results] == ["created"] * 200
+    assert statements.count("SAVEPOINT") == 1  # the batch's own, not one an item
+    assert len(flushes) == 1
+    assert len(run(contacts.find_contacts, limit=200)["data"]) == 200
