@@ -9,6 +9,7 @@ import collections
 import eventlet
 import nameko
 import pytest
+from eventlet.event import Event
 from kombu import Connection
 from nameko.amqp.publish import Publisher
 from nameko.rpc import rpc
@@ -28,6 +29,11 @@ class FakeProvider:
         self.sent: list[str] = []
         self.started: list[str] = []
         self.delay = 0.0
+        # Sends past the first `open_sends` wait in the provider (None: none waits).
+        self.open_sends: int | None = None
+        self.admitted = 0
+        self.waiting = 0
+        self.gate = Event()
 
     def send(self, delivery):
         message_id = delivery["message_id"]
@@ -35,12 +41,19 @@ class FakeProvider:
         if self.failures_left.get(message_id, 0) != 0:
             self.failures_left[message_id] -= 1
             raise TemporaryFailure(f"provider down for {message_id}")
+        self.admitted += 1
+        if self.open_sends is not None and self.admitted > self.open_sends:
+            self.waiting += 1
+            self.gate.wait()
+        if self.admitted == self.open_sends:
+            HELD_REPORTS.add(message_id)  # the last one let through: its report is held
         eventlet.sleep(self.delay)
         self.sent.append(message_id)
         return f"p-{message_id}"
 
 
 REPORTS: dict[str, list[str]] = collections.defaultdict(list)
+HELD_REPORTS: set[str] = set()  # messaging takes the first report of these and never ends
 
 
 class FakeMessaging:
@@ -52,6 +65,9 @@ class FakeMessaging:
 
     @rpc
     def report_delivery(self, message_id, status, details):
+        if message_id in HELD_REPORTS:
+            HELD_REPORTS.discard(message_id)
+            Event().wait()
         REPORTS[message_id].append(status)
 
 
@@ -60,6 +76,7 @@ def provider(monkeypatch):
     fake = FakeProvider()
     monkeypatch.setattr(base, "make_provider", lambda config, sender: (fake, {}))
     REPORTS.clear()
+    HELD_REPORTS.clear()
     return fake
 
 
@@ -123,14 +140,23 @@ def test_a_sender_killed_mid_batch_sends_nothing_twice(service_config, retries, 
     container_factory(FakeMessaging).start()
     sender = container_factory(EmailSender)
     sender.start()
-    provider.delay = 0.05
+    provider.open_sends = 5
     batch = [f"m{i:02d}" for i in range(30)]
     publish(service_config["AMQP_URI"], *batch)
-    wait_until(lambda: len(provider.sent) >= 5)
+    # The kill comes at a known point, whatever the machine's load: five sent, four of
+    # them reported, the fifth's report taken by messaging but not landed, and more
+    # waiting inside the provider.
+    wait_until(lambda: len(provider.sent) == 5 and provider.waiting >= 1
+               and sum("sent" in REPORTS[m] for m in batch) == 4, seconds=30)
     sender.kill()
     in_flight = {m for m in provider.started if "sent" not in REPORTS[m]}
+    [unreported] = set(provider.sent) - {m for m in batch if "sent" in REPORTS[m]}
+
+    provider.open_sends = None  # the next process finds the provider working
     container_factory(EmailSender).start()
-    wait_until(lambda: all("sent" in REPORTS[m] for m in batch))
+    wait_until(lambda: all("sent" in REPORTS[m] for m in batch), seconds=30)
     twice = {m for m, n in collections.Counter(provider.sent).items() if n > 1}
-    assert twice <= in_flight
+    # Only the one the provider had and whose report had not landed goes out again.
+    assert twice == {unreported} and twice <= in_flight
     assert sorted(set(provider.sent)) == batch
+    assert all(REPORTS[m] == ["sent"] for m in batch)
