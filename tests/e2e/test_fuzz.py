@@ -7,25 +7,28 @@ from pathlib import Path
 
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
           "response_schema_conformance")
-# hypothesis sometimes fails to describe one of its own lambdas while generating
-# ("AST constructor recursion depth mismatch"): a fault of the tool, not of the API.
+# hypothesis describes its own lambdas with ast.parse, which CPython 3.11 (before 3.11.8,
+# gh-106905) can break when two threads parse at once ("AST constructor recursion depth
+# mismatch"): one worker thread, and should it still happen, a fault of the tool, not
+# of the API, so another seed.
 TOOL_FAULT = "SystemError: AST constructor recursion depth mismatch"
+SEEDS = (20261123, 20261124, 20261125)
 
 
 def fuzz(suite, report_dir: Path, seed: int) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(Path(sys.executable).with_name("schemathesis")), "run",
          f"{suite.url}/openapi.json", "-H", f"Authorization: Bearer {suite.key}",
-         "--checks", CHECKS, "--max-examples", "8", "--workers", "2", "--seed", str(seed),
+         "--checks", CHECKS, "--max-examples", "8", "--workers", "1", "--seed", str(seed),
          "--no-color", "--report-dir", str(report_dir)],
         capture_output=True, text=True, timeout=600)
 
 
 def test_no_route_answers_5xx_or_off_its_schema(suite, tmp_path):
-    done = fuzz(suite, tmp_path, 20261123)
-    output = done.stdout + done.stderr
-    if done.returncode and "Failures:" not in output and TOOL_FAULT in output:
-        done = fuzz(suite, tmp_path, 20261124)
+    for seed in SEEDS:
+        done = fuzz(suite, tmp_path, seed)
         output = done.stdout + done.stderr
+        if not (done.returncode and "Failures:" not in output and TOOL_FAULT in output):
+            break
     # The report's tail lists every failure with a curl line to replay it.
     assert done.returncode == 0, output[-6000:]
