@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 
 class CuttableProxy:
@@ -30,8 +31,9 @@ class CuttableProxy:
         while True:
             try:
                 client, _ = listener.accept()
-            except OSError:
-                return  # cut
+            except OSError:  # cut
+                listener.close()
+                return
             try:
                 server = socket.create_connection(self.upstream, timeout=5)
             except OSError:
@@ -50,21 +52,35 @@ class CuttableProxy:
         except (OSError, EOFError):  # EOFError: eventlet's socket closed under recv
             pass
         finally:
-            for end in (source, target):
-                with contextlib.suppress(OSError):
-                    end.close()
+            # A socket is closed only by the green thread reading it: closed under another
+            # reader, eventlet keeps that reader's registration, and the next file opened
+            # with the same number (a test's subprocess pipe) fails with "Second
+            # simultaneous read". Shutting down wakes the other pump, which closes its own.
+            with contextlib.suppress(OSError):
+                target.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                source.close()
 
     def cut(self) -> None:
-        """New connections are refused and open ones are dropped."""
+        """New connections are refused and open ones are dropped (their pumps and the
+        accepting thread wake up and close them: see _pump)."""
         if self.listener is not None:
-            self.listener.close()
+            with contextlib.suppress(OSError):
+                self.listener.shutdown(socket.SHUT_RDWR)
             self.listener = None
         with self.lock:
             for connection in self.connections:
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-                    connection.close()
             self.connections.clear()
 
     def restore(self) -> None:
+        # The old listener is closed by its accepting thread; until that ran, the port
+        # is still taken.
+        for _ in range(100):
+            try:
+                self.start()
+                return
+            except OSError:
+                time.sleep(0.01)
         self.start()
