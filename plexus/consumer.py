@@ -113,7 +113,9 @@ class HandledHere:
         self.remembered = remembered
 
     def started(self, key: str) -> None:
-        self.running[key] = Event()
+        # One event a key at a time, sent by whichever run of it ends first: replacing
+        # it would leave a redelivery waiting on the old one for ever.
+        self.running.setdefault(key, Event())
 
     def finished(self, key: str, ok: bool) -> None:
         if ok:
@@ -129,8 +131,7 @@ class HandledHere:
 
     def wait_and_check(self, key: str) -> bool:
         """True once a run of `key` under way has ended well, or one had before."""
-        running = self.running.get(key)
-        if running is not None:
+        while (running := self.running.get(key)) is not None:
             running.wait()
         return key in self.done
 

@@ -149,7 +149,11 @@ def test_broker_restart_under_load_loses_no_accepted_write(rabbit_node, tmp_path
                                         if w.kind == "update")
         assert all(counts[(c, "added")] == 1 for c in last)
         assert all(counts[(c, "updated")] <= attempted[c] for c in last)
-        print(f"stored contacts {len(last)}, feed rows {total}")
+        updates = sum(n for (_, kind), n in counts.items() if kind == "updated")
+        print(f"accepted {len(load.accepted())}, refused (503) {len(load.refused())}; "
+              f"stored contacts {len(last)}, feed rows {total} (distinct events {distinct}), "
+              f"'updated' rows {updates} for "
+              f"{sum(w.kind == 'update' for w in load.accepted())} accepted changes")
     finally:
         stop_suite(suite)
     assert suite.process.returncode == 0, suite.log.read_text()[-4000:]

@@ -53,6 +53,9 @@ def test_a_poison_event_is_retried_parked_listed_and_replayed_once(amqp_uri, tmp
                         "activity", "--only", "gateway", wait_for="/health")
     try:
         http = suite.http()
+        # /health speaks for the gateway alone: wait until contacts answers too.
+        wait_for(lambda: http.get(suite.url + "/v1/contacts", params={"email": "x@example.com"},
+                                  timeout=15).status_code == 200, 30, "contacts", every=0.3)
         sql(postgres_url, REFUSE)
         sent = time.monotonic()
         created = http.post(suite.url + "/v1/contacts", json={"user_id": "poison-1"},
