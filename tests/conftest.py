@@ -27,10 +27,7 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
-@pytest.fixture(scope="module")
-def amqp_uri():
-    """A vhost of its own for each test module, deleted afterwards, so queues and
-    messages left by one module never reach another (or the machine's own vhost)."""
+def _vhost():
     if shutil.which("rabbitmqctl") is None:
         pytest.fail("rabbitmqctl not found: the tests need a local RabbitMQ")
     vhost = f"plexus-test-{uuid.uuid4().hex[:10]}"
@@ -38,6 +35,19 @@ def amqp_uri():
     _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
     yield f"pyamqp://guest:guest@{BROKER_HOST}/{urllib.parse.quote(vhost, safe='')}"
     _rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture(scope="module")
+def amqp_uri():
+    """A vhost of its own for each test module, deleted afterwards, so queues and
+    messages left by one module never reach another (or the machine's own vhost)."""
+    yield from _vhost()
+
+
+@pytest.fixture(scope="session")
+def session_amqp_uri():
+    """A vhost for the whole run: the e2e suite shared by the modules that can share it."""
+    yield from _vhost()
 
 
 def _fresh_postgres_database():
@@ -64,7 +74,13 @@ def postgres_url():
 
 @pytest.fixture(scope="module")
 def postgres_database():
-    """The same, kept for a whole module (the e2e suite runs on it)."""
+    """The same, kept for a whole module."""
+    yield from _fresh_postgres_database()
+
+
+@pytest.fixture(scope="session")
+def session_postgres_database():
+    """The same, kept for the whole run (the shared e2e suite runs on it)."""
     yield from _fresh_postgres_database()
 
 

@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from kombu import Connection
+
+from plexus.consumer import queue_name
+from plexus.contract.events import SUBSCRIPTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 PLEXUS = str(Path(sys.executable).with_name("plexus"))
@@ -87,6 +91,21 @@ def start_suite(env: dict, log: Path, *args: str, wait_for: str = "/ready") -> S
     raise RuntimeError(f"the suite did not get ready in 60 s:\n{log.read_text()}")
 
 
+def wait_until_idle(suite: Suite, seconds: float = 120) -> None:
+    """Until no event waits in any consumer's queue: a test that times how fast an event
+    takes effect must not wait behind the backlog another module's test left (an import)."""
+    queues = [queue_name(consumer, source) for consumer, sources in SUBSCRIPTIONS.items()
+              for source in sources]
+    deadline = time.monotonic() + seconds
+    with Connection(suite.env["PLEXUS_AMQP_URI"]) as connection:
+        channel = connection.channel()
+        while (waiting := sum(channel.queue_declare(name, passive=True).message_count
+                              for name in queues)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{waiting} events still queued after {seconds:g} s")
+            time.sleep(0.2)
+
+
 def stop_suite(suite: Suite) -> None:
     if suite.process.poll() is None:
         suite.process.send_signal(signal.SIGINT)
@@ -97,15 +116,28 @@ def stop_suite(suite: Suite) -> None:
             suite.process.wait()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def suite(request, amqp_uri, tmp_path_factory):
-    """The whole suite, once on the embedded SQLite default and once on PostgreSQL."""
+def _running_suite(request, amqp_uri: str, database_fixture: str, tmp_path_factory):
     database_url = None
     if request.param == "postgres":
-        database_url = request.getfixturevalue("postgres_database")
+        database_url = request.getfixturevalue(database_fixture)
     data_dir = tmp_path_factory.mktemp(f"suite-{request.param}")
     env = suite_env(amqp_uri, data_dir, database_url)
     running = start_suite(env, data_dir / "suite.log")
     yield running
     stop_suite(running)
     assert running.process.returncode == 0, running.log.read_text()[-4000:]
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def suite(request, session_amqp_uri, tmp_path_factory):
+    """The whole suite, once on the embedded SQLite default and once on PostgreSQL,
+    shared by every e2e module that uses it (starting one costs ~10 s of two cores).
+    Tests that share it make their own data (unique names) and read only that."""
+    yield from _running_suite(request, session_amqp_uri, "session_postgres_database",
+                              tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def own_suite(request, amqp_uri, tmp_path_factory):
+    """A suite for one module: for tests whose data would get in others' way (the fuzz)."""
+    yield from _running_suite(request, amqp_uri, "postgres_database", tmp_path_factory)

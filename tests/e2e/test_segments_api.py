@@ -8,10 +8,19 @@ from __future__ import annotations
 import time
 import uuid
 
+import pytest
+
+from tests.e2e.conftest import wait_until_idle
 from tests.e2e.test_activity_api import post
 from tests.e2e.test_contacts_api import assert_problem, create, unique_email
 
 WITHIN = 1.0  # seconds, from the write's answer to the membership (issue 5)
+
+
+@pytest.fixture(autouse=True)
+def quiet(suite):
+    """The shared suite has worked off every event other modules' tests left."""
+    wait_until_idle(suite)
 
 
 def get(suite, path: str, **query) -> dict:
