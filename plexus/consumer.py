@@ -247,11 +247,11 @@ class RetryingConsumer(Consumer):
                         "settled (%s): it will be delivered again",
                         (message.payload or {}).get("event_id"), self.queue.name,
                         type(error).__name__)
-            _leave_to_the_reader(message)
+            leave_to_the_reader(message)
             return False
 
 
-def _leave_to_the_reader(message) -> None:
+def leave_to_the_reader(message) -> None:
     """A failed write makes amqp mark its transport disconnected; kombu's consume loop,
     seeing that before its next read, quietly opens a fresh connection to read from, one
     without the consumer's channel on it, and takes nothing more: the service consumes

@@ -34,6 +34,7 @@ from nameko.exceptions import RemoteError, deserialize
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
+from plexus.consumer import leave_to_the_reader
 from plexus.errors import EXPECTED_ERRORS, PlexusError, Unavailable
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class ReplyingConsumer(RpcConsumer):
             # its request, transient, is gone from the broker too. The consumer reconnects.
             log.warning("reply to %s not sent, the broker connection is lost: %s",
                         message.delivery_info.get("routing_key"), error)
+            leave_to_the_reader(message)
         return result, exc_info
 
 
