@@ -43,7 +43,12 @@ def record(session: Session, *, contact_id: str, occurred_at: datetime, channel:
     if source_event_id and _already_recorded(session, source_event_id, occurred_at):
         return None
     row = ActivityItem(
-        id=new_id(), contact_id=contact_id, occurred_at=occurred_at, channel=channel,
+        # An item made from an event takes the event's id: ids of one service's events
+        # sort in the order they were recorded (plexus.ids), so items of the same moment
+        # (a contact added and its address subscribed, in one transaction) keep that order
+        # in the feed, whatever order the consumer's workers stored them in.
+        id=source_event_id or new_id(), contact_id=contact_id, occurred_at=occurred_at,
+        channel=channel,
         origin=origin if origin in vocab.ORIGINS else None, type=type, name=name,
         message_id=message_id, details=details or {}, source_event_id=source_event_id,
         recorded_at=utcnow())
