@@ -1,12 +1,9 @@
-"""Consuming events reliably. nameko's @event_handler acks a message whose handler
-raised and drops it (NAMEKO-NOTES.md); here each (consumer, source) pair has one durable
-quorum queue, declared from plexus.contract.events.SUBSCRIPTIONS before anyone publishes,
-and a failed handler is retried with back-off, then parked on a dead-letter queue with
-its error, where `plexus deadletters replay` can send it back.
-
-    class ActivityService:
-        @on_events("contacts")
-        def on_contact_event(self, payload): ...   # payload["event"] says which
+"""Consuming messages reliably. nameko's @event_handler acks a message whose handler
+raised and drops it; here each (consumer, source) pair has one durable quorum queue,
+declared from plexus.contract.events.SUBSCRIPTIONS before anyone publishes, and a failed
+handler is retried with back-off, then parked on a dead-letter queue with its error,
+where `plexus deadletters replay` can send it back. Events are consumed in batches
+(plexus.event_consumer); a sender's queue one message at a time (RetryingConsumer).
 """
 
 from __future__ import annotations
@@ -261,21 +258,6 @@ def leave_to_the_reader(message) -> None:
     transport = getattr(getattr(message.channel, "connection", None), "transport", None)
     if transport is not None and transport.sock is not None:
         transport.connected = True
-
-
-class EventConsumer(RetryingConsumer):
-    """Entrypoint: every event a service consumes from one source, in one queue."""
-
-    def __init__(self, source: str, **kwargs):
-        self.source = self.label = source
-        super().__init__(**kwargs)
-
-    def setup(self) -> None:
-        self.queue = event_queue(self.container.service_name, self.source)
-        super().setup()
-
-
-on_events = EventConsumer.decorator
 
 
 def parked_events(amqp_uri: str, consumer: str, source: str, limit: int = 100) -> list[dict]:

@@ -99,17 +99,28 @@ class ServiceMetrics(DependencyProvider):
                 self.rpc_errors.labels(method=entrypoint.method_name,
                                        error=exc_info[0].__name__).inc()
         elif isinstance(entrypoint, Consumer):
-            event = _event_name(entrypoint, worker_ctx)
-            self.event_duration.labels(event=event).observe(elapsed)
-            lag = _lag_seconds(worker_ctx)
+            self._events_handled(entrypoint, worker_ctx, elapsed, exc_info)
+
+    def _events_handled(self, entrypoint, worker_ctx, elapsed: float, exc_info) -> None:
+        """One message, or a batch (plexus.event_consumer): each event is observed with
+        its share of the batch's time, so rates and durations read the same either way.
+        A batch that failed counts its errors once split down to the failing event."""
+        first = worker_ctx.args[0] if worker_ctx.args else None
+        payloads = first if isinstance(first, list) else [first]
+        share = elapsed / max(1, len(payloads))
+        source = getattr(entrypoint, "source", "-")
+        now = time.time()
+        for payload in payloads:
+            event = _event_name(entrypoint, payload)
+            self.event_duration.labels(event=event).observe(share)
+            lag = _lag_seconds(payload, now)
             if lag is not None:
-                self.event_lag.labels(source=getattr(entrypoint, "source", "-")).observe(lag)
-            if exc_info:
+                self.event_lag.labels(source=source).observe(lag)
+            if exc_info and len(payloads) == 1:
                 self.event_errors.labels(event=event, error=exc_info[0].__name__).inc()
 
 
-def _lag_seconds(worker_ctx) -> float | None:
-    payload = worker_ctx.args[0] if worker_ctx.args else None
+def _lag_seconds(payload, now: float) -> float | None:
     occurred = payload.get("occurred_at") if isinstance(payload, dict) else None
     try:
         moment = datetime.fromisoformat(str(occurred).replace("Z", "+00:00"))
@@ -117,15 +128,14 @@ def _lag_seconds(worker_ctx) -> float | None:
         return None
     if moment.tzinfo is None:
         return None
-    return max(0.0, time.time() - moment.timestamp())
+    return max(0.0, now - moment.timestamp())
 
 
-def _event_name(entrypoint, worker_ctx) -> str:
+def _event_name(entrypoint, payload) -> str:
     """nameko's @event_handler knows its event; plexus.consumer's queue carries several,
     and each payload names its own."""
     if isinstance(entrypoint, EventHandler):
         return entrypoint.event_type
-    payload = worker_ctx.args[0] if worker_ctx.args else None
     if isinstance(payload, dict) and isinstance(payload.get("event"), str):
         return payload["event"]
     return entrypoint.method_name

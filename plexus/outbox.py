@@ -1,8 +1,10 @@
 """The transactional outbox: an event is written as a row in the same transaction as
 the change it announces, and a relay publishes committed rows to the service's nameko
-events exchange, deleting each row once the broker confirmed it. A crash between commit
-and publish leaves the row for the next sweep, so no event is lost; one between publish
-and delete sends it again, which consumers absorb by deduplicating on `event_id`."""
+events exchange, up to BATCH rows a pass with their confirmations pipelined
+(plexus.publishing), deleting the rows once the broker confirmed them all. A crash
+between commit and publish leaves the rows for the next sweep, so no event is lost; one
+between publish and delete sends them again, which consumers absorb by deduplicating on
+`event_id`."""
 
 from __future__ import annotations
 
@@ -11,21 +13,21 @@ import logging
 import eventlet
 import nameko
 from eventlet.event import Event
-from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import JSON, DateTime, Integer, String, delete, func, select
+from sqlalchemy import JSON, DateTime, Integer, String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from plexus.db import Database, transaction
 from plexus.ids import new_id
 from plexus.metrics import counter, gauge
+from plexus.publishing import ConfirmedPublisher, Outgoing
 from plexus.timeutil import rfc3339, utcnow
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
+BATCH = 1000
 
 
 class OutboxRow:
@@ -39,25 +41,42 @@ class OutboxRow:
     created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+def _event_body(event_type: str, payload: dict, occurred_at: str) -> dict:
+    return {"event": event_type, "event_id": new_id(), "occurred_at": occurred_at, **payload}
+
+
 def record_event(session: Session, outbox_model: type, event_type: str, payload: dict) -> dict:
     """Add an event to the current transaction; it is published after the commit."""
-    body = {"event": event_type, "event_id": new_id(), "occurred_at": rfc3339(utcnow()),
-            **payload}
+    body = _event_body(event_type, payload, rfc3339(utcnow()))
     session.add(outbox_model(event_type=event_type, payload=body))
     session.info["outbox_dirty"] = True
     return body
 
 
-def publish_pending(session: Session, outbox_model: type, publish) -> int:
+def record_events(session: Session, outbox_model: type, event_type: str,
+                  payloads: list[dict]) -> list[dict]:
+    """Many events of one type in one multi-row INSERT (a batch handler's output), in
+    the order given; published after the commit."""
+    if not payloads:
+        return []
+    now = utcnow()
+    stamp = rfc3339(now)
+    bodies = [_event_body(event_type, payload, stamp) for payload in payloads]
+    session.execute(insert(outbox_model), [
+        {"event_type": event_type, "payload": body, "created_at": now} for body in bodies])
+    session.info["outbox_dirty"] = True
+    return bodies
+
+
+def publish_pending(session: Session, outbox_model: type, publish_many) -> int:
     """Publish up to BATCH committed events in order and delete them; returns how many.
     SKIP LOCKED lets several processes of one service relay side by side on PostgreSQL."""
-    rows = session.scalars(
-        select(outbox_model).order_by(outbox_model.id).limit(BATCH)
-        .with_for_update(skip_locked=True)
+    rows = session.execute(
+        select(outbox_model.id, outbox_model.event_type, outbox_model.payload)
+        .order_by(outbox_model.id).limit(BATCH).with_for_update(skip_locked=True)
     ).all()
-    for row in rows:
-        publish(row.event_type, row.payload)
     if rows:
+        publish_many([(row.event_type, row.payload) for row in rows])
         session.execute(delete(outbox_model).where(outbox_model.id.in_([r.id for r in rows])))
     return len(rows)
 
@@ -82,10 +101,9 @@ class OutboxRelay(DependencyProvider):
             dep for dep in self.container.dependencies if isinstance(dep, Database)
         )
         self.exchange = self.fixed_exchange or get_event_exchange(service)
-        self.publisher = Publisher(
+        self.publisher = ConfirmedPublisher(
             nameko.config.get(AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI),
-            declare=[self.exchange, *self.declare], serializer="json", use_confirms=True,
-        )
+            declare=[self.exchange, *self.declare])
         self.interval = float(nameko.config.get("OUTBOX_SWEEP_INTERVAL") or 1)
         self.published = counter(
             f"plexus_{service}_{self.what}_published_total",
@@ -103,16 +121,19 @@ class OutboxRelay(DependencyProvider):
         self.running = False
         self._wake()
 
+    def kill(self) -> None:
+        self.publisher.close()
+
     def _wake(self) -> None:
         if not self.wakeup.ready():
             self.wakeup.send(True)
 
-    def _publish(self, event_type: str, payload: dict) -> None:
-        self.publisher.publish(
-            payload, exchange=self.exchange, routing_key=event_type,
-            message_id=payload.get("event_id"),
-        )
-        self.published.labels(event=event_type).inc()
+    def _publish_many(self, events: list[tuple[str, dict]]) -> None:
+        self.publisher.publish_many([
+            Outgoing(self.exchange.name, event_type, payload, payload.get("event_id"))
+            for event_type, payload in events])
+        for event_type, _ in events:
+            self.published.labels(event=event_type).inc()
 
     def _run(self) -> None:
         failures = 0
@@ -133,7 +154,7 @@ class OutboxRelay(DependencyProvider):
     def relay_all(self) -> None:
         while True:
             with transaction(self.database.session_factory) as session:
-                sent = publish_pending(session, self.outbox_model, self._publish)
+                sent = publish_pending(session, self.outbox_model, self._publish_many)
             if sent < BATCH:
                 break
         with transaction(self.database.session_factory) as session:

@@ -1,15 +1,15 @@
 """The activity service on the bus: RPCs for the feed, its summary, one item, the export
-pages and what external systems post; one consumer per source of events (plexus.consumer)
-that turns them into feed rows. Each entrypoint parses its arguments, runs one logic
-function in a transaction, and returns."""
+pages and what external systems post; one consumer per source of events that turns each
+batch of them into feed rows (plexus.event_consumer). Each entrypoint parses its
+arguments, runs one logic function in a transaction, and returns."""
 
 from __future__ import annotations
 
 from nameko.timer import timer
 
-from plexus.consumer import on_events
 from plexus.contract import events
 from plexus.db import Database
+from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
@@ -96,16 +96,16 @@ class ActivityService:
         return self.db.run(ingest.record_order, data, actor, self._directory())
 
     @on_events(events.CONTACTS)
-    def on_contact_event(self, payload):
-        self.db.run(bus_events.on_contact_event, payload)
+    def on_contact_events(self, payloads):
+        self.db.run(bus_events.on_contact_events, payloads)
 
     @on_events(events.MESSAGING)
-    def on_message_event(self, payload):
-        self.db.run(bus_events.on_message_event, payload)
+    def on_message_events(self, payloads):
+        self.db.run(bus_events.on_message_events, payloads)
 
     @on_events(events.SEGMENTS)
-    def on_segment_event(self, payload):
-        self.db.run(bus_events.on_segment_event, payload)
+    def on_segment_events(self, payloads):
+        self.db.run(bus_events.on_segment_events, payloads)
 
     @timer(interval=24 * 3600, eager=True)
     def make_coming_partitions(self):

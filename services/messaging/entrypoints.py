@@ -6,10 +6,10 @@ from __future__ import annotations
 import nameko
 from nameko.extensions import DependencyProvider
 
-from plexus.consumer import on_events
 from plexus.contract import events
 from plexus.db import Database
 from plexus.errors import NotFound
+from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.rpc import Caller, answer
@@ -131,6 +131,7 @@ class MessagingService:
     # ---- events
 
     @on_events(events.CONTACTS)
-    def on_contact_event(self, payload):
-        if payload.get("event") == events.CONTACT_DELETED:
-            self.db.run(messages.forget_contact, payload["contact_id"])
+    def on_contact_events(self, payloads):
+        erased = [p["contact_id"] for p in payloads if p.get("event") == events.CONTACT_DELETED]
+        if erased:
+            self.db.run(messages.forget_contacts, erased)

@@ -1,16 +1,17 @@
 """The segments service on the bus: RPCs for the definitions, their members, preview and
 explain; a consumer each for contacts' and activity's events, which keep the projection
-and membership up to date; a timer for what changes with the clock. Each entrypoint
-parses its arguments, runs one logic function in a transaction, and returns."""
+and membership up to date a batch at a time (plexus.event_consumer); a timer for what
+changes with the clock. Each entrypoint parses its arguments, runs one logic function in
+a transaction, and returns."""
 
 from __future__ import annotations
 
 import logging
 
-from plexus.consumer import on_events
 from plexus.contract import events
 from plexus.db import Database
 from plexus.errors import NotFound
+from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
@@ -91,12 +92,13 @@ class SegmentsService:
         return self.db.run(inspection.explain, segment_id, args["contact_id"], Clock(utcnow()))
 
     @on_events(events.CONTACTS)
-    def on_contact_event(self, payload):
-        self.db.run(projection.on_contact_event, payload, self._fetch_contact, Clock(utcnow()))
+    def on_contact_events(self, payloads):
+        self.db.run(projection.on_contact_events, payloads, self._fetch_contact,
+                    Clock(utcnow()))
 
     @on_events(events.ACTIVITY)
-    def on_activity_event(self, payload):
-        self.db.run(projection.on_activity_event, payload, Clock(utcnow()))
+    def on_activity_events(self, payloads):
+        self.db.run(projection.on_activity_events, payloads, Clock(utcnow()))
 
     @configured_timer("SEGMENTS", "periodic_pass_seconds", PASS_SECONDS)
     def periodic_pass(self):

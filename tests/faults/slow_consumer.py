@@ -8,7 +8,7 @@ import os
 from eventlet import patcher
 
 from plexus import consumer
-from plexus.consumer import on_events
+from plexus.event_consumer import on_events
 
 # The probe subscribes to contact_created as a service would, in its own process only.
 consumer.SUBSCRIPTIONS = {**consumer.SUBSCRIPTIONS, "slowprobe": {"contacts": ("contact_created",)}}
@@ -19,7 +19,8 @@ class SlowProbe:
     name = "slowprobe"
 
     @on_events("contacts")
-    def on_contact_event(self, payload):
-        blocking_sleep(payload.get("block", 0))
-        with open(os.environ["PLEXUS_PROBE_RUNS"], "a") as runs:
-            runs.write(payload["event_id"] + "\n")
+    def on_contact_events(self, payloads):
+        for payload in payloads:
+            blocking_sleep(payload.get("block", 0))
+            with open(os.environ["PLEXUS_PROBE_RUNS"], "a") as runs:
+                runs.write(payload["event_id"] + "\n")

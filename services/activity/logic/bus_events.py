@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from plexus.contract import events
 from plexus.contract.activity import parse_rfc3339
 from services.activity.logic.erasure import erase_contact
-from services.activity.logic.recording import record
+from services.activity.logic.recording import record_many
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +55,26 @@ def _segment_row(payload: dict) -> dict:
         "segment_id": payload.get("segment_id"), "segment_name": payload.get("segment_name")}}
 
 
-def _store(session: Session, payload: dict, row: dict) -> None:
-    record(session, contact_id=payload["contact_id"],
-           occurred_at=parse_rfc3339(payload["occurred_at"]),
-           source_event_id=payload["event_id"], **row)
+def _row(payload: dict, row: dict) -> dict:
+    return {"contact_id": payload["contact_id"],
+            "occurred_at": parse_rfc3339(payload["occurred_at"]),
+            "source_event_id": payload["event_id"], **row}
 
 
-def on_contact_event(session: Session, payload: dict) -> None:
-    if payload["event"] == events.CONTACT_DELETED:
-        erase_contact(session, payload["contact_id"])
-        return
-    _store(session, payload, _contact_row(payload))
+def on_contact_events(session: Session, payloads: list[dict]) -> int:
+    """A batch of contacts' events; feed rows stored. An erasure in the batch goes first:
+    a contact is never created again once erased, so nothing of it in this batch, before
+    or after its contact_deleted, may stay."""
+    for contact_id in dict.fromkeys(p["contact_id"] for p in payloads
+                                    if p["event"] == events.CONTACT_DELETED):
+        erase_contact(session, contact_id)
+    return record_many(session, [_row(p, _contact_row(p)) for p in payloads
+                                 if p["event"] != events.CONTACT_DELETED])
 
 
-def on_message_event(session: Session, payload: dict) -> None:
-    _store(session, payload, _message_row(payload))
+def on_message_events(session: Session, payloads: list[dict]) -> int:
+    return record_many(session, [_row(p, _message_row(p)) for p in payloads])
 
 
-def on_segment_event(session: Session, payload: dict) -> None:
-    _store(session, payload, _segment_row(payload))
+def on_segment_events(session: Session, payloads: list[dict]) -> int:
+    return record_many(session, [_row(p, _segment_row(p)) for p in payloads])

@@ -1,16 +1,19 @@
-"""Storing one feed row: once per source event (the broker delivers at least once), never
-for an erased contact, and announced as activity_recorded through the outbox."""
+"""Storing feed rows: once per source event (the broker delivers at least once), never
+for an erased contact, and announced as activity_recorded through the outbox. `record`
+stores one (what external systems post); `record_many` a consumer's batch of events with
+a few set-based statements whatever its size."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import exc, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plexus.contract import events, vocab
 from plexus.ids import new_id
-from plexus.outbox import record_event
+from plexus.outbox import record_event, record_events
 from plexus.timeutil import rfc3339, utcnow
 from services.activity.models import ActivityItem, ErasedContact, Outbox
 
@@ -59,7 +62,59 @@ def record(session: Session, *, contact_id: str, occurred_at: datetime, channel:
             session.add(row)
     except exc.IntegrityError:
         return None
-    record_event(session, Outbox, events.ACTIVITY_RECORDED, {
-        "item_id": row.id, "contact_id": contact_id, "channel": channel, "type": type,
-        "origin": row.origin, "name": name, "occurred_at": rfc3339(occurred_at)})
+    record_event(session, Outbox, events.ACTIVITY_RECORDED, _recorded(row.id, {
+        "contact_id": contact_id, "channel": channel, "type": type, "origin": row.origin,
+        "name": name, "occurred_at": occurred_at}))
     return row
+
+
+def _recorded(item_id: str, row: dict) -> dict:
+    """The activity_recorded payload of a stored row."""
+    return {"item_id": item_id, "contact_id": row["contact_id"], "channel": row["channel"],
+            "type": row["type"], "origin": row["origin"], "name": row["name"],
+            "occurred_at": rfc3339(row["occurred_at"])}
+
+
+def _insert_new(session: Session):
+    """INSERT that skips a row whose source event is stored already (a redelivery, or
+    another process's worker storing the same event at the same moment)."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    return dialect.insert(ActivityItem).on_conflict_do_nothing()
+
+
+def record_many(session: Session, rows: list[dict]) -> int:
+    """Feed rows made from events, each a dict of record()'s keyword arguments with a
+    source_event_id; how many were new. Rows of erased contacts and events stored
+    before are dropped; the rest go in one multi-row INSERT, and their activity_recorded
+    events in another."""
+    for row in rows:
+        check_kind(row["channel"], row["type"])
+    contact_ids = {row["contact_id"] for row in rows}
+    erased = set(session.scalars(select(ErasedContact.contact_id).where(
+        ErasedContact.contact_id.in_(contact_ids)))) if contact_ids else set()
+    event_ids = [row["source_event_id"] for row in rows]
+    stored = set(session.scalars(select(ActivityItem.source_event_id).where(
+        ActivityItem.source_event_id.in_(event_ids)))) if event_ids else set()
+    now = utcnow()
+    new: dict[str, dict] = {}
+    for row in rows:
+        event_id = row["source_event_id"]
+        if row["contact_id"] in erased or event_id in stored or event_id in new:
+            continue
+        origin = row.get("origin")
+        new[event_id] = {
+            # The event's id, as in record(): items keep their events' order.
+            "id": event_id, "contact_id": row["contact_id"],
+            "occurred_at": row["occurred_at"], "channel": row["channel"],
+            "origin": origin if origin in vocab.ORIGINS else None, "type": row["type"],
+            "name": row.get("name"), "message_id": row.get("message_id"),
+            "details": row.get("details") or {}, "source_event_id": event_id,
+            "recorded_at": now}
+    if not new:
+        return 0
+    inserted = set(session.scalars(
+        _insert_new(session).returning(ActivityItem.id),
+        list(new.values())))
+    record_events(session, Outbox, events.ACTIVITY_RECORDED, [
+        _recorded(item_id, row) for item_id, row in new.items() if item_id in inserted])
+    return len(inserted)

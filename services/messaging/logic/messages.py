@@ -109,9 +109,9 @@ def by_provider_id(session: Session, provider_id: str) -> Message | None:
         select(Message).where(Message.provider_id == str(provider_id)).limit(1)).first()
 
 
-def forget_contact(session: Session, contact_id: str) -> int:
-    """Erase every message of an erased contact (GDPR); the history goes with them."""
-    ids = session.scalars(select(Message.id).where(Message.contact_id == contact_id)).all()
+def forget_contacts(session: Session, contact_ids: list[str]) -> int:
+    """Erase every message of erased contacts (GDPR); the history goes with them."""
+    ids = session.scalars(select(Message.id).where(Message.contact_id.in_(contact_ids))).all()
     if ids:
         session.execute(delete(StatusChange).where(StatusChange.message_id.in_(ids)))
         session.execute(delete(Message).where(Message.id.in_(ids)))

@@ -1,7 +1,8 @@
-"""Who is in a segment, kept up to date three ways that give one answer: a whole
-segment at once (a new or edited rule, the periodic pass: set queries), or one contact
-against the segments an event may have changed (the dependency index). Every entry and
-exit is counted on the segment and announced as segment_membership_changed."""
+"""Who is in a segment, kept up to date two ways that give one answer: a whole segment
+at once (a new or edited rule, the periodic pass: set queries), or the contacts a batch
+of events changed, against the segments reading what changed (the dependency index),
+one query per segment. Every entry and exit is counted on the segment and announced as
+segment_membership_changed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from plexus.contract import events
-from plexus.outbox import record_event
+from plexus.outbox import record_events
 from services.segments.logic.compiler import Clock, compile_rule
 from services.segments.models import Dependency, Membership, Outbox, Profile, SegmentDef
 
@@ -23,17 +24,11 @@ def matching(rule: dict, clock: Clock):
     return select(Profile.contact_id).where(compile_rule(rule, clock))
 
 
-def holds(session: Session, rule: dict, contact_id: str, clock: Clock) -> bool:
-    return session.scalar(matching(rule, clock).where(Profile.contact_id == contact_id)) \
-        is not None
-
-
 def _announce(session: Session, segment: SegmentDef, contact_ids, change: str) -> None:
-    for contact_id in contact_ids:
-        record_event(session, Outbox, events.SEGMENT_MEMBERSHIP_CHANGED, {
-            "segment_id": segment.id, "segment_name": segment.name,
-            "contact_id": contact_id, "change": change, "version": segment.version,
-            "actor": "system"})
+    record_events(session, Outbox, events.SEGMENT_MEMBERSHIP_CHANGED, [
+        {"segment_id": segment.id, "segment_name": segment.name, "contact_id": contact_id,
+         "change": change, "version": segment.version, "actor": "system"}
+        for contact_id in contact_ids])
 
 
 def _count(session: Session, segment_id: str, delta: int) -> None:
@@ -52,16 +47,7 @@ def reconcile(session: Session, segment: SegmentDef, clock: Clock) -> tuple[int,
     still = matching(segment.rule, clock).where(Profile.contact_id == Membership.contact_id)
     leaving = session.scalars(select(Membership.contact_id).where(
         Membership.segment_id == segment.id, ~exists(still))).all()
-    if entering:
-        session.execute(insert(Membership), [
-            {"segment_id": segment.id, "contact_id": contact_id, "version": segment.version,
-             "since": clock.now} for contact_id in entering])
-    if leaving:
-        session.execute(delete(Membership).where(
-            Membership.segment_id == segment.id, Membership.contact_id.in_(leaving)))
-    _count(session, segment.id, len(entering) - len(leaving))
-    _announce(session, segment, entering, ADDED)
-    _announce(session, segment, leaving, DROPPED)
+    _move(session, segment, entering, leaving, clock)
     return len(entering), len(leaving)
 
 
@@ -73,12 +59,29 @@ def dependent_segments(session: Session, kinds: set[str]) -> list[SegmentDef]:
                                 .order_by(SegmentDef.id)))
 
 
-def recheck_contact(session: Session, contact_id: str, kinds: set[str], clock: Clock) -> int:
-    """Re-check one contact against the segments reading any of `kinds`; changes made."""
+def _reads(session: Session, segment_ids: list[str]) -> dict[str, set[str]]:
+    """What each segment's rule reads (the dependency index)."""
+    found: dict[str, set[str]] = {segment_id: set() for segment_id in segment_ids}
+    for kind, segment_id in session.execute(select(Dependency.kind, Dependency.segment_id)
+                                            .where(Dependency.segment_id.in_(segment_ids))):
+        found[segment_id].add(kind)
+    return found
+
+
+def recheck_contacts(session: Session, changed: dict[str, set[str]], clock: Clock) -> int:
+    """Re-check contacts, each against the segments reading any of the kinds of data
+    it changed ({contact_id: kinds}); membership changes made."""
+    if not changed:
+        return 0
+    every_kind = set().union(*changed.values())
+    segments = dependent_segments(session, every_kind)
+    reads = _reads(session, [segment.id for segment in segments])
     changes = 0
-    for segment in dependent_segments(session, kinds):
-        changes += _settle(session, segment, contact_id, holds(
-            session, segment.rule, contact_id, clock), clock)
+    for segment in segments:
+        candidates = sorted(contact_id for contact_id, kinds in changed.items()
+                            if EVERYTHING in kinds or kinds & reads[segment.id])
+        if candidates:
+            changes += _settle_many(session, segment, candidates, clock)
     return changes
 
 
@@ -90,30 +93,43 @@ def _lock(session: Session, segment_id: str) -> None:
                     .with_for_update())
 
 
-def _is_member(session: Session, segment_id: str, contact_id: str) -> bool:
-    return session.scalar(select(Membership.contact_id).where(
-        Membership.segment_id == segment_id, Membership.contact_id == contact_id)) \
-        is not None
+def _members_among(session: Session, segment_id: str, contact_ids: list[str]) -> set[str]:
+    return set(session.scalars(select(Membership.contact_id).where(
+        Membership.segment_id == segment_id, Membership.contact_id.in_(contact_ids))))
 
 
-def _settle(session: Session, segment: SegmentDef, contact_id: str, wanted: bool,
-            clock: Clock) -> int:
-    if wanted == _is_member(session, segment.id, contact_id):
+def _settle_many(session: Session, segment: SegmentDef, candidates: list[str],
+                 clock: Clock) -> int:
+    """Bring `candidates` to what the segment's rule says of them: one query for who
+    matches, one for who is a member, and the differences written together."""
+    wanted = set(session.scalars(matching(segment.rule, clock)
+                                 .where(Profile.contact_id.in_(candidates))))
+    members = _members_among(session, segment.id, candidates)
+    if not any((c in wanted) != (c in members) for c in candidates):
         return 0  # the common case, and no lock taken
     _lock(session, segment.id)
-    # Read again under the lock: a set query may have settled this contact meanwhile.
-    if wanted == _is_member(session, segment.id, contact_id):
-        return 0
-    if wanted:
-        session.add(Membership(segment_id=segment.id, contact_id=contact_id,
-                               version=segment.version, since=clock.now))
-        session.flush()
-    else:
-        session.execute(delete(Membership).where(Membership.segment_id == segment.id,
-                                                 Membership.contact_id == contact_id))
-    _count(session, segment.id, 1 if wanted else -1)
-    _announce(session, segment, [contact_id], ADDED if wanted else DROPPED)
-    return 1
+    # Read again under the lock: a set query may have settled some meanwhile.
+    members = _members_among(session, segment.id, candidates)
+    entering = [c for c in candidates if c in wanted and c not in members]
+    leaving = [c for c in candidates if c not in wanted and c in members]
+    _move(session, segment, entering, leaving, clock)
+    return len(entering) + len(leaving)
+
+
+def _move(session: Session, segment: SegmentDef, entering: list[str], leaving: list[str],
+          clock: Clock) -> None:
+    """Write who enters and who leaves, move the count by the net change, announce each."""
+    if entering:
+        session.execute(insert(Membership), [
+            {"segment_id": segment.id, "contact_id": contact_id, "version": segment.version,
+             "since": clock.now} for contact_id in entering])
+    if leaving:
+        session.execute(delete(Membership).where(
+            Membership.segment_id == segment.id, Membership.contact_id.in_(leaving)))
+    _count(session, segment.id, len(entering) - len(leaving))
+    _announce(session, segment, entering, ADDED)
+    _announce(session, segment, leaving, DROPPED)
+
 
 
 def forget_contact(session: Session, contact_id: str) -> None:

@@ -1,6 +1,7 @@
 """The service's own copy of what rules read, fed by contacts' and activity's events
-(plexus.contract.events), each applied once (event_id) and followed by a re-check of
-the segments that read what changed.
+(plexus.contract.events) in batches (plexus.event_consumer): each event applied once
+(event_id), then the contacts the batch changed re-checked together, one query per
+segment that reads what changed (membership.recheck_contacts).
 
 Events may arrive out of order: a change about a contact not yet projected makes the
 service ask contacts for the whole contact (`fetch`, an RPC), which already holds the
@@ -10,16 +11,19 @@ Nothing is projected again for a contact erased."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import delete, exc, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plexus.contract import events
 from plexus.contract.activity import parse_rfc3339
+from plexus.timeutil import utcnow
 from services.segments.logic.compiler import ACTIVITY, Clock
-from services.segments.logic.membership import EVERYTHING, forget_contact, recheck_contact
+from services.segments.logic.membership import EVERYTHING, forget_contact, recheck_contacts
 from services.segments.models import (
     ActivityCount,
     ErasedContact,
@@ -124,34 +128,44 @@ def erase(session: Session, contact_id: str) -> None:
         session.add(ErasedContact(contact_id=contact_id))
 
 
-def first_time(session: Session, event_id: str) -> bool:
-    """Marks the event seen; False when it was seen before."""
-    try:
-        with session.begin_nested():
-            session.add(SeenEvent(event_id=event_id))
-    except exc.IntegrityError:
-        return False
-    return True
+def _dialect(session: Session):
+    return sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+
+
+def first_times(session: Session, payloads: list[dict]) -> list[dict]:
+    """The payloads whose event was not applied before, in their order, each marked seen
+    (one multi-row INSERT; a redelivery inside the batch counts once)."""
+    unique = {p["event_id"]: p for p in payloads}
+    if not unique:
+        return []
+    # Sorted: two processes marking overlapping events lock the keys in one order.
+    new = set(session.scalars(
+        _dialect(session).insert(SeenEvent).on_conflict_do_nothing()
+        .returning(SeenEvent.event_id),
+        [{"event_id": event_id, "seen_at": utcnow()} for event_id in sorted(unique)]))
+    return [p for event_id, p in unique.items() if event_id in new]
+
+
+def _erased_among(session: Session, contact_ids) -> set[str]:
+    ids = sorted(set(contact_ids))
+    return set(session.scalars(select(ErasedContact.contact_id).where(
+        ErasedContact.contact_id.in_(ids)))) if ids else set()
+
+
+def _lock_profiles(session: Session, contact_ids) -> set[str]:
+    """The held profiles among `contact_ids`, locked for this transaction in id order
+    (PostgreSQL; SQLite writes one at a time anyway): two transactions re-checking one
+    contact on two snapshots could otherwise undo each other's answer."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return set()
+    return set(session.scalars(select(Profile.contact_id).where(Profile.contact_id.in_(ids))
+                               .order_by(Profile.contact_id).with_for_update()))
 
 
 def _locked_profile(session: Session, contact_id: str) -> Profile | None:
-    # One event at a time per contact: two workers re-checking one contact on two
-    # snapshots could otherwise undo each other's answer (PostgreSQL; SQLite writes
-    # one at a time anyway).
     return session.scalar(select(Profile).where(Profile.contact_id == contact_id)
                           .with_for_update())
-
-
-def _ensure_profile(session: Session, contact_id: str, fetch: Fetch) -> bool | None:
-    """True: held before; False: fetched just now (it holds the change); None: the
-    contact does not exist (erased, or never was)."""
-    if _locked_profile(session, contact_id) is not None:
-        return True
-    contact = fetch(contact_id)
-    if contact is None:
-        return None
-    store_contact(session, contact)
-    return False
 
 
 def _apply_contact_change(session: Session, payload: dict) -> set[str]:
@@ -188,34 +202,72 @@ def _apply_contact_change(session: Session, payload: dict) -> set[str]:
 
 
 def _toggle(session: Session, contact_id: str, kind: str, key: str, on: bool) -> None:
-    session.execute(delete(Flag).where(Flag.contact_id == contact_id, Flag.kind == kind,
-                                       Flag.key == key))
     if on:
-        session.add(Flag(contact_id=contact_id, kind=kind, key=key))
-    session.flush()
+        session.execute(_dialect(session).insert(Flag).on_conflict_do_nothing(),
+                        {"contact_id": contact_id, "kind": kind, "key": key})
+    else:
+        session.execute(delete(Flag).where(Flag.contact_id == contact_id, Flag.kind == kind,
+                                           Flag.key == key))
 
 
-def on_contact_event(session: Session, payload: dict, fetch: Fetch, clock: Clock) -> int:
-    """Apply one contacts event and re-check what it may have changed; membership
-    changes made."""
-    contact_id = payload["contact_id"]
-    if not first_time(session, payload["event_id"]):
-        return 0
-    if payload["event"] == events.CONTACT_DELETED:
+def _new_profiles(session: Session, contacts: list[dict]) -> None:
+    """Contacts first seen in their contact_created, stored with a few multi-row
+    INSERTs; one another process projected meanwhile (its fetch) is newer, and kept."""
+    if not contacts:
+        return
+    rows = []
+    for contact in contacts:
+        values = {"contact_id": contact["id"]}
+        for field in (*PLAIN_FIELDS, "birthday", "address", "created_at", "updated_at"):
+            values.update(field_values(field, contact.get(field)))
+        rows.append(values)
+    stored = set(session.scalars(
+        _dialect(session).insert(Profile).on_conflict_do_nothing()
+        .returning(Profile.contact_id), rows))
+    flags = [{"contact_id": c["id"], "kind": kind, "key": key}
+             for c in contacts if c["id"] in stored for kind, key in _flags(c)]
+    variables = [variable_row(c["id"], name, value)
+                 for c in contacts if c["id"] in stored
+                 for name, value in (c.get("variables") or {}).items() if value is not None]
+    if flags:
+        session.execute(_dialect(session).insert(Flag).on_conflict_do_nothing(), flags)
+    if variables:
+        session.execute(_dialect(session).insert(Variable).on_conflict_do_nothing(),
+                        variables)
+
+
+def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch,
+                      clock: Clock) -> int:
+    """Apply a batch of contacts' events in their order, then re-check every contact it
+    changed; membership changes made. An erasure goes first: an erased contact is never
+    projected again, so nothing else about it in the batch counts."""
+    fresh = first_times(session, payloads)
+    for contact_id in dict.fromkeys(p["contact_id"] for p in fresh
+                                    if p["event"] == events.CONTACT_DELETED):
         erase(session, contact_id)
-        return 0
-    if session.get(ErasedContact, contact_id) is not None:
-        return 0
-    if payload["event"] == events.CONTACT_CREATED:
-        if _locked_profile(session, contact_id) is not None:
-            return 0  # fetched already, after a later change: newer than this
-        store_contact(session, payload["contact"], replace=False)
-        return recheck_contact(session, contact_id, {EVERYTHING}, clock)
-    held = _ensure_profile(session, contact_id, fetch)
-    if held is None:
-        return 0
-    kinds = _apply_contact_change(session, payload) if held else {EVERYTHING}
-    return recheck_contact(session, contact_id, kinds, clock)
+    erased = _erased_among(session, (p["contact_id"] for p in fresh))
+    fresh = [p for p in fresh if p["contact_id"] not in erased]
+    held = _lock_profiles(session, (p["contact_id"] for p in fresh))
+    created = {p["contact_id"]: p["contact"] for p in reversed(fresh)
+               if p["event"] == events.CONTACT_CREATED and p["contact_id"] not in held}
+    _new_profiles(session, list(created.values()))
+    changed: dict[str, set[str]] = {contact_id: {EVERYTHING} for contact_id in created}
+    held |= _lock_profiles(session, created)
+    for payload in fresh:
+        contact_id = payload["contact_id"]
+        if payload["event"] == events.CONTACT_CREATED:
+            continue  # a created contact is stored whole above; a held one is newer
+        if contact_id not in held:
+            # A change before its contact_created: contacts' whole contact holds it.
+            contact = fetch(contact_id)
+            if contact is None:
+                continue
+            store_contact(session, contact)
+            held.add(contact_id)
+            changed[contact_id] = {EVERYTHING}
+            continue
+        changed.setdefault(contact_id, set()).update(_apply_contact_change(session, payload))
+    return recheck_contacts(session, changed, clock)
 
 
 def count_activity(session: Session, contact_id: str, day: date, channel: str, type: str,
@@ -232,17 +284,30 @@ def count_activity(session: Session, contact_id: str, day: date, channel: str, t
         session.execute(bump)
 
 
-def on_activity_event(session: Session, payload: dict, clock: Clock) -> int:
-    """Count one activity item and re-check the segments that read activity. A contact
-    not projected yet is not asked for: its contact_created is on the way (the broker
-    loses nothing) and re-checks every segment, counts included."""
-    contact_id = payload["contact_id"]
-    if not first_time(session, payload["event_id"]):
-        return 0
-    if session.get(ErasedContact, contact_id) is not None:
-        return 0
-    held = _locked_profile(session, contact_id) is not None
-    day = parse_rfc3339(payload["occurred_at"]).date()
-    count_activity(session, contact_id, day, payload["channel"], payload["type"],
-                   payload.get("name"), payload.get("origin"))
-    return recheck_contact(session, contact_id, {ACTIVITY}, clock) if held else 0
+def _count_all(session: Session, counted: Counter) -> None:
+    """Add each key's count with one multi-row upsert (keys sorted: one lock order)."""
+    if not counted:
+        return
+    statement = _dialect(session).insert(ActivityCount)
+    statement = statement.on_conflict_do_update(
+        index_elements=["contact_id", "day", "channel", "type", "name", "origin"],
+        set_={"count": ActivityCount.count + statement.excluded.count})
+    session.execute(statement, [
+        {"contact_id": contact_id, "day": day, "channel": channel, "type": type,
+         "name": name, "origin": origin, "count": n}
+        for (contact_id, day, channel, type, name, origin), n in sorted(counted.items())])
+
+
+def on_activity_events(session: Session, payloads: list[dict], clock: Clock) -> int:
+    """Count a batch of activity items and re-check, for each contact, the segments that
+    read activity. A contact not projected yet is not asked for: its contact_created is
+    on the way (the broker loses nothing) and re-checks every segment, counts included."""
+    fresh = first_times(session, payloads)
+    erased = _erased_among(session, (p["contact_id"] for p in fresh))
+    fresh = [p for p in fresh if p["contact_id"] not in erased]
+    counted: Counter = Counter(
+        (p["contact_id"], parse_rfc3339(p["occurred_at"]).date(), p["channel"], p["type"],
+         p.get("name") or "", p.get("origin") or "") for p in fresh)
+    _count_all(session, counted)
+    held = _lock_profiles(session, (p["contact_id"] for p in fresh))
+    return recheck_contacts(session, {contact_id: {ACTIVITY} for contact_id in held}, clock)

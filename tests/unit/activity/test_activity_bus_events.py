@@ -8,15 +8,30 @@ from plexus.errors import NotFound
 from plexus.ids import new_id
 from services.activity.logic import ingest
 from services.activity.logic.bus_events import (
-    on_contact_event,
-    on_message_event,
-    on_segment_event,
+    on_contact_events,
+    on_message_events,
+    on_segment_events,
 )
 from services.activity.logic.feed import feed
 from services.activity.models import ActivityItem, Order, Outbox
 from tests.unit.activity.conftest import ACTOR, contact_event
 
 CONTACT = "01jdx00000000000000000000a"
+
+
+def on_contact_event(session, payload):
+    """One event: a batch of one."""
+    return on_contact_events(session, [payload])
+
+
+def on_message_event(session, payload):
+    """One event: a batch of one."""
+    return on_message_events(session, [payload])
+
+
+def on_segment_event(session, payload):
+    """One event: a batch of one."""
+    return on_segment_events(session, [payload])
 
 
 def kinds(run, contact_id=CONTACT):

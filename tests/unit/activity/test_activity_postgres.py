@@ -12,7 +12,7 @@ from plexus.contract import events
 from plexus.db import transaction
 from plexus.errors import NotFound
 from plexus.timeutil import utcnow
-from services.activity.logic.bus_events import on_contact_event
+from services.activity.logic.bus_events import on_contact_events
 from services.activity.logic.feed import feed, feed_query
 from services.activity.logic.item_detail import get_item
 from services.activity.logic.partitions import ensure_coming_months, ensure_partitions
@@ -23,6 +23,11 @@ from tests.unit.activity.conftest import contact_event
 pytestmark = pytest.mark.postgres
 
 CONTACT = "01jdx00000000000000000000a"
+
+
+def on_contact_event(session, payload):
+    """One event: a batch of one."""
+    return on_contact_events(session, [payload])
 
 
 @pytest.fixture

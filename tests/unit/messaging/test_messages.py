@@ -102,6 +102,6 @@ def test_hard_bounce_receipt_asks_for_the_black_list(unit_of_work, contacts, run
 
 def test_erasing_a_contact_forgets_its_messages(unit_of_work, contacts, run):
     queued = send(unit_of_work, contacts)
-    assert run(messages.forget_contact, contacts.contact["id"]) == 1
+    assert run(messages.forget_contacts, [contacts.contact["id"]]) == 1
     with pytest.raises(NotFound):
         run(messages.get_message, queued["id"])

@@ -12,6 +12,7 @@ from plexus.contract import events
 from plexus.db import transaction
 from plexus.ids import new_id
 from plexus.timeutil import rfc3339
+from services.segments.logic import projection
 from services.segments.logic.compiler import Clock
 from services.segments.models import Outbox
 from tests.unit.database import migrated_sessions, runner
@@ -87,3 +88,12 @@ def activity(contact_id: str, channel="other", type="custom_event", name=None,
     return event(events.ACTIVITY_RECORDED, contact_id, item_id=new_id(), channel=channel,
                  type=type, name=name, origin=origin,
                  occurred_at=occurred_at or rfc3339(NOW))
+
+
+def one_contact_event(session, payload: dict, fetch, clock) -> int:
+    """One contacts event as a batch of one (most tests follow one event at a time)."""
+    return projection.on_contact_events(session, [payload], fetch, clock)
+
+
+def one_activity_event(session, payload: dict, clock) -> int:
+    return projection.on_activity_events(session, [payload], clock)

@@ -9,9 +9,17 @@ import pytest
 from plexus.contract import events
 from plexus.errors import Invalid, NotFound
 from plexus.timeutil import rfc3339
-from services.segments.logic import definitions, inspection, periodic, projection
+from services.segments.logic import definitions, inspection, periodic
 from services.segments.logic.compiler import Clock
-from tests.unit.segments.conftest import CLOCK, NOW, activity, created, event
+from tests.unit.segments.conftest import (
+    CLOCK,
+    NOW,
+    activity,
+    created,
+    event,
+    one_activity_event,
+    one_contact_event,
+)
 
 
 @pytest.fixture
@@ -34,11 +42,11 @@ def people(run, contacts):
         "dan": contacts.make(user_id="dan-1", language="uk", first_name="Dan"),
     }
     for contact in made.values():
-        run(projection.on_contact_event, created(contact), contacts.fetch, CLOCK)
+        run(one_contact_event, created(contact), contacts.fetch, CLOCK)
     ids = {name: contact["id"] for name, contact in made.items()}
     for _ in range(3):
-        run(projection.on_activity_event, activity(ids["ann"], "email", "open"), CLOCK)
-    run(projection.on_activity_event, activity(
+        run(one_activity_event, activity(ids["ann"], "email", "open"), CLOCK)
+    run(one_activity_event, activity(
         ids["dan"], name="viewed_pricing",
         occurred_at=rfc3339(NOW - timedelta(days=20))), CLOCK)
     return ids
@@ -131,17 +139,17 @@ def test_changes_reach_membership_one_contact_at_a_time(run, people, contacts, o
         {"activity": {"channel": "email", "type": "open"}}, {"subscribed": "email"}]}},
         CLOCK)
     assert segment["member_count"] == 1
-    run(projection.on_contact_event, event(events.SUBSCRIPTION_CHANGED, people["ann"],
+    run(one_contact_event, event(events.SUBSCRIPTION_CHANGED, people["ann"],
                                            channel="email", status="unsubscribed"),
         contacts.fetch, CLOCK)
-    run(projection.on_activity_event, activity(people["dan"], "email", "open"), CLOCK)
-    run(projection.on_contact_event, event(events.SUBSCRIPTION_CHANGED, people["dan"],
+    run(one_activity_event, activity(people["dan"], "email", "open"), CLOCK)
+    run(one_contact_event, event(events.SUBSCRIPTION_CHANGED, people["dan"],
                                            channel="email", status="subscribed"),
         contacts.fetch, CLOCK)
     assert outbox()[1:] == [("Openers", people["ann"], "dropped"),
                             ("Openers", people["dan"], "added")]
     assert run(definitions.get_segment, segment["id"]).member_count == 1
-    run(projection.on_contact_event, event(events.CONTACT_DELETED, people["dan"]),
+    run(one_contact_event, event(events.CONTACT_DELETED, people["dan"]),
         contacts.fetch, CLOCK)
     assert run(definitions.get_segment, segment["id"]).member_count == 0
     assert run(definitions.contact_segments, people["dan"])["data"] == []

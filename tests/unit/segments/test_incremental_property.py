@@ -117,11 +117,23 @@ class World:
         return [activity(contact_id, name=rest[0])]
 
 
-def _apply(run, world: World, payload: dict) -> None:
-    if payload["event"] == events.ACTIVITY_RECORDED:
-        run(projection.on_activity_event, payload, CLOCK)
-    else:
-        run(projection.on_contact_event, payload, world.contacts.fetch, CLOCK)
+def _apply(run, world: World, payloads: list[dict]) -> None:
+    """Deliver as the queues do: each source's events in batches of their own."""
+    batches: list[list[dict]] = []
+    for payload in payloads:
+        if batches and _source(batches[-1][0]) == _source(payload):
+            batches[-1].append(payload)
+        else:
+            batches.append([payload])
+    for batch in batches:
+        if _source(batch[0]) == events.ACTIVITY:
+            run(projection.on_activity_events, batch, CLOCK)
+        else:
+            run(projection.on_contact_events, batch, world.contacts.fetch, CLOCK)
+
+
+def _source(payload: dict) -> str:
+    return events.ACTIVITY if payload["event"] == events.ACTIVITY_RECORDED else events.CONTACTS
 
 
 def _check(sessions) -> None:
@@ -165,11 +177,9 @@ def test_incremental_membership_equals_a_full_evaluation(first_rules, later_rule
                 pending.append((index + delay, payload))
             due = [p for p in pending if p[0] <= index]
             pending = [p for p in pending if p[0] > index]
-            for _, payload in due:
-                _apply(run, world, payload)
-                if duplicate:
-                    _apply(run, world, payload)
-        for _, payload in pending:
-            _apply(run, world, payload)
+            # Several due together arrive as batches; a duplicate may share the batch.
+            batch = [payload for _, payload in due]
+            _apply(run, world, batch + batch if duplicate else batch)
+        _apply(run, world, [payload for _, payload in pending])
         _check(sessions)
         sessions.kw["bind"].dispose()

@@ -5,9 +5,16 @@ nothing comes back after erasure."""
 from sqlalchemy import func, select
 
 from plexus.contract import events
-from services.segments.logic import definitions, projection
+from services.segments.logic import definitions
 from services.segments.models import ActivityCount, Profile
-from tests.unit.segments.conftest import CLOCK, activity, created, event
+from tests.unit.segments.conftest import (
+    CLOCK,
+    activity,
+    created,
+    event,
+    one_activity_event,
+    one_contact_event,
+)
 
 UK = {"field": "language", "op": "eq", "value": "uk"}
 
@@ -19,10 +26,10 @@ def language(run, contact_id):
 
 def test_a_redelivered_event_counts_once(run, contacts):
     contact = contacts.make(email="a@example.com")
-    run(projection.on_contact_event, created(contact), contacts.fetch, CLOCK)
+    run(one_contact_event, created(contact), contacts.fetch, CLOCK)
     opened = activity(contact["id"], "email", "open")
     for _ in range(3):
-        run(projection.on_activity_event, opened, CLOCK)
+        run(one_activity_event, opened, CLOCK)
     assert run(lambda s: s.scalar(select(func.sum(ActivityCount.count)))) == 1
 
 
@@ -31,11 +38,11 @@ def test_an_update_before_the_creation_fetches_the_contact(run, contacts, outbox
     contact = contacts.make(email="b@example.com", language="en")
     contact["language"] = "uk"  # contacts holds the update already
     update = event(events.CONTACT_UPDATED, contact["id"], changed={"language": "uk"})
-    assert run(projection.on_contact_event, update, contacts.fetch, CLOCK) == 1
+    assert run(one_contact_event, update, contacts.fetch, CLOCK) == 1
     assert contacts.asked == 1
     # The creation, late, says "en": older than what was fetched, so ignored.
     stale = created({**contact, "language": "en"})
-    run(projection.on_contact_event, stale, contacts.fetch, CLOCK)
+    run(one_contact_event, stale, contacts.fetch, CLOCK)
     assert language(run, contact["id"]) == "uk"
     assert outbox() == [("uk", contact["id"], "added")]
     assert run(definitions.read_segment, segment["id"])["member_count"] == 1
@@ -44,12 +51,12 @@ def test_an_update_before_the_creation_fetches_the_contact(run, contacts, outbox
 def test_nothing_comes_back_after_erasure(run, contacts):
     run(definitions.create_segment, {"name": "uk", "rule": UK}, CLOCK)
     contact = contacts.make(language="uk")
-    run(projection.on_contact_event, created(contact), contacts.fetch, CLOCK)
-    run(projection.on_contact_event, event(events.CONTACT_DELETED, contact["id"]),
+    run(one_contact_event, created(contact), contacts.fetch, CLOCK)
+    run(one_contact_event, event(events.CONTACT_DELETED, contact["id"]),
         contacts.fetch, CLOCK)
     late = event(events.CONTACT_UPDATED, contact["id"], changed={"language": "uk"})
-    assert run(projection.on_contact_event, late, contacts.fetch, CLOCK) == 0
-    assert run(projection.on_activity_event, activity(contact["id"]), CLOCK) == 0
+    assert run(one_contact_event, late, contacts.fetch, CLOCK) == 0
+    assert run(one_activity_event, activity(contact["id"]), CLOCK) == 0
     assert language(run, contact["id"]) is None
     assert contacts.asked == 0
 
@@ -57,13 +64,13 @@ def test_nothing_comes_back_after_erasure(run, contacts):
 def test_activity_before_its_contact_waits_for_it(run, contacts, outbox):
     run(definitions.create_segment, {"name": "active", "rule": {"activity": {}}}, CLOCK)
     contact = contacts.make(email="d@example.com")
-    assert run(projection.on_activity_event, activity(contact["id"]), CLOCK) == 0
+    assert run(one_activity_event, activity(contact["id"]), CLOCK) == 0
     assert contacts.asked == 0  # not asked: its contact_created is on the way
-    run(projection.on_contact_event, created(contact), contacts.fetch, CLOCK)
+    run(one_contact_event, created(contact), contacts.fetch, CLOCK)
     assert outbox() == [("active", contact["id"], "added")]
 
 
 def test_an_update_about_an_unknown_contact_is_dropped(run, contacts):
     late = event(events.CONTACT_UPDATED, "nobody", changed={"language": "uk"})
-    assert run(projection.on_contact_event, late, contacts.fetch, CLOCK) == 0
+    assert run(one_contact_event, late, contacts.fetch, CLOCK) == 0
     assert contacts.asked == 1
