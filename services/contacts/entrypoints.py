@@ -4,6 +4,7 @@ parses its plain arguments, runs one logic function in a transaction, and return
 from __future__ import annotations
 
 from plexus.db import Database
+from plexus.errors import Invalid
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
@@ -16,6 +17,7 @@ from services.contacts.logic import (
     contacts,
     message_variables,
     notes,
+    resolution,
     subscriptions,
     variables,
 )
@@ -54,6 +56,13 @@ class ContactsService:
             "user_id": user_id, "email": email, "phone": phone, "region": region,
             "limit": limit, "cursor": cursor})
         return self.db.run(contacts.find_contacts, **args)
+
+    @answer
+    def resolve_refs(self, refs):
+        if not isinstance(refs, list) or not all(isinstance(ref, dict) for ref in refs):
+            raise Invalid("refs must be a list of contact references",
+                          {"refs": ["must be a list of objects"]})
+        return self.db.run(resolution.resolve_refs, refs)
 
     @answer
     def get_contact(self, contact_id):

@@ -61,6 +61,10 @@ def _row(payload: dict, row: dict) -> dict:
             "source_event_id": payload["event_id"], **row}
 
 
+def _stored(session: Session, rows: list[dict]) -> int:
+    return sum(item_id is not None for item_id in record_many(session, rows))
+
+
 def on_contact_events(session: Session, payloads: list[dict]) -> int:
     """A batch of contacts' events; feed rows stored. An erasure in the batch goes first:
     a contact is never created again once erased, so nothing of it in this batch, before
@@ -68,13 +72,13 @@ def on_contact_events(session: Session, payloads: list[dict]) -> int:
     for contact_id in dict.fromkeys(p["contact_id"] for p in payloads
                                     if p["event"] == events.CONTACT_DELETED):
         erase_contact(session, contact_id)
-    return record_many(session, [_row(p, _contact_row(p)) for p in payloads
-                                 if p["event"] != events.CONTACT_DELETED])
+    return _stored(session, [_row(p, _contact_row(p)) for p in payloads
+                             if p["event"] != events.CONTACT_DELETED])
 
 
 def on_message_events(session: Session, payloads: list[dict]) -> int:
-    return record_many(session, [_row(p, _message_row(p)) for p in payloads])
+    return _stored(session, [_row(p, _message_row(p)) for p in payloads])
 
 
 def on_segment_events(session: Session, payloads: list[dict]) -> int:
-    return record_many(session, [_row(p, _segment_row(p)) for p in payloads])
+    return _stored(session, [_row(p, _segment_row(p)) for p in payloads])

@@ -82,39 +82,41 @@ def _insert_new(session: Session):
     return dialect.insert(ActivityItem).on_conflict_do_nothing()
 
 
-def record_many(session: Session, rows: list[dict]) -> int:
-    """Feed rows made from events, each a dict of record()'s keyword arguments with a
-    source_event_id; how many were new. Rows of erased contacts and events stored
-    before are dropped; the rest go in one multi-row INSERT, and their activity_recorded
-    events in another."""
+def record_many(session: Session, rows: list[dict]) -> list[str | None]:
+    """Many feed rows, each a dict of record()'s keyword arguments: a consumer's batch of
+    events (each with its source_event_id) or a batch of posted events (none). For each,
+    its stored id, or None when its contact is erased or its event was stored before.
+    The rows go in one multi-row INSERT, their activity_recorded events in another."""
     for row in rows:
         check_kind(row["channel"], row["type"])
     contact_ids = {row["contact_id"] for row in rows}
     erased = set(session.scalars(select(ErasedContact.contact_id).where(
         ErasedContact.contact_id.in_(contact_ids)))) if contact_ids else set()
-    event_ids = [row["source_event_id"] for row in rows]
+    event_ids = [row["source_event_id"] for row in rows if row.get("source_event_id")]
     stored = set(session.scalars(select(ActivityItem.source_event_id).where(
         ActivityItem.source_event_id.in_(event_ids)))) if event_ids else set()
     now = utcnow()
+    ids: list[str | None] = []
     new: dict[str, dict] = {}
     for row in rows:
-        event_id = row["source_event_id"]
+        event_id = row.get("source_event_id")
         if row["contact_id"] in erased or event_id in stored or event_id in new:
+            ids.append(None)
             continue
         origin = row.get("origin")
-        new[event_id] = {
-            # The event's id, as in record(): items keep their events' order.
-            "id": event_id, "contact_id": row["contact_id"],
-            "occurred_at": row["occurred_at"], "channel": row["channel"],
-            "origin": origin if origin in vocab.ORIGINS else None, "type": row["type"],
-            "name": row.get("name"), "message_id": row.get("message_id"),
+        # An item made from an event takes the event's id, as in record().
+        item_id = event_id or new_id()
+        new[item_id] = {
+            "id": item_id, "contact_id": row["contact_id"], "occurred_at": row["occurred_at"],
+            "channel": row["channel"], "origin": origin if origin in vocab.ORIGINS else None,
+            "type": row["type"], "name": row.get("name"), "message_id": row.get("message_id"),
             "details": row.get("details") or {}, "source_event_id": event_id,
             "recorded_at": now}
+        ids.append(item_id)
     if not new:
-        return 0
-    inserted = set(session.scalars(
-        _insert_new(session).returning(ActivityItem.id),
-        list(new.values())))
+        return ids
+    inserted = set(session.scalars(_insert_new(session).returning(ActivityItem.id),
+                                   list(new.values())))
     record_events(session, Outbox, events.ACTIVITY_RECORDED, [
         _recorded(item_id, row) for item_id, row in new.items() if item_id in inserted])
-    return len(inserted)
+    return [item_id if item_id in inserted else None for item_id in ids]

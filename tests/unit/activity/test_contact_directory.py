@@ -1,5 +1,6 @@
-"""Resolving posted contacts through the contacts RPCs: each distinct contact asked once,
-errors per contact, and contacts not answering fails the whole call."""
+"""Resolving posted contacts through contacts' resolve_refs: one call for a batch's
+distinct contacts, its answers as ids or errors per contact, and contacts not answering
+fails the whole call."""
 
 import pytest
 
@@ -8,36 +9,41 @@ from services.activity.directory import ContactDirectory
 
 
 class FakeContacts:
-    """The contacts RPCs the directory calls, recording each call."""
+    """contacts' resolve_refs as the directory calls it, recording each call."""
 
     def __init__(self, away=False):
         self.calls = []
         self.away = away
 
-    def __call__(self, service, method, *args, **kwargs):
-        self.calls.append((method, args, kwargs))
+    def __call__(self, service, method, refs):
+        self.calls.append((method, refs))
         if self.away:
             raise Unavailable("the contacts service did not answer within 3 s")
-        if method == "get_contact":
-            if args[0] != "01jdx00000000000000000000a":
-                raise NotFound("no such contact")
-            return {"id": args[0]}
-        if kwargs.get("phone") == "bad":
-            raise Invalid("invalid phone", {"phone": ["not a valid phone number"]})
-        return {"data": [{"id": "c-email"}] if kwargs.get("email") == "a@x.example" else [],
-                "next_cursor": None}
+        return [self._one(ref) for ref in refs]
+
+    @staticmethod
+    def _one(ref: dict) -> dict:
+        if ref.get("id") == "01jdx00000000000000000000a":
+            return {"id": ref["id"]}
+        if ref.get("phone") == "bad":
+            return {"invalid": {"phone": ["not a valid phone number"]}}
+        if ref.get("email") == "a@x.example":
+            return {"id": "c-email"}
+        return {"not_found": True}
 
 
-def test_each_distinct_contact_is_asked_once():
+def test_the_distinct_contacts_of_a_batch_are_asked_in_one_call():
     contacts = FakeContacts()
     found = ContactDirectory(contacts).resolve_many(
         [{"email": "a@x.example"}, {"id": "01jdx00000000000000000000a"},
          {"email": "a@x.example"}, {"email": "b@x.example"}, {"phone": "bad"}])
     assert found[:3] == ["c-email", "01jdx00000000000000000000a", "c-email"]
-    assert isinstance(found[3], NotFound) and isinstance(found[4], Invalid)
-    assert len(contacts.calls) == 4
-    assert ("find_contacts", (), {"user_id": None, "email": "a@x.example", "phone": None}) \
-        in contacts.calls
+    assert isinstance(found[3], NotFound)
+    assert isinstance(found[4], Invalid)
+    assert found[4].errors == {"phone": ["not a valid phone number"]}
+    assert contacts.calls == [("resolve_refs", [
+        {"email": "a@x.example"}, {"id": "01jdx00000000000000000000a"},
+        {"email": "b@x.example"}, {"phone": "bad"}])]
 
 
 def test_contacts_not_answering_fails_the_whole_call():

@@ -1,0 +1,72 @@
+"""Which contacts many references name, in a few queries: what a batch of posted events
+or orders needs (activity asks once for the whole batch, not once an event).
+
+A reference is `{"id"}`, else any of `{"user_id", "email", "phone"}`, all of which must
+name the same contact; the answer for each is `{"id"}`, `{"not_found": true}`, or
+`{"invalid": {field: [message]}}` (a phone number that cannot be read), as get_contact
+and find_contacts would decide one by one."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from plexus.contract.contacts import normalise_phone
+from plexus.parsing import flatten
+from services.contacts.models import Contact
+
+NOT_FOUND = {"not_found": True}
+IDENTIFIERS = ("user_id", "email", "phone")
+
+
+def _wanted(ref: dict) -> dict | None:
+    """The stored values the reference's identifiers must have, or the `invalid` answer."""
+    wanted = {}
+    if ref.get("user_id") is not None:
+        wanted["user_id"] = ref["user_id"]
+    if ref.get("email") is not None:
+        wanted["email"] = str(ref["email"]).lower()
+    if ref.get("phone") is not None:
+        try:
+            wanted["phone"] = normalise_phone(str(ref["phone"]), None)
+        except ValidationError as error:
+            return {"invalid": flatten(error.messages, "phone")}
+    return wanted
+
+
+def resolve_refs(session: Session, refs: list[dict]) -> list[dict]:
+    by_id = {ref["id"] for ref in refs if ref.get("id")}
+    known_ids = set(session.scalars(select(Contact.id).where(Contact.id.in_(by_id)))) \
+        if by_id else set()
+    wanted = [None if ref.get("id") else _wanted(ref) for ref in refs]
+    values: dict[str, set] = {name: set() for name in IDENTIFIERS}
+    for want in wanted:
+        if want and "invalid" not in want:
+            for name, value in want.items():
+                values[name].add(value)
+    owners: dict[tuple[str, str], tuple] = {}
+    conditions = [getattr(Contact, name).in_(given) for name, given in values.items() if given]
+    if conditions:
+        for row in session.execute(select(Contact.id, *(getattr(Contact, n) for n in IDENTIFIERS))
+                                   .where(or_(*conditions))):
+            for name, value in zip(IDENTIFIERS, row[1:], strict=True):
+                if value is not None:
+                    owners[(name, value)] = row
+    answers = []
+    for ref, want in zip(refs, wanted, strict=True):
+        if ref.get("id"):
+            answers.append({"id": ref["id"]} if ref["id"] in known_ids else NOT_FOUND)
+        elif not want or "invalid" in want:
+            answers.append(want or NOT_FOUND)
+        else:
+            answers.append(_owner(owners, want))
+    return answers
+
+
+def _owner(owners: dict, want: dict) -> dict:
+    """The one contact holding every identifier wanted (each names at most one)."""
+    found = {owners.get((name, value)) for name, value in want.items()}
+    if len(found) != 1 or None in found:
+        return NOT_FOUND
+    return {"id": found.pop()[0]}
