@@ -3,12 +3,37 @@ which gives cursor pagination "newest first" on the primary key alone.
 
 Monotonic within a process: two ids made in the same millisecond still sort in the order
 they were made (the random part is incremented), so events recorded one after the other
-in one transaction keep their order wherever they are sorted by id."""
+in one transaction keep their order wherever they are sorted by id.
 
-from ulid import LaxMonotonicPolicy, ULIDGenerator
+Made here rather than by a ULID library: a batch of events makes thousands at once, and
+encoding through base64's C code costs a fifth of a library's time per id."""
 
-_generator = ULIDGenerator(policy=LaxMonotonicPolicy())
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+
+# RFC 4648 base32 to the Crockford alphabet ULIDs are written in, lower case.
+_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+                             b"0123456789abcdefghjkmnpqrstvwxyz")
+_RANDOM_BITS = 80
+_lock = threading.Lock()
+_last_ms = 0
+_last_random = 0
 
 
 def new_id() -> str:
-    return str(_generator.generate()).lower()
+    global _last_ms, _last_random
+    now_ms = time.time_ns() // 1_000_000
+    with _lock:
+        if now_ms > _last_ms:
+            _last_ms, _last_random = now_ms, int.from_bytes(os.urandom(10), "big")
+        else:  # the same millisecond, or a clock set back: keep counting up
+            _last_random += 1
+            if _last_random >> _RANDOM_BITS:  # 2^80 ids in one millisecond: the next one
+                _last_ms, _last_random = _last_ms + 1, 0
+        value = (_last_ms << _RANDOM_BITS) | _last_random
+    # 128 bits as 26 base32 digits: 160 bits give 32, the first six of them zero.
+    return base64.b32encode(value.to_bytes(20, "big"))[6:].translate(_CROCKFORD).decode()

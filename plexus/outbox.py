@@ -16,9 +16,10 @@ from eventlet.event import Event
 from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import JSON, DateTime, Integer, String, delete, func, insert, select
+from sqlalchemy import JSON, DateTime, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from plexus.bulk import insert_rows
 from plexus.db import Database, transaction
 from plexus.ids import new_id
 from plexus.metrics import counter, gauge
@@ -62,7 +63,7 @@ def record_events(session: Session, outbox_model: type, event_type: str,
     now = utcnow()
     stamp = rfc3339(now)
     bodies = [_event_body(event_type, payload, stamp) for payload in payloads]
-    session.execute(insert(outbox_model), [
+    insert_rows(session, outbox_model, [
         {"event_type": event_type, "payload": body, "created_at": now} for body in bodies])
     session.info["outbox_dirty"] = True
     return bodies

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import exc, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from plexus.bulk import insert_new
 from plexus.contract import events, vocab
 from plexus.ids import new_id
 from plexus.outbox import record_event, record_events
@@ -75,13 +75,6 @@ def _recorded(item_id: str, row: dict) -> dict:
             "occurred_at": rfc3339(row["occurred_at"])}
 
 
-def _insert_new(session: Session):
-    """INSERT that skips a row whose source event is stored already (a redelivery, or
-    another process's worker storing the same event at the same moment)."""
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    return dialect.insert(ActivityItem).on_conflict_do_nothing()
-
-
 def record_many(session: Session, rows: list[dict]) -> list[str | None]:
     """Many feed rows, each a dict of record()'s keyword arguments: a consumer's batch of
     events (each with its source_event_id) or a batch of posted events (none). For each,
@@ -115,8 +108,8 @@ def record_many(session: Session, rows: list[dict]) -> list[str | None]:
         ids.append(item_id)
     if not new:
         return ids
-    inserted = set(session.scalars(_insert_new(session).returning(ActivityItem.id),
-                                   list(new.values())))
+    # Another process may store the same event at the same moment: its row is kept.
+    inserted = insert_new(session, ActivityItem, list(new.values()), returning="id")
     record_events(session, Outbox, events.ACTIVITY_RECORDED, [
         _recorded(item_id, row) for item_id, row in new.items() if item_id in inserted])
     return [item_id if item_id in inserted else None for item_id in ids]

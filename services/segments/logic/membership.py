@@ -6,9 +6,10 @@ segment_membership_changed."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from plexus.bulk import insert_rows
 from plexus.contract import events
 from plexus.outbox import record_events
 from services.segments.logic.compiler import Clock, compile_rule
@@ -120,7 +121,7 @@ def _move(session: Session, segment: SegmentDef, entering: list[str], leaving: l
           clock: Clock) -> None:
     """Write who enters and who leaves, move the count by the net change, announce each."""
     if entering:
-        session.execute(insert(Membership), [
+        insert_rows(session, Membership, [
             {"segment_id": segment.id, "contact_id": contact_id, "version": segment.version,
              "since": clock.now} for contact_id in entering])
     if leaving:

@@ -15,10 +15,10 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import delete, exc, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, exc, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from plexus.bulk import add_counts, insert_new
 from plexus.contract import events
 from plexus.contract.activity import parse_rfc3339
 from plexus.timeutil import utcnow
@@ -128,10 +128,6 @@ def erase(session: Session, contact_id: str) -> None:
         session.add(ErasedContact(contact_id=contact_id))
 
 
-def _dialect(session: Session):
-    return sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-
-
 def first_times(session: Session, payloads: list[dict]) -> list[dict]:
     """The payloads whose event was not applied before, in their order, each marked seen
     (one multi-row INSERT; a redelivery inside the batch counts once)."""
@@ -139,10 +135,9 @@ def first_times(session: Session, payloads: list[dict]) -> list[dict]:
     if not unique:
         return []
     # Sorted: two processes marking overlapping events lock the keys in one order.
-    new = set(session.scalars(
-        _dialect(session).insert(SeenEvent).on_conflict_do_nothing()
-        .returning(SeenEvent.event_id),
-        [{"event_id": event_id, "seen_at": utcnow()} for event_id in sorted(unique)]))
+    now = utcnow()
+    new = insert_new(session, SeenEvent, [{"event_id": event_id, "seen_at": now}
+                                          for event_id in sorted(unique)], returning="event_id")
     return [p for event_id, p in unique.items() if event_id in new]
 
 
@@ -168,8 +163,10 @@ def _locked_profile(session: Session, contact_id: str) -> Profile | None:
                           .with_for_update())
 
 
-def _apply_contact_change(session: Session, payload: dict) -> set[str]:
-    """Apply a contacts event to a held profile; the kinds of data it changed."""
+def _apply_contact_change(session: Session, payload: dict, toggles: dict) -> set[str]:
+    """Apply a contacts event to a held profile; the kinds of data it changed. A flag it
+    turns on or off is noted in `toggles` ({(contact_id, kind, key): on}, the last event
+    of a key wins) for _write_toggles, which writes all of a batch's at once."""
     name, contact_id = payload["event"], payload["contact_id"]
     if name == events.CONTACT_UPDATED:
         changed = payload.get("changed") or {}
@@ -191,23 +188,24 @@ def _apply_contact_change(session: Session, payload: dict) -> set[str]:
                         .values(status=status))
         return {"status"}
     if name == events.SUBSCRIPTION_CHANGED:
-        _toggle(session, contact_id, SUBSCRIBED, payload["channel"],
-                payload.get("status") == "subscribed")
+        toggles[(contact_id, SUBSCRIBED, payload["channel"])] = \
+            payload.get("status") == "subscribed"
         return {"subscriptions"}
     if name == events.BLACKLIST_CHANGED:
-        _toggle(session, contact_id, BLACKLISTED, payload["list"],
-                bool(payload.get("blacklisted")))
+        toggles[(contact_id, BLACKLISTED, payload["list"])] = bool(payload.get("blacklisted"))
         return {"blacklists"}
     return set()
 
 
-def _toggle(session: Session, contact_id: str, kind: str, key: str, on: bool) -> None:
-    if on:
-        session.execute(_dialect(session).insert(Flag).on_conflict_do_nothing(),
-                        {"contact_id": contact_id, "kind": kind, "key": key})
-    else:
-        session.execute(delete(Flag).where(Flag.contact_id == contact_id, Flag.kind == kind,
-                                           Flag.key == key))
+def _write_toggles(session: Session, toggles: dict) -> None:
+    """Flags on with one multi-row INSERT, flags off with one DELETE."""
+    on = [{"contact_id": c, "kind": kind, "key": key}
+          for (c, kind, key), wanted in sorted(toggles.items()) if wanted]
+    off = [flag for flag, wanted in sorted(toggles.items()) if not wanted]
+    insert_new(session, Flag, on)
+    if off:
+        session.execute(delete(Flag).where(tuple_(Flag.contact_id, Flag.kind, Flag.key)
+                                           .in_(off)))
 
 
 def _new_profiles(session: Session, contacts: list[dict]) -> None:
@@ -221,19 +219,14 @@ def _new_profiles(session: Session, contacts: list[dict]) -> None:
         for field in (*PLAIN_FIELDS, "birthday", "address", "created_at", "updated_at"):
             values.update(field_values(field, contact.get(field)))
         rows.append(values)
-    stored = set(session.scalars(
-        _dialect(session).insert(Profile).on_conflict_do_nothing()
-        .returning(Profile.contact_id), rows))
+    stored = insert_new(session, Profile, rows, returning="contact_id")
     flags = [{"contact_id": c["id"], "kind": kind, "key": key}
              for c in contacts if c["id"] in stored for kind, key in _flags(c)]
     variables = [variable_row(c["id"], name, value)
                  for c in contacts if c["id"] in stored
                  for name, value in (c.get("variables") or {}).items() if value is not None]
-    if flags:
-        session.execute(_dialect(session).insert(Flag).on_conflict_do_nothing(), flags)
-    if variables:
-        session.execute(_dialect(session).insert(Variable).on_conflict_do_nothing(),
-                        variables)
+    insert_new(session, Flag, flags)
+    insert_new(session, Variable, variables)
 
 
 def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch,
@@ -253,6 +246,7 @@ def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch,
     _new_profiles(session, list(created.values()))
     changed: dict[str, set[str]] = {contact_id: {EVERYTHING} for contact_id in created}
     held |= _lock_profiles(session, created)
+    toggles: dict[tuple[str, str, str], bool] = {}
     for payload in fresh:
         contact_id = payload["contact_id"]
         if payload["event"] == events.CONTACT_CREATED:
@@ -266,7 +260,9 @@ def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch,
             held.add(contact_id)
             changed[contact_id] = {EVERYTHING}
             continue
-        changed.setdefault(contact_id, set()).update(_apply_contact_change(session, payload))
+        changed.setdefault(contact_id, set()).update(
+            _apply_contact_change(session, payload, toggles))
+    _write_toggles(session, toggles)
     return recheck_contacts(session, changed, clock)
 
 
@@ -286,16 +282,11 @@ def count_activity(session: Session, contact_id: str, day: date, channel: str, t
 
 def _count_all(session: Session, counted: Counter) -> None:
     """Add each key's count with one multi-row upsert (keys sorted: one lock order)."""
-    if not counted:
-        return
-    statement = _dialect(session).insert(ActivityCount)
-    statement = statement.on_conflict_do_update(
-        index_elements=["contact_id", "day", "channel", "type", "name", "origin"],
-        set_={"count": ActivityCount.count + statement.excluded.count})
-    session.execute(statement, [
+    add_counts(session, ActivityCount, [
         {"contact_id": contact_id, "day": day, "channel": channel, "type": type,
          "name": name, "origin": origin, "count": n}
-        for (contact_id, day, channel, type, name, origin), n in sorted(counted.items())])
+        for (contact_id, day, channel, type, name, origin), n in sorted(counted.items())],
+        key=["contact_id", "day", "channel", "type", "name", "origin"])
 
 
 def on_activity_events(session: Session, payloads: list[dict], clock: Clock) -> int:
