@@ -29,9 +29,12 @@ MESSAGE_STATUS = "message_status"   # message_id, contact_id, channel, origin, s
 #                                     activity type of that channel: delivered, open, click,
 #                                     hard_bounce...), details {url, reason, ...}
 
-# activity -> anyone: one per feed row stored (segments counts them).
-ACTIVITY_RECORDED = "activity_recorded"  # item_id, contact_id, channel, type, origin, name
-#                                     (custom event name, else null), occurred_at
+# activity -> anyone: one per transaction that stored feed rows (a consumer's batch, a
+# posted batch of events, one posted event), listing every row it stored; segments
+# counts them. One message for hundreds of rows: the broker carries the batch once.
+ACTIVITY_RECORDED = "activity_recorded"  # items: [{item_id, contact_id, channel, type,
+#                                     origin, name (custom event name, else null),
+#                                     occurred_at}]
 
 # segments -> anyone.
 SEGMENT_MEMBERSHIP_CHANGED = "segment_membership_changed"  # segment_id, segment_name,

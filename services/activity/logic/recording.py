@@ -1,5 +1,6 @@
 """Storing feed rows: once per source event (the broker delivers at least once), never
-for an erased contact, and announced as activity_recorded through the outbox. `record`
+for an erased contact, and announced through the outbox, one activity_recorded event
+listing the rows of a transaction. `record`
 stores one (what external systems post); `record_many` a consumer's batch of events with
 a few set-based statements whatever its size."""
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from plexus.bulk import insert_new
 from plexus.contract import events, vocab
 from plexus.ids import new_id
-from plexus.outbox import record_event, record_events
+from plexus.outbox import record_event
 from plexus.timeutil import rfc3339, utcnow
 from services.activity.models import ActivityItem, ErasedContact, Outbox
 
@@ -62,14 +63,14 @@ def record(session: Session, *, contact_id: str, occurred_at: datetime, channel:
             session.add(row)
     except exc.IntegrityError:
         return None
-    record_event(session, Outbox, events.ACTIVITY_RECORDED, _recorded(row.id, {
+    record_event(session, Outbox, events.ACTIVITY_RECORDED, {"items": [_recorded(row.id, {
         "contact_id": contact_id, "channel": channel, "type": type, "origin": row.origin,
-        "name": name, "occurred_at": occurred_at}))
+        "name": name, "occurred_at": occurred_at})]})
     return row
 
 
 def _recorded(item_id: str, row: dict) -> dict:
-    """The activity_recorded payload of a stored row."""
+    """A stored row as an item of activity_recorded."""
     return {"item_id": item_id, "contact_id": row["contact_id"], "channel": row["channel"],
             "type": row["type"], "origin": row["origin"], "name": row["name"],
             "occurred_at": rfc3339(row["occurred_at"])}
@@ -79,7 +80,7 @@ def record_many(session: Session, rows: list[dict]) -> list[str | None]:
     """Many feed rows, each a dict of record()'s keyword arguments: a consumer's batch of
     events (each with its source_event_id) or a batch of posted events (none). For each,
     its stored id, or None when its contact is erased or its event was stored before.
-    The rows go in one multi-row INSERT, their activity_recorded events in another."""
+    The rows go in one multi-row INSERT, announced by one activity_recorded event."""
     for row in rows:
         check_kind(row["channel"], row["type"])
     contact_ids = {row["contact_id"] for row in rows}
@@ -110,6 +111,7 @@ def record_many(session: Session, rows: list[dict]) -> list[str | None]:
         return ids
     # Another process may store the same event at the same moment: its row is kept.
     inserted = insert_new(session, ActivityItem, list(new.values()), returning="id")
-    record_events(session, Outbox, events.ACTIVITY_RECORDED, [
-        _recorded(item_id, row) for item_id, row in new.items() if item_id in inserted])
+    if inserted:
+        record_event(session, Outbox, events.ACTIVITY_RECORDED, {"items": [
+            _recorded(item_id, row) for item_id, row in new.items() if item_id in inserted]})
     return [item_id if item_id in inserted else None for item_id in ids]

@@ -290,15 +290,17 @@ def _count_all(session: Session, counted: Counter) -> None:
 
 
 def on_activity_events(session: Session, payloads: list[dict], clock: Clock) -> int:
-    """Count a batch of activity items and re-check, for each contact, the segments that
-    read activity. A contact not projected yet is not asked for: its contact_created is
-    on the way (the broker loses nothing) and re-checks every segment, counts included."""
-    fresh = first_times(session, payloads)
-    erased = _erased_among(session, (p["contact_id"] for p in fresh))
-    fresh = [p for p in fresh if p["contact_id"] not in erased]
+    """Count a batch of activity_recorded events' items and re-check, for each contact,
+    the segments that read activity. A contact not projected yet is not asked for: its
+    contact_created is on the way (the broker loses nothing) and re-checks every
+    segment, counts included."""
+    items = [item for payload in first_times(session, payloads)
+             for item in payload.get("items") or ()]
+    erased = _erased_among(session, (item["contact_id"] for item in items))
+    items = [item for item in items if item["contact_id"] not in erased]
     counted: Counter = Counter(
-        (p["contact_id"], parse_rfc3339(p["occurred_at"]).date(), p["channel"], p["type"],
-         p.get("name") or "", p.get("origin") or "") for p in fresh)
+        (i["contact_id"], parse_rfc3339(i["occurred_at"]).date(), i["channel"], i["type"],
+         i.get("name") or "", i.get("origin") or "") for i in items)
     _count_all(session, counted)
-    held = _lock_profiles(session, (p["contact_id"] for p in fresh))
+    held = _lock_profiles(session, (item["contact_id"] for item in items))
     return recheck_contacts(session, {contact_id: {ACTIVITY} for contact_id in held}, clock)

@@ -114,6 +114,9 @@ def test_erasing_a_contact_forgets_all_of_its_activity(run, sessions, directory)
                               "amount": 1, "currency": "EUR", "status": "paid"},
         ACTOR, directory)
     run(ingest.record_event, {"contact": {"id": other}, "name": "kept"}, ACTOR, directory)
+    # One batch about both: its activity_recorded event lists rows of both contacts.
+    run(on_contact_events, [contact_event(events.CONTACT_ACTIVATED, contact_id),
+                            contact_event(events.CONTACT_ACTIVATED, other)])
     late = contact_event(events.CONTACT_UPDATED, contact_id, changed={"first_name": "A"})
 
     run(on_contact_event, contact_event(events.CONTACT_DELETED, contact_id))
@@ -125,6 +128,7 @@ def test_erasing_a_contact_forgets_all_of_its_activity(run, sessions, directory)
         assert session.scalar(select(func.count()).select_from(ActivityItem).where(
             ActivityItem.contact_id == contact_id)) == 0
         assert session.scalar(select(func.count()).select_from(Order)) == 0
-        pending = [row.payload["contact_id"] for row in session.scalars(select(Outbox))]
-    assert pending == [other]
-    assert kinds(run, other) == [("other", "custom_event")]
+        pending = [[item["contact_id"] for item in row.payload["items"]]
+                   for row in session.scalars(select(Outbox).order_by(Outbox.id))]
+    assert pending == [[other], [other]]
+    assert kinds(run, other) == [("other", "custom_event"), ("contact", "activated")]

@@ -19,7 +19,7 @@ def test_a_custom_event_is_stored_as_posted_and_announced(run, directory, outbox
         "id": item["id"], "contact_id": contact_id, "occurred_at": "2026-11-20T08:00:00Z",
         "channel": "other", "origin": None, "type": "custom_event", "message_id": None,
         "details": {"name": "viewed_pricing", "properties": {"plan": "pro"}, "actor": ACTOR}}
-    [announced] = outbox(events.ACTIVITY_RECORDED)
+    [[announced]] = [event["items"] for event in outbox(events.ACTIVITY_RECORDED)]
     assert {key: announced[key] for key in ("item_id", "contact_id", "channel", "type",
                                             "origin", "name", "occurred_at")} == {
         "item_id": item["id"], "contact_id": contact_id, "channel": "other",

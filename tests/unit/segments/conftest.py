@@ -85,9 +85,12 @@ def created(contact: dict) -> dict:
 
 def activity(contact_id: str, channel="other", type="custom_event", name=None,
              origin=None, occurred_at=None) -> dict:
-    return event(events.ACTIVITY_RECORDED, contact_id, item_id=new_id(), channel=channel,
-                 type=type, name=name, origin=origin,
-                 occurred_at=occurred_at or rfc3339(NOW))
+    """activity_recorded with one item (activity lists a transaction's rows in one)."""
+    moment = occurred_at or rfc3339(NOW)
+    return {"event": events.ACTIVITY_RECORDED, "event_id": new_id(), "occurred_at": moment,
+            "items": [{"item_id": new_id(), "contact_id": contact_id, "channel": channel,
+                       "type": type, "name": name, "origin": origin,
+                       "occurred_at": moment}]}
 
 
 def one_contact_event(session, payload: dict, fetch, clock) -> int:
