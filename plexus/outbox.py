@@ -16,7 +16,7 @@ from eventlet.event import Event
 from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import JSON, DateTime, Integer, String, delete, func, select
+from sqlalchemy import JSON, DateTime, Integer, String, cast, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from plexus.bulk import insert_rows
@@ -67,6 +67,28 @@ def record_events(session: Session, outbox_model: type, event_type: str,
         {"event_type": event_type, "payload": body, "created_at": now} for body in bodies])
     session.info["outbox_dirty"] = True
     return bodies
+
+
+def forget_contact(session: Session, outbox_model: type, contact_id: str) -> None:
+    """Erasure: take an erased contact out of the events not published yet. An event about
+    it alone goes; one listing it among others (`items` with a contact_id each, or
+    `contact_ids`) is kept without it, and goes when nothing else is left."""
+    mentioning = session.scalars(select(outbox_model).where(
+        cast(outbox_model.payload, String).contains(contact_id))).all()
+    for row in mentioning:
+        payload = dict(row.payload)
+        if payload.get("contact_id") == contact_id:
+            session.delete(row)
+            continue
+        if "items" in payload:
+            payload["items"] = [item for item in payload["items"]
+                                if item.get("contact_id") != contact_id]
+        if "contact_ids" in payload:
+            payload["contact_ids"] = [c for c in payload["contact_ids"] if c != contact_id]
+        if payload.get("items") == [] or payload.get("contact_ids") == []:
+            session.delete(row)
+        else:
+            row.payload = payload
 
 
 def publish_pending(session: Session, outbox_model: type, publish_many) -> int:

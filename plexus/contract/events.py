@@ -37,9 +37,11 @@ ACTIVITY_RECORDED = "activity_recorded"  # items: [{item_id, contact_id, channel
 #                                     occurred_at}]
 
 # segments -> anyone.
+# One per segment and direction a transaction moved contacts in: the contacts of an
+# import that enter a segment together make one event, not one each.
 SEGMENT_MEMBERSHIP_CHANGED = "segment_membership_changed"  # segment_id, segment_name,
-#                                     contact_id, change ("added" | "dropped"), version
-#                                     (of the rule the change was made under)
+#                                     contact_ids [...], change ("added" | "dropped"),
+#                                     version (of the rule the change was made under)
 
 EMITTED_BY = {
     CONTACTS: (

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from plexus.contract import events
 from plexus.contract.activity import parse_rfc3339
+from plexus.ids import new_id
 from services.activity.logic.erasure import erase_contact
 from services.activity.logic.recording import record_many
 
@@ -50,9 +51,16 @@ def _message_row(payload: dict) -> dict:
     return {**row, "type": payload["status"], "details": dict(payload.get("details") or {})}
 
 
-def _segment_row(payload: dict) -> dict:
-    return {"channel": "contact", "type": SEGMENT_TYPES[payload["change"]], "details": {
-        "segment_id": payload.get("segment_id"), "segment_name": payload.get("segment_name")}}
+def _segment_rows(payload: dict) -> list[dict]:
+    """A row for each contact a segment event moved. Each has an id of its own, and its
+    own key of the event (event_id:contact_id) that a redelivery is known by."""
+    occurred_at = parse_rfc3339(payload["occurred_at"])
+    return [{"id": new_id(), "contact_id": contact_id, "occurred_at": occurred_at,
+             "source_event_id": f"{payload['event_id']}:{contact_id}", "channel": "contact",
+             "type": SEGMENT_TYPES[payload["change"]], "details": {
+                 "segment_id": payload.get("segment_id"),
+                 "segment_name": payload.get("segment_name")}}
+            for contact_id in payload.get("contact_ids") or ()]
 
 
 def _row(payload: dict, row: dict) -> dict:
@@ -81,4 +89,4 @@ def on_message_events(session: Session, payloads: list[dict]) -> int:
 
 
 def on_segment_events(session: Session, payloads: list[dict]) -> int:
-    return _stored(session, [_row(p, _segment_row(p)) for p in payloads])
+    return _stored(session, [row for p in payloads for row in _segment_rows(p)])

@@ -92,14 +92,18 @@ def record_many(session: Session, rows: list[dict]) -> list[str | None]:
     now = utcnow()
     ids: list[str | None] = []
     new: dict[str, dict] = {}
+    taken: set[str] = set()  # source events already given a row in this batch
     for row in rows:
         event_id = row.get("source_event_id")
-        if row["contact_id"] in erased or event_id in stored or event_id in new:
+        if row["contact_id"] in erased or event_id in stored or event_id in taken:
             ids.append(None)
             continue
+        if event_id:
+            taken.add(event_id)
         origin = row.get("origin")
-        # An item made from an event takes the event's id, as in record().
-        item_id = event_id or new_id()
+        # An item made from an event takes the event's id, as in record(); the items of
+        # an event naming many contacts (a segment's changes) ids of their own.
+        item_id = row.get("id") or event_id or new_id()
         new[item_id] = {
             "id": item_id, "contact_id": row["contact_id"], "occurred_at": row["occurred_at"],
             "channel": row["channel"], "origin": origin if origin in vocab.ORIGINS else None,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from plexus.bulk import insert_rows
 from plexus.contract import events
-from plexus.outbox import record_events
+from plexus.outbox import record_event
 from services.segments.logic.compiler import Clock, compile_rule
 from services.segments.models import Dependency, Membership, Outbox, Profile, SegmentDef
 
@@ -25,11 +25,13 @@ def matching(rule: dict, clock: Clock):
     return select(Profile.contact_id).where(compile_rule(rule, clock))
 
 
-def _announce(session: Session, segment: SegmentDef, contact_ids, change: str) -> None:
-    record_events(session, Outbox, events.SEGMENT_MEMBERSHIP_CHANGED, [
-        {"segment_id": segment.id, "segment_name": segment.name, "contact_id": contact_id,
-         "change": change, "version": segment.version, "actor": "system"}
-        for contact_id in contact_ids])
+def _announce(session: Session, segment: SegmentDef, contact_ids: list[str],
+              change: str) -> None:
+    if contact_ids:
+        record_event(session, Outbox, events.SEGMENT_MEMBERSHIP_CHANGED, {
+            "segment_id": segment.id, "segment_name": segment.name,
+            "contact_ids": list(contact_ids), "change": change, "version": segment.version,
+            "actor": "system"})
 
 
 def _count(session: Session, segment_id: str, delta: int) -> None:
@@ -44,10 +46,10 @@ def reconcile(session: Session, segment: SegmentDef, clock: Clock) -> tuple[int,
     _lock(session, segment.id)
     member = select(Membership.contact_id).where(
         Membership.segment_id == segment.id, Membership.contact_id == Profile.contact_id)
-    entering = session.scalars(matching(segment.rule, clock).where(~exists(member))).all()
+    entering = list(session.scalars(matching(segment.rule, clock).where(~exists(member))))
     still = matching(segment.rule, clock).where(Profile.contact_id == Membership.contact_id)
-    leaving = session.scalars(select(Membership.contact_id).where(
-        Membership.segment_id == segment.id, ~exists(still))).all()
+    leaving = list(session.scalars(select(Membership.contact_id).where(
+        Membership.segment_id == segment.id, ~exists(still))))
     _move(session, segment, entering, leaving, clock)
     return len(entering), len(leaving)
 

@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy import delete, exc, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from plexus import outbox
 from plexus.bulk import add_counts, insert_new
 from plexus.contract import events
 from plexus.contract.activity import parse_rfc3339
@@ -28,6 +29,7 @@ from services.segments.models import (
     ActivityCount,
     ErasedContact,
     Flag,
+    Outbox,
     Profile,
     SeenEvent,
     Variable,
@@ -122,6 +124,8 @@ def store_contact(session: Session, contact: dict, replace: bool = True) -> None
 
 def erase(session: Session, contact_id: str) -> None:
     forget_contact(session, contact_id)
+    # Membership changes of it not published yet: nothing may be said of it any more.
+    outbox.forget_contact(session, Outbox, contact_id)
     for model in (Profile, Flag, Variable, ActivityCount):
         session.execute(delete(model).where(model.contact_id == contact_id))
     if session.get(ErasedContact, contact_id) is None:

@@ -96,14 +96,25 @@ def test_a_status_outside_the_vocabulary_is_refused(run):
 
 
 def test_segment_entries_and_exits(run):
+    other = new_id()
     for second, change in enumerate(("added", "dropped")):
         run(on_segment_event, {
             "event": events.SEGMENT_MEMBERSHIP_CHANGED, "event_id": new_id(),
-            "occurred_at": f"2026-11-20T10:00:0{second}Z", "contact_id": CONTACT,
+            "occurred_at": f"2026-11-20T10:00:0{second}Z", "contact_ids": [CONTACT, other],
             "segment_id": "s-1", "segment_name": "VIP", "change": change})
-    items = run(feed, CONTACT)["data"]
-    assert [i["type"] for i in items] == ["dropped_from_segment", "added_to_segment"]
-    assert items[0]["details"] == {"segment_id": "s-1", "segment_name": "VIP"}
+    for contact_id in (CONTACT, other):
+        items = run(feed, contact_id)["data"]
+        assert [i["type"] for i in items] == ["dropped_from_segment", "added_to_segment"]
+        assert items[0]["details"] == {"segment_id": "s-1", "segment_name": "VIP"}
+
+
+def test_a_segment_event_delivered_again_adds_no_row(run):
+    event = {"event": events.SEGMENT_MEMBERSHIP_CHANGED, "event_id": new_id(),
+             "occurred_at": "2026-11-20T10:00:00Z", "contact_ids": [CONTACT],
+             "segment_id": "s-1", "segment_name": "VIP", "change": "added"}
+    run(on_segment_events, [event, dict(event)])
+    run(on_segment_event, dict(event))
+    assert kinds(run) == [("contact", "added_to_segment")]
 
 
 def test_erasing_a_contact_forgets_all_of_its_activity(run, sessions, directory):

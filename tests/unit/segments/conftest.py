@@ -40,12 +40,13 @@ def run(sessions):
 
 @pytest.fixture
 def outbox(sessions):
-    """outbox(): the membership events recorded so far as (segment name, contact, change)."""
+    """outbox(): the membership changes recorded so far as (segment name, contact,
+    change), one a contact (an event lists every contact a change moved)."""
     def recorded():
         with transaction(sessions) as session:
             rows = session.scalars(select(Outbox).order_by(Outbox.id)).all()
-            return [(row.payload["segment_name"], row.payload["contact_id"],
-                     row.payload["change"]) for row in rows]
+            return [(row.payload["segment_name"], contact_id, row.payload["change"])
+                    for row in rows for contact_id in row.payload["contact_ids"]]
     return recorded
 
 

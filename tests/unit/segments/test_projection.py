@@ -5,7 +5,7 @@ nothing comes back after erasure."""
 from sqlalchemy import func, select
 
 from plexus.contract import events
-from services.segments.logic import definitions
+from services.segments.logic import definitions, projection
 from services.segments.models import ActivityCount, Profile
 from tests.unit.segments.conftest import (
     CLOCK,
@@ -48,12 +48,18 @@ def test_an_update_before_the_creation_fetches_the_contact(run, contacts, outbox
     assert run(definitions.read_segment, segment["id"])["member_count"] == 1
 
 
-def test_nothing_comes_back_after_erasure(run, contacts):
+def test_nothing_comes_back_after_erasure(run, contacts, outbox):
     run(definitions.create_segment, {"name": "uk", "rule": UK}, CLOCK)
     contact = contacts.make(language="uk")
-    run(one_contact_event, created(contact), contacts.fetch, CLOCK)
+    other = contacts.make(language="uk")
+    # One batch: one membership event names both, not yet published at the erasure.
+    run(projection.on_contact_events, [created(contact), created(other)], contacts.fetch,
+        CLOCK)
+    assert sorted(outbox()) == sorted([("uk", contact["id"], "added"),
+                                       ("uk", other["id"], "added")])
     run(one_contact_event, event(events.CONTACT_DELETED, contact["id"]),
         contacts.fetch, CLOCK)
+    assert outbox() == [("uk", other["id"], "added")]
     late = event(events.CONTACT_UPDATED, contact["id"], changed={"language": "uk"})
     assert run(one_contact_event, late, contacts.fetch, CLOCK) == 0
     assert run(one_activity_event, activity(contact["id"]), CLOCK) == 0
