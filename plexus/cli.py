@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from plexus import logs
-from plexus.config import PROJECT_ROOT, config_path, database_url, load_config
+from plexus.config import PROJECT_ROOT, config_path, data_dir, database_url, load_config
 from plexus.errors import PlexusError
 from plexus.suite import SERVICES
 
@@ -152,6 +152,8 @@ def run(settings: Settings, only: tuple[str, ...]) -> None:
 
     Checks that RabbitMQ answers, migrates, then starts every service as its own
     `nameko run` process, and prints "Plexus is up" once the gateway answers /health.
+    Refuses to start (exit code 1) when another `plexus run` uses the same data directory
+    (it holds DATA_DIR/plexus-run.lock) or something listens on the gateway's port.
 
     Ctrl-C or SIGTERM stops them all (each gets 10 s, then is killed). If one dies on its
     own, the rest are stopped and the exit code is 1. Logs go to stderr, one JSON object
@@ -164,6 +166,21 @@ def run(settings: Settings, only: tuple[str, ...]) -> None:
     if problem:
         raise Failure(problem)
     names = [name for name in SERVICES if not only or name in only]
+    # One suite per data directory, and a gateway port nobody else listens on: a second
+    # suite would share the SQLite files, the queues and (SO_REUSEPORT) even the port.
+    try:
+        with runner.DataDirLock(data_dir(config)):
+            if "gateway" in names:
+                runner.check_port_free(str(config.get("WEB_SERVER_ADDRESS") or "127.0.0.1:8000"))
+            _start(settings, config, names)
+    except runner.AlreadyRunning as error:
+        raise Failure(str(error)) from None
+
+
+def _start(settings: Settings, config: dict, names: list[str]) -> None:
+    """Migrate, declare the queues, start the children and wait (exits with their code)."""
+    from plexus import runner
+
     _migrate(config, names)
     _declare_queues(config, required=True)
 
