@@ -17,8 +17,8 @@ reads before that, it reads as single statements) with the lock added:
   A transaction that only reads never queues.
 A green thread that holds the lock and writes on a second connection to the same file
 would wait for itself: it fails at once instead of blocking the process.
-Other processes (the CLI, a test) still meet SQLite's busy timeout, which is harmless
-there: the process holding the lock is not the one waiting.
+A writer in another process (a second process of the service, the CLI, a test) is
+waited for by green sleeps between tries of BEGIN IMMEDIATE, not by SQLite's busy wait.
 
 Hold the lock briefly: a transaction that waits on the network after its first write
 (a broker round trip, an RPC) makes every other writer of its process wait as long.
@@ -33,14 +33,15 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
-# Seconds a writer waits for its process's writer lock before it gives up (503 at the
-# gateway), and SQLite's busy timeout for a writer in another process.
+# Seconds a writer waits for the writer lock of its process, then for a writer in another
+# process, before it gives up (503 at the gateway); SQLite's busy timeout for the rest.
 WAIT_SECONDS = 30.0
 
 _READ_WORDS = {"SELECT", "VALUES", "EXPLAIN", "PRAGMA"}
@@ -137,19 +138,46 @@ class WriterConnection(sqlite3.Connection):
             yield False
             return
         self.writer.acquire()
-        if self._autocommit:
-            try:
-                yield True
-            finally:
-                self.writer.release()
-            return
-        self.holding = True
         try:
-            sqlite3.Connection.cursor(self).execute("BEGIN IMMEDIATE").close()
+            self._begin_immediate()
         except BaseException:
-            self._end()
+            self.writer.release()
             raise
-        yield False
+        if not self._autocommit:
+            self.holding = True  # until commit() or rollback()
+            yield False
+            return
+        try:  # this statement alone, in a transaction of its own
+            yield True
+            self._run("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self._run("ROLLBACK")
+            raise
+        finally:
+            self.writer.release()
+
+    def _begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE. A writer in another process is waited for by green sleeps:
+        SQLite's own busy wait would stop every green thread of this one meanwhile."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        pause = 0.001
+        self._run("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    self._run("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as error:
+                    if not _busy(error) or time.monotonic() >= deadline:
+                        raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+        finally:
+            self._run(f"PRAGMA busy_timeout = {int(WAIT_SECONDS * 1000)}")
+
+    def _run(self, sql: str) -> None:
+        sqlite3.Connection.cursor(self).execute(sql).close()
 
     def commit(self) -> None:
         try:
@@ -173,6 +201,11 @@ class WriterConnection(sqlite3.Connection):
         if self.holding:
             self.holding = False
             self.writer.release()
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_BUSY if code is not None else "locked" in str(error)
 
 
 class WriterCursor(sqlite3.Cursor):

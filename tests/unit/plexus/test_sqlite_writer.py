@@ -2,6 +2,8 @@
 lock instead of waiting inside SQLite (which blocks every green thread of the process,
 the lock's holder included), and readers never wait. Real files, real green threads."""
 
+import subprocess
+import sys
 import time
 
 import eventlet
@@ -136,6 +138,44 @@ def test_a_write_on_a_second_connection_by_the_lock_holder_fails_at_once(engine)
     assert count(engine, "items") == 0
     with transaction(sessions) as session:  # nothing is left holding the lock
         session.execute(text("INSERT INTO items (n) VALUES (3)"))
+
+
+def test_waiting_for_a_writer_in_another_process_keeps_this_process_running(engine, tmp_path):
+    """SQLite's busy wait would stop every green thread here until the other process
+    commits; between tries of BEGIN IMMEDIATE they keep running (heartbeats, reads)."""
+    ready = tmp_path / "holding"
+    other = subprocess.Popen([sys.executable, "-c", (
+        "import pathlib, sqlite3, time\n"
+        f"db = sqlite3.connect({engine.url.database!r}, isolation_level=None)\n"
+        "db.execute('BEGIN IMMEDIATE')\n"
+        "db.execute('INSERT INTO items (n) VALUES (0)')\n"
+        f"pathlib.Path({str(ready)!r}).touch()\n"
+        "time.sleep(1.5)\n"
+        "db.execute('COMMIT')\n")])
+    try:
+        while not ready.exists():
+            assert other.poll() is None, "the other process ended early"
+            time.sleep(0.02)
+        ticks = []
+
+        def tick() -> None:
+            while True:
+                ticks.append(time.monotonic())
+                eventlet.sleep(0.01)
+
+        ticker = eventlet.spawn(tick)
+        started = time.monotonic()
+        with transaction(sessionmaker(engine)) as session:
+            session.execute(text("INSERT INTO items (n) VALUES (1)"))
+        with autocommit(engine) as connection:
+            connection.execute(text("INSERT INTO items (n) VALUES (2)"))
+        waited = time.monotonic() - started
+        ticker.kill()
+    finally:
+        other.wait(timeout=10)
+    assert waited > 0.8  # it did wait for the other process's commit
+    assert len(ticks) > waited / 0.01 / 3  # and this process kept running meanwhile
+    assert count(engine, "items") == 3
 
 
 def test_one_lock_per_database_file(tmp_path):
