@@ -341,18 +341,23 @@ def apikey_revoke(settings: Settings, id_or_name: str) -> None:
               help="Rows per POST /v1/contacts/batch. Smaller batches each finish well "
                    "inside the gateway's 10 s deadline on a loaded server; a batch that "
                    "times out is sent again (upsert makes that safe), then counts as updated.")
+@click.option("--parallel", default=4, show_default=True, type=click.IntRange(1, 32),
+              help="Batches in flight at once. Rejected rows are still written in file "
+                   "order, and rows of one contact still apply in file order.")
 @click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Where rejected rows go, each with its line and reasons "
                                  "(default: CSV_FILE with .rejected.csv).")
 @click.pass_obj
 def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | None, maps,
-                    skips, batch_size: int, rejected_path: Path | None) -> None:
+                    skips, batch_size: int, parallel: int,
+                    rejected_path: Path | None) -> None:
     """Create or update contacts from a CSV file (UTF-8, header row first).
 
-    Rows are upserted through the gateway in batches: matched by user_id, else email,
-    else phone. Rows that cannot be imported are written to the rejected file with the
-    reason per field; the others are imported. Exit code 0 when every row was imported,
-    3 when some were rejected, 1 when the import could not run.
+    Rows are upserted through the gateway in batches (--parallel of them at once):
+    matched by user_id, else email, else phone. Rows that cannot be imported are
+    written to the rejected file, in file order, with the reason per field; the others
+    are imported. Exit code 0 when every row was imported, 3 when some were rejected,
+    1 when the import could not run.
 
     \b
     Example:
@@ -380,7 +385,8 @@ def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | Non
             task = progress.add_task("importing", total=total)
             report = importer.import_contacts(
                 csv_file, client, rejected_path, overrides=overrides, skipped=set(skips),
-                batch_size=batch_size, on_progress=lambda rows: progress.advance(task, rows))
+                batch_size=batch_size, parallel=parallel,
+                on_progress=lambda rows: progress.advance(task, rows))
     except (importer.ImportFailure, OSError, UnicodeDecodeError) as error:
         raise Failure(str(error)) from None
     if report.ignored_columns:
