@@ -65,11 +65,12 @@ class WriterLock:
         if self.held_here():
             raise sqlite3.OperationalError(
                 f"database is locked: this thread is already writing to {self.name} on "
-                "another connection")
+                "another connection"
+            )
         if not self._lock.acquire(timeout=timeout):
             raise sqlite3.OperationalError(
-                f"database is locked: waited {timeout:g} s for this process's writer of "
-                f"{self.name}")
+                f"database is locked: waited {timeout:g} s for this process's writer of {self.name}"
+            )
         self.owner = threading.get_ident()
 
     def release(self) -> None:
@@ -261,8 +262,7 @@ def make_sqlite_engine(url: str) -> Engine:
     path = url.split(":///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"factory": WriterConnection,
-                                              "timeout": WAIT_SECONDS})
+    engine = create_engine(url, connect_args={"factory": WriterConnection, "timeout": WAIT_SECONDS})
     lock = writer_lock(path)
 
     @event.listens_for(engine, "connect")

@@ -40,8 +40,9 @@ def test_writers_waiting_on_the_network_mid_transaction_do_not_lock_each_other_o
 
     def batch(i: int) -> None:
         with transaction(sessions) as session:
-            session.execute(text("INSERT INTO items (n) VALUES (:n)"),
-                            [{"n": i * 100 + k} for k in range(100)])
+            session.execute(
+                text("INSERT INTO items (n) VALUES (:n)"), [{"n": i * 100 + k} for k in range(100)]
+            )
             session.execute(text("INSERT INTO outbox (n) VALUES (:n)"), {"n": i})
             eventlet.sleep(0.005)  # I/O after the first write: an RPC, a broker round trip
 
@@ -53,8 +54,10 @@ def test_writers_waiting_on_the_network_mid_transaction_do_not_lock_each_other_o
         with transaction(sessions) as session:
             rows = session.execute(text("SELECT id FROM outbox ORDER BY id")).all()
             eventlet.sleep(0.005)  # publishing them
-            session.execute(text("DELETE FROM outbox WHERE id IN (SELECT value FROM "
-                                 "json_each(:ids))"), {"ids": str([r.id for r in rows])})
+            session.execute(
+                text("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(:ids))"),
+                {"ids": str([r.id for r in rows])},
+            )
 
     started = time.monotonic()
     pool = eventlet.GreenPool(60)
@@ -144,14 +147,21 @@ def test_waiting_for_a_writer_in_another_process_keeps_this_process_running(engi
     """SQLite's busy wait would stop every green thread here until the other process
     commits; between tries of BEGIN IMMEDIATE they keep running (heartbeats, reads)."""
     ready = tmp_path / "holding"
-    other = subprocess.Popen([sys.executable, "-c", (
-        "import pathlib, sqlite3, time\n"
-        f"db = sqlite3.connect({engine.url.database!r}, isolation_level=None)\n"
-        "db.execute('BEGIN IMMEDIATE')\n"
-        "db.execute('INSERT INTO items (n) VALUES (0)')\n"
-        f"pathlib.Path({str(ready)!r}).touch()\n"
-        "time.sleep(1.5)\n"
-        "db.execute('COMMIT')\n")])
+    other = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import pathlib, sqlite3, time\n"
+                f"db = sqlite3.connect({engine.url.database!r}, isolation_level=None)\n"
+                "db.execute('BEGIN IMMEDIATE')\n"
+                "db.execute('INSERT INTO items (n) VALUES (0)')\n"
+                f"pathlib.Path({str(ready)!r}).touch()\n"
+                "time.sleep(1.5)\n"
+                "db.execute('COMMIT')\n"
+            ),
+        ]
+    )
     try:
         while not ready.exists():
             assert other.poll() is None, "the other process ended early"
@@ -184,13 +194,22 @@ def test_one_lock_per_database_file(tmp_path):
     assert writer_lock(str(tmp_path / "b.db")) is not one
 
 
-@pytest.mark.parametrize(("sql", "expected"), [
-    ("SELECT 1", False), ("  select * from t", False), ("PRAGMA table_info(t)", False),
-    ("WITH x AS (SELECT 1) SELECT * FROM x", False), ("COMMIT", False),
-    ("INSERT INTO t VALUES (1)", True), ("update t set n = 1", True),
-    ("DELETE FROM t", True), ("CREATE TABLE t (n)", True), ("SAVEPOINT sa_1", True),
-    ("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", True),
-    ("-- a comment\nINSERT INTO t VALUES (1)", True),
-])
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT 1", False),
+        ("  select * from t", False),
+        ("PRAGMA table_info(t)", False),
+        ("WITH x AS (SELECT 1) SELECT * FROM x", False),
+        ("COMMIT", False),
+        ("INSERT INTO t VALUES (1)", True),
+        ("update t set n = 1", True),
+        ("DELETE FROM t", True),
+        ("CREATE TABLE t (n)", True),
+        ("SAVEPOINT sa_1", True),
+        ("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", True),
+        ("-- a comment\nINSERT INTO t VALUES (1)", True),
+    ],
+)
 def test_which_statements_need_the_writer(sql, expected):
     assert writes(sql) is expected
