@@ -12,7 +12,8 @@ the driver's own transaction handling (a transaction begins at its first write; 
 reads before that, it reads as single statements) with the lock added:
 - the first write of a transaction takes the lock and begins with BEGIN IMMEDIATE; the
   lock is held until COMMIT or ROLLBACK;
-- a statement that writes on an AUTOCOMMIT connection takes the lock for that statement;
+- a statement that writes on an AUTOCOMMIT connection takes the lock for that statement
+  alone, in a BEGIN IMMEDIATE ... COMMIT of its own;
 - reads take no lock, in or out of a transaction: on WAL they never wait for the writer.
   A transaction that only reads never queues.
 A green thread that holds the lock and writes on a second connection to the same file
