@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from plexus import logs
-from plexus.config import PROJECT_ROOT, config_path, database_url, load_config
+from plexus.config import PROJECT_ROOT, config_path, data_dir, database_url, load_config
 from plexus.errors import PlexusError
 from plexus.suite import SERVICES
 
@@ -152,6 +152,8 @@ def run(settings: Settings, only: tuple[str, ...]) -> None:
 
     Checks that RabbitMQ answers, migrates, then starts every service as its own
     `nameko run` process, and prints "Plexus is up" once the gateway answers /health.
+    Refuses to start (exit code 1) when another `plexus run` uses the same data directory
+    (it holds DATA_DIR/plexus-run.lock) or something listens on the gateway's port.
 
     Ctrl-C or SIGTERM stops them all (each gets 10 s, then is killed). If one dies on its
     own, the rest are stopped and the exit code is 1. Logs go to stderr, one JSON object
@@ -164,6 +166,21 @@ def run(settings: Settings, only: tuple[str, ...]) -> None:
     if problem:
         raise Failure(problem)
     names = [name for name in SERVICES if not only or name in only]
+    # One suite per data directory, and a gateway port nobody else listens on: a second
+    # suite would share the SQLite files, the queues and (SO_REUSEPORT) even the port.
+    try:
+        with runner.DataDirLock(data_dir(config)):
+            if "gateway" in names:
+                runner.check_port_free(str(config.get("WEB_SERVER_ADDRESS") or "127.0.0.1:8000"))
+            _start(settings, config, names)
+    except runner.AlreadyRunning as error:
+        raise Failure(str(error)) from None
+
+
+def _start(settings: Settings, config: dict, names: list[str]) -> None:
+    """Migrate, declare the queues, start the children and wait (exits with their code)."""
+    from plexus import runner
+
     _migrate(config, names)
     _declare_queues(config, required=True)
 
@@ -324,18 +341,23 @@ def apikey_revoke(settings: Settings, id_or_name: str) -> None:
               help="Rows per POST /v1/contacts/batch. Smaller batches each finish well "
                    "inside the gateway's 10 s deadline on a loaded server; a batch that "
                    "times out is sent again (upsert makes that safe), then counts as updated.")
+@click.option("--parallel", default=4, show_default=True, type=click.IntRange(1, 32),
+              help="Batches in flight at once. Rejected rows are still written in file "
+                   "order, and rows of one contact still apply in file order.")
 @click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Where rejected rows go, each with its line and reasons "
                                  "(default: CSV_FILE with .rejected.csv).")
 @click.pass_obj
 def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | None, maps,
-                    skips, batch_size: int, rejected_path: Path | None) -> None:
+                    skips, batch_size: int, parallel: int,
+                    rejected_path: Path | None) -> None:
     """Create or update contacts from a CSV file (UTF-8, header row first).
 
-    Rows are upserted through the gateway in batches: matched by user_id, else email,
-    else phone. Rows that cannot be imported are written to the rejected file with the
-    reason per field; the others are imported. Exit code 0 when every row was imported,
-    3 when some were rejected, 1 when the import could not run.
+    Rows are upserted through the gateway in batches (--parallel of them at once):
+    matched by user_id, else email, else phone. Rows that cannot be imported are
+    written to the rejected file, in file order, with the reason per field; the others
+    are imported. Exit code 0 when every row was imported, 3 when some were rejected,
+    1 when the import could not run.
 
     \b
     Example:
@@ -363,7 +385,8 @@ def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | Non
             task = progress.add_task("importing", total=total)
             report = importer.import_contacts(
                 csv_file, client, rejected_path, overrides=overrides, skipped=set(skips),
-                batch_size=batch_size, on_progress=lambda rows: progress.advance(task, rows))
+                batch_size=batch_size, parallel=parallel,
+                on_progress=lambda rows: progress.advance(task, rows))
     except (importer.ImportFailure, OSError, UnicodeDecodeError) as error:
         raise Failure(str(error)) from None
     if report.ignored_columns:

@@ -7,16 +7,16 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 
 import nameko
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, create_engine, event, exc, text
+from sqlalchemy import MetaData, create_engine, exc, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from plexus import config as plexus_config
 from plexus.errors import Unavailable
+from plexus.sqlite_writer import make_sqlite_engine
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +44,8 @@ def service_metadata() -> MetaData:
 
 def make_engine(url: str, schema: str | None = None) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
+        # One writer per database per process: plexus.sqlite_writer says why.
+        return make_sqlite_engine(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")
     connect_args = {"connect_timeout": 5}
@@ -61,15 +57,6 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     return create_engine(
         url, connect_args=connect_args, pool_size=10, max_overflow=10, pool_timeout=5,
     )
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL lets readers in other processes (the CLI, tests) work beside a writer.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def service_engine(config: dict, service: str) -> Engine:
@@ -87,7 +74,10 @@ def ensure_schema(engine: Engine, schema: str | None) -> None:
 def transaction(session_factory: sessionmaker, on_events=None) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error. A database that is
     away becomes Unavailable (503 at the gateway), with nothing half-written.
-    `on_events` is called after a commit that recorded outbox events."""
+    `on_events` is called after a commit that recorded outbox events.
+
+    On SQLite its first write waits for the process's writer lock, held to the commit
+    (plexus.sqlite_writer); a transaction that only reads never waits."""
     session = session_factory()
     try:
         with _unavailable_when_away(), session.begin():
@@ -102,7 +92,8 @@ def transaction(session_factory: sessionmaker, on_events=None) -> Iterator[Sessi
 def autocommit(engine: Engine) -> Iterator[Connection]:
     """A connection whose statements each commit on their own: no BEGIN and COMMIT round
     trips, and row locks held for one statement. For reads and single-statement writes
-    on the hot path of every request (the gateway's key check and rate limit)."""
+    on the hot path of every request (the gateway's key check and rate limit). On
+    SQLite a statement that writes waits for the process's writer lock, alone."""
     with _unavailable_when_away(), \
             engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         yield connection

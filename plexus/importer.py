@@ -1,13 +1,17 @@
 """Importing contacts from a CSV file through the gateway, as any external system would:
 rows become contacts by a column mapping, go in batches to POST /v1/contacts/batch
-(upsert: user_id, else email, else phone), and every row refused, here or by the
-server, is written with its reasons to a file of rejected rows."""
+(upsert: user_id, else email, else phone), several batches in flight at once, and every
+row refused, here or by the server, is written with its reasons to a file of rejected
+rows, in the order of the file."""
 
 from __future__ import annotations
 
 import csv
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +25,7 @@ FIELDS = tuple(name for name in ContactCreate().fields if name not in {"address"
                                                                        "categories"})
 TRUE, FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n"}
 RETRIED_STATUSES = {429, 502, 503, 504}
+PARALLEL = 4  # batches in flight at once: the server works on one while the next travels
 
 
 class ImportFailure(Exception):
@@ -126,14 +131,23 @@ def _convert_variable(path: str, raw: str, kind: str | None):
 
 
 class GatewayClient:
-    """The few calls the importer makes, with retries on 429/503 (honouring Retry-After)."""
+    """The few calls the importer makes, with retries on 429/503 (honouring Retry-After).
+    Safe to share between threads: each thread has its own HTTP session."""
 
     def __init__(self, url: str, key: str, timeout: float = 60.0, attempts: int = 5):
         self.url = url.rstrip("/")
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {key}"
+        self.key = key
         self.timeout = timeout
         self.attempts = attempts
+        self._local = threading.local()
+
+    @property
+    def session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.headers["Authorization"] = f"Bearer {self.key}"
+        return session
 
     def _request(self, method: str, path: str, **kwargs) -> dict:
         for attempt in range(1, self.attempts + 1):
@@ -167,7 +181,12 @@ class GatewayClient:
                 return types
 
     def upsert(self, contacts: list[dict]) -> list[dict]:
-        return self._request("POST", "/v1/contacts/batch", json={"contacts": contacts})["results"]
+        results = self._request("POST", "/v1/contacts/batch",
+                                json={"contacts": contacts})["results"]
+        if len(results) != len(contacts):
+            raise ImportFailure(f"the gateway answered {len(results)} results for "
+                                f"{len(contacts)} contacts")
+        return results
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict]]:
@@ -193,47 +212,102 @@ def _errors_text(errors: dict) -> str:
     return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
 
 
+@dataclass
+class Chunk:
+    """Consecutive rows of the file: those that go in one batch, and those refused here
+    (kept in place, so that rejects are written in file order)."""
+
+    rows: list[tuple[int, dict, dict | str]] = field(default_factory=list)  # contact or reason
+    keys: set[str] = field(default_factory=set)
+
+    @property
+    def contacts(self) -> list[dict]:
+        return [item for _, _, item in self.rows if isinstance(item, dict)]
+
+
+def _identity(contact: dict) -> set[str]:
+    """What the server matches a contact by, loosely normalised: two rows of one contact
+    must not be upserted by batches in flight at the same time (the later row must win)."""
+    keys = set()
+    if contact.get("user_id"):
+        keys.add(f"user_id:{contact['user_id']}")
+    if contact.get("email"):
+        keys.add(f"email:{str(contact['email']).strip().lower()}")
+    if contact.get("phone"):
+        keys.add("phone:" + "".join(c for c in str(contact["phone"]) if c.isdigit()))
+    return keys
+
+
+def _chunks(path: Path, mapping: dict[str, str], types: dict[str, str], batch_size: int,
+            report: ImportReport) -> Iterator[Chunk]:
+    chunk = Chunk()
+    for line, row in _rows(path):
+        report.rows += 1
+        try:
+            contact = row_to_contact(row, mapping, types)
+        except ValueError as error:
+            chunk.rows.append((line, row, str(error)))
+            continue
+        chunk.rows.append((line, row, contact))
+        chunk.keys |= _identity(contact)
+        if len(chunk.contacts) >= batch_size:
+            yield chunk
+            chunk = Chunk()
+    if chunk.rows:
+        yield chunk
+
+
 def import_contacts(path: Path, client: GatewayClient, rejected_path: Path, *,
                     overrides: dict[str, str] | None = None, skipped: set[str] | None = None,
-                    batch_size: int = BATCH_LIMIT,
+                    batch_size: int = BATCH_LIMIT, parallel: int = PARALLEL,
                     on_progress: Callable[[int], None] = lambda rows: None) -> ImportReport:
+    """Upsert the file's rows in batches, `parallel` of them in flight at once. Results
+    are taken in file order, so the rejected file is in file order too; a batch holding
+    a contact that one in flight also holds waits for it, so the later row wins."""
     started = time.monotonic()
     header = header_of(path)
     mapping, ignored = column_mapping(header, overrides or {}, skipped or set())
     report = ImportReport(ignored_columns=ignored)
     types = client.variable_types() if any(p.startswith("variables.") for p in
                                             mapping.values()) else {}
-    with open(rejected_path, "w", newline="", encoding="utf-8") as rejected_file:
+    with open(rejected_path, "w", newline="", encoding="utf-8") as rejected_file, \
+            ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="import") as pool:
         rejected = csv.DictWriter(rejected_file, fieldnames=["line", "errors", *header])
         rejected.writeheader()
 
-        def reject(line: int, row: dict, reason: str) -> None:
-            rejected.writerow({"line": line, "errors": reason, **row})
-            report.rejected += 1
-
-        batch: list[tuple[int, dict, dict]] = []
-
-        def flush() -> None:
-            results = client.upsert([contact for _, _, contact in batch])
-            for (line, row, _), result in zip(batch, results, strict=True):
-                if result["status"] == "error":
-                    reject(line, row, _errors_text(result["errors"]))
+        def finish(chunk: Chunk, sent: Future | None) -> None:
+            """Count a chunk's rows and write its rejects, in file order."""
+            answers = iter(sent.result() if sent is not None else [])
+            for line, row, item in chunk.rows:
+                if isinstance(item, str):  # refused here
+                    status, reason = "error", item
                 else:
-                    setattr(report, result["status"], getattr(report, result["status"]) + 1)
-            on_progress(len(batch))
-            batch.clear()
+                    result = next(answers)
+                    status = result["status"]
+                    reason = _errors_text(result.get("errors") or {})
+                if status == "error":
+                    rejected.writerow({"line": line, "errors": reason, **row})
+                    report.rejected += 1
+                else:
+                    setattr(report, status, getattr(report, status) + 1)
+            on_progress(len(chunk.rows))
 
-        for line, row in _rows(path):
-            report.rows += 1
-            try:
-                batch.append((line, row, row_to_contact(row, mapping, types)))
-            except ValueError as error:
-                reject(line, row, str(error))
-                on_progress(1)
-                continue
-            if len(batch) >= batch_size:
-                flush()
-        if batch:
-            flush()
+        in_flight: deque[tuple[Chunk, Future | None]] = deque()
+        try:
+            for chunk in _chunks(path, mapping, types, batch_size, report):
+                # Room for one more, and no contact of this batch still on its way.
+                while in_flight and (len(in_flight) >= parallel or
+                                     any(chunk.keys & other.keys for other, _ in in_flight)):
+                    finish(*in_flight.popleft())
+                contacts = chunk.contacts
+                in_flight.append((chunk, pool.submit(client.upsert, contacts)
+                                  if contacts else None))
+            while in_flight:
+                finish(*in_flight.popleft())
+        except BaseException:
+            for _, sent in in_flight:
+                if sent is not None:
+                    sent.cancel()
+            raise
     report.seconds = time.monotonic() - started
     return report

@@ -1,5 +1,6 @@
-"""What `plexus run` does, as plain pieces: check the broker, start every service as a
-`nameko run` child process, watch them, and stop them all together.
+"""What `plexus run` does, as plain pieces: claim the data directory and the gateway's
+port, check the broker, start every service as a `nameko run` child process, watch them,
+and stop them all together.
 
 Children get a process group of their own, so a Ctrl-C at the terminal reaches only
 this supervisor, which then stops each child once, in a known order."""
@@ -8,8 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
+import fcntl
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +26,78 @@ import amqp
 from kombu import Connection
 
 BROKER_HINT = "Start one: 'rabbitmq-server -detached' or 'docker compose up -d rabbitmq'"
+LOCK_FILE = "plexus-run.lock"
+
+
+class AlreadyRunning(Exception):
+    """Another suite holds the data directory or the gateway's port; the message says
+    which, in one line."""
+
+
+class DataDirLock:
+    """One `plexus run` per data directory: a second one would start a second set of
+    every service on the same SQLite files and queues. An flock on DATA_DIR/plexus-run.lock,
+    which holds the PID of the holder; the kernel lets go when that process ends, however
+    it ends, so a crash leaves nothing to clean up. Children do not inherit it."""
+
+    def __init__(self, data_dir: Path | str):
+        self.path = Path(data_dir) / LOCK_FILE
+        self.handle = None
+
+    def acquire(self) -> DataDirLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115 (held until release())
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise AlreadyRunning(
+                f"Plexus is already running on {self.path.parent} (plexus run, PID "
+                f"{holder}): stop it first, or give this one its own PLEXUS_DATA_DIR"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self.handle = handle
+        return self
+
+    def release(self) -> None:
+        if self.handle is not None:
+            self.handle.truncate(0)
+            self.handle.close()  # closing lets go of the flock
+            self.handle = None
+
+    def __enter__(self) -> DataDirLock:
+        return self.acquire()
+
+    def __exit__(self, *exc_info) -> None:
+        self.release()
+
+
+def check_port_free(address: str) -> None:
+    """Raise AlreadyRunning when something listens on the gateway's `host:port`. Needed
+    beside the lock: eventlet's listener sets SO_REUSEPORT, so a second gateway on the
+    same port (from another data directory) would share it silently, not fail."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]") or "0.0.0.0"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR ignores connections in TIME_WAIT, never a listener.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, int(port)))
+            return
+        except OSError as error:
+            if error.errno not in (errno.EADDRINUSE, errno.EACCES):
+                return  # an address this machine lacks: the gateway will say so itself
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    who = ("a Plexus gateway answers there" if http_ok(f"{url}/health")
+           else "another program has it")
+    raise AlreadyRunning(f"the gateway's address {address} is taken ({who}): stop that "
+                         "one, or set PLEXUS_GATEWAY_PORT")
 
 
 def check_broker(uri: str, timeout: float = 3.0) -> str | None:

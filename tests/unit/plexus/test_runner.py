@@ -4,6 +4,7 @@ processes standing in for the services."""
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -181,3 +182,47 @@ def test_wait_until_healthy_sees_a_server_answer(supervisors, said, tmp_path):
     supervisor.start()
     url = f"http://127.0.0.1:{port}/health"
     assert runner.wait_until_healthy(url, supervisor, timeout=20, interval=0.05) is True
+
+
+def test_one_run_per_data_directory_and_the_lock_names_the_holder(tmp_path):
+    # The holder is another process, as a second `plexus run` would see the first.
+    ready = tmp_path / "locked"
+    holder = subprocess.Popen(_python(
+        "import pathlib, time\n"
+        "from plexus import runner\n"
+        f"lock = runner.DataDirLock({str(tmp_path / 'var')!r}).acquire()\n"
+        f"pathlib.Path({str(ready)!r}).touch()\n"
+        "time.sleep(60)\n"))
+    try:
+        _wait_for(ready)
+        with pytest.raises(runner.AlreadyRunning) as refused:
+            runner.DataDirLock(tmp_path / "var").acquire()
+        assert str(refused.value) == (
+            f"Plexus is already running on {tmp_path / 'var'} (plexus run, PID {holder.pid}): "
+            "stop it first, or give this one its own PLEXUS_DATA_DIR")
+        runner.DataDirLock(tmp_path / "other").acquire().release()  # another directory: fine
+    finally:
+        holder.kill()
+        holder.wait()
+    # The kernel let go when the holder died (kill -9 too): nothing stale to clean up.
+    with runner.DataDirLock(tmp_path / "var") as lock:
+        assert lock.path.read_text() == f"{os.getpid()}\n"
+    assert lock.path.read_text() == ""
+
+
+def test_a_taken_gateway_port_is_refused_even_when_shared_with_reuseport():
+    # eventlet.listen sets SO_REUSEPORT, so a second gateway would not fail by itself.
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with pytest.raises(runner.AlreadyRunning) as refused:
+            runner.check_port_free(f"127.0.0.1:{port}")
+        assert str(refused.value) == (
+            f"the gateway's address 127.0.0.1:{port} is taken (another program has it): "
+            "stop that one, or set PLEXUS_GATEWAY_PORT")
+        with pytest.raises(runner.AlreadyRunning):
+            runner.check_port_free(f"0.0.0.0:{port}")
+    runner.check_port_free(f"127.0.0.1:{_closed_port()}")  # free: no complaint
