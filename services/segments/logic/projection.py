@@ -132,17 +132,30 @@ def erase(session: Session, contact_id: str) -> None:
         session.add(ErasedContact(contact_id=contact_id))
 
 
-def first_times(session: Session, payloads: list[dict]) -> list[dict]:
-    """The payloads whose event was not applied before, in their order, each marked seen
-    (one multi-row INSERT; a redelivery inside the batch counts once)."""
+def _unseen(session: Session, payloads: list[dict]) -> dict[str, dict]:
+    """The payloads whose event was not applied before, by event_id in their order (a
+    redelivery inside the batch counts once). Read only: see _mark_seen."""
     unique = {p["event_id"]: p for p in payloads}
-    if not unique:
+    seen = set(session.scalars(select(SeenEvent.event_id).where(
+        SeenEvent.event_id.in_(list(unique))))) if unique else set()
+    return {event_id: p for event_id, p in unique.items() if event_id not in seen}
+
+
+def _mark_seen(session: Session, unseen: dict[str, dict]) -> list[dict]:
+    """Mark the events seen (one multi-row INSERT); those this transaction marked, in
+    their order: another process's transaction may have taken some meanwhile."""
+    if not unseen:
         return []
     # Sorted: two processes marking overlapping events lock the keys in one order.
     now = utcnow()
     new = insert_new(session, SeenEvent, [{"event_id": event_id, "seen_at": now}
-                                          for event_id in sorted(unique)], returning="event_id")
-    return [p for event_id, p in unique.items() if event_id in new]
+                                          for event_id in sorted(unseen)], returning="event_id")
+    return [p for event_id, p in unseen.items() if event_id in new]
+
+
+def first_times(session: Session, payloads: list[dict]) -> list[dict]:
+    """The payloads whose event was not applied before, in their order, marked seen."""
+    return _mark_seen(session, _unseen(session, payloads))
 
 
 def _erased_among(session: Session, contact_ids) -> set[str]:
@@ -237,33 +250,39 @@ def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch,
                       clock: Clock) -> int:
     """Apply a batch of contacts' events in their order, then re-check every contact it
     changed; membership changes made. An erasure goes first: an erased contact is never
-    projected again, so nothing else about it in the batch counts."""
-    fresh = first_times(session, payloads)
+    projected again, so nothing else about it in the batch counts. Contacts are fetched
+    before the first write: on SQLite a write holds the process's one writer lock."""
+    unseen = _unseen(session, payloads)
+    deleted = {p["contact_id"] for p in unseen.values() if p["event"] == events.CONTACT_DELETED}
+    gone = deleted | _erased_among(session, (p["contact_id"] for p in unseen.values()))
+    held = _lock_profiles(session, (p["contact_id"] for p in unseen.values()
+                                    if p["contact_id"] not in gone))
+    created = {p["contact_id"]: p["contact"] for p in unseen.values()
+               if p["event"] == events.CONTACT_CREATED
+               and p["contact_id"] not in held | gone}
+    # A change before its contact_created: contacts' whole contact holds it.
+    fetched = {contact_id: fetch(contact_id) for contact_id in dict.fromkeys(
+        p["contact_id"] for p in unseen.values()
+        if p["contact_id"] not in held | gone | created.keys())}
+
+    fresh = _mark_seen(session, unseen)
     for contact_id in dict.fromkeys(p["contact_id"] for p in fresh
                                     if p["event"] == events.CONTACT_DELETED):
         erase(session, contact_id)
-    erased = _erased_among(session, (p["contact_id"] for p in fresh))
-    fresh = [p for p in fresh if p["contact_id"] not in erased]
-    held = _lock_profiles(session, (p["contact_id"] for p in fresh))
-    created = {p["contact_id"]: p["contact"] for p in reversed(fresh)
-               if p["event"] == events.CONTACT_CREATED and p["contact_id"] not in held}
     _new_profiles(session, list(created.values()))
-    changed: dict[str, set[str]] = {contact_id: {EVERYTHING} for contact_id in created}
     held |= _lock_profiles(session, created)
-    toggles: dict[tuple[str, str, str], bool] = {}
-    for payload in fresh:
-        contact_id = payload["contact_id"]
-        if payload["event"] == events.CONTACT_CREATED:
-            continue  # a created contact is stored whole above; a held one is newer
-        if contact_id not in held:
-            # A change before its contact_created: contacts' whole contact holds it.
-            contact = fetch(contact_id)
-            if contact is None:
-                continue
+    changed: dict[str, set[str]] = {contact_id: {EVERYTHING} for contact_id in created}
+    for contact_id, contact in fetched.items():
+        if contact is not None:
             store_contact(session, contact)
             held.add(contact_id)
             changed[contact_id] = {EVERYTHING}
-            continue
+    toggles: dict[tuple[str, str, str], bool] = {}
+    for payload in fresh:
+        contact_id = payload["contact_id"]
+        if payload["event"] == events.CONTACT_CREATED or contact_id in fetched \
+                or contact_id not in held:
+            continue  # stored whole above (a created contact, a fetched one), or gone
         changed.setdefault(contact_id, set()).update(
             _apply_contact_change(session, payload, toggles))
     _write_toggles(session, toggles)
