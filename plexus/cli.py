@@ -143,11 +143,28 @@ def migrate(settings: Settings, services: tuple[str, ...]) -> None:
     _declare_queues(settings.config, required=False)
 
 
+def _scale(ctx, param, values: tuple[str, ...]) -> dict[str, int]:
+    """--scale SERVICE=N, repeatable: how many processes of a service to start."""
+    counts: dict[str, int] = {}
+    for value in values:
+        name, _, count = value.partition("=")
+        if name not in SERVICES or name == "gateway" or not count.isdigit() \
+                or not 1 <= int(count) <= 16:
+            raise click.BadParameter(
+                f"{value!r}: give SERVICE=N, N from 1 to 16, SERVICE one of "
+                f"{', '.join(n for n in SERVICES if n != 'gateway')}")
+        counts[name] = int(count)
+    return counts
+
+
 @cli.command()
 @click.option("--only", multiple=True, type=click.Choice(list(SERVICES)),
               help="Start just this service (repeatable). Default: all of them.")
+@click.option("--scale", multiple=True, callback=_scale, metavar="SERVICE=N",
+              help="Run N processes of a service side by side on its queues (repeatable), "
+                   "as replicas would in production; the extra ones serve no /metrics.")
 @click.pass_obj
-def run(settings: Settings, only: tuple[str, ...]) -> None:
+def run(settings: Settings, only: tuple[str, ...], scale: dict[str, int]) -> None:
     """Run the whole suite in the foreground.
 
     Checks that RabbitMQ answers, migrates, then starts every service as its own
@@ -172,22 +189,26 @@ def run(settings: Settings, only: tuple[str, ...]) -> None:
         with runner.DataDirLock(data_dir(config)):
             if "gateway" in names:
                 runner.check_port_free(str(config.get("WEB_SERVER_ADDRESS") or "127.0.0.1:8000"))
-            _start(settings, config, names)
+            _start(settings, config, names, scale)
     except runner.AlreadyRunning as error:
         raise Failure(str(error)) from None
 
 
-def _start(settings: Settings, config: dict, names: list[str]) -> None:
+def _start(settings: Settings, config: dict, names: list[str],
+           scale: dict[str, int] | None = None) -> None:
     """Migrate, declare the queues, start the children and wait (exits with their code)."""
     from plexus import runner
 
     _migrate(config, names)
     _declare_queues(config, required=True)
 
+    children = runner.replicas(names, scale or {})
     supervisor = runner.Supervisor(
-        {name: runner.nameko_command(settings.config_file, SERVICES[name]) for name in names},
-        environments={name: runner.child_environment(name, settings.config_file)
-                      for name in names},
+        {child: runner.nameko_command(settings.config_file, SERVICES[name])
+         for child, name in children.items()},
+        environments={child: runner.child_environment(name, settings.config_file,
+                                                      replica=child != name)
+                      for child, name in children.items()},
         cwd=PROJECT_ROOT,
         say=lambda line: click.echo(line, err=True),
     )

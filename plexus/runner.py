@@ -137,11 +137,26 @@ def nameko_command(config_file: Path | str, service_class: str) -> list[str]:
     return [sys.executable, "-m", "nameko", "run", "--config", str(config_file), service_class]
 
 
+def replicas(names: Sequence[str], scale: Mapping[str, int]) -> dict[str, str]:
+    """The children to start, each named, with the service it runs: `activity`, and
+    `activity.2`, `activity.3`... for the processes `scale` asks for beyond the first."""
+    children = {}
+    for name in names:
+        children[name] = name
+        for n in range(2, scale.get(name, 1) + 1):
+            children[f"{name}.{n}"] = name
+    return children
+
+
 def child_environment(service: str, config_file: Path | str,
-                      base: Mapping[str, str] | None = None) -> dict[str, str]:
+                      base: Mapping[str, str] | None = None,
+                      replica: bool = False) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env["PLEXUS_SERVICE"] = service  # plexus.logs puts it on every log line
     env["PLEXUS_CONFIG"] = str(config_file)
+    if replica:
+        # One /metrics port a service on this machine: the first process serves it.
+        env[f"PLEXUS_{service.upper()}_METRICS_PORT"] = "0"
     # eventlet 0.41 prints a nine-line deprecation notice on import (nameko #785) before
     # logging is set up, which would break one-JSON-object-a-line; this variable is the
     # only switch it has, and silencing that notice is all it does.

@@ -99,6 +99,17 @@ def test_child_command_and_environment():
     assert env["PLEXUS_CONFIG"] == "/app/config.yaml"
 
 
+def test_scaled_services_start_as_named_replicas_without_a_second_metrics_port():
+    assert runner.replicas(["contacts", "activity", "segments"], {"activity": 3}) == {
+        "contacts": "contacts", "activity": "activity", "activity.2": "activity",
+        "activity.3": "activity", "segments": "segments"}
+    first = runner.child_environment("activity", "/c.yaml", base={})
+    replica = runner.child_environment("activity", "/c.yaml", base={}, replica=True)
+    assert "PLEXUS_ACTIVITY_METRICS_PORT" not in first
+    assert replica["PLEXUS_ACTIVITY_METRICS_PORT"] == "0"
+    assert replica["PLEXUS_SERVICE"] == "activity"
+
+
 def test_start_then_stop_terminates_every_child(supervisors, said):
     supervisor = _supervisor(supervisors, said, {"one": SLEEPER, "two": SLEEPER})
     supervisor.start()
