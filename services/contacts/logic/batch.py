@@ -30,8 +30,7 @@ def _result(index: int, status: str, contact_id: str | None = None,
 
 def batch_upsert(session: Session, items, actor: str) -> dict:
     load(ContactBatch(), {"contacts": items})
-    schema = ContactCreate()
-    read = [contact_input.read(schema, item) for item in items]
+    read = contact_input.read_many(ContactCreate(), items)
     every = [values for values, _ in read]
     references = References.load(session, every)
     try:
