@@ -1,0 +1,231 @@
+"""The batch's two ways of writing give the same answer, the same stored contacts and
+consent ledger, and the same events in the same order: the fast pass (plain rows, a few
+multi-row statements) and the item-by-item retry through the ORM that a clash at the
+write falls back to, as single requests are written."""
+
+import contextlib
+import tempfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event, select
+from sqlalchemy.orm import sessionmaker
+
+from plexus.db import ensure_schema, make_engine, transaction
+from plexus.errors import Conflict
+from services.contacts.logic import batch, catalog, contacts, subscriptions, variables
+from services.contacts.logic.writers import BatchWriter
+from services.contacts.models import Base, Outbox
+
+ACTOR = "importer"
+
+# Few identifiers, so that items match stored contacts, each other, and clash.
+USER_IDS = st.sampled_from(["u1", "u2", "u3", None])
+EMAILS = st.sampled_from(["a@example.com", "B@example.com", "c@example.com", "bad", None])
+PHONES = st.sampled_from(["+380501234561", "050 123 4562", "+380501234563", None])
+ITEM = st.fixed_dictionaries(
+    {},
+    optional={
+        "user_id": USER_IDS,
+        "email": EMAILS,
+        "phone": PHONES,
+        "region": st.just("UA"),
+        "first_name": st.sampled_from(["Ann", "Bob", None]),
+        "language": st.sampled_from(["uk", "en"]),
+        "gender": st.sampled_from([0, 1, 2]),
+        "address": st.sampled_from([{"country": "UA", "city": "Kyiv"}, None]),
+        "categories": st.sampled_from([{"offers": True}, {"offers": False}, {"nope": True}]),
+        "variables": st.sampled_from([{"plan": "gold"}, {"plan": None}, {"visits": 2}]),
+        "source": st.sampled_from(["shop", "nowhere"]),
+    },
+)
+STORED = st.lists(
+    st.fixed_dictionaries(
+        {
+            "user_id": USER_IDS,
+            "email": st.sampled_from(["a@example.com", "c@example.com", None]),
+            "phone": st.sampled_from(["+380501234561", None]),
+            "first_name": st.just("Stored"),
+        }
+    ),
+    max_size=3,
+)
+
+
+def prepare(sessions, stored):
+    run = runner(sessions)
+    run(catalog.create_source, {"name": "shop"})
+    run(catalog.create_category, {"name": "offers"})
+    run(variables.create_variable, {"name": "plan", "type": "string"})
+    run(variables.create_variable, {"name": "visits", "type": "number"})
+    for body in stored:
+        with contextlib.suppress(Exception):  # clashing or empty ones are not stored
+            run(contacts.create_contact, body, "setup")
+    return run
+
+
+def runner(sessions):
+    def run(logic, *args, **kwargs):
+        with transaction(sessions) as session:
+            return logic(session, *args, **kwargs)
+
+    return run
+
+
+class Labels:
+    """Contact ids as the order they first appear in, and no moments: what two
+    databases written the same way have in common."""
+
+    def __init__(self):
+        self.names = {}
+
+    def __call__(self, value, key=None):
+        if isinstance(value, dict):
+            return {k: self(v, k) for k, v in value.items() if k not in ("event_id", "occurred_at")}
+        if isinstance(value, list | tuple):
+            return [self(v) for v in value]
+        if key in ("id", "contact_id") and isinstance(value, str):
+            return self.names.setdefault(value, f"contact-{len(self.names)}")
+        if key and key.endswith("_at") and value is not None:
+            return "moment"
+        return value
+
+
+def outcome(run, sessions, items, *, item_by_item, monkeypatch):
+    with monkeypatch.context() as patch:
+        if item_by_item:
+
+            def clash(self, session):
+                raise Conflict("a writer beside us")
+
+            patch.setattr(BatchWriter, "write", clash)
+        with transaction(sessions) as session:
+            first_event = session.scalar(select(Outbox.id).order_by(Outbox.id.desc())) or 0
+        results = run(batch.batch_upsert, items, ACTOR)["results"]
+    label = Labels()
+    answer = label(results)
+    with transaction(sessions) as session:
+        events = [
+            (row.event_type, row.payload)
+            for row in session.scalars(
+                select(Outbox).where(Outbox.id > first_event).order_by(Outbox.id)
+            )
+        ]
+    events = label(events)
+    stored = []
+    for contact in run(contacts.find_contacts, limit=100)["data"]:
+        ledger = run(subscriptions.subscription_history, contact["id"], 50, None)["data"]
+        stored.append((label(contact), [label(entry) for entry in ledger]))
+    stored.sort(key=repr)
+    return answer, events, stored
+
+
+def fresh_sqlite(directory, name):
+    engine = make_engine(f"sqlite:///{directory}/{name}.db")
+    Base.metadata.create_all(engine)
+    return engine
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(stored=STORED, items=st.lists(ITEM, min_size=1, max_size=8))
+def test_the_fast_pass_writes_what_item_by_item_writes(stored, items, monkeypatch):
+    with tempfile.TemporaryDirectory() as directory:
+        engines = [fresh_sqlite(directory, "fast"), fresh_sqlite(directory, "one_by_one")]
+        try:
+            fast, slow = (sessionmaker(engine, expire_on_commit=False) for engine in engines)
+            fast_outcome = outcome(
+                prepare(fast, stored), fast, items, item_by_item=False, monkeypatch=monkeypatch
+            )
+            slow_outcome = outcome(
+                prepare(slow, stored), slow, items, item_by_item=True, monkeypatch=monkeypatch
+            )
+        finally:
+            for engine in engines:
+                engine.dispose()
+    assert fast_outcome[0] == slow_outcome[0]  # the answer, item by item
+    assert fast_outcome[1] == slow_outcome[1]  # the events, in order
+    assert fast_outcome[2] == slow_outcome[2]  # the contacts and their ledgers
+
+
+MIXED = [
+    {
+        "user_id": "u1",
+        "email": "a@example.com",
+        "phone": "050 123 4561",
+        "region": "UA",
+        "first_name": "Ann",
+        "categories": {"offers": True},
+        "variables": {"plan": "gold"},
+    },
+    {"email": "bad"},
+    {"user_id": "u1", "phone": "+380501234562", "last_name": "Again"},
+    {"email": "stored@example.com", "phone": "+380501234563", "first_name": "Now"},
+    {"user_id": "u1", "email": "STORED@example.com"},  # held by the stored contact
+    {
+        "email": "new@example.com",
+        "address": {"country": "UA", "city": "Lviv"},
+        "source": "shop",
+        "variables": {"visits": 3},
+    },
+]
+
+
+@pytest.mark.postgres
+def test_the_fast_pass_writes_what_item_by_item_writes_on_postgres(postgres_url, monkeypatch):
+    outcomes = []
+    for schema in ("fast", "one_by_one"):
+        engine = make_engine(postgres_url, schema)
+        ensure_schema(engine, schema)
+        Base.metadata.create_all(engine)
+        try:
+            sessions = sessionmaker(engine, expire_on_commit=False)
+            run = prepare(sessions, [{"email": "stored@example.com", "first_name": "Then"}])
+            outcomes.append(
+                outcome(
+                    run,
+                    sessions,
+                    MIXED,
+                    item_by_item=schema == "one_by_one",
+                    monkeypatch=monkeypatch,
+                )
+            )
+        finally:
+            engine.dispose()
+    fast, slow = outcomes
+    assert [r["status"] for r in fast[0]] == [
+        "created",
+        "error",
+        "updated",
+        "updated",
+        "error",
+        "created",
+    ]
+    assert fast == slow
+
+
+def test_a_batch_makes_and_loads_no_orm_objects(tmp_path):
+    engine = fresh_sqlite(tmp_path, "contacts")
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    run = prepare(sessions, [{"email": f"old{n}@example.com"} for n in range(20)])
+    items = [{"email": f"old{n}@example.com", "phone": f"+38050{n:07d}"} for n in range(20)]
+    items += [{"email": f"new{n}@example.com", "first_name": "New"} for n in range(20)]
+    made = []
+
+    def count(target, *args):
+        made.append(type(target).__name__)
+
+    event.listen(Base, "init", count, propagate=True)
+    event.listen(Base, "load", count, propagate=True)
+    try:
+        results = run(batch.batch_upsert, items, ACTOR)["results"]
+    finally:
+        event.remove(Base, "init", count)
+        event.remove(Base, "load", count)
+        engine.dispose()
+    assert [r["status"] for r in results] == ["updated"] * 20 + ["created"] * 20
+    assert made == []
