@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import JSON, Table, bindparam, insert, null, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -107,9 +107,9 @@ class BatchWriter:
         naming the field, as a flush's is."""
         try:
             self._update_stored(session)
-            self._insert(session, CONTACTS, [c.columns() for c in self.new_contacts])
-            self._insert(session, SUBSCRIPTIONS, [row.columns() for row in self.subscriptions])
-            self._insert(session, LEDGER, self.ledger_rows)
+            _insert(session, CONTACTS, [c.columns() for c in self.new_contacts])
+            _insert(session, SUBSCRIPTIONS, [row.columns() for row in self.subscriptions])
+            _insert(session, LEDGER, self.ledger_rows)
         except IntegrityError as error:
             raise conflict(error, IDENTIFIER_COLUMNS, TAKEN) from None
         record_events(session, Outbox, self.events)
@@ -141,7 +141,16 @@ class BatchWriter:
             ):
                 raise Conflict("another change was made at the same time; try again")
 
-    @staticmethod
-    def _insert(session: Session, table, rows: list[dict]) -> None:
-        if rows:
-            session.execute(insert(table), rows)
+
+def _insert(session: Session, table: Table, rows: list[dict]) -> None:
+    """New rows, as the ORM would insert them, by one multi-row INSERT. A JSON column
+    without a value is SQL NULL, as the ORM leaves it (None bound to the JSON type would
+    be JSON's null)."""
+    if not rows:
+        return
+    json_columns = [c.name for c in table.columns if isinstance(c.type, JSON)]
+    for row in rows:
+        for name in json_columns:
+            if row.get(name, ...) is None:
+                row[name] = null()
+    session.execute(insert(table), rows)

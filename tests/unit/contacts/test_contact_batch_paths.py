@@ -9,16 +9,17 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select
+from sqlalchemy import String, cast, event, select
 from sqlalchemy.orm import sessionmaker
 
 from plexus.db import ensure_schema, make_engine, transaction
 from plexus.errors import Conflict
 from services.contacts.logic import batch, catalog, contacts, subscriptions, variables
 from services.contacts.logic.writers import BatchWriter
-from services.contacts.models import Base, Outbox
+from services.contacts.models import Base, Contact, Outbox
 
 ACTOR = "importer"
+CONTACTS = Contact.__table__
 
 # Few identifiers, so that items match stored contacts, each other, and clash.
 USER_IDS = st.sampled_from(["u1", "u2", "u3", None])
@@ -118,7 +119,20 @@ def outcome(run, sessions, items, *, item_by_item, monkeypatch):
         ledger = run(subscriptions.subscription_history, contact["id"], 50, None)["data"]
         stored.append((label(contact), [label(entry) for entry in ledger]))
     stored.sort(key=repr)
-    return answer, events, stored
+    # The JSON columns as stored: SQL NULL and JSON null read back alike, but not in SQL.
+    with transaction(sessions) as session:
+        columns = [
+            cast(CONTACTS.c[name], String) for name in ("address", "categories", "variables")
+        ]
+        raw = sorted(
+            map(
+                repr,
+                session.execute(
+                    select(CONTACTS.c.user_id, CONTACTS.c.email, CONTACTS.c.phone, *columns)
+                ),
+            )
+        )
+    return answer, events, stored, raw
 
 
 def fresh_sqlite(directory, name):
@@ -150,6 +164,7 @@ def test_the_fast_pass_writes_what_item_by_item_writes(stored, items, monkeypatc
     assert fast_outcome[0] == slow_outcome[0]  # the answer, item by item
     assert fast_outcome[1] == slow_outcome[1]  # the events, in order
     assert fast_outcome[2] == slow_outcome[2]  # the contacts and their ledgers
+    assert fast_outcome[3] == slow_outcome[3]  # their JSON columns as stored
 
 
 MIXED = [
