@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import JSON, ColumnElement, null, select
 from sqlalchemy.orm import Session
 
 from services.contacts.models import Contact, Subscription
@@ -15,6 +15,9 @@ from services.contacts.models import Contact, Subscription
 CONTACTS = Contact.__table__
 SUBSCRIPTIONS = Subscription.__table__
 COLUMNS = tuple(CONTACTS.c.keys())
+# None written to a JSON column is JSON's null; a column never written is SQL NULL (the
+# ORM leaves it out of the INSERT). A ContactRow remembers which it is, to insert the same.
+JSON_COLUMNS = frozenset(column.name for column in CONTACTS.c if isinstance(column.type, JSON))
 
 
 class ContactRow:
@@ -22,6 +25,7 @@ class ContactRow:
 
     __slots__ = (
         *COLUMNS,
+        "written_json",
         "blacklists",
         "subscriptions",
         "channel_addresses",
@@ -29,13 +33,27 @@ class ContactRow:
     )
 
     def __init__(self, **columns):
+        object.__setattr__(self, "written_json", JSON_COLUMNS & columns.keys())
         for name in COLUMNS:
-            setattr(self, name, columns.get(name))
+            object.__setattr__(self, name, columns.get(name))
         self.blacklists, self.subscriptions = [], []
         self.channel_addresses, self.webpush_subscriptions = [], []
 
+    def __setattr__(self, name: str, value) -> None:
+        if name in JSON_COLUMNS:
+            self.written_json.add(name)
+        object.__setattr__(self, name, value)
+
     def columns(self, names=COLUMNS) -> dict:
         return {name: getattr(self, name) for name in names}
+
+    def insert_values(self) -> dict:
+        """The columns as the ORM would insert them for a new Contact in this state."""
+        values = self.columns()
+        for name in JSON_COLUMNS - self.written_json:
+            if values[name] is None:
+                values[name] = null()
+        return values
 
 
 @dataclass(slots=True)

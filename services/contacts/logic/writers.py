@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import JSON, Table, bindparam, insert, null, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -107,7 +107,7 @@ class BatchWriter:
         naming the field, as a flush's is."""
         try:
             self._update_stored(session)
-            _insert(session, CONTACTS, [c.columns() for c in self.new_contacts])
+            _insert(session, CONTACTS, [c.insert_values() for c in self.new_contacts])
             _insert(session, SUBSCRIPTIONS, [row.columns() for row in self.subscriptions])
             _insert(session, LEDGER, self.ledger_rows)
         except IntegrityError as error:
@@ -136,21 +136,11 @@ class BatchWriter:
             )
             # A contact erased since it was read: start again, item by item (where it is
             # then no longer matched). Only where the driver counts an executemany's rows.
-            if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(
-                contacts
-            ):
+            counted = session.get_bind().dialect.supports_sane_multi_rowcount
+            if counted and result.rowcount != len(contacts):
                 raise Conflict("another change was made at the same time; try again")
 
 
 def _insert(session: Session, table: Table, rows: list[dict]) -> None:
-    """New rows, as the ORM would insert them, by one multi-row INSERT. A JSON column
-    without a value is SQL NULL, as the ORM leaves it (None bound to the JSON type would
-    be JSON's null)."""
-    if not rows:
-        return
-    json_columns = [c.name for c in table.columns if isinstance(c.type, JSON)]
-    for row in rows:
-        for name in json_columns:
-            if row.get(name, ...) is None:
-                row[name] = null()
-    session.execute(insert(table), rows)
+    if rows:
+        session.execute(insert(table), rows)
