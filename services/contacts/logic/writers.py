@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, cast, column, insert, update, values
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -118,27 +118,46 @@ class BatchWriter:
         by_columns = defaultdict(list)
         for contact, columns in self.changed_columns.items():
             by_columns[tuple(sorted(columns))].append(contact)
+        dialect = session.get_bind().dialect
+        update_rows = _update_from_values if dialect.name == "postgresql" else _update_each
         for columns, contacts in by_columns.items():
-            statement = (
-                update(CONTACTS)
-                .where(CONTACTS.c.id == bindparam("key"))
-                .values({name: bindparam(f"new_{name}") for name in columns})
-            )
-            result = session.execute(
-                statement,
-                [
-                    {
-                        "key": contact.id,
-                        **{f"new_{name}": getattr(contact, name) for name in columns},
-                    }
-                    for contact in contacts
-                ],
-            )
             # A contact erased since it was read: start again, item by item (where it is
-            # then no longer matched). Only where the driver counts an executemany's rows.
-            counted = session.get_bind().dialect.supports_sane_multi_rowcount
-            if counted and result.rowcount != len(contacts):
+            # then no longer matched).
+            if update_rows(session, columns, contacts) not in (len(contacts), None):
                 raise Conflict("another change was made at the same time; try again")
+
+
+def _update_each(session: Session, columns: tuple[str, ...], contacts: list) -> int | None:
+    """One UPDATE executed for each contact (SQLite: in process, no round trip); the rows
+    it changed, where the driver counts them."""
+    statement = (
+        update(CONTACTS)
+        .where(CONTACTS.c.id == bindparam("key"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
+    parameters = [
+        {"key": contact.id, **{f"new_{name}": getattr(contact, name) for name in columns}}
+        for contact in contacts
+    ]
+    result = session.execute(statement, parameters)
+    return result.rowcount if session.get_bind().dialect.supports_sane_multi_rowcount else None
+
+
+def _update_from_values(session: Session, columns: tuple[str, ...], contacts: list) -> int:
+    """One UPDATE ... FROM (VALUES ...) for them all (PostgreSQL: one round trip, not one
+    a contact); the rows it changed. Each value is cast to its column's type: a VALUES
+    column takes its type from its literals (text for JSON, or for a column of NULLs)."""
+    changed = values(
+        column("key", CONTACTS.c.id.type),
+        *(column(name, CONTACTS.c[name].type) for name in columns),
+        name="changed",
+    ).data([(contact.id, *(getattr(contact, name) for name in columns)) for contact in contacts])
+    statement = (
+        update(CONTACTS)
+        .where(CONTACTS.c.id == changed.c.key)
+        .values({name: cast(changed.c[name], CONTACTS.c[name].type) for name in columns})
+    )
+    return session.execute(statement).rowcount
 
 
 def _insert(session: Session, table: Table, rows: list[dict]) -> None:

@@ -280,3 +280,69 @@ def test_a_contact_erased_since_it_was_read_is_created_again(run, monkeypatch):
     assert [r["status"] for r in results] == ["created", "created"]
     stored = run(contacts.find_contacts, email="a@example.com")["data"]
     assert [(c["id"], c["first_name"]) for c in stored] == [(results[0]["id"], "Ann")]
+
+
+STORED_FULL = [
+    {
+        "user_id": "s1",
+        "email": "s1@example.com",
+        "birthday": "1990-01-02",
+        "gender": 2,
+        "address": {"country": "UA", "city": "Kyiv"},
+        "contact_score": 1.5,
+        "categories": {"offers": True},
+        "variables": {"plan": "gold"},
+        "timezone": "+02:00",
+    },
+    {"user_id": "s2", "phone": "+380501234561", "first_name": "Two"},
+    {"user_id": "s3", "email": "s3@example.com", "language": "uk"},
+]
+UPDATES = [
+    {
+        "user_id": "s1",
+        "birthday": None,
+        "address": None,
+        "contact_score": None,
+        "categories": {"offers": False},
+        "variables": {"plan": None, "visits": 4},
+    },
+    {
+        "user_id": "s2",
+        "birthday": "1985-05-05",
+        "gender": 1,
+        "email": "s2@example.com",
+        "address": {"country": "PL"},
+        "timezone": "Europe/Kyiv",
+    },
+    {"user_id": "s3", "email": "s1@example.com"},  # held by s1: refused
+    {"user_id": "s3", "email": None, "phone": "+380501234563", "first_name": "Three"},
+    {"user_id": "s2", "first_name": None, "contact_score": 2},
+]
+
+
+@pytest.mark.postgres
+def test_stored_contacts_are_updated_alike_on_postgres(postgres_url, monkeypatch):
+    """The fast pass updates stored contacts by one UPDATE ... FROM (VALUES ...) a set of
+    changed columns on PostgreSQL: values of every type, and nulls, as the ORM writes."""
+    outcomes = []
+    for schema in ("fast", "one_by_one"):
+        engine = make_engine(postgres_url, schema)
+        ensure_schema(engine, schema)
+        Base.metadata.create_all(engine)
+        try:
+            sessions = sessionmaker(engine, expire_on_commit=False)
+            run = prepare(sessions, STORED_FULL)
+            outcomes.append(
+                outcome(
+                    run,
+                    sessions,
+                    UPDATES,
+                    monkeypatch=monkeypatch,
+                    item_by_item=schema == "one_by_one",
+                )
+            )
+        finally:
+            engine.dispose()
+    fast, slow = outcomes
+    assert [r["status"] for r in fast[0]] == ["updated", "updated", "error", "updated", "updated"]
+    assert fast == slow
