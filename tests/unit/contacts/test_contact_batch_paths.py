@@ -346,3 +346,10 @@ def test_stored_contacts_are_updated_alike_on_postgres(postgres_url, monkeypatch
     fast, slow = outcomes
     assert [r["status"] for r in fast[0]] == ["updated", "updated", "error", "updated", "updated"]
     assert fast == slow
+
+
+def test_a_batch_wakes_the_outbox_relay_after_its_commit(sessions):
+    woken = []
+    with transaction(sessions, on_events=lambda: woken.append(True)) as session:
+        batch.batch_upsert(session, [{"email": "a@example.com"}], ACTOR)
+    assert woken == [True]
