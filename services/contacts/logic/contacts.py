@@ -22,11 +22,10 @@ from services.contacts.logic.references import References
 from services.contacts.logic.representation import contact_resource, field_value
 from services.contacts.logic.subscriptions import (
     ADDRESS_FIELDS,
-    Writer,
     announce,
     subscribe_new_addresses,
 )
-from services.contacts.logic.writers import SessionWriter
+from services.contacts.logic.writers import SessionWriter, Writer
 from services.contacts.models import Contact, Outbox
 
 # What null writes to a field that always has a value.

@@ -22,10 +22,8 @@ from services.contacts.logic.conflicts import flush
 from services.contacts.logic.lookup import contact_or_404
 from services.contacts.logic.paging import page
 from services.contacts.logic.representation import contact_resource, history_entry
-from services.contacts.logic.writers import BatchWriter, SessionWriter
+from services.contacts.logic.writers import SessionWriter, Writer
 from services.contacts.models import Contact, SubscriptionChange
-
-Writer = SessionWriter | BatchWriter
 
 ADDRESS_ADDED = "address added"
 # The contact field that is the address of an open channel.

@@ -127,6 +127,10 @@ class BatchWriter:
                 raise Conflict("another change was made at the same time; try again")
 
 
+# What the rules take as `writer` (None: a SessionWriter on their session).
+Writer = SessionWriter | BatchWriter
+
+
 def _update_each(session: Session, columns: tuple[str, ...], contacts: list) -> int | None:
     """One UPDATE executed for each contact (SQLite: in process, no round trip); the rows
     it changed, where the driver counts them."""
