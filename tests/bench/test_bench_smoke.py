@@ -87,3 +87,13 @@ def test_batch_import_bench_runs_and_reports():
     assert report["plexus"]["errors"] == 0  # every generated person is valid
     assert report["plexus"]["rows_per_second"] > 0 and report["copy"]["rows_per_second"] > 0
     assert "Plexus / COPY:" in done.stdout
+
+
+def test_batch_profile_bench_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.batch_profile", "--items", "50", "--top", "5"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "batch of 50 new contacts:" in done.stdout
+    assert "| package | own s | share |" in done.stdout
+    assert "batch_upsert" in done.stdout  # the functions, by cumulative time

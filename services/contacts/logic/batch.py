@@ -4,7 +4,12 @@ else email, else phone, then created or changed (as a PATCH of the fields given)
 One bad item never fails the others: items are checked against each other and the stored
 contacts first, and the good ones written together; should a concurrent writer clash with
 that write, each item is written again in a SAVEPOINT of its own. The names the items
-refer to and the contacts holding their identifiers are loaded once for the whole batch."""
+refer to and the contacts holding their identifiers are loaded once for the whole batch.
+
+The items are read column by column (contact_input.read_many), and the batch is applied
+to plain rows and written by a few multi-row statements (writers.BatchWriter); the
+item-by-item retry goes through the ORM, as single requests do. Both apply the same rules
+(contacts.insert and change) and record the same events."""
 
 from __future__ import annotations
 
@@ -16,11 +21,11 @@ from plexus.contract.contacts import ContactBatch, ContactCreate
 from plexus.errors import Conflict
 from plexus.parsing import WHOLE, load
 from services.contacts.logic import contact_input
-from services.contacts.logic.conflicts import flush
 from services.contacts.logic.contacts import change, insert
 from services.contacts.logic.identifiers import Owners
 from services.contacts.logic.lookup import RESOURCE_PARTS
 from services.contacts.logic.references import References
+from services.contacts.logic.writers import BatchWriter
 
 
 def _result(index: int, status: str, contact_id: str | None = None,
@@ -30,25 +35,30 @@ def _result(index: int, status: str, contact_id: str | None = None,
 
 def batch_upsert(session: Session, items, actor: str) -> dict:
     load(ContactBatch(), {"contacts": items})
-    schema = ContactCreate()
-    read = [contact_input.read(schema, item) for item in items]
+    read = contact_input.read_many(ContactCreate(), items)
     every = [values for values, _ in read]
     references = References.load(session, every)
     try:
-        # Every good item written by one flush at the end: a few multi-row statements,
-        # not a savepoint and a flush an item. Clashes inside the batch are known before
-        # (Owners); one at the flush comes from a writer beside us: all of it is undone,
-        # and done again item by item.
+        # Every good item applied in memory and written at the end: a few multi-row
+        # statements, not a savepoint and a flush an item. Clashes inside the batch are
+        # known before (Owners); one at the write comes from a writer beside us: all of
+        # it is undone, and done again item by item.
         with session.begin_nested():
-            owners = Owners.load(session, every, options=RESOURCE_PARTS)
-            return _upsert(session, read, references, owners, actor, one_by_one=False)
+            owners = Owners.load(session, every, as_rows=True)
+            writer = BatchWriter()
+            results = _upsert(session, read, references, owners, actor, writer)
+            writer.write(session)
+            return {"results": results}
     except Conflict:
         owners = Owners.load(session, every, options=RESOURCE_PARTS)
-        return _upsert(session, read, references, owners, actor, one_by_one=True)
+        return {"results": _upsert(session, read, references, owners, actor, None)}
 
 
 def _upsert(session: Session, read: list, references: References, owners: Owners, actor: str,
-            one_by_one: bool) -> dict:
+            writer: BatchWriter | None) -> list[dict]:
+    """Each item in order; with a `writer`, its rows are left to it, else each item is
+    written in a savepoint of its own (the retry)."""
+    one_by_one = writer is None
     results = []
     for index, (values, format_errors) in enumerate(read):
         matched = owners.match(values) if not format_errors else None
@@ -67,10 +77,12 @@ def _upsert(session: Session, read: list, references: References, owners: Owners
         try:
             with session.begin_nested() if one_by_one else contextlib.nullcontext():
                 if matched is None:
-                    contact = insert(session, values, owners, actor, write=one_by_one)
+                    contact = insert(session, values, owners, actor, write=one_by_one,
+                                     writer=writer)
                 else:
                     contact = matched
-                    change(session, contact, values, owners, actor, write=one_by_one)
+                    change(session, contact, values, owners, actor, write=one_by_one,
+                           writer=writer)
         except Conflict as error:
             if not one_by_one:
                 raise
@@ -78,6 +90,4 @@ def _upsert(session: Session, read: list, references: References, owners: Owners
             results.append(_result(index, "error", matched and matched.id, errors))
             continue
         results.append(_result(index, "created" if matched is None else "updated", contact.id))
-    if not one_by_one:
-        flush(session)
-    return {"results": results}
+    return results

@@ -7,6 +7,7 @@ from marshmallow import Schema
 
 from plexus.contract.contacts import IDENTIFIERS
 from plexus.parsing import WHOLE, load_partly
+from services.contacts.logic.column_reading import ColumnReader
 from services.contacts.logic.references import References
 from services.contacts.models import Contact
 
@@ -19,6 +20,14 @@ def read(schema: Schema, data) -> tuple[dict, dict[str, list[str]]]:
     values, errors = load_partly(schema, data)
     values.pop("region", None)
     return values, errors
+
+
+def read_many(schema: Schema, items: list) -> list[tuple[dict, dict[str, list[str]]]]:
+    """`read` of each item, column by column (column_reading): the same values and errors."""
+    read = ColumnReader(schema).read(items)
+    for values, _ in read:
+        values.pop("region", None)
+    return read
 
 
 def missing_identifier(values: dict, contact: Contact | None = None) -> dict[str, list[str]]:

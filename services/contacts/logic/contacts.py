@@ -25,6 +25,7 @@ from services.contacts.logic.subscriptions import (
     announce,
     subscribe_new_addresses,
 )
+from services.contacts.logic.writers import SessionWriter, Writer
 from services.contacts.models import Contact, Outbox
 
 # What null writes to a field that always has a value.
@@ -65,25 +66,25 @@ def _new_address_channels(contact: Contact, changed: dict) -> list[str]:
 
 
 def insert(session: Session, values: dict, owners: Owners, actor: str,
-           write: bool = True) -> Contact:
+           write: bool = True, writer: Writer | None = None) -> Contact:
     """Store a new contact from valid values; announce it and the channels its addresses
-    subscribed. `write=False` leaves the writing to the caller's flush (a batch)."""
+    subscribed. `writer` says where its rows go (writers; the session by default);
+    `write=False` leaves the writing to the caller (a batch)."""
+    writer = writer or SessionWriter(session)
     owners.check_free(values)
     now = utcnow()
-    # Empty collections given, not left to load: the new contact has none of these yet.
-    contact = Contact(id=new_id(), status="active", gender=0, contact_score=0.0, categories={},
-                      variables={}, created_at=now, updated_at=now, blacklists=[],
-                      subscriptions=[], channel_addresses=[], webpush_subscriptions=[])
+    contact = writer.new_contact(id=new_id(), status="active", gender=0, contact_score=0.0,
+                                 categories={}, variables={}, created_at=now, updated_at=now)
     # Only the flush at the end writes (rows and events at once), so that a taken
     # identifier surfaces there, named.
     with session.no_autoflush:
         changed = apply_values(contact, values)
-        session.add(contact)
+        writer.add_contact(contact)
         subscribed = subscribe_new_addresses(
-            session, contact, _new_address_channels(contact, changed), actor, now)
-        emit(session, events.CONTACT_CREATED, actor, contact_id=contact.id,
-             contact=contact_resource(contact))
-        announce(session, subscribed, actor)
+            session, contact, _new_address_channels(contact, changed), actor, now, writer)
+        writer.event(events.CONTACT_CREATED, actor, contact_id=contact.id,
+                     contact=contact_resource(contact))
+        announce(session, subscribed, actor, writer)
     if write:
         flush(session)
     owners.claim(contact)
@@ -91,9 +92,10 @@ def insert(session: Session, values: dict, owners: Owners, actor: str,
 
 
 def change(session: Session, contact: Contact, values: dict, owners: Owners, actor: str,
-           write: bool = True) -> dict:
+           write: bool = True, writer: Writer | None = None) -> dict:
     """Apply valid values to a stored contact as a PATCH; the changed fields. Nothing is
-    written or announced when nothing changes. `write=False`: as for insert."""
+    written or announced when nothing changes. `writer`, `write=False`: as for insert."""
+    writer = writer or SessionWriter(session)
     owners.check_free(values, contact)
     with session.no_autoflush:
         changed = apply_values(contact, values)
@@ -101,10 +103,11 @@ def change(session: Session, contact: Contact, values: dict, owners: Owners, act
             return changed
         now = utcnow()
         contact.updated_at = now
+        writer.changed(contact, [*changed, "updated_at"])
         subscribed = subscribe_new_addresses(
-            session, contact, _new_address_channels(contact, changed), actor, now)
-        emit(session, events.CONTACT_UPDATED, actor, contact_id=contact.id, changed=changed)
-        announce(session, subscribed, actor)
+            session, contact, _new_address_channels(contact, changed), actor, now, writer)
+        writer.event(events.CONTACT_UPDATED, actor, contact_id=contact.id, changed=changed)
+        announce(session, subscribed, actor, writer)
     if write:
         flush(session)
     owners.claim(contact)

@@ -19,11 +19,11 @@ from plexus.errors import Conflict, NotFound
 from plexus.parsing import load
 from plexus.timeutil import utcnow
 from services.contacts.logic.conflicts import flush
-from services.contacts.logic.events import emit
 from services.contacts.logic.lookup import contact_or_404
 from services.contacts.logic.paging import page
 from services.contacts.logic.representation import contact_resource, history_entry
-from services.contacts.models import Contact, Subscription, SubscriptionChange
+from services.contacts.logic.writers import SessionWriter, Writer
+from services.contacts.models import Contact, SubscriptionChange
 
 ADDRESS_ADDED = "address added"
 # The contact field that is the address of an open channel.
@@ -38,38 +38,39 @@ def status_of(contact: Contact, channel: str) -> str:
 
 
 def change(session: Session, contact: Contact, channel: str, status: str, reason: str | None,
-           actor: str, now: datetime) -> dict | None:
+           actor: str, now: datetime, writer: Writer | None = None) -> dict | None:
     """Set the channel's status and write the ledger; the subscription_changed payload,
-    or None when the status was already that."""
+    or None when the status was already that. `writer`: where the rows go (writers)."""
+    writer = writer or SessionWriter(session)
     previous = status_of(contact, channel)
     if previous == status:
         return None
     row = next((row for row in contact.subscriptions if row.channel == channel), None)
     if row is None:
-        row = Subscription(channel=channel)
-        contact.subscriptions.append(row)
+        row = writer.new_subscription(contact, channel)
     row.status, row.reason, row.changed_at = status, reason, now
-    session.add(SubscriptionChange(
-        contact_id=contact.id, channel=channel, status=status, previous_status=previous,
-        reason=reason, actor=actor, changed_at=now))
+    writer.ledger(contact_id=contact.id, channel=channel, status=status,
+                  previous_status=previous, reason=reason, actor=actor, changed_at=now)
     return {"contact_id": contact.id, "channel": channel, "status": status,
             "previous": previous, "reason": reason}
 
 
 def subscribe_new_addresses(session: Session, contact: Contact, channels, actor: str,
-                            now: datetime) -> list[dict]:
+                            now: datetime, writer: Writer | None = None) -> list[dict]:
     """Subscribe each of `channels` the contact now has an address for and never had."""
     changes = []
     for channel in channels:
         if status_of(contact, channel) == "never":
             changes.append(change(session, contact, channel, "subscribed", ADDRESS_ADDED,
-                                  actor, now))
+                                  actor, now, writer))
     return changes
 
 
-def announce(session: Session, changes: list[dict], actor: str) -> None:
+def announce(session: Session, changes: list[dict], actor: str,
+             writer: Writer | None = None) -> None:
+    writer = writer or SessionWriter(session)
     for payload in changes:
-        emit(session, events.SUBSCRIPTION_CHANGED, actor, **payload)
+        writer.event(events.SUBSCRIPTION_CHANGED, actor, **payload)
 
 
 def was_ever_subscribed(session: Session, contact_id: str, channel: str) -> bool:

@@ -75,3 +75,21 @@ def test_erasing_drops_the_contacts_unpublished_events(create, run, outbox):
     assert [(name, payload["contact_id"]) for name, payload in outbox()] == [
         ("contact_created", kept["id"]), ("subscription_changed", kept["id"]),
         ("contact_deleted", erased["id"])]
+
+
+def test_a_contact_erased_since_the_batch_read_it_is_created_again(run, monkeypatch):
+    # The batch's one UPDATE ... FROM (VALUES ...) changes no row for a contact that is gone;
+    # the batch then goes item by item, where the item matches nothing and is created.
+    from services.contacts.logic import contact_rows
+
+    gone = contact_rows.ContactRow(id="01gone0000000000000000000", email="a@example.com",
+                                   status="active", gender=0, contact_score=0.0,
+                                   categories={}, variables={})
+    real = contact_rows.stored
+    monkeypatch.setattr(contact_rows, "stored", lambda session, condition: [
+        gone, *real(session, condition)])
+    results = run(batch.batch_upsert, [{"email": "a@example.com", "first_name": "Ann"}],
+                  ACTOR)["results"]
+    assert [r["status"] for r in results] == ["created"]
+    stored = run(contacts.find_contacts, email="a@example.com")["data"]
+    assert [(c["id"], c["first_name"]) for c in stored] == [(results[0]["id"], "Ann")]
