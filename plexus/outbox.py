@@ -42,31 +42,29 @@ class OutboxRow:
     created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-def _event_body(event_type: str, payload: dict, occurred_at: str) -> dict:
-    return {"event": event_type, "event_id": new_id(), "occurred_at": occurred_at, **payload}
+def event_body(event_type: str, payload: dict) -> dict:
+    """An event as it is published: its name, a new id and the moment, then the payload."""
+    return {"event": event_type, "event_id": new_id(), "occurred_at": rfc3339(utcnow()),
+            **payload}
 
 
 def record_event(session: Session, outbox_model: type, event_type: str, payload: dict) -> dict:
     """Add an event to the current transaction; it is published after the commit."""
-    body = _event_body(event_type, payload, rfc3339(utcnow()))
+    body = event_body(event_type, payload)
     session.add(outbox_model(event_type=event_type, payload=body))
     session.info["outbox_dirty"] = True
     return body
 
 
-def record_events(session: Session, outbox_model: type, event_type: str,
-                  payloads: list[dict]) -> list[dict]:
-    """Many events of one type in one multi-row INSERT (a batch handler's output), in
-    the order given; published after the commit."""
-    if not payloads:
-        return []
+def record_events(session: Session, outbox_model: type, bodies: list[dict]) -> None:
+    """Add events made by `event_body`, in their order, with one multi-row INSERT (a
+    batch's events); they are published after the commit."""
+    if not bodies:
+        return
     now = utcnow()
-    stamp = rfc3339(now)
-    bodies = [_event_body(event_type, payload, stamp) for payload in payloads]
     insert_rows(session, outbox_model, [
-        {"event_type": event_type, "payload": body, "created_at": now} for body in bodies])
+        {"event_type": body["event"], "payload": body, "created_at": now} for body in bodies])
     session.info["outbox_dirty"] = True
-    return bodies
 
 
 def forget_contact(session: Session, outbox_model: type, contact_id: str) -> None:

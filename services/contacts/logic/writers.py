@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from plexus.errors import Conflict
 from plexus.ids import new_id
-from plexus.outbox_batch import event_body, record_events
+from plexus.outbox import event_body, record_events
 from services.contacts.logic.conflicts import IDENTIFIER_COLUMNS, TAKEN, conflict
 from services.contacts.logic.contact_rows import (
     CONTACTS,
