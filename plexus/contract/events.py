@@ -13,8 +13,15 @@ ACTIVITY = "activity"
 SEGMENTS = "segments"
 
 # contacts -> anyone. Payload keys besides event / event_id / occurred_at / actor:
-CONTACT_CREATED = "contact_created"        # contact_id, contact (the stored resource)
-CONTACT_UPDATED = "contact_updated"        # contact_id, changed {field: new value}
+# A created or changed contact whose new email or phone subscribed its channel lists
+# those subscriptions in its own event (`subscribed`), each as subscription_changed would
+# say it, with an event_id of its own that sorts after the listing event's: one event
+# for an imported contact, not three.
+CONTACT_CREATED = "contact_created"        # contact_id, contact (the stored resource,
+#                                            subscriptions included), subscribed [{event_id,
+#                                            channel, status, previous, reason}]
+CONTACT_UPDATED = "contact_updated"        # contact_id, changed {field: new value},
+#                                            subscribed (as for contact_created)
 CONTACT_DELETED = "contact_deleted"        # contact_id (nothing else: the contact is erased)
 CONTACT_ACTIVATED = "contact_activated"    # contact_id
 CONTACT_DEACTIVATED = "contact_deactivated"  # contact_id

@@ -69,6 +69,18 @@ def _row(payload: dict, row: dict) -> dict:
             "source_event_id": payload["event_id"], **row}
 
 
+def _contact_rows(payload: dict) -> list[dict]:
+    """The event's row, then one for each subscription it lists (a new contact's, or a
+    new address's), each with that subscription's own event_id: as if it had come as a
+    subscription_changed of its own."""
+    rows = [_row(payload, _contact_row(payload))]
+    for entry in payload.get("subscribed") or ():
+        rows.append(_row({**payload, **entry, "event": events.SUBSCRIPTION_CHANGED},
+                         _contact_row({**payload, **entry,
+                                       "event": events.SUBSCRIPTION_CHANGED})))
+    return rows
+
+
 def _stored(session: Session, rows: list[dict]) -> int:
     return sum(item_id is not None for item_id in record_many(session, rows))
 
@@ -80,8 +92,8 @@ def on_contact_events(session: Session, payloads: list[dict]) -> int:
     for contact_id in dict.fromkeys(p["contact_id"] for p in payloads
                                     if p["event"] == events.CONTACT_DELETED):
         erase_contact(session, contact_id)
-    return _stored(session, [_row(p, _contact_row(p)) for p in payloads
-                             if p["event"] != events.CONTACT_DELETED])
+    return _stored(session, [row for p in payloads if p["event"] != events.CONTACT_DELETED
+                             for row in _contact_rows(p)])
 
 
 def on_message_events(session: Session, payloads: list[dict]) -> int:

@@ -22,7 +22,7 @@ from services.contacts.logic.references import References
 from services.contacts.logic.representation import contact_resource, field_value
 from services.contacts.logic.subscriptions import (
     ADDRESS_FIELDS,
-    announce,
+    listed,
     subscribe_new_addresses,
 )
 from services.contacts.logic.writers import SessionWriter, Writer
@@ -82,9 +82,10 @@ def insert(session: Session, values: dict, owners: Owners, actor: str,
         writer.add_contact(contact)
         subscribed = subscribe_new_addresses(
             session, contact, _new_address_channels(contact, changed), actor, now, writer)
-        writer.event(events.CONTACT_CREATED, actor, contact_id=contact.id,
-                     contact=contact_resource(contact))
-        announce(session, subscribed, actor, writer)
+        # The event's id first: the subscriptions it lists take ids that sort after it.
+        event_id = new_id()
+        writer.event(events.CONTACT_CREATED, actor, event_id=event_id, contact_id=contact.id,
+                     contact=contact_resource(contact), subscribed=listed(subscribed))
     if write:
         flush(session)
     owners.claim(contact)
@@ -106,8 +107,9 @@ def change(session: Session, contact: Contact, values: dict, owners: Owners, act
         writer.changed(contact, [*changed, "updated_at"])
         subscribed = subscribe_new_addresses(
             session, contact, _new_address_channels(contact, changed), actor, now, writer)
-        writer.event(events.CONTACT_UPDATED, actor, contact_id=contact.id, changed=changed)
-        announce(session, subscribed, actor, writer)
+        event_id = new_id()
+        writer.event(events.CONTACT_UPDATED, actor, event_id=event_id, contact_id=contact.id,
+                     changed=changed, subscribed=listed(subscribed))
     if write:
         flush(session)
     owners.claim(contact)

@@ -1,5 +1,7 @@
 """Consent per channel. Every change is written to the ledger (subscription_history)
-with who made it and why, and announced as subscription_changed.
+with who made it and why, and announced: as subscription_changed, or, when a new address
+subscribed it, in the `subscribed` list of the contact_created or contact_updated
+event that brought the address (one event for a change, not one for each part).
 
 A channel is "never" until the contact first has an address for it (an email, a phone,
 a Telegram chat, a Viber user, a browser), which subscribes it. Channels that need the
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 from plexus.contract import events, vocab
 from plexus.contract.contacts import SubscriptionInput
 from plexus.errors import Conflict, NotFound
+from plexus.ids import new_id
 from plexus.parsing import load
 from plexus.timeutil import utcnow
 from services.contacts.logic.conflicts import flush
@@ -64,6 +67,14 @@ def subscribe_new_addresses(session: Session, contact: Contact, channels, actor:
             changes.append(change(session, contact, channel, "subscribed", ADDRESS_ADDED,
                                   actor, now, writer))
     return changes
+
+
+def listed(changes: list[dict]) -> list[dict]:
+    """Subscriptions a created or changed contact's new addresses made, as its event lists
+    them (`subscribed`): each as a subscription_changed would say it, with an event_id of
+    its own made now, so it sorts after the event listing it."""
+    return [{"event_id": new_id(), "channel": c["channel"], "status": c["status"],
+             "previous": c["previous"], "reason": c["reason"]} for c in changes]
 
 
 def announce(session: Session, changes: list[dict], actor: str,

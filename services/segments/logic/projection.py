@@ -198,7 +198,11 @@ def _apply_contact_change(session: Session, payload: dict, toggles: dict) -> set
         if "categories" in changed:
             _set_flags(session, contact_id, CATEGORY, [
                 key for key, on in (changed["categories"] or {}).items() if on])
-        return set(changed) | {"updated_at"}
+        for entry in payload.get("subscribed") or ():  # channels its new addresses opened
+            toggles[(contact_id, SUBSCRIBED, entry["channel"])] = \
+                entry.get("status") == "subscribed"
+        kinds = {"subscriptions"} if payload.get("subscribed") else set()
+        return set(changed) | {"updated_at"} | kinds
     if name in (events.CONTACT_ACTIVATED, events.CONTACT_DEACTIVATED):
         status = "active" if name == events.CONTACT_ACTIVATED else "inactive"
         session.execute(update(Profile).where(Profile.contact_id == contact_id)

@@ -95,6 +95,20 @@ def test_a_status_outside_the_vocabulary_is_refused(run):
     assert kinds(run) == []
 
 
+def test_a_created_contact_and_the_subscriptions_its_event_lists(run):
+    created = contact_event(events.CONTACT_CREATED, CONTACT, contact={})
+    created["subscribed"] = [
+        {"event_id": new_id(), "channel": channel, "status": "subscribed",
+         "previous": "never", "reason": "address added"} for channel in ("email", "sms")]
+    run(on_contact_events, [created, dict(created)])  # delivered twice: once in the feed
+    run(on_contact_event, dict(created))
+    items = run(feed, CONTACT)["data"]
+    assert [(i["channel"], i["type"]) for i in items] == [
+        ("sms", "subscribed"), ("email", "subscribed"), ("contact", "added")]
+    assert items[0]["details"] == {"actor": created["actor"], "previous": "never",
+                                   "reason": "address added"}
+
+
 def test_segment_entries_and_exits(run):
     other = new_id()
     for second, change in enumerate(("added", "dropped")):

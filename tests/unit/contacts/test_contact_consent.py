@@ -147,6 +147,7 @@ def test_telegram_and_viber_addresses_subscribe_their_channel(run, contact, outb
     assert viber["subscriptions"]["viber"]["reason"] == "address added"
     assert [name for name, _ in outbox()] == [
         "contact_updated", "subscription_changed", "contact_updated", "subscription_changed"]
+    # A Telegram or Viber address is its own request: its subscription its own event.
     assert outbox("contact_updated")[1]["changed"] == {"channels": viber["channels"]}
 
 
