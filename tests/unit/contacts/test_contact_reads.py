@@ -1,0 +1,88 @@
+"""Reading contacts: one statement a read (the contact with its collections, on SQLite
+and PostgreSQL), outside any ORM session, answering exactly what the writes answered."""
+
+import pytest
+from sqlalchemy import event
+
+from plexus.db import autocommit, make_engine
+from services.contacts.logic import blacklists, channels, contacts, subscriptions
+from services.contacts.models import Base
+
+ACTOR = "crm-sync"
+P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'contacts.db'}")
+    else:
+        engine = make_engine(request.getfixturevalue("postgres_url"))
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def rich(run, registered):
+    """A contact with something in every collection; its last write's answer."""
+    made = run(contacts.create_contact, {
+        "email": "Olena@Example.com", "phone": "+380501234567", "first_name": "Olena",
+        "birthday": "1990-05-17", "address": {"country": "UA", "city": "Kyiv"},
+        "categories": {"newsletter": True}, "variables": {"plan": "gold", "visits": 3},
+        "source": "website"}, ACTOR)
+    run(blacklists.add_to_blacklist, made["id"], "phone", {"reason": "asked"}, ACTOR)
+    run(channels.set_channel_address, made["id"], "telegram", {"chat_id": 7}, ACTOR)
+    run(channels.set_channel_address, made["id"], "viber", {"user_id": "vb-1"}, ACTOR)
+    for n, device in enumerate(("mobile", "desktop")):
+        run(channels.add_webpush_subscription, made["id"], {
+            "endpoint": f"https://push.example.net/s/{n}", "device": device,
+            "keys": {"p256dh": P256DH, "auth": "tBHItJI5svbpez7KI4CCXg"}}, ACTOR)
+    return run(subscriptions.set_subscription, made["id"], "email",
+               {"status": "unsubscribed", "reason": "too many"}, ACTOR)
+
+
+def statements(engine, read):
+    """What `read(connection)` answers, and the statements it sent."""
+    sent = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with autocommit(engine) as connection:
+            return read(connection), sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_contact_is_read_in_one_statement_as_its_writes_answered_it(engine, rich):
+    assert rich["channels"]["webpush"][0]["device"] == "mobile"  # the first registered
+    assert rich["blacklists"]["phone"]["reason"] == "asked"
+    assert rich["subscriptions"]["email"]["status"] == "unsubscribed"
+    assert rich["channels"]["telegram"] == {"chat_id": "7"}
+
+    read, sent = statements(engine, lambda c: contacts.get_contact(c, rich["id"]))
+    assert read == rich
+    assert len(sent) == 1
+
+    found, sent = statements(engine, lambda c: contacts.find_contacts(c, email="olena@example.COM"))
+    assert found == {"data": [rich], "next_cursor": None}
+    assert len(sent) == 1
+
+
+def test_a_page_of_contacts_is_one_statement(engine, run, rich):
+    others = [run(contacts.create_contact, {"user_id": f"u-{n}"}, ACTOR) for n in range(3)]
+    first, sent = statements(engine, lambda c: contacts.find_contacts(c, limit=2))
+    assert first["data"] == [others[2], others[1]] and len(sent) == 1
+    second = run(contacts.find_contacts, limit=2, cursor=first["next_cursor"])
+    assert second == {"data": [others[0], rich], "next_cursor": None}
+
+
+def test_a_bare_contact_reads_with_empty_collections(engine, run):
+    made = run(contacts.create_contact, {"user_id": "bare"}, ACTOR)
+    read, _ = statements(engine, lambda c: contacts.get_contact(c, made["id"]))
+    assert read == made
+    assert read["channels"] == {"telegram": None, "viber": None, "webpush": []}
+    assert set(read["blacklists"].values()) == {None}
