@@ -4,8 +4,13 @@ services.gateway.app.handle, which routes it by the table in services.gateway.ro
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import time
+import uuid
 from datetime import timedelta
 
+import eventlet
 import nameko
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
@@ -13,11 +18,12 @@ from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
 from werkzeug.routing import Map, PathConverter
 
-from plexus.db import Database, transaction
+from plexus.db import Database, autocommit, transaction
 from plexus.metrics import ServiceMetrics
 from plexus.rpc import Caller
 from services.gateway.app import Gateway, handle
-from services.gateway.logic import apikeys, idempotency
+from services.gateway.logic import apikeys, idempotency, replicas
+from services.gateway.logic.admission import Admission
 from services.gateway.web.problems import HttpProblem, problem_response
 
 log = logging.getLogger(__name__)
@@ -67,6 +73,55 @@ class BootstrapKey(DependencyProvider):
             apikeys.ensure_bootstrap_key(session, str(secret))
 
 
+class Admitting(DependencyProvider):
+    """The process's Admission (key cache, rate-limit buckets), and its heartbeat: every
+    `replica_heartbeat_seconds` this replica stamps its row and learns how many replicas
+    share the rate limits. The first beat is at start, so the count is right from the
+    first request; a beat that fails (database away) keeps the last count."""
+
+    def setup(self) -> None:
+        settings = nameko.config.get("GATEWAY") or {}
+        self.interval = float(settings.get("replica_heartbeat_seconds") or 1)
+        self.replica_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.settings = settings
+        self.running = False
+
+    def start(self) -> None:
+        # At start, not setup: the Database's engine is made in its own setup.
+        database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        self.engine = database.engine
+        self.admission = Admission(self.engine, self.settings)
+        self.running = True
+        self._beat()
+        self.container.spawn_managed_thread(self._beating)
+
+    def stop(self) -> None:
+        self.running = False
+        try:
+            with autocommit(self.engine) as connection:
+                replicas.leave(connection, self.replica_id)
+        except Exception:  # the others stop counting it after stale_after anyway
+            log.warning("could not remove this gateway replica's row", exc_info=True)
+
+    def _beating(self) -> None:
+        while self.running:
+            eventlet.sleep(self.interval)
+            if self.running:
+                self._beat()
+
+    def _beat(self) -> None:
+        try:
+            with autocommit(self.engine) as connection:
+                self.admission.replicas = replicas.beat(
+                    connection, self.replica_id, time.time(), stale_after=3 * self.interval)
+        except Exception:
+            log.warning("gateway heartbeat failed; keeping %d replicas",
+                        self.admission.replicas, exc_info=True)
+
+    def get_dependency(self, worker_ctx) -> Admission:
+        return self.admission
+
+
 class GatewayService:
     name = "gateway"
 
@@ -74,10 +129,11 @@ class GatewayService:
     rpc = Caller()
     metrics = ServiceMetrics()
     bootstrap = BootstrapKey()
+    admission = Admitting()
 
     def _gateway(self) -> Gateway:
         settings = nameko.config.get("GATEWAY") or {}
-        return Gateway(self.db.session_factory, self.rpc, settings)
+        return Gateway(self.db.session_factory, self.rpc, settings, self.admission)
 
     @http(METHODS, "/")
     def root(self, request):
