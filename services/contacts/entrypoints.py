@@ -1,10 +1,10 @@
 """The contacts service on the bus: one RPC per operation (docs/development.md). Each
 parses its plain arguments, runs one logic function in a transaction (a contact read:
-on a connection in autocommit, as it is one statement), and returns."""
+on a plain connection, as it is one statement), and returns."""
 
 from __future__ import annotations
 
-from plexus.db import Database, autocommit
+from plexus.db import Database
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
@@ -17,6 +17,7 @@ from services.contacts.logic import (
     contacts,
     message_variables,
     notes,
+    reading,
     subscriptions,
     variables,
 )
@@ -61,8 +62,8 @@ class ContactsService:
         return self._read(contacts.get_contact, contact_id)
 
     def _read(self, logic, *args, **kwargs):
-        """A read of one statement: no session, and no BEGIN and COMMIT round trips."""
-        with autocommit(self.db.session_factory.kw["bind"]) as connection:
+        """A read of one statement: no session, no transaction round trips."""
+        with reading.connection_for_reads(self.db.session_factory.kw["bind"]) as connection:
             return logic(connection, *args, **kwargs)
 
     @answer

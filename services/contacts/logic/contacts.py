@@ -26,8 +26,6 @@ from services.contacts.logic.subscriptions import (
 )
 from services.contacts.models import Contact, Outbox
 
-CONTACTS = Contact.__table__
-
 # What null writes to a field that always has a value.
 DEFAULTS = {"gender": 0, "contact_score": 0.0}
 
@@ -144,8 +142,7 @@ def update_contact(session: Session, contact_id: str, data, actor: str) -> dict:
 
 def get_contact(db, contact_id: str) -> dict:
     """One contact in one statement (reading.py); `db` a Connection or a Session."""
-    found = reading.contacts_where(db, CONTACTS.c.id == contact_id) \
-        if usable_key(contact_id) else []
+    found = reading.contacts_where(db, id=contact_id) if usable_key(contact_id) else []
     if not found:
         raise NotFound("no such contact")
     return found[0]
@@ -156,21 +153,19 @@ def find_contacts(db, user_id: str | None = None, email: str | None = None,
                   cursor: str | None = None) -> dict:
     """By any identifier given (all must hold); with none, every contact newest first.
     Each page in one statement (reading.py)."""
-    conditions = []
+    equal = {}
     if user_id is not None:
-        conditions.append(CONTACTS.c.user_id == user_id)
+        equal["user_id"] = user_id
     if email is not None:
-        conditions.append(CONTACTS.c.email == email.lower())
+        equal["email"] = email.lower()
     if phone is not None:
         try:
-            conditions.append(CONTACTS.c.phone == normalise_phone(phone, region))
+            equal["phone"] = normalise_phone(phone, region)
         except ValidationError as error:
             raise invalid(flatten(error.messages, "phone")) from None
-    if conditions:
-        return {"data": reading.contacts_where(db, *conditions), "next_cursor": None}
-    if cursor is not None:
-        conditions.append(CONTACTS.c.id < cursor)
-    found = reading.contacts_where(db, *conditions, order_newest_first=True, limit=limit + 1)
+    if equal:
+        return {"data": reading.contacts_where(db, **equal), "next_cursor": None}
+    found = reading.contacts_page(db, limit + 1, cursor)
     return {"data": found[:limit],
             "next_cursor": found[limit - 1]["id"] if len(found) > limit else None}
 

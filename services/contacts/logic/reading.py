@@ -10,9 +10,25 @@ autocommit (the service's read RPCs) or a Session (tests, or a read inside a wri
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Select, literal_column, select, type_coerce
+import contextlib
+import functools
+from collections.abc import Iterator
+
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Engine,
+    Select,
+    bindparam,
+    exc,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy import func as sql
 
+from plexus.db import autocommit
+from plexus.errors import Unavailable
 from services.contacts.logic.representation import assemble
 from services.contacts.models import (
     Blacklist,
@@ -30,7 +46,6 @@ COLLECTIONS = {
     "channel_addresses": (ChannelAddress.__table__, ("channel", "address")),
     "webpush_subscriptions": (WebpushSubscription.__table__, ("id", "device", "endpoint")),
 }
-_STATEMENTS: dict[str, Select] = {}
 
 
 def _collection(dialect: str, table, names: tuple[str, ...]):
@@ -45,13 +60,24 @@ def _collection(dialect: str, table, names: tuple[str, ...]):
     return type_coerce(found, JSON)
 
 
-def contacts_statement(dialect: str) -> Select:
-    """SELECT the contact columns and its collections; add WHERE, ORDER BY, LIMIT."""
-    if dialect not in _STATEMENTS:
-        _STATEMENTS[dialect] = select(
-            CONTACTS, *(_collection(dialect, table, names).label(f"_{part}")
-                        for part, (table, names) in COLLECTIONS.items()))
-    return _STATEMENTS[dialect]
+@functools.cache
+def contacts_statement(dialect: str, equal: tuple[str, ...] = (), *,
+                       page: bool = False, after: bool = False) -> Select:
+    """SELECT the contacts whose columns `equal` equal the parameters of those names;
+    `page`: newest first, `:limit` of them, `after`: only ids below `:cursor`.
+
+    Made once per shape and reused: SQLAlchemy remembers a statement's cache key on the
+    object, while building one per call would cost walking its four subqueries again
+    (a fifth of the read's time)."""
+    statement = select(
+        CONTACTS, *(_collection(dialect, table, names).label(f"_{part}")
+                    for part, (table, names) in COLLECTIONS.items()))
+    statement = statement.where(*(CONTACTS.c[name] == bindparam(name) for name in equal))
+    if after:
+        statement = statement.where(CONTACTS.c.id < bindparam("cursor"))
+    if page:
+        statement = statement.order_by(CONTACTS.c.id.desc()).limit(bindparam("limit"))
+    return statement
 
 
 def dialect_of(db) -> str:
@@ -66,12 +92,29 @@ def resource(row) -> dict:
                     columns["_channel_addresses"] or (), webpush)
 
 
-def contacts_where(db, *conditions, order_newest_first: bool = False,
-                   limit: int | None = None) -> list[dict]:
-    """The resources of the contacts meeting every condition on the contacts table."""
-    statement = contacts_statement(dialect_of(db)).where(*conditions)
-    if order_newest_first:
-        statement = statement.order_by(CONTACTS.c.id.desc())
-    if limit is not None:
-        statement = statement.limit(limit)
-    return [resource(row) for row in db.execute(statement)]
+def contacts_where(db, **equal) -> list[dict]:
+    """The resources of the contacts whose columns equal the values given (all of them)."""
+    statement = contacts_statement(dialect_of(db), tuple(sorted(equal)))
+    return [resource(row) for row in db.execute(statement, equal)]
+
+
+def contacts_page(db, limit: int, cursor: str | None) -> list[dict]:
+    """Up to `limit` contacts, newest first, after the `cursor` id when given."""
+    statement = contacts_statement(dialect_of(db), page=True, after=cursor is not None)
+    return [resource(row) for row in db.execute(statement, {"limit": limit, "cursor": cursor})]
+
+
+@contextlib.contextmanager
+def connection_for_reads(engine: Engine) -> Iterator[Connection]:
+    """A connection for one-statement reads. PostgreSQL: in autocommit, which spares the
+    BEGIN and ROLLBACK round trips. SQLite: as it comes, as its driver begins no
+    transaction for a SELECT, while switching it to autocommit and back costs a PRAGMA."""
+    if engine.dialect.name != "sqlite":
+        with autocommit(engine) as connection:
+            yield connection
+        return
+    try:
+        with engine.connect() as connection:
+            yield connection
+    except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as error:
+        raise Unavailable("the database did not answer") from error
