@@ -27,8 +27,8 @@ PROFILE_FIELDS = (
 
 def shown(field: str, value):
     """A profile field's stored value as the resource shows it."""
-    if field == "birthday":
-        return value.isoformat() if value else None
+    if field == "birthday":  # a date, or SQLite's text of one (reading.py)
+        return value if isinstance(value, str) or value is None else value.isoformat()
     if field in ("categories", "variables"):
         return dict(value or {})
     if field == "address":

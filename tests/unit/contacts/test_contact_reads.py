@@ -1,8 +1,9 @@
 """Reading contacts: one statement a read (the contact with its collections, on SQLite
 and PostgreSQL), outside any ORM session, answering exactly what the writes answered."""
 
+import psycopg2.extensions
 import pytest
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 
 from plexus.db import autocommit, make_engine
 from services.contacts.logic import blacklists, channels, contacts, subscriptions
@@ -12,12 +13,27 @@ ACTOR = "crm-sync"
 P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
 
 
+# Every statement the driver is given, whatever the layer above it: the reads go to the
+# driver's cursor directly, past SQLAlchemy's events.
+SENT: list[str] = []
+
+
+class CountingCursor(psycopg2.extensions.cursor):
+    def execute(self, query, arguments=None):
+        SENT.append(query)
+        return super().execute(query, arguments)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request, tmp_path):
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'contacts.db'}")
+        event.listen(engine, "connect",
+                     lambda dbapi, _: dbapi.set_trace_callback(SENT.append))
     else:
-        engine = make_engine(request.getfixturevalue("postgres_url"))
+        url = request.getfixturevalue("postgres_url")
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://"),
+                               connect_args={"cursor_factory": CountingCursor})
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()
@@ -43,18 +59,11 @@ def rich(run, registered):
 
 
 def statements(engine, read):
-    """What `read(connection)` answers, and the statements it sent."""
-    sent = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        with autocommit(engine) as connection:
-            return read(connection), sent
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    """What `read(connection)` answers, and the statements the driver was given."""
+    with autocommit(engine) as connection:
+        connection.exec_driver_sql("SELECT 1")  # connected (SQLite pragmas) before counting
+        SENT.clear()
+        return read(connection), list(SENT)
 
 
 def test_a_contact_is_read_in_one_statement_as_its_writes_answered_it(engine, rich):
