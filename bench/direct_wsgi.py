@@ -31,7 +31,11 @@ EVENTS_TABLE = ("CREATE TABLE IF NOT EXISTS {table} "
 
 def _engine(url: str):
     if url.startswith("sqlite"):
-        return create_engine(url, connect_args={"timeout": 30})
+        # As the services open it (plexus.db): WAL, synchronous=NORMAL, or every insert
+        # here would wait for a disk flush the services' inserts do not.
+        from plexus.db import make_engine
+
+        return make_engine(url)
     return create_engine(url.replace("postgresql://", "postgresql+psycopg2://"),
                          pool_size=20, max_overflow=0)
 
