@@ -19,6 +19,7 @@ serves it unchanged, and:
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import socket
 import sys
@@ -33,7 +34,13 @@ from amqp.exceptions import AMQPError
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.exceptions import OperationalError
 from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
-from nameko.exceptions import RemoteError, UnserializableValueError, deserialize, serialize
+from nameko.exceptions import (
+    IncorrectSignature,
+    RemoteError,
+    UnserializableValueError,
+    deserialize,
+    serialize,
+)
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
@@ -177,6 +184,18 @@ class ReplyingConsumer(RpcConsumer):
 
 class Answer(Rpc):
     rpc_consumer = ReplyingConsumer()
+
+    def check_signature(self, args, kwargs) -> None:
+        """As nameko's (a call whose arguments do not fit is IncorrectSignature), with the
+        method's signature read once: nameko runs inspect.getcallargs on every call."""
+        signature = self.__dict__.get("_signature")
+        if signature is None:
+            method = getattr(self.container.service_cls, self.method_name)
+            signature = self._signature = inspect.signature(method)
+        try:
+            signature.bind(None, *args, **kwargs)
+        except TypeError as error:
+            raise IncorrectSignature(str(error)) from None
 
 
 # The @rpc of every service: errors meant for the caller (plexus.errors) are re-raised

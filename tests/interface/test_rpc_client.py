@@ -168,3 +168,12 @@ def test_replies_go_out_on_one_kept_connection_made_again_when_the_broker_closes
     assert client.call("echo", "echo", ("after",), {}, timeout=5) == "after"
     assert time.monotonic() - started < 1
     assert sender.connection is not kept
+
+
+def test_a_call_whose_arguments_do_not_fit_is_refused_as_nameko_refuses_it(echo, client):
+    from nameko.exceptions import IncorrectSignature
+
+    for args, kwargs in (((), {}), ((1, True, 3), {}), ((1,), {"thrice": True})):
+        with pytest.raises(IncorrectSignature):
+            client.call("echo", "echo", args, kwargs, timeout=5)
+    assert client.call("echo", "echo", ("still",), {"twice": False}, timeout=5) == "still"
