@@ -91,3 +91,18 @@ def test_a_revoked_key_stops_working_on_every_replica_within_a_second(replicas):
         time.sleep(0.02)
     assert set(refused) == set(urls)
     assert max(refused.values()) < 1.0, refused
+
+
+def test_every_replica_refuses_a_key_without_the_scope_and_one_without_a_key(replicas):
+    suite, urls = replicas
+    made = suite.plexus("apikey", "create", "--name", "reader", "--scope", "segments:read")
+    headers = {"Authorization": f"Bearer {made.stdout.strip().split()[-1]}"}
+    for _ in range(2):  # the second time from each replica's cache
+        for url in urls:
+            read = requests.get(url + "/v1/segments/x", headers=headers, timeout=15)
+            assert read.status_code in (503, 429)  # admitted (segments is not running)
+            write = requests.post(url + "/v1/contacts", json={}, headers=headers, timeout=15)
+            assert write.status_code == 403, write.text
+            assert "X-RateLimit-Limit" not in write.headers  # refused before any token
+            anonymous = requests.get(url + "/v1/segments/x", timeout=15)
+            assert anonymous.status_code == 401
