@@ -136,10 +136,14 @@ class Admitting(DependencyProvider):
         try:
             with autocommit(self.engine) as connection:
                 self.admission.replicas = replicas.beat(
-                    connection, self.replica_id, time.time(), stale_after=3 * self.interval)
+                    connection, self.replica_id, time.time(), stale_after=3 * self.interval
+                )
         except Exception:
-            log.warning("gateway heartbeat failed; keeping %d replicas",
-                        self.admission.replicas, exc_info=True)
+            log.warning(
+                "gateway heartbeat failed; keeping %d replicas",
+                self.admission.replicas,
+                exc_info=True,
+            )
 
     def get_dependency(self, worker_ctx) -> Admission:
         return self.admission

@@ -21,17 +21,26 @@ def replicas(amqp_uri, tmp_path_factory):
     its own), and the suite; both have seen each other's heartbeat."""
     data_dir = tmp_path_factory.mktemp("replicas")
     env = suite_env(amqp_uri, data_dir, None)
-    env.update({"PLEXUS_RATE_LIMIT_PER_SECOND": "0.01",
-                "PLEXUS_RATE_LIMIT_BURST": str(BURST)})
+    env.update({"PLEXUS_RATE_LIMIT_PER_SECOND": "0.01", "PLEXUS_RATE_LIMIT_BURST": str(BURST)})
     suite = start_suite(env, data_dir / "suite.log", "--only", "gateway", wait_for="/health")
-    second_env = child_environment("gateway", ROOT / "config.yaml", {
-        **env, "PLEXUS_GATEWAY_PORT": str(free_port()),
-        "PLEXUS_GATEWAY_METRICS_PORT": str(free_port())})
+    second_env = child_environment(
+        "gateway",
+        ROOT / "config.yaml",
+        {
+            **env,
+            "PLEXUS_GATEWAY_PORT": str(free_port()),
+            "PLEXUS_GATEWAY_METRICS_PORT": str(free_port()),
+        },
+    )
     second_url = f"http://127.0.0.1:{second_env['PLEXUS_GATEWAY_PORT']}"
     with open(data_dir / "second.log", "wb") as log:
         second = subprocess.Popen(
             nameko_command(ROOT / "config.yaml", "services.gateway.entrypoints:GatewayService"),
-            env=second_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            env=second_env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -57,8 +66,9 @@ def test_a_key_gets_its_burst_from_the_deployment_not_from_each_replica(replicas
 
     def read(n):
         # Spread over the replicas as a load balancer spreads connections.
-        return requests.get(urls[n % 2] + "/v1/contacts/x",
-                            headers={"Authorization": f"Bearer {key}"}, timeout=15)
+        return requests.get(
+            urls[n % 2] + "/v1/contacts/x", headers={"Authorization": f"Bearer {key}"}, timeout=15
+        )
 
     answers = list(eventlet.GreenPool(20).imap(read, range(40)))
     statuses = [a.status_code for a in answers]
@@ -77,16 +87,21 @@ def test_a_revoked_key_stops_working_on_every_replica_within_a_second(replicas):
     made = suite.plexus("apikey", "create", "--name", "leaving", "--scope", "admin")
     headers = {"Authorization": f"Bearer {made.stdout.strip().split()[-1]}"}
     for url in urls:  # each replica has the key in its cache
-        assert requests.get(url + "/v1/contacts/x", headers=headers, timeout=15).status_code \
-            in (503, 429)
+        assert requests.get(url + "/v1/contacts/x", headers=headers, timeout=15).status_code in (
+            503,
+            429,
+        )
     revoked = suite.plexus("apikey", "revoke", "leaving")
     assert revoked.returncode == 0, revoked.stderr
     committed = time.monotonic()  # the CLI has exited: the revocation is committed
     refused = {}
     while len(refused) < len(urls) and time.monotonic() - committed < 3:
         for url in urls:
-            if url not in refused and requests.get(
-                    url + "/v1/contacts/x", headers=headers, timeout=15).status_code == 401:
+            if (
+                url not in refused
+                and requests.get(url + "/v1/contacts/x", headers=headers, timeout=15).status_code
+                == 401
+            ):
                 refused[url] = time.monotonic() - committed
         time.sleep(0.02)
     assert set(refused) == set(urls)

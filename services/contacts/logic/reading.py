@@ -66,8 +66,9 @@ def _collection(dialect: str, table, names: tuple[str, ...]):
 
 
 @functools.cache
-def contacts_statement(dialect: str, equal: tuple[str, ...] = (), *,
-                       page: bool = False, after: bool = False) -> Select:
+def contacts_statement(
+    dialect: str, equal: tuple[str, ...] = (), *, page: bool = False, after: bool = False
+) -> Select:
     """SELECT the contacts whose columns `equal` equal the parameters of those names;
     `page`: newest first, `:limit` of them, `after`: only ids below `:cursor`.
 
@@ -75,8 +76,12 @@ def contacts_statement(dialect: str, equal: tuple[str, ...] = (), *,
     object, while building one per call would cost walking its four subqueries again
     (a fifth of the read's time)."""
     statement = select(
-        CONTACTS, *(_collection(dialect, table, names).label(f"_{part}")
-                    for part, (table, names) in COLLECTIONS.items()))
+        CONTACTS,
+        *(
+            _collection(dialect, table, names).label(f"_{part}")
+            for part, (table, names) in COLLECTIONS.items()
+        ),
+    )
     statement = statement.where(*(CONTACTS.c[name] == bindparam(name) for name in equal))
     if after:
         statement = statement.where(CONTACTS.c.id < bindparam("cursor"))
@@ -86,8 +91,7 @@ def contacts_statement(dialect: str, equal: tuple[str, ...] = (), *,
 
 
 # Columns the driver may hand over as JSON text (SQLite does; psycopg2 parses JSON).
-JSON_COLUMNS = ("address", "categories", "variables",
-                *(f"_{part}" for part in COLLECTIONS))
+JSON_COLUMNS = ("address", "categories", "variables", *(f"_{part}" for part in COLLECTIONS))
 
 
 @functools.cache
@@ -95,12 +99,14 @@ def _compiled(dialect, shape: tuple) -> tuple[str, tuple[str, ...] | None, dict]
     """The SQL of a statement shape for the driver; the order of its parameters when
     the driver takes them by position (SQLite), else None (by name: psycopg2); and the
     values of those SQLAlchemy fills in itself (SQLite's OFFSET 0)."""
-    compiled = contacts_statement(dialect.name, *shape[:1], page=shape[1],
-                                  after=shape[2]).compile(dialect=dialect)
+    compiled = contacts_statement(dialect.name, *shape[:1], page=shape[1], after=shape[2]).compile(
+        dialect=dialect
+    )
     order = tuple(compiled.positiontup) if dialect.positional else None
     given = {name: None for name in (*shape[0], "limit", "cursor")}
-    defaults = {name: value for name, value in compiled.construct_params(given).items()
-                if name not in given}
+    defaults = {
+        name: value for name, value in compiled.construct_params(given).items() if name not in given
+    }
     return str(compiled), order, defaults
 
 
@@ -118,12 +124,18 @@ def _row(names: list[str], values: tuple) -> dict:
 
 def resource(row: dict) -> dict:
     webpush = sorted(row["_webpush_subscriptions"] or (), key=lambda sub: sub["id"])
-    return assemble(row, row["_blacklists"] or (), row["_subscriptions"] or (),
-                    row["_channel_addresses"] or (), webpush)
+    return assemble(
+        row,
+        row["_blacklists"] or (),
+        row["_subscriptions"] or (),
+        row["_channel_addresses"] or (),
+        webpush,
+    )
 
 
-def _select(db, equal: tuple[str, ...], params: dict, *, page: bool = False,
-            after: bool = False) -> list[dict]:
+def _select(
+    db, equal: tuple[str, ...], params: dict, *, page: bool = False, after: bool = False
+) -> list[dict]:
     connection = _driver_connection(db)
     dialect = connection.dialect
     sql_text, order, defaults = _compiled(_dialect_key(dialect), (equal, page, after))
@@ -158,8 +170,9 @@ def contacts_where(db, **equal) -> list[dict]:
 
 def contacts_page(db, limit: int, cursor: str | None) -> list[dict]:
     """Up to `limit` contacts, newest first, after the `cursor` id when given."""
-    return _select(db, (), {"limit": limit, "cursor": cursor}, page=True,
-                   after=cursor is not None)
+    return _select(db, (), {"limit": limit, "cursor": cursor}, page=True, after=cursor is not None)
+
+
 @contextlib.contextmanager
 def connection_for_reads(engine: Engine) -> Iterator[Connection]:
     """A connection for one-statement reads. PostgreSQL: in autocommit, which spares the

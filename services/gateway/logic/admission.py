@@ -34,8 +34,10 @@ class Admission:
         self.engine = engine
         ttl = float(settings.get("key_cache_seconds") or KEY_TTL_SECONDS)
         self.keys = KeyCache(self._look_up, ttl)
-        self.limits = {name: Limit.from_config(config)
-                       for name, config in (settings.get("rate_limits") or {}).items()}
+        self.limits = {
+            name: Limit.from_config(config)
+            for name, config in (settings.get("rate_limits") or {}).items()
+        }
         self.buckets = TokenBuckets()
         self.replicas = 1
 
@@ -53,8 +55,7 @@ class Admission:
         if limit is None:
             return None
         replicas = self.replicas
-        taken = self.buckets.take(principal.key_id, bucket, limit.share(replicas),
-                                  time.time())
+        taken = self.buckets.take(principal.key_id, bucket, limit.share(replicas), time.time())
         return taken, rate_headers(limit, taken, replicas)
 
 
@@ -63,5 +64,7 @@ def rate_headers(limit: Limit, taken: Taken, replicas: int) -> dict:
     rate); X-RateLimit-Remaining: how many of them it may still make now. With several
     replicas each holds a share: what this one has left, times the replicas."""
     remaining = min(limit.burst, math.floor(taken.remaining * replicas))
-    return {"X-RateLimit-Limit": str(math.floor(limit.burst)),
-            "X-RateLimit-Remaining": str(max(0, remaining))}
+    return {
+        "X-RateLimit-Limit": str(math.floor(limit.burst)),
+        "X-RateLimit-Remaining": str(max(0, remaining)),
+    }

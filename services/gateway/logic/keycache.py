@@ -19,8 +19,12 @@ MAX_ENTRIES = 10_000  # past this, expired entries are dropped (keys made and fo
 
 
 class KeyCache:
-    def __init__(self, look_up: Callable[[str], Principal | None], ttl: float,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        look_up: Callable[[str], Principal | None],
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.look_up = look_up  # secret -> Principal, or None when not valid
         self.ttl = ttl
         self.clock = clock

@@ -28,12 +28,13 @@ class CountingCursor(psycopg2.extensions.cursor):
 def engine(request, tmp_path):
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'contacts.db'}")
-        event.listen(engine, "connect",
-                     lambda dbapi, _: dbapi.set_trace_callback(SENT.append))
+        event.listen(engine, "connect", lambda dbapi, _: dbapi.set_trace_callback(SENT.append))
     else:
         url = request.getfixturevalue("postgres_url")
-        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://"),
-                               connect_args={"cursor_factory": CountingCursor})
+        engine = create_engine(
+            url.replace("postgresql://", "postgresql+psycopg2://"),
+            connect_args={"cursor_factory": CountingCursor},
+        )
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()
@@ -42,20 +43,41 @@ def engine(request, tmp_path):
 @pytest.fixture
 def rich(run, registered):
     """A contact with something in every collection; its last write's answer."""
-    made = run(contacts.create_contact, {
-        "email": "Olena@Example.com", "phone": "+380501234567", "first_name": "Olena",
-        "birthday": "1990-05-17", "address": {"country": "UA", "city": "Kyiv"},
-        "categories": {"newsletter": True}, "variables": {"plan": "gold", "visits": 3},
-        "source": "website"}, ACTOR)
+    made = run(
+        contacts.create_contact,
+        {
+            "email": "Olena@Example.com",
+            "phone": "+380501234567",
+            "first_name": "Olena",
+            "birthday": "1990-05-17",
+            "address": {"country": "UA", "city": "Kyiv"},
+            "categories": {"newsletter": True},
+            "variables": {"plan": "gold", "visits": 3},
+            "source": "website",
+        },
+        ACTOR,
+    )
     run(blacklists.add_to_blacklist, made["id"], "phone", {"reason": "asked"}, ACTOR)
     run(channels.set_channel_address, made["id"], "telegram", {"chat_id": 7}, ACTOR)
     run(channels.set_channel_address, made["id"], "viber", {"user_id": "vb-1"}, ACTOR)
     for n, device in enumerate(("mobile", "desktop")):
-        run(channels.add_webpush_subscription, made["id"], {
-            "endpoint": f"https://push.example.net/s/{n}", "device": device,
-            "keys": {"p256dh": P256DH, "auth": "tBHItJI5svbpez7KI4CCXg"}}, ACTOR)
-    return run(subscriptions.set_subscription, made["id"], "email",
-               {"status": "unsubscribed", "reason": "too many"}, ACTOR)
+        run(
+            channels.add_webpush_subscription,
+            made["id"],
+            {
+                "endpoint": f"https://push.example.net/s/{n}",
+                "device": device,
+                "keys": {"p256dh": P256DH, "auth": "tBHItJI5svbpez7KI4CCXg"},
+            },
+            ACTOR,
+        )
+    return run(
+        subscriptions.set_subscription,
+        made["id"],
+        "email",
+        {"status": "unsubscribed", "reason": "too many"},
+        ACTOR,
+    )
 
 
 def statements(engine, read):

@@ -53,8 +53,9 @@ def test_replicas_each_hold_their_share_and_together_the_limit():
     replicas = [TokenBuckets() for _ in range(2)]
     share = limit.share(2)
     assert share == Limit(per_second=5, burst=12.5)
-    passed = sum(w == 0 for buckets in replicas
-                 for w in waits(buckets, "k1", "default", share, 0.0, 50))
+    passed = sum(
+        w == 0 for buckets in replicas for w in waits(buckets, "k1", "default", share, 0.0, 50)
+    )
     assert passed == 24  # 12 each: a half token is no request; never more than the burst
     assert Limit(per_second=1, burst=2).share(5) == Limit(per_second=0.2, burst=1.0)
 
@@ -69,7 +70,9 @@ def test_limits_come_from_config_and_zero_turns_them_off():
 def test_answers_say_the_limit_and_what_is_left_of_it():
     limit = Limit(per_second=200, burst=400)
     assert rate_headers(limit, Taken(0, 399.0), 1) == {
-        "X-RateLimit-Limit": "400", "X-RateLimit-Remaining": "399"}
+        "X-RateLimit-Limit": "400",
+        "X-RateLimit-Remaining": "399",
+    }
     # Two replicas, each with its half: this one has 100.5 tokens left of its 200.
     assert rate_headers(limit, Taken(0, 100.5), 2)["X-RateLimit-Remaining"] == "201"
     assert rate_headers(limit, Taken(0.5, 0.2), 1)["X-RateLimit-Remaining"] == "0"

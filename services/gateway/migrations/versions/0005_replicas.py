@@ -8,6 +8,7 @@ it once none can be running.
 Revision ID: 0005
 Revises: 0004
 """
+
 import sqlalchemy as sa
 from alembic import op
 
