@@ -142,15 +142,24 @@ def _select(
     params = {**defaults, **params}
     arguments = tuple(params[name] for name in order) if order is not None else params
     driver = dialect.loaded_dbapi
-    cursor = connection.connection.dbapi_connection.cursor()
+    dbapi_connection = connection.connection.dbapi_connection
+    cursor = None
     try:
+        cursor = dbapi_connection.cursor()
         cursor.execute(sql_text, arguments)
         names = [column[0] for column in cursor.description]
         rows = cursor.fetchall()
     except (driver.OperationalError, driver.InterfaceError) as error:
+        if dialect.is_disconnect(error, dbapi_connection, cursor):
+            # What SQLAlchemy does when it meets a lost connection, which it does not see
+            # here: this one is not given out again, nor any pooled before it.
+            connection.invalidate(error)
+            connection.engine.dispose(close=False)
         raise Unavailable("the database did not answer") from error
     finally:
-        cursor.close()
+        if cursor is not None:
+            with contextlib.suppress(driver.Error):
+                cursor.close()
     return [resource(_row(names, values)) for values in rows]
 
 

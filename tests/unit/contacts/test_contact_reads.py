@@ -1,12 +1,14 @@
 """Reading contacts: one statement a read (the contact with its collections, on SQLite
 and PostgreSQL), outside any ORM session, answering exactly what the writes answered."""
 
+import psycopg2
 import psycopg2.extensions
 import pytest
 from sqlalchemy import create_engine, event
 
 from plexus.db import autocommit, make_engine
-from services.contacts.logic import blacklists, channels, contacts, subscriptions
+from plexus.errors import NotFound, Unavailable
+from services.contacts.logic import blacklists, channels, contacts, reading, subscriptions
 from services.contacts.models import Base
 
 ACTOR = "crm-sync"
@@ -117,3 +119,30 @@ def test_a_bare_contact_reads_with_empty_collections(engine, run):
     assert read == made
     assert read["channels"] == {"telegram": None, "viber": None, "webpush": []}
     assert set(read["blacklists"].values()) == {None}
+
+
+@pytest.mark.postgres
+def test_after_the_database_dropped_its_connections_one_read_fails_and_the_next_connects(
+    postgres_url,
+):
+    engine = make_engine(postgres_url)
+    Base.metadata.create_all(engine)
+    try:
+        held = [engine.connect() for _ in range(3)]  # three connections in the pool
+        for connection in held:
+            connection.close()
+        admin = psycopg2.connect(postgres_url)
+        admin.autocommit = True
+        with admin.cursor() as cursor:  # what a database restart does to them
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        admin.close()
+        with pytest.raises(Unavailable), reading.connection_for_reads(engine) as connection:
+            contacts.get_contact(connection, "0" * 26)
+        # Not the next dead connection of the pool: a new one.
+        with pytest.raises(NotFound), reading.connection_for_reads(engine) as connection:
+            contacts.get_contact(connection, "0" * 26)
+    finally:
+        engine.dispose()
