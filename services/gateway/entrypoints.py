@@ -64,8 +64,15 @@ class DirectHttp(Entrypoint):
     def setup(self) -> None:
         self.server.register_provider(self)
         self.service = None
+        self.in_flight = 0
 
     def stop(self) -> None:
+        # Requests being answered finish first, as nameko's workers would: the gateway
+        # is stopped (a deploy, a scale-down) while clients wait on it. Bounded by the
+        # RPC deadline, which bounds each of them.
+        deadline = time.monotonic() + float(nameko.config.get("RPC_TIMEOUT") or 10) + 1
+        while self.in_flight and time.monotonic() < deadline:
+            eventlet.sleep(0.02)
         self.server.unregister_provider(self)
         super().stop()
 
@@ -78,7 +85,11 @@ class DirectHttp(Entrypoint):
             for dependency in self.container.dependencies:
                 setattr(service, dependency.attr_name, dependency.get_dependency(None))
             self.service = service
-        return getattr(self.service, self.method_name)(request)
+        self.in_flight += 1
+        try:
+            return getattr(self.service, self.method_name)(request)
+        finally:
+            self.in_flight -= 1
 
 
 direct_http = DirectHttp.decorator
