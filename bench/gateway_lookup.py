@@ -1,17 +1,23 @@
 """Gateway look-up: `GET /v1/contacts/{id}` and `GET /v1/contacts?email=` through the
 running gateway and contacts service, against a minimal WSGI app reading the same row
-straight from the same PostgreSQL table (bench/direct_wsgi.py), both under wrk at 1, 16
-and 64 connections, in one run.
+straight from the same table (bench/direct_wsgi.py), and `POST /v1/events` (one custom
+event) against the same app doing one INSERT; on PostgreSQL and on SQLite, in one run:
+
+- serially: a look-up by id against a raw AMQP request/reply round trip on the same
+  broker (the floor under any RPC), and against the direct app;
+- under wrk at 1, 16 and 64 connections (look-ups) and 16 (events).
 
     .venv/bin/python -m bench.gateway_lookup --contacts 1000 --seconds 10
 
 The Plexus path does everything a client's request gets: API-key check, the per-key
-rate-limit bucket (set high here so it never refuses), routing, an RPC to contacts, the
-contact with its subscriptions, black lists and variables, and the public schema.
+rate-limit bucket (set high here so it never refuses), routing, an RPC to contacts (to
+activity for events, which asks contacts for the contact), the contact with its
+subscriptions, black lists and channels.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -21,6 +27,7 @@ import time
 from pathlib import Path
 
 import requests
+from kombu import Connection
 
 from bench.harness import (
     arguments,
@@ -30,12 +37,18 @@ from bench.harness import (
     machine,
     report,
     temporary_vhost,
+    timed,
 )
+from bench.rpc_roundtrip import ECHO_QUEUE, RawClient, start_echo_server
 from plexus.config import PROJECT_ROOT
+from plexus.consumer import queue_name
+from plexus.contract.events import SUBSCRIPTIONS
 from tests.e2e.conftest import start_suite, stop_suite, suite_env
 
 CASES = ("by id", "by email")
+DATABASES = ("postgres", "sqlite")
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+SERIAL_CALLS = 500
 
 
 def wait_for_contacts(suite) -> None:
@@ -63,11 +76,26 @@ def seed(suite, count: int) -> list[dict]:
     return seeded
 
 
-def start_direct(database_url: str) -> tuple[subprocess.Popen, str]:
+def wait_for_activity(suite, seconds: float = 300) -> None:
+    """Until activity has taken in the seeding's events: its backlog would load the
+    machine during the measurements (segments does not run here; its queues just fill)."""
+    queues = [queue_name("activity", source) for source in SUBSCRIPTIONS["activity"]]
+    deadline = time.monotonic() + seconds
+    with Connection(suite.env["PLEXUS_AMQP_URI"]) as connection:
+        channel = connection.channel()
+        while sum(channel.queue_declare(name, passive=True).message_count for name in queues):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"activity still busy after {seconds:g} s")
+            time.sleep(0.5)
+
+
+def start_direct(database_url: str, events_url: str | None) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.direct_wsgi", "--port", str(port), "--database",
-         database_url], cwd=PROJECT_ROOT)
+    command = [sys.executable, "-m", "bench.direct_wsgi", "--port", str(port), "--database",
+               database_url]
+    if events_url:
+        command += ["--events-database", events_url]
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -88,15 +116,28 @@ def paths(case: str, plexus: bool, contacts: list[dict]) -> list[str]:
     return [prefix + requests.utils.quote(c["email"]) for c in contacts]
 
 
-def wrk_script(directory: Path, request_paths: list[str], key: str | None) -> Path:
-    """A wrk script that walks through the contacts, one request each in turn."""
+def event_body(contact: dict) -> str:
+    return json.dumps({"contact": {"id": contact["id"]}, "name": "bench_viewed",
+                       "properties": {"page": "/pricing", "seconds": 12}})
+
+
+def wrk_script(directory: Path, request_paths: list[str], key: str | None,
+               bodies: list[str] | None = None) -> Path:
+    """A wrk script that walks through the contacts, one request each in turn: GETs, or
+    POSTs of `bodies` (one per path) when given."""
     script = directory / f"walk-{len(list(directory.iterdir()))}.lua"
     lines = ["local paths = {" + ",".join(json.dumps(p) for p in request_paths) + "}",
              "local i = 0"]
     if key:
         lines.append(f'wrk.headers["Authorization"] = "Bearer {key}"')
-    lines += ["request = function()", "  i = i % #paths + 1",
-              '  return wrk.format("GET", paths[i])', "end"]
+    if bodies is None:
+        lines += ["request = function()", "  i = i % #paths + 1",
+                  '  return wrk.format("GET", paths[i])', "end"]
+    else:
+        lines += ["local bodies = {" + ",".join(json.dumps(b) for b in bodies) + "}",
+                  'wrk.headers["Content-Type"] = "application/json"',
+                  "request = function()", "  i = i % #paths + 1",
+                  '  return wrk.format("POST", paths[i], nil, bodies[i])', "end"]
     script.write_text("\n".join(lines) + "\n")
     return script
 
@@ -125,52 +166,115 @@ def parse_wrk(output: str) -> dict:
             + (sum(map(int, socket_errors.groups())) if socket_errors else 0)}
 
 
-def measure(contacts: int, seconds: float, connection_counts: list[int]) -> list[dict]:
-    database_url = fresh_database()
-    results = []
+def serial(suite, direct_url: str, contacts: list[dict], calls: int) -> dict:
+    """One look-up at a time, by id: Plexus and the direct app, each timed per call."""
+    plexus, direct = suite.http(), requests.Session()
+    ids = itertools.cycle(c["id"] for c in contacts)
+
+    def through_plexus():
+        answer = plexus.get(f"{suite.url}/v1/contacts/{next(ids)}", timeout=10)
+        assert answer.status_code == 200, answer.text
+
+    def straight():
+        answer = direct.get(f"{direct_url}/contacts/{next(ids)}", timeout=10)
+        assert answer.status_code == 200, answer.text
+
+    return {"plexus": timed(through_plexus, calls), "direct": timed(straight, calls)}
+
+
+def raw_round_trip(uri: str, calls: int) -> dict:
+    """The floor: the bare `amqp` library both sides, on the same broker and vhost."""
+    stop = start_echo_server(uri)
+    client = RawClient(uri)
+    try:
+        return timed(lambda: client.call("", ECHO_QUEUE, b"{}"), calls)
+    finally:
+        client.close()
+        stop.set()
+
+
+def measure(database: str, contacts: int, seconds: float, connection_counts: list[int],
+            event_connections: list[int]) -> dict:
+    database_url = fresh_database() if database == "postgres" else None
+    run = {"database": database, "results": [], "events": []}
     try:
         with temporary_vhost() as uri, tempfile.TemporaryDirectory() as data_dir:
             env = suite_env(uri, Path(data_dir), database_url)
             env.update({"PLEXUS_RATE_LIMIT_PER_SECOND": "1000000",
                         "PLEXUS_RATE_LIMIT_BURST": "1000000", "PLEXUS_LOG_LEVEL": "WARNING"})
             suite = start_suite(env, Path(data_dir) / "suite.log", "--only", "gateway",
-                                "--only", "contacts", wait_for="/health")
-            direct, direct_url = start_direct(database_url)
+                                "--only", "contacts", "--only", "activity",
+                                wait_for="/health")
+            if database_url:
+                direct, direct_url = start_direct(database_url, None)
+            else:
+                direct, direct_url = start_direct(
+                    f"sqlite:///{data_dir}/contacts.db",
+                    f"sqlite:///{data_dir}/direct-events.db")
             try:
                 seeded = seed(suite, contacts)
+                wait_for_activity(suite)
+                run["serial"] = {"raw": raw_round_trip(uri, SERIAL_CALLS * 2),
+                                 **serial(suite, direct_url, seeded, SERIAL_CALLS)}
+                print(f"{database}, serial: {run['serial']}", flush=True)
                 scripts = Path(data_dir)
                 for case in CASES:
                     plexus = wrk_script(scripts, paths(case, True, seeded), suite.key)
                     baseline = wrk_script(scripts, paths(case, False, seeded), None)
                     for count in connection_counts:
-                        results.append({
+                        run["results"].append({
                             "case": case, "connections": count,
                             "plexus": run_wrk(suite.url, plexus, count, seconds),
                             "direct": run_wrk(direct_url, baseline, count, seconds)})
-                        print(f"{case}, {count} connections: {results[-1]}", flush=True)
+                        print(f"{database}, {case}, {count} connections: "
+                              f"{run['results'][-1]}", flush=True)
+                bodies = [event_body(c) for c in seeded]
+                plexus = wrk_script(scripts, ["/v1/events"] * len(seeded), suite.key, bodies)
+                baseline = wrk_script(scripts, ["/events"] * len(seeded), None, bodies)
+                for count in event_connections:
+                    run["events"].append({
+                        "case": "POST event", "connections": count,
+                        "plexus": run_wrk(suite.url, plexus, count, seconds),
+                        "direct": run_wrk(direct_url, baseline, count, seconds)})
+                    print(f"{database}, events, {count} connections: {run['events'][-1]}",
+                          flush=True)
             finally:
                 direct.terminate()
                 direct.wait(timeout=10)
                 stop_suite(suite)
     finally:
-        drop_database(database_url)
-    return results
+        if database_url:
+            drop_database(database_url)
+    return run
 
 
-def table(contacts: int, seconds: float, results: list[dict]) -> str:
-    lines = [f"Gateway look-up, {contacts:,} contacts, wrk {seconds:g} s per cell "
+def table(contacts: int, seconds: float, runs: list[dict]) -> str:
+    lines = [f"Gateway look-up and events, {contacts:,} contacts, wrk {seconds:g} s per cell "
              f"({machine()})", "",
-             "| look-up | conns | Plexus req/s | direct req/s | ratio | Plexus p50 ms "
-             "| Plexus p99 ms | direct p99 ms | Plexus errors |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        p, d = r["plexus"], r["direct"]
-        lines.append(f"| {r['case']} | {r['connections']} | {p['per_second']:.0f} "
-                     f"| {d['per_second']:.0f} | {p['per_second'] / d['per_second']:.2f} "
-                     f"| {p['p50']:.1f} | {p['p99']:.1f} | {d['p99']:.1f} | {p['errors']} |")
-    lines += ["", "Targets (issue 8): Plexus throughput at least 0.5x direct; p99 under 50 ms "
-              "at 64 connections; no errors. The direct app: bench/direct_wsgi.py (eventlet "
-              "WSGI, as the gateway, reading one row)."]
+             "Serial look-up by id, against a raw AMQP round trip on the same broker:", "",
+             "| database | raw AMQP p50 ms | Plexus p50 ms | Plexus p99 ms | Plexus / raw "
+             "| direct p50 ms |", "|---|---|---|---|---|---|"]
+    for run in runs:
+        s = run["serial"]
+        lines.append(f"| {run['database']} | {s['raw']['p50']:.2f} | {s['plexus']['p50']:.2f} "
+                     f"| {s['plexus']['p99']:.2f} | {s['plexus']['p50'] / s['raw']['p50']:.1f}"
+                     f" | {s['direct']['p50']:.2f} |")
+    lines += ["", "Under wrk, against the direct app (one row read, or one INSERT):", "",
+              "| database | request | conns | Plexus req/s | direct req/s | ratio "
+              "| Plexus p50 ms | Plexus p99 ms | direct p99 ms | Plexus errors |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for run in runs:
+        for r in run["results"] + run["events"]:
+            p, d = r["plexus"], r["direct"]
+            lines.append(
+                f"| {run['database']} | {r['case']} | {r['connections']} "
+                f"| {p['per_second']:.0f} | {d['per_second']:.0f} "
+                f"| {p['per_second'] / d['per_second']:.2f} | {p['p50']:.1f} | {p['p99']:.1f} "
+                f"| {d['p99']:.1f} | {p['errors']} |")
+    lines += ["", "Targets (issue 14): serial look-up p50 at most 5x the raw AMQP round trip; "
+              "look-ups and events at least 0.35x the direct app at 16 and 64 connections; "
+              "p99 under 100 ms at 64 connections; no errors. The direct app: "
+              "bench/direct_wsgi.py (eventlet WSGI, as the gateway, one statement)."]
     return "\n".join(lines)
 
 
@@ -179,12 +283,16 @@ def main(argv=None) -> int:
     parser.add_argument("--contacts", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", default="1,16,64")
+    parser.add_argument("--event-connections", default="16")
+    parser.add_argument("--databases", default=",".join(DATABASES))
     options = parser.parse_args(argv)
     counts = [int(c) for c in options.connections.split(",")]
-    results = measure(options.contacts, options.seconds, counts)
-    text = table(options.contacts, options.seconds, results)
+    event_counts = [int(c) for c in options.event_connections.split(",") if c]
+    runs = [measure(database, options.contacts, options.seconds, counts, event_counts)
+            for database in options.databases.split(",")]
+    text = table(options.contacts, options.seconds, runs)
     report("Gateway look-up", text, to_results=options.record,
-           as_json={"contacts": options.contacts, "results": results} if options.json else None)
+           as_json={"contacts": options.contacts, "runs": runs} if options.json else None)
     return 0
 
 

@@ -19,53 +19,165 @@ serves it unchanged, and:
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
+import socket
+import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
 
+import amqp
+import kombu.serialization
 import nameko
 from amqp.exceptions import AMQPError
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.exceptions import OperationalError
-from nameko.amqp.publish import Publisher
-from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT
-from nameko.exceptions import RemoteError, deserialize
+from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
+from nameko.exceptions import (
+    IncorrectSignature,
+    RemoteError,
+    UnserializableValueError,
+    deserialize,
+    serialize,
+)
 from nameko.extensions import DependencyProvider
-from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
+from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
 from plexus.consumer import leave_to_the_reader
 from plexus.errors import EXPECTED_ERRORS, PlexusError, Unavailable
 
 log = logging.getLogger(__name__)
 
+RPC_EXCHANGE = "nameko-rpc"  # nameko's default; the services serve on it
+CONNECT_TIMEOUT = 2.0        # a broker that does not accept us in 2 s is away: 503
+DRAIN_TICK = 1.0             # how often the reply reader looks up to send heartbeats
+BROKEN = (OperationalError, AMQPError, OSError)
 
 
-class ReplyPublisher(Publisher):
-    """A reply goes to one waiting caller's exclusive queue, which a broker restart loses
-    anyway: persisting or confirming it buys nothing and costs a round trip a call."""
+class ReplySender:
+    """Every RPC reply of a process goes out on one connection kept open for them.
 
-    use_confirms = False
-    delivery_mode = NON_PERSISTENT
+    nameko's Responder, per reply, builds a Publisher, takes a connection and producer
+    from kombu's pool with its `ensure` retry wrapper, and serializes the result twice
+    (once to check it can). Here the result is serialized once and published on a
+    channel made once. A reply goes to one waiting caller's exclusive queue, which a
+    broker restart loses anyway: it is transient and unconfirmed (a confirm would cost
+    a round trip a call).
+
+    The connection only writes: it has no heartbeats (nothing would read them), and the
+    broker sends it nothing unless it closes it, so a readable socket before a publish
+    means the broker went away (or closed it): it is made again then."""
+
+    def __init__(self, uri: str, exchange: str, ssl=None, login_method=None):
+        self.uri, self.exchange = uri, exchange
+        self.ssl, self.login_method = ssl, login_method
+        self.lock = threading.Lock()
+        self.connection: Connection | None = None
+        self.channel = None
+
+    def send(self, message, result, exc_info) -> tuple[object, object]:
+        """Reply to `message` (a request) with `result` or the error in `exc_info`;
+        returns them as nameko's Responder does (an unserializable result becomes an
+        UnserializableValueError)."""
+        error = serialize(exc_info[1]) if exc_info is not None else None
+        content_type = message.properties.get("content_type") or "application/json"
+        serializer = kombu.serialization.registry.type_to_name[content_type]
+        try:
+            content_type, encoding, body = kombu.serialization.dumps(
+                {"result": result, "error": error}, serializer)
+        except Exception:
+            exc_info = sys.exc_info()
+            error = serialize(UnserializableValueError(result))
+            result = None
+            content_type, encoding, body = kombu.serialization.dumps(
+                {"result": None, "error": error}, serializer)
+        reply = amqp.Message(body, content_type=content_type, content_encoding=encoding,
+                             correlation_id=message.properties.get("correlation_id"),
+                             delivery_mode=1)
+        with self.lock:
+            self._channel().basic_publish(reply, exchange=self.exchange,
+                                          routing_key=message.properties["reply_to"])
+        return result, exc_info
+
+    def close(self) -> None:
+        with self.lock:
+            self._drop(politely=True)
+
+    def forget(self) -> None:
+        """After a failed publish: the next reply connects again."""
+        with self.lock:
+            self._drop()
+
+    def _channel(self):
+        if self.connection is not None and _readable(self.connection):
+            log.warning("RPC reply connection closed by the broker; connecting again")
+            self._drop()
+        if self.connection is None:
+            connection = Connection(self.uri, heartbeat=0, ssl=self.ssl,
+                                    login_method=self.login_method,
+                                    connect_timeout=CONNECT_TIMEOUT)
+            connection.connect()
+            self.connection, self.channel = connection, connection.default_channel
+        return self.channel
+
+    def _drop(self, politely: bool = False) -> None:
+        """Forget the connection: closed with the broker (at stop), or only the socket
+        (the broker is away or has closed it already)."""
+        connection, self.connection, self.channel = self.connection, None, None
+        if connection is not None:
+            with contextlib.suppress(*BROKEN):
+                connection.release() if politely else connection.collect()
+
+
+def _readable(connection: Connection) -> bool:
+    """Whether the broker has sent anything (a close, or the end of the stream). A peek
+    on the socket itself, which never waits: eventlet's green select would take a trip
+    through its hub on every reply."""
+    sock = connection.connection.sock if connection.connection else None
+    if sock is None:
+        return True
+    sock = getattr(sock, "fd", sock)  # under eventlet: the OS socket inside the green one
+    try:
+        sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return False  # nothing to read: the connection is as we left it
+    except ValueError:  # TLS sockets refuse to peek: trust it, a failed write is caught
+        return False
+    except OSError:
+        return True
+    return True  # a frame, or b"" for the end of the stream
 
 
 class ReplyingConsumer(RpcConsumer):
-    """nameko's RPC consumer (one per service), replying through ReplyPublisher."""
+    """nameko's RPC consumer (one per service), replying through one ReplySender."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.replies = ReplySender(self.amqp_uri, get_rpc_exchange().name,
+                                   ssl=nameko.config.get(AMQP_SSL_CONFIG_KEY),
+                                   login_method=nameko.config.get(LOGIN_METHOD_CONFIG_KEY))
+
+    def stop(self) -> None:
+        super().stop()
+        self.replies.close()
+
+    def kill(self) -> None:
+        super().kill()
+        self.replies.close()
 
     def handle_result(self, message, result, exc_info):
-        responder = Responder(self.amqp_uri, get_rpc_exchange(), message,
-                              ssl=nameko.config.get(AMQP_SSL_CONFIG_KEY),
-                              login_method=nameko.config.get(LOGIN_METHOD_CONFIG_KEY))
-        responder.publisher_cls = ReplyPublisher
         try:
-            result, exc_info = responder.send_response(result, exc_info)
+            result, exc_info = self.replies.send(message, result, exc_info)
             self.consumer.ack_message(message)
         except BROKEN as error:
             # The broker went away while this worker ran (nameko would kill the whole
             # container here). The caller's connection went with it: it has its 503, and
-            # its request, transient, is gone from the broker too. The consumer reconnects.
+            # its request, transient, is gone from the broker too. The consumer reconnects;
+            # the next reply connects its sender again.
             log.warning("reply to %s not sent, the broker connection is lost: %s",
                         message.delivery_info.get("routing_key"), error)
+            self.replies.forget()
             leave_to_the_reader(message)
         return result, exc_info
 
@@ -73,15 +185,22 @@ class ReplyingConsumer(RpcConsumer):
 class Answer(Rpc):
     rpc_consumer = ReplyingConsumer()
 
+    def check_signature(self, args, kwargs) -> None:
+        """As nameko's (a call whose arguments do not fit is IncorrectSignature), with the
+        method's signature read once: nameko runs inspect.getcallargs on every call."""
+        signature = self.__dict__.get("_signature")
+        if signature is None:
+            method = getattr(self.container.service_cls, self.method_name)
+            signature = self._signature = inspect.signature(method)
+        try:
+            signature.bind(None, *args, **kwargs)
+        except TypeError as error:
+            raise IncorrectSignature(str(error)) from None
+
 
 # The @rpc of every service: errors meant for the caller (plexus.errors) are re-raised
 # there as the same class, not logged here as failures.
 answer = Answer.decorator(expected_exceptions=EXPECTED_ERRORS)
-
-RPC_EXCHANGE = "nameko-rpc"  # nameko's default; the services serve on it
-CONNECT_TIMEOUT = 2.0        # a broker that does not accept us in 2 s is away: 503
-DRAIN_TICK = 1.0             # how often the reply reader looks up to send heartbeats
-BROKEN = (OperationalError, AMQPError, OSError)
 
 
 class RemoteFailure(PlexusError):

@@ -11,15 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from werkzeug.wrappers import Request, Response
 
-from plexus.db import autocommit, transaction
+from plexus.db import transaction
 from plexus.errors import PlexusError
 from plexus.metrics import counter, histogram
 from plexus.rpc import RpcCaller
-from services.gateway.logic import apikeys, idempotency, ratelimit
+from services.gateway.logic import idempotency
+from services.gateway.logic.admission import Admission, Admitted
 from services.gateway.routes import ROUTES
 from services.gateway.routes.call import Call
 from services.gateway.web.problems import (
@@ -50,10 +50,7 @@ class Gateway:
     sessions: sessionmaker
     rpc: RpcCaller
     settings: dict   # the GATEWAY section of the config
-
-    @property
-    def engine(self) -> Engine:
-        return self.sessions.kw["bind"]
+    admission: Admission  # the process's key cache and rate-limit buckets
 
     def limit(self, key: str) -> int:
         return int(self.settings.get(key) or 1048576)
@@ -61,11 +58,12 @@ class Gateway:
 
 def handle(gateway: Gateway, request: Request) -> Response:
     started = time.perf_counter()
-    route_label, key_label = "unmatched", "-"
+    route_label, key_label, admitted = "unmatched", "-", None
     try:
         route, params = ROUTER.match(request.method, request.path)
         route_label = route.path
-        principal = _admit(gateway, request, route)
+        admitted = _admit(gateway, request, route)
+        principal = admitted.principal if admitted else None
         key_label = principal.name if principal else "-"
         response = _run(gateway, request, route, params, principal)
         if route.erases and response.status_code < 300:
@@ -76,33 +74,34 @@ def handle(gateway: Gateway, request: Request) -> Response:
     except Exception:
         log.exception("unhandled error answering %s %s", request.method, route_label)
         response = problem_response(HttpProblem(500, "Internal error", "the error is logged"))
+    if admitted:  # every answer to an admitted request (a stored idempotent one too)
+        response.headers.update(admitted.headers)
     REQUESTS.labels(route_label, request.method, str(response.status_code), key_label).inc()
     DURATION.labels(route_label, request.method).observe(time.perf_counter() - started)
     return response
 
 
-def _admit(gateway: Gateway, request: Request, route: Route):
+def _admit(gateway: Gateway, request: Request, route: Route) -> Admitted | None:
     """The caller's key, checked for the route's scope, with a token taken from its rate
-    limit: two statements in autocommit, as every request pays for them."""
+    limit: in the process's memory (services.gateway.logic.admission)."""
     if route.scope is None:
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    limit = ratelimit.Limit.from_config(
-        (gateway.settings.get("rate_limits") or {}).get(route.rate_limit))
-    with autocommit(gateway.engine) as connection:
-        principal = apikeys.authenticate(connection, secret.strip())
-        if principal is None:
-            raise unauthorized("the API key is not valid or was revoked")
-        if not principal.allows(route.scope):
-            raise forbidden(route.scope)
-        wait = limit and ratelimit.take(connection, principal.key_id, route.rate_limit,
-                                        limit, time.time())
-    if wait:
-        raise rate_limited(wait, route.rate_limit)
-    return principal
+    principal = gateway.admission.principal(secret.strip())
+    if principal is None:
+        raise unauthorized("the API key is not valid or was revoked")
+    if not principal.allows(route.scope):
+        raise forbidden(route.scope)
+    spent = gateway.admission.take(principal, route.rate_limit)
+    if spent is None:
+        return Admitted(principal)
+    taken, headers = spent
+    if taken.wait:
+        raise rate_limited(taken.wait, route.rate_limit, headers)
+    return Admitted(principal, headers)
 
 
 def _run(gateway: Gateway, request: Request, route: Route, params: dict, principal):

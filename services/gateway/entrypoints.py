@@ -4,55 +4,95 @@ services.gateway.app.handle, which routes it by the table in services.gateway.ro
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import time
+import uuid
 from datetime import timedelta
 
+import eventlet
 import nameko
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, Entrypoint
 from nameko.timer import timer
-from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
-from werkzeug.routing import Map, PathConverter
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request
 
-from plexus.db import Database, transaction
+from plexus.db import Database, autocommit, transaction
 from plexus.metrics import ServiceMetrics
 from plexus.rpc import Caller
 from services.gateway.app import Gateway, handle
-from services.gateway.logic import apikeys, idempotency
+from services.gateway.logic import apikeys, idempotency, replicas
+from services.gateway.logic.admission import Admission
 from services.gateway.web.problems import HttpProblem, problem_response
 
 log = logging.getLogger(__name__)
-METHODS = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"
 
 
-class AnyPathConverter(PathConverter):
-    """werkzeug's `path` stops at a newline (its regex uses `.`); a path is a path,
-    whatever it holds: the gateway's own router decides, and answers problem+json."""
+class DirectWebServer(WebServer):
+    """nameko's web server (eventlet's WSGI server, a green thread a connection), whose
+    application hands every request to the one DirectHttp entrypoint."""
 
-    regex = "[^/](?:.|\n)*?"
+    def get_wsgi_app(self):
+        return self._answer
 
-
-class GatewayWebServer(WebServer):
-    def make_url_map(self) -> Map:
-        # As nameko's, with the converter known before the rules are compiled.
-        url_map = Map(converters={"anypath": AnyPathConverter})
-        for provider in self._providers:
-            rule = provider.get_url_rule()
-            rule.endpoint = provider
-            url_map.add(rule)
-        return url_map
-
-
-class ProblemHttpHandler(HttpRequestHandler):
-    """nameko's handler, answering problem+json instead of a plain-text 500."""
-
-    server = GatewayWebServer()
-
-    def response_from_exception(self, exc):
-        log.error("request failed before routing: %s", type(exc).__name__)
-        return problem_response(HttpProblem(500, "Internal error", "the error is logged"))
+    def _answer(self, environ, start_response):
+        try:
+            (entrypoint,) = self._providers
+            response = entrypoint.answer(Request(environ))
+        except Exception:
+            log.exception("request failed before routing")
+            response = problem_response(HttpProblem(500, "Internal error", "the error is logged"))
+        return response(environ, start_response)
 
 
-http = ProblemHttpHandler.decorator
+class DirectHttp(Entrypoint):
+    """The gateway's one HTTP entrypoint: every path, every method; the gateway routes
+    itself (services.gateway.routes), and answers problem+json.
+
+    A request is answered in the green thread eventlet's server runs for its connection,
+    by a service instance made once: nameko's HttpRequestHandler spawns a worker per
+    request (a worker context, each dependency injected and its hooks run, the
+    signature checked, the answer handed back between green threads), about a fifth of
+    the gateway's CPU for a look-up. The gateway's dependencies are all shareable:
+    Database hands out a session per transaction, Caller a caller with the deadline,
+    Admitting the process's admission. nameko's max_workers does not bound these
+    requests (each waits on its own RPC); the number of connections does."""
+
+    server = DirectWebServer()
+
+    def setup(self) -> None:
+        self.server.register_provider(self)
+        self.service = None
+        self.in_flight = 0
+
+    def stop(self) -> None:
+        # Requests being answered finish first, as nameko's workers would: the gateway
+        # is stopped (a deploy, a scale-down) while clients wait on it. Bounded by the
+        # RPC deadline, which bounds each of them.
+        deadline = time.monotonic() + float(nameko.config.get("RPC_TIMEOUT") or 10) + 1
+        while self.in_flight and time.monotonic() < deadline:
+            eventlet.sleep(0.02)
+        self.server.unregister_provider(self)
+        super().stop()
+
+    def get_url_rule(self) -> Rule:  # nameko's WebServer asks; nothing matches on it
+        return Rule("/", endpoint=self)
+
+    def answer(self, request: Request):
+        if self.service is None:
+            service = self.container.service_cls()
+            for dependency in self.container.dependencies:
+                setattr(service, dependency.attr_name, dependency.get_dependency(None))
+            self.service = service
+        self.in_flight += 1
+        try:
+            return getattr(self.service, self.method_name)(request)
+        finally:
+            self.in_flight -= 1
+
+
+direct_http = DirectHttp.decorator
 
 
 class BootstrapKey(DependencyProvider):
@@ -67,6 +107,59 @@ class BootstrapKey(DependencyProvider):
             apikeys.ensure_bootstrap_key(session, str(secret))
 
 
+class Admitting(DependencyProvider):
+    """The process's Admission (key cache, rate-limit buckets), and its heartbeat: every
+    `replica_heartbeat_seconds` this replica stamps its row and learns how many replicas
+    share the rate limits. The first beat is at start, so the count is right from the
+    first request; a beat that fails (database away) keeps the last count."""
+
+    def setup(self) -> None:
+        settings = nameko.config.get("GATEWAY") or {}
+        self.interval = float(settings.get("replica_heartbeat_seconds") or 1)
+        self.replica_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.settings = settings
+        self.running = False
+
+    def start(self) -> None:
+        # At start, not setup: the Database's engine is made in its own setup.
+        database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        self.engine = database.engine
+        self.admission = Admission(self.engine, self.settings)
+        self.running = True
+        self._beat()
+        self.container.spawn_managed_thread(self._beating)
+
+    def stop(self) -> None:
+        self.running = False
+        try:
+            with autocommit(self.engine) as connection:
+                replicas.leave(connection, self.replica_id)
+        except Exception:  # the others stop counting it after stale_after anyway
+            log.warning("could not remove this gateway replica's row", exc_info=True)
+
+    def _beating(self) -> None:
+        while self.running:
+            eventlet.sleep(self.interval)
+            if self.running:
+                self._beat()
+
+    def _beat(self) -> None:
+        try:
+            with autocommit(self.engine) as connection:
+                self.admission.replicas = replicas.beat(
+                    connection, self.replica_id, time.time(), stale_after=3 * self.interval
+                )
+        except Exception:
+            log.warning(
+                "gateway heartbeat failed; keeping %d replicas",
+                self.admission.replicas,
+                exc_info=True,
+            )
+
+    def get_dependency(self, worker_ctx) -> Admission:
+        return self.admission
+
+
 class GatewayService:
     name = "gateway"
 
@@ -74,17 +167,14 @@ class GatewayService:
     rpc = Caller()
     metrics = ServiceMetrics()
     bootstrap = BootstrapKey()
+    admission = Admitting()
 
     def _gateway(self) -> Gateway:
         settings = nameko.config.get("GATEWAY") or {}
-        return Gateway(self.db.session_factory, self.rpc, settings)
+        return Gateway(self.db.session_factory, self.rpc, settings, self.admission)
 
-    @http(METHODS, "/")
-    def root(self, request):
-        return handle(self._gateway(), request)
-
-    @http(METHODS, "/<anypath:path>")
-    def any_path(self, request, path):
+    @direct_http
+    def any_path(self, request):
         return handle(self._gateway(), request)
 
     @timer(interval=3600)

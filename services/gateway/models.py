@@ -1,17 +1,16 @@
-"""What the gateway stores: API keys (hashed) and idempotency records."""
+"""What the gateway stores: API keys (hashed), idempotency records, and which gateway
+replicas are serving (rate-limit buckets are in each process's memory)."""
 
 from datetime import datetime
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     DateTime,
     Float,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -54,16 +53,12 @@ class IdempotencyRecord(Base):
         DateTime(timezone=True), default=utcnow, index=True)
 
 
-class RateLimitBucket(Base):
-    """A token bucket per API key and class of route. Kept in the database, so every
-    gateway process draws from the same bucket."""
+class GatewayReplica(Base):
+    """A gateway process serving now: replicas share each key's rate limit between them
+    (logic/replicas.py)."""
 
-    __tablename__ = "rate_limit_buckets"
+    __tablename__ = "gateway_replicas"
 
-    api_key_id: Mapped[str] = mapped_column(String(26), primary_key=True)
-    bucket: Mapped[str] = mapped_column(String(32), primary_key=True)
-    tokens: Mapped[float] = mapped_column(Float)
-    # Seconds since the epoch: plain arithmetic, the same on SQLite and PostgreSQL.
-    updated_at: Mapped[float] = mapped_column(Float)
-    # Whether the last UPDATE took a token: what it RETURNS to its caller.
-    granted: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Seconds since the epoch of its last heartbeat.
+    seen_at: Mapped[float] = mapped_column(Float, index=True)

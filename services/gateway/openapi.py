@@ -23,6 +23,18 @@ ERRORS = {
 }
 
 
+# On every answer to a request whose key was admitted (not on 401 and 403), when the
+# route's class of rate limit is on (services.gateway.logic.admission).
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": {
+        "description": "requests the key may make at once (its burst, refilled at its rate)",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+    "X-RateLimit-Remaining": {
+        "description": "how many of them it may still make now",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+}
+
+
 def _error_codes(route: Route) -> set[str]:
     """The problem statuses a route can answer, from what it takes and who may call it."""
     if route.tag == "system":
@@ -79,6 +91,10 @@ def _operation(route: Route) -> dict:
     for code in sorted(_error_codes(route)):
         operation["responses"][code] = {"description": ERRORS[code], "content": {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    if route.scope:
+        for code, response in operation["responses"].items():
+            if code not in ("401", "403"):
+                response["headers"] = dict(RATE_LIMIT_HEADERS)
     if route.method == "POST" and route.scope:
         operation["parameters"].append({
             "name": "Idempotency-Key", "in": "header", "required": False,

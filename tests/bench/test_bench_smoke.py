@@ -42,17 +42,22 @@ def test_rpc_roundtrip_bench_runs_and_reports():
 def test_gateway_lookup_bench_runs_and_reports():
     done = subprocess.run(
         [sys.executable, "-m", "bench.gateway_lookup", "--contacts", "20", "--seconds", "1",
-         "--connections", "1,4", "--json"], cwd=ROOT, capture_output=True, text=True,
-        timeout=180)
+         "--connections", "1,4", "--event-connections", "4", "--json"], cwd=ROOT,
+        capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.splitlines()[-1])
-    cells = [(r["case"], r["connections"]) for r in report["results"]]
-    assert cells == [("by id", 1), ("by id", 4), ("by email", 1), ("by email", 4)]
-    for cell in report["results"]:
-        for side in ("plexus", "direct"):
-            assert cell[side]["per_second"] > 0 and cell[side]["p99"] > 0
-            assert cell[side]["errors"] == 0, cell  # every look-up found its contact
+    assert [run["database"] for run in report["runs"]] == ["postgres", "sqlite"]
+    for run in report["runs"]:
+        assert all(run["serial"][side]["p50"] > 0 for side in ("raw", "plexus", "direct"))
+        cells = [(r["case"], r["connections"]) for r in run["results"] + run["events"]]
+        assert cells == [("by id", 1), ("by id", 4), ("by email", 1), ("by email", 4),
+                         ("POST event", 4)]
+        for cell in run["results"] + run["events"]:
+            for side in ("plexus", "direct"):
+                assert cell[side]["per_second"] > 0 and cell[side]["p99"] > 0
+                assert cell[side]["errors"] == 0, cell  # every request found its contact
     assert "| Plexus req/s | direct req/s |" in done.stdout
+    assert "| Plexus / raw |" in done.stdout
 
 
 def test_senders_bench_runs_and_reports():

@@ -1,5 +1,6 @@
 """Per-key rate limits at the gateway: a key over its bucket gets 429 with Retry-After,
-sends have a stricter bucket than the rest, and another key is not affected."""
+every answer says the limit and what is left of it, sends have a stricter bucket than
+the rest, and another key is not affected."""
 
 import requests
 
@@ -21,6 +22,8 @@ def test_keys_over_their_limit_get_429_with_retry_after(amqp_uri, tmp_path):
         assert limited.status_code == 429, limited.text
         assert limited.headers["Content-Type"].startswith("application/problem+json")
         assert 1 <= int(limited.headers["Retry-After"]) <= 5
+        assert [r.headers["X-RateLimit-Limit"] for r in reads] == ["4"] * 5
+        assert [r.headers["X-RateLimit-Remaining"] for r in reads] == ["3", "2", "1", "0", "0"]
 
         sends = [http.post(suite.url + "/v1/messages", json={}, timeout=15) for _ in range(3)]
         assert [s.status_code for s in sends] == [503, 503, 429]

@@ -124,3 +124,56 @@ def test_the_connection_is_made_again_after_the_broker_closes_it(echo, client,
                 raise
             eventlet.sleep(0.2)
     assert client.link is not first
+
+
+def _reply_sender(container):
+    from plexus.rpc import ReplyingConsumer
+
+    return next(extension.replies for extension in container.subextensions
+                if isinstance(extension, ReplyingConsumer))
+
+
+def _socket_readable(connection) -> bool:
+    import select
+
+    return bool(select.select([connection.connection.sock], [], [], 0)[0])
+
+
+def test_replies_go_out_on_one_kept_connection_made_again_when_the_broker_closes_it(
+        echo, client):
+    assert [client.call("echo", "echo", (n,), {}, timeout=5) for n in range(20)] == \
+        list(range(20))
+    sender = _reply_sender(echo)
+    kept = sender.connection
+    assert kept is not None
+    pool = eventlet.GreenPool(20)
+    assert list(pool.imap(lambda n: client.call("echo", "echo", (n,), {}, timeout=10),
+                          range(200))) == list(range(200))
+    assert sender.connection is kept  # 220 replies, one connection
+
+    # The broker closes that connection (a restart, a network cut, an operator): the next
+    # reply notices before writing into the dead socket, and the caller gets its answer
+    # at once rather than a 503 at its deadline.
+    port = kept.connection.sock.getsockname()[1]
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_connections", "peer_port", "pid"],
+                            check=True, capture_output=True, text=True, timeout=30).stdout
+    pid = next(line.split()[1] for line in listed.splitlines()
+               if line.split() and line.split()[0] == str(port))
+    subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test: dropped"],
+                   check=True, capture_output=True, timeout=30)
+    deadline = time.monotonic() + 10
+    while not _socket_readable(kept) and time.monotonic() < deadline:
+        eventlet.sleep(0.05)
+    started = time.monotonic()
+    assert client.call("echo", "echo", ("after",), {}, timeout=5) == "after"
+    assert time.monotonic() - started < 1
+    assert sender.connection is not kept
+
+
+def test_a_call_whose_arguments_do_not_fit_is_refused_as_nameko_refuses_it(echo, client):
+    from nameko.exceptions import IncorrectSignature
+
+    for args, kwargs in (((), {}), ((1, True, 3), {}), ((1,), {"thrice": True})):
+        with pytest.raises(IncorrectSignature):
+            client.call("echo", "echo", args, kwargs, timeout=5)
+    assert client.call("echo", "echo", ("still",), {"twice": False}, timeout=5) == "still"

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from marshmallow import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from plexus.contract import events, vocab
 from plexus.contract.contacts import ContactCreate, ContactUpdate, normalise_phone
-from plexus.errors import Invalid
+from plexus.errors import Invalid, NotFound
 from plexus.ids import new_id
 from plexus.parsing import flatten, invalid
 from plexus.timeutil import utcnow
-from services.contacts.logic import contact_input
+from services.contacts.logic import contact_input, reading
 from services.contacts.logic.conflicts import flush
 from services.contacts.logic.events import emit
 from services.contacts.logic.identifiers import Owners
-from services.contacts.logic.lookup import RESOURCE_PARTS, contact_or_404
-from services.contacts.logic.paging import page
+from services.contacts.logic.lookup import contact_or_404, usable_key
 from services.contacts.logic.references import References
 from services.contacts.logic.representation import contact_resource, field_value
 from services.contacts.logic.subscriptions import (
@@ -146,29 +145,34 @@ def update_contact(session: Session, contact_id: str, data, actor: str) -> dict:
     return contact_resource(contact)
 
 
-def get_contact(session: Session, contact_id: str) -> dict:
-    return contact_resource(contact_or_404(session, contact_id))
+def get_contact(db, contact_id: str) -> dict:
+    """One contact in one statement (reading.py); `db` a Connection or a Session."""
+    found = reading.contacts_where(db, id=contact_id) if usable_key(contact_id) else []
+    if not found:
+        raise NotFound("no such contact")
+    return found[0]
 
 
-def find_contacts(session: Session, user_id: str | None = None, email: str | None = None,
+def find_contacts(db, user_id: str | None = None, email: str | None = None,
                   phone: str | None = None, region: str | None = None, limit: int = 50,
                   cursor: str | None = None) -> dict:
-    """By any identifier given (all must hold); with none, every contact newest first."""
-    conditions = []
+    """By any identifier given (all must hold); with none, every contact newest first.
+    Each page in one statement (reading.py)."""
+    equal = {}
     if user_id is not None:
-        conditions.append(Contact.user_id == user_id)
+        equal["user_id"] = user_id
     if email is not None:
-        conditions.append(Contact.email == email.lower())
+        equal["email"] = email.lower()
     if phone is not None:
         try:
-            conditions.append(Contact.phone == normalise_phone(phone, region))
+            equal["phone"] = normalise_phone(phone, region)
         except ValidationError as error:
             raise invalid(flatten(error.messages, "phone")) from None
-    query = select(Contact).options(*RESOURCE_PARTS)
-    if conditions:
-        found = session.scalars(query.where(*conditions)).all()
-        return {"data": [contact_resource(contact) for contact in found], "next_cursor": None}
-    return page(session, query, Contact.id, limit, cursor, contact_resource, newest_first=True)
+    if equal:
+        return {"data": reading.contacts_where(db, **equal), "next_cursor": None}
+    found = reading.contacts_page(db, limit + 1, cursor)
+    return {"data": found[:limit],
+            "next_cursor": found[limit - 1]["id"] if len(found) > limit else None}
 
 
 def set_status(session: Session, contact_id: str, status: str, actor: str) -> dict:

@@ -3,6 +3,9 @@ each shape). Times are RFC 3339 UTC, dates YYYY-MM-DD."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
 from plexus.contract import vocab
 from plexus.timeutil import rfc3339
 from services.contacts.models import (
@@ -22,10 +25,10 @@ PROFILE_FIELDS = (
 )
 
 
-def field_value(contact: Contact, field: str):
-    value = getattr(contact, field)
-    if field == "birthday":
-        return value.isoformat() if value else None
+def shown(field: str, value):
+    """A profile field's stored value as the resource shows it."""
+    if field == "birthday":  # a date, or SQLite's text of one (reading.py)
+        return value if isinstance(value, str) or value is None else value.isoformat()
     if field in ("categories", "variables"):
         return dict(value or {})
     if field == "address":
@@ -35,46 +38,88 @@ def field_value(contact: Contact, field: str):
     return value
 
 
-def blacklists(contact: Contact) -> dict:
-    listed = {entry.list: entry for entry in contact.blacklists}
+def field_value(contact: Contact, field: str):
+    return shown(field, getattr(contact, field))
+
+
+def moment(value: datetime | str | None) -> str | None:
+    """RFC 3339 of a stored time: a datetime, or the text a database put into JSON
+    (SQLite's `2026-11-23 13:05:10.123456`, PostgreSQL's ISO form with an offset)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return rfc3339(value)
+
+
+# The collections below take rows as mappings of their columns: ORM objects turned into
+# dicts (the write path) or the JSON one statement aggregates (the read path, reading.py).
+
+def blacklists_shown(entries: Iterable[Mapping]) -> dict:
+    listed = {entry["list"]: entry for entry in entries}
     return {
-        name: ({"since": rfc3339(listed[name].since), "reason": listed[name].reason}
+        name: ({"since": moment(listed[name]["since"]), "reason": listed[name]["reason"]}
                if name in listed else None)
         for name in vocab.BLACKLISTS
     }
 
 
-def subscriptions(contact: Contact) -> dict:
-    rows = {row.channel: row for row in contact.subscriptions}
-    never = {"status": "never", "changed_at": None, "reason": None}
+def subscriptions_shown(rows: Iterable[Mapping]) -> dict:
+    by_channel = {row["channel"]: row for row in rows}
     return {
-        channel: ({"status": rows[channel].status, "changed_at": rfc3339(rows[channel].changed_at),
-                   "reason": rows[channel].reason} if channel in rows else dict(never))
+        channel: ({"status": row["status"], "changed_at": moment(row["changed_at"]),
+                   "reason": row["reason"]} if (row := by_channel.get(channel))
+                  else {"status": "never", "changed_at": None, "reason": None})
         for channel in vocab.MESSAGE_CHANNELS
     }
 
 
-def channels(contact: Contact) -> dict:
-    addresses = {row.channel: row.address for row in contact.channel_addresses}
+def channels_shown(addresses: Iterable[Mapping], webpush: Iterable[Mapping]) -> dict:
+    """`webpush` in id order (the order they were registered)."""
+    by_channel = {row["channel"]: row["address"] for row in addresses}
     return {
-        "telegram": {"chat_id": addresses["telegram"]} if "telegram" in addresses else None,
-        "viber": {"user_id": addresses["viber"]} if "viber" in addresses else None,
-        "webpush": [{"id": sub.id, "device": sub.device, "endpoint": sub.endpoint}
-                    for sub in contact.webpush_subscriptions],
+        "telegram": {"chat_id": by_channel["telegram"]} if "telegram" in by_channel else None,
+        "viber": {"user_id": by_channel["viber"]} if "viber" in by_channel else None,
+        "webpush": [{"id": sub["id"], "device": sub["device"], "endpoint": sub["endpoint"]}
+                    for sub in webpush],
     }
+
+
+def assemble(columns: Mapping, blacklisted: Iterable[Mapping],
+             subscribed: Iterable[Mapping], addresses: Iterable[Mapping],
+             webpush: Iterable[Mapping]) -> dict:
+    """The contact resource from its own columns and its four collections."""
+    return {
+        "id": columns["id"],
+        **{field: shown(field, columns[field]) for field in PROFILE_FIELDS},
+        "status": columns["status"],
+        "blacklists": blacklists_shown(blacklisted),
+        "subscriptions": subscriptions_shown(subscribed),
+        "channels": channels_shown(addresses, webpush),
+        "created_at": moment(columns["created_at"]),
+        "updated_at": moment(columns["updated_at"]),
+    }
+
+
+def _rows(objects, *names: str) -> list[dict]:
+    return [{name: getattr(row, name) for name in names} for row in objects]
+
+
+def channels(contact: Contact) -> dict:
+    """The `channels` part of a contact the ORM holds."""
+    return channels_shown(_rows(contact.channel_addresses, "channel", "address"),
+                          _rows(contact.webpush_subscriptions, "id", "device", "endpoint"))
 
 
 def contact_resource(contact: Contact) -> dict:
-    return {
-        "id": contact.id,
-        **{field: field_value(contact, field) for field in PROFILE_FIELDS},
-        "status": contact.status,
-        "blacklists": blacklists(contact),
-        "subscriptions": subscriptions(contact),
-        "channels": channels(contact),
-        "created_at": rfc3339(contact.created_at),
-        "updated_at": rfc3339(contact.updated_at),
-    }
+    """The resource of a contact the ORM holds (after a write, in its transaction)."""
+    columns = {name: getattr(contact, name)
+               for name in ("id", *PROFILE_FIELDS, "status", "created_at", "updated_at")}
+    return assemble(
+        columns,
+        _rows(contact.blacklists, "list", "since", "reason"),
+        _rows(contact.subscriptions, "channel", "status", "changed_at", "reason"),
+        _rows(contact.channel_addresses, "channel", "address"),
+        _rows(contact.webpush_subscriptions, "id", "device", "endpoint"),
+    )
 
 
 def webpush_resource(subscription: WebpushSubscription) -> dict:

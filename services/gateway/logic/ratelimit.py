@@ -1,16 +1,17 @@
-"""Rate limits per API key: a token bucket refilled at `per_second` up to `burst`,
-one bucket per key and class of route (sends are stricter than reads)."""
+"""Rate limits per API key: a token bucket refilled at `per_second` up to `burst`, one
+bucket per key and class of route (sends are stricter than reads).
+
+The buckets live in the gateway process's memory: taking a token costs no round trip
+to anything (it was two statements and a row lock on every request). Several gateway
+replicas share a key's limit by each holding its share of it, `1/replicas` of the rate
+and of the burst (replicas.py counts them): with the requests of a key spread over the
+replicas, as a load balancer spreads connections, the deployment admits the configured
+burst and rate, and never more."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-
-from sqlalchemy import Connection, case, insert, update
-from sqlalchemy.exc import IntegrityError
-
-from services.gateway.models import RateLimitBucket
-
-BUCKETS = RateLimitBucket.__table__
 
 
 @dataclass(frozen=True)
@@ -27,31 +28,35 @@ class Limit:
             return None
         return cls(per_second, max(1.0, float(settings.get("burst") or per_second)))
 
+    def share(self, replicas: int) -> Limit:
+        """One replica's part of the limit; at least one request at a time, or a key
+        whose burst is smaller than the number of replicas could never be served."""
+        replicas = max(1, replicas)
+        return Limit(self.per_second / replicas, max(1.0, self.burst / replicas))
 
-def take(connection: Connection, api_key_id: str, bucket: str, limit: Limit,
-         now: float) -> float:
-    """Take one token. Returns 0 when the request may go on, else the seconds until a
-    token is there (the Retry-After).
 
-    One UPDATE computes the refill, takes the token and says whether it did: every
-    request of a key goes through this row, so its lock is held for one statement only
-    (in autocommit), not across round trips."""
-    here = (BUCKETS.c.api_key_id == api_key_id) & (BUCKETS.c.bucket == bucket)
-    elapsed = case((BUCKETS.c.updated_at < now, now - BUCKETS.c.updated_at), else_=0.0)
-    refilled = BUCKETS.c.tokens + elapsed * limit.per_second
-    tokens = case((refilled > limit.burst, limit.burst), else_=refilled)
-    granted = tokens >= 1
-    spend = update(BUCKETS).where(here).values(
-        tokens=case((granted, tokens - 1), else_=tokens), granted=granted, updated_at=now,
-    ).returning(BUCKETS.c.tokens, BUCKETS.c.granted)
-    answer = connection.execute(spend).first()
-    if answer is None:  # the key's first request of this class
-        try:
-            connection.execute(insert(BUCKETS).values(
-                api_key_id=api_key_id, bucket=bucket, tokens=limit.burst - 1, granted=True,
-                updated_at=now))
-            return 0.0
-        except IntegrityError:  # another process made it first: spend from theirs
-            answer = connection.execute(spend).first()
-    left, took = answer
-    return 0.0 if took else (1 - left) / limit.per_second
+@dataclass(frozen=True)
+class Taken:
+    wait: float        # 0: the request may go on; else seconds until a token is there
+    remaining: float   # tokens left in the bucket after this request
+
+
+class TokenBuckets:
+    """The buckets of one process. Safe to share between threads, green or not."""
+
+    def __init__(self):
+        self.buckets: dict[tuple[str, str], tuple[float, float]] = {}  # -> tokens, at
+        self.lock = threading.Lock()
+
+    def take(self, api_key_id: str, bucket: str, limit: Limit, now: float) -> Taken:
+        """Take one token if there is one. A refused request spends nothing."""
+        with self.lock:
+            tokens, at = self.buckets.get((api_key_id, bucket), (limit.burst, now))
+            tokens = min(limit.burst, tokens + max(0.0, now - at) * limit.per_second)
+            if tokens >= 1:
+                tokens -= 1
+                wait = 0.0
+            else:
+                wait = (1 - tokens) / limit.per_second
+            self.buckets[(api_key_id, bucket)] = (tokens, max(now, at))
+        return Taken(wait, tokens)

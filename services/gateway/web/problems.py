@@ -69,8 +69,8 @@ def too_large(limit: int) -> HttpProblem:
     return HttpProblem(413, "Payload too large", f"the body is larger than {limit} bytes")
 
 
-def rate_limited(retry_after: float, bucket: str) -> HttpProblem:
+def rate_limited(retry_after: float, bucket: str, headers: dict | None = None) -> HttpProblem:
     seconds = max(1, math.ceil(retry_after))
     return HttpProblem(429, "Too many requests",
                        f"this API key is over its {bucket} rate limit; retry in {seconds} s",
-                       headers={"Retry-After": str(seconds)})
+                       headers={**(headers or {}), "Retry-After": str(seconds)})
