@@ -199,7 +199,7 @@ def _measure(amqp_uri, picked, Connection, Queue, Publisher, get_event_exchange,
             while True:
                 message = listener.get(timeout=10)
                 message.ack()
-                if message.payload["contact_id"] == contact_id:
+                if contact_id in message.payload["contact_ids"]:
                     break
             waits.append((time.perf_counter() - started) * 1000)
         listener.close()
