@@ -48,6 +48,7 @@ bench: $(INSTALLED) system-packages ## Run the benchmarks (minutes); tables go t
 	$(PY) -m bench.gateway_lookup --record
 	$(PY) -m bench.batch_import --record
 	$(PY) -m bench.fanout --record
+	$(PY) -m bench.propagation --contacts 5000 --events 10000 --record
 	$(PY) -m bench.activity_feed --rows 1000000 --record
 	$(PY) -m bench.segments
 	$(PY) -m bench.senders --record

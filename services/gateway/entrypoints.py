@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import eventlet
 import nameko
+from eventlet.event import Event
 from nameko.extensions import DependencyProvider, Entrypoint
 from nameko.timer import timer
 from nameko.web.server import WebServer
@@ -81,6 +82,11 @@ class DirectHttp(Entrypoint):
 
     def answer(self, request: Request):
         if self.service is None:
+            # nameko starts the web server and the dependencies side by side: a request
+            # that came first would find no bootstrap key yet (401 for a valid key).
+            for dependency in self.container.dependencies:
+                if isinstance(dependency, BootstrapKey):
+                    dependency.stored.wait()
             service = self.container.service_cls()
             for dependency in self.container.dependencies:
                 setattr(service, dependency.attr_name, dependency.get_dependency(None))
@@ -98,13 +104,16 @@ direct_http = DirectHttp.decorator
 class BootstrapKey(DependencyProvider):
     """PLEXUS_BOOTSTRAP_KEY, when set, is an admin key named `bootstrap` from the start."""
 
+    def setup(self) -> None:
+        self.stored = Event()  # the HTTP entrypoint answers nothing before this
+
     def start(self) -> None:
         secret = (nameko.config.get("GATEWAY") or {}).get("bootstrap_key")
-        if not secret:
-            return
-        database = next(d for d in self.container.dependencies if isinstance(d, Database))
-        with transaction(database.session_factory) as session:
-            apikeys.ensure_bootstrap_key(session, str(secret))
+        if secret:
+            database = next(d for d in self.container.dependencies if isinstance(d, Database))
+            with transaction(database.session_factory) as session:
+                apikeys.ensure_bootstrap_key(session, str(secret))
+        self.stored.send(True)
 
 
 class Admitting(DependencyProvider):

@@ -102,3 +102,17 @@ def test_batch_profile_bench_runs_and_reports():
     assert "batch of 50 new contacts:" in done.stdout
     assert "| package | own s | share |" in done.stdout
     assert "batch_upsert" in done.stdout  # the functions, by cumulative time
+
+
+def test_propagation_bench_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.propagation", "--contacts", "300", "--events", "600",
+         "--backend", "both", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert [run["backend"] for run in report["runs"]] == ["sqlite", "postgresql"]
+    for run in report["runs"]:
+        assert run["import"]["created"] == 300  # every contact, in its feed and segment
+        assert run["events"]["refused"] == 0 and run["events"]["per_second"] > 0
+        assert run["floor"]["per_second"] > 0
+    assert "| contacts/s end to end |" in done.stdout
