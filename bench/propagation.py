@@ -18,6 +18,7 @@ with confirms and consumed with acknowledgements by the `amqp` library in one pr
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import threading
@@ -50,6 +51,8 @@ LANGUAGE = "uk"  # every imported contact has it, and the segment asks for it
 QUEUES = [queue_name(consumer, source) for consumer, sources in SUBSCRIPTIONS.items()
           for source in sources]
 PUBLISHERS = ("contacts", "activity", "segments", "messaging")
+CPU_COLUMNS = ("gateway", "contacts", "activity", "segments", "messaging", "rabbitmq",
+               "postgresql")
 
 
 def person(n: int) -> dict:
@@ -114,6 +117,28 @@ def trace(waiting: Backlog, stop) -> None:
               file=sys.stderr)
 
 
+def cpu_seconds(data_dir: str) -> dict[str, float]:
+    """CPU time used so far by each process of the suite on `data_dir` (by its
+    PLEXUS_SERVICE), by RabbitMQ and by PostgreSQL: where the time goes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            command = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            continue  # gone, or not ours to read
+        if f"PLEXUS_DATA_DIR={data_dir}".encode() in environ:
+            service = next((e.split(b"=", 1)[1].decode() for e in environ
+                            if e.startswith(b"PLEXUS_SERVICE=")), None)
+        else:
+            service = {"beam.smp": "rabbitmq", "postgres": "postgresql"}.get(command)
+        if service:
+            used[service] = used.get(service, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
 def post_batches(suite, path: str, key: str, batches: list[list[dict]]) -> list[dict]:
     http = suite.http()
 
@@ -133,10 +158,12 @@ def get(suite, path: str, **query) -> dict:
 
 
 def import_contacts(suite, waiting: Backlog, count: int) -> tuple[dict, list[str]]:
+    """The import end to end, with the CPU each process spent on it."""
     segment = suite.http().post(suite.url + "/v1/segments", json={
         "name": "imported", "rule": {"field": "language", "op": "eq", "value": LANGUAGE}},
         timeout=30).json()
     people = [person(n) for n in range(count)]
+    cpu_before = cpu_seconds(suite.env["PLEXUS_DATA_DIR"])
     started = time.perf_counter()
     results = post_batches(suite, "/v1/contacts/batch", "contacts",
                            [people[i:i + BATCH] for i in range(0, count, BATCH)])
@@ -154,7 +181,9 @@ def import_contacts(suite, waiting: Backlog, count: int) -> tuple[dict, list[str
     drained = wait_until(lambda: waiting.total() == 0, 3600, "nothing on its way")
     wait_until(lambda: in_feed() and counted(), 3600, "import in the feed and the segment")
     end_to_end = time.perf_counter() - started
-    return {"contacts": count, "created": len(ids), "accept_seconds": accepted,
+    cpu_after = cpu_seconds(suite.env["PLEXUS_DATA_DIR"])
+    cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
+    return {"contacts": count, "created": len(ids), "accept_seconds": accepted, "cpu": cpu,
             "end_to_end_seconds": end_to_end, "per_second": count / end_to_end,
             "backlog_at_accept": queued, "drained_after_accept": drained}, ids
 
@@ -251,6 +280,14 @@ def table(runs: list[dict]) -> str:
         lines.append(f"| {run['backend']} | {i['contacts']:,} | {i['accept_seconds']:.1f} | "
                      f"{i['end_to_end_seconds']:.1f} | {i['per_second']:.0f} | "
                      f"{i['backlog_at_accept']:,} | {i['drained_after_accept']:.1f} |")
+    lines += ["", "CPU seconds per 1,000 contacts imported, by process (from /proc, import to "
+              "last count):", "", "| database | " + " | ".join(CPU_COLUMNS) + " | all |",
+              "|---|" + "---|" * (len(CPU_COLUMNS) + 1)]
+    for run in runs:
+        cpu, per = run["import"]["cpu"], 1000 / run["import"]["contacts"]
+        cells = [f"{cpu.get(name, 0.0) * per:.2f}" for name in CPU_COLUMNS]
+        lines.append(f"| {run['backend']} | " + " | ".join(cells) +
+                     f" | {sum(cpu.values()) * per:.2f} |")
     lines += ["", "| database | events | accepted in s | in feeds and segments, s | events/s | "
               "floor events/s | ratio |", "|---|---|---|---|---|---|---|"]
     for run in runs:
