@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import seed
-from tests.e2e.conftest import ROOT, start_suite, stop_suite, suite_env
+from tests.e2e.conftest import ROOT, running_suite
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
@@ -31,11 +31,7 @@ def _missing(what: str) -> None:
 
 @pytest.fixture(scope="module")
 def suite(amqp_uri, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("suite-browser")
-    running = start_suite(suite_env(amqp_uri, data_dir, None), data_dir / "suite.log")
-    yield running
-    stop_suite(running)
-    assert running.process.returncode == 0, running.log.read_text()[-4000:]
+    yield from running_suite(amqp_uri, tmp_path_factory.mktemp("suite-browser"))
 
 
 @pytest.fixture(scope="module")

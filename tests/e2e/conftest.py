@@ -116,16 +116,23 @@ def stop_suite(suite: Suite) -> None:
             suite.process.wait()
 
 
+def running_suite(amqp_uri: str, data_dir: Path, database_url: str | None = None,
+                  *args: str):
+    """A suite on `data_dir` for as long as the generator is not closed (a fixture's
+    body: `yield from running_suite(...)`); it must stop cleanly."""
+    running = start_suite(suite_env(amqp_uri, data_dir, database_url),
+                          data_dir / "suite.log", *args)
+    yield running
+    stop_suite(running)
+    assert running.process.returncode == 0, running.log.read_text()[-4000:]
+
+
 def _running_suite(request, amqp_uri: str, database_fixture: str, tmp_path_factory):
     database_url = None
     if request.param == "postgres":
         database_url = request.getfixturevalue(database_fixture)
-    data_dir = tmp_path_factory.mktemp(f"suite-{request.param}")
-    env = suite_env(amqp_uri, data_dir, database_url)
-    running = start_suite(env, data_dir / "suite.log")
-    yield running
-    stop_suite(running)
-    assert running.process.returncode == 0, running.log.read_text()[-4000:]
+    yield from running_suite(amqp_uri, tmp_path_factory.mktemp(f"suite-{request.param}"),
+                             database_url)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

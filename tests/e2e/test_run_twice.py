@@ -8,16 +8,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import PLEXUS, ROOT, free_port, start_suite, stop_suite, suite_env
+from tests.e2e.conftest import PLEXUS, ROOT, free_port, running_suite
 
 
 @pytest.fixture(scope="module")
 def first(amqp_uri, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("suite-first")
-    running = start_suite(suite_env(amqp_uri, data_dir, None), data_dir / "suite.log")
-    yield running
-    stop_suite(running)
-    assert running.process.returncode == 0, running.log.read_text()[-4000:]
+    yield from running_suite(amqp_uri, tmp_path_factory.mktemp("suite-first"))
 
 
 def _plain_lines(stderr: str) -> list[str]:

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from plexus.consumer import queue_name
 from plexus.db import make_engine
-from tests.e2e.conftest import start_suite, stop_suite, suite_env, wait_until_idle
+from tests.e2e.conftest import running_suite, wait_until_idle
 
 CONTACTS = 5000
 BATCH = 1000
@@ -21,12 +21,8 @@ BATCH = 1000
 def scaled_suite(request, amqp_uri, tmp_path):
     database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" \
         else None
-    env = suite_env(amqp_uri, tmp_path, database_url)
-    running = start_suite(env, tmp_path / "suite.log", "--scale", "activity=2",
-                          "--scale", "segments=2")
-    yield running
-    stop_suite(running)
-    assert running.process.returncode == 0, running.log.read_text()[-4000:]
+    yield from running_suite(amqp_uri, tmp_path, database_url,
+                             "--scale", "activity=2", "--scale", "segments=2")
 
 
 def database(suite, service: str):

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import start_suite, stop_suite, suite_env
+from tests.e2e.conftest import running_suite
 
 BATCHES = 2  # clients posting 1,000-item batches side by side
 BATCH_ROUNDS = 3  # batches each of them posts
@@ -17,10 +17,7 @@ SINGLE_WRITERS = 3  # clients creating and updating one contact a request meanwh
 
 @pytest.fixture(scope="module")
 def sqlite_suite(amqp_uri, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("suite-sqlite-writers")
-    running = start_suite(suite_env(amqp_uri, data_dir, None), data_dir / "suite.log")
-    yield running
-    stop_suite(running)
+    yield from running_suite(amqp_uri, tmp_path_factory.mktemp("suite-sqlite-writers"))
 
 
 def test_batches_single_writes_and_the_relay_at_once(sqlite_suite):

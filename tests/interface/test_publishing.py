@@ -2,13 +2,13 @@
 whole and in order, written and confirmed together, and a connection the broker closed
 is made again on the next batch (the relay keeps its rows meanwhile)."""
 
-import subprocess
 import time
 
 import pytest
 from kombu import Connection, Exchange, Queue
 
 from plexus.publishing import ConfirmedPublisher, Outgoing
+from tests.broker import close_connection
 
 EXCHANGE = Exchange("publishing-test", type="topic", durable=True)
 QUEUE = Queue("publishing-test", EXCHANGE, routing_key="#", durable=True)
@@ -53,13 +53,7 @@ def test_a_batch_arrives_whole_in_order_persistent(amqp_uri, publisher):
 
 def test_a_connection_the_broker_closed_is_made_again(amqp_uri, publisher):
     publisher.publish_many(batch(0, 10))
-    port = publisher.connection.connection.sock.getsockname()[1]
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_connections", "peer_port", "pid"],
-                            check=True, capture_output=True, text=True, timeout=30).stdout
-    pid = next(line.split()[1] for line in listed.splitlines()
-               if line.split() and line.split()[0] == str(port))
-    subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test: dropped"],
-                   check=True, capture_output=True, timeout=30)
+    close_connection(publisher.connection.connection.sock)
     time.sleep(0.5)
     try:
         publisher.publish_many(batch(10, 10))  # may notice the closed connection only now

@@ -11,6 +11,7 @@ import pytest
 
 from plexus.errors import Invalid, Unavailable
 from plexus.rpc import Caller, RemoteFailure, RpcClient, answer
+from tests.broker import close_connection
 
 
 class Echo:
@@ -154,13 +155,7 @@ def test_replies_go_out_on_one_kept_connection_made_again_when_the_broker_closes
     # The broker closes that connection (a restart, a network cut, an operator): the next
     # reply notices before writing into the dead socket, and the caller gets its answer
     # at once rather than a 503 at its deadline.
-    port = kept.connection.sock.getsockname()[1]
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_connections", "peer_port", "pid"],
-                            check=True, capture_output=True, text=True, timeout=30).stdout
-    pid = next(line.split()[1] for line in listed.splitlines()
-               if line.split() and line.split()[0] == str(port))
-    subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test: dropped"],
-                   check=True, capture_output=True, timeout=30)
+    close_connection(kept.connection.sock)
     deadline = time.monotonic() + 10
     while not _socket_readable(kept) and time.monotonic() < deadline:
         eventlet.sleep(0.05)
