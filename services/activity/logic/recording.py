@@ -86,16 +86,13 @@ def record_many(session: Session, rows: list[dict]) -> list[str | None]:
     contact_ids = {row["contact_id"] for row in rows}
     erased = set(session.scalars(select(ErasedContact.contact_id).where(
         ErasedContact.contact_id.in_(contact_ids)))) if contact_ids else set()
-    event_ids = [row["source_event_id"] for row in rows if row.get("source_event_id")]
-    stored = set(session.scalars(select(ActivityItem.source_event_id).where(
-        ActivityItem.source_event_id.in_(event_ids)))) if event_ids else set()
     now = utcnow()
     ids: list[str | None] = []
     new: dict[str, dict] = {}
     taken: set[str] = set()  # source events already given a row in this batch
     for row in rows:
         event_id = row.get("source_event_id")
-        if row["contact_id"] in erased or event_id in stored or event_id in taken:
+        if row["contact_id"] in erased or event_id in taken:
             ids.append(None)
             continue
         if event_id:
@@ -113,7 +110,8 @@ def record_many(session: Session, rows: list[dict]) -> list[str | None]:
         ids.append(item_id)
     if not new:
         return ids
-    # Another process may store the same event at the same moment: its row is kept.
+    # An event stored before (a redelivery), or by another process at the same moment,
+    # is skipped by its unique key: no look-up first.
     inserted = insert_new(session, ActivityItem, list(new.values()), returning="id")
     if inserted:
         record_event(session, Outbox, events.ACTIVITY_RECORDED, {"items": [
