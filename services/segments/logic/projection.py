@@ -293,22 +293,9 @@ def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch,
     return recheck_contacts(session, changed, clock)
 
 
-def count_activity(session: Session, contact_id: str, day: date, channel: str, type: str,
-                   name: str | None, origin: str | None, n: int = 1) -> None:
-    key = {"contact_id": contact_id, "day": day, "channel": channel, "type": type,
-           "name": name or "", "origin": origin or ""}
-    bump = update(ActivityCount).filter_by(**key).values(count=ActivityCount.count + n)
-    if session.execute(bump).rowcount:
-        return
-    try:
-        with session.begin_nested():
-            session.add(ActivityCount(**key, count=n))
-    except exc.IntegrityError:  # another worker made the row first
-        session.execute(bump)
-
-
-def _count_all(session: Session, counted: Counter) -> None:
-    """Add each key's count with one multi-row upsert (keys sorted: one lock order)."""
+def count_activity(session: Session, counted: Counter) -> None:
+    """Add each key's count ({(contact_id, day, channel, type, name, origin): n}) with
+    one multi-row upsert (keys sorted: one lock order)."""
     add_counts(session, ActivityCount, [
         {"contact_id": contact_id, "day": day, "channel": channel, "type": type,
          "name": name, "origin": origin, "count": n}
@@ -328,6 +315,6 @@ def on_activity_events(session: Session, payloads: list[dict], clock: Clock) -> 
     counted: Counter = Counter(
         (i["contact_id"], parse_rfc3339(i["occurred_at"]).date(), i["channel"], i["type"],
          i.get("name") or "", i.get("origin") or "") for i in items)
-    _count_all(session, counted)
+    count_activity(session, counted)
     held = _lock_profiles(session, (item["contact_id"] for item in items))
     return recheck_contacts(session, {contact_id: {ACTIVITY} for contact_id in held}, clock)

@@ -7,6 +7,7 @@ twice (its activity counts) or overwritten. Each page is a transaction of its ow
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,10 +44,11 @@ def _store_contacts(session: Session, contacts: list[dict]) -> None:
 
 
 def _store_counts(session: Session, rows: list[dict]) -> None:
+    counted: Counter = Counter()
     for row in rows:
-        count_activity(session, row["contact_id"], date.fromisoformat(row["day"]),
-                       row["channel"], row["type"], row.get("name"), row.get("origin"),
-                       row["count"])
+        counted[(row["contact_id"], date.fromisoformat(row["day"]), row["channel"],
+                 row["type"], row.get("name") or "", row.get("origin") or "")] += row["count"]
+    count_activity(session, counted)
 
 
 def rebuild(sessions: sessionmaker, contact_pages: Pages, count_pages: Pages, clock: Clock,
