@@ -2,7 +2,7 @@
 
 nameko's own clients cost about 15x a raw AMQP round trip here (bench/results.md): the
 standalone client opens a connection, declares and confirms for every call, and
-ServiceRpc waits forever (nameko PR #360) while API.md promises a 503 rather than a hang.
+ServiceRpc waits forever (nameko PR #360) while the API promises a 503 rather than a hang.
 Its reply listener can also kill a container that is asked to call before it has
 connected ("Lost replies for correlation ids"). This client speaks nameko's RPC wire
 format (the nameko-rpc exchange, routing key `service.method`, a JSON body of args and

@@ -7,7 +7,7 @@ warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
 
 import eventlet  # noqa: E402
 
-# nameko's pytest plugin no longer patches (NAMEKO-NOTES.md); the containers need it.
+# nameko's pytest plugin no longer patches (since nameko 2.14); the containers need it.
 eventlet.monkey_patch()
 
 import os  # noqa: E402

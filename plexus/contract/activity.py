@@ -1,4 +1,4 @@
-"""The public resources of the activity service (API.md "Activity") as marshmallow schemas.
+"""The public resources of the activity service as marshmallow schemas.
 
 The activity service loads request bodies with the `*Input` and `EventBatch` schemas; the
 gateway publishes every schema here as OpenAPI. Rules that need another service (which

@@ -1,4 +1,4 @@
-"""The public resources of the contacts service (API.md "Contacts") as marshmallow schemas.
+"""The public resources of the contacts service as marshmallow schemas.
 
 The contacts service loads request bodies with the `*Input`, `ContactCreate`,
 `ContactUpdate` and `ContactBatch` schemas; the gateway publishes every schema here as

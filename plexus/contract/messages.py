@@ -1,4 +1,4 @@
-"""The public resources of the messaging service (API.md "Messages") as marshmallow
+"""The public resources of the messaging service as marshmallow
 schemas: the messaging service loads request bodies with the `*Input` schemas, the
 gateway publishes all of them as OpenAPI."""
 

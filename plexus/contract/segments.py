@@ -1,4 +1,4 @@
-"""The segments resources (API.md "Segments") and the vocabulary of the rule language.
+"""The segments resources and the vocabulary of the rule language.
 
 The segments service validates rules (services.segments.logic.validation) against the
 names here; the gateway publishes the schemas as OpenAPI. A rule is JSON:
@@ -46,7 +46,7 @@ def _about(text: str) -> dict:
     return {"description": text}
 
 
-RULE_ABOUT = _about("A rule of the segment language (API.md \"Segments\"); a bad rule is "
+RULE_ABOUT = _about("A rule of the segment language (the README shows them); a bad rule is "
                     "422 naming its path, e.g. rule.all.2.op.")
 
 

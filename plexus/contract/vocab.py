@@ -1,4 +1,5 @@
-"""Vocabularies shared by every service (API.md)."""
+"""Vocabularies shared by every service and shown by the API: channels, origins,
+activity types and statuses."""
 
 MESSAGE_CHANNELS = ("email", "sms", "telegram", "viber", "webpush_desktop", "webpush_mobile")
 # Channels a person can be added to by hand; the others need an address first

@@ -1,4 +1,4 @@
-"""API.md "Activity", driven over HTTP as an outside system would, on SQLite and on
+"""The activity API, driven over HTTP as an outside system would, on SQLite and on
 PostgreSQL: events, conversions and orders posted and read back through every filter,
 contact changes arriving through the bus, erasure, and the export."""
 

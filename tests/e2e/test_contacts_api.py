@@ -1,4 +1,4 @@
-"""API.md "Contacts", driven over HTTP as an outside system would, on SQLite and on
+"""The contacts API, driven over HTTP as an outside system would, on SQLite and on
 PostgreSQL."""
 
 from __future__ import annotations

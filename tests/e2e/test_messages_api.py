@@ -1,4 +1,4 @@
-"""API.md "Messages" end to end: the whole suite sending through local servers that
+"""The messages API end to end: the whole suite sending through local servers that
 speak each provider's protocol (tests/fake_providers.py: aiosmtpd for SMTP, HTTP for
 the Twilio-style SMS, Telegram and Viber APIs, a Web Push service), with the statuses
 flowing back through tracking links and signed webhooks, on SQLite and on PostgreSQL."""

@@ -1,4 +1,4 @@
-"""API.md "Segments" over HTTP, on SQLite and on PostgreSQL: a contact that starts to
+"""The segments API over HTTP, on SQLite and on PostgreSQL: a contact that starts to
 match (a field change, a new activity, a subscription change) is a member within one
 second and one that stops matching is dropped within one second, each with its feed
 entry; definitions, 422 naming the path in the rule, preview, explain, members."""

@@ -1,4 +1,4 @@
-"""ARCHITECTURE.md: the database driver must not block the eventlet hub. If it did,
+"""The database driver must not block the eventlet hub. If it did,
 one slow query would stall every worker of the process."""
 
 import time

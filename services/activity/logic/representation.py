@@ -1,4 +1,4 @@
-"""Feed rows as the API shows them (API.md "Activity"; plexus.contract.activity)."""
+"""Feed rows as the API shows them (plexus.contract.activity)."""
 
 from __future__ import annotations
 

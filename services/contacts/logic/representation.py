@@ -1,4 +1,4 @@
-"""Rows as the API shows them (API.md "Contacts"; plexus.contract.contacts documents
+"""Rows as the API shows them (plexus.contract.contacts documents
 each shape). Times are RFC 3339 UTC, dates YYYY-MM-DD."""
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ FEED_QUERY = {
     "channel": "comma-separated: email, sms, telegram, viber, webpush_desktop, "
                "webpush_mobile, contact, other",
     "origin": "comma-separated: transaction, campaign, ab_test, workflow",
-    "type": "comma-separated activity types (API.md)",
+    "type": "comma-separated activity types of the chosen channels",
     "period": "7d, 14d or 30d back from now (or since/until)",
     "since": "RFC 3339, inclusive", "until": "RFC 3339, exclusive",
     "limit": "page size, 1 to 200 (default 50)", "cursor": "next_cursor of the last page",

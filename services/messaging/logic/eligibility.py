@@ -1,10 +1,10 @@
 """May this contact be sent a message on this channel? The one rule every send goes
-through (API.md "Messages": inactive, unsubscribed, black-listed, no address, opted
+through (the API's reasons: inactive, unsubscribed, black-listed, no address, opted
 out of the category), over the contact resource as the contacts service answers it."""
 
 from __future__ import annotations
 
-# Which black list bars which channel (API.md "Contacts": blacklists).
+# Which of the contact's black lists bars which channel.
 BLACKLIST_OF = {"email": "email", "sms": "phone", "viber": "viber"}
 WEBPUSH_DEVICE = {"webpush_desktop": "desktop", "webpush_mobile": "mobile"}
 

@@ -18,7 +18,7 @@ QUEUED, SENT = "queued", "sent"
 # Statuses a message may reach many times (every open, every click); any other is
 # recorded once, so a provider repeating a receipt changes nothing.
 REPEATABLE = frozenset({"open", "click"})
-# What a message that failed every attempt ends as, per channel (API.md activity types).
+# What a message that failed every attempt ends as, per channel (plexus.contract.vocab).
 EXHAUSTED = {"email": "soft_bounce", "sms": "fail", "telegram": "failed", "viber": "fail",
              "webpush_desktop": "undelivered", "webpush_mobile": "undelivered"}
 

@@ -1,6 +1,6 @@
 """Delivery receipts and bounces from providers (POST /webhooks/{provider}): check the
-provider's signature, turn its words into the channel's statuses (API.md activity
-types), record them, and say which emails go on the black list.
+provider's signature, turn its words into the channel's statuses (activity
+types of plexus.contract.vocab), record them, and say which emails go on the black list.
 
 `request` is what the gateway saw: {"url", "headers" (names lower-cased), "body" (text)}."""
 

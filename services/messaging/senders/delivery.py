@@ -12,7 +12,7 @@ from plexus.errors import NotFound
 from services.messaging.senders.providers import PermanentFailure, TemporaryFailure
 
 SENT, SKIPPED = "sent", "skipped"
-# What a message that failed every attempt ends as, per channel (API.md activity types).
+# What a message that failed every attempt ends as, per channel (plexus.contract.vocab).
 EXHAUSTED = {"email": "soft_bounce", "sms": "fail", "telegram": "failed", "viber": "fail",
              "webpush_desktop": "undelivered", "webpush_mobile": "undelivered"}
 

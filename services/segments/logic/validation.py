@@ -92,7 +92,7 @@ class _Checker:
         for key, choices in (("channel", vocab.ACTIVITY_CHANNELS), ("origin", vocab.ORIGINS),
                              ("type", EVERY_TYPE)):
             if key in spec and spec[key] not in choices:
-                self.fail(f"{path}.{key}", "not in the vocabulary (API.md \"Activity\")")
+                self.fail(f"{path}.{key}", "not a value the activity feed uses")
         if "name" in spec and (not isinstance(spec["name"], str) or not spec["name"]):
             self.fail(f"{path}.name", "must be an event name")
         self.count(spec, "within_days", path, 1)

@@ -26,7 +26,7 @@ from services.messaging.senders.providers import vapid as vapid_keys
 from services.messaging.senders.providers.http import post_bytes
 from services.messaging.senders.providers.push_encryption import MAX_PAYLOAD, encrypt
 
-# The terminal status of a push that can never arrive (API.md webpush types): `expired`
+# The terminal status of a push that can never arrive (the webpush activity types): `expired`
 # is kept for a message whose TTL ran out, which a push service does not tell a sender.
 UNDELIVERED = "undelivered"
 GONE = frozenset({404, 410})
