@@ -52,6 +52,15 @@ def test_run_without_a_broker_says_so_in_one_line(plexus, tmp_path):
     assert not (tmp_path / "var").exists()  # stopped before migrating anything
 
 
+@pytest.mark.parametrize("scale", ["activity", "activity=0", "activity=x", "nobody=2",
+                                   "gateway=2", "segments=17"])
+def test_run_refuses_a_bad_scale_naming_it(plexus, tmp_path, scale):
+    code, out, err = plexus("run", "--scale", scale)
+    assert code == 2
+    assert f"Invalid value for '--scale': {scale!r}: give SERVICE=N, N from 1 to 16" in err
+    assert not (tmp_path / "var").exists()  # nothing started or migrated
+
+
 def test_usage_errors_exit_2(plexus):
     code, _, err = plexus("migrate", "no-such-service")
     assert code == 2
