@@ -111,17 +111,21 @@ def _unavailable_when_away() -> Iterator[None]:
 
 
 class Database(DependencyProvider):
-    """Gives a worker `self.db.transaction()`. Engines are made once per container."""
+    """Gives a worker `self.db.transaction()`. Engines are made once per container.
+    `session_info(config)`: what every session carries in its `info` (a service's
+    settings its logic reads from the session it is given)."""
 
-    def __init__(self, service: str):
+    def __init__(self, service: str, session_info=None):
         self.service = service
+        self.session_info = session_info
         self.engine: Engine | None = None
         self.session_factory: sessionmaker | None = None
         self.commit_listeners: list = []
 
     def setup(self) -> None:
         self.engine = service_engine(nameko.config, self.service)
-        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        info = self.session_info(nameko.config) if self.session_info else None
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False, info=info)
         _watch_pool(self.service, self.engine)
 
     def stop(self) -> None:

@@ -366,6 +366,22 @@ class BlacklistInput(StrictSchema):
     reason = Text(allow_none=True, max_length=500, load_default=None)
 
 
+VIBER_USER_ID = validate.Length(min=1, max=100)
+# Each black list's addresses, read as the contact's own address of that kind is read, so
+# that an entry and a contact's address compare equal: an email lower-cased, a phone in
+# E.164 (international form: there is no region to read a national one in), a Viber id.
+BLACKLIST_VALUES = {
+    "email": Email(),
+    "phone": Phone(),
+    "viber": Text(validate=VIBER_USER_ID),
+}
+
+
+def blacklist_value(list_name: str, value) -> str:
+    """The address as the black list `list_name` holds it; ValidationError if it is none."""
+    return BLACKLIST_VALUES[list_name].deserialize(value)
+
+
 def _settable_subscription_status(status: str) -> None:
     if status == "never":
         raise ValidationError("never cannot be set: it means never subscribed")
@@ -397,7 +413,7 @@ class TelegramAddressInput(StrictSchema):
 
 
 class ViberAddressInput(StrictSchema):
-    user_id = Text(required=True, validate=validate.Length(min=1, max=100),
+    user_id = Text(required=True, validate=VIBER_USER_ID,
                    metadata=_describe("The Viber user id the bot received."))
 
 
@@ -470,8 +486,26 @@ class CategoryInput(StrictSchema):
 # ---------------------------------------------------------------- resources (answers)
 
 class BlacklistEntry(Schema):
-    since = fields.DateTime(required=True)
+    """The contact's current address of that list is on it (whoever put it there)."""
+
+    since = fields.DateTime(required=True, metadata=_describe(
+        "When the address was put on the list."))
     reason = fields.String(required=True, allow_none=True)
+
+
+class BlacklistedAddress(Schema):
+    """An address on one of the account's black lists."""
+
+    value = fields.String(required=True, metadata=_describe(
+        "The address: an email (lower-cased), an E.164 phone, or a Viber user id."))
+    added_at = fields.DateTime(required=True)
+    reason = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True, validate=validate.OneOf(vocab.BLACKLIST_SOURCES),
+                           metadata=_describe(
+                               "manual: put there through the API; hard_bounce, complaint: "
+                               "by a provider's report; erased: the address of an erased "
+                               "contact, listed again when a new contact took it.",
+                               enum=list(vocab.BLACKLIST_SOURCES)))
 
 
 class Blacklists(Schema):

@@ -6,6 +6,9 @@ MESSAGE_CHANNELS = ("email", "sms", "telegram", "viber", "webpush_desktop", "web
 # (a chat, a viber user, a browser) and may only be re-subscribed by hand.
 OPEN_CHANNELS = ("email", "sms")
 BLACKLISTS = ("email", "phone", "viber")
+# How an address came onto a black list: by hand (the API), a hard bounce, a complaint,
+# or the record an erased contact left (suppression after erasure).
+BLACKLIST_SOURCES = ("manual", "hard_bounce", "complaint", "erased")
 SUBSCRIPTION_STATUSES = ("subscribed", "unsubscribed", "never")
 CONTACT_STATUSES = ("active", "inactive")
 GENDERS = (0, 1, 2, 9)  # ISO/IEC 5218: not known, male, female, not applicable

@@ -10,6 +10,7 @@ from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
 from plexus.rpc import answer
+from services.contacts import settings
 from services.contacts.logic import (
     batch,
     blacklists,
@@ -25,6 +26,7 @@ from services.contacts.logic import (
 )
 from services.contacts.models import Outbox
 from services.contacts.schemas import (
+    BlacklistPageArgs,
     ContactVariablesArgs,
     FindContactsArgs,
     IdPageArgs,
@@ -35,7 +37,8 @@ from services.contacts.schemas import (
 class ContactsService:
     name = "contacts"
 
-    db = Database("contacts")
+    # Each session carries the suppression secret (settings.py, logic/addresses.py).
+    db = Database("contacts", session_info=settings.session_info)
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
 
@@ -88,12 +91,31 @@ class ContactsService:
         return self.db.run(contacts.set_status, contact_id, status, actor)
 
     @answer
-    def add_to_blacklist(self, contact_id, list_name, data, actor):
-        return self.db.run(blacklists.add_to_blacklist, contact_id, list_name, data, actor)
+    def add_to_blacklist(self, contact_id, list_name, data, actor, source="manual"):
+        return self.db.run(blacklists.add_to_blacklist, contact_id, list_name, data, actor,
+                           source)
 
     @answer
     def remove_from_blacklist(self, contact_id, list_name, actor):
         return self.db.run(blacklists.remove_from_blacklist, contact_id, list_name, actor)
+
+    @answer
+    def list_blacklist(self, list_name, q=None, limit=50, cursor=None):
+        args = load(BlacklistPageArgs(), {"q": q, "limit": limit, "cursor": cursor})
+        return self.db.run(blacklists.list_entries, list_name, **args)
+
+    @answer
+    def put_blacklist_entry(self, list_name, value, data, actor):
+        return self.db.run(blacklists.put_entry, list_name, value, data, actor)
+
+    @answer
+    def delete_blacklist_entry(self, list_name, value, actor):
+        return self.db.run(blacklists.delete_entry, list_name, value, actor)
+
+    @answer
+    def blacklist_address(self, list_name, value, reason, source, actor):
+        return self.db.run(blacklists.blacklist_address, list_name, value, reason, source,
+                           actor)
 
     @answer
     def set_subscription(self, contact_id, channel, data, actor):

@@ -1,6 +1,7 @@
-"""What the contacts service stores: contacts and everything hanging off them (black
-lists, subscriptions and their ledger, channel addresses, notes), the variable
-definitions, sources and categories, and its outbox."""
+"""What the contacts service stores: contacts and everything hanging off them
+(subscriptions and their ledger, channel addresses, notes), the account's black lists of
+addresses and the suppression records erased contacts left, the variable definitions,
+sources and categories, and its outbox."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -51,13 +53,32 @@ def _contact_ref(**kwargs) -> Mapped[str]:
     return mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), **kwargs)
 
 
-class Blacklist(Base):
-    __tablename__ = "blacklists"
+class BlacklistEntry(Base):
+    """An address on one of the account's black lists (email, phone, viber), whether or
+    not a contact has it: a contact is listed while its current address is here. Values
+    are normalised as the contact's own addresses are (an email lower-cased, E.164)."""
 
-    contact_id: Mapped[str] = _contact_ref(primary_key=True)
+    __tablename__ = "blacklist_entries"
+
     list: Mapped[str] = mapped_column(String(16), primary_key=True)
-    since: Mapped[datetime] = _moment()
+    value: Mapped[str] = mapped_column(String(320), primary_key=True)
+    added_at: Mapped[datetime] = _moment()
     reason: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(16))
+
+
+class SuppressedAddress(Base):
+    """What an erased contact leaves of an address that was black-listed or unsubscribed:
+    its keyed hash (HMAC-SHA256 under the suppression secret), never the address, and
+    which of the two it was. A contact that later takes the address starts so again."""
+
+    __tablename__ = "suppressed_addresses"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # email phone viber telegram
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unsubscribed: Mapped[bool] = mapped_column(Boolean)
+    blacklisted: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = _moment()
 
 
 class Subscription(Base):
@@ -155,7 +176,6 @@ class Contact(Base):
     created_at: Mapped[datetime] = _moment()
     updated_at: Mapped[datetime] = _moment()
 
-    blacklists: Mapped[list[Blacklist]] = _children(Blacklist)
     subscriptions: Mapped[list[Subscription]] = _children(Subscription)
     channel_addresses: Mapped[list[ChannelAddress]] = _children(ChannelAddress)
     webpush_subscriptions: Mapped[list[WebpushSubscription]] = _children(

@@ -37,3 +37,11 @@ class FindContactsArgs(IdPageArgs):
 
 class ContactVariablesArgs(Schema):
     q = Text(allow_none=True, load_default=None, max_length=100)
+
+
+class BlacklistPageArgs(PageArgs):
+    """A black list's page: in address order, the cursor the last address given; `q` a
+    prefix of the addresses wanted."""
+
+    cursor = Text(allow_none=True, load_default=None, max_length=320)
+    q = Text(allow_none=True, load_default=None, max_length=320)

@@ -14,6 +14,7 @@ from plexus.contract import events
 from plexus.db import make_engine, transaction
 from services.contacts.logic.contacts import create_contact
 from tests.faults.test_consumer_crash import environment
+from tests.unit.database import CONTACTS_SESSION_INFO
 
 
 def test_an_event_committed_by_a_dead_process_is_published_by_the_next(amqp_uri, tmp_path):
@@ -28,7 +29,7 @@ def test_an_event_committed_by_a_dead_process_is_published_by_the_next(amqp_uri,
 
     # The writer commits the contact and its event, then dies before any relay ran.
     engine = make_engine(f"sqlite:///{tmp_path / 'contacts.db'}")
-    with transaction(sessionmaker(engine)) as session:
+    with transaction(sessionmaker(engine, info=CONTACTS_SESSION_INFO)) as session:
         contact = create_contact(session, {"email": "crash@example.com"}, "fault-test")
     engine.dispose()
 

@@ -10,6 +10,10 @@ from sqlalchemy.orm import sessionmaker
 
 from plexus.db import make_engine, transaction
 from plexus.migrations import migrate_service
+from services.contacts.logic.addresses import SUPPRESSION_KEY
+
+# What the contacts service's sessions carry: its suppression secret (its settings.py).
+CONTACTS_SESSION_INFO = {SUPPRESSION_KEY: b"test-suppression-secret"}
 
 
 def sqlite_sessions(path: Path, base) -> sessionmaker:

@@ -21,6 +21,7 @@ from plexus.contract.contacts import ContactBatch, ContactCreate
 from plexus.errors import Conflict
 from plexus.parsing import WHOLE, load
 from services.contacts.logic import contact_input
+from services.contacts.logic.addresses import CONTACT_FIELDS, KnownAddresses
 from services.contacts.logic.contacts import change, insert
 from services.contacts.logic.identifiers import Owners
 from services.contacts.logic.lookup import RESOURCE_PARTS
@@ -45,13 +46,26 @@ def batch_upsert(session: Session, items, actor: str) -> dict:
         # it is undone, and done again item by item.
         with session.begin_nested():
             owners = Owners.load(session, every, as_rows=True)
-            writer = BatchWriter()
+            writer = BatchWriter(KnownAddresses(session).preload(_addresses(every, owners)))
             results = _upsert(session, read, references, owners, actor, writer)
             writer.write(session)
             return {"results": results}
     except Conflict:
         owners = Owners.load(session, every, options=RESOURCE_PARTS)
         return {"results": _upsert(session, read, references, owners, actor, None)}
+
+
+def _addresses(every: list[dict], owners: Owners) -> dict[str, set[str]]:
+    """Every email and phone the batch may give a contact or take from one: the items'
+    and those of the stored contacts they match."""
+    found = {kind: {values[kind] for values in every if values.get(kind)}
+             for kind in CONTACT_FIELDS}
+    for held in owners.holder.values():
+        for contact in held.values():
+            for kind in CONTACT_FIELDS:
+                if getattr(contact, kind) is not None:
+                    found[kind].add(getattr(contact, kind))
+    return found
 
 
 def _upsert(session: Session, read: list, references: References, owners: Owners, actor: str,

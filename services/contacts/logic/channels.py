@@ -15,11 +15,14 @@ from plexus.contract.contacts import (
 from plexus.errors import Conflict, Invalid, NotFound
 from plexus.parsing import load
 from plexus.timeutil import utcnow
+from services.contacts.logic import blacklists, suppression
+from services.contacts.logic.addresses import resource_of
 from services.contacts.logic.conflicts import TAKEN, flush
 from services.contacts.logic.events import emit
 from services.contacts.logic.lookup import contact_or_404
-from services.contacts.logic.representation import channels, contact_resource, webpush_resource
+from services.contacts.logic.representation import channels, webpush_resource
 from services.contacts.logic.subscriptions import announce, subscribe_new_addresses
+from services.contacts.logic.writers import SessionWriter
 from services.contacts.models import ChannelAddress, Contact, WebpushSubscription
 
 # channel: (its input schema, the field holding the address)
@@ -53,18 +56,24 @@ def set_channel_address(session: Session, contact_id: str, channel: str, data,
         raise _taken(field)
     current = next((row for row in contact.channel_addresses if row.channel == channel), None)
     if current is not None and current.address == address:
-        return contact_resource(contact)
+        return resource_of(session, contact)
+    before = current.address if current is not None else None
     now = utcnow()
+    writer = SessionWriter(session)
     if current is None:
         contact.channel_addresses.append(ChannelAddress(
             channel=channel, address=address, created_at=now, updated_at=now))
     else:
         current.address, current.updated_at = address, now
     contact.updated_at = now
-    subscribed = subscribe_new_addresses(session, contact, [channel], actor, now)
+    with session.no_autoflush:
+        # The channel's kind of address is named as the channel is (telegram, viber).
+        subscribed = suppression.restore(session, contact, {channel: address}, now, writer)
+        subscribed += subscribe_new_addresses(session, contact, [channel], actor, now, writer)
     flush(session, {"address": field})
     _announce_channels(session, contact, subscribed, actor)
-    return contact_resource(contact)
+    blacklists.moves(contact, {channel: before}, actor, writer)
+    return resource_of(session, contact)
 
 
 def add_webpush_subscription(session: Session, contact_id: str, data, actor: str) -> dict:

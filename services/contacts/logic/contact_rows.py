@@ -26,7 +26,6 @@ class ContactRow:
     __slots__ = (
         *COLUMNS,
         "written_json",
-        "blacklists",
         "subscriptions",
         "channel_addresses",
         "webpush_subscriptions",
@@ -36,7 +35,7 @@ class ContactRow:
         object.__setattr__(self, "written_json", JSON_COLUMNS & columns.keys())
         for name in COLUMNS:
             object.__setattr__(self, name, columns.get(name))
-        self.blacklists, self.subscriptions = [], []
+        self.subscriptions = []
         self.channel_addresses, self.webpush_subscriptions = [], []
 
     def __setattr__(self, name: str, value) -> None:
@@ -83,7 +82,7 @@ def stored(session: Session, condition: ColumnElement[bool]) -> list[ContactRow]
     contacts = {}
     for row in session.execute(select(CONTACTS).where(condition)):
         contact = contacts[row.id] = ContactRow(**row._mapping)
-        contact.blacklists = contact.channel_addresses = contact.webpush_subscriptions = None
+        contact.channel_addresses = contact.webpush_subscriptions = None
     if contacts:
         for row in session.execute(
             select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.contact_id.in_(list(contacts)))

@@ -12,7 +12,8 @@ from plexus.errors import Invalid, NotFound
 from plexus.ids import new_id
 from plexus.parsing import flatten, invalid
 from plexus.timeutil import utcnow
-from services.contacts.logic import contact_input, reading
+from services.contacts.logic import blacklists, contact_input, reading, suppression
+from services.contacts.logic.addresses import CONTACT_FIELDS, resource_of
 from services.contacts.logic.conflicts import flush
 from services.contacts.logic.events import emit
 from services.contacts.logic.identifiers import Owners
@@ -64,6 +65,11 @@ def _new_address_channels(contact: Contact, changed: dict) -> list[str]:
             if field in changed and getattr(contact, field) is not None]
 
 
+def _arrived(contact: Contact, moved: dict) -> dict[str, str]:
+    """The contact's new addresses among the kinds `moved`."""
+    return {kind: getattr(contact, kind) for kind in moved if getattr(contact, kind) is not None}
+
+
 def insert(session: Session, values: dict, owners: Owners, actor: str,
            write: bool = True, writer: Writer | None = None) -> Contact:
     """Store a new contact from valid values; announce it and the channels its addresses
@@ -79,12 +85,18 @@ def insert(session: Session, values: dict, owners: Owners, actor: str,
     with session.no_autoflush:
         changed = apply_values(contact, values)
         writer.add_contact(contact)
-        subscribed = subscribe_new_addresses(
+        moved = {kind: None for kind in CONTACT_FIELDS if kind in changed}
+        # An address an erased contact left suppressed first: its channel then starts
+        # unsubscribed, not subscribed.
+        subscribed = suppression.restore(session, contact, _arrived(contact, moved), now, writer)
+        subscribed += subscribe_new_addresses(
             session, contact, _new_address_channels(contact, changed), actor, now, writer)
         # The event's id first: the subscriptions it lists take ids that sort after it.
         event_id = new_id()
         writer.event(events.CONTACT_CREATED, actor, event_id=event_id, contact_id=contact.id,
-                     contact=contact_resource(contact), subscribed=listed(subscribed))
+                     contact=contact_resource(contact, writer.known.blacklisted(contact)),
+                     subscribed=listed(subscribed))
+        blacklists.moves(contact, moved, actor, writer)
     if write:
         flush(session)
     owners.claim(contact)
@@ -98,17 +110,21 @@ def change(session: Session, contact: Contact, values: dict, owners: Owners, act
     writer = writer or SessionWriter(session)
     owners.check_free(values, contact)
     with session.no_autoflush:
+        before = {kind: getattr(contact, kind) for kind in CONTACT_FIELDS}
         changed = apply_values(contact, values)
         if not changed:
             return changed
         now = utcnow()
         contact.updated_at = now
         writer.changed(contact, [*changed, "updated_at"])
-        subscribed = subscribe_new_addresses(
+        moved = {kind: before[kind] for kind in CONTACT_FIELDS if kind in changed}
+        subscribed = suppression.restore(session, contact, _arrived(contact, moved), now, writer)
+        subscribed += subscribe_new_addresses(
             session, contact, _new_address_channels(contact, changed), actor, now, writer)
         event_id = new_id()
         writer.event(events.CONTACT_UPDATED, actor, event_id=event_id, contact_id=contact.id,
                      changed=changed, subscribed=listed(subscribed))
+        blacklists.moves(contact, moved, actor, writer)
     if write:
         flush(session)
     owners.claim(contact)
@@ -121,7 +137,7 @@ def create_contact(session: Session, data, actor: str) -> dict:
     if errors:
         raise invalid(errors)
     contact = insert(session, values, Owners.load(session, [values]), actor)
-    return contact_resource(contact)
+    return resource_of(session, contact)
 
 
 def _with_stored_region(contact: Contact, data):
@@ -142,7 +158,7 @@ def update_contact(session: Session, contact_id: str, data, actor: str) -> dict:
     if errors:
         raise invalid(errors)
     change(session, contact, values, Owners.load(session, [values]), actor)
-    return contact_resource(contact)
+    return resource_of(session, contact)
 
 
 def get_contact(db, contact_id: str) -> dict:
@@ -186,13 +202,16 @@ def set_status(session: Session, contact_id: str, status: str, actor: str) -> di
         flush(session)
         name = events.CONTACT_ACTIVATED if status == "active" else events.CONTACT_DEACTIVATED
         emit(session, name, actor, contact_id=contact.id)
-    return contact_resource(contact)
+    return resource_of(session, contact)
 
 
 def delete_contact(session: Session, contact_id: str, actor: str) -> None:
     """Erase the contact and everything of it here (its rows cascade). Its events not yet
-    published go too: they carry personal data, and nobody has seen them."""
+    published go too: they carry personal data, and nobody has seen them. Of its
+    addresses that were black-listed or unsubscribed only keyed hashes stay
+    (suppression.keep)."""
     contact = contact_or_404(session, contact_id, whole=False)
+    suppression.keep(session, contact)
     session.execute(
         delete(Outbox).where(Outbox.payload["contact_id"].as_string() == contact.id)
         .execution_options(synchronize_session=False))

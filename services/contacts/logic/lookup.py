@@ -10,7 +10,6 @@ from services.contacts.models import Contact
 # What the contact resource shows besides its own columns: loaded with the contact, in
 # one query per kind for any number of contacts.
 RESOURCE_PARTS = (
-    selectinload(Contact.blacklists),
     selectinload(Contact.subscriptions),
     selectinload(Contact.channel_addresses),
     selectinload(Contact.webpush_subscriptions),

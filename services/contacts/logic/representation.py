@@ -9,6 +9,7 @@ from datetime import datetime
 from plexus.contract import vocab
 from plexus.timeutil import rfc3339
 from services.contacts.models import (
+    BlacklistEntry,
     Category,
     Contact,
     Note,
@@ -54,6 +55,8 @@ def moment(value: datetime | str | None) -> str | None:
 # dicts (the write path) or the JSON one statement aggregates (the read path, reading.py).
 
 def blacklists_shown(entries: Iterable[Mapping]) -> dict:
+    """`entries`: {"list", "since", "reason"} of each list the contact's current address
+    of that list is on (addresses.KnownAddresses.blacklisted, reading.py)."""
     listed = {entry["list"]: entry for entry in entries}
     return {
         name: ({"since": moment(listed[name]["since"]), "reason": listed[name]["reason"]}
@@ -109,17 +112,23 @@ def channels(contact: Contact) -> dict:
                           _rows(contact.webpush_subscriptions, "id", "device", "endpoint"))
 
 
-def contact_resource(contact: Contact) -> dict:
-    """The resource of a contact the ORM holds (after a write, in its transaction)."""
+def contact_resource(contact: Contact, blacklisted: Iterable[Mapping]) -> dict:
+    """The resource of a contact the ORM holds (after a write, in its transaction), on
+    the black lists `blacklisted` says (blacklists.shown gives both)."""
     columns = {name: getattr(contact, name)
                for name in ("id", *PROFILE_FIELDS, "status", "created_at", "updated_at")}
     return assemble(
         columns,
-        _rows(contact.blacklists, "list", "since", "reason"),
+        blacklisted,
         _rows(contact.subscriptions, "channel", "status", "changed_at", "reason"),
         _rows(contact.channel_addresses, "channel", "address"),
         _rows(contact.webpush_subscriptions, "id", "device", "endpoint"),
     )
+
+
+def entry_resource(entry: BlacklistEntry) -> dict:
+    return {"value": entry.value, "added_at": rfc3339(entry.added_at), "reason": entry.reason,
+            "source": entry.source}
 
 
 def webpush_resource(subscription: WebpushSubscription) -> dict:

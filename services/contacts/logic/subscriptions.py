@@ -21,10 +21,11 @@ from plexus.errors import Conflict, NotFound
 from plexus.ids import new_id
 from plexus.parsing import load
 from plexus.timeutil import utcnow
+from services.contacts.logic.addresses import resource_of
 from services.contacts.logic.conflicts import flush
 from services.contacts.logic.lookup import contact_or_404
 from services.contacts.logic.paging import page
-from services.contacts.logic.representation import contact_resource, history_entry
+from services.contacts.logic.representation import history_entry
 from services.contacts.logic.writers import SessionWriter, Writer
 from services.contacts.models import Contact, SubscriptionChange
 
@@ -113,7 +114,7 @@ def set_subscription(session: Session, contact_id: str, channel: str, data, acto
         contact.updated_at = now
         flush(session)
         announce(session, [changed], actor)
-    return contact_resource(contact)
+    return resource_of(session, contact)
 
 
 def subscription_history(session: Session, contact_id: str, limit: int,

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import Table, bindparam, cast, column, insert, update, values
+from sqlalchemy import Table, bindparam, cast, column, delete, insert, tuple_, update, values
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plexus.errors import Conflict
 from plexus.ids import new_id
 from plexus.outbox import event_body, record_events
+from services.contacts.logic.addresses import KnownAddresses
 from services.contacts.logic.conflicts import IDENTIFIER_COLUMNS, TAKEN, conflict
 from services.contacts.logic.contact_rows import (
     CONTACTS,
@@ -27,20 +28,29 @@ from services.contacts.logic.contact_rows import (
     NewSubscription,
 )
 from services.contacts.logic.events import emit
-from services.contacts.models import Contact, Outbox, Subscription, SubscriptionChange
+from services.contacts.models import (
+    BlacklistEntry,
+    Contact,
+    Outbox,
+    Subscription,
+    SubscriptionChange,
+    SuppressedAddress,
+)
 
 LEDGER = SubscriptionChange.__table__
+ENTRIES = BlacklistEntry.__table__
+SUPPRESSED = SuppressedAddress.__table__
 
 
 class SessionWriter:
     def __init__(self, session: Session):
         self.session = session
+        self.known = KnownAddresses(session)
 
     def new_contact(self, **columns) -> Contact:
         # Empty collections given, not left to load: the new contact has none of these yet.
         return Contact(
             **columns,
-            blacklists=[],
             subscriptions=[],
             channel_addresses=[],
             webpush_subscriptions=[],
@@ -60,12 +70,26 @@ class SessionWriter:
     def ledger(self, **columns) -> None:
         self.session.add(SubscriptionChange(**columns))
 
+    def add_entry(self, **columns) -> None:
+        entry = BlacklistEntry(**columns)
+        self.session.add(entry)
+        self.known.listed(entry)
+
+    def forget_suppressed(self, row: SuppressedAddress) -> None:
+        self.session.delete(row)
+        self.known.forgotten(row)
+
     def event(self, name: str, actor: str, **payload) -> dict:
         return emit(self.session, name, actor, **payload)
 
 
 class BatchWriter:
-    def __init__(self):
+    def __init__(self, known: KnownAddresses):
+        # The black-list entries and suppression records of every address of the batch
+        # (and of the contacts it matched), loaded beforehand.
+        self.known = known
+        self.entries: list[dict] = []
+        self.forgotten: list[tuple[str, str]] = []
         self.new_contacts: list[ContactRow] = []
         self.new_ids: set[str] = set()
         # Stored contacts and the columns changed on them; written as they are at the end.
@@ -95,6 +119,14 @@ class BatchWriter:
     def ledger(self, **columns) -> None:
         self.ledger_rows.append({"id": new_id(), **columns})
 
+    def add_entry(self, **columns) -> None:
+        self.entries.append(columns)
+        self.known.listed(BlacklistEntry(**columns))
+
+    def forget_suppressed(self, row: SuppressedAddress) -> None:
+        self.forgotten.append((row.kind, row.digest))
+        self.known.forgotten(row)
+
     def event(self, name: str, actor: str, **payload) -> dict:
         body = event_body(name, {**payload, "actor": actor})
         self.events.append(body)
@@ -110,8 +142,12 @@ class BatchWriter:
             _insert(session, CONTACTS, [c.insert_values() for c in self.new_contacts])
             _insert(session, SUBSCRIPTIONS, [row.columns() for row in self.subscriptions])
             _insert(session, LEDGER, self.ledger_rows)
+            _insert(session, ENTRIES, self.entries)
         except IntegrityError as error:
             raise conflict(error, IDENTIFIER_COLUMNS, TAKEN) from None
+        if self.forgotten:
+            session.execute(delete(SUPPRESSED).where(
+                tuple_(SUPPRESSED.c.kind, SUPPRESSED.c.digest).in_(self.forgotten)))
         record_events(session, Outbox, self.events)
 
     def _update_stored(self, session: Session) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import sessionmaker
 from plexus.db import make_engine, transaction
 from services.contacts.logic import catalog, contacts, variables
 from services.contacts.models import Base, Outbox
+from tests.unit.database import CONTACTS_SESSION_INFO
 
 ACTOR = "crm-sync"
 
@@ -20,9 +21,23 @@ def engine(tmp_path):
     engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine_on_either(request, tmp_path):
+    """An engine on SQLite, then on PostgreSQL: a module's `engine` fixture returning it
+    runs its tests on both."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'contacts.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def sessions(engine):
-    return sessionmaker(engine, expire_on_commit=False)
+    return sessionmaker(engine, expire_on_commit=False, info=CONTACTS_SESSION_INFO)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from plexus.errors import Conflict
 from services.contacts.logic import batch, catalog, contacts, subscriptions, variables
 from services.contacts.logic.writers import BatchWriter
 from services.contacts.models import Base, Contact, Outbox
+from tests.unit.database import CONTACTS_SESSION_INFO
 
 ACTOR = "importer"
 CONTACTS = Contact.__table__
@@ -156,7 +157,10 @@ def test_the_fast_pass_writes_what_item_by_item_writes(stored, items, monkeypatc
     with tempfile.TemporaryDirectory() as directory:
         engines = [fresh_sqlite(directory, "fast"), fresh_sqlite(directory, "one_by_one")]
         try:
-            fast, slow = (sessionmaker(engine, expire_on_commit=False) for engine in engines)
+            fast, slow = (
+                sessionmaker(engine, expire_on_commit=False, info=CONTACTS_SESSION_INFO)
+                for engine in engines
+            )
             fast_outcome = outcome(
                 prepare(fast, stored), fast, items, item_by_item=False, monkeypatch=monkeypatch
             )
@@ -204,7 +208,7 @@ def test_the_fast_pass_writes_what_item_by_item_writes_on_postgres(postgres_url,
         ensure_schema(engine, schema)
         Base.metadata.create_all(engine)
         try:
-            sessions = sessionmaker(engine, expire_on_commit=False)
+            sessions = sessionmaker(engine, expire_on_commit=False, info=CONTACTS_SESSION_INFO)
             run = prepare(sessions, [{"email": "stored@example.com", "first_name": "Then"}])
             outcomes.append(
                 outcome(
@@ -232,7 +236,7 @@ def test_the_fast_pass_writes_what_item_by_item_writes_on_postgres(postgres_url,
 
 def test_a_batch_makes_and_loads_no_orm_objects(tmp_path):
     engine = fresh_sqlite(tmp_path, "contacts")
-    sessions = sessionmaker(engine, expire_on_commit=False)
+    sessions = sessionmaker(engine, expire_on_commit=False, info=CONTACTS_SESSION_INFO)
     run = prepare(sessions, [{"email": f"old{n}@example.com"} for n in range(20)])
     items = [{"email": f"old{n}@example.com", "phone": f"+38050{n:07d}"} for n in range(20)]
     items += [{"email": f"new{n}@example.com", "first_name": "New"} for n in range(20)]
@@ -330,7 +334,7 @@ def test_stored_contacts_are_updated_alike_on_postgres(postgres_url, monkeypatch
         ensure_schema(engine, schema)
         Base.metadata.create_all(engine)
         try:
-            sessions = sessionmaker(engine, expire_on_commit=False)
+            sessions = sessionmaker(engine, expire_on_commit=False, info=CONTACTS_SESSION_INFO)
             run = prepare(sessions, STORED_FULL)
             outcomes.append(
                 outcome(

@@ -123,8 +123,8 @@ def test_black_listing_keeps_since_and_updates_the_reason(run, contact, outbox):
 
 
 def test_a_black_list_needs_no_reason(run, contact):
-    listed = run(blacklists.add_to_blacklist, contact["id"], "phone", None, CLERK)
-    assert listed["blacklists"]["phone"]["reason"] is None
+    listed = run(blacklists.add_to_blacklist, contact["id"], "email", None, CLERK)
+    assert listed["blacklists"]["email"]["reason"] is None
 
 
 def test_an_unknown_black_list_is_not_found(run, contact):

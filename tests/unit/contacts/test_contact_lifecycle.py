@@ -11,7 +11,7 @@ from plexus.errors import Conflict, Invalid, NotFound
 from services.contacts.logic import blacklists, contacts, notes, subscriptions
 from services.contacts.logic.identifiers import Owners
 from services.contacts.models import (
-    Blacklist,
+    BlacklistEntry,
     Contact,
     Note,
     Outbox,
@@ -260,10 +260,12 @@ def test_erasing_removes_everything_of_the_contact(create, run, sessions, outbox
     with pytest.raises(NotFound):
         run(contacts.get_contact, contact["id"])
     with sessions() as session:
-        for model in (Note, Blacklist, Subscription, SubscriptionChange):
+        for model in (Note, Subscription, SubscriptionChange):
             left = session.scalar(select(func.count()).select_from(model).where(
                 model.contact_id == contact["id"]))
             assert left == 0, model.__name__
+        # Its black-listed address is kept as a hash only (test_suppression.py).
+        assert session.scalars(select(BlacklistEntry.value)).all() == []
         assert session.get(Contact, other["id"]) is not None
         mentions = [row.payload for row in session.scalars(select(Outbox))
                     if row.payload.get("contact_id") == contact["id"]]

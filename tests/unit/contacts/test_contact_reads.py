@@ -62,6 +62,7 @@ def rich(run, registered):
     run(blacklists.add_to_blacklist, made["id"], "phone", {"reason": "asked"}, ACTOR)
     run(channels.set_channel_address, made["id"], "telegram", {"chat_id": 7}, ACTOR)
     run(channels.set_channel_address, made["id"], "viber", {"user_id": "vb-1"}, ACTOR)
+    run(blacklists.add_to_blacklist, made["id"], "viber", {"reason": "blocked"}, ACTOR)
     for n, device in enumerate(("mobile", "desktop")):
         run(
             channels.add_webpush_subscription,
@@ -93,6 +94,7 @@ def statements(engine, read):
 def test_a_contact_is_read_in_one_statement_as_its_writes_answered_it(engine, rich):
     assert rich["channels"]["webpush"][0]["device"] == "mobile"  # the first registered
     assert rich["blacklists"]["phone"]["reason"] == "asked"
+    assert rich["blacklists"]["viber"]["reason"] == "blocked"
     assert rich["subscriptions"]["email"]["status"] == "unsubscribed"
     assert rich["channels"]["telegram"] == {"chat_id": "7"}
 
