@@ -23,10 +23,11 @@ def service_databases(suite) -> list[tuple[str, str, str | None]]:
     return found
 
 
-def rows_mentioning(suite, markers: list[str]) -> list[str]:
-    """Every (service, table) whose rows contain one of the markers, as text."""
+def rows_mentioning(suite, markers: list[str], databases=None) -> list[str]:
+    """Every (service, table) whose rows contain one of the markers, as text; in every
+    service's database, or in `databases` (of service_databases) only."""
     hits = []
-    for service, url, schema in service_databases(suite):
+    for service, url, schema in databases or service_databases(suite):
         if url.startswith("sqlite"):
             path = url.split(":///", 1)[1]
             import os
@@ -82,3 +83,34 @@ def test_erasure_leaves_no_trace_in_any_service(suite):
     again = http.post(suite.url + "/v1/contacts", timeout=15,
                       json={"email": email, "user_id": user_id, "phone": phone})
     assert again.status_code == 201, again.text
+
+
+def test_erasure_leaves_black_listed_addresses_as_hashes_only(suite):
+    """An erased contact's black-listed and unsubscribed addresses stay suppressed, but no
+    row of the contacts database holds any of them in clear text."""
+    http = suite.http()
+    tag = uuid.uuid4().hex[:10]
+    email, viber = f"listed-{tag}@example.com", f"vb-{tag}"
+    phone = f"+38066{int(tag[:7], 16) % 10**7:07d}"
+    contact = http.post(suite.url + "/v1/contacts", timeout=15,
+                        json={"email": email, "phone": phone}).json()
+    url = f"{suite.url}/v1/contacts/{contact['id']}"
+    assert http.put(url + "/channels/viber", json={"user_id": viber},
+                    timeout=15).status_code == 200
+    assert http.put(url + "/blacklists/email", json={"reason": f"bounced {email}"},
+                    timeout=15).status_code == 200
+    assert http.put(f"{suite.url}/v1/blacklists/viber/{viber}", json={},
+                    timeout=15).status_code == 200
+    assert http.put(url + "/subscriptions/sms", json={"status": "unsubscribed"},
+                    timeout=15).status_code == 200
+    markers = [email, phone, viber]
+    contacts_db = [db for db in service_databases(suite) if db[0] == "contacts"]
+    assert rows_mentioning(suite, markers, contacts_db)
+
+    assert http.delete(url, timeout=15).status_code == 204
+    assert rows_mentioning(suite, markers, contacts_db) == []
+    # Still suppressed: whoever takes them next starts where the erased contact ended.
+    again = http.post(suite.url + "/v1/contacts", timeout=15,
+                      json={"email": email, "phone": phone}).json()
+    assert again["blacklists"]["email"] is not None
+    assert again["subscriptions"]["sms"]["status"] == "unsubscribed"

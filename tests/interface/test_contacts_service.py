@@ -3,6 +3,7 @@ its errors cross the wire as plexus errors, and its events leave through the out
 after the commit."""
 
 import uuid
+from pathlib import Path
 
 import eventlet
 import pytest
@@ -125,3 +126,50 @@ def test_the_relay_outlives_quiet_spells(rpc, contact_events, service_config):
     made = rpc.create_contact({"email": "later@example.com"}, ACTOR)
     name, payload = contact_events.get()
     assert (name, payload["contact_id"]) == ("contact_created", made["id"])
+
+
+def test_messaging_black_lists_an_address_once_and_its_contact_hears_of_it(
+    rpc, contact_events
+):
+    made = rpc.create_contact({"email": "bounced@example.com"}, ACTOR)
+    assert contact_events.get()[0] == "contact_created"
+    assert rpc.blacklist_address(
+        "email", "Bounced@Example.com", "550 5.1.1 no such user", "hard_bounce", "webhook:smtp"
+    ) == {"added": True}
+    name, payload = contact_events.get()
+    assert (name, payload["contact_id"], payload["blacklisted"], payload["actor"]) == (
+        "blacklist_changed", made["id"], True, "webhook:smtp")
+    # A second receipt of the same bounce keeps the entry as it is, and says nothing.
+    assert rpc.blacklist_address(
+        "email", "bounced@example.com", "again", "complaint", "webhook:smtp"
+    ) == {"added": False}
+    assert contact_events.get(timeout=1) is None
+    page = rpc.list_blacklist("email", q="bounced")
+    assert [(e["value"], e["source"], e["reason"]) for e in page["data"]] == [
+        ("bounced@example.com", "hard_bounce", "550 5.1.1 no such user")]
+    assert rpc.get_contact(made["id"])["blacklists"]["email"]["reason"] == (
+        "550 5.1.1 no such user")
+    with pytest.raises(Invalid) as caught:
+        rpc.blacklist_address("phone", "12", None, "hard_bounce", ACTOR)
+    assert set(caught.value.errors) == {"value"}
+
+
+def test_the_contact_black_list_rpc_takes_a_source(rpc):
+    made = rpc.create_contact({"email": "complained@example.com"}, ACTOR)
+    listed = rpc.add_to_blacklist(made["id"], "email", {"reason": "spam"}, "webhook:smtp",
+                                  source="complaint")
+    assert listed["blacklists"]["email"]["reason"] == "spam"
+    assert rpc.list_blacklist("email")["data"][0]["source"] == "complaint"
+    with pytest.raises(Conflict) as caught:
+        rpc.add_to_blacklist(made["id"], "phone", {}, ACTOR)
+    assert set(caught.value.errors) == {"phone"}
+
+
+def test_the_suppression_secret_is_made_once_and_used(rpc, service_config):
+    made = rpc.create_contact({"email": "gone@example.com"}, ACTOR)
+    rpc.set_subscription(made["id"], "email", {"status": "unsubscribed"}, ACTOR)
+    rpc.delete_contact(made["id"], ACTOR)
+    kept = Path(service_config["DATA_DIR"]) / "suppression-secret"
+    assert len(kept.read_text()) >= 32
+    again = rpc.create_contact({"email": "gone@example.com"}, ACTOR)
+    assert again["subscriptions"]["email"]["reason"] == "suppressed before erasure"

@@ -1,6 +1,7 @@
 """Every route the gateway serves, in one table (OpenAPI and the scope tests read it)."""
 
 from services.gateway.routes.activity import ACTIVITY_ROUTES
+from services.gateway.routes.blacklists import BLACKLIST_ROUTES
 from services.gateway.routes.contacts import CONTACT_ROUTES
 from services.gateway.routes.messages import MESSAGE_ROUTES
 from services.gateway.routes.privacy import PRIVACY_ROUTES
@@ -8,5 +9,5 @@ from services.gateway.routes.segments import SEGMENT_ROUTES
 from services.gateway.routes.system import SYSTEM_ROUTES
 from services.gateway.routes.ui import UI_ROUTES
 
-ROUTES = (*SYSTEM_ROUTES, *CONTACT_ROUTES, *ACTIVITY_ROUTES, *MESSAGE_ROUTES,
+ROUTES = (*SYSTEM_ROUTES, *CONTACT_ROUTES, *BLACKLIST_ROUTES, *ACTIVITY_ROUTES, *MESSAGE_ROUTES,
           *SEGMENT_ROUTES, *PRIVACY_ROUTES, *UI_ROUTES)
