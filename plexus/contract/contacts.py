@@ -577,7 +577,10 @@ class Contact(Schema):
                             required=True)
     status = fields.String(required=True, validate=validate.OneOf(vocab.CONTACT_STATUSES),
                            metadata=_describe("inactive contacts are sent nothing"))
-    blacklists = fields.Nested(Blacklists, required=True)
+    blacklists = fields.Nested(Blacklists, required=True, metadata=_describe(
+        "Each black list the contact's current address of it (email, phone, Viber user id) "
+        "is on, whoever put it there (/v1/blacklists); null where it is not. Changing the "
+        "address changes it."))
     subscriptions = fields.Nested(Subscriptions, required=True)
     channels = fields.Nested(Channels, required=True)
     created_at = fields.DateTime(required=True, metadata=_describe(

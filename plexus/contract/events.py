@@ -27,6 +27,9 @@ CONTACT_ACTIVATED = "contact_activated"    # contact_id
 CONTACT_DEACTIVATED = "contact_deactivated"  # contact_id
 SUBSCRIPTION_CHANGED = "subscription_changed"  # contact_id, channel, status, previous, reason
 BLACKLIST_CHANGED = "blacklist_changed"    # contact_id, list, blacklisted (bool), reason
+#                                            A contact is listed while its current address
+#                                            is on the list: one each time that changes, by
+#                                            the list or by the contact's address changing.
 
 # messaging -> anyone.
 MESSAGE_QUEUED = "message_queued"   # message_id, contact_id, channel, origin, category,

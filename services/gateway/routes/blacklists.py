@@ -46,8 +46,7 @@ BLACKLIST_ROUTES = (
         "GET",
         LIST,
         list_blacklist,
-        f"The addresses on a black list, {LISTS}, in address order; a contact whose "
-        "current address is on it is sent nothing on its channel",
+        f"The addresses on a black list: {LISTS}; in address order",
         READ,
         T,
         response=schemas.BlacklistedAddress,
@@ -62,8 +61,8 @@ BLACKLIST_ROUTES = (
         "PUT",
         ENTRY,
         put_blacklist_entry,
-        "Put an address on a black list, whether or not a contact has it (source "
-        "manual); one already there keeps its date and source and takes the reason",
+        "Put an address on a black list, whether or not a contact has it (one already "
+        "there keeps its date and source, and takes the reason)",
         WRITE,
         T,
         body=schemas.BlacklistInput,
@@ -74,7 +73,7 @@ BLACKLIST_ROUTES = (
         "DELETE",
         ENTRY,
         delete_blacklist_entry,
-        "Take an address off a black list (404 when it is not on it)",
+        "Take an address off a black list",
         WRITE,
         T,
         status=204,

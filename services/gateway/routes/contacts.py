@@ -180,10 +180,10 @@ CONTACT_ROUTES = (
           WRITE, T, response=schemas.Contact),
     Route("PUT", ONE + "/blacklists/<list_name>", add_to_blacklist,
           "Put the contact's current email, phone or Viber user id on that black list "
-          "(409 when it has none); the contact is listed while that address is its own",
+          "(409 when it has none)",
           WRITE, T, body=schemas.BlacklistInput, body_optional=True, response=schemas.Contact),
     Route("DELETE", ONE + "/blacklists/<list_name>", remove_from_blacklist,
-          "Take the contact's current address of that list off it (409 when it has none)",
+          "Take the contact's current address off that black list (409 when it has none)",
           WRITE, T, response=schemas.Contact),
     Route("PUT", ONE + "/subscriptions/<channel>", set_subscription,
           "Subscribe or unsubscribe a channel", WRITE, T, body=schemas.SubscriptionInput,

@@ -8,6 +8,13 @@ export const BLACKLISTS = ["email", "phone", "viber"];
 // The black list that stops each channel.
 const LIST_OF = { email: "email", sms: "phone", viber: "viber" };
 
+// Black lists hold addresses: the contact's route lists the one it has now, if any.
+const CHANNEL_OF = { email: "email", phone: "sms", viber: "viber" };
+
+export function hasListedAddress(contact, list) {
+  return hasAddress(contact, CHANNEL_OF[list]);
+}
+
 export function displayName(contact) {
   return [contact.first_name, contact.last_name].filter(Boolean).join(" ") || "(no name)";
 }

@@ -3,7 +3,9 @@
 
 import { api, contactPath } from "./api.js";
 import { loadActivity } from "./activity.js";
-import { BLACKLISTS, CHANNELS, GENDERS, displayName } from "./contact.js";
+import {
+  BLACKLISTS, CHANNELS, GENDERS, displayName, hasListedAddress,
+} from "./contact.js";
 import { $, askFor, attempt, confirmAction, fill, h, notify, text, when } from "./dom.js";
 import { loadNotes, loadSegments, loadVariables } from "./details.js";
 import { openSend } from "./send.js";
@@ -143,7 +145,7 @@ function renderActions(contact) {
   const items = [contact.status === "active"
     ? menuItem("Deactivate", () => change(() => api.post(path("/deactivate")), "Deactivated"))
     : menuItem("Activate", () => change(() => api.post(path("/activate")), "Activated"))];
-  for (const list of BLACKLISTS) {
+  for (const list of BLACKLISTS.filter((name) => hasListedAddress(contact, name))) {
     items.push(contact.blacklists?.[list]
       ? menuItem(`Remove from the ${list} black list`, () => change(
         () => api.del(path(`/blacklists/${list}`)), `Removed from the ${list} black list`))
