@@ -71,17 +71,7 @@ class KnownAddresses:
 
     def preload(self, addresses: dict[str, set[str]]) -> KnownAddresses:
         """Everything about `addresses` ({kind: values}) in two queries."""
-        listed = [
-            and_(BlacklistEntry.list == name, BlacklistEntry.value.in_(values))
-            for name, kind in LISTS.items()
-            if (values := addresses.get(kind))
-        ]
-        for kind, values in addresses.items():
-            if kind in LISTS.values():
-                self.entries.update({(kind, value): None for value in values})
-        if listed:
-            for entry in self.session.scalars(select(BlacklistEntry).where(or_(*listed))):
-                self.entries[(entry.list, entry.value)] = entry
+        self.load_entries(addresses)
         hashes = {
             (kind, digest(self.session, kind, value))
             for kind, values in addresses.items()
@@ -98,6 +88,20 @@ class KnownAddresses:
         if conditions:
             for row in self.session.scalars(select(SuppressedAddress).where(or_(*conditions))):
                 self.suppressions[(row.kind, row.digest)] = row
+        return self
+
+    def load_entries(self, addresses: dict[str, set[str]]) -> KnownAddresses:
+        """The black-list entries of `addresses` ({kind: values}) in one query."""
+        listed = [
+            and_(BlacklistEntry.list == name, BlacklistEntry.value.in_(values))
+            for name, kind in LISTS.items()
+            if (values := addresses.get(kind))
+        ]
+        for name, kind in LISTS.items():
+            self.entries.update({(name, value): None for value in addresses.get(kind, ())})
+        if listed:
+            for entry in self.session.scalars(select(BlacklistEntry).where(or_(*listed))):
+                self.entries[(entry.list, entry.value)] = entry
         return self
 
     def entry(self, list_name: str, value: str | None) -> BlacklistEntry | None:
@@ -134,4 +138,6 @@ class KnownAddresses:
 def resource_of(session: Session, contact) -> dict:
     """The contact resource of a contact the ORM holds, its black lists read from the
     entries of its current addresses (after a write, in its transaction)."""
-    return contact_resource(contact, KnownAddresses(session).blacklisted(contact))
+    addresses = {kind: {value} for kind, value in addresses_of(contact).items()}
+    known = KnownAddresses(session).load_entries(addresses)
+    return contact_resource(contact, known.blacklisted(contact))

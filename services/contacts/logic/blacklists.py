@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plexus.contract import events, vocab
@@ -25,6 +26,9 @@ from services.contacts.logic.representation import entry_resource
 from services.contacts.models import BlacklistEntry, ChannelAddress, Contact
 
 MANUAL = "manual"
+# A search as the list holds its addresses: emails in lower case, phones from their `+`
+# (which an unencoded query string turns into a space, that the reading trims).
+PREFIXES = {"email": str.lower, "phone": lambda q: "+" + q.lstrip("+")}
 # Where a contact's address of each list is, as an API field (409 names it when absent).
 ADDRESS_FIELDS = {"email": "email", "phone": "phone", "viber": "channels.viber"}
 
@@ -91,14 +95,20 @@ def _announce(
 
 def _add(
     session: Session, list_name: str, value: str, reason: str | None, source: str, actor: str
-) -> BlacklistEntry:
+) -> tuple[BlacklistEntry, bool]:
+    """The address's entry, and whether this call made it. One a writer beside us made
+    first is theirs: their entry stands (and their event announced it)."""
     entry = BlacklistEntry(
         list=list_name, value=value, added_at=utcnow(), reason=reason, source=source
     )
-    session.add(entry)
-    flush(session, {"value": "value"}, "was put on the list at the same time; try again")
+    try:
+        with session.begin_nested():
+            session.add(entry)
+            session.flush()
+    except IntegrityError:
+        return session.get(BlacklistEntry, (list_name, value)), False
     _announce(session, holder(session, list_name, value), list_name, entry, actor)
-    return entry
+    return entry, True
 
 
 def _remove(session: Session, entry: BlacklistEntry, actor: str) -> None:
@@ -118,7 +128,7 @@ def list_entries(
     known_list(list_name)
     query = select(BlacklistEntry).where(BlacklistEntry.list == list_name)
     if q:
-        prefix = q.lower() if list_name == "email" else q
+        prefix = PREFIXES.get(list_name, str)(q)
         # LIKE for an index, the exact comparison for case (SQLite's LIKE ignores it).
         query = query.where(
             BlacklistEntry.value.startswith(prefix, autoescape=True),
@@ -135,8 +145,8 @@ def put_entry(session: Session, list_name: str, value, data, actor: str) -> dict
     reason = load(BlacklistInput(), {} if data is None else data)["reason"]
     entry = session.get(BlacklistEntry, (list_name, value))
     if entry is None:
-        entry = _add(session, list_name, value, reason, MANUAL, actor)
-    elif entry.reason != reason:
+        entry = _add(session, list_name, value, reason, MANUAL, actor)[0]
+    if entry.reason != reason:
         entry.reason = reason
         flush(session)
     return entry_resource(entry)
@@ -158,10 +168,10 @@ def blacklist_address(
     known_list(list_name)
     value = read_value(list_name, value)
     reason = load(BlacklistInput(), {"reason": reason})["reason"]
+    source = _source(source)
     if session.get(BlacklistEntry, (list_name, value)) is not None:
         return {"added": False}
-    _add(session, list_name, value, reason, _source(source), actor)
-    return {"added": True}
+    return {"added": _add(session, list_name, value, reason, source, actor)[1]}
 
 
 # ---------------------------------------------------------------- through a contact
@@ -189,8 +199,8 @@ def add_to_blacklist(
     value = _current_address(contact, list_name)
     entry = session.get(BlacklistEntry, (list_name, value))
     if entry is None:
-        _add(session, list_name, value, reason, _source(source), actor)
-    elif entry.reason != reason:
+        entry = _add(session, list_name, value, reason, _source(source), actor)[0]
+    if entry.reason != reason:
         entry.reason = reason
         contact.updated_at = utcnow()
         flush(session)

@@ -2,9 +2,10 @@
 its addresses that was black-listed or whose channel it had unsubscribed, a keyed hash
 of the address (addresses.digest) and which of the two it was. A contact that later
 takes that address (created, imported, changed, a chat or Viber id registered) starts
-unsubscribed on its channel, with the ledger's reason `suppressed before erasure`, and
-black-listed again (source `erased`) if it was; the record is then used up: from there
-on the contact's own consent and the black list say it, in clear text, as for anyone."""
+unsubscribed on its channel, with the ledger's reason `suppressed before erasure` (unless
+it has a consent of its own there already), and black-listed again (source `erased`) if
+it was; the record is then used up: from there on the contact's own consent and the
+black list say it, in clear text, as for anyone."""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def restore(
             writer.add_entry(
                 list=list_name, value=value, added_at=now, reason=SUPPRESSED, source="erased"
             )
-        if record.unsubscribed:
+        # A channel the contact already has a consent of its own on keeps it.
+        if record.unsubscribed and subscriptions.status_of(contact, channel) == "never":
             made = subscriptions.change(
                 session, contact, channel, "unsubscribed", SUPPRESSED, ACTOR, now, writer
             )

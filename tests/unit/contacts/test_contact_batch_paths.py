@@ -14,7 +14,14 @@ from sqlalchemy.orm import sessionmaker
 
 from plexus.db import ensure_schema, make_engine, transaction
 from plexus.errors import Conflict
-from services.contacts.logic import batch, catalog, contacts, subscriptions, variables
+from services.contacts.logic import (
+    batch,
+    blacklists,
+    catalog,
+    contacts,
+    subscriptions,
+    variables,
+)
 from services.contacts.logic.writers import BatchWriter
 from services.contacts.models import Base, Contact, Outbox
 from tests.unit.database import CONTACTS_SESSION_INFO
@@ -61,6 +68,16 @@ def prepare(sessions, stored):
     run(catalog.create_category, {"name": "offers"})
     run(variables.create_variable, {"name": "plan", "type": "string"})
     run(variables.create_variable, {"name": "visits", "type": "number"})
+    # Addresses on the black lists, and an erased contact's suppressed ones: items that
+    # take them are listed, unsubscribed, black-listed again.
+    run(blacklists.put_entry, "email", "c@example.com", {"reason": "listed"}, "setup")
+    run(blacklists.put_entry, "phone", "+380501234563", None, "setup")
+    gone = run(contacts.create_contact, {"email": "b@example.com", "phone": "+380501234562"},
+               "setup")
+    run(subscriptions.set_subscription, gone["id"], "email", {"status": "unsubscribed"},
+        "setup")
+    run(blacklists.add_to_blacklist, gone["id"], "phone", None, "setup")
+    run(contacts.delete_contact, gone["id"], "setup")
     for body in stored:
         with contextlib.suppress(Exception):  # clashing or empty ones are not stored
             run(contacts.create_contact, body, "setup")
@@ -89,7 +106,7 @@ class Labels:
             return [self(v) for v in value]
         if key in ("id", "contact_id") and isinstance(value, str):
             return self.names.setdefault(value, f"contact-{len(self.names)}")
-        if key and key.endswith("_at") and value is not None:
+        if key and (key.endswith("_at") or key == "since") and value is not None:
             return "moment"
         return value
 
@@ -120,6 +137,8 @@ def outcome(run, sessions, items, *, item_by_item, monkeypatch):
         ledger = run(subscriptions.subscription_history, contact["id"], 50, None)["data"]
         stored.append((label(contact), [label(entry) for entry in ledger]))
     stored.sort(key=repr)
+    stored += [label(entry) for name in ("email", "phone")
+               for entry in run(blacklists.list_entries, name, None, 200, None)["data"]]
     # The JSON columns as stored: SQL NULL and JSON null read back alike, but not in SQL.
     with transaction(sessions) as session:
         columns = [

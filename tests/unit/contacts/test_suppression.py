@@ -137,17 +137,28 @@ def test_an_import_restores_them_with_one_query_for_the_batch(erased, run, engin
     assert run(get_contact, results[0]["id"])["subscriptions"]["email"]["status"] == "subscribed"
 
 
-def test_a_contact_changed_to_the_address_is_unsubscribed(erased, run, create):
-    made = create(email="other@example.com")
+def test_a_contact_given_the_address_later_starts_unsubscribed_on_a_new_channel(
+    erased, run, create, sessions
+):
+    made = create(phone="+380501230000")
     changed = run(contacts.update_contact, made["id"], {"email": EMAIL}, ACTOR)
     assert changed["subscriptions"]["email"]["status"] == "unsubscribed"
     assert ledger(run, made["id"])[-1] == (
         "email",
-        "subscribed",
+        "never",
         "unsubscribed",
         "suppressed before erasure",
         "suppression",
     )
+
+
+def test_a_contact_with_a_consent_of_its_own_keeps_it(erased, run, create, sessions):
+    made = create(email="other@example.com")
+    changed = run(contacts.update_contact, made["id"], {"email": EMAIL}, ACTOR)
+    assert changed["subscriptions"]["email"]["status"] == "subscribed"
+    with sessions() as session:  # used up all the same
+        kinds = session.scalars(select(SuppressedAddress.kind)).all()
+    assert kinds == ["phone"]
 
 
 def test_a_registered_chat_or_viber_id_is_suppressed_too(run, create):
