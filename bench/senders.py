@@ -7,8 +7,10 @@ For each run: a fresh vhost and data dir; N queued emails are written through th
 messaging logic (as `send` stores them), the messaging service publishes them from its
 delivery outbox to the email queue, and once all N wait there, K sender processes
 start. The rate is taken between the first and the last email the SMTP server
-received, so process start-up is not counted. Every sender still asks messaging
-`is_pending` and reports `sent` by RPC, as in production."""
+received, so process start-up is not counted. As in production, every send claims its
+message from messaging first (which asks contacts for the contact's consent at that
+moment: the contacts service runs too, holding the N contacts) and reports `sent` after,
+both by RPC."""
 
 from __future__ import annotations
 
@@ -27,11 +29,9 @@ from bench.harness import arguments, free_port, machine, report, temporary_vhost
 from plexus.config import PROJECT_ROOT, load_config
 from plexus.db import make_engine, transaction
 from plexus.migrations import migrate_service
+from services.contacts.logic.batch import batch_upsert
 from services.messaging import queues
 from services.messaging.logic.messages import queue_message
-from services.messaging.logic.rendering import Limits
-from services.messaging.logic.sending import delivery_builder
-from services.messaging.settings import Settings
 
 CONTENT = {"subject": "Bench", "text": "Hello", "html": "<p>Hello <a href='https://x.example/'>x</a></p>"}
 
@@ -64,21 +64,33 @@ def stop(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def queue_emails(env: dict, count: int) -> None:
-    os.environ.update(env)
-    config = load_config()
-    migrate_service(config, "messaging")
-    engine = make_engine(f"sqlite:///{Path(env['PLEXUS_DATA_DIR']) / 'messaging.db'}")
+def unit_of_work(env: dict, service: str):
     from sqlalchemy.orm import sessionmaker
 
-    unit = functools.partial(transaction, sessionmaker(engine, expire_on_commit=False))
-    settings = Settings("http://127.0.0.1:8000", "bench", Limits())
+    engine = make_engine(f"sqlite:///{Path(env['PLEXUS_DATA_DIR']) / f'{service}.db'}")
+    return engine, functools.partial(transaction, sessionmaker(engine, expire_on_commit=False))
+
+
+def queue_emails(env: dict, count: int) -> None:
+    """N subscribed contacts in contacts' database, one queued email each in messaging's."""
+    os.environ.update(env)
+    config = load_config()
+    ids = []
+    migrate_service(config, "contacts")
+    engine, unit = unit_of_work(env, "contacts")
+    for start in range(0, count, 1000):
+        with unit() as session:
+            done = batch_upsert(session, [{"email": f"c{n}@bench.example"}
+                                          for n in range(start, min(count, start + 1000))],
+                                "bench")
+        ids += [item["id"] for item in done["results"]]
+    engine.dispose()
+    migrate_service(config, "messaging")
+    engine, unit = unit_of_work(env, "messaging")
     with unit() as session:
-        for n in range(count):
-            queue_message(session, contact_id=f"bench{n:021d}", channel="email",
-                          origin="campaign", category=None, template_id=None, resend_of=None,
-                          content=CONTENT,
-                          delivery=delivery_builder(settings, f"c{n}@bench.example"),
+        for contact_id in ids:
+            queue_message(session, contact_id=contact_id, channel="email", origin="campaign",
+                          category=None, template_id=None, resend_of=None, content=CONTENT,
                           actor="bench")
     engine.dispose()
 
@@ -92,7 +104,8 @@ def run(processes: int, count: int, latency: float) -> dict:
             "PLEXUS_AMQP_URI": amqp, "PLEXUS_DATA_DIR": str(data),
             "PLEXUS_EMAIL_PROVIDER": "smtp", "PLEXUS_SMTP_PORT": str(smtp_port),
             "PLEXUS_LOG_LEVEL": "WARNING", "EVENTLET_TESTS": "1",
-            **{f"PLEXUS_{name}_METRICS_PORT": "0" for name in ("MESSAGING", "SENDER_EMAIL")},
+            **{f"PLEXUS_{name}_METRICS_PORT": "0"
+               for name in ("CONTACTS", "MESSAGING", "SENDER_EMAIL")},
         })
         try:
             started.append(subprocess.Popen(
@@ -101,6 +114,7 @@ def run(processes: int, count: int, latency: float) -> dict:
                 cwd=PROJECT_ROOT, start_new_session=True))
             wait(lambda: (fakes / "ready").exists(), 20, "the SMTP server")
             queue_emails(env, count)
+            started.append(nameko("services.contacts.entrypoints:ContactsService", env))
             started.append(nameko("services.messaging.entrypoints:MessagingService", env))
 
             def queued() -> int:
