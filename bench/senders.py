@@ -25,7 +25,15 @@ from pathlib import Path
 
 from kombu import Connection
 
-from bench.harness import arguments, free_port, machine, report, temporary_vhost
+from bench.harness import (
+    arguments,
+    broker_pid,
+    free_port,
+    machine,
+    process_cpu_seconds,
+    report,
+    temporary_vhost,
+)
 from plexus.config import PROJECT_ROOT, load_config
 from plexus.db import make_engine, transaction
 from plexus.migrations import migrate_service
@@ -114,25 +122,35 @@ def run(processes: int, count: int, latency: float) -> dict:
                 cwd=PROJECT_ROOT, start_new_session=True))
             wait(lambda: (fakes / "ready").exists(), 20, "the SMTP server")
             queue_emails(env, count)
-            started.append(nameko("services.contacts.entrypoints:ContactsService", env))
-            started.append(nameko("services.messaging.entrypoints:MessagingService", env))
+            contacts = nameko("services.contacts.entrypoints:ContactsService", env)
+            messaging = nameko("services.messaging.entrypoints:MessagingService", env)
+            started += [contacts, messaging]
 
             def queued() -> int:
                 with Connection(amqp) as connection:
                     queue = queues.sender_queue("email")(connection.channel())
                     return queue.queue_declare(passive=True).message_count
             wait(lambda: _safe(queued) >= count, 120, "the queue to fill")
-            for _ in range(processes):
-                started.append(nameko("services.messaging.senders.email:EmailSender", env))
+            senders = [nameko("services.messaging.senders.email:EmailSender", env)
+                       for _ in range(processes)]
+            started += senders
+            watched = {"senders": [p.pid for p in senders], "messaging": [messaging.pid],
+                       "contacts": [contacts.pid], "rabbitmq": [broker_pid() or 0]}
+            before = {name: sum(map(process_cpu_seconds, pids))
+                      for name, pids in watched.items()}
             received = fakes / "smtp"
             wait(lambda: len(list(received.glob("*.eml"))) >= count, 600, "every email")
+            cpu = {name: sum(map(process_cpu_seconds, pids)) - before[name]
+                   for name, pids in watched.items()}
             times = sorted(path.stat().st_mtime for path in received.glob("*.eml"))
         finally:
             for process in reversed(started):
                 stop(process)
     seconds = times[-1] - times[0]
     return {"sender_processes": processes, "messages": count, "smtp_latency_s": latency,
-            "seconds": round(seconds, 2), "sends_per_second": round((count - 1) / seconds, 1)}
+            "seconds": round(seconds, 2), "sends_per_second": round((count - 1) / seconds, 1),
+            # CPU ms a send, by process (sender start-up included in `senders`).
+            "cpu_ms_per_send": {name: round(1000 * used / count, 2) for name, used in cpu.items()}}
 
 
 def _safe(probe) -> int:
@@ -149,6 +167,13 @@ def table(runs: list[dict]) -> str:
              f"{one['smtp_latency_s'] * 1000:.0f} ms a message ({machine()})", "",
              "| sender processes | seconds | sends/s |", "|---|---|---|"]
     lines += [f"| {r['sender_processes']} | {r['seconds']:.1f} | {r['sends_per_second']:.1f} |"
+              for r in runs]
+    names = list(one["cpu_ms_per_send"])
+    lines += ["", "CPU ms per send, by process (/proc; the senders' start-up included):", "",
+              "| sender processes | " + " | ".join(names) + " |",
+              "|---|" + "---|" * len(names)]
+    lines += [f"| {r['sender_processes']} | "
+              + " | ".join(f"{r['cpu_ms_per_send'][n]:.2f}" for n in names) + " |"
               for r in runs]
     lines += ["", f"The second process adds {added:.2f}x of one process's rate. "
               "Target (issue 8): at least 0.8x."]
