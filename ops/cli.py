@@ -1,5 +1,5 @@
 """The `plexus` command. Thin on purpose: each command loads the config and calls
-plexus.migrations, plexus.runner or the gateway's API key functions.
+plexus.migrations, ops.runner or the gateway's API key functions.
 
 Failures are one line on stderr starting `plexus:` and exit 1; usage errors exit 2
 (click's own)."""
@@ -23,7 +23,7 @@ from plexus.config import PROJECT_ROOT, config_path, data_dir, database_url, loa
 from plexus.errors import PlexusError
 from plexus.suite import SERVICES
 
-log = logging.getLogger("plexus.cli")
+log = logging.getLogger("ops.cli")
 
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost"
 
@@ -176,7 +176,7 @@ def run(settings: Settings, only: tuple[str, ...], scale: dict[str, int]) -> Non
     own, the rest are stopped and the exit code is 1. Logs go to stderr, one JSON object
     a line unless stderr is a terminal (PLEXUS_LOG_FORMAT, PLEXUS_LOG_LEVEL).
     """
-    from plexus import runner
+    from ops import runner
 
     config = settings.config
     problem = runner.check_broker(config.get("AMQP_URI") or DEFAULT_AMQP_URI, timeout=3.0)
@@ -197,7 +197,7 @@ def run(settings: Settings, only: tuple[str, ...], scale: dict[str, int]) -> Non
 def _start(settings: Settings, config: dict, names: list[str],
            scale: dict[str, int] | None = None) -> None:
     """Migrate, declare the queues, start the children and wait (exits with their code)."""
-    from plexus import runner
+    from ops import runner
 
     _migrate(config, names)
     _declare_queues(config, required=True)
@@ -387,7 +387,8 @@ def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | Non
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from plexus import importer, runner
+    from ops import importer, runner
+    from ops.gateway_client import GatewayClient, GatewayError
 
     overrides = {}
     for item in maps:
@@ -396,7 +397,7 @@ def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | Non
             raise click.UsageError(f"--map takes COLUMN=FIELD, not {item!r}")
         overrides[column] = target
     rejected_path = rejected_path or csv_file.with_suffix(".rejected.csv")
-    client = importer.GatewayClient(url or runner.gateway_url(settings.config), key)
+    client = GatewayClient(url or runner.gateway_url(settings.config), key)
     console = Console(stderr=True)
     try:
         total = importer.count_rows(csv_file)
@@ -408,7 +409,7 @@ def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | Non
                 csv_file, client, rejected_path, overrides=overrides, skipped=set(skips),
                 batch_size=batch_size, parallel=parallel,
                 on_progress=lambda rows: progress.advance(task, rows))
-    except (importer.ImportFailure, OSError, UnicodeDecodeError) as error:
+    except (importer.ImportFailure, GatewayError, OSError, UnicodeDecodeError) as error:
         raise Failure(str(error)) from None
     if report.ignored_columns:
         click.echo(f"ignored columns (no field of that name; see --map): "
@@ -453,12 +454,13 @@ def export_activity(settings: Settings, contact: str, format_: str, output: Path
       plexus export activity 01j9z8... > feed.ndjson
       plexus export activity email=olena@example.com --format csv -o olena.csv
     """
-    from plexus import exporting, runner
+    from ops import exporting, runner
+    from ops.gateway_client import GatewayClient, GatewayError
 
-    gateway = exporting.Gateway(url or runner.gateway_url(settings.config), key)
+    gateway = GatewayClient(url or runner.gateway_url(settings.config), key, timeout=30.0)
     try:
         written = exporting.write(exporting.feed(gateway, contact, format_), output)
-    except (exporting.ExportFailure, OSError) as error:
+    except (exporting.ExportFailure, GatewayError, OSError) as error:
         raise Failure(str(error)) from None
     if output is not None:
         click.echo(f"{written:,} bytes of activity written to {output}", err=True)
