@@ -19,13 +19,19 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from plexus import logs
-from plexus.config import PROJECT_ROOT, config_path, data_dir, database_url, load_config
+from plexus.config import (
+    PROJECT_ROOT,
+    broker_uri,
+    config_path,
+    data_dir,
+    database_url,
+    load_config,
+)
 from plexus.errors import PlexusError
 from plexus.suite import SERVICES
 
 log = logging.getLogger("ops.cli")
 
-DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost"
 
 
 class Failure(click.ClickException):
@@ -97,7 +103,7 @@ def _declare_queues(config: dict, required: bool) -> None:
     from plexus.consumer import declare_topology
 
     try:
-        queues = declare_topology(config.get("AMQP_URI") or DEFAULT_AMQP_URI)
+        queues = declare_topology(broker_uri(config))
     except Exception as error:
         if required:
             raise Failure(f"declaring the event queues failed: {_one_line(error)}") from None
@@ -179,7 +185,7 @@ def run(settings: Settings, only: tuple[str, ...], scale: dict[str, int]) -> Non
     from ops import runner
 
     config = settings.config
-    problem = runner.check_broker(config.get("AMQP_URI") or DEFAULT_AMQP_URI, timeout=3.0)
+    problem = runner.check_broker(broker_uri(config), timeout=3.0)
     if problem:
         raise Failure(problem)
     names = [name for name in SERVICES if not only or name in only]
@@ -488,7 +494,7 @@ def deadletters_list(settings: Settings, consumer: str, source: str, limit: int,
     from plexus.consumer import dead_letter_queue, parked_events
 
     _check_subscription(consumer, source)
-    parked = parked_events(settings.config.get("AMQP_URI") or DEFAULT_AMQP_URI,
+    parked = parked_events(broker_uri(settings.config),
                            consumer, source, limit)
     for entry in parked:
         if as_json:
@@ -522,7 +528,7 @@ def deadletters_replay(settings: Settings, consumer: str, source: str) -> None:
     from plexus.consumer import replay_dead_letters
 
     _check_subscription(consumer, source)
-    moved = replay_dead_letters(settings.config.get("AMQP_URI") or DEFAULT_AMQP_URI,
+    moved = replay_dead_letters(broker_uri(settings.config),
                                 consumer, source)
     click.echo(f"{moved} event(s) sent back to {consumer}")
 
@@ -536,7 +542,7 @@ def deadletters_replay_queue(settings: Settings, queue: str) -> None:
     """
     from plexus.consumer import replay_parked
 
-    moved = replay_parked(settings.config.get("AMQP_URI") or DEFAULT_AMQP_URI, queue)
+    moved = replay_parked(broker_uri(settings.config), queue)
     click.echo(f"{moved} message(s) sent back to {queue}")
 
 

@@ -19,10 +19,10 @@ from eventlet.event import Event
 from kombu import Connection, Exchange, Queue, binding
 from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
-from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI
 from nameko.messaging import Consumer
 from nameko.standalone.events import get_event_exchange
 
+from plexus.config import broker_uri
 from plexus.contract.events import SUBSCRIPTIONS
 from plexus.metrics import counter
 
@@ -155,7 +155,7 @@ class RetryingConsumer(Consumer):
     def setup(self) -> None:
         service = self.container.service_name
         self.dead_letters = Publisher(
-            nameko.config.get(AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI),
+            broker_uri(nameko.config),
             exchange=DEAD_LETTER_EXCHANGE, serializer="json", use_confirms=True,
             declare=[DEAD_LETTER_EXCHANGE, parking_queue(self.queue.name)],
         )

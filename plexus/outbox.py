@@ -13,13 +13,13 @@ import logging
 import eventlet
 import nameko
 from eventlet.event import Event
-from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import JSON, DateTime, Integer, String, cast, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from plexus.bulk import insert_rows
+from plexus.config import broker_uri
 from plexus.db import Database, transaction
 from plexus.ids import new_id
 from plexus.metrics import counter, gauge
@@ -123,7 +123,7 @@ class OutboxRelay(DependencyProvider):
         )
         self.exchange = self.fixed_exchange or get_event_exchange(service)
         self.publisher = ConfirmedPublisher(
-            nameko.config.get(AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI),
+            broker_uri(nameko.config),
             declare=[self.exchange, *self.declare])
         self.interval = float(nameko.config.get("OUTBOX_SWEEP_INTERVAL") or 1)
         self.published = counter(

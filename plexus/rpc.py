@@ -44,6 +44,7 @@ from nameko.exceptions import (
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
+from plexus.config import broker_uri
 from plexus.consumer import leave_to_the_reader
 from plexus.errors import EXPECTED_ERRORS, PlexusError, Unavailable
 
@@ -380,7 +381,7 @@ class Caller(DependencyProvider):
 
     def setup(self) -> None:
         config = nameko.config
-        self.client = RpcClient(config["AMQP_URI"],
+        self.client = RpcClient(broker_uri(config),
                                 exchange=config.get("rpc_exchange") or RPC_EXCHANGE,
                                 heartbeat=float(config.get("HEARTBEAT") or 60))
 

@@ -11,8 +11,8 @@ from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from plexus.errors import NotFound
+from plexus.keys import require_key
 from services.activity.logic import cursor as cursors
-from services.activity.logic.keys import require_key
 from services.activity.logic.recording import is_erased
 from services.activity.logic.representation import item_resource
 from services.activity.logic.window import window

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plexus.keys import require_key
 from plexus.timeutil import rfc3339
 from services.activity.logic.feed import known_contact
-from services.activity.logic.keys import require_key
 from services.activity.logic.window import window
 from services.activity.models import ActivityItem as Item
 
