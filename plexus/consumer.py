@@ -251,10 +251,10 @@ class RetryingConsumer(Consumer):
 def leave_to_the_reader(message) -> None:
     """A failed write makes amqp mark its transport disconnected; kombu's consume loop,
     seeing that before its next read, quietly opens a fresh connection to read from, one
-    without the consumer's channel on it, and takes nothing more: the service consumes
-    nothing until restarted (seen about once in seven heartbeat test runs). Left marked
-    connected, the dead socket fails the reader's own next read, and kombu reconnects
-    the consumer as it does for any lost connection."""
+    without the consumer's channel on it, and takes nothing more: the service would
+    consume nothing until restarted, and say nothing. Left marked connected, the dead
+    socket fails the reader's own next read, and kombu reconnects the consumer as it
+    does for any lost connection."""
     transport = getattr(getattr(message.channel, "connection", None), "transport", None)
     if transport is not None and transport.sock is not None:
         transport.connected = True
