@@ -36,9 +36,10 @@ system-packages: ## Install the Debian packages the tests need (RabbitMQ, Postgr
 test: lint system-packages ## lint, then all tests (need RabbitMQ and PostgreSQL); PYTEST_ARGS=...
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(INSTALLED) ## ruff over the whole tree; the import layers (pyproject's [tool.importlinter])
+lint: $(INSTALLED) ## ruff over the whole tree; the import layers and types (pyproject.toml)
 	$(PY) -m ruff check .
 	$(PY) $(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
 
 migrate: $(INSTALLED) ## Bring every service's database to its newest schema
 	$(PY) -m ops.cli migrate

@@ -267,7 +267,7 @@ def parked_events(amqp_uri: str, consumer: str, source: str, limit: int = 100) -
 def peek_parked(amqp_uri: str, name: str, limit: int = 100) -> list[dict]:
     """Up to `limit` messages `parking_queue(name)` holds, oldest first, each with the
     error its handler last failed with; they stay parked."""
-    found = []
+    found: list[dict] = []
     with Connection(amqp_uri, connect_timeout=5) as connection:
         channel = connection.channel()
         dead = parking_queue(name)(channel)

@@ -307,7 +307,7 @@ class RpcClient:
             self.pending.pop(correlation_id, None)
         if pending.error is not None:
             raise pending.error
-        return _result(service, method, pending.reply)
+        return _result(service, method, pending.reply or {})
 
     def close(self) -> None:
         link, self.link = self.link, None
@@ -377,7 +377,8 @@ class Caller(DependencyProvider):
 
     def __init__(self, max_timeout: float | None = None):
         self.max_timeout = max_timeout
-        self.client: RpcClient | None = None
+
+    client: RpcClient  # made in setup(), once the config is known
 
     def setup(self) -> None:
         config = nameko.config
