@@ -218,10 +218,9 @@ def test_entries_page_in_address_order_and_q_is_a_prefix(run):
     # _ and % are letters here, not LIKE's wildcards.
     assert [e["value"] for e in entries(run, "email", q="a_")["data"]] == ["a_@example.com"]
     run(blacklists.put_entry, "phone", "+380501234567", None, CLERK)
-    for q in ("+38050", "38050", " 38050"):  # a query string's unencoded + is a space
-        assert [e["value"] for e in entries(run, "phone", q=q.strip())["data"]] == [
-            "+380501234567"
-        ]
+    # An unencoded + in a query string arrives as a space, which the reading trims.
+    for q in ("+38050", "38050"):
+        assert [e["value"] for e in entries(run, "phone", q=q)["data"]] == ["+380501234567"]
     run(blacklists.put_entry, "viber", "AbC", None, CLERK)
     run(blacklists.put_entry, "viber", "abc", None, CLERK)
     assert [e["value"] for e in entries(run, "viber", q="ab")["data"]] == ["abc"]
