@@ -1,7 +1,8 @@
 """Rendering message templates in Jinja's sandbox. The sandbox stops a template from
-reaching Python internals (no attribute starting with `_`, no file, no import); what
-it does not stop is a template that loops for ever or writes gigabytes, so every render
-runs under a budget of executed lines and seconds and a cap on the output size."""
+reaching Python internals (no attribute starting with `_`, no file, no import) and from
+making values larger than the output (logic.sandbox); what it does not stop is a
+template that loops for ever, so every render runs under a budget of executed lines and
+seconds, and a cap on the output size."""
 
 from __future__ import annotations
 
@@ -10,20 +11,18 @@ import time
 from dataclasses import dataclass
 
 from jinja2 import TemplateError, Undefined
-from jinja2.sandbox import SandboxedEnvironment
 
 from plexus.errors import Invalid
+from services.messaging.logic.sandbox import TOO_LARGE, BoundedSandbox, RenderLimitExceeded
+from services.messaging.logic.sandbox import allowance as value_allowance
 
 
 @dataclass(frozen=True)
 class Limits:
     max_lines: int = 500_000      # Python lines executed while rendering (a few 100 ms)
     max_seconds: float = 1.0
-    max_output: int = 512 * 1024  # characters
-
-
-class RenderLimitExceeded(Exception):
-    pass
+    max_output: int = 512 * 1024  # characters; no value the template makes is larger
+    max_made: int = 8 * 1024 * 1024  # characters a render may make in all
 
 
 class _Budget:
@@ -44,34 +43,9 @@ class _Budget:
         return self
 
 
-class _BoundedSandbox(SandboxedEnvironment):
-    """Refuses `"x" * 10**9` and `10 ** 10**9` before they take memory or time."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
-            raise RenderLimitExceeded("exponent too large")
-        if operator == "*":
-            for text, times in ((left, right), (right, left)):
-                if isinstance(text, str | list | tuple) and isinstance(times, int) \
-                        and len(text) * times > 100_000:
-                    raise RenderLimitExceeded("the rendered message is too large")
-        return super().call_binop(context, operator, left, right)
-
-
-def _environment(autoescape: bool) -> SandboxedEnvironment:
+def _environment(autoescape: bool) -> BoundedSandbox:
     # Unknown variables render empty, as in most mail tools.
-    env = _BoundedSandbox(autoescape=autoescape, undefined=Undefined)
-    env.globals["range"] = _small_range
-    return env
-
-
-def _small_range(*args):
-    values = range(*args)
-    if len(values) > 10_000:
-        raise RenderLimitExceeded("range() larger than 10,000")
-    return values
+    return BoundedSandbox(autoescape=autoescape, undefined=Undefined)
 
 
 TEXT = _environment(autoescape=False)
@@ -83,27 +57,35 @@ def render(source: str, context: dict, *, html: bool = False, limits: Limits = L
     """The rendered text; `Invalid` naming `field` when the template is broken, unsafe
     or too costly."""
     env = HTML if html else TEXT
-    budget = _Budget(limits)
-    previous = sys.gettrace()
     try:
-        template = env.from_string(source)
-        pieces, size = [], 0
-        sys.settrace(budget)
-        try:
-            for piece in template.generate(**context):
-                size += len(piece)
-                if size > limits.max_output:
-                    raise RenderLimitExceeded("the rendered message is too large")
-                pieces.append(piece)
-        finally:
-            sys.settrace(previous)
-        return "".join(pieces)
+        with value_allowance(limits.max_output, limits.max_made):
+            return _render(env, source, context, limits)
     except RenderLimitExceeded as error:
         raise Invalid(str(error), {field: [str(error)]}) from None
-    except (TemplateError, ArithmeticError, TypeError, ValueError, RecursionError) as error:
-        # SecurityError (the sandbox refusing) is a TemplateError too.
+    except MemoryError:
+        raise Invalid(TOO_LARGE, {field: [TOO_LARGE]}) from None
+    except (TemplateError, ArithmeticError, LookupError, AttributeError, TypeError, ValueError,
+            RecursionError) as error:
+        # SecurityError (the sandbox refusing) is a TemplateError too; a template's own
+        # failure ("{{ '{}'.format() }}": IndexError) is the template's fault, a 422.
         detail = f"the template cannot be rendered: {type(error).__name__}: {error}"[:500]
         raise Invalid(detail, {field: [detail]}) from None
+
+
+def _render(env: BoundedSandbox, source: str, context: dict, limits: Limits) -> str:
+    template = env.from_string(source)
+    pieces, size = [], 0
+    previous = sys.gettrace()
+    sys.settrace(_Budget(limits))
+    try:
+        for piece in template.generate(**context):
+            size += len(piece)
+            if size > limits.max_output:
+                raise RenderLimitExceeded(TOO_LARGE)
+            pieces.append(piece)
+    finally:
+        sys.settrace(previous)
+    return "".join(pieces)
 
 
 def check_syntax(source: str, field: str = "body") -> None:

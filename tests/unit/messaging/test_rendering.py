@@ -76,3 +76,70 @@ def test_output_is_bounded():
     with pytest.raises(Invalid, match="too large"):
         render("{% for i in range(9000) %}{{ data.big }}{% endfor %}",
                {"data": {"big": "x" * 1000}}, limits=Limits(max_output=100_000))
+
+
+# Each of these asked C code for gigabytes in one step, before the output cap could see
+# it (the pod was OOM-killed); now each is refused before the value is made.
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ 'a'.ljust(600000000) }}",
+        "{{ 'a'.rjust(600000000) }}",
+        "{{ 'a'.center(600000000) }}",
+        "{{ 'a'.zfill(600000000) }}",
+        "{{ 'a\t'.expandtabs(600000000) }}",
+        "{{ 'a'|center(600000000) }}",
+        "{{ 'a'|indent(600000000) }}",
+        "{{ '{:>600000000}'.format('a') }}",
+        "{{ '{:>{w}}'.format('a', w=600000000) }}",
+        "{{ '%600000000s' % 'a' }}",
+        "{{ '%*s' % (600000000, 'a') }}",
+        "{{ '%600000000s'|format('a') }}",
+        "{{ 'a' * 600000000 }}",
+        "{{ ['a'] * 600000000 }}",
+        "{% set x = 'a' * 500000 %}{{ x.replace('a', x) }}",
+        "{% set x = 'a' * 500000 %}{{ x|replace('a', x) }}",
+        "{% set x = 'a' * 500000 %}{{ x.join(range(10000)|map('string')) }}",
+        "{% set x = 'a' * 500000 %}{{ range(10000)|map('string')|join(x) }}",
+        "{{ (1).to_bytes(600000000, 'big') }}",
+        "{{ [1]|batch(600000000, 'x')|list }}",
+        "{{ range(10000)|map('center', 500000)|list|length }}",
+        "{% set x = 'a' * 500000 %}{{ [x] * 10000 }}",
+        "{% set ns = namespace(x='a' * 1000) %}"
+        "{% for i in range(40) %}{% set ns.x = ns.x ~ ns.x %}{% endfor %}{{ ns.x|length }}",
+        "{% set ns = namespace(x='a' * 1000) %}"
+        "{% for i in range(40) %}{% set ns.x = ns.x + ns.x %}{% endfor %}{{ ns.x|length }}",
+        "{% set ns = namespace(x=['a']) %}"
+        "{% for i in range(40) %}{% set ns.x = ns.x + ns.x %}{% endfor %}{{ ns.x|length }}",
+        "{% macro twice(s) %}{{ s }}{{ s }}{% endmacro %}{% set ns = namespace(x='a' * 1000) %}"
+        "{% for i in range(40) %}{% set ns.x = twice(ns.x) %}{% endfor %}{{ ns.x|length }}",
+        "{% set ns = namespace(x=['a' * 1000]) %}"
+        "{% for i in range(40) %}{{ ns.x.extend(ns.x) }}{% endfor %}{{ ns.x|length }}",
+    ],
+)
+def test_templates_that_would_allocate_gigabytes_are_refused_at_once(template):
+    started = time.monotonic()
+    with pytest.raises(Invalid) as caught:
+        render(template, CONTEXT, field="content.html")
+    assert time.monotonic() - started < 1
+    assert list(caught.value.errors) == ["content.html"]
+
+
+def test_everyday_string_work_still_renders():
+    text = (
+        "{{ first_name|center(9) }}|{{ '%-5s|%05.1f' % (plan, 3.14159) }}|"
+        "{{ '{:>6}'.format(plan) }}|{{ plan.ljust(6, '.') }}|{{ [plan, plan]|join(', ') }}|"
+        "{{ 'ab' * 3 }}|{{ plan ~ '!' }}|{{ (range(3)|list + [9])|join }}|"
+        "{{ 'x-y'.replace('-', '+') }}"
+    )
+    assert render(text, CONTEXT) == (
+        "   Ann   |gold |003.1|  gold|gold..|gold, gold|ababab|gold!|0129|x+y"
+    )
+
+
+@pytest.mark.parametrize("template", ["{{ [].pop() }}", "{{ data.pop('order') }}",
+                                      "{{ '{}'.format() }}", "{{ '%(x)s' % {} }}"])
+def test_a_template_failing_at_run_time_is_invalid_not_a_crash(template):
+    with pytest.raises(Invalid) as caught:
+        render(template, CONTEXT, field="content.text")
+    assert list(caught.value.errors) == ["content.text"]
