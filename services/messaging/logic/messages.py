@@ -4,6 +4,7 @@ recording each later status, reading one back, and forgetting a contact's."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,12 @@ QUEUED, SENT = "queued", "sent"
 # Statuses a message may reach many times (every open, every click); any other is
 # recorded once, so a provider repeating a receipt changes nothing.
 REPEATABLE = frozenset({"open", "click"})
+# The tracking links are public: a mail scanner or a script may hit one in a loop. The
+# same open pixel or link counts once a minute, and a message keeps at most
+# MAX_REPEATS opens and clicks; beyond, a hit records nothing (no history, no event,
+# so no feed row either).
+REPEAT_WINDOW = timedelta(minutes=1)
+MAX_REPEATS = 100
 # What a message that failed every attempt ends as, per channel (plexus.contract.vocab).
 EXHAUSTED = {"email": "soft_bounce", "sms": "fail", "telegram": "failed", "viber": "fail",
              "webpush_desktop": "undelivered", "webpush_mobile": "undelivered"}
@@ -69,17 +76,43 @@ def queue_message(session: Session, *, contact_id: str, channel: str, origin: st
     return {"id": message.id, "status": QUEUED}
 
 
+def _recorded_before(session: Session, message: Message, status: str) -> bool:
+    return session.scalar(select(StatusChange.id).where(
+        StatusChange.message_id == message.id, StatusChange.status == status).limit(1)) \
+        is not None
+
+
+def _repeat_adds_nothing(session: Session, message: Message, status: str, details: dict,
+                         now: datetime) -> bool:
+    """An open or click already counted this minute (the same link: its URL), or one
+    more than the message keeps."""
+    kept = session.scalars(select(StatusChange.id).where(
+        StatusChange.message_id == message.id, StatusChange.status.in_(REPEATABLE))
+        .limit(MAX_REPEATS)).all()
+    if len(kept) >= MAX_REPEATS:
+        return True
+    recent = session.scalars(select(StatusChange.details).where(
+        StatusChange.message_id == message.id, StatusChange.status == status,
+        StatusChange.at > now - REPEAT_WINDOW)).all()
+    return any((entry or {}).get("url") == details.get("url") for entry in recent)
+
+
 def record_status(session: Session, message: Message, status: str,
                   details: dict | None = None) -> bool:
-    """Add a status to the history and announce it; False when it changed nothing."""
+    """Add a status to the history and announce it; False when it changed nothing.
+    The history is asked two small questions, never loaded: a message may have a long
+    one, and every open and click comes here."""
     details = {k: v for k, v in (details or {}).items() if v is not None}
     if status not in vocab.ACTIVITY_TYPES[message.channel]:
         raise Invalid(f"{status} is not a status of {message.channel}",
                       {"status": [f"not a status of {message.channel}"]})
-    if status not in REPEATABLE and any(h.status == status for h in message.history):
-        return False
     now = utcnow()
-    message.history.append(StatusChange(status=status, at=now, details=details))
+    if status in REPEATABLE:
+        if _repeat_adds_nothing(session, message, status, details, now):
+            return False
+    elif _recorded_before(session, message, status):
+        return False
+    session.add(StatusChange(message_id=message.id, status=status, at=now, details=details))
     message.status = status
     message.updated_at = now
     if status == SENT:
