@@ -13,6 +13,7 @@ from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.rpc import Caller, answer
+from plexus.secretcheck import strong_secret
 from services.messaging import queues
 from services.messaging.logic import feedback, messages, sending, templates, webhooks
 from services.messaging.models import DeliveryOutbox, Outbox
@@ -31,6 +32,9 @@ class MessagingSettings(DependencyProvider):
         self.webhook_secrets = {
             provider: str(provider_settings(nameko.config, provider).get(key) or "")
             for provider, key in WEBHOOK_KEYS.items()}
+        # The relay's key is ours to choose (the others are the providers' tokens).
+        if self.webhook_secrets["smtp"]:
+            strong_secret("PLEXUS_SMTP_WEBHOOK_SECRET", self.webhook_secrets["smtp"])
 
     def get_dependency(self, worker_ctx):
         return self
@@ -99,21 +103,21 @@ class MessagingService:
 
     @answer
     def track_open(self, token):
-        self.db.run(feedback.record_open, self.config.settings.tracking_secret, token)
+        self.db.run(feedback.record_open, self.config.settings.tracking_secrets, token)
 
     @answer
     def track_click(self, token):
-        return self.db.run(feedback.record_click, self.config.settings.tracking_secret, token)
+        return self.db.run(feedback.record_click, self.config.settings.tracking_secrets, token)
 
     @answer
     def unsubscribe_target(self, token):
-        return self.db.run(feedback.unsubscribe_target, self.config.settings.tracking_secret,
-                         token)
+        return self.db.run(feedback.unsubscribe_target, self.config.settings.tracking_secrets,
+                           token)
 
     @answer
     def unsubscribe(self, token):
         return feedback.unsubscribe(self.db.transaction, self.rpc,
-                                    self.config.settings.tracking_secret, token)
+                                    self.config.settings.tracking_secrets, token)
 
     @answer
     def handle_webhook(self, provider, request):

@@ -25,7 +25,7 @@ from tests.fake_providers import new_push_subscription, pushes
 from tests.polling import wait_for
 
 TWILIO_TOKEN, TELEGRAM_SECRET, VIBER_TOKEN, SMTP_SECRET = (
-    "twilio-token", "telegram-secret", "viber-token", "smtp-relay-secret")
+    "twilio-token", "telegram-secret", "viber-token", "3b9e0d7c5a1f4e2b8d6c0a9f7e5d3c1b")
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def suite(request, amqp_uri, tmp_path_factory, providers):
     http = providers["http"]
     env.update({
         "PLEXUS_TRACKING_BASE_URL": f"http://127.0.0.1:{env['PLEXUS_GATEWAY_PORT']}",
-        "PLEXUS_TRACKING_SECRET": "e2e-tracking-secret",
+        "PLEXUS_TRACKING_SECRET": "a0f9e8d7c6b5a4938271605f4e3d2c1b0a9f8e7d",
         "PLEXUS_SEND_RETRY_BACKOFF": "0.05",
         "PLEXUS_EMAIL_PROVIDER": "smtp", "PLEXUS_SMTP_PORT": str(providers["smtp_port"]),
         "PLEXUS_SMTP_FROM": "Shop <news@shop.example>",

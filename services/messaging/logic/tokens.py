@@ -1,7 +1,8 @@
 """Signed tracking tokens: `<payload>.<mac>`, both base64url, the payload a JSON list
 [kind, message_id, url?] and the mac an HMAC-SHA256 of it under the tracking secret.
 Nothing in a token can be changed (another message, another redirect target) without
-the secret; a click token signs its URL, so /t/c/ is no open redirect."""
+the secret; a click token signs its URL, so /t/c/ is no open redirect. A token is made
+under the newest secret and read under any the service still accepts (rotation)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 
 from plexus.errors import NotFound
 
@@ -36,11 +38,19 @@ def make_token(secret: str, kind: str, message_id: str, url: str | None = None) 
     return f"{payload}.{_mac(secret, payload)}"
 
 
-def read_token(secret: str, kind: str, token: str) -> tuple[str, str | None]:
-    """(message_id, url) of a genuine token of that kind; NotFound for anything else,
-    so a guess learns nothing."""
+def _signed(secrets: Sequence[str], payload: str, mac: str) -> bool:
+    # Every secret is tried, so the time taken does not say which one matched.
+    matches = [hmac.compare_digest(mac.encode(), _mac(secret, payload).encode())
+               for secret in secrets]
+    return any(matches)
+
+
+def read_token(secrets: str | Sequence[str], kind: str, token: str) -> tuple[str, str | None]:
+    """(message_id, url) of a genuine token of that kind, signed under any of `secrets`;
+    NotFound for anything else, so a guess learns nothing."""
+    secrets = (secrets,) if isinstance(secrets, str) else tuple(secrets)
     payload, _, mac = (token or "").partition(".")
-    if not payload or not hmac.compare_digest(mac.encode(), _mac(secret, payload).encode()):
+    if not payload or not _signed(secrets, payload, mac):
         raise NotFound("unknown link")
     try:
         fields = json.loads(_unb64(payload))
