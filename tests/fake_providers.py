@@ -18,6 +18,9 @@ asyncio nor the HTTP server shares the eventlet-patched test process.
   aud the endpoint's origin, exp within 24 hours, the key the subscription was made
   with: else 401/403), decrypts the aes128gcm body (RFC 8291) and appends what it read
   to <dir>/push.jsonl; a subscription made with answer=410 is gone.
+- Webhooks as the providers send them: relay_webhook() (our SMTP relay's bounce,
+  signed over `<timestamp>.<body>`) and viber_callback() (a receipt with its timestamp,
+  signed over the body).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ import http_ece
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from services.messaging.logic.signatures import hex_hmac_sha256, relay_signature
 
 FLAKY_FAILURES = 2
 
@@ -82,6 +87,24 @@ class SmtpHandler:
         partial.write_bytes(envelope.original_content or envelope.content)
         partial.rename(path)
         return "250 Message accepted"
+
+
+def relay_webhook(secret: str, event: dict, at: float | None = None) -> tuple[bytes, dict]:
+    """(body, headers) of the SMTP relay's POST /webhooks/smtp for `event`
+    ({"message_id" or "provider_id", "event", "reason"}), signed at `at` (now)."""
+    body = json.dumps(event).encode()
+    timestamp = str(int(time.time() if at is None else at))
+    return body, {"Content-Type": "application/json", "X-Plexus-Timestamp": timestamp,
+                  "X-Plexus-Signature": relay_signature(secret, timestamp, body)}
+
+
+def viber_callback(token: str, event: str, message_token: int,
+                   at: float | None = None) -> tuple[bytes, dict]:
+    """(body, headers) of a Viber delivery callback, as Viber signs it with the bot's
+    auth token; `timestamp` is Viber's, in milliseconds."""
+    body = json.dumps({"event": event, "message_token": message_token,
+                       "timestamp": int((time.time() if at is None else at) * 1000)}).encode()
+    return body, {"X-Viber-Content-Signature": hex_hmac_sha256(token, body)}
 
 
 def b64url(raw: bytes) -> str:

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from services.messaging.logic.signatures import hex_hmac_sha256, twilio_signature
+from services.messaging.logic.signatures import twilio_signature
 from tests.e2e.conftest import ROOT, free_port, start_suite, stop_suite, suite_env
-from tests.fake_providers import new_push_subscription, pushes
+from tests.fake_providers import new_push_subscription, pushes, relay_webhook, viber_callback
 from tests.polling import wait_for
 
 TWILIO_TOKEN, TELEGRAM_SECRET, VIBER_TOKEN, SMTP_SECRET = (
@@ -205,12 +205,17 @@ def test_hard_bounce_webhook_blacklists_the_email(suite, providers):
     queued = send(suite, contact={"id": person["id"]}, channel="email",
                   content={"subject": "s", "text": "t"}).json()
     wait_status(suite, queued["id"], "sent")
-    body = json.dumps({"message_id": queued["id"], "event": "hard_bounce",
-                       "reason": "550 5.1.1 user unknown"}).encode()
+    event = {"message_id": queued["id"], "event": "hard_bounce",
+             "reason": "550 5.1.1 user unknown"}
+    body, headers = relay_webhook(SMTP_SECRET, event)
     unsigned = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15)
     assert unsigned.status_code == 403
-    signed = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15, headers={
-        "X-Plexus-Signature": hex_hmac_sha256(SMTP_SECRET, body)})
+    old_body, old_headers = relay_webhook(SMTP_SECRET, event, time.time() - 600)
+    replayed = requests.post(suite.url + "/webhooks/smtp", data=old_body, timeout=15,
+                             headers=old_headers)
+    assert replayed.status_code == 403
+    signed = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15,
+                           headers=headers)
     assert signed.status_code == 200, signed.text
     assert statuses(suite, queued["id"])[-1] == "hard_bounce"
     listed = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
@@ -304,10 +309,13 @@ def test_viber_takes_approved_templates_and_signed_receipts(suite, providers):
     assert request["body"]["text"] == "Welcome, Taras!"
 
     token = stored["history"][1]["details"]["provider_id"]
+    stale = viber_callback(VIBER_TOKEN, "delivered", int(token), time.time() - 600)
+    assert requests.post(suite.url + "/webhooks/viber", data=stale[0], headers=stale[1],
+                         timeout=15).status_code == 403
     for event in ("delivered", "seen"):
-        body = json.dumps({"event": event, "message_token": int(token)}).encode()
-        answer = requests.post(suite.url + "/webhooks/viber", data=body, timeout=15, headers={
-            "X-Viber-Content-Signature": hex_hmac_sha256(VIBER_TOKEN, body)})
+        body, headers = viber_callback(VIBER_TOKEN, event, int(token))
+        answer = requests.post(suite.url + "/webhooks/viber", data=body, timeout=15,
+                               headers=headers)
         assert answer.status_code == 200, answer.text
     assert statuses(suite, queued["id"])[-2:] == ["delivered", "open"]
 

@@ -91,7 +91,8 @@ def webhook(c: Call):
                "headers": {name.lower(): value for name, value in (c.headers or {}).items()}}
     result = c.rpc(MESSAGING, "handle_webhook", c.params["provider"], request)
     if not result["verified"]:
-        raise HttpProblem(403, "Forbidden", "the signature does not match")
+        raise HttpProblem(403, "Forbidden", "the signature does not match, or the time it "
+                          "signs is more than 5 minutes from ours")
     return {"recorded": result["recorded"]}
 
 
@@ -123,6 +124,8 @@ MESSAGE_ROUTES = (
     Route("POST", "/t/u/<token>", unsubscribe, "One-click unsubscribe (RFC 8058)", None, TT,
           raw_body=True),
     Route("POST", "/webhooks/<provider>", webhook,
-          "Delivery receipts and bounces: twilio, telegram, viber, smtp (signed)", None,
+          "Delivery receipts and bounces: twilio, telegram, viber, smtp (signed; the SMTP "
+          "relay signs `<X-Plexus-Timestamp>.<body>`, Viber its body with its timestamp, "
+          "each refused more than 5 minutes from now)", None,
           "webhooks", raw_body=True),
 )
