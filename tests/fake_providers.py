@@ -4,7 +4,10 @@ asyncio nor the HTTP server shares the eventlet-patched test process.
 
 - SMTP (aiosmtpd): every message is kept as <dir>/smtp/<n>.eml; `--smtp-latency`
   delays each DATA answer (the bench's slow provider). A recipient at
-  bounce.example is refused with 550 (a hard bounce).
+  bounce.example is refused with 550 (a hard bounce). With `--tls-cert`/`--tls-key`
+  (a certificate the test's own CA signed), `--starttls-port` serves a server that
+  takes no mail and no login before STARTTLS and `--smtps-port` one speaking TLS from
+  the first byte (465-style); both take the login `--smtp-login USER:PASSWORD`.
 - HTTP, one server for three APIs; each request is appended to <dir>/http.jsonl:
   Twilio-style  POST /2010-04-01/Accounts/<sid>/Messages.json (form, basic auth)
   Telegram      POST /bot<token>/sendMessage (JSON)
@@ -275,12 +278,50 @@ def make_http_handler(recorder: Recorder):
     return Handler
 
 
+def tls_servers(args, recorder: Recorder) -> list:
+    """The STARTTLS and implicit-TLS servers the arguments ask for (not started)."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    if not args.tls_cert:
+        return []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    user, _, password = args.smtp_login.partition(":")
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=isinstance(auth_data, LoginPassword)
+                          and auth_data.login.decode() == user
+                          and auth_data.password.decode() == password)
+
+    handler = SmtpHandler(recorder, 0.0)
+    common = {"hostname": "127.0.0.1", "authenticator": authenticate,
+              "auth_required": bool(user)}
+    servers = []
+    if args.starttls_port:
+        servers.append(Controller(handler, port=args.starttls_port, tls_context=context,
+                                  require_starttls=True, auth_require_tls=True, **common))
+    if args.smtps_port:
+        # TLS from the first byte: aiosmtpd's auth_require_tls knows only STARTTLS.
+        servers.append(Controller(handler, port=args.smtps_port, ssl_context=context,
+                                  server_hostname="localhost", auth_require_tls=False,
+                                  **common))
+    return servers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True, type=Path)
     parser.add_argument("--smtp-port", type=int, required=True)
     parser.add_argument("--http-port", type=int, default=0)
     parser.add_argument("--smtp-latency", type=float, default=0.0)
+    parser.add_argument("--tls-cert", type=Path)
+    parser.add_argument("--tls-key", type=Path)
+    parser.add_argument("--starttls-port", type=int, default=0)
+    parser.add_argument("--smtps-port", type=int, default=0)
+    parser.add_argument("--smtp-login", default="")
     args = parser.parse_args()
 
     from aiosmtpd.controller import Controller
@@ -289,6 +330,8 @@ def main() -> None:
     smtp = Controller(SmtpHandler(recorder, args.smtp_latency), hostname="127.0.0.1",
                       port=args.smtp_port)
     smtp.start()
+    for server in tls_servers(args, recorder):
+        server.start()
     if args.http_port:
         server = ThreadingHTTPServer(("127.0.0.1", args.http_port), make_http_handler(recorder))
         threading.Thread(target=server.serve_forever, daemon=True).start()
