@@ -22,6 +22,8 @@ HUGE_TEMPLATES = [
     "{{ '{:>600000000}'.format('a') }}",
     "{% set ns = namespace(x='a' * 1000) %}"
     "{% for i in range(40) %}{% set ns.x = ns.x ~ ns.x %}{% endfor %}{{ ns.x }}",
+    "{{ a" + ".b" * 200_000 + " }}",  # 400 KB that took 5 s to parse
+    "{{ [].pop() }}",  # was a 500
 ]
 
 
@@ -51,7 +53,7 @@ def api_answers(suite, person: dict) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def test_templates_that_would_allocate_gigabytes_are_a_fast_422(suite):
+def test_templates_that_would_allocate_gigabytes_or_fail_are_a_fast_422(suite):
     person = new_contact(suite)
     for template in HUGE_TEMPLATES:
         answer, took = send_email(suite, person, text=template)
