@@ -56,9 +56,8 @@ class Allowance:
             raise RenderLimitExceeded(TOO_LARGE)
 
 
-_allowance: ContextVar[Allowance] = ContextVar("template_allowance")
-# Outside a render (Jinja folding constants while it compiles): the defaults.
-_DEFAULT = Allowance(512 * 1024, 8 * 1024 * 1024)
+_allowance: ContextVar[Allowance | None] = ContextVar("template_allowance", default=None)
+DEFAULT_MAX_VALUE, DEFAULT_MAX_MADE = 512 * 1024, 8 * 1024 * 1024
 
 
 @contextlib.contextmanager
@@ -71,7 +70,8 @@ def allowance(max_value: int, max_made: int) -> Iterator[None]:
 
 
 def _current() -> Allowance:
-    return _allowance.get(_DEFAULT)
+    # Outside a render (a template compiled on its own): a fresh one with the defaults.
+    return _allowance.get() or Allowance(DEFAULT_MAX_VALUE, DEFAULT_MAX_MADE)
 
 
 def _contents(value):

@@ -2,12 +2,16 @@
 
 import re
 import time
+from html import unescape
+from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plexus.errors import Invalid
 from services.messaging.logic.tokens import CLICK, read_token
-from services.messaging.logic.tracking import MAX_HTML, MAX_LINKS, track_html
+from services.messaging.logic.tracking import MAX_HTML, MAX_LINKS, links, track_html
 
 SECRET = "s3cret-s3cret-s3cret-s3cret-s3cret"
 BASE = "https://t.example"
@@ -76,3 +80,38 @@ def test_more_than_we_track_is_invalid_naming_the_html():
     with pytest.raises(Invalid) as caught:
         track_html("x" * (MAX_HTML + 1), BASE, SECRET, "m1")
     assert "content.html" in caught.value.errors
+
+
+class HrefParser(HTMLParser):
+    """The hrefs of <a> tags as Python's own HTML parser reads them."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs.append(dict(reversed(attrs)).get("href"))
+
+
+TAG_PARTS = st.sampled_from(
+    ['href="https://a.example/?q=1&amp;r=2"', "href='https://b.example/x>y'",
+     "href=https://c.example/", 'title="x > y"', "class=big", "download", 'HREF="https://d.example/"',
+     'data-x="<a href=https://nope.example/>"']
+)  # fmt: skip
+HTML_PIECES = st.one_of(
+    st.builds(lambda parts: "<a " + " ".join(parts) + ">", st.lists(TAG_PARTS, max_size=4)),
+    st.sampled_from(
+        ["</a>", "<p>", "text ", "<br/>", "<!-- <a href=x> -->", "&amp;", "<img src=y>"]
+    ),
+)
+
+
+@given(st.lists(HTML_PIECES, max_size=12))
+def test_links_are_the_hrefs_python_s_html_parser_reads(pieces):
+    html = "".join(pieces)
+    reference = HrefParser()
+    reference.feed(html)
+    reference.close()
+    found = [unescape(html[start:end]) for start, end in links(html)]
+    assert found == [href for href in reference.hrefs if href is not None]
