@@ -6,7 +6,8 @@ import time
 import pytest
 
 from plexus.errors import Invalid
-from services.messaging.logic.rendering import Limits, render
+from services.messaging.logic import rendering
+from services.messaging.logic.rendering import Limits, check_syntax, render
 from services.messaging.logic.sending import render_content
 from services.messaging.logic.variables import template_context
 
@@ -65,6 +66,7 @@ def test_private_attributes_render_as_nothing():
     "{{ 9 ** 999999999 }}",
     "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
     "{{ a" + ".b" * 200_000 + " }}",  # parsing alone took 5 s
+    "{{ a }}" * 5000,
     "{{ 1" + " + 1" * 50_000 + " }}",
 ])
 def test_costly_templates_are_stopped_quickly(template):
@@ -145,3 +147,19 @@ def test_a_template_failing_at_run_time_is_invalid_not_a_crash(template):
     with pytest.raises(Invalid) as caught:
         render(template, CONTEXT, field="content.text")
     assert list(caught.value.errors) == ["content.text"]
+
+
+def test_a_template_is_compiled_once_for_every_contact():
+    rendering._cached.cache_clear()
+    source = "Hi {{ first_name }} ({{ plan }})"
+    assert [render(source, CONTEXT) for _ in range(3)] == ["Hi Ann (gold)"] * 3
+    info = rendering._cached.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+
+
+def test_a_stored_template_too_long_to_parse_is_refused_naming_its_field():
+    started = time.monotonic()
+    with pytest.raises(Invalid) as caught:
+        check_syntax("{{ a" + ".b" * 200_000 + " }}", "body")
+    assert time.monotonic() - started < 1
+    assert "too long" in caught.value.errors["body"][0]
