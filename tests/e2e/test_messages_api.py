@@ -155,6 +155,8 @@ def test_email_goes_through_smtp_tracked_and_unsubscribable(suite, providers):
     pixel = re.search(r'<img src="([^"]+)"', html).group(1)
     link = re.search(r'<a href="([^"]+)"', html).group(1).replace("&amp;", "&")
 
+    # The server has the email before the sender reports it sent: open it after that.
+    wait_status(suite, queued["id"], "sent")
     opened = requests.get(pixel, timeout=15)
     assert opened.status_code == 200 and opened.headers["Content-Type"] == "image/gif"
     clicked = requests.get(link, allow_redirects=False, timeout=15)
