@@ -20,6 +20,7 @@ from plexus.metrics import counter, histogram
 from plexus.rpc import RpcCaller
 from services.gateway.logic import idempotency
 from services.gateway.logic.admission import Admission, Admitted
+from services.gateway.openapi import OPENAPI_ROUTES
 from services.gateway.routes import ROUTES
 from services.gateway.routes.call import Call
 from services.gateway.web.problems import (
@@ -34,7 +35,7 @@ from services.gateway.web.routing import Answer, Route, Router
 
 log = logging.getLogger(__name__)
 
-ROUTER = Router(ROUTES)
+ROUTER = Router((*ROUTES, *OPENAPI_ROUTES))
 JSON_TYPE = "application/json"
 
 REQUESTS = counter("plexus_gateway_requests_total", "HTTP requests answered.",

@@ -1,6 +1,8 @@
 """Sending, statuses and their events, resend, templates, webhooks and erasure, on
 SQLite with a fake contacts service."""
 
+import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,8 +11,9 @@ from sqlalchemy import inspect
 from plexus.db import transaction
 from plexus.errors import Conflict, Invalid, NotFound
 from plexus.timeutil import utcnow
-from services.messaging.logic import feedback, messages, templates, webhooks
+from services.messaging.logic import bounces, claims, feedback, messages, templates, webhooks
 from services.messaging.logic.sending import resend_message, send_message
+from services.messaging.logic.signatures import relay_signature
 from services.messaging.logic.tokens import CLICK, OPEN, make_token
 from services.messaging.models import DeliveryOutbox, StatusChange
 from tests.unit.messaging.conftest import SETTINGS, FakeContacts, make_contact
@@ -39,8 +42,13 @@ def test_send_stores_queues_and_announces(unit_of_work, contacts, run, recorded)
     assert name == "message_queued" and event["message_id"] == queued["id"]
     assert set(event) >= {"contact_id", "channel", "origin", "category", "template_id",
                           "resend_of"}
-    (channel, delivery), = recorded(DeliveryOutbox)
-    assert channel == "email" and delivery["to"] == "ann@x.example"
+    (channel, queued_body), = recorded(DeliveryOutbox)
+    # The sender's queue holds the id only; the claim hands over address and content.
+    assert channel == "email" and queued_body["message_id"] == queued["id"]
+    assert not {"to", "content", "contact_id"} & set(queued_body)
+    claimed = claims.claim(unit_of_work, contacts, SETTINGS, queued["id"])
+    delivery = claimed["delivery"]
+    assert claimed["send"] and delivery["to"] == "ann@x.example"
     assert "https://t.example/t/c/" in delivery["content"]["html"]
     assert delivery["unsubscribe_url"].startswith("https://t.example/t/u/")
     assert "s.example" in stored["content"]["html"]  # stored as rendered, untracked
@@ -58,9 +66,13 @@ def test_unknown_contact_is_422_and_bad_body_names_fields(unit_of_work, contacts
 def test_statuses_once_each_and_each_open_or_link_once_a_minute(unit_of_work, contacts, run,
                                                                recorded, monkeypatch):
     queued = send(unit_of_work, contacts)
-    assert run(messages.report_delivery, queued["id"], "sent", {"provider_id": "p1"})
-    assert not run(messages.report_delivery, queued["id"], "sent", {"provider_id": "p1"})
-    assert not run(messages.is_pending, queued["id"])
+
+    def report(status, details):
+        return bounces.report_delivery(unit_of_work, contacts, queued["id"], status, details)
+
+    assert report("sent", {"provider_id": "p1"})
+    assert not report("sent", {"provider_id": "p1"})
+    assert claims.claim(unit_of_work, contacts, SETTINGS, queued["id"]) == {"send": False}
     secret = SETTINGS.tracking_secret
     opened = make_token(secret, OPEN, queued["id"])
     run(feedback.record_open, secret, opened)
@@ -72,7 +84,7 @@ def test_statuses_once_each_and_each_open_or_link_once_a_minute(unit_of_work, co
     monkeypatch.setattr(messages, "utcnow", lambda: later)
     run(feedback.record_open, secret, opened)  # a minute on: it counts
     with pytest.raises(Invalid):
-        run(messages.report_delivery, queued["id"], "seen", {})
+        report("seen", {})
     assert [(h["status"], h["details"].get("url")) for h in
             run(messages.get_message, queued["id"])["history"]] == [
         ("queued", None), ("sent", None), ("open", None), ("click", "https://a.example/"),
@@ -112,13 +124,13 @@ def test_a_status_is_added_without_loading_the_history(unit_of_work, contacts, r
 
 def test_resend_links_the_original_and_reuses_its_content(unit_of_work, contacts, run):
     first = send(unit_of_work, contacts)
-    again = resend_message(unit_of_work, contacts, SETTINGS, first["id"], "api-key")
+    again = resend_message(unit_of_work, contacts, first["id"], "api-key")
     stored = run(messages.get_message, again["id"])
     assert stored["resend_of"] == first["id"]
     assert stored["content"] == run(messages.get_message, first["id"])["content"]
     contacts.contact["status"] = "inactive"
     with pytest.raises(Conflict):
-        resend_message(unit_of_work, contacts, SETTINGS, first["id"], "api-key")
+        resend_message(unit_of_work, contacts, first["id"], "api-key")
 
 
 def test_templates_render_and_viber_needs_approval(unit_of_work, contacts, run):
@@ -141,8 +153,31 @@ def test_hard_bounce_receipt_asks_for_the_black_list(unit_of_work, contacts, run
     found = [webhooks.Receipt("hard_bounce", message_id=queued["id"], reason="550 gone"),
              webhooks.Receipt("delivered", provider_id="unknown")]
     assert run(webhooks.apply_receipts, found) == [
-        {"contact_id": contacts.contact["id"], "reason": "550 gone"}]
+        bounces.Listing(contacts.contact["id"], "550 gone", "hard_bounce")]
     assert run(messages.get_message, queued["id"])["status"] == "hard_bounce"
+    # The same receipt again lists nothing: an address someone took off stays off.
+    assert run(webhooks.apply_receipts, found) == []
+
+
+def test_a_signed_complaint_lists_the_contacts_current_email(unit_of_work, contacts):
+    queued = send(unit_of_work, contacts)
+    body = json.dumps({"event": "complaint", "message_id": queued["id"], "reason": "spam"})
+    stamp = str(int(time.time()))
+    request = {"url": "https://x/webhooks/smtp", "body": body, "headers": {
+        "x-plexus-timestamp": stamp,
+        "x-plexus-signature": relay_signature("k", stamp, body.encode())}}
+    assert webhooks.handle_webhook(unit_of_work, contacts, {"smtp": "k"}, "smtp", request) \
+        == {"verified": True, "recorded": 1}
+    assert ("blacklist_address", ("email", "ann@x.example", "spam", "complaint",
+                                  "webhook:smtp"), {}) in contacts.calls
+
+
+def test_a_hard_bounce_at_send_time_lists_the_address(unit_of_work, contacts):
+    queued = send(unit_of_work, contacts)
+    assert bounces.report_delivery(unit_of_work, contacts, queued["id"], "hard_bounce",
+                                   {"reason": "SMTP 550: no such user"})
+    assert ("blacklist_address", ("email", "ann@x.example", "SMTP 550: no such user",
+                                  "hard_bounce", "sender:email"), {}) in contacts.calls
 
 
 def test_erasing_a_contact_forgets_its_messages(unit_of_work, contacts, run):
