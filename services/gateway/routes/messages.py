@@ -14,7 +14,7 @@ from services.gateway.web.requests import page_args
 from services.gateway.web.routing import Answer, Route
 
 MESSAGING = "messaging"
-SEND, READ = "messages:send", "activity:read"
+SEND, READ, ADMIN = "messages:send", "activity:read", "admin"
 # A transparent 1x1 GIF: the open pixel.
 PIXEL = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00"
          b"\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
@@ -38,7 +38,16 @@ def list_templates(c: Call):
     return c.rpc(MESSAGING, "list_templates", **page_args(c.args))
 
 
+def _approval_needs_admin(c: Call) -> None:
+    """Approving a template (or withdrawing approval) is an admin's act: viber sends
+    approved templates only, so `approved` is what lets a text reach people."""
+    if "approved" in c.body and not c.principal.allows(ADMIN):
+        raise HttpProblem(403, "Forbidden", "setting approved needs the scope 'admin'",
+                          {"approved": ["needs the admin scope"]})
+
+
 def create_template(c: Call):
+    _approval_needs_admin(c)
     template = c.rpc(MESSAGING, "create_template", c.body, c.actor)
     return Answer(201, template, {"Location": f"/v1/templates/{template['id']}"})
 
@@ -48,6 +57,7 @@ def get_template(c: Call):
 
 
 def update_template(c: Call):
+    _approval_needs_admin(c)
     return c.rpc(MESSAGING, "update_template", c.params["template_id"], c.body, c.actor)
 
 
