@@ -14,7 +14,14 @@ from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.rpc import Caller, answer
 from services.messaging import queues
-from services.messaging.logic import feedback, messages, sending, templates, webhooks
+from services.messaging.logic import (
+    confirmations,
+    feedback,
+    messages,
+    sending,
+    templates,
+    webhooks,
+)
 from services.messaging.models import DeliveryOutbox, Outbox
 from services.messaging.settings import load_settings, provider_settings
 
@@ -60,6 +67,12 @@ class MessagingService:
     def resend_message(self, message_id, actor):
         return sending.resend_message(self.db.transaction, self.rpc, self.config.settings,
                                       message_id, actor)
+
+    @answer
+    def queue_confirmation(self, contact_id, token, expires_at, actor):
+        return confirmations.queue_confirmation(
+            self.db.transaction, self.rpc, self.config.settings, contact_id, token,
+            expires_at, actor)
 
     @answer
     def get_message(self, message_id):

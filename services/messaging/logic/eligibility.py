@@ -4,6 +4,11 @@ out of the category), over the contact resource as the contacts service answers 
 
 from __future__ import annotations
 
+# The purpose of a subscription form's confirmation email: it asks for the email
+# subscription, so it cannot require it; everything else still holds.
+CONFIRMATION = "confirmation"
+PURPOSES = (CONFIRMATION,)
+
 # Which of the contact's black lists bars which channel.
 BLACKLIST_OF = {"email": "email", "sms": "phone", "viber": "viber"}
 WEBPUSH_DEVICE = {"webpush_desktop": "desktop", "webpush_mobile": "mobile"}
@@ -26,12 +31,14 @@ def address(contact: dict, channel: str):
     return subscriptions or None
 
 
-def refusal(contact: dict, channel: str, category: str | None = None) -> str | None:
-    """Why the contact cannot receive it, or None when it can."""
+def refusal(contact: dict, channel: str, category: str | None = None,
+            purpose: str | None = None) -> str | None:
+    """Why the contact cannot receive it, or None when it can. `purpose` is the
+    message's (messages.purpose): a `confirmation` needs no subscription."""
     if contact.get("status") != "active":
         return "the contact is inactive"
     subscription = (contact.get("subscriptions") or {}).get(channel) or {}
-    if subscription.get("status") != "subscribed":
+    if purpose != CONFIRMATION and subscription.get("status") != "subscribed":
         return f"the contact is not subscribed to {channel}"
     listed = BLACKLIST_OF.get(channel)
     if listed and (contact.get("blacklists") or {}).get(listed):
