@@ -63,8 +63,9 @@ class ContactsService:
         return "pong"
 
     @answer
-    def form_subscribe(self, data):
-        return forms.subscribe(self.db.transaction, self.rpc, self.form_settings, data)
+    def form_subscribe(self, data, send=True):
+        return forms.subscribe(self.db.transaction, self.rpc, self.form_settings, data,
+                               bool(send))
 
     @answer
     def form_confirm(self, token):

@@ -68,7 +68,9 @@ def test_send_queues_for_the_sender_and_get_message_answers_the_contract(
     assert messaging.is_pending(queued["id"]) is False
     stored = messaging.get_message(queued["id"])
     assert set(stored) == {"id", "contact_id", "channel", "origin", "category", "template_id",
-                           "resend_of", "status", "content", "created_at", "history"}
+                           "resend_of", "purpose", "status", "content", "created_at",
+                           "history"}
+    assert stored["purpose"] is None
     assert stored["status"] == "sent" and stored["origin"] == "transaction"
     assert [h["status"] for h in stored["history"]] == ["queued", "sent"]
     assert set(stored["history"][1]) == {"status", "at", "details"}
@@ -84,6 +86,26 @@ def test_refusals_cross_the_wire_as_conflict(messaging):
                                     "content": {"subject": "s", "text": "t"}}, "test")
     finally:
         CONTACT["status"] = "active"
+
+
+def test_a_confirmation_goes_to_an_address_not_yet_subscribed(service_config, messaging):
+    subscriptions = CONTACT["subscriptions"]
+    CONTACT["subscriptions"] = {**subscriptions, "email": {"status": "never"}}
+    try:
+        with pytest.raises(Conflict, match="not subscribed"):
+            messaging.send_message({"contact": {"id": CONTACT["id"]}, "channel": "email",
+                                    "content": {"subject": "s", "text": "t"}}, "test")
+        queued = messaging.queue_confirmation(CONTACT["id"], "tok.en", "2026-12-02T12:00:00Z",
+                                              "form")
+    finally:
+        CONTACT["subscriptions"] = subscriptions
+    with Connection(service_config["AMQP_URI"]) as connection:
+        waiting = queues.sender_queue("email")(connection.channel())
+        waiting.declare()
+        delivery = wait_until(lambda: waiting.get(no_ack=True)).payload
+    assert delivery["message_id"] == queued["id"] and delivery["to"] == CONTACT["email"]
+    assert "/forms/confirm/tok.en" in delivery["content"]["text"]
+    assert messaging.get_message(queued["id"])["purpose"] == "confirmation"
 
 
 def test_contact_deleted_erases_the_contacts_messages(service_config, messaging):

@@ -107,8 +107,10 @@ def prepare(session: Session, data, settings: FormSettings, now: float) -> dict 
     }
 
 
-def subscribe(transaction, rpc, settings: FormSettings, data) -> dict:
-    """The form posted: `accepted` whatever is decided (nothing leaks)."""
+def subscribe(transaction, rpc, settings: FormSettings, data, send: bool = True) -> dict:
+    """The form posted: `accepted` whatever is decided (nothing leaks). `send` false:
+    the request is taken (the contact made) but no email goes out (the gateway's limit
+    of one confirmation per address per interval)."""
     for attempt in range(2):
         try:
             with transaction() as session:
@@ -120,7 +122,7 @@ def subscribe(transaction, rpc, settings: FormSettings, data) -> dict:
             if attempt:
                 raise
     # Refused by the rule (black-listed meanwhile): there is nothing to tell anyone.
-    if pending:
+    if pending and send:
         with contextlib.suppress(Conflict):
             rpc(
                 MESSAGING,
