@@ -21,7 +21,7 @@ from tests.e2e.conftest import running_fake_providers, start_suite, stop_suite, 
 from tests.polling import wait_for
 
 ORIGIN = "https://shop.example"
-FORMS_BURST = 6
+FORMS_BURST = 8
 CLIENTS = (f"203.0.113.{n}" for n in itertools.count(1))
 
 
@@ -162,8 +162,10 @@ def test_no_second_email_for_a_subscribed_blacklisted_or_recent_address(suite, s
         timeout=15,
         json={"reason": "complaint"},
     )
-    recent = unique_email()
-    for address in (subscribed, listed, recent, recent):
+    recent, corrected = unique_email(), unique_email()
+    typo = subscribe(browser, suite, email=corrected, categories=["no-such-category"])
+    assert typo.status_code == 422 and "categories.no-such-category" in typo.json()["errors"]
+    for address in (subscribed, listed, recent, recent, corrected):
         answer = subscribe(browser, suite, email=address)
         assert (answer.status_code, answer.json()) == (202, {"status": "accepted"})
     # A control posted last: once its email is in, the others would be too.
@@ -173,6 +175,8 @@ def test_no_second_email_for_a_subscribed_blacklisted_or_recent_address(suite, s
     wait_for(lambda: emails_to(smtp, recent), what="the first email to the recent address")
     assert emails_to(smtp, subscribed) == [] and emails_to(smtp, listed) == []
     assert len(emails_to(smtp, recent)) == 1
+    # The form corrected after a 422 is sent its email: the refused one did not count.
+    wait_for(lambda: emails_to(smtp, corrected), what="the corrected form's email")
 
 
 def test_cors_for_the_allowed_origins_only(suite):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from plexus.contract import forms as schemas
-from plexus.errors import Gone, Invalid, NotFound
+from plexus.errors import Gone, Invalid, NotFound, Unavailable
 from services.gateway.routes.call import Call
 from services.gateway.web.pages import HTML_TYPE, page
 from services.gateway.web.routing import Answer, Route
@@ -33,8 +33,10 @@ def subscribe(c: Call):
     send = clients.confirmation_due(email, replicas) if counted else True
     try:
         c.rpc(CONTACTS, "form_subscribe", c.body, send=send)
-    except Invalid:
-        if counted and send:  # a form to correct does not spend the address's turn
+    except (Invalid, Unavailable):
+        # A form to correct, or one to post again later, sent nothing: it does not spend
+        # the address's turn.
+        if counted and send:
             clients.confirmation_not_sent(email, replicas)
         raise
     return Answer(202, {"status": "accepted"})
