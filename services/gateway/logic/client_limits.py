@@ -16,8 +16,12 @@ import time
 from services.gateway.logic.ratelimit import Limit, Taken, TokenBuckets
 
 CONFIRMATION = "form-confirmation"
-# Buckets held before the full ones are dropped, and how often that is tried at most.
-PRUNE_ABOVE, PRUNE_EVERY_SECONDS = 10_000, 1.0
+# Buckets held before the full ones are dropped, how often that is tried at most, and
+# how many of the least recently used it looks at each time (a bounded pause).
+PRUNE_ABOVE, PRUNE_EVERY_SECONDS, PRUNE_LOOKS = 10_000, 1.0, 2_000
+# Beyond this many, the least recently used are dropped even if not full: a flood of
+# client addresses gets some of them a fresh burst rather than the process's memory.
+MOST_HELD = 200_000
 
 
 def client_address(peer: str | None, forwarded_for: str | None, depth: int) -> str:
@@ -74,7 +78,10 @@ class ClientLimits:
             self.buckets.give_back(_email_key(email), CONFIRMATION, limit.share(replicas))
 
     def _prune(self, replicas: int, now: float) -> None:
-        if len(self.buckets.buckets) <= PRUNE_ABOVE or now - self.pruned_at < PRUNE_EVERY_SECONDS:
+        held = len(self.buckets.buckets)
+        if held > MOST_HELD:
+            self.buckets.forget_oldest(MOST_HELD)
+        if held <= PRUNE_ABOVE or now - self.pruned_at < PRUNE_EVERY_SECONDS:
             return
         self.pruned_at = now
 
@@ -82,4 +89,4 @@ class ClientLimits:
             limit = self.limits.get(bucket)
             return limit.share(replicas) if limit else None
 
-        self.buckets.forget_full(limit_of, now)
+        self.buckets.forget_full(limit_of, now, PRUNE_LOOKS)

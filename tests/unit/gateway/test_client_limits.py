@@ -71,3 +71,17 @@ def test_cors_answers_only_the_allowed_origins():
         assert cors_headers("POST", origin, allowed) == {"Vary": "Origin"}
     assert cors_headers("POST", "https://x.example", "")["Vary"] == "Origin"
     assert "Access-Control-Allow-Origin" in cors_headers("POST", "https://x.example", "*")
+
+
+def test_a_flood_of_addresses_is_held_to_a_bound_least_recent_first(monkeypatch):
+    monkeypatch.setattr(client_limits, "MOST_HELD", 50)
+    limits = ClientLimits(SETTINGS)
+    for n in range(50):
+        limits.take(f"2001:db8::{n}", "forms", 1)
+    limits.take("2001:db8::0", "forms", 1)  # used again: the most recent now
+    for n in range(50, 60):
+        limits.take(f"2001:db8::{n}", "forms", 1)
+    held = {owner for owner, _ in limits.buckets.buckets}
+    assert len(held) <= 51 and "2001:db8::0" in held and "2001:db8::1" not in held
+    # The address kept still has its bucket: its third request waits.
+    assert limits.take("2001:db8::0", "forms", 1)[0].wait > 0
