@@ -21,7 +21,7 @@ CONFIRMATION = "form-confirmation"
 PRUNE_ABOVE, PRUNE_EVERY_SECONDS, PRUNE_LOOKS = 10_000, 1.0, 2_000
 # Beyond this many, the least recently used are dropped even if not full: a flood of
 # client addresses gets some of them a fresh burst rather than the process's memory.
-MOST_HELD = 200_000
+MOST_HELD = 100_000
 
 
 def client_address(peer: str | None, forwarded_for: str | None, depth: int) -> str:
