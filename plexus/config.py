@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nameko.cli.utils.config import load_config as _nameko_load_config
+from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config.yaml"
@@ -22,6 +23,12 @@ def config_path() -> Path:
 def load_config(path: Path | str | None = None) -> dict:
     with open(path or config_path()) as handle:
         return _nameko_load_config(handle)
+
+
+def broker_uri(config: dict) -> str:
+    """The broker every process talks to (config.yaml's AMQP_URI, else nameko's default,
+    the local broker as guest)."""
+    return str(config.get(AMQP_URI_CONFIG_KEY) or DEFAULT_AMQP_URI)
 
 
 def data_dir(config: dict) -> Path:

@@ -1,7 +1,7 @@
 """Errors that cross the RPC boundary. Registered with nameko so the caller gets the
 same exception class back (not a RemoteError), carrying what the HTTP answer needs.
 
-Each maps to one HTTP status in the gateway (services.gateway.problems)."""
+Each maps to one HTTP status in the gateway (services.gateway.web.problems)."""
 
 from __future__ import annotations
 

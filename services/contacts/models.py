@@ -13,7 +13,6 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
-    MetaData,
     SmallInteger,
     String,
     Text,
@@ -26,21 +25,12 @@ from plexus.ids import new_id
 from plexus.outbox import OutboxRow
 from plexus.timeutil import utcnow
 
-# Fixed constraint names: the same on SQLite and PostgreSQL, so migrations can name them.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
 ID = String(26)  # a ULID (plexus.ids)
 
 
 class Base(plexus.db.Base):
     __abstract__ = True
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = plexus.db.service_metadata()
 
 
 def _moment() -> Mapped[datetime]:

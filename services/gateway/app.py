@@ -20,6 +20,7 @@ from plexus.metrics import counter, histogram
 from plexus.rpc import RpcCaller
 from services.gateway.logic import idempotency
 from services.gateway.logic.admission import Admission, Admitted
+from services.gateway.openapi import OPENAPI_ROUTES
 from services.gateway.routes import ROUTES
 from services.gateway.routes.call import Call
 from services.gateway.web.cors import cors_headers
@@ -35,7 +36,7 @@ from services.gateway.web.routing import Answer, Route, Router
 
 log = logging.getLogger(__name__)
 
-ROUTER = Router(ROUTES)
+ROUTER = Router((*ROUTES, *OPENAPI_ROUTES))
 JSON_TYPE = "application/json"
 
 REQUESTS = counter("plexus_gateway_requests_total", "HTTP requests answered.",
@@ -125,8 +126,8 @@ def _run(gateway: Gateway, request: Request, route: Route, params: dict, princip
         if route.body or route.raw_body else b""
     body = parse_json_object(raw, required=not route.body_optional) if route.body else None
     call = Call(params=params, args=request.args, body=body, principal=principal,
-                rpc=gateway.rpc, services=gateway, raw_body=raw, headers=request.headers,
-                url=request.url)
+                rpc=gateway.rpc, admission=gateway.admission, raw_body=raw,
+                headers=request.headers, url=request.url)
     key = request.headers.get("Idempotency-Key")
     if request.method != "POST" or key is None or principal is None:
         return _respond(route, call)

@@ -9,12 +9,28 @@ import html
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from services.gateway.routes import ROUTES as ALL_ROUTES
+from services.gateway.routes import ROUTES as SERVED
+from services.gateway.routes.call import Call
 from services.gateway.schemas import Problem
-from services.gateway.web.routing import Route
+from services.gateway.web.routing import Answer, Route
 
+
+def _openapi(c: Call):
+    return spec()
+
+
+def _docs(c: Call):
+    return Answer(200, docs_page(), {"Content-Type": "text/html; charset=utf-8"})
+
+
+# The description of the API is served beside it (services.gateway.app adds these to the
+# routing table); it describes itself too.
+OPENAPI_ROUTES = (
+    Route("GET", "/openapi.json", _openapi, "This API as OpenAPI 3.1"),
+    Route("GET", "/docs", _docs, "This API, readable"),
+)
 # The web page and its files (api=False) are served but are no part of the API.
-ROUTES = tuple(route for route in ALL_ROUTES if route.api)
+ROUTES = tuple(route for route in (*SERVED, *OPENAPI_ROUTES) if route.api)
 ERRORS = {
     "400": "Malformed body", "401": "No valid API key", "403": "The key lacks the scope",
     "404": "Unknown resource", "409": "Conflict", "413": "Body too large",

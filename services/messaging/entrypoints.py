@@ -8,13 +8,14 @@ from nameko.extensions import DependencyProvider
 
 from plexus.contract import events
 from plexus.db import Database
-from plexus.errors import NotFound
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.rpc import Caller, answer
 from services.messaging import queues
 from services.messaging.logic import (
+    bounces,
+    claims,
     confirmations,
     feedback,
     messages,
@@ -65,8 +66,7 @@ class MessagingService:
 
     @answer
     def resend_message(self, message_id, actor):
-        return sending.resend_message(self.db.transaction, self.rpc, self.config.settings,
-                                      message_id, actor)
+        return sending.resend_message(self.db.transaction, self.rpc, message_id, actor)
 
     @answer
     def queue_confirmation(self, contact_id, token, expires_at, actor):
@@ -101,12 +101,13 @@ class MessagingService:
     # ---- the senders' side
 
     @answer
-    def is_pending(self, message_id):
-        return self.db.run(messages.is_pending, message_id)
+    def claim_delivery(self, message_id):
+        return claims.claim(self.db.transaction, self.rpc, self.config.settings, message_id)
 
     @answer
     def report_delivery(self, message_id, status, details):
-        return self.db.run(messages.report_delivery, message_id, status, details)
+        return bounces.report_delivery(self.db.transaction, self.rpc, message_id, status,
+                                       details)
 
     # ---- tracking links and provider webhooks (the gateway's /t/ and /webhooks/)
 
@@ -130,16 +131,8 @@ class MessagingService:
 
     @answer
     def handle_webhook(self, provider, request):
-        if provider not in webhooks.PROVIDERS:
-            raise NotFound(f"no webhook for {provider}")
-        if not webhooks.verified(provider, request, self.config.webhook_secrets):
-            return {"verified": False, "recorded": 0}
-        found = webhooks.receipts(provider, request["body"])
-        blacklist = self.db.run(webhooks.apply_receipts, found)
-        for entry in blacklist:
-            self.rpc("contacts", "add_to_blacklist", entry["contact_id"], "email",
-                     {"reason": entry["reason"][:500]}, f"webhook:{provider}")
-        return {"verified": True, "recorded": len(found)}
+        return webhooks.handle_webhook(self.db.transaction, self.rpc,
+                                       self.config.webhook_secrets, provider, request)
 
     # ---- events
 

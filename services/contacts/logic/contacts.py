@@ -10,13 +10,14 @@ from plexus.contract import events, vocab
 from plexus.contract.contacts import ContactCreate, ContactUpdate, normalise_phone
 from plexus.errors import Invalid, NotFound
 from plexus.ids import new_id
+from plexus.keys import usable_key
 from plexus.parsing import flatten, invalid
 from plexus.timeutil import utcnow
 from services.contacts.logic import contact_input, reading
 from services.contacts.logic.conflicts import flush
 from services.contacts.logic.events import emit
 from services.contacts.logic.identifiers import Owners
-from services.contacts.logic.lookup import contact_or_404, usable_key
+from services.contacts.logic.lookup import contact_or_404
 from services.contacts.logic.references import References
 from services.contacts.logic.representation import contact_resource, field_value
 from services.contacts.logic.subscriptions import (

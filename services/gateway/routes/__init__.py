@@ -1,4 +1,6 @@
-"""Every route the gateway serves, in one table (OpenAPI and the scope tests read it)."""
+"""Every route the gateway serves but /openapi.json and /docs, in one table (the scope tests
+read it); the OpenAPI document describes these and serves itself (services.gateway.openapi),
+and services.gateway.app routes both."""
 
 from services.gateway.routes.activity import ACTIVITY_ROUTES
 from services.gateway.routes.contacts import CONTACT_ROUTES

@@ -28,7 +28,7 @@ LINK_TROUBLE = {
 
 def subscribe(c: Call):
     email = c.body.get("email")
-    clients, replicas = c.services.admission.clients, c.services.admission.replicas
+    clients, replicas = c.admission.clients, c.admission.replicas
     counted = isinstance(email, str) and bool(email.strip())
     send = clients.confirmation_due(email, replicas) if counted else True
     try:

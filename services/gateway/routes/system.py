@@ -34,22 +34,8 @@ def metrics(c: Call):
     return Answer(200, generate_latest(REGISTRY), {"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def openapi(c: Call):
-    from services.gateway.openapi import spec
-
-    return spec()
-
-
-def docs(c: Call):
-    from services.gateway.openapi import docs_page
-
-    return Answer(200, docs_page(), {"Content-Type": "text/html; charset=utf-8"})
-
-
 SYSTEM_ROUTES = (
     Route("GET", "/health", health, "The process is alive"),
     Route("GET", "/ready", ready, "Every backing service answers a ping"),
     Route("GET", "/metrics", metrics, "Prometheus metrics of the gateway"),
-    Route("GET", "/openapi.json", openapi, "This API as OpenAPI 3.1"),
-    Route("GET", "/docs", docs, "This API, readable"),
 )

@@ -14,7 +14,7 @@ import html
 
 from plexus.errors import Conflict
 from services.messaging.logic import messages
-from services.messaging.logic.eligibility import CONFIRMATION, address, refusal
+from services.messaging.logic.eligibility import CONFIRMATION, refusal
 from services.messaging.settings import Settings
 
 CONTACTS, CHANNEL = "contacts", "email"
@@ -46,22 +46,13 @@ def queue_confirmation(
     transaction, rpc, settings: Settings, contact_id: str, token: str, expires_at: str, actor: str
 ) -> dict:
     """Queue the confirmation email for the contact's current address; Conflict with the
-    reason when the rule (purpose `confirmation`) refuses it."""
+    reason when the rule (purpose `confirmation`) refuses it. Its claim at send time
+    judges it again with the same purpose (claims.py)."""
     contact = rpc(CONTACTS, "get_contact", contact_id)
-    reason = refusal(contact, CHANNEL, purpose=CONFIRMATION)
-    if reason:
-        raise Conflict(reason, {"contact": [reason]})
-    to = address(contact, CHANNEL)
+    refused = refusal(contact, CHANNEL, purpose=CONFIRMATION)
+    if refused:
+        raise Conflict(refused.detail, {"contact": [refused.detail]})
     content = confirmation_content(confirm_url(settings, token), expires_at)
-
-    def delivery(message) -> dict:
-        return {
-            "message_id": message.id,
-            "contact_id": message.contact_id,
-            "to": to,
-            "content": dict(message.content),
-        }
-
     with transaction() as session:
         return messages.queue_message(
             session,
@@ -72,7 +63,6 @@ def queue_confirmation(
             template_id=None,
             resend_of=None,
             content=content,
-            delivery=delivery,
             actor=actor,
             purpose=CONFIRMATION,
         )

@@ -3,14 +3,12 @@ recording each later status, reading one back, and forgetting a contact's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from plexus.contract import events, vocab
 from plexus.errors import Invalid, NotFound
-from plexus.outbox import record_event
+from plexus.outbox import forget_contact, record_event
 from plexus.timeutil import rfc3339, utcnow
 from services.messaging.models import DeliveryOutbox, Message, Outbox, StatusChange
 
@@ -18,9 +16,6 @@ QUEUED, SENT = "queued", "sent"
 # Statuses a message may reach many times (every open, every click); any other is
 # recorded once, so a provider repeating a receipt changes nothing.
 REPEATABLE = frozenset({"open", "click"})
-# What a message that failed every attempt ends as, per channel (plexus.contract.vocab).
-EXHAUSTED = {"email": "soft_bounce", "sms": "fail", "telegram": "failed", "viber": "fail",
-             "webpush_desktop": "undelivered", "webpush_mobile": "undelivered"}
 
 
 def message_resource(message: Message) -> dict:
@@ -53,11 +48,12 @@ def _common(message: Message) -> dict:
 
 def queue_message(session: Session, *, contact_id: str, channel: str, origin: str | None,
                   category: str | None, template_id: str | None, resend_of: str | None,
-                  content: dict, delivery: Callable[[Message], dict], actor: str,
-                  purpose: str | None = None) -> dict:
-    """Store the message as queued and hand `delivery` (built by the caller around the
-    new id) to the channel's sender after the commit. `purpose`: eligibility.PURPOSES,
-    None for the business's own messages."""
+                  content: dict, actor: str, purpose: str | None = None) -> dict:
+    """Store the message as queued and queue its id for the channel's sender after the
+    commit. The sender's queue holds ids only: the address and the content reach it
+    through its claim (services.messaging.logic.claims), so no personal data waits in
+    the broker, and consent is judged when the message goes out. `purpose`:
+    eligibility.PURPOSES, None for the business's own messages."""
     message = Message(contact_id=contact_id, channel=channel, origin=origin,
                       category=category, template_id=template_id, resend_of=resend_of,
                       purpose=purpose, status=QUEUED, content=content)
@@ -67,7 +63,7 @@ def queue_message(session: Session, *, contact_id: str, channel: str, origin: st
     record_event(session, Outbox, events.MESSAGE_QUEUED, {
         **_common(message), "category": category, "template_id": template_id,
         "resend_of": resend_of, "actor": actor})
-    record_event(session, DeliveryOutbox, channel, {**delivery(message), "channel": channel})
+    record_event(session, DeliveryOutbox, channel, {"message_id": message.id, "channel": channel})
     return {"id": message.id, "status": QUEUED}
 
 
@@ -94,29 +90,21 @@ def record_status(session: Session, message: Message, status: str,
     return True
 
 
-def report_delivery(session: Session, message_id: str, status: str, details: dict) -> bool:
-    """A sender's word on one message: sent, or how it failed for good."""
-    return record_status(session, message_or_404(session, message_id), status, details)
-
-
-def is_pending(session: Session, message_id: str) -> bool:
-    """Whether the message still waits to be sent: a sender redelivered a message it
-    already sent (killed before it acknowledged) must not send it twice."""
-    message = session.get(Message, str(message_id))
-    return message is not None and message.status == QUEUED
-
-
 def by_provider_id(session: Session, provider_id: str) -> Message | None:
     return session.scalars(
         select(Message).where(Message.provider_id == str(provider_id)).limit(1)).first()
 
 
 def forget_contacts(session: Session, contact_ids: list[str]) -> int:
-    """Erase every message of erased contacts (GDPR); the history goes with them."""
+    """Erase every message of erased contacts (GDPR): the history goes with them, and so
+    do their events not published yet. Their deliveries still queued hold only ids, and
+    the claim finds no message to send for them."""
     ids = session.scalars(select(Message.id).where(Message.contact_id.in_(contact_ids))).all()
     if ids:
         session.execute(delete(StatusChange).where(StatusChange.message_id.in_(ids)))
         session.execute(delete(Message).where(Message.id.in_(ids)))
+    for contact_id in contact_ids:
+        forget_contact(session, Outbox, contact_id)
     return len(ids)
 
 

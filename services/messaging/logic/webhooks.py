@@ -12,15 +12,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from services.messaging.logic import messages
+from plexus.errors import NotFound
+from services.messaging.logic import bounces, messages
 from services.messaging.logic.signatures import hex_hmac_sha256, same, twilio_signature
 from services.messaging.models import Message
 
 TWILIO_STATUS = {"delivered": "delivered", "undelivered": "fail", "failed": "reject"}
 VIBER_STATUS = {"delivered": "delivered", "seen": "open", "failed": "fail"}
 SMTP_STATUS = ("delivered", "soft_bounce", "hard_bounce", "complaint", "reject")
-# A hard bounce or a complaint puts the address on the email black list.
-BLACKLISTING = frozenset({"hard_bounce", "complaint"})
 PROVIDERS = ("twilio", "telegram", "viber", "smtp")
 
 
@@ -81,19 +80,32 @@ def receipts(provider: str, body: str) -> list[Receipt]:
     return []
 
 
-def apply_receipts(session: Session, found: list[Receipt]) -> list[dict]:
+def apply_receipts(session: Session, found: list[Receipt]) -> list[bounces.Listing]:
     """Record each receipt on its message (unknown messages are skipped: a provider
-    retries a webhook that fails); the black-listings to make, as
-    {"contact_id", "reason"}."""
+    retries a webhook that fails); the black-listings the new ones make."""
     to_blacklist = []
     for receipt in found:
         message = (session.get(Message, receipt.message_id) if receipt.message_id
                    else messages.by_provider_id(session, receipt.provider_id or ""))
         if message is None:
             continue
-        messages.record_status(session, message, receipt.status, {"reason": receipt.reason})
-        # Black-listing again is harmless, and a retried webhook may find it undone.
-        if message.channel == "email" and receipt.status in BLACKLISTING:
-            to_blacklist.append({"contact_id": message.contact_id,
-                                 "reason": receipt.reason or receipt.status})
+        if messages.record_status(session, message, receipt.status,
+                                  {"reason": receipt.reason}):
+            listing = bounces.listing(message, receipt.status, receipt.reason)
+            if listing:
+                to_blacklist.append(listing)
     return to_blacklist
+
+
+def handle_webhook(transaction, rpc, secrets: dict, provider: str, request: dict) -> dict:
+    """One provider's webhook call: verified, its receipts recorded, bounced and
+    complaining addresses black-listed."""
+    if provider not in PROVIDERS:
+        raise NotFound(f"no webhook for {provider}")
+    if not verified(provider, request, secrets):
+        return {"verified": False, "recorded": 0}
+    found = receipts(provider, request["body"])
+    with transaction() as session:
+        listings = apply_receipts(session, found)
+    bounces.blacklist(rpc, listings, f"webhook:{provider}")
+    return {"verified": True, "recorded": len(found)}

@@ -1,10 +1,12 @@
 """Sending, statuses and their events, resend, templates, webhooks and erasure, on
 SQLite with a fake contacts service."""
 
+import json
+
 import pytest
 
 from plexus.errors import Conflict, Invalid, NotFound
-from services.messaging.logic import feedback, messages, templates, webhooks
+from services.messaging.logic import bounces, claims, feedback, messages, templates, webhooks
 from services.messaging.logic.sending import resend_message, send_message
 from services.messaging.logic.tokens import OPEN, make_token
 from services.messaging.models import DeliveryOutbox
@@ -34,8 +36,13 @@ def test_send_stores_queues_and_announces(unit_of_work, contacts, run, recorded)
     assert name == "message_queued" and event["message_id"] == queued["id"]
     assert set(event) >= {"contact_id", "channel", "origin", "category", "template_id",
                           "resend_of"}
-    (channel, delivery), = recorded(DeliveryOutbox)
-    assert channel == "email" and delivery["to"] == "ann@x.example"
+    (channel, queued_body), = recorded(DeliveryOutbox)
+    # The sender's queue holds the id only; the claim hands over address and content.
+    assert channel == "email" and queued_body["message_id"] == queued["id"]
+    assert not {"to", "content", "contact_id"} & set(queued_body)
+    claimed = claims.claim(unit_of_work, contacts, SETTINGS, queued["id"])
+    delivery = claimed["delivery"]
+    assert claimed["send"] and delivery["to"] == "ann@x.example"
     assert "https://t.example/t/c/" in delivery["content"]["html"]
     assert delivery["unsubscribe_url"].startswith("https://t.example/t/u/")
     assert "s.example" in stored["content"]["html"]  # stored as rendered, untracked
@@ -53,27 +60,31 @@ def test_unknown_contact_is_422_and_bad_body_names_fields(unit_of_work, contacts
 def test_statuses_once_each_but_opens_and_clicks_every_time(unit_of_work, contacts, run,
                                                             recorded):
     queued = send(unit_of_work, contacts)
-    assert run(messages.report_delivery, queued["id"], "sent", {"provider_id": "p1"})
-    assert not run(messages.report_delivery, queued["id"], "sent", {"provider_id": "p1"})
-    assert not run(messages.is_pending, queued["id"])
+
+    def report(status, details):
+        return bounces.report_delivery(unit_of_work, contacts, queued["id"], status, details)
+
+    assert report("sent", {"provider_id": "p1"})
+    assert not report("sent", {"provider_id": "p1"})
+    assert claims.claim(unit_of_work, contacts, SETTINGS, queued["id"]) == {"send": False}
     token = make_token(SETTINGS.tracking_secret, OPEN, queued["id"])
     run(feedback.record_open, SETTINGS.tracking_secret, token)
     run(feedback.record_open, SETTINGS.tracking_secret, token)
     with pytest.raises(Invalid):
-        run(messages.report_delivery, queued["id"], "seen", {})
+        report("seen", {})
     names = [name for name, _ in recorded()]
     assert names == ["message_queued", "message_sent", "message_status", "message_status"]
 
 
 def test_resend_links_the_original_and_reuses_its_content(unit_of_work, contacts, run):
     first = send(unit_of_work, contacts)
-    again = resend_message(unit_of_work, contacts, SETTINGS, first["id"], "api-key")
+    again = resend_message(unit_of_work, contacts, first["id"], "api-key")
     stored = run(messages.get_message, again["id"])
     assert stored["resend_of"] == first["id"]
     assert stored["content"] == run(messages.get_message, first["id"])["content"]
     contacts.contact["status"] = "inactive"
     with pytest.raises(Conflict):
-        resend_message(unit_of_work, contacts, SETTINGS, first["id"], "api-key")
+        resend_message(unit_of_work, contacts, first["id"], "api-key")
 
 
 def test_templates_render_and_viber_needs_approval(unit_of_work, contacts, run):
@@ -96,8 +107,29 @@ def test_hard_bounce_receipt_asks_for_the_black_list(unit_of_work, contacts, run
     found = [webhooks.Receipt("hard_bounce", message_id=queued["id"], reason="550 gone"),
              webhooks.Receipt("delivered", provider_id="unknown")]
     assert run(webhooks.apply_receipts, found) == [
-        {"contact_id": contacts.contact["id"], "reason": "550 gone"}]
+        bounces.Listing(contacts.contact["id"], "550 gone", "hard_bounce")]
     assert run(messages.get_message, queued["id"])["status"] == "hard_bounce"
+    # The same receipt again lists nothing: an address someone took off stays off.
+    assert run(webhooks.apply_receipts, found) == []
+
+
+def test_a_signed_complaint_lists_the_contacts_current_email(unit_of_work, contacts):
+    queued = send(unit_of_work, contacts)
+    body = json.dumps({"event": "complaint", "message_id": queued["id"], "reason": "spam"})
+    request = {"url": "https://x/webhooks/smtp", "body": body, "headers": {
+        "x-plexus-signature": webhooks.hex_hmac_sha256("k", body.encode())}}
+    assert webhooks.handle_webhook(unit_of_work, contacts, {"smtp": "k"}, "smtp", request) \
+        == {"verified": True, "recorded": 1}
+    assert ("blacklist_address", ("email", "ann@x.example", "spam", "complaint",
+                                  "webhook:smtp"), {}) in contacts.calls
+
+
+def test_a_hard_bounce_at_send_time_lists_the_address(unit_of_work, contacts):
+    queued = send(unit_of_work, contacts)
+    assert bounces.report_delivery(unit_of_work, contacts, queued["id"], "hard_bounce",
+                                   {"reason": "SMTP 550: no such user"})
+    assert ("blacklist_address", ("email", "ann@x.example", "SMTP 550: no such user",
+                                  "hard_bounce", "sender:email"), {}) in contacts.calls
 
 
 def test_erasing_a_contact_forgets_its_messages(unit_of_work, contacts, run):
