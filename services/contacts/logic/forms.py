@@ -59,15 +59,25 @@ def _chosen_categories(session: Session, names: list[str]) -> dict:
     return chosen
 
 
-def _profile(request: dict, **extra) -> dict:
-    """A new contact's values from the form: the address, and what else it gave."""
+def _new_contact(session: Session, request: dict, address_reason: str | None, **extra) -> Contact:
+    """A contact made from the form (`created_via` `form`): the address, and what else it
+    gave. `address_reason`: the ledger's reason for subscribing the address, or None to
+    leave it `never` until it is confirmed."""
     values = {
         "email": request["email"],
         "first_name": request.get("first_name"),
         "language": request.get("language"),
         **extra,
     }
-    return {name: value for name, value in values.items() if value}
+    values = {name: value for name, value in values.items() if value}
+    return insert(
+        session,
+        values,
+        Owners.load(session, [values]),
+        ACTOR,
+        created_via="form",
+        address_reason=address_reason,
+    )
 
 
 def may_ask(contact: Contact) -> bool:
@@ -88,15 +98,7 @@ def prepare(session: Session, data, settings: FormSettings, now: float) -> dict 
     _chosen_categories(session, request["categories"])
     contact = _by_email(session, request["email"])
     if contact is None:
-        values = _profile(request)
-        contact = insert(
-            session,
-            values,
-            Owners.load(session, [values]),
-            ACTOR,
-            created_via="form",
-            address_reason=None,
-        )
+        contact = _new_contact(session, request, address_reason=None)
     if not may_ask(contact):
         return None
     expires = now + settings.confirmation_hours * 3600
@@ -142,15 +144,7 @@ def confirm(session: Session, token: str, settings: FormSettings, now: float) ->
     chosen = dict.fromkeys(request.get("categories") or (), True)
     contact = _by_email(session, request["email"])
     if contact is None:  # erased since the form was sent
-        values = _profile(request, categories=chosen)
-        insert(
-            session,
-            values,
-            Owners.load(session, [values]),
-            ACTOR,
-            created_via="form",
-            address_reason=DOUBLE_OPT_IN,
-        )
+        _new_contact(session, request, DOUBLE_OPT_IN, categories=chosen)
     else:
         if chosen:
             change(session, contact, {"categories": chosen}, Owners(), ACTOR)
