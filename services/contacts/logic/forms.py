@@ -33,6 +33,7 @@ from services.contacts.logic.form_tokens import make_token, read_token
 from services.contacts.logic.identifiers import Owners
 from services.contacts.logic.lookup import RESOURCE_PARTS
 from services.contacts.logic.references import References
+from services.contacts.logic.representation import contact_resource
 from services.contacts.models import Contact
 from services.contacts.settings import FormSettings
 
@@ -80,15 +81,14 @@ def _new_contact(session: Session, request: dict, address_reason: str | None, **
     )
 
 
-def may_ask(contact: Contact) -> bool:
-    """Whether the contact may be sent a confirmation: it is not subscribed already, its
+def may_ask(contact: dict) -> bool:
+    """Whether the contact (its resource: the black-list label as the resource shows it,
+    whatever keeps it) may be sent a confirmation: it is not subscribed already, its
     address is not black-listed or suppressed, and it is active."""
-    row = next((row for row in contact.subscriptions if row.channel == "email"), None)
-    if row is not None and (row.status == "subscribed" or row.reason == SUPPRESSED):
+    email = contact["subscriptions"]["email"]
+    if email["status"] == "subscribed" or email["reason"] == SUPPRESSED:
         return False
-    if any(entry.list == "email" for entry in contact.blacklists):
-        return False
-    return contact.status == "active"
+    return not contact["blacklists"].get("email") and contact["status"] == "active"
 
 
 def prepare(session: Session, data, settings: FormSettings, now: float) -> dict | None:
@@ -99,7 +99,7 @@ def prepare(session: Session, data, settings: FormSettings, now: float) -> dict 
     contact = _by_email(session, request["email"])
     if contact is None:
         contact = _new_contact(session, request, address_reason=None)
-    if not may_ask(contact):
+    if not may_ask(contact_resource(contact)):
         return None
     expires = now + settings.confirmation_hours * 3600
     return {
