@@ -17,6 +17,7 @@ from services.messaging import queues
 from services.messaging.logic import (
     bounces,
     claims,
+    confirmations,
     feedback,
     messages,
     sending,
@@ -70,6 +71,12 @@ class MessagingService:
     @answer
     def resend_message(self, message_id, actor):
         return sending.resend_message(self.db.transaction, self.rpc, message_id, actor)
+
+    @answer
+    def queue_confirmation(self, contact_id, token, expires_at, actor):
+        return confirmations.queue_confirmation(
+            self.db.transaction, self.rpc, self.config.settings, contact_id, token,
+            expires_at, actor)
 
     @answer
     def get_message(self, message_id):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
-from plexus.config import data_dir
+from plexus.config import kept_secret
 from plexus.secretcheck import strong_secret
 from services.messaging.logic.rendering import Limits
 
@@ -19,22 +16,6 @@ def section(config: dict) -> dict:
 
 def _number(value, default: float) -> float:
     return float(value) if value not in (None, "") else default
-
-
-def kept_secret(config: dict, name: str, make) -> str:
-    """The secret in DATA_DIR/<name>, made with `make()` on first use, so `make run`
-    works with no setup and every process of one machine agrees."""
-    path = Path(data_dir(config)) / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{name}.{os.getpid()}")
-        draft.write_text(make())
-        draft.chmod(0o600)
-        # link() fails if another process made it first: then every process reads theirs.
-        with contextlib.suppress(FileExistsError):
-            os.link(draft, path)
-        draft.unlink()
-    return path.read_text().strip()
 
 
 TRACKING_SECRET = "PLEXUS_TRACKING_SECRET"

@@ -9,9 +9,6 @@ import email
 import email.policy
 import json
 import re
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -20,7 +17,7 @@ import pytest
 import requests
 
 from services.messaging.logic.signatures import twilio_signature
-from tests.e2e.conftest import ROOT, free_port, start_suite, stop_suite, suite_env
+from tests.e2e.conftest import running_fake_providers, start_suite, stop_suite, suite_env
 from tests.fake_providers import new_push_subscription, pushes, relay_webhook, viber_callback
 from tests.polling import wait_for
 
@@ -30,18 +27,7 @@ TWILIO_TOKEN, TELEGRAM_SECRET, VIBER_TOKEN, SMTP_SECRET = (
 
 @pytest.fixture(scope="module")
 def providers(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("providers")
-    smtp_port, http_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_providers", "--dir", str(directory),
-         "--smtp-port", str(smtp_port), "--http-port", str(http_port)], cwd=ROOT)
-    deadline = time.monotonic() + 20
-    while not (directory / "ready").exists():
-        assert process.poll() is None and time.monotonic() < deadline, "fakes did not start"
-        time.sleep(0.05)
-    yield {"dir": directory, "smtp_port": smtp_port, "http": f"http://127.0.0.1:{http_port}"}
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=10)
+    yield from running_fake_providers(tmp_path_factory.mktemp("providers"))
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

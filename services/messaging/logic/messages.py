@@ -31,7 +31,7 @@ def message_resource(message: Message) -> dict:
         "id": message.id, "contact_id": message.contact_id, "channel": message.channel,
         "origin": message.origin, "category": message.category,
         "template_id": message.template_id, "resend_of": message.resend_of,
-        "status": message.status, "content": dict(message.content),
+        "purpose": message.purpose, "status": message.status, "content": dict(message.content),
         "created_at": rfc3339(message.created_at),
         "history": [{"status": h.status, "at": rfc3339(h.at), "details": dict(h.details or {})}
                     for h in message.history],
@@ -56,14 +56,15 @@ def _common(message: Message) -> dict:
 
 def queue_message(session: Session, *, contact_id: str, channel: str, origin: str | None,
                   category: str | None, template_id: str | None, resend_of: str | None,
-                  content: dict, actor: str) -> dict:
+                  content: dict, actor: str, purpose: str | None = None) -> dict:
     """Store the message as queued and queue its id for the channel's sender after the
     commit. The sender's queue holds ids only: the address and the content reach it
     through its claim (services.messaging.logic.claims), so no personal data waits in
-    the broker, and consent is judged when the message goes out."""
+    the broker, and consent is judged when the message goes out. `purpose`:
+    eligibility.PURPOSES, None for the business's own messages."""
     message = Message(contact_id=contact_id, channel=channel, origin=origin,
                       category=category, template_id=template_id, resend_of=resend_of,
-                      status=QUEUED, content=content)
+                      purpose=purpose, status=QUEUED, content=content)
     session.add(message)
     session.flush()
     message.history.append(StatusChange(status=QUEUED, at=utcnow(), details={"actor": actor}))

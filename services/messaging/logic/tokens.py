@@ -6,30 +6,17 @@ under the newest secret and read under any the service still accepts (rotation).
 
 from __future__ import annotations
 
-import base64
 import binascii
-import hashlib
 import hmac
 import json
 from collections.abc import Sequence
 
 from plexus.errors import NotFound
+from plexus.signing import b64 as _b64
+from plexus.signing import mac as _mac
+from plexus.signing import unb64 as _unb64
 
 OPEN, CLICK, UNSUBSCRIBE = "o", "c", "u"
-MAC_BYTES = 16  # 128 bits: forging one is out of reach, and links stay short
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(secret: str, payload: str) -> str:
-    digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
-    return _b64(digest[:MAC_BYTES])
 
 
 def make_token(secret: str, kind: str, message_id: str, url: str | None = None) -> str:
