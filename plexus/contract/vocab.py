@@ -11,6 +11,9 @@ BLACKLISTS = ("email", "phone", "viber")
 BLACKLIST_SOURCES = ("manual", "hard_bounce", "complaint", "erased")
 SUBSCRIPTION_STATUSES = ("subscribed", "unsubscribed", "never")
 CONTACT_STATUSES = ("active", "inactive")
+# How a contact arrived: the API, an import (batch upsert), an event or order naming it,
+# the subscription form.
+CREATED_VIA = ("api", "import", "event", "order", "form")
 GENDERS = (0, 1, 2, 9)  # ISO/IEC 5218: not known, male, female, not applicable
 WEBPUSH_DEVICES = ("desktop", "mobile")
 VARIABLE_TYPES = ("string", "number", "boolean", "date")

@@ -4,12 +4,17 @@ on a plain connection, as it is one statement), and returns."""
 
 from __future__ import annotations
 
+import time
+
+import nameko
+from nameko.extensions import DependencyProvider
+
 from plexus.db import Database
 from plexus.errors import Invalid
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
-from plexus.rpc import answer
+from plexus.rpc import Caller, answer
 from services.contacts import settings
 from services.contacts.logic import (
     batch,
@@ -17,6 +22,7 @@ from services.contacts.logic import (
     catalog,
     channels,
     contacts,
+    forms,
     message_variables,
     notes,
     reading,
@@ -34,6 +40,16 @@ from services.contacts.schemas import (
 )
 
 
+class FormConfig(DependencyProvider):
+    """The FORMS config (the key signing confirmation links), read once per container."""
+
+    def setup(self) -> None:
+        self.settings = settings.load_form_settings(nameko.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.settings
+
+
 class ContactsService:
     name = "contacts"
 
@@ -41,10 +57,21 @@ class ContactsService:
     db = Database("contacts", session_info=settings.session_info)
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
+    rpc = Caller()
+    form_settings = FormConfig()
 
     @answer
     def ping(self):
         return "pong"
+
+    @answer
+    def form_subscribe(self, data, send=True):
+        return forms.subscribe(self.db.transaction, self.rpc, self.form_settings, data,
+                               bool(send))
+
+    @answer
+    def form_confirm(self, token):
+        return self.db.run(forms.confirm, token, self.form_settings, time.time())
 
     @answer
     def create_contact(self, data, actor):

@@ -163,6 +163,8 @@ class Contact(Base):
     contact_score: Mapped[float] = mapped_column(Float, default=0.0)
     variables: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # How it arrived (vocab.CREATED_VIA): set once, at its creation.
+    created_via: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
     created_at: Mapped[datetime] = _moment()
     updated_at: Mapped[datetime] = _moment()
 

@@ -12,10 +12,12 @@ from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.rpc import Caller, answer
+from plexus.secretcheck import strong_secret
 from services.messaging import queues
 from services.messaging.logic import (
     bounces,
     claims,
+    confirmations,
     feedback,
     messages,
     sending,
@@ -38,6 +40,9 @@ class MessagingSettings(DependencyProvider):
         self.webhook_secrets = {
             provider: str(provider_settings(nameko.config, provider).get(key) or "")
             for provider, key in WEBHOOK_KEYS.items()}
+        # The relay's key is ours to choose (the others are the providers' tokens).
+        if self.webhook_secrets["smtp"]:
+            strong_secret("PLEXUS_SMTP_WEBHOOK_SECRET", self.webhook_secrets["smtp"])
 
     def get_dependency(self, worker_ctx):
         return self
@@ -66,6 +71,12 @@ class MessagingService:
     @answer
     def resend_message(self, message_id, actor):
         return sending.resend_message(self.db.transaction, self.rpc, message_id, actor)
+
+    @answer
+    def queue_confirmation(self, contact_id, token, expires_at, actor):
+        return confirmations.queue_confirmation(
+            self.db.transaction, self.rpc, self.config.settings, contact_id, token,
+            expires_at, actor)
 
     @answer
     def get_message(self, message_id):
@@ -106,21 +117,21 @@ class MessagingService:
 
     @answer
     def track_open(self, token):
-        self.db.run(feedback.record_open, self.config.settings.tracking_secret, token)
+        self.db.run(feedback.record_open, self.config.settings.tracking_secrets, token)
 
     @answer
     def track_click(self, token):
-        return self.db.run(feedback.record_click, self.config.settings.tracking_secret, token)
+        return self.db.run(feedback.record_click, self.config.settings.tracking_secrets, token)
 
     @answer
     def unsubscribe_target(self, token):
-        return self.db.run(feedback.unsubscribe_target, self.config.settings.tracking_secret,
-                         token)
+        return self.db.run(feedback.unsubscribe_target, self.config.settings.tracking_secrets,
+                           token)
 
     @answer
     def unsubscribe(self, token):
         return feedback.unsubscribe(self.db.transaction, self.rpc,
-                                    self.config.settings.tracking_secret, token)
+                                    self.config.settings.tracking_secrets, token)
 
     @answer
     def handle_webhook(self, provider, request):

@@ -72,7 +72,9 @@ def test_send_queues_for_the_sender_and_get_message_answers_the_contract(
     assert messaging.claim_delivery(queued["id"]) == {"send": False}
     stored = messaging.get_message(queued["id"])
     assert set(stored) == {"id", "contact_id", "channel", "origin", "category", "template_id",
-                           "resend_of", "status", "content", "created_at", "history"}
+                           "resend_of", "purpose", "status", "content", "created_at",
+                           "history"}
+    assert stored["purpose"] is None
     assert stored["status"] == "sent" and stored["origin"] == "transaction"
     assert [h["status"] for h in stored["history"]] == ["queued", "sent"]
     assert set(stored["history"][1]) == {"status", "at", "details"}
@@ -88,6 +90,26 @@ def test_refusals_cross_the_wire_as_conflict(messaging):
                                     "content": {"subject": "s", "text": "t"}}, "test")
     finally:
         CONTACT["status"] = "active"
+
+
+def test_a_confirmation_goes_to_an_address_not_yet_subscribed(messaging):
+    subscriptions = CONTACT["subscriptions"]
+    CONTACT["subscriptions"] = {**subscriptions, "email": {"status": "never"}}
+    try:
+        with pytest.raises(Conflict, match="not subscribed"):
+            messaging.send_message({"contact": {"id": CONTACT["id"]}, "channel": "email",
+                                    "content": {"subject": "s", "text": "t"}}, "test")
+        queued = messaging.queue_confirmation(CONTACT["id"], "tok.en", "2026-12-02T12:00:00Z",
+                                              "form")
+        # Claimed at send time, still not subscribed: it goes, untracked.
+        claimed = messaging.claim_delivery(queued["id"])
+    finally:
+        CONTACT["subscriptions"] = subscriptions
+    assert claimed["send"] and claimed["delivery"]["to"] == CONTACT["email"]
+    assert "/forms/confirm/tok.en" in claimed["delivery"]["content"]["text"]
+    assert "/t/c/" not in claimed["delivery"]["content"]["html"]
+    assert "unsubscribe_url" not in claimed["delivery"]
+    assert messaging.get_message(queued["id"])["purpose"] == "confirmation"
 
 
 def test_a_contact_unsubscribed_since_queueing_is_suppressed_at_the_claim(messaging):

@@ -12,7 +12,7 @@ the feed, except for an erased contact: nothing of it is written again."""
 from __future__ import annotations
 
 from plexus.errors import NotFound
-from services.messaging.logic.eligibility import ERASED, address, refusal
+from services.messaging.logic.eligibility import CONFIRMATION, ERASED, address, refusal
 from services.messaging.logic.messages import QUEUED, record_status
 from services.messaging.logic.tracking import track_html, unsubscribe_url
 from services.messaging.models import Message
@@ -29,11 +29,12 @@ def _pending(session, message_id: str) -> Message | None:
 
 def delivery(settings: Settings, message: dict, to) -> dict:
     """What the provider is handed: for email the links and open pixel tracked and the
-    one-click unsubscribe URL."""
+    one-click unsubscribe URL; a subscription form's confirmation as it is (no redirect
+    in front of a consent, no unsubscribe from what is not a subscription yet)."""
     content = dict(message["content"])
     built = {"message_id": message["id"], "contact_id": message["contact_id"],
              "channel": message["channel"], "to": to, "content": content}
-    if message["channel"] == "email":
+    if message["channel"] == "email" and message.get("purpose") != CONFIRMATION:
         base, secret = settings.tracking_base_url, settings.tracking_secret
         if content.get("html"):
             content["html"] = track_html(content["html"], base, secret, message["id"])
@@ -47,12 +48,13 @@ def claim(transaction, rpc, settings: Settings, message_id: str) -> dict:
         if found is None:  # sent already (a redelivery), or erased
             return {"send": False}
         message = {"id": found.id, "contact_id": found.contact_id, "channel": found.channel,
-                   "category": found.category, "content": dict(found.content)}
+                   "category": found.category, "purpose": found.purpose,
+                   "content": dict(found.content)}
     try:
         contact = rpc(CONTACTS, "get_contact", message["contact_id"])
     except NotFound:
         contact = None
-    refused = refusal(contact, message["channel"], message["category"])
+    refused = refusal(contact, message["channel"], message["category"], message["purpose"])
     if refused is None:
         return {"send": True,
                 "delivery": delivery(settings, message, address(contact, message["channel"]))}

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The purpose of a subscription form's confirmation email (messages.purpose): it asks
+# for the email subscription, so it cannot require it; everything else still holds.
+CONFIRMATION = "confirmation"
+PURPOSES = (CONFIRMATION,)
+
 # Which of the contact's black lists bars which channel.
 BLACKLIST_OF = {"email": "email", "sms": "phone", "viber": "viber"}
 WEBPUSH_DEVICE = {"webpush_desktop": "desktop", "webpush_mobile": "mobile"}
@@ -39,15 +44,17 @@ def address(contact: dict, channel: str):
     return subscriptions or None
 
 
-def refusal(contact: dict | None, channel: str, category: str | None = None) -> Refusal | None:
+def refusal(contact: dict | None, channel: str, category: str | None = None,
+            purpose: str | None = None) -> Refusal | None:
     """Why the contact cannot receive it, or None when it can; None for `contact` is a
-    contact that no longer exists."""
+    contact that no longer exists. `purpose` is the message's (messages.purpose): a
+    `confirmation` needs no subscription."""
     if contact is None:
         return Refusal(ERASED, "the contact was erased")
     if contact.get("status") != "active":
         return Refusal(INACTIVE, "the contact is inactive")
     subscription = (contact.get("subscriptions") or {}).get(channel) or {}
-    if subscription.get("status") != "subscribed":
+    if purpose != CONFIRMATION and subscription.get("status") != "subscribed":
         return Refusal(UNSUBSCRIBED, f"the contact is not subscribed to {channel}")
     listed = BLACKLIST_OF.get(channel)
     if listed and (contact.get("blacklists") or {}).get(listed):

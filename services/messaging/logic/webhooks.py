@@ -7,6 +7,7 @@ types of plexus.contract.vocab), record them, and say which emails go on the bla
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 from dataclasses import dataclass
 
@@ -14,13 +15,22 @@ from sqlalchemy.orm import Session
 
 from plexus.errors import NotFound
 from services.messaging.logic import bounces, messages
-from services.messaging.logic.signatures import hex_hmac_sha256, same, twilio_signature
+from services.messaging.logic.signatures import (
+    hex_hmac_sha256,
+    relay_signature,
+    same,
+    twilio_signature,
+)
 from services.messaging.models import Message
 
 TWILIO_STATUS = {"delivered": "delivered", "undelivered": "fail", "failed": "reject"}
 VIBER_STATUS = {"delivered": "delivered", "seen": "open", "failed": "fail"}
 SMTP_STATUS = ("delivered", "soft_bounce", "hard_bounce", "complaint", "reject")
 PROVIDERS = ("twilio", "telegram", "viber", "smtp")
+# A signed request whose signed time is further than this from ours is refused: a
+# captured one cannot be sent again later (SMTP relay, Viber; Twilio and Telegram sign
+# no time).
+REPLAY_WINDOW = 300.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,20 @@ def _json(body: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def verified(provider: str, request: dict, secrets: dict) -> bool:
+def _fresh(seconds, now: float) -> bool:
+    try:
+        return abs(now - float(seconds)) <= REPLAY_WINDOW
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def verified(provider: str, request: dict, secrets: dict, now: float | None = None) -> bool:
     """`secrets` maps a provider to its key: the Twilio auth token, the Telegram
-    webhook secret, the Viber auth token, the SMTP relay's shared secret."""
+    webhook secret, the Viber auth token, the SMTP relay's shared secret. A Viber
+    callback's `timestamp` (ms) and the relay's X-Plexus-Timestamp (s) must be within
+    REPLAY_WINDOW of `now`."""
     headers, body, secret = request["headers"], request["body"], secrets.get(provider) or ""
+    now = time.time() if now is None else now
     if provider == "twilio":
         params = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
         return same(twilio_signature(secret, request["url"], params) if secret else "",
@@ -50,11 +70,14 @@ def verified(provider: str, request: dict, secrets: dict) -> bool:
     if provider == "telegram":
         return same(secret, headers.get("x-telegram-bot-api-secret-token"))
     if provider == "viber":
+        stamp = _json(body).get("timestamp")
         return same(hex_hmac_sha256(secret, body.encode()) if secret else "",
-                    headers.get("x-viber-content-signature"))
+                    headers.get("x-viber-content-signature")) \
+            and isinstance(stamp, int | float) and _fresh(stamp / 1000, now)
     if provider == "smtp":
-        return same(hex_hmac_sha256(secret, body.encode()) if secret else "",
-                    headers.get("x-plexus-signature"))
+        stamp = headers.get("x-plexus-timestamp") or ""
+        return same(relay_signature(secret, stamp, body.encode()) if secret else "",
+                    headers.get("x-plexus-signature")) and _fresh(stamp, now)
     return False
 
 

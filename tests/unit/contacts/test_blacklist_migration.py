@@ -1,4 +1,4 @@
-"""Migration 0002: yesterday's per-contact black-list rows move onto their contact's
+"""Migration 0003: yesterday's per-contact black-list rows move onto their contact's
 current address, and the schema ends as the models say."""
 
 import pytest
@@ -32,7 +32,7 @@ def url(request, tmp_path):
 
 def test_entries_move_onto_the_current_addresses(url):
     config = {"DATABASE_URLS": {"contacts": url}}
-    migrate_service(config, "contacts", "0001")
+    migrate_service(config, "contacts", "0002")
     engine = make_engine(url)
     try:
         with engine.begin() as connection:

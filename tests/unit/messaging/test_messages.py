@@ -2,14 +2,20 @@
 SQLite with a fake contacts service."""
 
 import json
+import time
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import inspect
 
+from plexus.db import transaction
 from plexus.errors import Conflict, Invalid, NotFound
+from plexus.timeutil import utcnow
 from services.messaging.logic import bounces, claims, feedback, messages, templates, webhooks
 from services.messaging.logic.sending import resend_message, send_message
-from services.messaging.logic.tokens import OPEN, make_token
-from services.messaging.models import DeliveryOutbox
+from services.messaging.logic.signatures import relay_signature
+from services.messaging.logic.tokens import CLICK, OPEN, make_token
+from services.messaging.models import DeliveryOutbox, StatusChange
 from tests.unit.messaging.conftest import SETTINGS, FakeContacts, make_contact
 
 EMAIL = {"subject": "Hi {{ first_name }}", "html": "<a href='https://s.example/'>go</a>"}
@@ -57,8 +63,8 @@ def test_unknown_contact_is_422_and_bad_body_names_fields(unit_of_work, contacts
     assert "content.subject" in bad.value.errors
 
 
-def test_statuses_once_each_but_opens_and_clicks_every_time(unit_of_work, contacts, run,
-                                                            recorded):
+def test_statuses_once_each_and_each_open_or_link_once_a_minute(unit_of_work, contacts, run,
+                                                               recorded, monkeypatch):
     queued = send(unit_of_work, contacts)
 
     def report(status, details):
@@ -67,13 +73,53 @@ def test_statuses_once_each_but_opens_and_clicks_every_time(unit_of_work, contac
     assert report("sent", {"provider_id": "p1"})
     assert not report("sent", {"provider_id": "p1"})
     assert claims.claim(unit_of_work, contacts, SETTINGS, queued["id"]) == {"send": False}
-    token = make_token(SETTINGS.tracking_secret, OPEN, queued["id"])
-    run(feedback.record_open, SETTINGS.tracking_secret, token)
-    run(feedback.record_open, SETTINGS.tracking_secret, token)
+    secret = SETTINGS.tracking_secret
+    opened = make_token(secret, OPEN, queued["id"])
+    run(feedback.record_open, secret, opened)
+    run(feedback.record_open, secret, opened)  # the same minute: not again
+    for url in ("https://a.example/", "https://b.example/", "https://a.example/"):
+        assert run(feedback.record_click, secret,
+                   make_token(secret, CLICK, queued["id"], url)) == url
+    later = utcnow() + timedelta(seconds=61)
+    monkeypatch.setattr(messages, "utcnow", lambda: later)
+    run(feedback.record_open, secret, opened)  # a minute on: it counts
     with pytest.raises(Invalid):
         report("seen", {})
+    assert [(h["status"], h["details"].get("url")) for h in
+            run(messages.get_message, queued["id"])["history"]] == [
+        ("queued", None), ("sent", None), ("open", None), ("click", "https://a.example/"),
+        ("click", "https://b.example/"), ("open", None)]
     names = [name for name, _ in recorded()]
-    assert names == ["message_queued", "message_sent", "message_status", "message_status"]
+    assert names == ["message_queued", "message_sent"] + ["message_status"] * 4
+
+
+def test_a_link_hit_in_a_loop_keeps_a_bounded_history(unit_of_work, contacts, run, recorded,
+                                                      monkeypatch):
+    queued = send(unit_of_work, contacts)
+    secret, start = SETTINGS.tracking_secret, utcnow()
+    token = make_token(secret, CLICK, queued["id"], "https://s.example/")
+    for minute in range(messages.MAX_REPEATS + 50):
+        monkeypatch.setattr(messages, "utcnow",
+                            lambda minute=minute: start + timedelta(minutes=minute))
+        for _ in range(2):  # twice in each minute
+            assert run(feedback.record_click, secret, token) == "https://s.example/"
+    history = run(messages.get_message, queued["id"])["history"]
+    assert [h["status"] for h in history] == ["queued"] + ["click"] * messages.MAX_REPEATS
+    assert len(recorded()) == 1 + messages.MAX_REPEATS
+
+
+def test_a_status_is_added_without_loading_the_history(unit_of_work, contacts, run,
+                                                        sessions):
+    queued = send(unit_of_work, contacts)
+    with transaction(sessions) as session:
+        session.add_all(StatusChange(message_id=queued["id"], status="open", at=utcnow(),
+                                     details={}) for _ in range(500))
+    with transaction(sessions) as session:
+        message = messages.message_or_404(session, queued["id"])
+        assert messages.record_status(session, message, "delivered")
+        assert not messages.record_status(session, message, "open")  # 500 kept already
+        assert "history" in inspect(message).unloaded
+        assert not any(isinstance(row, StatusChange) for row in session.identity_map.values())
 
 
 def test_resend_links_the_original_and_reuses_its_content(unit_of_work, contacts, run):
@@ -116,8 +162,10 @@ def test_hard_bounce_receipt_asks_for_the_black_list(unit_of_work, contacts, run
 def test_a_signed_complaint_lists_the_contacts_current_email(unit_of_work, contacts):
     queued = send(unit_of_work, contacts)
     body = json.dumps({"event": "complaint", "message_id": queued["id"], "reason": "spam"})
+    stamp = str(int(time.time()))
     request = {"url": "https://x/webhooks/smtp", "body": body, "headers": {
-        "x-plexus-signature": webhooks.hex_hmac_sha256("k", body.encode())}}
+        "x-plexus-timestamp": stamp,
+        "x-plexus-signature": relay_signature("k", stamp, body.encode())}}
     assert webhooks.handle_webhook(unit_of_work, contacts, {"smtp": "k"}, "smtp", request) \
         == {"verified": True, "recorded": 1}
     assert ("blacklist_address", ("email", "ann@x.example", "spam", "complaint",

@@ -6,15 +6,15 @@ now listed while its current address is on the list, whoever put it there. A row
 contact has no address of that kind any more has nothing to move to, and goes too.
 `suppressed_addresses` holds keyed hashes only (services/contacts/logic/suppression.py).
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
