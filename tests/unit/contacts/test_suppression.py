@@ -5,6 +5,9 @@ black-listed) again, by the API, an import, a change or a registered chat."""
 import pytest
 from sqlalchemy import event, inspect, select, text
 
+from plexus.config import load_config
+from plexus.secretcheck import WeakSecret
+from services.contacts import settings
 from services.contacts.logic import batch, blacklists, channels, contacts, subscriptions
 from services.contacts.logic.contacts import get_contact
 from services.contacts.models import SuppressedAddress
@@ -201,3 +204,18 @@ def test_another_secret_recognises_nothing(erased, run, sessions):
     sessions.configure(info=other)
     made = run(contacts.create_contact, {"email": EMAIL}, ACTOR)
     assert made["subscriptions"]["email"]["status"] == "subscribed"
+
+
+def test_the_secret_comes_from_the_environment_and_a_placeholder_stops_the_service(
+    monkeypatch, tmp_path
+):
+    strong = "k" + "0123456789abcdef" * 3
+    monkeypatch.setenv("PLEXUS_SUPPRESSION_SECRET", strong)
+    assert settings.suppression_secret(load_config()) == strong
+    with pytest.raises(WeakSecret) as caught:
+        settings.suppression_secret({"CONTACTS": {"suppression_secret": "change-me"}})
+    assert "PLEXUS_SUPPRESSION_SECRET" in str(caught.value)
+    # None configured: one made once into the data directory, the same for every process.
+    kept = settings.suppression_secret({"DATA_DIR": str(tmp_path)})
+    assert (tmp_path / "suppression-secret").read_text() == kept
+    assert settings.suppression_secret({"DATA_DIR": str(tmp_path)}) == kept
