@@ -37,6 +37,7 @@ from bench.harness import (
 from plexus.config import PROJECT_ROOT, load_config
 from plexus.db import make_engine, transaction
 from plexus.migrations import migrate_service
+from services.contacts import settings as contacts_settings
 from services.contacts.logic.batch import batch_upsert
 from services.messaging import queues
 from services.messaging.logic.messages import queue_message
@@ -72,11 +73,13 @@ def stop(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def unit_of_work(env: dict, service: str):
+def unit_of_work(env: dict, service: str, info: dict | None = None):
+    """`info`: what the service's sessions carry (contacts: its suppression secret)."""
     from sqlalchemy.orm import sessionmaker
 
     engine = make_engine(f"sqlite:///{Path(env['PLEXUS_DATA_DIR']) / f'{service}.db'}")
-    return engine, functools.partial(transaction, sessionmaker(engine, expire_on_commit=False))
+    sessions = sessionmaker(engine, expire_on_commit=False, info=info)
+    return engine, functools.partial(transaction, sessions)
 
 
 def queue_emails(env: dict, count: int) -> None:
@@ -85,7 +88,7 @@ def queue_emails(env: dict, count: int) -> None:
     config = load_config()
     ids = []
     migrate_service(config, "contacts")
-    engine, unit = unit_of_work(env, "contacts")
+    engine, unit = unit_of_work(env, "contacts", contacts_settings.session_info(config))
     for start in range(0, count, 1000):
         with unit() as session:
             done = batch_upsert(session, [{"email": f"c{n}@bench.example"}
