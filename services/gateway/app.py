@@ -133,10 +133,12 @@ def _run(gateway: Gateway, request: Request, route: Route, params: dict, princip
         return _respond(route, call)
 
     ttl = timedelta(hours=float(gateway.settings.get("idempotency_ttl_hours") or 24))
+    abandoned = timedelta(minutes=float(
+        gateway.settings.get("idempotency_abandoned_minutes") or 5))
     print_ = idempotency.fingerprint(request.method, request.full_path, raw)
     with transaction(gateway.sessions) as session:
         stored = idempotency.claim(session, principal.key_id, key, print_, ttl,
-                                   path=request.path)
+                                   path=request.path, abandoned_after=abandoned)
     if stored is not None:
         return Response(stored.body, status=stored.status,
                         headers={**stored.headers, "Idempotent-Replayed": "true"})
