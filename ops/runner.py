@@ -26,6 +26,8 @@ from typing import TextIO
 import amqp
 from kombu import Connection
 
+from plexus.private_files import private_dir
+
 BROKER_HINT = "Start one: 'rabbitmq-server -detached' or 'docker compose up -d rabbitmq'"
 LOCK_FILE = "plexus-run.lock"
 
@@ -46,7 +48,7 @@ class DataDirLock:
         self.handle: TextIO | None = None
 
     def acquire(self) -> DataDirLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)  # the data directory: owner-only when made here
         handle = open(self.path, "a+")  # noqa: SIM115 (held until release())
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
