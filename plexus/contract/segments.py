@@ -37,8 +37,13 @@ OPS = (*COMPARISONS, *LISTS, "exists", *TEXT_OPS, *DAY_OPS, BIRTHDAY_OP)
 # Operators whose answer changes with the clock alone: the periodic pass re-checks them.
 TIME_OPS = (*DAY_OPS, BIRTHDAY_OP)
 MAX_DAYS = 36_500
+# What one rule may hold: a rule is evaluated over every contact when saved, and again
+# for each contact whose data it reads changes, so its size is paid on every event.
 MAX_DEPTH = 10
-MAX_CONDITIONS = 100
+MAX_CONDITIONS = 100      # groups and conditions
+MAX_LIST_VALUES = 1_000   # values of one in / not_in
+MAX_RULE_VALUES = 2_000   # values of every in / not_in of the rule together
+MAX_SEGMENTS = 1_000      # segments a deployment may hold
 NAME_MAX = 100
 
 
@@ -46,8 +51,11 @@ def _about(text: str) -> dict:
     return {"description": text}
 
 
-RULE_ABOUT = _about("A rule of the segment language (the README shows them); a bad rule is "
-                    "422 naming its path, e.g. rule.all.2.op.")
+RULE_ABOUT = _about(
+    "A rule of the segment language (the README shows them); a bad rule is 422 naming its "
+    f"path, e.g. rule.all.2.op. At most {MAX_CONDITIONS} conditions, {MAX_DEPTH} deep, "
+    f"{MAX_LIST_VALUES:,} values a list and {MAX_RULE_VALUES:,} in all; a rule whose "
+    "evaluation over every contact runs past the time limit is 422 naming `rule`.")
 
 
 class SegmentInput(StrictSchema):
