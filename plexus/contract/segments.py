@@ -27,6 +27,14 @@ FIELDS = {
     "status": STRING, "created_at": MOMENT, "updated_at": MOMENT,
 }
 VARIABLE_PREFIX = "variables."
+# Fields that are a person's data: a rule testing one answers, through counts and
+# samples, what the field holds (an email found one guess at a time), so it needs the
+# scope that reads contacts as well as the segments scope.
+PERSONAL_FIELDS = frozenset({
+    "email", "phone", "first_name", "last_name", "birthday", "address.country",
+    "address.region", "address.city", "address.street", "address.postcode",
+})
+PERSONAL_SCOPE = "contacts:read"
 
 COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte")
 LISTS = ("in", "not_in")
@@ -99,3 +107,32 @@ class Explanation(StrictSchema):
 class MemberPage(StrictSchema):
     data = fields.List(fields.String())
     next_cursor = fields.String(allow_none=True)
+
+
+def is_personal(field) -> bool:
+    return isinstance(field, str) and (
+        field in PERSONAL_FIELDS or field.startswith(VARIABLE_PREFIX)
+        or field.startswith("address."))
+
+
+def personal_conditions(rule, path: str = "rule") -> dict[str, str]:
+    """The conditions of `rule` that test a personal field: {path of its field: field}.
+    Any JSON is walked (it may not have been validated yet); what is not a rule is
+    skipped."""
+    found: dict[str, str] = {}
+    stack = [(rule, path)]
+    while stack:
+        node, where = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if "field" in node:
+            if is_personal(node["field"]):
+                found[f"{where}.field"] = node["field"]
+            continue
+        for key in ("all", "any"):
+            if isinstance(node.get(key), list):
+                stack.extend((part, f"{where}.{key}.{index}")
+                             for index, part in enumerate(node[key]))
+        if "not" in node:
+            stack.append((node["not"], f"{where}.not"))
+    return dict(sorted(found.items()))
