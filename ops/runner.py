@@ -156,6 +156,11 @@ def child_environment(service: str, config_file: Path | str,
                       replica: bool = False) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env["PLEXUS_SERVICE"] = service  # plexus.logs puts it on every log line
+    # A broker user of its own (scripts/rabbitmq-users.sh), if one is given; the
+    # supervisor keeps PLEXUS_AMQP_URI (the admin's) for the broker check and migrate.
+    own_broker_user = env.get(f"PLEXUS_{service.upper()}_AMQP_URI")
+    if own_broker_user:
+        env["PLEXUS_AMQP_URI"] = own_broker_user
     env["PLEXUS_CONFIG"] = str(config_file)
     if replica:
         # One /metrics port a service on this machine: the first process serves it.
