@@ -5,17 +5,19 @@
 # password set again and its permissions replaced.
 #
 #   scripts/rabbitmq-users.sh [--vhost /] [--host rabbitmq] [--port 5672]
-#                             [--prefix plexus-] [--node rabbit@host] [--out FILE] [--delete]
+#                             [--prefix plexus-] [--node rabbit@host] [--out FILE]
+#                             [--delete | --print]
 #
 # Passwords: PLEXUS_<SERVICE>_AMQP_PASSWORD (PLEXUS_ADMIN_AMQP_PASSWORD for the admin)
 # when set, else made here (openssl). Writes FILE (default rabbitmq-users.env, mode 0600):
 # one PLEXUS_<SERVICE>_AMQP_URI=... line a service, and PLEXUS_AMQP_URI, the admin's.
 # `plexus run` and docker compose read these names; for Kubernetes:
 # `kubectl -n plexus create secret generic plexus-amqp --from-env-file=FILE`.
-# --delete removes the users instead (the vhost stays).
+# --delete removes the users instead (the vhost stays); --print only prints each
+# service's configure, write and read regexes.
 set -euo pipefail
 
-vhost=/ host=rabbitmq port=5672 prefix=plexus- out=rabbitmq-users.env delete=no
+vhost=/ host=rabbitmq port=5672 prefix=plexus- out=rabbitmq-users.env delete=no print=no
 node_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,7 +28,8 @@ while [ $# -gt 0 ]; do
     --node) node_args=(-n "$2"); shift 2 ;;
     --out) out=$2; shift 2 ;;
     --delete) delete=yes; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --print) print=yes; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "rabbitmq-users.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -83,11 +86,12 @@ senders_queues='plexus\.messages\.[a-z_]+(\.dead)?'
 allow messaging "plexus\\.messages|$senders_queues|$DLX" "plexus\\.messages|$senders_queues|$DLX" \
   "plexus\\.messages|$DLX|plexus\\.messages\\.[a-z_]+"
 
-# A sender: consumes its own queue, parks what fails, calls messaging (and contacts);
+# A sender: consumes its own queue, parks what fails, calls messaging (and contacts),
+# and hears of erased contacts (contact_deleted) to forget its provider's files;
 # publishes to no exchange but the dead letters and the RPC one.
 for channel in $SENDERS; do
   sender="sender_$channel" queue="plexus\\.messages\\.$channel"
-  rpc_server "$sender"; rpc_client "$sender"
+  rpc_server "$sender"; rpc_client "$sender"; consumes_events "$sender" contacts
   allow "$sender" "plexus\\.messages|$queue(\\.dead)?|$DLX" "$queue(\\.dead)?|$DLX" \
     "plexus\\.messages|$queue|$DLX"
 done
@@ -109,6 +113,14 @@ set_user() {  # set_user USER PASSWORD
     ctl add_user "$1" "$2" >/dev/null
   fi
 }
+
+if [ "$print" = yes ]; then  # the permissions alone, one user a line (the tests read it)
+  for name in $services; do
+    printf '%s\t%s\t%s\t%s\n' "$name" "$(regex "${CONFIGURE[$name]:-}")" \
+      "$(regex "${WRITE[$name]:-}")" "$(regex "${READ[$name]:-}")"
+  done
+  exit 0
+fi
 
 if [ "$delete" = yes ]; then
   for name in $services admin; do

@@ -1,9 +1,10 @@
 """The suite under the broker users scripts/rabbitmq-users.sh makes, on a vhost of its
 own: every service connects as its own user, limited to the exchanges and queues it
 uses, and the suite still works end to end (a contact, its segment, an email sent by the
-sender and reported back, the activity feed fed by three services' events) with no
-access refused in any log; while a sender's user may not publish to an events exchange,
-nor the gateway's to any, nor read another service's queue."""
+sender and reported back, the activity feed fed by three services' events, an erasure
+every consumer hears of) with no access refused in any log; while a sender's user may
+not publish to an events exchange, nor the gateway's to any, nor read another service's
+queue."""
 
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def test_the_suite_works_under_restricted_users(restricted_suite):
 
     # messaging -> plexus.messages -> sender_email -> the outbox file, then its report
     # back to messaging by RPC, then message_sent on messaging.events.
-    outbox = suite.env["PLEXUS_OUTBOX_DIR"] + f"/email/{message_id}.json"
+    outbox = suite.env["PLEXUS_OUTBOX_DIR"] + f"/email/{contact_id}/{message_id}.json"
     wait_for(lambda: os.path.exists(outbox), what="the sender's file")
 
     def history():
@@ -150,6 +151,11 @@ def test_the_suite_works_under_restricted_users(restricted_suite):
         return types if {"added_to_segment", "sent"} <= types else None
 
     wait_for(feed, what="the activity feed")
+
+    # contact_deleted on contacts.events -> every consumer, the sender forgetting its file.
+    erased = http.delete(f"{suite.url}/v1/contacts/{contact_id}", timeout=15)
+    assert erased.status_code == 204, erased.text
+    wait_for(lambda: not os.path.exists(outbox), what="the sender to forget the file")
 
 
 def refused(uri: str, work) -> bool:
