@@ -2,7 +2,7 @@
 # One RabbitMQ user per Plexus service, each allowed only the exchanges and queues that
 # service declares, publishes to and consumes (docs/operations.md, "Broker users"), and
 # an admin user for `plexus migrate` and the CLI. Idempotent: a user that exists gets its
-# password set again and its permissions replaced.
+# password set again and its permissions replaced; a missing vhost is made.
 #
 #   scripts/rabbitmq-users.sh [--vhost /] [--host rabbitmq] [--port 5672]
 #                             [--prefix plexus-] [--node rabbit@host] [--out FILE]
@@ -130,6 +130,10 @@ if [ "$delete" = yes ]; then
   exit 0
 fi
 
+if ! ctl list_vhosts | grep -qxF "$vhost"; then
+  ctl add_vhost "$vhost"
+  echo "rabbitmq-users.sh: made vhost $vhost" >&2
+fi
 umask 077
 : >"$out"
 for name in $services admin; do
