@@ -98,6 +98,18 @@ done
 
 rpc_client gateway
 
+# Which RPCs a user may call, by routing key on nameko-rpc (RabbitMQ's topic permissions:
+# service.method; replies go out keyed by the caller's reply queue). Set for the senders,
+# the services that face providers and hold their credentials: they claim and report a
+# message (services/messaging/senders/delivery.py), and webpush reads and drops push
+# subscriptions. The others call what their work needs and keep nameko-rpc whole.
+RPC_REPLIES='rpc\.reply-plexus-[0-9a-f]+|[0-9a-f-]{36}'
+declare -A CALLS
+for channel in $SENDERS; do
+  CALLS[sender_$channel]="messaging\.(claim_delivery|report_delivery)|$RPC_REPLIES"
+done
+CALLS[sender_webpush]+="|contacts\.(webpush_subscriptions|remove_webpush_subscription)"
+
 services="contacts activity segments messaging $(for c in $SENDERS; do printf 'sender_%s ' "$c"; done)gateway"
 
 uri_vhost=$vhost
@@ -116,8 +128,9 @@ set_user() {  # set_user USER PASSWORD
 
 if [ "$print" = yes ]; then  # the permissions alone, one user a line (the tests read it)
   for name in $services; do
-    printf '%s\t%s\t%s\t%s\n' "$name" "$(regex "${CONFIGURE[$name]:-}")" \
-      "$(regex "${WRITE[$name]:-}")" "$(regex "${READ[$name]:-}")"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$(regex "${CONFIGURE[$name]:-}")" \
+      "$(regex "${WRITE[$name]:-}")" "$(regex "${READ[$name]:-}")" \
+      "$([ -n "${CALLS[$name]:-}" ] && regex "${CALLS[$name]}" || echo '.*')"
   done
   exit 0
 fi
@@ -146,6 +159,11 @@ for name in $services admin; do
   else
     ctl set_permissions -p "$vhost" "$user" "$(regex "${CONFIGURE[$name]:-}")" \
       "$(regex "${WRITE[$name]:-}")" "$(regex "${READ[$name]:-}")"
+    if [ -n "${CALLS[$name]:-}" ]; then
+      ctl set_topic_permissions -p "$vhost" "$user" nameko-rpc "$(regex "${CALLS[$name]}")" '.*'
+    else  # run again after a change: nothing left of an older script's limits
+      ctl clear_topic_permissions -p "$vhost" "$user" >/dev/null 2>&1 || true
+    fi
     echo "PLEXUS_${name^^}_AMQP_URI=pyamqp://$user:$password@$host:$port/$uri_vhost" >>"$out"
   fi
   echo "rabbitmq-users.sh: $user on vhost $vhost" >&2

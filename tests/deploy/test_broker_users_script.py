@@ -4,6 +4,7 @@ service may declare, publish to and consume what it does, and nothing that is an
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,8 @@ SENDERS = [name for name in SERVICES if name.startswith("sender_")]
 
 @pytest.fixture(scope="module")
 def rights():
-    """{service: {"configure"|"write"|"read": compiled regex}}, as the script sets them."""
+    """{service: {"configure"|"write"|"read"|"calls": compiled regex}}, as the script sets
+    them ("calls": the routing keys it may publish to nameko-rpc)."""
     printed = subprocess.run(
         ["bash", str(SCRIPT), "--print"], capture_output=True, text=True, check=True, timeout=30
     ).stdout
@@ -28,7 +30,7 @@ def rights():
     for line in printed.splitlines():
         name, *regexes = line.split("\t")
         found[name] = dict(
-            zip(("configure", "write", "read"), map(re.compile, regexes), strict=True)
+            zip(("configure", "write", "read", "calls"), map(re.compile, regexes), strict=True)
         )
     return found
 
@@ -88,3 +90,33 @@ def test_messaging_queues_deliveries_and_only_senders_consume_them(rights):
                 assert not may(
                     rights, sender, "read", queues.queue_name(other.removeprefix("sender_"))
                 )
+
+
+def rpcs_called(folder: Path) -> set[str]:
+    """service.method of every `rpc("service", "method", ...)` in the folder's code."""
+    call = re.compile(r"""\brpc\(\s*["'](\w+)["'],\s*["'](\w+)["']""")
+    return {
+        f"{service}.{method}"
+        for path in folder.rglob("*.py")
+        for service, method in call.findall(path.read_text())
+    }
+
+
+def test_senders_may_call_the_rpcs_they_make_and_no_other(rights):
+    made = rpcs_called(PROJECT_ROOT / "services" / "messaging" / "senders")
+    assert "messaging.claim_delivery" in made  # the parse finds them
+    for sender in SENDERS:
+        for key in made:
+            if key.startswith("contacts.") and sender != "sender_webpush":
+                continue
+            assert may(rights, sender, "calls", key), (sender, key)
+        for key in (
+            "contacts.delete_contact",
+            "contacts.set_subscription",
+            "messaging.send_message",
+            "activity.record_event",
+            "segments.preview",
+        ):
+            assert not may(rights, sender, "calls", key), (sender, key)
+        assert may(rights, sender, "calls", "rpc.reply-plexus-0a1b")  # answering a ping
+    assert not may(rights, "sender_email", "calls", "contacts.webpush_subscriptions")

@@ -4,7 +4,7 @@ uses, and the suite still works end to end (a contact, its segment, an email sen
 sender and reported back, the activity feed fed by three services' events, an erasure
 every consumer hears of) with no access refused in any log; while a sender's user may
 not publish to an events exchange, nor the gateway's to any, nor read another service's
-queue."""
+queue, nor a sender's call an RPC it does not make."""
 
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def refused(uri: str, work) -> bool:
     return False
 
 
-def publish(exchange: str):
+def publish(exchange: str, routing_key: str = "test.probe"):
     def work(channel):
         # Confirmed: the refusal (or the broker's ack) comes before we go on. No queue is
         # bound to the routing key, so an allowed probe reaches no one.
@@ -177,7 +177,7 @@ def publish(exchange: str):
         channel.basic_publish_confirm(
             amqp.Message(b'{"event_id": "forged"}'),
             exchange=exchange,
-            routing_key="test.probe",
+            routing_key=routing_key,
         )
 
     return work
@@ -199,8 +199,12 @@ def consume(queue: str):
         ("GATEWAY", consume("plexus.messages.email"), False),
         ("MESSAGING", publish("contacts.events"), False),
         ("SEGMENTS", publish("activity.events"), False),
-        # What each does need still goes through: the RPC exchange, its own events.
-        ("SENDER_EMAIL", publish("nameko-rpc"), True),
+        # A sender calls the RPCs it makes, and no other (topic permissions on nameko-rpc).
+        ("SENDER_EMAIL", publish("nameko-rpc", "contacts.delete_contact"), False),
+        ("SENDER_EMAIL", publish("nameko-rpc", "messaging.send_message"), False),
+        # What each does need still goes through: replies, RPCs, its own events.
+        ("SENDER_EMAIL", publish("nameko-rpc", "rpc.reply-plexus-0"), True),
+        ("GATEWAY", publish("nameko-rpc"), True),
         ("CONTACTS", publish("contacts.events"), True),
     ],
 )
