@@ -253,8 +253,9 @@ def test_service_endpoints(suite):
     assert spec["openapi"] == "3.1.0"
     assert "post" in spec["paths"]["/v1/contacts"]
     assert "Contact" in spec["components"]["schemas"]
-    metrics = requests.get(suite.url + "/metrics", timeout=5).text
-    assert "plexus_gateway_requests_total" in metrics
+    metrics = requests.get(
+        f"http://127.0.0.1:{suite.env['PLEXUS_GATEWAY_METRICS_PORT']}/metrics", timeout=5)
+    assert "plexus_gateway_requests_total" in metrics.text
     contacts_metrics = requests.get(
         f"http://127.0.0.1:{suite.env['PLEXUS_CONTACTS_METRICS_PORT']}/metrics", timeout=5)
     assert "plexus_contacts_rpc_duration_seconds" in contacts_metrics.text

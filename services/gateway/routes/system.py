@@ -1,9 +1,8 @@
-"""Routes any monitor or client may call without a key: liveness, readiness, metrics,
-and the API description."""
+"""Routes any monitor or client may call without a key: liveness, readiness and the API
+description. Metrics are not among them: they are served on the metrics port only
+(plexus.metrics), which a deployment keeps off the public network."""
 
 from __future__ import annotations
-
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from plexus.errors import Unavailable
 from plexus.suite import BACKENDS
@@ -30,10 +29,6 @@ def ready(c: Call):
                                        "services": services})
 
 
-def metrics(c: Call):
-    return Answer(200, generate_latest(REGISTRY), {"Content-Type": CONTENT_TYPE_LATEST})
-
-
 def openapi(c: Call):
     from services.gateway.openapi import spec
 
@@ -49,7 +44,6 @@ def docs(c: Call):
 SYSTEM_ROUTES = (
     Route("GET", "/health", health, "The process is alive"),
     Route("GET", "/ready", ready, "Every backing service answers a ping"),
-    Route("GET", "/metrics", metrics, "Prometheus metrics of the gateway"),
     Route("GET", "/openapi.json", openapi, "This API as OpenAPI 3.1"),
     Route("GET", "/docs", docs, "This API, readable"),
 )
