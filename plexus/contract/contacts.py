@@ -410,7 +410,10 @@ class WebpushKeys(StrictSchema):
 
 class WebpushSubscriptionInput(StrictSchema):
     endpoint = HttpUrl(required=True, max_length=2048, metadata=_describe(
-        "The push service URL from PushSubscription.endpoint.", format="uri"))
+        "The push service URL from PushSubscription.endpoint: https, on one of the "
+        "push services the deployment allows (by default the browsers' own: FCM, "
+        "Mozilla, Windows, Apple; README: PLEXUS_WEBPUSH_PUSH_SERVICES). A contact has "
+        "at most 10 subscriptions.", format="uri"))
     keys = fields.Nested(WebpushKeys, required=True)
     device = fields.String(required=True, validate=validate.OneOf(vocab.WEBPUSH_DEVICES),
                            metadata=_describe("desktop or mobile: the channel it serves.",
