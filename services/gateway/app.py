@@ -109,7 +109,8 @@ def _run(gateway: Gateway, request: Request, route: Route, params: dict, princip
         if route.body or route.raw_body else b""
     body = parse_json_object(raw, required=not route.body_optional) if route.body else None
     call = Call(params=params, args=request.args, body=body, principal=principal,
-                rpc=gateway.rpc, raw_body=raw, headers=request.headers, url=request.url)
+                rpc=gateway.rpc, raw_body=raw, headers=request.headers, url=request.url,
+                services=gateway)
     key = request.headers.get("Idempotency-Key")
     if request.method != "POST" or key is None or principal is None:
         return _respond(route, call)

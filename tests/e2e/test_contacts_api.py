@@ -248,7 +248,9 @@ def test_variables_sources_and_categories(suite):
 def test_service_endpoints(suite):
     assert requests.get(suite.url + "/health", timeout=5).json() == {"status": "ok"}
     ready = requests.get(suite.url + "/ready", timeout=5)
-    assert ready.status_code == 200 and ready.json()["services"]["contacts"] == "ok"
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
+    status = requests.get(suite.url + "/status", timeout=5)
+    assert status.status_code == 200 and status.json()["services"]["contacts"] == "ok"
     spec = requests.get(suite.url + "/openapi.json", timeout=5).json()
     assert spec["openapi"] == "3.1.0"
     assert "post" in spec["paths"]["/v1/contacts"]

@@ -17,7 +17,7 @@ class Call:
     body: dict | None       # the parsed JSON object
     principal: Principal | None
     rpc: RpcCaller
-    services: object = None  # the gateway's own facilities (health, metrics, spec)
+    services: object = None  # the Gateway (app.py): its own database, for /ready
     # The request as sent, for routes that check a signature over it (webhooks).
     raw_body: bytes = b""   # read only when the route says raw_body=True
     headers: object = None  # werkzeug Headers

@@ -4,12 +4,10 @@ description. Metrics are not among them: they are served on the metrics port onl
 
 from __future__ import annotations
 
-from plexus.errors import Unavailable
 from plexus.suite import BACKENDS
+from services.gateway.logic import readiness
 from services.gateway.routes.call import Call
 from services.gateway.web.routing import Answer, Route
-
-READY_TIMEOUT = 2.0
 
 
 def health(c: Call):
@@ -17,14 +15,20 @@ def health(c: Call):
 
 
 def ready(c: Call):
-    """Ready when every backing service answers a ping over the broker."""
-    services, ok = {}, True
-    for service in BACKENDS:
-        try:
-            c.rpc(service, "ping", timeout=READY_TIMEOUT)
-            services[service] = "ok"
-        except Unavailable as error:
-            services[service], ok = error.detail, False
+    """Kubernetes' readiness: this gateway's own database and broker (logic.readiness)."""
+    gateway = c.services
+    checks = readiness.KEPT.get("ready", readiness.READY_SECONDS, lambda: (
+        readiness.gateway_checks(gateway.sessions, gateway.rpc)))
+    ok = all(value == "ok" for value in checks.values())
+    return Answer(200 if ok else 503, {"status": "ready" if ok else "not ready",
+                                       "checks": checks})
+
+
+def status(c: Call):
+    """For people: every backing service, pinged at once."""
+    services = readiness.KEPT.get("status", readiness.STATUS_SECONDS, lambda: (
+        readiness.service_pings(c.rpc, BACKENDS)))
+    ok = all(value == "ok" for value in services.values())
     return Answer(200 if ok else 503, {"status": "ready" if ok else "not ready",
                                        "services": services})
 
@@ -43,7 +47,9 @@ def docs(c: Call):
 
 SYSTEM_ROUTES = (
     Route("GET", "/health", health, "The process is alive"),
-    Route("GET", "/ready", ready, "Every backing service answers a ping"),
+    Route("GET", "/ready", ready,
+          "This gateway's database and broker answer (Kubernetes' readiness probe)"),
+    Route("GET", "/status", status, "Every backing service answers a ping (for people)"),
     Route("GET", "/openapi.json", openapi, "This API as OpenAPI 3.1"),
     Route("GET", "/docs", docs, "This API, readable"),
 )
