@@ -461,7 +461,11 @@ class VariableUpdate(StrictSchema):
 
 
 class SourceInput(StrictSchema):
-    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    # One line: a source's name is a label, shown in lists and in its URL.
+    name = Text(required=True, validate=[
+        validate.Length(min=1, max=100),
+        validate.Regexp(r"^[^\x00-\x1f\x7f]*$",
+                        error="must be one line of text, without control characters")])
 
 
 class CategoryInput(StrictSchema):

@@ -3,6 +3,8 @@ contacts service, which validates the body against plexus.contract.contacts."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from plexus.contract import contacts as schemas
 from plexus.errors import Invalid
 from services.gateway.routes.call import Call
@@ -15,7 +17,8 @@ NO_CONTENT = Answer(204)
 
 
 def _created(resource: dict, location: str) -> Answer:
-    return Answer(201, resource, {"Location": location})
+    # Percent-encoded: a name may hold what a header may not (a newline, non-Latin-1).
+    return Answer(201, resource, {"Location": quote(location, safe="/")})
 
 
 def create_contact(c: Call):
