@@ -329,7 +329,8 @@ class _ContactFields(StrictSchema):
         "IANA name (Europe/Kyiv) or UTC offset from -12:00 to +14:00 (+02:00)."))
     source = Text(allow_none=True, max_length=100, metadata=_describe(
         "A registered acquisition source (/v1/sources)."))
-    avatar_url = HttpUrl(allow_none=True, max_length=2048, metadata={"format": "uri"})
+    avatar_url = HttpUrl(allow_none=True, max_length=2048, metadata={
+        "format": "uri", "description": "An http(s) URL; null or a blank string clears it."})
     address = fields.Nested(Address, allow_none=True, metadata=_describe(
         "Replaced as a whole."))
     categories = CategoryChoices(allow_none=True, metadata=_describe(
@@ -393,7 +394,10 @@ class TelegramChatId(Text):
 
 class TelegramAddressInput(StrictSchema):
     chat_id = TelegramChatId(required=True, validate=validate.Regexp(
-        r"^-?\d{1,20}$", error="must be a Telegram chat id (an integer)"))
+        r"^-?\d{1,20}$", error="must be a Telegram chat id (an integer)"), metadata={
+            "description": "The chat id the bot received: a number, or its digits as a "
+                           "string (kept as a string).",
+            "type": ["string", "integer"]})
 
 
 class ViberAddressInput(StrictSchema):
