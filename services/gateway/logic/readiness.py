@@ -26,28 +26,41 @@ from plexus.rpc import RpcCaller
 
 PING_TIMEOUT = 2.0
 READY_SECONDS = 1.0  # /ready: k8s asks every 5 s; a restart of the broker shows in 1 s
-STATUS_SECONDS = 3.0  # /status
+# /status: all well is kept 3 s; a service missing 1 s, so that whoever waits for the suite
+# to come up (a deploy script, the tests) sees it as soon as it is.
+STATUS_SECONDS = 3.0
+STATUS_FAILING_SECONDS = 1.0
 
 
 class Kept:
-    """The last answer of each check, reused for `seconds`; one caller computes a
-    stale one while the others wait for it (so a burst makes one round of pings)."""
+    """The last answer of each check, reused for `seconds` (or `seconds(answer)`); one
+    caller computes a stale one while the others wait for it (so a burst makes one round
+    of pings)."""
 
     def __init__(self):
         self.answers: dict[str, tuple[float, object]] = {}
         self.locks: dict[str, threading.Lock] = {}
 
-    def get(self, name: str, seconds: float, compute: Callable[[], object]) -> object:
+    def get(
+        self, name: str, seconds: float | Callable[[object], float], compute: Callable[[], object]
+    ) -> object:
         kept = self.answers.get(name)
-        if kept and time.monotonic() - kept[0] < seconds:
+        if kept and time.monotonic() < kept[0]:
             return kept[1]
         with self.locks.setdefault(name, threading.Lock()):
             kept = self.answers.get(name)
-            if kept and time.monotonic() - kept[0] < seconds:
+            if kept and time.monotonic() < kept[0]:
                 return kept[1]
             answer = compute()
-            self.answers[name] = (time.monotonic(), answer)
+            keep = seconds(answer) if callable(seconds) else seconds
+            self.answers[name] = (time.monotonic() + keep, answer)
             return answer
+
+
+def status_seconds(services: dict[str, str]) -> float:
+    """How long a /status answer is kept: longer when every service answered."""
+    ok = all(value == "ok" for value in services.values())
+    return STATUS_SECONDS if ok else STATUS_FAILING_SECONDS
 
 
 KEPT = Kept()

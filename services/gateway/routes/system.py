@@ -26,7 +26,7 @@ def ready(c: Call):
 
 def status(c: Call):
     """For people: every backing service, pinged at once."""
-    services = readiness.KEPT.get("status", readiness.STATUS_SECONDS, lambda: (
+    services = readiness.KEPT.get("status", readiness.status_seconds, lambda: (
         readiness.service_pings(c.rpc, BACKENDS)))
     ok = all(value == "ok" for value in services.values())
     return Answer(200 if ok else 503, {"status": "ready" if ok else "not ready",
