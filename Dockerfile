@@ -10,6 +10,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY plexus ./plexus
 COPY services ./services
+COPY ops ./ops
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
@@ -19,7 +20,7 @@ ENV PYTHONUNBUFFERED=1 \
     PLEXUS_DATA_DIR=/app/var \
     PLEXUS_LOG_FORMAT=json
 # Silences eventlet's import-time deprecation notice, which would break one JSON object
-# a line on stderr (see child_environment in plexus/runner.py).
+# a line on stderr (see child_environment in ops/runner.py).
 ENV EVENTLET_TESTS=1
 RUN useradd --create-home --uid 10001 plexus
 COPY --from=builder /wheels /wheels

@@ -28,20 +28,21 @@ venv: $(INSTALLED) ## Create .venv (Python 3.11), install Plexus and its test to
 install: venv
 
 run: $(INSTALLED) ## Migrate and start every service (needs RabbitMQ: PLEXUS_AMQP_URI)
-	$(PY) -m plexus.cli run
+	$(PY) -m ops.cli run
 
 system-packages: ## Install the Debian packages the tests need (RabbitMQ, PostgreSQL, prometheus, wrk, Chromium)
 	@bash scripts/system-packages.sh
 
-test: $(INSTALLED) system-packages ## ruff, then all tests (need RabbitMQ and PostgreSQL); PYTEST_ARGS=...
-	$(PY) -m ruff check .
+test: lint system-packages ## lint, then all tests (need RabbitMQ and PostgreSQL); PYTEST_ARGS=...
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(INSTALLED) ## ruff over the whole tree
+lint: $(INSTALLED) ## ruff over the whole tree; the import layers and types (pyproject.toml)
 	$(PY) -m ruff check .
+	$(PY) $(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
 
 migrate: $(INSTALLED) ## Bring every service's database to its newest schema
-	$(PY) -m plexus.cli migrate
+	$(PY) -m ops.cli migrate
 
 bench: $(INSTALLED) system-packages ## Run the benchmarks (minutes); tables go to bench/results.md
 	$(PY) -m bench.rpc_roundtrip --record

@@ -88,6 +88,26 @@ def drop_database(url: str) -> None:
     _postgres_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def broker_pid() -> int | None:
+    """RabbitMQ's Erlang VM on this machine, if it runs here."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "beam.smp":
+                return int(pid)
+        except OSError:
+            continue
+    return None
+
+
 def machine() -> str:
     return (f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}")

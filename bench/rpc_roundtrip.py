@@ -83,7 +83,7 @@ def start_contacts(uri: str, data_dir: str) -> subprocess.Popen:
     env = {**os.environ, "PLEXUS_AMQP_URI": uri, "PLEXUS_DATA_DIR": data_dir,
            "PLEXUS_CONTACTS_METRICS_PORT": "0", "PLEXUS_LOG_LEVEL": "WARNING",
            "EVENTLET_TESTS": "1"}
-    subprocess.run([sys.executable, "-m", "plexus.cli", "migrate", "contacts"], env=env,
+    subprocess.run([sys.executable, "-m", "ops.cli", "migrate", "contacts"], env=env,
                    cwd=PROJECT_ROOT, check=True, capture_output=True)
     return subprocess.Popen(
         [sys.executable, "-m", "nameko", "run", "--config", str(PROJECT_ROOT / "config.yaml"),

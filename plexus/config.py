@@ -4,10 +4,13 @@ and `plexus` read the file the same way."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from nameko.cli.utils.config import load_config as _nameko_load_config
+from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config.yaml"
@@ -22,11 +25,33 @@ def load_config(path: Path | str | None = None) -> dict:
         return _nameko_load_config(handle)
 
 
+def broker_uri(config: dict) -> str:
+    """The broker every process talks to (config.yaml's AMQP_URI, else nameko's default,
+    the local broker as guest)."""
+    return str(config.get(AMQP_URI_CONFIG_KEY) or DEFAULT_AMQP_URI)
+
+
 def data_dir(config: dict) -> Path:
     directory = Path(config.get("DATA_DIR") or "var")
     if not directory.is_absolute():
         directory = PROJECT_ROOT / directory
     return directory
+
+
+def kept_secret(config: dict, name: str, make: Callable[[], str]) -> str:
+    """The secret in DATA_DIR/<name>, made with `make()` on first use, so `make run`
+    works with no setup and every process of one machine agrees."""
+    path = Path(data_dir(config)) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{name}.{os.getpid()}")
+        draft.write_text(make())
+        draft.chmod(0o600)
+        # link() fails if another process made it first: then every process reads theirs.
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
+    return path.read_text().strip()
 
 
 def database_url(config: dict, service: str) -> tuple[str, str | None]:

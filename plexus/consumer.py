@@ -19,10 +19,10 @@ from eventlet.event import Event
 from kombu import Connection, Exchange, Queue, binding
 from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
-from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI
 from nameko.messaging import Consumer
 from nameko.standalone.events import get_event_exchange
 
+from plexus.config import broker_uri
 from plexus.contract.events import SUBSCRIPTIONS
 from plexus.metrics import counter
 
@@ -155,7 +155,7 @@ class RetryingConsumer(Consumer):
     def setup(self) -> None:
         service = self.container.service_name
         self.dead_letters = Publisher(
-            nameko.config.get(AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI),
+            broker_uri(nameko.config),
             exchange=DEAD_LETTER_EXCHANGE, serializer="json", use_confirms=True,
             declare=[DEAD_LETTER_EXCHANGE, parking_queue(self.queue.name)],
         )
@@ -251,10 +251,10 @@ class RetryingConsumer(Consumer):
 def leave_to_the_reader(message) -> None:
     """A failed write makes amqp mark its transport disconnected; kombu's consume loop,
     seeing that before its next read, quietly opens a fresh connection to read from, one
-    without the consumer's channel on it, and takes nothing more: the service consumes
-    nothing until restarted (seen about once in seven heartbeat test runs). Left marked
-    connected, the dead socket fails the reader's own next read, and kombu reconnects
-    the consumer as it does for any lost connection."""
+    without the consumer's channel on it, and takes nothing more: the service would
+    consume nothing until restarted, and say nothing. Left marked connected, the dead
+    socket fails the reader's own next read, and kombu reconnects the consumer as it
+    does for any lost connection."""
     transport = getattr(getattr(message.channel, "connection", None), "transport", None)
     if transport is not None and transport.sock is not None:
         transport.connected = True
@@ -267,7 +267,7 @@ def parked_events(amqp_uri: str, consumer: str, source: str, limit: int = 100) -
 def peek_parked(amqp_uri: str, name: str, limit: int = 100) -> list[dict]:
     """Up to `limit` messages `parking_queue(name)` holds, oldest first, each with the
     error its handler last failed with; they stay parked."""
-    found = []
+    found: list[dict] = []
     with Connection(amqp_uri, connect_timeout=5) as connection:
         channel = connection.channel()
         dead = parking_queue(name)(channel)

@@ -48,7 +48,7 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
         return make_sqlite_engine(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")
-    connect_args = {"connect_timeout": 5}
+    connect_args: dict[str, object] = {"connect_timeout": 5}
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
     # No pre-ping: it costs a round trip on every checkout. A connection found dead on use
@@ -116,8 +116,9 @@ class Database(DependencyProvider):
     def __init__(self, service: str):
         self.service = service
         self.engine: Engine | None = None
-        self.session_factory: sessionmaker | None = None
         self.commit_listeners: list = []
+
+    session_factory: sessionmaker  # made in setup(), once the config is known
 
     def setup(self) -> None:
         self.engine = service_engine(nameko.config, self.service)
@@ -146,7 +147,7 @@ def _watch_pool(service: str, engine: Engine) -> None:
     connections = gauge(f"plexus_{service}_db_pool_connections",
                         "Database connections of this process, by state.", ["state"])
     connections.labels("in_use").set_function(pool.checkedout)
-    connections.labels("idle").set_function(pool.checkedin)
+    connections.labels("idle").set_function(pool.checkedin)  # type: ignore[attr-defined]
 
 
 class DatabaseAccess:

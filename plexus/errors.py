@@ -1,7 +1,7 @@
 """Errors that cross the RPC boundary. Registered with nameko so the caller gets the
 same exception class back (not a RemoteError), carrying what the HTTP answer needs.
 
-Each maps to one HTTP status in the gateway (services.gateway.problems)."""
+Each maps to one HTTP status in the gateway (services.gateway.web.problems)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,14 @@ class Conflict(PlexusError):
 
 
 @deserialize_to_instance
+class Gone(PlexusError):
+    """It was there and is no more: an expired link."""
+
+    status = 410
+    title = "Gone"
+
+
+@deserialize_to_instance
 class Unavailable(PlexusError):
     """A backing part (database, broker, another service) did not answer in time."""
 
@@ -49,4 +57,4 @@ class Unavailable(PlexusError):
     title = "Service unavailable"
 
 
-EXPECTED_ERRORS = (Invalid, NotFound, Conflict, Unavailable)
+EXPECTED_ERRORS = (Invalid, NotFound, Conflict, Gone, Unavailable)

@@ -170,11 +170,12 @@ class TextFormatter(logging.Formatter):
         super().__init__(f"%(ts)s %(levelname)-5s {prefix}%(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        record.ts = rfc3339(record.created)
+        # The format's %(ts)s: set for this formatting only.
+        record.__dict__["ts"] = rfc3339(record.created)
         try:
             return super().format(record)
         finally:
-            del record.ts
+            del record.__dict__["ts"]
 
 
 def make_formatter(fmt: str = "auto", service: str | None = None) -> logging.Formatter:

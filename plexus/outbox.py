@@ -13,13 +13,13 @@ import logging
 import eventlet
 import nameko
 from eventlet.event import Event
-from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import JSON, DateTime, Integer, String, cast, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from plexus.bulk import insert_rows
+from plexus.config import broker_uri
 from plexus.db import Database, transaction
 from plexus.ids import new_id
 from plexus.metrics import counter, gauge
@@ -67,7 +67,7 @@ def record_events(session: Session, outbox_model: type, bodies: list[dict]) -> N
     session.info["outbox_dirty"] = True
 
 
-def forget_contact(session: Session, outbox_model: type, contact_id: str) -> None:
+def forget_contact(session: Session, outbox_model: type[OutboxRow], contact_id: str) -> None:
     """Erasure: take an erased contact out of the events not published yet. An event about
     it alone goes; one listing it among others (`items` with a contact_id each, or
     `contact_ids`) is kept without it, and goes when nothing else is left."""
@@ -89,7 +89,7 @@ def forget_contact(session: Session, outbox_model: type, contact_id: str) -> Non
             row.payload = payload
 
 
-def publish_pending(session: Session, outbox_model: type, publish_many) -> int:
+def publish_pending(session: Session, outbox_model: type[OutboxRow], publish_many) -> int:
     """Publish up to BATCH committed events in order and delete them; returns how many.
     SKIP LOCKED lets several processes of one service relay side by side on PostgreSQL."""
     rows = session.execute(
@@ -106,7 +106,8 @@ class OutboxRelay(DependencyProvider):
     """Runs beside the service: wakes after each commit that recorded events, and sweeps
     every OUTBOX_SWEEP_INTERVAL seconds for rows left by a crash or a broker outage."""
 
-    def __init__(self, outbox_model: type, exchange=None, declare=(), what: str = "events"):
+    def __init__(self, outbox_model: type[OutboxRow], exchange=None, declare=(),
+                 what: str = "events"):
         # Another exchange than the service's events one (messaging's deliveries), the
         # queues to declare before publishing to it, and the word naming the metrics.
         self.outbox_model = outbox_model
@@ -123,7 +124,7 @@ class OutboxRelay(DependencyProvider):
         )
         self.exchange = self.fixed_exchange or get_event_exchange(service)
         self.publisher = ConfirmedPublisher(
-            nameko.config.get(AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI),
+            broker_uri(nameko.config),
             declare=[self.exchange, *self.declare])
         self.interval = float(nameko.config.get("OUTBOX_SWEEP_INTERVAL") or 1)
         self.published = counter(
@@ -179,5 +180,6 @@ class OutboxRelay(DependencyProvider):
             if sent < BATCH:
                 break
         with transaction(self.database.session_factory) as session:
-            self.pending.set(session.scalar(select(func.count()).select_from(self.outbox_model)))
+            self.pending.set(session.scalar(
+                select(func.count()).select_from(self.outbox_model)) or 0)
 

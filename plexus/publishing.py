@@ -65,6 +65,7 @@ class ConfirmedPublisher:
         """The frames of every message written to the socket at once, not one system
         call a message: py-amqp writes each frame through its transport's `_write`
         (amqp 5.4.2; re-run tests/interface/test_publishing.py on upgrading it)."""
+        assert self.connection is not None  # _one_write wraps publishing on it
         transport = self.connection.connection.transport
         frames: list[bytes] = []
         write = transport._write
@@ -86,7 +87,8 @@ class ConfirmedPublisher:
             return self.channel
         connection = Connection(self.uri, heartbeat=self.heartbeat, connect_timeout=5)
         connection.connect()
-        channel = connection.default_channel
+        # py-amqp's channel (kombu's pyamqp transport): confirm_select and events are its.
+        channel: amqp.Channel = connection.default_channel
         for entity in self.declare:
             entity(channel).declare()
         channel.confirm_select()
@@ -114,6 +116,7 @@ class ConfirmedPublisher:
         self.refused = True
 
     def _await_confirms(self, tag: int, timeout: float) -> None:
+        assert self.connection is not None  # published on it a moment ago
         deadline = time.monotonic() + timeout
         while self.confirmed < tag and not self.refused:
             left = deadline - time.monotonic()

@@ -44,6 +44,7 @@ from nameko.exceptions import (
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
+from plexus.config import broker_uri
 from plexus.consumer import leave_to_the_reader
 from plexus.errors import EXPECTED_ERRORS, PlexusError, Unavailable
 
@@ -306,7 +307,7 @@ class RpcClient:
             self.pending.pop(correlation_id, None)
         if pending.error is not None:
             raise pending.error
-        return _result(service, method, pending.reply)
+        return _result(service, method, pending.reply or {})
 
     def check(self) -> None:
         """Raises Unavailable unless this client has (or can make) its broker connection."""
@@ -383,11 +384,12 @@ class Caller(DependencyProvider):
 
     def __init__(self, max_timeout: float | None = None):
         self.max_timeout = max_timeout
-        self.client: RpcClient | None = None
+
+    client: RpcClient  # made in setup(), once the config is known
 
     def setup(self) -> None:
         config = nameko.config
-        self.client = RpcClient(config["AMQP_URI"],
+        self.client = RpcClient(broker_uri(config),
                                 exchange=config.get("rpc_exchange") or RPC_EXCHANGE,
                                 heartbeat=float(config.get("HEARTBEAT") or 60))
 

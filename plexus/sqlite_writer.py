@@ -118,7 +118,7 @@ class WriterConnection(sqlite3.Connection):
 
     # What SQLAlchemy sets to choose AUTOCOMMIT (None) or transactions (""), as it would
     # on a plain sqlite3 connection; here it only chooses what `statement()` does.
-    @property
+    @property  # type: ignore[override]  # sqlite3 types it as its literal levels
     def isolation_level(self) -> str | None:
         return None if self._autocommit else ""
 
@@ -200,7 +200,7 @@ class WriterConnection(sqlite3.Connection):
             self._end()
 
     def _end(self) -> None:
-        if self.holding:
+        if self.holding and self.writer is not None:
             self.holding = False
             self.writer.release()
 

@@ -4,7 +4,10 @@ asyncio nor the HTTP server shares the eventlet-patched test process.
 
 - SMTP (aiosmtpd): every message is kept as <dir>/smtp/<n>.eml; `--smtp-latency`
   delays each DATA answer (the bench's slow provider). A recipient at
-  bounce.example is refused with 550 (a hard bounce).
+  bounce.example is refused with 550 (a hard bounce). With `--tls-cert`/`--tls-key`
+  (a certificate the test's own CA signed), `--starttls-port` serves a server that
+  takes no mail and no login before STARTTLS and `--smtps-port` one speaking TLS from
+  the first byte (465-style); both take the login `--smtp-login USER:PASSWORD`.
 - HTTP, one server for three APIs; each request is appended to <dir>/http.jsonl:
   Twilio-style  POST /2010-04-01/Accounts/<sid>/Messages.json (form, basic auth)
   Telegram      POST /bot<token>/sendMessage (JSON)
@@ -18,6 +21,9 @@ asyncio nor the HTTP server shares the eventlet-patched test process.
   aud the endpoint's origin, exp within 24 hours, the key the subscription was made
   with: else 401/403), decrypts the aes128gcm body (RFC 8291) and appends what it read
   to <dir>/push.jsonl; a subscription made with answer=410 is gone.
+- Webhooks as the providers send them: relay_webhook() (our SMTP relay's bounce,
+  signed over `<timestamp>.<body>`) and viber_callback() (a receipt with its timestamp,
+  signed over the body).
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ import http_ece
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from services.messaging.logic.signatures import hex_hmac_sha256, relay_signature
 
 FLAKY_FAILURES = 2
 
@@ -82,6 +90,24 @@ class SmtpHandler:
         partial.write_bytes(envelope.original_content or envelope.content)
         partial.rename(path)
         return "250 Message accepted"
+
+
+def relay_webhook(secret: str, event: dict, at: float | None = None) -> tuple[bytes, dict]:
+    """(body, headers) of the SMTP relay's POST /webhooks/smtp for `event`
+    ({"message_id" or "provider_id", "event", "reason"}), signed at `at` (now)."""
+    body = json.dumps(event).encode()
+    timestamp = str(int(time.time() if at is None else at))
+    return body, {"Content-Type": "application/json", "X-Plexus-Timestamp": timestamp,
+                  "X-Plexus-Signature": relay_signature(secret, timestamp, body)}
+
+
+def viber_callback(token: str, event: str, message_token: int,
+                   at: float | None = None) -> tuple[bytes, dict]:
+    """(body, headers) of a Viber delivery callback, as Viber signs it with the bot's
+    auth token; `timestamp` is Viber's, in milliseconds."""
+    body = json.dumps({"event": event, "message_token": message_token,
+                       "timestamp": int((time.time() if at is None else at) * 1000)}).encode()
+    return body, {"X-Viber-Content-Signature": hex_hmac_sha256(token, body)}
 
 
 def b64url(raw: bytes) -> str:
@@ -252,12 +278,50 @@ def make_http_handler(recorder: Recorder):
     return Handler
 
 
+def tls_servers(args, recorder: Recorder) -> list:
+    """The STARTTLS and implicit-TLS servers the arguments ask for (not started)."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    if not args.tls_cert:
+        return []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    user, _, password = args.smtp_login.partition(":")
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=isinstance(auth_data, LoginPassword)
+                          and auth_data.login.decode() == user
+                          and auth_data.password.decode() == password)
+
+    handler = SmtpHandler(recorder, 0.0)
+    common = {"hostname": "127.0.0.1", "authenticator": authenticate,
+              "auth_required": bool(user)}
+    servers = []
+    if args.starttls_port:
+        servers.append(Controller(handler, port=args.starttls_port, tls_context=context,
+                                  require_starttls=True, auth_require_tls=True, **common))
+    if args.smtps_port:
+        # TLS from the first byte: aiosmtpd's auth_require_tls knows only STARTTLS.
+        servers.append(Controller(handler, port=args.smtps_port, ssl_context=context,
+                                  server_hostname="localhost", auth_require_tls=False,
+                                  **common))
+    return servers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True, type=Path)
     parser.add_argument("--smtp-port", type=int, required=True)
     parser.add_argument("--http-port", type=int, default=0)
     parser.add_argument("--smtp-latency", type=float, default=0.0)
+    parser.add_argument("--tls-cert", type=Path)
+    parser.add_argument("--tls-key", type=Path)
+    parser.add_argument("--starttls-port", type=int, default=0)
+    parser.add_argument("--smtps-port", type=int, default=0)
+    parser.add_argument("--smtp-login", default="")
     args = parser.parse_args()
 
     from aiosmtpd.controller import Controller
@@ -266,6 +330,8 @@ def main() -> None:
     smtp = Controller(SmtpHandler(recorder, args.smtp_latency), hostname="127.0.0.1",
                       port=args.smtp_port)
     smtp.start()
+    for server in tls_servers(args, recorder):
+        server.start()
     if args.http_port:
         server = ThreadingHTTPServer(("127.0.0.1", args.http_port), make_http_handler(recorder))
         threading.Thread(target=server.serve_forever, daemon=True).start()

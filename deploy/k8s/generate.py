@@ -59,7 +59,10 @@ def shared_objects() -> list[dict]:
              "PLEXUS_AMQP_URI": "pyamqp://plexus:change-me@rabbitmq:5672/",
              "PLEXUS_DATABASE_URL": "postgresql://plexus:change-me@postgres:5432/plexus",
              "PLEXUS_BOOTSTRAP_KEY": "",
+             # Messaging refuses this placeholder at start: 32+ random characters.
              "PLEXUS_TRACKING_SECRET": "change-me",
+             # Signs the subscription form's confirmation links (every contacts replica).
+             "PLEXUS_FORMS_SECRET": "change-me",
              # Set it before PLEXUS_WEBPUSH_PROVIDER=webpush: every replica must sign with
              # the key browsers subscribed with (`plexus webpush public-key` prints it).
              "PLEXUS_VAPID_PRIVATE_KEY": "",

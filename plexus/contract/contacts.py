@@ -42,7 +42,8 @@ CATEGORY_RULE = "lower-case letters, digits, _ and -, at most 64"
 
 IDENTIFIERS = ("user_id", "email", "phone")
 READ_ONLY_CONTACT_FIELDS = (
-    "id", "status", "blacklists", "subscriptions", "channels", "created_at", "updated_at",
+    "id", "age", "status", "created_via", "blacklists", "subscriptions", "channels",
+    "created_at", "updated_at",
 )
 ADDRESS_FIELDS = ("country", "region", "city", "street", "postcode")
 # The contact's own fields as a message can use them, in resource order; address parts
@@ -552,8 +553,15 @@ class Contact(Schema):
     contact_score = fields.Float(required=True)
     variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True),
                             required=True)
+    age = fields.Integer(required=True, allow_none=True, metadata=_describe(
+        "Read-only: whole years since `birthday` today (UTC); null without a birthday."))
     status = fields.String(required=True, validate=validate.OneOf(vocab.CONTACT_STATUSES),
                            metadata=_describe("inactive contacts are sent nothing"))
+    created_via = fields.String(
+        required=True, validate=validate.OneOf(vocab.CREATED_VIA), metadata=_describe(
+            "Read-only: how the contact arrived: `api` (POST /v1/contacts), `import` "
+            "(POST /v1/contacts/batch, `plexus import`), `event` or `order` (one naming "
+            "a contact not yet known), `form` (the subscription form)."))
     blacklists = fields.Nested(Blacklists, required=True)
     subscriptions = fields.Nested(Subscriptions, required=True)
     channels = fields.Nested(Channels, required=True)

@@ -73,3 +73,7 @@ SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     MESSAGING: {CONTACTS: (CONTACT_DELETED,)},
     SEGMENTS: {CONTACTS: EMITTED_BY[CONTACTS], ACTIVITY: (ACTIVITY_RECORDED,)},
 }
+# The channel senders forget what their provider keeps of an erased contact (the outbox
+# provider's files).
+SENDERS = ("sender_email", "sender_sms", "sender_telegram", "sender_viber", "sender_webpush")
+SUBSCRIPTIONS.update({sender: {CONTACTS: (CONTACT_DELETED,)} for sender in SENDERS})

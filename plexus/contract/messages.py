@@ -75,6 +75,9 @@ class Message(Schema):
     category = fields.String(required=True, allow_none=True)
     template_id = fields.String(required=True, allow_none=True)
     resend_of = fields.String(required=True, allow_none=True)
+    purpose = fields.String(required=True, allow_none=True, metadata=_describe(
+        "null for the business's messages; `confirmation` for the subscription form's "
+        "confirmation email (sent before the address is subscribed)"))
     status = fields.String(required=True, metadata=_describe("the latest status"))
     content = fields.Nested(MessageContent, required=True, metadata=_describe("as rendered"))
     created_at = fields.DateTime(required=True)
@@ -88,14 +91,18 @@ class TemplateInput(StrictSchema):
     body = Text(required=True, max_length=BODY_LIMIT, metadata=_describe(
         "Jinja syntax: `{{ first_name }}`, `{{ data.order_id }}`; HTML for email"))
     approved = StrictBoolean(load_default=False, metadata=_describe(
-        "viber sends approved templates only"))
+        "viber sends approved templates only; setting it needs the `admin` scope (403 "
+        "naming `approved` otherwise)"))
 
 
 class TemplateUpdate(StrictSchema):
     name = Text(max_length=200)
     subject = Text(allow_none=True, max_length=SUBJECT_LIMIT)
     body = Text(max_length=BODY_LIMIT)
-    approved = StrictBoolean()
+    approved = StrictBoolean(metadata=_describe(
+        "needs the `admin` scope (403 naming `approved` otherwise); a change of an "
+        "approved template's subject or body withdraws its approval unless it sets "
+        "`approved` again"))
 
 
 class Template(Schema):

@@ -8,6 +8,9 @@ OPEN_CHANNELS = ("email", "sms")
 BLACKLISTS = ("email", "phone", "viber")
 SUBSCRIPTION_STATUSES = ("subscribed", "unsubscribed", "never")
 CONTACT_STATUSES = ("active", "inactive")
+# How a contact arrived: the API, an import (batch upsert), an event or order naming it,
+# the subscription form.
+CREATED_VIA = ("api", "import", "event", "order", "form")
 GENDERS = (0, 1, 2, 9)  # ISO/IEC 5218: not known, male, female, not applicable
 WEBPUSH_DEVICES = ("desktop", "mobile")
 VARIABLE_TYPES = ("string", "number", "boolean", "date")
@@ -16,7 +19,8 @@ VARIABLE_SCOPES = ("contact", "account")
 ACTIVITY_CHANNELS = MESSAGE_CHANNELS + ("contact", "other")
 ORIGINS = ("transaction", "campaign", "ab_test", "workflow")
 
-_MESSAGE_COMMON = ("sent", "subscribed", "unsubscribed")
+# `suppressed`: consent was withdrawn between queueing and sending; never sent.
+_MESSAGE_COMMON = ("sent", "subscribed", "unsubscribed", "suppressed")
 ACTIVITY_TYPES = {
     "email": _MESSAGE_COMMON + (
         "delivered", "open", "click", "complaint", "unsubscribed", "soft_bounce",
@@ -35,4 +39,7 @@ ACTIVITY_TYPES = {
     "other": ("custom_event", "custom_conversion", "order"),
 }
 ACTIVITY_TYPES["webpush_mobile"] = ACTIVITY_TYPES["webpush_desktop"]
+# What a message that failed every attempt to reach its provider ends as, per channel.
+EXHAUSTED = {"email": "soft_bounce", "sms": "fail", "telegram": "failed", "viber": "fail",
+             "webpush_desktop": "undelivered", "webpush_mobile": "undelivered"}
 ACTIVITY_TYPES = {channel: tuple(dict.fromkeys(types)) for channel, types in ACTIVITY_TYPES.items()}

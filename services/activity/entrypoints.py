@@ -15,7 +15,6 @@ from plexus.outbox import OutboxRelay
 from plexus.parsing import load
 from plexus.rpc import Caller, answer
 from plexus.timeutil import utcnow
-from services.activity.directory import ContactDirectory
 from services.activity.logic import (
     bus_events,
     daily_counts,
@@ -24,13 +23,12 @@ from services.activity.logic import (
     item_detail,
     partitions,
 )
-from services.activity.logic.feed import feed as contact_feed
-from services.activity.logic.summary import summary as contact_summary
-from services.activity.logic.window import window
+from services.activity.logic.feed import feed_in_period as contact_feed_in_period
+from services.activity.logic.summary import summary_in_period as contact_summary_in_period
 from services.activity.models import Outbox
+from services.activity.ports import ContactsPort, MessagingPort
 from services.activity.schemas import DailyCountsArgs, ExportPageArgs, FeedArgs, SummaryArgs
 
-MESSAGING = "messaging"
 # Asking another service for a detail: short, so the gateway's own deadline (10 s) holds.
 LOOKUP_TIMEOUT = 3.0
 
@@ -43,8 +41,8 @@ class ActivityService:
     metrics = ServiceMetrics()
     rpc = Caller(max_timeout=LOOKUP_TIMEOUT)
 
-    def _directory(self) -> ContactDirectory:
-        return ContactDirectory(self.rpc)
+    def _contacts(self) -> ContactsPort:
+        return ContactsPort(self.rpc)
 
     @answer
     def ping(self):
@@ -56,16 +54,12 @@ class ActivityService:
         args = load(FeedArgs(), {
             "channel": channel, "origin": origin, "type": type, "period": period,
             "since": since, "until": until, "limit": limit, "cursor": cursor})
-        low, high = window(utcnow(), args.pop("period"), args.pop("since"), args.pop("until"))
-        return self.db.run(contact_feed, contact_id, since=low, until=high, **args)
+        return self.db.run(contact_feed_in_period, contact_id, utcnow(), **args)
 
     @answer
     def summary(self, contact_id, period=None):
         args = load(SummaryArgs(), {"period": period})
-        now = utcnow()
-        since, _ = window(now, args["period"])
-        return self.db.run(contact_summary, contact_id, period=args["period"], since=since,
-                         until=now)
+        return self.db.run(contact_summary_in_period, contact_id, utcnow(), args["period"])
 
     @answer
     def export_page(self, contact_id, cursor=None, size=None):
@@ -79,21 +73,19 @@ class ActivityService:
 
     @answer
     def get_item(self, item_id):
-        rpc = self.rpc
-        return self.db.run(item_detail.get_item, item_id,
-                           lambda message_id: rpc(MESSAGING, "get_message", message_id))
+        return self.db.run(item_detail.get_item, item_id, MessagingPort(self.rpc).get_message)
 
     @answer
     def record_event(self, data, actor):
-        return self.db.run(ingest.record_event, data, actor, self._directory())
+        return self.db.run(ingest.record_event, data, actor, self._contacts())
 
     @answer
     def record_events(self, items, actor):
-        return self.db.run(ingest.record_events, items, actor, self._directory())
+        return self.db.run(ingest.record_events, items, actor, self._contacts())
 
     @answer
     def record_order(self, data, actor):
-        return self.db.run(ingest.record_order, data, actor, self._directory())
+        return self.db.run(ingest.record_order, data, actor, self._contacts())
 
     @on_events(events.CONTACTS)
     def on_contact_events(self, payloads):

@@ -4,7 +4,10 @@ on a plain connection, as it is one statement), and returns."""
 
 from __future__ import annotations
 
+import time
+
 import nameko
+from nameko.extensions import DependencyProvider
 
 from plexus.db import Database
 from plexus.errors import Invalid
@@ -12,13 +15,14 @@ from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
 from plexus.push_services import PushServices
-from plexus.rpc import answer
+from plexus.rpc import Caller, answer
 from services.contacts.logic import (
     batch,
     blacklists,
     catalog,
     channels,
     contacts,
+    forms,
     message_variables,
     notes,
     reading,
@@ -33,6 +37,17 @@ from services.contacts.schemas import (
     IdPageArgs,
     PageArgs,
 )
+from services.contacts.settings import load_form_settings
+
+
+class FormConfig(DependencyProvider):
+    """The FORMS config (the key signing confirmation links), read once per container."""
+
+    def setup(self) -> None:
+        self.settings = load_form_settings(nameko.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.settings
 
 
 class ContactsService:
@@ -41,10 +56,21 @@ class ContactsService:
     db = Database("contacts")
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
+    rpc = Caller()
+    form_settings = FormConfig()
 
     @answer
     def ping(self):
         return "pong"
+
+    @answer
+    def form_subscribe(self, data, send=True):
+        return forms.subscribe(self.db.transaction, self.rpc, self.form_settings, data,
+                               bool(send))
+
+    @answer
+    def form_confirm(self, token):
+        return self.db.run(forms.confirm, token, self.form_settings, time.time())
 
     @answer
     def create_contact(self, data, actor):

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
-    MetaData,
     SmallInteger,
     String,
     Text,
@@ -26,21 +25,12 @@ from plexus.ids import new_id
 from plexus.outbox import OutboxRow
 from plexus.timeutil import utcnow
 
-# Fixed constraint names: the same on SQLite and PostgreSQL, so migrations can name them.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
 ID = String(26)  # a ULID (plexus.ids)
 
 
 class Base(plexus.db.Base):
     __abstract__ = True
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = plexus.db.service_metadata()
 
 
 def _moment() -> Mapped[datetime]:
@@ -152,6 +142,8 @@ class Contact(Base):
     contact_score: Mapped[float] = mapped_column(Float, default=0.0)
     variables: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # How it arrived (vocab.CREATED_VIA): set once, at its creation.
+    created_via: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
     created_at: Mapped[datetime] = _moment()
     updated_at: Mapped[datetime] = _moment()
 

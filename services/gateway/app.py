@@ -8,7 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.orm import sessionmaker
@@ -20,8 +20,10 @@ from plexus.metrics import counter, histogram
 from plexus.rpc import RpcCaller
 from services.gateway.logic import idempotency
 from services.gateway.logic.admission import Admission, Admitted
+from services.gateway.openapi import OPENAPI_ROUTES
 from services.gateway.routes import ROUTES
 from services.gateway.routes.call import Call
+from services.gateway.web.cors import cors_headers
 from services.gateway.web.problems import (
     HttpProblem,
     forbidden,
@@ -34,7 +36,7 @@ from services.gateway.web.routing import Answer, Route, Router
 
 log = logging.getLogger(__name__)
 
-ROUTER = Router(ROUTES)
+ROUTER = Router((*ROUTES, *OPENAPI_ROUTES))
 JSON_TYPE = "application/json"
 
 # No label names the API key: metrics are read by more people than keys are shown to.
@@ -52,6 +54,7 @@ class Gateway:
     rpc: RpcCaller
     settings: dict   # the GATEWAY section of the config
     admission: Admission  # the process's key cache and rate-limit buckets
+    forms: dict = field(default_factory=dict)  # the FORMS section of the config
 
     def limit(self, key: str) -> int:
         return int(self.settings.get(key) or 1048576)
@@ -59,7 +62,7 @@ class Gateway:
 
 def handle(gateway: Gateway, request: Request) -> Response:
     started = time.perf_counter()
-    route_label, admitted = "unmatched", None
+    route_label, admitted, route = "unmatched", None, None
     try:
         route, params = ROUTER.match(request.method, request.path)
         route_label = route.path
@@ -76,6 +79,9 @@ def handle(gateway: Gateway, request: Request) -> Response:
         response = problem_response(HttpProblem(500, "Internal error", "the error is logged"))
     if admitted:  # every answer to an admitted request (a stored idempotent one too)
         response.headers.update(admitted.headers)
+    if route is not None and route.cors:  # errors too: the page must be able to read them
+        response.headers.update(cors_headers(request.method, request.headers.get("Origin"),
+                                             str(gateway.forms.get("allowed_origins") or "")))
     REQUESTS.labels(route_label, request.method, str(response.status_code)).inc()
     DURATION.labels(route_label, request.method).observe(time.perf_counter() - started)
     return response
@@ -83,8 +89,11 @@ def handle(gateway: Gateway, request: Request) -> Response:
 
 def _admit(gateway: Gateway, request: Request, route: Route) -> Admitted | None:
     """The caller's key, checked for the route's scope, with a token taken from its rate
-    limit: in the process's memory (services.gateway.logic.admission)."""
+    limit: in the process's memory (services.gateway.logic.admission). A route without
+    a key takes its token from the client address's bucket instead."""
     if route.scope is None:
+        if route.client_limit:
+            _limit_client(gateway, request, route.client_limit)
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
@@ -104,13 +113,21 @@ def _admit(gateway: Gateway, request: Request, route: Route) -> Admitted | None:
     return Admitted(principal, headers)
 
 
+def _limit_client(gateway: Gateway, request: Request, bucket: str) -> None:
+    clients = gateway.admission.clients
+    address = clients.address(request.remote_addr, request.headers.get("X-Forwarded-For"))
+    spent = clients.take(address, bucket, gateway.admission.replicas)
+    if spent is not None and spent[0].wait:
+        raise rate_limited(spent[0].wait, bucket, who="this client address")
+
+
 def _run(gateway: Gateway, request: Request, route: Route, params: dict, principal):
     raw = read_body(request, gateway.limit(route.body_limit)) \
         if route.body or route.raw_body else b""
     body = parse_json_object(raw, required=not route.body_optional) if route.body else None
     call = Call(params=params, args=request.args, body=body, principal=principal,
-                rpc=gateway.rpc, raw_body=raw, headers=request.headers, url=request.url,
-                services=gateway)
+                rpc=gateway.rpc, admission=gateway.admission, raw_body=raw,
+                headers=request.headers, url=request.url, gateway=gateway)
     key = request.headers.get("Idempotency-Key")
     if request.method != "POST" or key is None or principal is None:
         return _respond(route, call)

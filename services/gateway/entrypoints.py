@@ -209,13 +209,14 @@ class Admitting(DependencyProvider):
         self.interval = float(settings.get("replica_heartbeat_seconds") or 1)
         self.replica_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.settings = settings
+        self.forms = nameko.config.get("FORMS") or {}
         self.running = False
 
     def start(self) -> None:
         # At start, not setup: the Database's engine is made in its own setup.
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
         self.engine = database.engine
-        self.admission = Admission(self.engine, self.settings)
+        self.admission = Admission(self.engine, self.settings, self.forms)
         self.running = True
         self._beat()
         self.container.spawn_managed_thread(self._beating)
@@ -262,7 +263,8 @@ class GatewayService:
 
     def _gateway(self) -> Gateway:
         settings = nameko.config.get("GATEWAY") or {}
-        return Gateway(self.db.session_factory, self.rpc, settings, self.admission)
+        return Gateway(self.db.session_factory, self.rpc, settings, self.admission,
+                       nameko.config.get("FORMS") or {})
 
     @direct_http
     def any_path(self, request):

@@ -12,13 +12,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+import plexus.db
 from plexus.timeutil import utcnow
 
 
-class Base(DeclarativeBase):
-    pass
+class Base(plexus.db.Base):
+    __abstract__ = True
+    metadata = plexus.db.service_metadata()
 
 
 class ApiKey(Base):

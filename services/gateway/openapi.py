@@ -10,15 +10,32 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from plexus.contract.contacts import Text
-from services.gateway.routes import ROUTES as ALL_ROUTES
+from services.gateway.routes import ROUTES as SERVED
+from services.gateway.routes.call import Call
 from services.gateway.schemas import Problem
-from services.gateway.web.routing import Route
+from services.gateway.web.routing import Answer, Route
 
+
+def _openapi(c: Call):
+    return spec()
+
+
+def _docs(c: Call):
+    return Answer(200, docs_page(), {"Content-Type": "text/html; charset=utf-8"})
+
+
+# The description of the API is served beside it (services.gateway.app adds these to the
+# routing table); it describes itself too.
+OPENAPI_ROUTES = (
+    Route("GET", "/openapi.json", _openapi, "This API as OpenAPI 3.1"),
+    Route("GET", "/docs", _docs, "This API, readable"),
+)
 # The web page and its files (api=False) are served but are no part of the API.
-ROUTES = tuple(route for route in ALL_ROUTES if route.api)
+ROUTES = tuple(route for route in (*SERVED, *OPENAPI_ROUTES) if route.api)
 ERRORS = {
     "400": "Malformed body", "401": "No valid API key", "403": "The key lacks the scope",
     "404": "Unknown resource", "409": "Conflict", "413": "Body too large",
+    "410": "Gone: the link has expired",
     "422": "Validation failed", "429": "Rate limited (see Retry-After)",
     "503": "A backing service did not answer in time",
 }
@@ -49,7 +66,9 @@ def _error_codes(route: Route) -> set[str]:
         codes.add("404")
     if route.body or route.raw_body:
         codes |= {"400", "413", "422"}
-    return codes
+    if route.client_limit:
+        codes.add("429")  # per client address (services.gateway.logic.client_limits)
+    return codes | set(route.extra_errors)
 
 
 # A made resource's id leads to the routes under the path that made it (POST /v1/contacts
@@ -89,9 +108,16 @@ def _schema_name(schema) -> str:
     return schema.__name__
 
 
+# What a route that answers people a page (html=True) answers as a page, errors too.
+HTML_STATUSES = frozenset({"200", "404", "410"})
+HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
 def _response(route: Route) -> dict:
     if route.status == 204:
         return {"description": "Done"}
+    if route.html:
+        return {"description": "OK", "content": HTML}
     if route.response is None:
         return {"description": "OK"}
     name = _schema_name(route.response)
@@ -128,6 +154,8 @@ def _operation(route: Route) -> dict:
     for code in sorted(_error_codes(route)):
         operation["responses"][code] = {"description": ERRORS[code], "content": {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        if route.html and code in HTML_STATUSES:
+            operation["responses"][code]["content"] = HTML
     if route.scope:
         for code, response in operation["responses"].items():
             if code not in ("401", "403"):

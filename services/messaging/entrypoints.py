@@ -8,13 +8,22 @@ from nameko.extensions import DependencyProvider
 
 from plexus.contract import events
 from plexus.db import Database
-from plexus.errors import NotFound
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.rpc import Caller, answer
+from plexus.secretcheck import strong_secret
 from services.messaging import queues
-from services.messaging.logic import feedback, messages, sending, templates, webhooks
+from services.messaging.logic import (
+    bounces,
+    claims,
+    confirmations,
+    feedback,
+    messages,
+    sending,
+    templates,
+    webhooks,
+)
 from services.messaging.models import DeliveryOutbox, Outbox
 from services.messaging.settings import load_settings, provider_settings
 
@@ -31,6 +40,9 @@ class MessagingSettings(DependencyProvider):
         self.webhook_secrets = {
             provider: str(provider_settings(nameko.config, provider).get(key) or "")
             for provider, key in WEBHOOK_KEYS.items()}
+        # The relay's key is ours to choose (the others are the providers' tokens).
+        if self.webhook_secrets["smtp"]:
+            strong_secret("PLEXUS_SMTP_WEBHOOK_SECRET", self.webhook_secrets["smtp"])
 
     def get_dependency(self, worker_ctx):
         return self
@@ -58,8 +70,13 @@ class MessagingService:
 
     @answer
     def resend_message(self, message_id, actor):
-        return sending.resend_message(self.db.transaction, self.rpc, self.config.settings,
-                                      message_id, actor)
+        return sending.resend_message(self.db.transaction, self.rpc, message_id, actor)
+
+    @answer
+    def queue_confirmation(self, contact_id, token, expires_at, actor):
+        return confirmations.queue_confirmation(
+            self.db.transaction, self.rpc, self.config.settings, contact_id, token,
+            expires_at, actor)
 
     @answer
     def get_message(self, message_id):
@@ -88,45 +105,38 @@ class MessagingService:
     # ---- the senders' side
 
     @answer
-    def is_pending(self, message_id):
-        return self.db.run(messages.is_pending, message_id)
+    def claim_delivery(self, message_id):
+        return claims.claim(self.db.transaction, self.rpc, self.config.settings, message_id)
 
     @answer
     def report_delivery(self, message_id, status, details):
-        return self.db.run(messages.report_delivery, message_id, status, details)
+        return bounces.report_delivery(self.db.transaction, self.rpc, message_id, status,
+                                       details)
 
     # ---- tracking links and provider webhooks (the gateway's /t/ and /webhooks/)
 
     @answer
     def track_open(self, token):
-        self.db.run(feedback.record_open, self.config.settings.tracking_secret, token)
+        self.db.run(feedback.record_open, self.config.settings.tracking_secrets, token)
 
     @answer
     def track_click(self, token):
-        return self.db.run(feedback.record_click, self.config.settings.tracking_secret, token)
+        return self.db.run(feedback.record_click, self.config.settings.tracking_secrets, token)
 
     @answer
     def unsubscribe_target(self, token):
-        return self.db.run(feedback.unsubscribe_target, self.config.settings.tracking_secret,
-                         token)
+        return self.db.run(feedback.unsubscribe_target, self.config.settings.tracking_secrets,
+                           token)
 
     @answer
     def unsubscribe(self, token):
         return feedback.unsubscribe(self.db.transaction, self.rpc,
-                                    self.config.settings.tracking_secret, token)
+                                    self.config.settings.tracking_secrets, token)
 
     @answer
     def handle_webhook(self, provider, request):
-        if provider not in webhooks.PROVIDERS:
-            raise NotFound(f"no webhook for {provider}")
-        if not webhooks.verified(provider, request, self.config.webhook_secrets):
-            return {"verified": False, "recorded": 0}
-        found = webhooks.receipts(provider, request["body"])
-        blacklist = self.db.run(webhooks.apply_receipts, found)
-        for entry in blacklist:
-            self.rpc("contacts", "add_to_blacklist", entry["contact_id"], "email",
-                     {"reason": entry["reason"][:500]}, f"webhook:{provider}")
-        return {"verified": True, "recorded": len(found)}
+        return webhooks.handle_webhook(self.db.transaction, self.rpc,
+                                       self.config.webhook_secrets, provider, request)
 
     # ---- events
 

@@ -62,6 +62,9 @@ class Message(Base):
     category: Mapped[str | None] = mapped_column(String(64))
     template_id: Mapped[str | None] = mapped_column(ID)
     resend_of: Mapped[str | None] = mapped_column(ID)
+    # Null for the business's messages; `confirmation` for a subscription form's
+    # confirmation email, which may go to an address not yet subscribed (eligibility).
+    purpose: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32))
     content: Mapped[dict] = mapped_column(JSON)   # as rendered, before tracking
     provider_id: Mapped[str | None] = mapped_column(String(255))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
-from plexus.config import data_dir
+from plexus.config import kept_secret
+from plexus.secretcheck import strong_secret
 from services.messaging.logic.rendering import Limits
 
 
@@ -20,43 +18,44 @@ def _number(value, default: float) -> float:
     return float(value) if value not in (None, "") else default
 
 
-def kept_secret(config: dict, name: str, make) -> str:
-    """The secret in DATA_DIR/<name>, made with `make()` on first use, so `make run`
-    works with no setup and every process of one machine agrees."""
-    path = Path(data_dir(config)) / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{name}.{os.getpid()}")
-        draft.write_text(make())
-        draft.chmod(0o600)
-        # link() fails if another process made it first: then every process reads theirs.
-        with contextlib.suppress(FileExistsError):
-            os.link(draft, path)
-        draft.unlink()
-    return path.read_text().strip()
+TRACKING_SECRET = "PLEXUS_TRACKING_SECRET"
 
 
-def tracking_secret(config: dict) -> str:
-    """PLEXUS_TRACKING_SECRET, else one kept under DATA_DIR."""
+def tracking_secrets(config: dict) -> tuple[str, ...]:
+    """PLEXUS_TRACKING_SECRET: one secret, or several separated by commas, the newest
+    first (links are signed with the first and accepted under any: rotation, in
+    README.md); else one made and kept under DATA_DIR. A placeholder or a short one
+    stops the service at start (plexus.secretcheck)."""
     configured = section(config).get("tracking_secret")
-    if configured:
-        return str(configured)
-    return kept_secret(config, "tracking-secret", lambda: secrets.token_urlsafe(32))
+    values = configured if isinstance(configured, list) else str(configured or "").split(",")
+    values = [str(value).strip() for value in values if str(value).strip()]
+    if not values:
+        return (kept_secret(config, "tracking-secret", lambda: secrets.token_urlsafe(32)),)
+    return tuple(strong_secret(TRACKING_SECRET if n == 0 else f"{TRACKING_SECRET} (secret {n + 1})",
+                               value) for n, value in enumerate(values))
 
 
 @dataclass(frozen=True)
 class Settings:
     tracking_base_url: str
-    tracking_secret: str
+    tracking_secret: str  # signs every new link
     limits: Limits
+    previous_tracking_secrets: tuple[str, ...] = ()  # still accepted, sign nothing
+
+    @property
+    def tracking_secrets(self) -> tuple[str, ...]:
+        """Every secret a link may be signed with, the newest first."""
+        return (self.tracking_secret, *self.previous_tracking_secrets)
 
 
 def load_settings(config: dict) -> Settings:
     messaging = section(config)
+    newest, *previous = tracking_secrets(config)
     return Settings(
         tracking_base_url=str(messaging.get("tracking_base_url") or "http://127.0.0.1:8000"),
-        tracking_secret=tracking_secret(config),
+        tracking_secret=newest,
         limits=Limits(max_seconds=_number(messaging.get("render_max_seconds"), 1.0)),
+        previous_tracking_secrets=tuple(previous),
     )
 
 

@@ -5,6 +5,7 @@ each leaves a screenshot under artifacts/screenshots/."""
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -66,6 +67,10 @@ def test_the_profile_shows_the_person_and_the_activity(page, seeded):
     for shown in ("u-1001", "olena@example.com", "+380501234567", "1990-04-12", "female",
                   "Europe/Kyiv", "Khreshchatyk 1, Kyiv, UA", "website", "42", "active"):
         assert shown in person
+    today = datetime.now(UTC).date()
+    age = today.year - 1990 - ((today.month, today.day) < (4, 12))
+    assert "Age" in person and str(age) in person
+    assert "Created via" in person and "api" in person.split("Created via", 1)[1]
     subscriptions = {row.get_attribute("data-channel"): row.text
                      for row in page.all("#subscriptions tbody tr")}
     assert "subscribed" in subscriptions["email"]

@@ -48,6 +48,23 @@ class Suite:
                               timeout=60, cwd=ROOT)
 
 
+def running_fake_providers(directory: Path):
+    """tests/fake_providers.py in a child process on free ports, writing what it receives
+    under `directory`, for as long as the generator is not closed (a fixture's body:
+    `yield from running_fake_providers(...)`): {"dir", "smtp_port", "http"}."""
+    smtp_port, http_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_providers", "--dir", str(directory),
+         "--smtp-port", str(smtp_port), "--http-port", str(http_port)], cwd=ROOT)
+    deadline = time.monotonic() + 20
+    while not (directory / "ready").exists():
+        assert process.poll() is None and time.monotonic() < deadline, "fakes did not start"
+        time.sleep(0.05)
+    yield {"dir": directory, "smtp_port": smtp_port, "http": f"http://127.0.0.1:{http_port}"}
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=10)
+
+
 def suite_env(amqp_uri: str, data_dir: Path, database_url: str | None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEXUS_")}
     env.update({

@@ -47,6 +47,8 @@ def test_create_normalises_and_answers_the_stored_contact(suite):
     assert contact["subscriptions"]["email"]["status"] == "subscribed"
     assert contact["subscriptions"]["telegram"]["status"] == "never"
     assert contact["blacklists"] == {"email": None, "phone": None, "viber": None}
+    assert contact["created_via"] == "api" and isinstance(contact["age"], int)
+    assert contact["age"] >= 36  # born 1990-04-01
     fetched = suite.http().get(f"{suite.url}/v1/contacts/{contact['id']}", timeout=15)
     assert fetched.status_code == 200 and fetched.json() == contact
 

@@ -1,14 +1,22 @@
-"""GDPR erasure: after DELETE /v1/contacts/{id}, no table of any service holds the
-contact's email, phone, user id or name, the logs never held them, and the identifiers
-can be used again."""
+"""GDPR erasure: after DELETE /v1/contacts/{id}, no table of any service, no message
+waiting in any broker queue (dead-letter queues included) and no file a provider wrote
+holds the contact's email, phone, user id or name, the logs never held them, and the
+identifiers can be used again."""
 
+import os
 import time
 import uuid
+from pathlib import Path
 
+from kombu import Connection
 from sqlalchemy import create_engine, inspect, text
 
 from plexus.config import database_url
+from plexus.consumer import dead_letter_queue, event_queue
+from plexus.contract.events import SUBSCRIPTIONS
 from plexus.suite import SERVICES
+from services.messaging import queues
+from tests.polling import wait_for
 
 
 def service_databases(suite) -> list[tuple[str, str, str | None]]:
@@ -29,8 +37,6 @@ def rows_mentioning(suite, markers: list[str]) -> list[str]:
     for service, url, schema in service_databases(suite):
         if url.startswith("sqlite"):
             path = url.split(":///", 1)[1]
-            import os
-
             if not os.path.exists(path):
                 continue
         engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://"))
@@ -43,6 +49,39 @@ def rows_mentioning(suite, markers: list[str]) -> list[str]:
                         hits += [f"{service}.{table}: {m}" for m in markers if m.lower() in flat]
         finally:
             engine.dispose()
+    return hits
+
+
+def files_mentioning(suite, markers: list[str]) -> list[str]:
+    """The outbox provider's files (and anything else under the data dir but the
+    databases and the log) that contain a marker."""
+    root = Path(suite.env["PLEXUS_DATA_DIR"])
+    hits = []
+    for path in root.rglob("*"):
+        if path.is_file() and path.suffix not in (".db", ".db-wal", ".db-shm", ".log"):
+            text = path.read_bytes().decode(errors="replace").lower()
+            hits += [f"{path.relative_to(root)}: {m}" for m in markers if m.lower() in text]
+    return hits
+
+
+def queued_mentioning(suite, markers: list[str]) -> list[str]:
+    """Messages waiting in any queue of the suite's vhost that contain a marker: each is
+    read without acknowledging it and goes back to its queue when the channel closes."""
+    hits = []
+    with Connection(suite.env["PLEXUS_AMQP_URI"]) as connection:
+        names = [q.name for consumer, sources in SUBSCRIPTIONS.items() for source in sources
+                 for q in (event_queue(consumer, source), dead_letter_queue(consumer, source))]
+        names += [q.name for q in queues.all_queues()]
+        channel = connection.channel()
+        for name in names:
+            try:
+                while (message := channel.basic_get(name, no_ack=False)) is not None:
+                    text = message.body.decode(errors="replace").lower() \
+                        if isinstance(message.body, bytes) else str(message.body).lower()
+                    hits += [f"{name}: {m}" for m in markers if m.lower() in text]
+            except Exception:  # not declared on this vhost
+                channel = connection.channel()
+        channel.close()
     return hits
 
 
@@ -70,12 +109,15 @@ def test_erasure_leaves_no_trace_in_any_service(suite):
         time.sleep(0.2)
     markers = [email, user_id, phone, name]
     assert rows_mentioning(suite, markers), "the scan found nothing even before erasure"
+    wait_for(lambda: files_mentioning(suite, markers), 10, "the outbox provider's file")
 
     assert http.delete(url, timeout=15).status_code == 204
     deadline = time.monotonic() + 10
     while (left := rows_mentioning(suite, markers)) and time.monotonic() < deadline:
         time.sleep(0.25)
     assert left == []
+    wait_for(lambda: not files_mentioning(suite, markers), 10, "the provider's files to go")
+    assert queued_mentioning(suite, markers) == []
 
     log = suite.log.read_text().lower()
     assert not [m for m in markers if m.lower() in log]

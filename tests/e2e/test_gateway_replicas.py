@@ -9,7 +9,7 @@ import eventlet
 import pytest
 import requests
 
-from plexus.runner import child_environment, nameko_command
+from ops.runner import child_environment, nameko_command
 from tests.e2e.conftest import ROOT, free_port, start_suite, stop_suite, suite_env
 
 BURST = 10

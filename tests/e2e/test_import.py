@@ -47,6 +47,7 @@ def test_import_a_csv_with_bad_rows(own_suite, tmp_path):
                      params={"email": f"imp-{tag}-1999@example.com"}).json()["data"]
     assert found[0]["address"]["city"] == "Lviv"
     assert found[0]["variables"][f"seats_{tag}"] == 1999 % 7
+    assert found[0]["created_via"] == "import"
 
     again = suite.plexus("import", str(path), "--key", suite.key, "--url", suite.url,
                          "--map", "E-mail=email")

@@ -62,7 +62,7 @@ def rows(database) -> tuple[int, int]:
 
 def test_kill_9_mid_burst_loses_nothing_and_doubles_nothing(amqp_uri, tmp_path):
     env = environment(amqp_uri, tmp_path)
-    migrated = subprocess.run([sys.executable, "-m", "plexus.cli", "migrate", "activity"],
+    migrated = subprocess.run([sys.executable, "-m", "ops.cli", "migrate", "activity"],
                               env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert migrated.returncode == 0, migrated.stderr  # also declares the event queues
     database = tmp_path / "activity.db"

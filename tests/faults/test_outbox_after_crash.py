@@ -19,7 +19,7 @@ from tests.faults.test_consumer_crash import environment
 def test_an_event_committed_by_a_dead_process_is_published_by_the_next(amqp_uri, tmp_path):
     env = environment(amqp_uri, tmp_path)
     env["PLEXUS_CONTACTS_METRICS_PORT"] = "0"
-    subprocess.run([sys.executable, "-m", "plexus.cli", "migrate", "contacts"], env=env,
+    subprocess.run([sys.executable, "-m", "ops.cli", "migrate", "contacts"], env=env,
                    cwd=PROJECT_ROOT, check=True, capture_output=True)
     listener = Queue("fault-test-contacts", get_event_exchange(events.CONTACTS),
                      routing_key=events.CONTACT_CREATED, auto_delete=False)

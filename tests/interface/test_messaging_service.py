@@ -60,15 +60,21 @@ def test_send_queues_for_the_sender_and_get_message_answers_the_contract(
     with Connection(service_config["AMQP_URI"]) as connection:
         waiting = queues.sender_queue("sms")(connection.channel())
         waiting.declare()  # as the relay does before it publishes
-        delivery = wait_until(lambda: waiting.get(no_ack=True)).payload
-    assert delivery["message_id"] == queued["id"] and delivery["to"] == CONTACT["phone"]
-    assert delivery["content"] == {"body": "Hi Ann"}
+        body = wait_until(lambda: waiting.get(no_ack=True)).payload
+    # The queue carries the id; the claim hands the sender the address and the content.
+    assert body == {**body, "message_id": queued["id"], "channel": "sms"}
+    assert CONTACT["phone"] not in str(body)
+    claimed = messaging.claim_delivery(queued["id"])
+    assert claimed["send"] and claimed["delivery"]["to"] == CONTACT["phone"]
+    assert claimed["delivery"]["content"] == {"body": "Hi Ann"}
 
     assert messaging.report_delivery(queued["id"], "sent", {"provider_id": "SM1"}) is True
-    assert messaging.is_pending(queued["id"]) is False
+    assert messaging.claim_delivery(queued["id"]) == {"send": False}
     stored = messaging.get_message(queued["id"])
     assert set(stored) == {"id", "contact_id", "channel", "origin", "category", "template_id",
-                           "resend_of", "status", "content", "created_at", "history"}
+                           "resend_of", "purpose", "status", "content", "created_at",
+                           "history"}
+    assert stored["purpose"] is None
     assert stored["status"] == "sent" and stored["origin"] == "transaction"
     assert [h["status"] for h in stored["history"]] == ["queued", "sent"]
     assert set(stored["history"][1]) == {"status", "at", "details"}
@@ -84,6 +90,38 @@ def test_refusals_cross_the_wire_as_conflict(messaging):
                                     "content": {"subject": "s", "text": "t"}}, "test")
     finally:
         CONTACT["status"] = "active"
+
+
+def test_a_confirmation_goes_to_an_address_not_yet_subscribed(messaging):
+    subscriptions = CONTACT["subscriptions"]
+    CONTACT["subscriptions"] = {**subscriptions, "email": {"status": "never"}}
+    try:
+        with pytest.raises(Conflict, match="not subscribed"):
+            messaging.send_message({"contact": {"id": CONTACT["id"]}, "channel": "email",
+                                    "content": {"subject": "s", "text": "t"}}, "test")
+        queued = messaging.queue_confirmation(CONTACT["id"], "tok.en", "2026-12-02T12:00:00Z",
+                                              "form")
+        # Claimed at send time, still not subscribed: it goes, untracked.
+        claimed = messaging.claim_delivery(queued["id"])
+    finally:
+        CONTACT["subscriptions"] = subscriptions
+    assert claimed["send"] and claimed["delivery"]["to"] == CONTACT["email"]
+    assert "/forms/confirm/tok.en" in claimed["delivery"]["content"]["text"]
+    assert "/t/c/" not in claimed["delivery"]["content"]["html"]
+    assert "unsubscribe_url" not in claimed["delivery"]
+    assert messaging.get_message(queued["id"])["purpose"] == "confirmation"
+
+
+def test_a_contact_unsubscribed_since_queueing_is_suppressed_at_the_claim(messaging):
+    queued = messaging.send_message({"contact": {"id": CONTACT["id"]}, "channel": "email",
+                                     "content": {"subject": "s", "text": "t"}}, "test")
+    CONTACT["subscriptions"]["email"]["status"] = "unsubscribed"
+    try:
+        assert messaging.claim_delivery(queued["id"]) == {"send": False,
+                                                          "suppressed": "unsubscribed"}
+    finally:
+        CONTACT["subscriptions"]["email"]["status"] = "subscribed"
+    assert messaging.get_message(queued["id"])["status"] == "suppressed"
 
 
 def test_contact_deleted_erases_the_contacts_messages(service_config, messaging):

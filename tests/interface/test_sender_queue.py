@@ -60,8 +60,12 @@ class FakeMessaging:
     name = "messaging"
 
     @rpc
-    def is_pending(self, message_id):
-        return "sent" not in REPORTS[message_id]
+    def claim_delivery(self, message_id):
+        if "sent" in REPORTS[message_id]:
+            return {"send": False}
+        return {"send": True, "delivery": {
+            "message_id": message_id, "contact_id": "c", "channel": "email",
+            "to": "a@x.example", "content": {"subject": "s", "text": "t"}}}
 
     @rpc
     def report_delivery(self, message_id, status, details):
@@ -90,8 +94,7 @@ def retries(service_config):
 def publish(amqp_uri, *message_ids):
     publisher = Publisher(amqp_uri, declare=[queues.EXCHANGE, *queues.all_queues()])
     for message_id in message_ids:
-        publisher.publish({"message_id": message_id, "contact_id": "c", "channel": "email",
-                           "to": "a@x.example", "content": {"subject": "s", "text": "t"}},
+        publisher.publish({"message_id": message_id, "channel": "email"},
                           exchange=queues.EXCHANGE, routing_key="email")
 
 

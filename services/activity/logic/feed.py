@@ -11,10 +11,11 @@ from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from plexus.errors import NotFound
+from plexus.keys import require_key
 from services.activity.logic import cursor as cursors
-from services.activity.logic.keys import require_key
 from services.activity.logic.recording import is_erased
 from services.activity.logic.representation import item_resource
+from services.activity.logic.window import window
 from services.activity.models import ActivityItem
 
 Item = ActivityItem
@@ -71,3 +72,10 @@ def feed(session: Session, contact_id: str, *, channel=(), origin=(), type=(),
         "data": [item_resource(row) for row in rows],
         "next_cursor": cursors.encode(rows[-1].occurred_at, rows[-1].id) if more else None,
     }
+
+
+def feed_in_period(session: Session, contact_id: str, now: datetime, *, period: str | None,
+                   since: datetime | None, until: datetime | None, **filters) -> dict:
+    """The feed as the API asks for it: a named period back from `now`, or since/until."""
+    low, high = window(now, period, since, until)
+    return feed(session, contact_id, since=low, until=high, **filters)

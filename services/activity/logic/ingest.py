@@ -1,8 +1,8 @@
 """What external systems post (POST /v1/events, /v1/events/batch, /v1/orders): custom
 events, custom conversions and orders, each about a contact named by any identifier.
 
-The contact is resolved by the `directory` (contacts, asked by RPC in the service; a fake
-in tests) before anything is written. Posting an order's external_id again updates that
+The contact is resolved by `contacts` (services.activity.ports.ContactsPort in the service;
+a fake in tests) before anything is written. Posting an order's external_id again updates that
 order's feed item instead of adding one."""
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def contact_problem(error: PlexusError) -> dict[str, list[str]]:
             for path, texts in (error.errors or {WHOLE: [error.detail]}).items()}
 
 
-def _contact_id(directory, ref: dict) -> str:
-    found = directory.resolve_many([ref])[0]
+def _contact_id(contacts, ref: dict) -> str:
+    found = contacts.resolve_many([ref])[0]
     if isinstance(found, NotFound):
         raise NotFound(NO_CONTACT, {"contact": [NO_CONTACT]})
     if isinstance(found, PlexusError):
@@ -56,9 +56,9 @@ def _event_row(session: Session, values: dict, contact_id: str, actor: str) -> A
     return row
 
 
-def record_event(session: Session, data, actor: str, directory) -> dict:
+def record_event(session: Session, data, actor: str, contacts) -> dict:
     values = load(EventInput(), data)
-    contact_id = _contact_id(directory, values["contact"])
+    contact_id = _contact_id(contacts, values["contact"])
     return item_resource(_event_row(session, values, contact_id, actor))
 
 
@@ -74,14 +74,14 @@ def _read(schema: EventInput, data) -> tuple[dict | None, dict | None]:
         return None, flatten(error.messages)
 
 
-def record_events(session: Session, items, actor: str, directory) -> dict:
+def record_events(session: Session, items, actor: str, contacts) -> dict:
     """Up to 1,000 events; each is recorded or refused on its own. The contacts are
     resolved with one call and the rows written with one INSERT."""
     load(EventBatch(), {"events": items})
     schema = EventInput()
     read = [_read(schema, item) for item in items]
     refs = [values["contact"] for values, errors in read if values is not None]
-    found = iter(directory.resolve_many(refs))
+    found = iter(contacts.resolve_many(refs))
     results: list[dict | None] = []
     rows, row_indexes = [], []
     for index, (values, errors) in enumerate(read):
@@ -125,10 +125,10 @@ def _update_order(session: Session, order: Order, values: dict, contact_id: str,
     return row
 
 
-def record_order(session: Session, data, actor: str, directory) -> dict:
+def record_order(session: Session, data, actor: str, contacts) -> dict:
     """{"created": bool, "item": the order's feed item as stored}."""
     values = load(OrderInput(), data)
-    contact_id = _contact_id(directory, values["contact"])
+    contact_id = _contact_id(contacts, values["contact"])
     order = session.get(Order, values["external_id"], with_for_update=True)
     if order is not None:
         row = _update_order(session, order, values, contact_id, actor)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from plexus.errors import NotFound, PlexusError
-from services.activity.logic.keys import usable_key
+from plexus.keys import usable_key
 from services.activity.logic.representation import item_resource
 from services.activity.models import ActivityItem
 

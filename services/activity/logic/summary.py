@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plexus.keys import require_key
 from plexus.timeutil import rfc3339
 from services.activity.logic.feed import known_contact
-from services.activity.logic.keys import require_key
+from services.activity.logic.window import window
 from services.activity.models import ActivityItem as Item
 
 
@@ -31,3 +32,10 @@ def summary(session: Session, contact_id: str, *, period: str | None, since: dat
     return {"contact_id": contact_id, "period": period, "since": rfc3339(since),
             "until": rfc3339(until), "total": sum(c["total"] for c in channels.values()),
             "channels": channels}
+
+
+def summary_in_period(session: Session, contact_id: str, now: datetime,
+                      period: str | None) -> dict:
+    """The counts over a named period back from `now`."""
+    since, _ = window(now, period)
+    return summary(session, contact_id, period=period, since=since, until=now)

@@ -78,7 +78,7 @@ def _upsert(session: Session, read: list, references: References, owners: Owners
             with session.begin_nested() if one_by_one else contextlib.nullcontext():
                 if matched is None:
                     contact = insert(session, values, owners, actor, write=one_by_one,
-                                     writer=writer)
+                                     writer=writer, created_via="import")
                 else:
                     contact = matched
                     change(session, contact, values, owners, actor, write=one_by_one,

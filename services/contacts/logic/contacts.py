@@ -10,16 +10,18 @@ from plexus.contract import events, vocab
 from plexus.contract.contacts import ContactCreate, ContactUpdate, normalise_phone
 from plexus.errors import Invalid, NotFound
 from plexus.ids import new_id
+from plexus.keys import usable_key
 from plexus.parsing import flatten, invalid
 from plexus.timeutil import utcnow
 from services.contacts.logic import contact_input, reading
 from services.contacts.logic.conflicts import flush
 from services.contacts.logic.events import emit
 from services.contacts.logic.identifiers import Owners
-from services.contacts.logic.lookup import contact_or_404, usable_key
+from services.contacts.logic.lookup import contact_or_404
 from services.contacts.logic.references import References
 from services.contacts.logic.representation import contact_resource, field_value
 from services.contacts.logic.subscriptions import (
+    ADDRESS_ADDED,
     ADDRESS_FIELDS,
     listed,
     subscribe_new_addresses,
@@ -65,22 +67,28 @@ def _new_address_channels(contact: Contact, changed: dict) -> list[str]:
 
 
 def insert(session: Session, values: dict, owners: Owners, actor: str,
-           write: bool = True, writer: Writer | None = None) -> Contact:
+           write: bool = True, writer: Writer | None = None, *, created_via: str = "api",
+           address_reason: str | None = ADDRESS_ADDED) -> Contact:
     """Store a new contact from valid values; announce it and the channels its addresses
     subscribed. `writer` says where its rows go (writers; the session by default);
-    `write=False` leaves the writing to the caller (a batch)."""
+    `write=False` leaves the writing to the caller (a batch). `created_via`: how it
+    arrived (vocab.CREATED_VIA). `address_reason`: the ledger's reason for the channels
+    its addresses subscribe; None subscribes none (the form's address waits for its
+    confirmation)."""
     writer = writer or SessionWriter(session)
     owners.check_free(values)
     now = utcnow()
     contact = writer.new_contact(id=new_id(), status="active", gender=0, contact_score=0.0,
-                                 categories={}, variables={}, created_at=now, updated_at=now)
+                                 categories={}, variables={}, created_via=created_via,
+                                 created_at=now, updated_at=now)
     # Only the flush at the end writes (rows and events at once), so that a taken
     # identifier surfaces there, named.
     with session.no_autoflush:
         changed = apply_values(contact, values)
         writer.add_contact(contact)
         subscribed = subscribe_new_addresses(
-            session, contact, _new_address_channels(contact, changed), actor, now, writer)
+            session, contact, _new_address_channels(contact, changed), actor, now, writer,
+            reason=address_reason) if address_reason else []
         # The event's id first: the subscriptions it lists take ids that sort after it.
         event_id = new_id()
         writer.event(events.CONTACT_CREATED, actor, event_id=event_id, contact_id=contact.id,

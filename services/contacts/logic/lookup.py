@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, selectinload
 
 from plexus.errors import NotFound
+from plexus.keys import usable_key
 from services.contacts.models import Contact
 
 # What the contact resource shows besides its own columns: loaded with the contact, in
@@ -15,12 +16,6 @@ RESOURCE_PARTS = (
     selectinload(Contact.channel_addresses),
     selectinload(Contact.webpush_subscriptions),
 )
-
-
-def usable_key(key) -> bool:
-    # Ids arrive as JSON: anything but a string cannot name a row, and must not reach the
-    # driver, which fails on binding it (PostgreSQL also on a NUL character).
-    return isinstance(key, str) and "\x00" not in key
 
 
 def by_key(session: Session, model: type, key, what: str):

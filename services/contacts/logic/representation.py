@@ -4,10 +4,10 @@ each shape). Times are RFC 3339 UTC, dates YYYY-MM-DD."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from plexus.contract import vocab
-from plexus.timeutil import rfc3339
+from plexus.timeutil import rfc3339, utcnow
 from services.contacts.models import (
     Category,
     Contact,
@@ -50,6 +50,17 @@ def moment(value: datetime | str | None) -> str | None:
     return rfc3339(value)
 
 
+def age(birthday: date | str | None, today: date | None = None) -> int | None:
+    """Whole years since `birthday` (a date or its text), today in UTC; None without one.
+    Computed when read, so it is never stale. Born on 29 February: a year older on
+    1 March in a year without one."""
+    if birthday is None:
+        return None
+    born = date.fromisoformat(birthday) if isinstance(birthday, str) else birthday
+    today = today or utcnow().date()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
 # The collections below take rows as mappings of their columns: ORM objects turned into
 # dicts (the write path) or the JSON one statement aggregates (the read path, reading.py).
 
@@ -90,7 +101,9 @@ def assemble(columns: Mapping, blacklisted: Iterable[Mapping],
     return {
         "id": columns["id"],
         **{field: shown(field, columns[field]) for field in PROFILE_FIELDS},
+        "age": age(columns["birthday"]),
         "status": columns["status"],
+        "created_via": columns["created_via"],
         "blacklists": blacklists_shown(blacklisted),
         "subscriptions": subscriptions_shown(subscribed),
         "channels": channels_shown(addresses, webpush),
@@ -112,7 +125,8 @@ def channels(contact: Contact) -> dict:
 def contact_resource(contact: Contact) -> dict:
     """The resource of a contact the ORM holds (after a write, in its transaction)."""
     columns = {name: getattr(contact, name)
-               for name in ("id", *PROFILE_FIELDS, "status", "created_at", "updated_at")}
+               for name in ("id", *PROFILE_FIELDS, "status", "created_via", "created_at",
+                             "updated_at")}
     return assemble(
         columns,
         _rows(contact.blacklists, "list", "since", "reason"),

@@ -59,12 +59,13 @@ def change(session: Session, contact: Contact, channel: str, status: str, reason
 
 
 def subscribe_new_addresses(session: Session, contact: Contact, channels, actor: str,
-                            now: datetime, writer: Writer | None = None) -> list[dict]:
+                            now: datetime, writer: Writer | None = None,
+                            reason: str = ADDRESS_ADDED) -> list[dict]:
     """Subscribe each of `channels` the contact now has an address for and never had."""
     changes = []
     for channel in channels:
         if status_of(contact, channel) == "never":
-            changes.append(change(session, contact, channel, "subscribed", ADDRESS_ADDED,
+            changes.append(change(session, contact, channel, "subscribed", reason,
                                   actor, now, writer))
     return changes
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from plexus.db import autocommit
 from services.gateway.logic import apikeys
 from services.gateway.logic.apikeys import Principal
+from services.gateway.logic.client_limits import ClientLimits
 from services.gateway.logic.keycache import KeyCache
 from services.gateway.logic.ratelimit import Limit, Taken, TokenBuckets
 
@@ -30,7 +31,7 @@ class Admission:
     """One per gateway process: its key cache, its token buckets, and how many replicas
     share the limits (kept up to date by the process's heartbeat, replicas.py)."""
 
-    def __init__(self, engine: Engine, settings: dict):
+    def __init__(self, engine: Engine, settings: dict, forms: dict | None = None):
         self.engine = engine
         ttl = float(settings.get("key_cache_seconds") or KEY_TTL_SECONDS)
         self.keys = KeyCache(self._look_up, ttl)
@@ -40,6 +41,8 @@ class Admission:
         }
         self.buckets = TokenBuckets()
         self.replicas = 1
+        # The routes without a key: per client address (and the form's per email).
+        self.clients = ClientLimits(settings, forms)
 
     def _look_up(self, secret: str) -> Principal | None:
         with autocommit(self.engine) as connection:

@@ -1,5 +1,6 @@
-"""Rate limits per API key: a token bucket refilled at `per_second` up to `burst`, one
-bucket per key and class of route (sends are stricter than reads).
+"""Rate limits: a token bucket refilled at `per_second` up to `burst`, one bucket per
+owner and class of route: per API key (sends are stricter than reads), and per client
+address on the routes without a key (client_limits.py).
 
 The buckets live in the gateway process's memory: taking a token costs no round trip
 to anything (it was two statements and a row lock on every request). Several gateway
@@ -10,7 +11,9 @@ burst and rate, and never more."""
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 
@@ -42,21 +45,54 @@ class Taken:
 
 
 class TokenBuckets:
-    """The buckets of one process. Safe to share between threads, green or not."""
+    """The buckets of one process. Safe to share between threads, green or not. An
+    owner is an API key's id, or a client address. They are kept least recently used
+    first, so that those of owners gone quiet can be dropped without a full scan."""
 
     def __init__(self):
-        self.buckets: dict[tuple[str, str], tuple[float, float]] = {}  # -> tokens, at
+        self.buckets: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def take(self, api_key_id: str, bucket: str, limit: Limit, now: float) -> Taken:
+    def take(self, owner: str, bucket: str, limit: Limit, now: float) -> Taken:
         """Take one token if there is one. A refused request spends nothing."""
+        key = (owner, bucket)
         with self.lock:
-            tokens, at = self.buckets.get((api_key_id, bucket), (limit.burst, now))
+            tokens, at = self.buckets.get(key, (limit.burst, now))
             tokens = min(limit.burst, tokens + max(0.0, now - at) * limit.per_second)
             if tokens >= 1:
                 tokens -= 1
                 wait = 0.0
             else:
                 wait = (1 - tokens) / limit.per_second
-            self.buckets[(api_key_id, bucket)] = (tokens, max(now, at))
+            self.buckets[key] = (tokens, max(now, at))
+            self.buckets.move_to_end(key)
         return Taken(wait, tokens)
+
+    def give_back(self, owner: str, bucket: str, limit: Limit) -> None:
+        """Return the token a request took that turned out not to count."""
+        with self.lock:
+            if (owner, bucket) in self.buckets:
+                tokens, at = self.buckets[(owner, bucket)]
+                self.buckets[(owner, bucket)] = (min(limit.burst, tokens + 1), at)
+
+    def forget_full(self, limit_of, now: float, most: int) -> int:
+        """Look at the `most` least recently used buckets and drop those refilled to the
+        brim (`limit_of(bucket)`: its Limit): a full bucket is what a new one is, so this
+        changes no answer, only the memory held for owners that come and go (client
+        addresses). How many were dropped."""
+        with self.lock:
+            full = [key for key, (tokens, at) in itertools.islice(self.buckets.items(), most)
+                    if (limit := limit_of(key[1])) is None
+                    or tokens + max(0.0, now - at) * limit.per_second >= limit.burst]
+            for key in full:
+                del self.buckets[key]
+        return len(full)
+
+    def forget_oldest(self, keep: int) -> int:
+        """Drop the least recently used buckets beyond `keep`, full or not (their owners
+        start again with a full bucket): memory stays bounded whatever comes."""
+        with self.lock:
+            over = max(0, len(self.buckets) - keep)
+            for _ in range(over):
+                self.buckets.popitem(last=False)
+        return over

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from werkzeug.datastructures import MultiDict
 
 from plexus.rpc import RpcCaller
+from services.gateway.logic.admission import Admission
 from services.gateway.logic.apikeys import Principal
 
 
@@ -17,7 +18,11 @@ class Call:
     body: dict | None       # the parsed JSON object
     principal: Principal | None
     rpc: RpcCaller
-    services: object = None  # the Gateway (app.py): its own database, for /ready
+    # The process's limits, for a handler that spends one itself (the subscription
+    # form's one confirmation per address).
+    admission: Admission | None = None
+    # The Gateway (services.gateway.app): its own database and broker, for /ready.
+    gateway: object = None
     # The request as sent, for routes that check a signature over it (webhooks).
     raw_body: bytes = b""   # read only when the route says raw_body=True
     headers: object = None  # werkzeug Headers

@@ -9,17 +9,16 @@ import html
 
 from plexus.contract import messages as schemas
 from services.gateway.routes.call import Call
+from services.gateway.web.pages import HTML_TYPE, NO_STORE, page
 from services.gateway.web.problems import HttpProblem
 from services.gateway.web.requests import page_args
 from services.gateway.web.routing import Answer, Route
 
 MESSAGING = "messaging"
-SEND, READ = "messages:send", "activity:read"
+SEND, READ, ADMIN = "messages:send", "activity:read", "admin"
 # A transparent 1x1 GIF: the open pixel.
 PIXEL = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00"
          b"\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
-NO_STORE = {"Cache-Control": "no-store"}
-HTML_TYPE = {"Content-Type": "text/html; charset=utf-8", **NO_STORE}
 
 
 def send_message(c: Call):
@@ -38,7 +37,16 @@ def list_templates(c: Call):
     return c.rpc(MESSAGING, "list_templates", **page_args(c.args))
 
 
+def _approval_needs_admin(c: Call) -> None:
+    """Approving a template (or withdrawing approval) is an admin's act: viber sends
+    approved templates only, so `approved` is what lets a text reach people."""
+    if "approved" in c.body and not c.principal.allows(ADMIN):
+        raise HttpProblem(403, "Forbidden", "setting approved needs the scope 'admin'",
+                          {"approved": ["needs the admin scope"]})
+
+
 def create_template(c: Call):
+    _approval_needs_admin(c)
     template = c.rpc(MESSAGING, "create_template", c.body, c.actor)
     return Answer(201, template, {"Location": f"/v1/templates/{template['id']}"})
 
@@ -48,6 +56,7 @@ def get_template(c: Call):
 
 
 def update_template(c: Call):
+    _approval_needs_admin(c)
     return c.rpc(MESSAGING, "update_template", c.params["template_id"], c.body, c.actor)
 
 
@@ -62,26 +71,19 @@ def track_click(c: Call):
     return Answer(302, "", {"Location": url, **NO_STORE})
 
 
-def _page(title: str, body: str) -> str:
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width'><title>{title}</title>"
-            "<style>body{font-family:system-ui,sans-serif;margin:3rem auto;max-width:30rem}"
-            f"</style></head><body><h1>{title}</h1>{body}</body></html>")
-
-
 def confirm_unsubscribe(c: Call):
     # GET changes nothing (mail scanners follow links); the button POSTs, as RFC 8058's
     # one-click POST from the mail client does.
     target = c.rpc(MESSAGING, "unsubscribe_target", c.params["token"])
     channel = html.escape(target["channel"])
-    return Answer(200, _page("Unsubscribe", (
+    return Answer(200, page("Unsubscribe", (
         f"<p>Stop receiving {channel} messages from us?</p>"
         "<form method='post'><button type='submit'>Unsubscribe</button></form>")), HTML_TYPE)
 
 
 def unsubscribe(c: Call):
     done = c.rpc(MESSAGING, "unsubscribe", c.params["token"])
-    return Answer(200, _page("Unsubscribed", (
+    return Answer(200, page("Unsubscribed", (
         f"<p>You will receive no more {html.escape(done['channel'])} messages from us.</p>")),
         HTML_TYPE)
 
@@ -91,7 +93,8 @@ def webhook(c: Call):
                "headers": {name.lower(): value for name, value in (c.headers or {}).items()}}
     result = c.rpc(MESSAGING, "handle_webhook", c.params["provider"], request)
     if not result["verified"]:
-        raise HttpProblem(403, "Forbidden", "the signature does not match")
+        raise HttpProblem(403, "Forbidden", "the signature does not match, or the time it "
+                          "signs is more than 5 minutes from ours")
     return {"recorded": result["recorded"]}
 
 
@@ -115,14 +118,18 @@ MESSAGE_ROUTES = (
           "templates", response=schemas.Template),
     Route("PATCH", "/v1/templates/<template_id>", update_template, "Change a template",
           SEND, "templates", body=schemas.TemplateUpdate, response=schemas.Template),
-    Route("GET", "/t/o/<token>", track_open, "Email open pixel (signed token)", None, TT),
+    Route("GET", "/t/o/<token>", track_open, "Email open pixel (signed token)", None, TT,
+          client_limit=TT),
     Route("GET", "/t/c/<token>", track_click,
-          "Email link: records the click, redirects to the signed URL", None, TT, status=302),
+          "Email link: records the click, redirects to the signed URL", None, TT, status=302,
+          client_limit=TT),
     Route("GET", "/t/u/<token>", confirm_unsubscribe, "Unsubscribe page (signed token)",
-          None, TT),
+          None, TT, client_limit=TT),
     Route("POST", "/t/u/<token>", unsubscribe, "One-click unsubscribe (RFC 8058)", None, TT,
-          raw_body=True),
+          raw_body=True, client_limit=TT),
     Route("POST", "/webhooks/<provider>", webhook,
-          "Delivery receipts and bounces: twilio, telegram, viber, smtp (signed)", None,
-          "webhooks", raw_body=True),
+          "Delivery receipts and bounces: twilio, telegram, viber, smtp (signed; the SMTP "
+          "relay signs `<X-Plexus-Timestamp>.<body>`, Viber its body with its timestamp, "
+          "each refused more than 5 minutes from now)", None,
+          "webhooks", raw_body=True, client_limit="webhooks"),
 )

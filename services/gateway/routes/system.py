@@ -1,6 +1,7 @@
-"""Routes any monitor or client may call without a key: liveness, readiness and the API
-description. Metrics are not among them: they are served on the metrics port only
-(plexus.metrics), which a deployment keeps off the public network."""
+"""Routes any monitor or client may call without a key: liveness and readiness (the API
+description is services.gateway.openapi's). Metrics are not among them: they are served
+on the metrics port only (plexus.metrics), which a deployment keeps off the public
+network."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def health(c: Call):
 
 def ready(c: Call):
     """Kubernetes' readiness: this gateway's own database and broker (logic.readiness)."""
-    gateway = c.services
+    gateway = c.gateway
     checks = readiness.KEPT.get("ready", readiness.READY_SECONDS, lambda: (
         readiness.gateway_checks(gateway.sessions, gateway.rpc)))
     ok = all(value == "ok" for value in checks.values())
@@ -33,23 +34,9 @@ def status(c: Call):
                                        "services": services})
 
 
-def openapi(c: Call):
-    from services.gateway.openapi import spec
-
-    return spec()
-
-
-def docs(c: Call):
-    from services.gateway.openapi import docs_page
-
-    return Answer(200, docs_page(), {"Content-Type": "text/html; charset=utf-8"})
-
-
 SYSTEM_ROUTES = (
     Route("GET", "/health", health, "The process is alive"),
     Route("GET", "/ready", ready,
           "This gateway's database and broker answer (Kubernetes' readiness probe)"),
     Route("GET", "/status", status, "Every backing service answers a ping (for people)"),
-    Route("GET", "/openapi.json", openapi, "This API as OpenAPI 3.1"),
-    Route("GET", "/docs", docs, "This API, readable"),
 )

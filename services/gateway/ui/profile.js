@@ -80,13 +80,13 @@ function renderPerson(contact) {
     h("dl", { class: "fields" }, field("ID", contact.id), field("User id", contact.user_id),
       field("Email", contact.email), field("Phone", contact.phone)),
     h("h2", {}, "Personal data"),
-    h("dl", { class: "fields" }, field("Birthday", contact.birthday),
+    h("dl", { class: "fields" }, field("Birthday", contact.birthday), field("Age", contact.age),
       field("Gender", GENDERS[contact.gender]), field("Language", contact.language),
       field("Timezone", contact.timezone), field("Address", address(contact.address))),
     h("h2", {}, "About"),
     h("dl", { class: "fields" }, field("Source", contact.source),
       field("Score", contact.contact_score), field("Created", when(contact.created_at)),
-      field("Last update", when(contact.updated_at))));
+      field("Created via", contact.created_via), field("Last update", when(contact.updated_at))));
 }
 
 async function setSubscription(channel, status) {

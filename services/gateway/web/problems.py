@@ -69,8 +69,9 @@ def too_large(limit: int) -> HttpProblem:
     return HttpProblem(413, "Payload too large", f"the body is larger than {limit} bytes")
 
 
-def rate_limited(retry_after: float, bucket: str, headers: dict | None = None) -> HttpProblem:
+def rate_limited(retry_after: float, bucket: str, headers: dict | None = None,
+                 who: str = "this API key") -> HttpProblem:
     seconds = max(1, math.ceil(retry_after))
     return HttpProblem(429, "Too many requests",
-                       f"this API key is over its {bucket} rate limit; retry in {seconds} s",
+                       f"{who} is over its {bucket} rate limit; retry in {seconds} s",
                        headers={**(headers or {}), "Retry-After": str(seconds)})

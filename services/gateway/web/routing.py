@@ -36,6 +36,14 @@ class Route:
     query: dict = field(default_factory=dict)   # name -> description
     body_limit: str = "max_body_bytes"          # GATEWAY config key bounding the body
     rate_limit: str = "default"                 # which GATEWAY.rate_limits bucket it draws
+    # Routes without a key: which GATEWAY.client_rate_limits bucket each client address
+    # draws from (None: no limit).
+    client_limit: str | None = None
+    # Browsers may call it from the web pages of FORMS.allowed_origins (web/cors.py).
+    cors: bool = False
+    # Answers a page (text/html) to a person, its 404 and 410 too.
+    html: bool = False
+    extra_errors: tuple[str, ...] = ()  # problem statuses besides those openapi.py infers
     erases: str | None = None       # path parameter naming a resource this route erases
     # Hand the handler the body unparsed (Call.raw_body), whatever its type (JSON, a
     # form): for webhooks that sign the bytes as sent.

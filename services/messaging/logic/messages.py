@@ -3,14 +3,14 @@ recording each later status, reading one back, and forgetting a contact's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from plexus.contract import events, vocab
 from plexus.errors import Invalid, NotFound
-from plexus.outbox import record_event
+from plexus.outbox import forget_contact, record_event
 from plexus.timeutil import rfc3339, utcnow
 from services.messaging.models import DeliveryOutbox, Message, Outbox, StatusChange
 
@@ -18,9 +18,12 @@ QUEUED, SENT = "queued", "sent"
 # Statuses a message may reach many times (every open, every click); any other is
 # recorded once, so a provider repeating a receipt changes nothing.
 REPEATABLE = frozenset({"open", "click"})
-# What a message that failed every attempt ends as, per channel (plexus.contract.vocab).
-EXHAUSTED = {"email": "soft_bounce", "sms": "fail", "telegram": "failed", "viber": "fail",
-             "webpush_desktop": "undelivered", "webpush_mobile": "undelivered"}
+# The tracking links are public: a mail scanner or a script may hit one in a loop. The
+# same open pixel or link counts once a minute, and a message keeps at most
+# MAX_REPEATS opens and clicks; beyond, a hit records nothing (no history, no event,
+# so no feed row either).
+REPEAT_WINDOW = timedelta(minutes=1)
+MAX_REPEATS = 100
 
 
 def message_resource(message: Message) -> dict:
@@ -28,7 +31,7 @@ def message_resource(message: Message) -> dict:
         "id": message.id, "contact_id": message.contact_id, "channel": message.channel,
         "origin": message.origin, "category": message.category,
         "template_id": message.template_id, "resend_of": message.resend_of,
-        "status": message.status, "content": dict(message.content),
+        "purpose": message.purpose, "status": message.status, "content": dict(message.content),
         "created_at": rfc3339(message.created_at),
         "history": [{"status": h.status, "at": rfc3339(h.at), "details": dict(h.details or {})}
                     for h in message.history],
@@ -53,33 +56,62 @@ def _common(message: Message) -> dict:
 
 def queue_message(session: Session, *, contact_id: str, channel: str, origin: str | None,
                   category: str | None, template_id: str | None, resend_of: str | None,
-                  content: dict, delivery: Callable[[Message], dict], actor: str) -> dict:
-    """Store the message as queued and hand `delivery` (built by the caller around the
-    new id) to the channel's sender after the commit."""
+                  content: dict, actor: str, purpose: str | None = None) -> dict:
+    """Store the message as queued and queue its id for the channel's sender after the
+    commit. The sender's queue holds ids only: the address and the content reach it
+    through its claim (services.messaging.logic.claims), so no personal data waits in
+    the broker, and consent is judged when the message goes out. `purpose`:
+    eligibility.PURPOSES, None for the business's own messages."""
     message = Message(contact_id=contact_id, channel=channel, origin=origin,
                       category=category, template_id=template_id, resend_of=resend_of,
-                      status=QUEUED, content=content)
+                      purpose=purpose, status=QUEUED, content=content)
     session.add(message)
     session.flush()
     message.history.append(StatusChange(status=QUEUED, at=utcnow(), details={"actor": actor}))
     record_event(session, Outbox, events.MESSAGE_QUEUED, {
         **_common(message), "category": category, "template_id": template_id,
         "resend_of": resend_of, "actor": actor})
-    record_event(session, DeliveryOutbox, channel, {**delivery(message), "channel": channel})
+    record_event(session, DeliveryOutbox, channel, {"message_id": message.id, "channel": channel})
     return {"id": message.id, "status": QUEUED}
+
+
+def _recorded_before(session: Session, message: Message, status: str) -> bool:
+    return session.scalar(select(StatusChange.id).where(
+        StatusChange.message_id == message.id, StatusChange.status == status).limit(1)) \
+        is not None
+
+
+def _repeat_adds_nothing(session: Session, message: Message, status: str, details: dict,
+                         now: datetime) -> bool:
+    """An open or click already counted this minute (the same link: its URL), or one
+    more than the message keeps."""
+    kept = session.scalars(select(StatusChange.id).where(
+        StatusChange.message_id == message.id, StatusChange.status.in_(REPEATABLE))
+        .limit(MAX_REPEATS)).all()
+    if len(kept) >= MAX_REPEATS:
+        return True
+    recent = session.scalars(select(StatusChange.details).where(
+        StatusChange.message_id == message.id, StatusChange.status == status,
+        StatusChange.at > now - REPEAT_WINDOW)).all()
+    return any((entry or {}).get("url") == details.get("url") for entry in recent)
 
 
 def record_status(session: Session, message: Message, status: str,
                   details: dict | None = None) -> bool:
-    """Add a status to the history and announce it; False when it changed nothing."""
+    """Add a status to the history and announce it; False when it changed nothing.
+    The history is asked two small questions, never loaded: a message may have a long
+    one, and every open and click comes here."""
     details = {k: v for k, v in (details or {}).items() if v is not None}
     if status not in vocab.ACTIVITY_TYPES[message.channel]:
         raise Invalid(f"{status} is not a status of {message.channel}",
                       {"status": [f"not a status of {message.channel}"]})
-    if status not in REPEATABLE and any(h.status == status for h in message.history):
-        return False
     now = utcnow()
-    message.history.append(StatusChange(status=status, at=now, details=details))
+    if status in REPEATABLE:
+        if _repeat_adds_nothing(session, message, status, details, now):
+            return False
+    elif _recorded_before(session, message, status):
+        return False
+    session.add(StatusChange(message_id=message.id, status=status, at=now, details=details))
     message.status = status
     message.updated_at = now
     if status == SENT:
@@ -92,29 +124,21 @@ def record_status(session: Session, message: Message, status: str,
     return True
 
 
-def report_delivery(session: Session, message_id: str, status: str, details: dict) -> bool:
-    """A sender's word on one message: sent, or how it failed for good."""
-    return record_status(session, message_or_404(session, message_id), status, details)
-
-
-def is_pending(session: Session, message_id: str) -> bool:
-    """Whether the message still waits to be sent: a sender redelivered a message it
-    already sent (killed before it acknowledged) must not send it twice."""
-    message = session.get(Message, str(message_id))
-    return message is not None and message.status == QUEUED
-
-
 def by_provider_id(session: Session, provider_id: str) -> Message | None:
     return session.scalars(
         select(Message).where(Message.provider_id == str(provider_id)).limit(1)).first()
 
 
 def forget_contacts(session: Session, contact_ids: list[str]) -> int:
-    """Erase every message of erased contacts (GDPR); the history goes with them."""
+    """Erase every message of erased contacts (GDPR): the history goes with them, and so
+    do their events not published yet. Their deliveries still queued hold only ids, and
+    the claim finds no message to send for them."""
     ids = session.scalars(select(Message.id).where(Message.contact_id.in_(contact_ids))).all()
     if ids:
         session.execute(delete(StatusChange).where(StatusChange.message_id.in_(ids)))
         session.execute(delete(Message).where(Message.id.in_(ids)))
+    for contact_id in contact_ids:
+        forget_contact(session, Outbox, contact_id)
     return len(ids)
 
 

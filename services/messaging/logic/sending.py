@@ -10,10 +10,9 @@ from plexus.contract.messages import MessageInput
 from plexus.errors import Conflict, Invalid, NotFound
 from plexus.parsing import load
 from services.messaging.logic import messages
-from services.messaging.logic.eligibility import address, refusal
+from services.messaging.logic.eligibility import refusal
 from services.messaging.logic.rendering import Limits, render
 from services.messaging.logic.templates import template_or_404
-from services.messaging.logic.tracking import track_html, unsubscribe_url
 from services.messaging.logic.variables import template_context
 from services.messaging.settings import Settings
 
@@ -64,27 +63,10 @@ def _template_source(transaction, template_id: str, channel: str) -> dict:
         return {"body": template.body}
 
 
-def delivery_builder(settings: Settings, to):
-    """What the sender gets: the address and the content, for email with its links
-    and open pixel tracked and the one-click unsubscribe URL."""
-    def build(message) -> dict:
-        content = dict(message.content)
-        delivery = {"message_id": message.id, "contact_id": message.contact_id, "to": to,
-                    "content": content}
-        if message.channel == "email":
-            base, secret = settings.tracking_base_url, settings.tracking_secret
-            if content.get("html"):
-                content["html"] = track_html(content["html"], base, secret, message.id)
-            delivery["unsubscribe_url"] = unsubscribe_url(base, secret, message.id)
-        return delivery
-    return build
-
-
-def _eligible_address(contact: dict, channel: str, category: str | None):
-    reason = refusal(contact, channel, category)
-    if reason:
-        raise Conflict(reason, {"contact": [reason]})
-    return address(contact, channel)
+def _require_eligible(contact: dict, channel: str, category: str | None) -> None:
+    refused = refusal(contact, channel, category)
+    if refused:
+        raise Conflict(refused.detail, {"contact": [refused.detail]})
 
 
 def send_message(transaction, rpc, settings: Settings, data, actor: str) -> dict:
@@ -98,7 +80,7 @@ def send_message(transaction, rpc, settings: Settings, data, actor: str) -> dict
     else:
         source = request["content"]
     contact = find_contact(rpc, request["contact"])
-    to = _eligible_address(contact, channel, request["category"])
+    _require_eligible(contact, channel, request["category"])
     variables = rpc(CONTACTS, "contact_variables", contact["id"])["data"]
     content = render_content(channel, source, template_context(variables, request["data"]),
                              settings.limits)
@@ -106,20 +88,19 @@ def send_message(transaction, rpc, settings: Settings, data, actor: str) -> dict
         return messages.queue_message(
             session, contact_id=contact["id"], channel=channel, origin=request["origin"],
             category=request["category"], template_id=request["template_id"],
-            resend_of=None, content=content, delivery=delivery_builder(settings, to),
-            actor=actor)
+            resend_of=None, content=content, actor=actor)
 
 
-def resend_message(transaction, rpc, settings: Settings, message_id: str, actor: str) -> dict:
+def resend_message(transaction, rpc, message_id: str, actor: str) -> dict:
     """A new message with the same content, to the same contact if it may still
     receive it; linked to the original by `resend_of`."""
     with transaction() as session:
         original = messages.get_message(session, message_id)
     contact = rpc(CONTACTS, "get_contact", original["contact_id"])
-    to = _eligible_address(contact, original["channel"], original["category"])
+    _require_eligible(contact, original["channel"], original["category"])
     with transaction() as session:
         return messages.queue_message(
             session, contact_id=contact["id"], channel=original["channel"],
             origin=original["origin"], category=original["category"],
             template_id=original["template_id"], resend_of=original["id"],
-            content=original["content"], delivery=delivery_builder(settings, to), actor=actor)
+            content=original["content"], actor=actor)

@@ -22,6 +22,13 @@ def hex_hmac_sha256(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def relay_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """Our SMTP relay's X-Plexus-Signature: hex HMAC-SHA256 of `<timestamp>.<body>`, the
+    timestamp (Unix seconds) sent as X-Plexus-Timestamp, so a captured request cannot be
+    sent again once it is more than REPLAY_WINDOW old (logic.webhooks)."""
+    return hex_hmac_sha256(secret, timestamp.encode() + b"." + body)
+
+
 def same(expected: str, given: str | None) -> bool:
     return bool(expected) and given is not None and hmac.compare_digest(
         expected.encode(), given.strip().encode())

@@ -48,10 +48,21 @@ def get_template(session: Session, template_id: str) -> dict:
     return template_resource(template_or_404(session, template_id))
 
 
+# What a person reads: a change to either makes an approved template a new text, to be
+# approved again.
+APPROVED_TEXT = ("subject", "body")
+
+
 def update_template(session: Session, template_id: str, data: dict) -> dict:
+    """Change the fields given. A changed subject or body withdraws the approval unless
+    the same change sets `approved` (the gateway lets only admin keys set it)."""
     template = template_or_404(session, template_id)
     fields = load(TemplateUpdate(), data)
     _check(fields)
+    text_changed = any(name in fields and fields[name] != getattr(template, name)
+                       for name in APPROVED_TEXT)
+    if text_changed and "approved" not in fields:
+        fields["approved"] = False
     for name, value in fields.items():
         setattr(template, name, value)
     template.updated_at = utcnow()

@@ -1,33 +1,22 @@
 """Signed tracking tokens: `<payload>.<mac>`, both base64url, the payload a JSON list
 [kind, message_id, url?] and the mac an HMAC-SHA256 of it under the tracking secret.
 Nothing in a token can be changed (another message, another redirect target) without
-the secret; a click token signs its URL, so /t/c/ is no open redirect."""
+the secret; a click token signs its URL, so /t/c/ is no open redirect. A token is made
+under the newest secret and read under any the service still accepts (rotation)."""
 
 from __future__ import annotations
 
-import base64
 import binascii
-import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 
 from plexus.errors import NotFound
+from plexus.signing import b64 as _b64
+from plexus.signing import mac as _mac
+from plexus.signing import unb64 as _unb64
 
 OPEN, CLICK, UNSUBSCRIBE = "o", "c", "u"
-MAC_BYTES = 16  # 128 bits: forging one is out of reach, and links stay short
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(secret: str, payload: str) -> str:
-    digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
-    return _b64(digest[:MAC_BYTES])
 
 
 def make_token(secret: str, kind: str, message_id: str, url: str | None = None) -> str:
@@ -36,11 +25,19 @@ def make_token(secret: str, kind: str, message_id: str, url: str | None = None) 
     return f"{payload}.{_mac(secret, payload)}"
 
 
-def read_token(secret: str, kind: str, token: str) -> tuple[str, str | None]:
-    """(message_id, url) of a genuine token of that kind; NotFound for anything else,
-    so a guess learns nothing."""
+def _signed(secrets: Sequence[str], payload: str, mac: str) -> bool:
+    # Every secret is tried, so the time taken does not say which one matched.
+    matches = [hmac.compare_digest(mac.encode(), _mac(secret, payload).encode())
+               for secret in secrets]
+    return any(matches)
+
+
+def read_token(secrets: str | Sequence[str], kind: str, token: str) -> tuple[str, str | None]:
+    """(message_id, url) of a genuine token of that kind, signed under any of `secrets`;
+    NotFound for anything else, so a guess learns nothing."""
+    secrets = (secrets,) if isinstance(secrets, str) else tuple(secrets)
     payload, _, mac = (token or "").partition(".")
-    if not payload or not hmac.compare_digest(mac.encode(), _mac(secret, payload).encode()):
+    if not payload or not _signed(secrets, payload, mac):
         raise NotFound("unknown link")
     try:
         fields = json.loads(_unb64(payload))

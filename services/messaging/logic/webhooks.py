@@ -7,21 +7,30 @@ types of plexus.contract.vocab), record them, and say which emails go on the bla
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from services.messaging.logic import messages
-from services.messaging.logic.signatures import hex_hmac_sha256, same, twilio_signature
+from plexus.errors import NotFound
+from services.messaging.logic import bounces, messages
+from services.messaging.logic.signatures import (
+    hex_hmac_sha256,
+    relay_signature,
+    same,
+    twilio_signature,
+)
 from services.messaging.models import Message
 
 TWILIO_STATUS = {"delivered": "delivered", "undelivered": "fail", "failed": "reject"}
 VIBER_STATUS = {"delivered": "delivered", "seen": "open", "failed": "fail"}
 SMTP_STATUS = ("delivered", "soft_bounce", "hard_bounce", "complaint", "reject")
-# A hard bounce or a complaint puts the address on the email black list.
-BLACKLISTING = frozenset({"hard_bounce", "complaint"})
 PROVIDERS = ("twilio", "telegram", "viber", "smtp")
+# A signed request whose signed time is further than this from ours is refused: a
+# captured one cannot be sent again later (SMTP relay, Viber; Twilio and Telegram sign
+# no time).
+REPLAY_WINDOW = 300.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -40,10 +49,20 @@ def _json(body: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def verified(provider: str, request: dict, secrets: dict) -> bool:
+def _fresh(seconds, now: float) -> bool:
+    try:
+        return abs(now - float(seconds)) <= REPLAY_WINDOW
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def verified(provider: str, request: dict, secrets: dict, now: float | None = None) -> bool:
     """`secrets` maps a provider to its key: the Twilio auth token, the Telegram
-    webhook secret, the Viber auth token, the SMTP relay's shared secret."""
+    webhook secret, the Viber auth token, the SMTP relay's shared secret. A Viber
+    callback's `timestamp` (ms) and the relay's X-Plexus-Timestamp (s) must be within
+    REPLAY_WINDOW of `now`."""
     headers, body, secret = request["headers"], request["body"], secrets.get(provider) or ""
+    now = time.time() if now is None else now
     if provider == "twilio":
         params = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
         return same(twilio_signature(secret, request["url"], params) if secret else "",
@@ -51,11 +70,14 @@ def verified(provider: str, request: dict, secrets: dict) -> bool:
     if provider == "telegram":
         return same(secret, headers.get("x-telegram-bot-api-secret-token"))
     if provider == "viber":
+        stamp = _json(body).get("timestamp")
         return same(hex_hmac_sha256(secret, body.encode()) if secret else "",
-                    headers.get("x-viber-content-signature"))
+                    headers.get("x-viber-content-signature")) \
+            and isinstance(stamp, int | float) and _fresh(stamp / 1000, now)
     if provider == "smtp":
-        return same(hex_hmac_sha256(secret, body.encode()) if secret else "",
-                    headers.get("x-plexus-signature"))
+        stamp = headers.get("x-plexus-timestamp") or ""
+        return same(relay_signature(secret, stamp, body.encode()) if secret else "",
+                    headers.get("x-plexus-signature")) and _fresh(stamp, now)
     return False
 
 
@@ -81,19 +103,32 @@ def receipts(provider: str, body: str) -> list[Receipt]:
     return []
 
 
-def apply_receipts(session: Session, found: list[Receipt]) -> list[dict]:
+def apply_receipts(session: Session, found: list[Receipt]) -> list[bounces.Listing]:
     """Record each receipt on its message (unknown messages are skipped: a provider
-    retries a webhook that fails); the black-listings to make, as
-    {"contact_id", "reason"}."""
+    retries a webhook that fails); the black-listings the new ones make."""
     to_blacklist = []
     for receipt in found:
         message = (session.get(Message, receipt.message_id) if receipt.message_id
                    else messages.by_provider_id(session, receipt.provider_id or ""))
         if message is None:
             continue
-        messages.record_status(session, message, receipt.status, {"reason": receipt.reason})
-        # Black-listing again is harmless, and a retried webhook may find it undone.
-        if message.channel == "email" and receipt.status in BLACKLISTING:
-            to_blacklist.append({"contact_id": message.contact_id,
-                                 "reason": receipt.reason or receipt.status})
+        if messages.record_status(session, message, receipt.status,
+                                  {"reason": receipt.reason}):
+            listing = bounces.listing(message, receipt.status, receipt.reason)
+            if listing:
+                to_blacklist.append(listing)
     return to_blacklist
+
+
+def handle_webhook(transaction, rpc, secrets: dict, provider: str, request: dict) -> dict:
+    """One provider's webhook call: verified, its receipts recorded, bounced and
+    complaining addresses black-listed."""
+    if provider not in PROVIDERS:
+        raise NotFound(f"no webhook for {provider}")
+    if not verified(provider, request, secrets):
+        return {"verified": False, "recorded": 0}
+    found = receipts(provider, request["body"])
+    with transaction() as session:
+        listings = apply_receipts(session, found)
+    bounces.blacklist(rpc, listings, f"webhook:{provider}")
+    return {"verified": True, "recorded": len(found)}

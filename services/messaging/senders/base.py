@@ -11,6 +11,8 @@ import nameko
 from nameko.extensions import DependencyProvider
 
 from plexus.consumer import RetryingConsumer
+from plexus.contract import events
+from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics, counter, histogram
 from plexus.rpc import Caller, answer
 from services.messaging import queues
@@ -21,8 +23,8 @@ from services.messaging.settings import retry_policy
 
 
 class ChannelConsumer(RetryingConsumer):
-    """Entrypoint: the messages queued for one sender. The handler gets the delivery
-    with `attempt` (1 on the first try) and `redelivered` added."""
+    """Entrypoint: the messages queued for one sender. The handler gets the queued body
+    (message id and channel) with `attempt` (1 on the first try) added."""
 
     metric_name = "send_retries_total"
 
@@ -45,11 +47,7 @@ class ChannelConsumer(RetryingConsumer):
         return min(60.0, max(ours, theirs))
 
     def handle_message(self, body, message):
-        # The broker flags a message it hands out again (requeued, or its consumer died
-        # before acknowledging): only such a one may have been sent already.
-        redelivered = bool((message.delivery_info or {}).get("redelivered"))
-        super().handle_message(
-            {**body, "attempt": self.attempt(message), "redelivered": redelivered}, message)
+        super().handle_message({**body, "attempt": self.attempt(message)}, message)
 
 
 consume_channel = ChannelConsumer.decorator
@@ -102,6 +100,13 @@ class Sender:
     @answer
     def ping(self):
         return "pong"
+
+    @on_events(events.CONTACTS)
+    def forget_erased(self, payloads):
+        erased = [p["contact_id"] for p in payloads if p.get("event") == events.CONTACT_DELETED]
+        forget = getattr(self.channel.provider, "forget", None)
+        if erased and forget is not None:
+            forget(erased)
 
     def send(self, delivery: dict) -> str:
         rpc = self.rpc

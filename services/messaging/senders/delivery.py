@@ -1,20 +1,21 @@
-"""Delivering one queued message, as plain code: skip it if it was sent already (a
-redelivery after a sender died before acknowledging), wait for the rate limit, send,
-and report how it went to messaging. A temporary failure raises, for the queue to
-retry; on the last attempt the message is first reported as failed for good."""
+"""Delivering one queued message, as plain code: wait for the rate limit, claim it from
+messaging (which says whether it still waits to go, judges the contact's consent at this
+moment, and hands over the address and the content), send, and report how it went. The
+queue holds only the message id, so every attempt goes through the claim: a message sent
+already (a redelivery after a sender died before acknowledging) or no longer allowed is
+never handed to the provider. A temporary failure raises, for the queue to retry; on the
+last attempt the message is first reported as failed for good."""
 
 from __future__ import annotations
 
 import contextlib
 import time
 
+from plexus.contract import vocab
 from plexus.errors import NotFound
 from services.messaging.senders.providers import PermanentFailure, TemporaryFailure
 
-SENT, SKIPPED = "sent", "skipped"
-# What a message that failed every attempt ends as, per channel (plexus.contract.vocab).
-EXHAUSTED = {"email": "soft_bounce", "sms": "fail", "telegram": "failed", "viber": "fail",
-             "webpush_desktop": "undelivered", "webpush_mobile": "undelivered"}
+SENT, SKIPPED, SUPPRESSED = "sent", "skipped", "suppressed"
 
 
 class MessagingPort:
@@ -23,8 +24,8 @@ class MessagingPort:
     def __init__(self, rpc):
         self.rpc = rpc
 
-    def is_pending(self, message_id: str) -> bool:
-        return self.rpc("messaging", "is_pending", message_id)
+    def claim(self, message_id: str) -> dict:
+        return self.rpc("messaging", "claim_delivery", message_id)
 
     def report(self, message_id: str, status: str, details: dict) -> None:
         self.rpc("messaging", "report_delivery", message_id, status, details)
@@ -59,16 +60,18 @@ class Meter:
         pass
 
 
-def deliver(delivery: dict, provider, messaging: MessagingPort, limiter, attempt: int = 1,
+def deliver(queued: dict, provider, messaging: MessagingPort, limiter, attempt: int = 1,
             max_attempts: int = 1, meter: Meter = Meter()) -> str:
-    """The status the message reached: sent, skipped, or a permanent failure status."""
-    message_id = delivery["message_id"]
-    # A first delivery cannot have been sent; asking costs an RPC, so only ask again for
-    # a message the broker redelivered.
-    maybe_sent = delivery.get("redelivered", True) or attempt > 1
-    if maybe_sent and not messaging.is_pending(message_id):
-        return SKIPPED
+    """The status the message reached: sent, skipped, suppressed, or a permanent failure
+    status. `queued` is the queue's body: the message id and channel."""
+    message_id = queued["message_id"]
+    # The rate limit is waited for before the claim, so the consent it judges is the
+    # consent of the moment the provider is called.
     meter.waited(limiter.acquire())
+    claimed = messaging.claim(message_id)
+    if not claimed["send"]:
+        return SUPPRESSED if claimed.get("suppressed") else SKIPPED
+    delivery = claimed["delivery"]
     started = time.perf_counter()
     try:
         provider_id = provider.send(delivery)
@@ -80,7 +83,7 @@ def deliver(delivery: dict, provider, messaging: MessagingPort, limiter, attempt
     except TemporaryFailure as failure:
         meter.provider_call(provider.name, "temporary_failure", time.perf_counter() - started)
         if attempt >= max_attempts:
-            messaging.report(message_id, EXHAUSTED[delivery["channel"]],
+            messaging.report(message_id, vocab.EXHAUSTED[delivery["channel"]],
                              {"reason": str(failure), "provider": provider.name,
                               "attempts": attempt})
         raise

@@ -1,6 +1,7 @@
-"""A sender delivering one message: skipped when already sent, reported sent once, a
-permanent failure ends it, a temporary one is retried (raised) and reported as failed
-on the last attempt only."""
+"""A sender delivering one message: it claims the message first and sends only what the
+claim hands over (skipped when already sent, suppressed when consent was withdrawn),
+reports it sent once; a permanent failure ends it, a temporary one is retried (raised)
+and reported as failed on the last attempt only."""
 
 import smtplib
 
@@ -10,16 +11,20 @@ from services.messaging.senders.delivery import deliver
 from services.messaging.senders.providers import PermanentFailure, TemporaryFailure
 from services.messaging.senders.providers.smtp import build_email
 
+QUEUED = {"message_id": "m1", "channel": "sms", "attempt": 1}
 DELIVERY = {"message_id": "m1", "contact_id": "c1", "channel": "sms", "to": "+380501234567",
             "content": {"body": "hi"}}
 
 
 class Messaging:
-    def __init__(self, pending=True):
-        self.pending, self.reports = pending, []
+    def __init__(self, pending=True, suppressed=None):
+        self.pending, self.suppressed, self.reports, self.claims = pending, suppressed, [], 0
 
-    def is_pending(self, message_id):
-        return self.pending
+    def claim(self, message_id):
+        self.claims += 1
+        if self.suppressed:
+            return {"send": False, "suppressed": self.suppressed}
+        return {"send": True, "delivery": DELIVERY} if self.pending else {"send": False}
 
     def report(self, message_id, status, details):
         self.reports.append((status, details))
@@ -47,14 +52,30 @@ class NoLimit:
 
 def test_sent_and_reported_with_the_provider_id():
     messaging, provider = Messaging(), Provider("SM1")
-    assert deliver(DELIVERY, provider, messaging, NoLimit()) == "sent"
+    assert deliver(QUEUED, provider, messaging, NoLimit()) == "sent"
     assert messaging.reports == [("sent", {"provider_id": "SM1", "provider": "fake"})]
 
 
 def test_a_message_sent_already_is_not_sent_again():
     provider = Provider()
-    assert deliver(DELIVERY, provider, Messaging(pending=False), NoLimit()) == "skipped"
+    assert deliver(QUEUED, provider, Messaging(pending=False), NoLimit()) == "skipped"
     assert provider.sent == []
+
+
+def test_a_message_whose_consent_was_withdrawn_is_suppressed_unsent():
+    provider, messaging = Provider(), Messaging(suppressed="unsubscribed")
+    assert deliver(QUEUED, provider, messaging, NoLimit()) == "suppressed"
+    assert provider.sent == [] and messaging.reports == []
+
+
+def test_every_attempt_claims_again():
+    messaging = Messaging()
+    provider = Provider(TemporaryFailure("503"), "SM2")
+    with pytest.raises(TemporaryFailure):
+        deliver(QUEUED, provider, messaging, NoLimit(), 1, 5)
+    messaging.suppressed = "blacklisted"
+    assert deliver(QUEUED, provider, messaging, NoLimit(), 2, 5) == "suppressed"
+    assert messaging.claims == 2 and provider.sent == []
 
 
 def test_fails_twice_then_succeeds_delivers_once():
@@ -62,23 +83,23 @@ def test_fails_twice_then_succeeds_delivers_once():
     provider = Provider(TemporaryFailure("503"), TemporaryFailure("503"), "SM2")
     for attempt in (1, 2):
         with pytest.raises(TemporaryFailure):
-            deliver(DELIVERY, provider, messaging, NoLimit(), attempt, 5)
+            deliver(QUEUED, provider, messaging, NoLimit(), attempt, 5)
         assert messaging.reports == []
-    assert deliver(DELIVERY, provider, messaging, NoLimit(), 3, 5) == "sent"
+    assert deliver(QUEUED, provider, messaging, NoLimit(), 3, 5) == "sent"
     assert len(provider.sent) == 1 and [s for s, _ in messaging.reports] == ["sent"]
 
 
 def test_the_last_temporary_failure_is_reported_then_raised_for_the_dead_letters():
     messaging = Messaging()
     with pytest.raises(TemporaryFailure):
-        deliver(DELIVERY, Provider(TemporaryFailure("down")), messaging, NoLimit(), 5, 5)
+        deliver(QUEUED, Provider(TemporaryFailure("down")), messaging, NoLimit(), 5, 5)
     assert messaging.reports == [("fail", {"reason": "down", "provider": "fake",
                                            "attempts": 5})]
 
 
 def test_a_permanent_failure_ends_the_message():
     messaging = Messaging()
-    outcome = deliver(DELIVERY, Provider(PermanentFailure("reject", "bad number")), messaging,
+    outcome = deliver(QUEUED, Provider(PermanentFailure("reject", "bad number")), messaging,
                       NoLimit())
     assert outcome == "reject" and messaging.reports[0][0] == "reject"
 
@@ -135,11 +156,11 @@ class RecordingMeter:
 
 def test_provider_latency_and_outcome_are_metered():
     meter = RecordingMeter()
-    deliver(DELIVERY, Provider(), Messaging(), NoLimit(), meter=meter)
+    deliver(QUEUED, Provider(), Messaging(), NoLimit(), meter=meter)
     with pytest.raises(TemporaryFailure):
-        deliver(DELIVERY, Provider(TemporaryFailure("down")), Messaging(), NoLimit(), 1, 5,
+        deliver(QUEUED, Provider(TemporaryFailure("down")), Messaging(), NoLimit(), 1, 5,
                 meter=meter)
-    deliver(DELIVERY, Provider(PermanentFailure("reject", "bad")), Messaging(), NoLimit(),
+    deliver(QUEUED, Provider(PermanentFailure("reject", "bad")), Messaging(), NoLimit(),
             meter=meter)
     assert [outcome for _, outcome in meter.calls] == [
         "accepted", "temporary_failure", "permanent_failure"]

@@ -20,25 +20,35 @@ def test_a_reachable_contact_may_receive_on_every_channel():
     contact = make_contact()
     for channel in CHANNELS:
         if channel == "webpush_mobile":
-            assert refusal(contact, channel) == "the contact has no address for webpush_mobile"
+            refused = refusal(contact, channel)
+            assert refused.detail == "the contact has no address for webpush_mobile"
         else:
             assert refusal(contact, channel) is None, channel
     assert address(contact, "telegram") == "42"
     assert address(contact, "webpush_desktop")[0]["endpoint"] == "https://p"
 
 
-@pytest.mark.parametrize(("change", "channel", "reason"), [
-    ({"status": "inactive"}, "email", "inactive"),
-    ({"subscriptions": {"email": {"status": "unsubscribed"}}}, "email", "not subscribed"),
-    ({"subscriptions": {}}, "sms", "not subscribed"),
-    ({"blacklists": {"email": {"reason": "bounce"}}}, "email", "email is on the black list"),
-    ({"blacklists": {"phone": {"reason": "x"}}}, "sms", "phone is on the black list"),
-    ({"blacklists": {"viber": {"reason": "x"}}}, "viber", "viber is on the black list"),
-    ({"email": None}, "email", "no address"),
-    ({"channels": {}}, "telegram", "no address"),
+@pytest.mark.parametrize(("change", "channel", "code", "reason"), [
+    ({"status": "inactive"}, "email", "inactive", "inactive"),
+    ({"subscriptions": {"email": {"status": "unsubscribed"}}}, "email", "unsubscribed",
+     "not subscribed"),
+    ({"subscriptions": {}}, "sms", "unsubscribed", "not subscribed"),
+    ({"blacklists": {"email": {"reason": "bounce"}}}, "email", "blacklisted",
+     "email is on the black list"),
+    ({"blacklists": {"phone": {"reason": "x"}}}, "sms", "blacklisted",
+     "phone is on the black list"),
+    ({"blacklists": {"viber": {"reason": "x"}}}, "viber", "blacklisted",
+     "viber is on the black list"),
+    ({"email": None}, "email", "no_address", "no address"),
+    ({"channels": {}}, "telegram", "no_address", "no address"),
 ])
-def test_refusals_say_why(change, channel, reason):
-    assert reason in refusal(make_contact(**change), channel)
+def test_refusals_say_why(change, channel, code, reason):
+    found = refusal(make_contact(**change), channel)
+    assert (found.reason, reason in found.detail) == (code, True)
+
+
+def test_a_contact_that_is_gone_was_erased():
+    assert refusal(None, "email").reason == "erased"
 
 
 def test_the_phone_black_list_does_not_bar_email():
@@ -48,8 +58,8 @@ def test_the_phone_black_list_does_not_bar_email():
 def test_categories_are_opt_in():
     contact = make_contact(categories={"news": True, "offers": False})
     assert refusal(contact, "email", "news") is None
-    assert "offers" in refusal(contact, "email", "offers")
-    assert "sales" in refusal(contact, "email", "sales")
+    assert "offers" in refusal(contact, "email", "offers").detail
+    assert refusal(contact, "email", "sales").reason == "category"
 
 
 states = st.fixed_dictionaries({

@@ -6,7 +6,8 @@ import time
 import pytest
 
 from plexus.errors import Invalid
-from services.messaging.logic.rendering import Limits, render
+from services.messaging.logic import rendering
+from services.messaging.logic.rendering import Limits, check_syntax, render
 from services.messaging.logic.sending import render_content
 from services.messaging.logic.variables import template_context
 
@@ -64,6 +65,9 @@ def test_private_attributes_render_as_nothing():
     "{{ 'x' * 100000000 }}",
     "{{ 9 ** 999999999 }}",
     "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+    "{{ a" + ".b" * 200_000 + " }}",  # parsing alone took 5 s
+    "{{ a }}" * 5000,
+    "{{ 1" + " + 1" * 50_000 + " }}",
 ])
 def test_costly_templates_are_stopped_quickly(template):
     started = time.monotonic()
@@ -76,3 +80,86 @@ def test_output_is_bounded():
     with pytest.raises(Invalid, match="too large"):
         render("{% for i in range(9000) %}{{ data.big }}{% endfor %}",
                {"data": {"big": "x" * 1000}}, limits=Limits(max_output=100_000))
+
+
+# Each of these asked C code for gigabytes in one step, before the output cap could see
+# it (the pod was OOM-killed); now each is refused before the value is made.
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ 'a'.ljust(600000000) }}",
+        "{{ 'a'.rjust(600000000) }}",
+        "{{ 'a'.center(600000000) }}",
+        "{{ 'a'.zfill(600000000) }}",
+        "{{ 'a\t'.expandtabs(600000000) }}",
+        "{{ 'a'|center(600000000) }}",
+        "{{ 'a'|indent(600000000) }}",
+        "{{ '{:>600000000}'.format('a') }}",
+        "{{ '{:>{w}}'.format('a', w=600000000) }}",
+        "{{ '%600000000s' % 'a' }}",
+        "{{ '%*s' % (600000000, 'a') }}",
+        "{{ '%600000000s'|format('a') }}",
+        "{{ 'a' * 600000000 }}",
+        "{{ ['a'] * 600000000 }}",
+        "{% set x = 'a' * 500000 %}{{ x.replace('a', x) }}",
+        "{% set x = 'a' * 500000 %}{{ x|replace('a', x) }}",
+        "{% set x = 'a' * 500000 %}{{ x.join(range(10000)|map('string')) }}",
+        "{% set x = 'a' * 500000 %}{{ range(10000)|map('string')|join(x) }}",
+        "{{ (1).to_bytes(600000000, 'big') }}",
+        "{{ [1]|batch(600000000, 'x')|list }}",
+        "{{ range(10000)|map('center', 500000)|list|length }}",
+        "{% set x = 'a' * 500000 %}{{ [x] * 10000 }}",
+        "{% set ns = namespace(x='a' * 1000) %}"
+        "{% for i in range(40) %}{% set ns.x = ns.x ~ ns.x %}{% endfor %}{{ ns.x|length }}",
+        "{% set ns = namespace(x='a' * 1000) %}"
+        "{% for i in range(40) %}{% set ns.x = ns.x + ns.x %}{% endfor %}{{ ns.x|length }}",
+        "{% set ns = namespace(x=['a']) %}"
+        "{% for i in range(40) %}{% set ns.x = ns.x + ns.x %}{% endfor %}{{ ns.x|length }}",
+        "{% macro twice(s) %}{{ s }}{{ s }}{% endmacro %}{% set ns = namespace(x='a' * 1000) %}"
+        "{% for i in range(40) %}{% set ns.x = twice(ns.x) %}{% endfor %}{{ ns.x|length }}",
+        "{% set ns = namespace(x=['a' * 1000]) %}"
+        "{% for i in range(40) %}{{ ns.x.extend(ns.x) }}{% endfor %}{{ ns.x|length }}",
+    ],
+)
+def test_templates_that_would_allocate_gigabytes_are_refused_at_once(template):
+    started = time.monotonic()
+    with pytest.raises(Invalid) as caught:
+        render(template, CONTEXT, field="content.html")
+    assert time.monotonic() - started < 1
+    assert list(caught.value.errors) == ["content.html"]
+
+
+def test_everyday_string_work_still_renders():
+    text = (
+        "{{ first_name|center(9) }}|{{ '%-5s|%05.1f' % (plan, 3.14159) }}|"
+        "{{ '{:>6}'.format(plan) }}|{{ plan.ljust(6, '.') }}|{{ [plan, plan]|join(', ') }}|"
+        "{{ 'ab' * 3 }}|{{ plan ~ '!' }}|{{ (range(3)|list + [9])|join }}|"
+        "{{ 'x-y'.replace('-', '+') }}"
+    )
+    assert render(text, CONTEXT) == (
+        "   Ann   |gold |003.1|  gold|gold..|gold, gold|ababab|gold!|0129|x+y"
+    )
+
+
+@pytest.mark.parametrize("template", ["{{ [].pop() }}", "{{ data.pop('order') }}",
+                                      "{{ '{}'.format() }}", "{{ '%(x)s' % {} }}"])
+def test_a_template_failing_at_run_time_is_invalid_not_a_crash(template):
+    with pytest.raises(Invalid) as caught:
+        render(template, CONTEXT, field="content.text")
+    assert list(caught.value.errors) == ["content.text"]
+
+
+def test_a_template_is_compiled_once_for_every_contact():
+    rendering._cached.cache_clear()
+    source = "Hi {{ first_name }} ({{ plan }})"
+    assert [render(source, CONTEXT) for _ in range(3)] == ["Hi Ann (gold)"] * 3
+    info = rendering._cached.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+
+
+def test_a_stored_template_too_long_to_parse_is_refused_naming_its_field():
+    started = time.monotonic()
+    with pytest.raises(Invalid) as caught:
+        check_syntax("{{ a" + ".b" * 200_000 + " }}", "body")
+    assert time.monotonic() - started < 1
+    assert "too long" in caught.value.errors["body"][0]

@@ -1,7 +1,7 @@
 """Contacts, their black lists, subscriptions and consent ledger, channel addresses,
 push subscriptions and notes; variable definitions, sources, categories; the outbox.
 
-Constraint names follow services.contacts.models.NAMING_CONVENTION.
+Constraint names follow plexus.db.NAMING_CONVENTION.
 
 Revision ID: 0001
 Revises:

@@ -63,7 +63,7 @@ def gateway():
 
 def export(gateway: str, *args: str, key: str = KEY) -> subprocess.CompletedProcess:
     env = {**os.environ, "PLEXUS_API_KEY": key, "PLEXUS_URL": gateway}
-    return subprocess.run([sys.executable, "-m", "plexus.cli", "export", "activity", *args],
+    return subprocess.run([sys.executable, "-m", "ops.cli", "export", "activity", *args],
                           env=env, capture_output=True, timeout=60)
 
 

@@ -7,7 +7,6 @@ rows, in the order of the file."""
 from __future__ import annotations
 
 import csv
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -15,8 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
+from ops.gateway_client import GatewayClient
 from plexus.contract.contacts import ADDRESS_FIELDS, BATCH_LIMIT, ContactCreate
 
 # Top-level fields a column can fill; dotted ones (address.city, variables.plan,
@@ -24,7 +22,6 @@ from plexus.contract.contacts import ADDRESS_FIELDS, BATCH_LIMIT, ContactCreate
 FIELDS = tuple(name for name in ContactCreate().fields if name not in {"address", "variables",
                                                                        "categories"})
 TRUE, FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n"}
-RETRIED_STATUSES = {429, 502, 503, 504}
 PARALLEL = 4  # batches in flight at once: the server works on one while the next travels
 
 
@@ -130,63 +127,23 @@ def _convert_variable(path: str, raw: str, kind: str | None):
     return raw  # string, date (YYYY-MM-DD, checked by the server), or unknown (server says)
 
 
-class GatewayClient:
-    """The few calls the importer makes, with retries on 429/503 (honouring Retry-After).
-    Safe to share between threads: each thread has its own HTTP session."""
+def variable_types(client: GatewayClient) -> dict[str, str]:
+    types, cursor = {}, None
+    while True:
+        page = client.json("GET", "/v1/variables",
+                           params={"limit": 200, **({"cursor": cursor} if cursor else {})})
+        types.update({v["name"]: v["type"] for v in page["data"]})
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return types
 
-    def __init__(self, url: str, key: str, timeout: float = 60.0, attempts: int = 5):
-        self.url = url.rstrip("/")
-        self.key = key
-        self.timeout = timeout
-        self.attempts = attempts
-        self._local = threading.local()
 
-    @property
-    def session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-            session.headers["Authorization"] = f"Bearer {self.key}"
-        return session
-
-    def _request(self, method: str, path: str, **kwargs) -> dict:
-        for attempt in range(1, self.attempts + 1):
-            try:
-                answer = self.session.request(method, self.url + path, timeout=self.timeout,
-                                              **kwargs)
-            except requests.ConnectionError:
-                if attempt == self.attempts:
-                    raise ImportFailure(f"no gateway answers at {self.url}") from None
-                time.sleep(min(2 ** attempt, 10))
-                continue
-            if answer.status_code in RETRIED_STATUSES and attempt < self.attempts:
-                time.sleep(float(answer.headers.get("Retry-After") or min(2 ** attempt, 10)))
-                continue
-            if answer.status_code in (401, 403):
-                raise ImportFailure(f"the gateway refused the key: {answer.json()['detail']}")
-            if answer.status_code >= 400:
-                raise ImportFailure(f"{method} {path} answered {answer.status_code}: "
-                                    f"{answer.text[:300]}")
-            return answer.json()
-        raise ImportFailure(f"{method} {path} kept failing")
-
-    def variable_types(self) -> dict[str, str]:
-        types, cursor = {}, None
-        while True:
-            page = self._request("GET", "/v1/variables",
-                                 params={"limit": 200, **({"cursor": cursor} if cursor else {})})
-            types.update({v["name"]: v["type"] for v in page["data"]})
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return types
-
-    def upsert(self, contacts: list[dict]) -> list[dict]:
-        results = self._request("POST", "/v1/contacts/batch",
-                                json={"contacts": contacts})["results"]
-        if len(results) != len(contacts):
-            raise ImportFailure(f"the gateway answered {len(results)} results for "
-                                f"{len(contacts)} contacts")
-        return results
+def upsert(client: GatewayClient, contacts: list[dict]) -> list[dict]:
+    results = client.json("POST", "/v1/contacts/batch", json={"contacts": contacts})["results"]
+    if len(results) != len(contacts):
+        raise ImportFailure(f"the gateway answered {len(results)} results for "
+                            f"{len(contacts)} contacts")
+    return results
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict]]:
@@ -268,7 +225,7 @@ def import_contacts(path: Path, client: GatewayClient, rejected_path: Path, *,
     header = header_of(path)
     mapping, ignored = column_mapping(header, overrides or {}, skipped or set())
     report = ImportReport(ignored_columns=ignored)
-    types = client.variable_types() if any(p.startswith("variables.") for p in
+    types = variable_types(client) if any(p.startswith("variables.") for p in
                                             mapping.values()) else {}
     with open(rejected_path, "w", newline="", encoding="utf-8") as rejected_file, \
             ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="import") as pool:
@@ -300,7 +257,7 @@ def import_contacts(path: Path, client: GatewayClient, rejected_path: Path, *,
                                      any(chunk.keys & other.keys for other, _ in in_flight)):
                     finish(*in_flight.popleft())
                 contacts = chunk.contacts
-                in_flight.append((chunk, pool.submit(client.upsert, contacts)
+                in_flight.append((chunk, pool.submit(upsert, client, contacts)
                                   if contacts else None))
             while in_flight:
                 finish(*in_flight.popleft())

@@ -1,5 +1,5 @@
 """The `plexus` command. Thin on purpose: each command loads the config and calls
-plexus.migrations, plexus.runner or the gateway's API key functions.
+plexus.migrations, ops.runner or the gateway's API key functions.
 
 Failures are one line on stderr starting `plexus:` and exit 1; usage errors exit 2
 (click's own)."""
@@ -19,13 +19,19 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from plexus import logs
-from plexus.config import PROJECT_ROOT, config_path, data_dir, database_url, load_config
+from plexus.config import (
+    PROJECT_ROOT,
+    broker_uri,
+    config_path,
+    data_dir,
+    database_url,
+    load_config,
+)
 from plexus.errors import PlexusError
 from plexus.suite import SERVICES
 
-log = logging.getLogger("plexus.cli")
+log = logging.getLogger("ops.cli")
 
-DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost"
 
 
 class Failure(click.ClickException):
@@ -97,7 +103,7 @@ def _declare_queues(config: dict, required: bool) -> None:
     from plexus.consumer import declare_topology
 
     try:
-        queues = declare_topology(config.get("AMQP_URI") or DEFAULT_AMQP_URI)
+        queues = declare_topology(broker_uri(config))
     except Exception as error:
         if required:
             raise Failure(f"declaring the event queues failed: {_one_line(error)}") from None
@@ -176,10 +182,10 @@ def run(settings: Settings, only: tuple[str, ...], scale: dict[str, int]) -> Non
     own, the rest are stopped and the exit code is 1. Logs go to stderr, one JSON object
     a line unless stderr is a terminal (PLEXUS_LOG_FORMAT, PLEXUS_LOG_LEVEL).
     """
-    from plexus import runner
+    from ops import runner
 
     config = settings.config
-    problem = runner.check_broker(config.get("AMQP_URI") or DEFAULT_AMQP_URI, timeout=3.0)
+    problem = runner.check_broker(broker_uri(config), timeout=3.0)
     if problem:
         raise Failure(problem)
     names = [name for name in SERVICES if not only or name in only]
@@ -197,7 +203,7 @@ def run(settings: Settings, only: tuple[str, ...], scale: dict[str, int]) -> Non
 def _start(settings: Settings, config: dict, names: list[str],
            scale: dict[str, int] | None = None) -> None:
     """Migrate, declare the queues, start the children and wait (exits with their code)."""
-    from plexus import runner
+    from ops import runner
 
     _migrate(config, names)
     _declare_queues(config, required=True)
@@ -387,7 +393,8 @@ def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | Non
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from plexus import importer, runner
+    from ops import importer, runner
+    from ops.gateway_client import GatewayClient, GatewayError
 
     overrides = {}
     for item in maps:
@@ -396,7 +403,7 @@ def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | Non
             raise click.UsageError(f"--map takes COLUMN=FIELD, not {item!r}")
         overrides[column] = target
     rejected_path = rejected_path or csv_file.with_suffix(".rejected.csv")
-    client = importer.GatewayClient(url or runner.gateway_url(settings.config), key)
+    client = GatewayClient(url or runner.gateway_url(settings.config), key)
     console = Console(stderr=True)
     try:
         total = importer.count_rows(csv_file)
@@ -408,7 +415,7 @@ def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | Non
                 csv_file, client, rejected_path, overrides=overrides, skipped=set(skips),
                 batch_size=batch_size, parallel=parallel,
                 on_progress=lambda rows: progress.advance(task, rows))
-    except (importer.ImportFailure, OSError, UnicodeDecodeError) as error:
+    except (importer.ImportFailure, GatewayError, OSError, UnicodeDecodeError) as error:
         raise Failure(str(error)) from None
     if report.ignored_columns:
         click.echo(f"ignored columns (no field of that name; see --map): "
@@ -453,12 +460,13 @@ def export_activity(settings: Settings, contact: str, format_: str, output: Path
       plexus export activity 01j9z8... > feed.ndjson
       plexus export activity email=olena@example.com --format csv -o olena.csv
     """
-    from plexus import exporting, runner
+    from ops import exporting, runner
+    from ops.gateway_client import GatewayClient, GatewayError
 
-    gateway = exporting.Gateway(url or runner.gateway_url(settings.config), key)
+    gateway = GatewayClient(url or runner.gateway_url(settings.config), key, timeout=30.0)
     try:
         written = exporting.write(exporting.feed(gateway, contact, format_), output)
-    except (exporting.ExportFailure, OSError) as error:
+    except (exporting.ExportFailure, GatewayError, OSError) as error:
         raise Failure(str(error)) from None
     if output is not None:
         click.echo(f"{written:,} bytes of activity written to {output}", err=True)
@@ -486,7 +494,7 @@ def deadletters_list(settings: Settings, consumer: str, source: str, limit: int,
     from plexus.consumer import dead_letter_queue, parked_events
 
     _check_subscription(consumer, source)
-    parked = parked_events(settings.config.get("AMQP_URI") or DEFAULT_AMQP_URI,
+    parked = parked_events(broker_uri(settings.config),
                            consumer, source, limit)
     for entry in parked:
         if as_json:
@@ -520,7 +528,7 @@ def deadletters_replay(settings: Settings, consumer: str, source: str) -> None:
     from plexus.consumer import replay_dead_letters
 
     _check_subscription(consumer, source)
-    moved = replay_dead_letters(settings.config.get("AMQP_URI") or DEFAULT_AMQP_URI,
+    moved = replay_dead_letters(broker_uri(settings.config),
                                 consumer, source)
     click.echo(f"{moved} event(s) sent back to {consumer}")
 
@@ -534,7 +542,7 @@ def deadletters_replay_queue(settings: Settings, queue: str) -> None:
     """
     from plexus.consumer import replay_parked
 
-    moved = replay_parked(settings.config.get("AMQP_URI") or DEFAULT_AMQP_URI, queue)
+    moved = replay_parked(broker_uri(settings.config), queue)
     click.echo(f"{moved} message(s) sent back to {queue}")
 
 

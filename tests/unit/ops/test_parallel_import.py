@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from plexus.importer import GatewayClient, import_contacts
+from ops.gateway_client import GatewayClient
+from ops.importer import import_contacts
 
 ROWS = 1000
 BATCH = 50

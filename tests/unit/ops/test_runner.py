@@ -1,4 +1,4 @@
-"""plexus.runner: the broker check and the supervisor of `plexus run`, with tiny child
+"""ops.runner: the broker check and the supervisor of `plexus run`, with tiny child
 processes standing in for the services."""
 
 import os
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from plexus import runner
+from ops import runner
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 
@@ -200,7 +200,7 @@ def test_one_run_per_data_directory_and_the_lock_names_the_holder(tmp_path):
     ready = tmp_path / "locked"
     holder = subprocess.Popen(_python(
         "import pathlib, time\n"
-        "from plexus import runner\n"
+        "from ops import runner\n"
         f"lock = runner.DataDirLock({str(tmp_path / 'var')!r}).acquire()\n"
         f"pathlib.Path({str(ready)!r}).touch()\n"
         "time.sleep(60)\n"))

@@ -1,6 +1,6 @@
 import pytest
 
-from plexus.importer import ImportFailure, column_mapping, row_to_contact
+from ops.importer import ImportFailure, column_mapping, row_to_contact
 
 
 def test_columns_named_like_fields_map_themselves_and_others_are_reported():

@@ -15,7 +15,7 @@ def plexus(tmp_path):
     def run(*args, **env):
         environment = {**os.environ, "PLEXUS_DATA_DIR": str(tmp_path / "var"),
                        "PLEXUS_DATABASE_URL": "", "PLEXUS_LOG_FORMAT": "json", **env}
-        done = subprocess.run([sys.executable, "-m", "plexus.cli", *args], env=environment,
+        done = subprocess.run([sys.executable, "-m", "ops.cli", *args], env=environment,
                               capture_output=True, text=True, timeout=60)
         return done.returncode, done.stdout, done.stderr
     return run

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TextIO
 
 import amqp
 from kombu import Connection
@@ -42,7 +43,7 @@ class DataDirLock:
 
     def __init__(self, data_dir: Path | str):
         self.path = Path(data_dir) / LOCK_FILE
-        self.handle = None
+        self.handle: TextIO | None = None
 
     def acquire(self) -> DataDirLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,13 +1,12 @@
-"""Who a posted event is about: the contact an id or identifier names, asked of the
-contacts service by RPC with a deadline. A batch asks once for its distinct contacts
-(contacts' resolve_refs answers them in a few queries), so that 1,000 events cost one
-round trip, not one a contact."""
+"""What activity's logic asks of other services, over the worker's RPC caller
+(plexus.rpc.RpcCaller, every call with a deadline): the only place its logic reaches
+another service. Tests hand the logic fakes with the same methods."""
 
 from __future__ import annotations
 
 from plexus.errors import Invalid, NotFound, PlexusError
 
-CONTACTS = "contacts"
+CONTACTS, MESSAGING = "contacts", "messaging"
 # What one RPC may ask about: the largest batch a client may post.
 CHUNK = 1000
 
@@ -20,13 +19,16 @@ def _answer(found: dict) -> str | PlexusError:
     return NotFound("no such contact")
 
 
-class ContactDirectory:
+class ContactsPort:
     def __init__(self, call):
         self.call = call  # plexus.rpc.RpcCaller
 
     def resolve_many(self, refs: list[dict]) -> list[str | PlexusError]:
-        """For each ref, the contact id or the error saying why there is none. Contacts
-        not answering fails the whole call (Unavailable)."""
+        """Who posted events are about: for each ref (an id or an identifier), the contact
+        id or the error saying why there is none. A batch asks once for its distinct
+        contacts (contacts' resolve_refs answers them in a few queries), so 1,000 events
+        cost one round trip, not one a contact. Contacts not answering fails the whole
+        call (Unavailable)."""
         keys = [tuple(sorted(ref.items())) for ref in refs]
         distinct = list(dict.fromkeys(keys))
         answers: dict[tuple, str | PlexusError] = {}
@@ -35,3 +37,11 @@ class ContactDirectory:
             found = self.call(CONTACTS, "resolve_refs", [dict(key) for key in chunk])
             answers.update(zip(chunk, map(_answer, found), strict=True))
         return [answers[key] for key in keys]
+
+
+class MessagingPort:
+    def __init__(self, call):
+        self.call = call
+
+    def get_message(self, message_id: str) -> dict:
+        return self.call(MESSAGING, "get_message", message_id)

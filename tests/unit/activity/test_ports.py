@@ -5,11 +5,11 @@ fails the whole call."""
 import pytest
 
 from plexus.errors import Invalid, NotFound, Unavailable
-from services.activity.directory import ContactDirectory
+from services.activity.ports import ContactsPort
 
 
 class FakeContacts:
-    """contacts' resolve_refs as the directory calls it, recording each call."""
+    """contacts' resolve_refs as the port calls it, recording each call."""
 
     def __init__(self, away=False):
         self.calls = []
@@ -34,7 +34,7 @@ class FakeContacts:
 
 def test_the_distinct_contacts_of_a_batch_are_asked_in_one_call():
     contacts = FakeContacts()
-    found = ContactDirectory(contacts).resolve_many(
+    found = ContactsPort(contacts).resolve_many(
         [{"email": "a@x.example"}, {"id": "01jdx00000000000000000000a"},
          {"email": "a@x.example"}, {"email": "b@x.example"}, {"phone": "bad"}])
     assert found[:3] == ["c-email", "01jdx00000000000000000000a", "c-email"]
@@ -48,4 +48,4 @@ def test_the_distinct_contacts_of_a_batch_are_asked_in_one_call():
 
 def test_contacts_not_answering_fails_the_whole_call():
     with pytest.raises(Unavailable):
-        ContactDirectory(FakeContacts(away=True)).resolve_many([{"email": "a@x.example"}])
+        ContactsPort(FakeContacts(away=True)).resolve_many([{"email": "a@x.example"}])

@@ -1,0 +1,67 @@
+"""A sender's claim on one message, made right before each attempt to hand it to its
+provider: is it still waiting to go, and may its contact still receive it? Consent
+is judged now, not when the message was queued: a message can wait minutes behind a
+rate limit, a backlog or retries, and an unsubscribe, a deactivation, a black-listing
+or an erasure in that time must stop it.
+
+The answer is {"send": true, "delivery": {...}} with the address and the content as
+they go out (email links tracked), or {"send": false} with `suppressed` (the reason)
+when consent was withdrawn. A suppressed message ends `suppressed` in its history and
+the feed, except for an erased contact: nothing of it is written again."""
+
+from __future__ import annotations
+
+from plexus.errors import NotFound
+from services.messaging.logic.eligibility import CONFIRMATION, ERASED, address, refusal
+from services.messaging.logic.messages import QUEUED, record_status
+from services.messaging.logic.tracking import track_html, unsubscribe_url
+from services.messaging.models import Message
+from services.messaging.settings import Settings
+
+CONTACTS = "contacts"
+SUPPRESSED = "suppressed"
+
+
+def _pending(session, message_id: str) -> Message | None:
+    message = session.get(Message, str(message_id or ""))
+    return message if message is not None and message.status == QUEUED else None
+
+
+def delivery(settings: Settings, message: dict, to) -> dict:
+    """What the provider is handed: for email the links and open pixel tracked and the
+    one-click unsubscribe URL; a subscription form's confirmation as it is (no redirect
+    in front of a consent, no unsubscribe from what is not a subscription yet)."""
+    content = dict(message["content"])
+    built = {"message_id": message["id"], "contact_id": message["contact_id"],
+             "channel": message["channel"], "to": to, "content": content}
+    if message["channel"] == "email" and message.get("purpose") != CONFIRMATION:
+        base, secret = settings.tracking_base_url, settings.tracking_secret
+        if content.get("html"):
+            content["html"] = track_html(content["html"], base, secret, message["id"])
+        built["unsubscribe_url"] = unsubscribe_url(base, secret, message["id"])
+    return built
+
+
+def claim(transaction, rpc, settings: Settings, message_id: str) -> dict:
+    with transaction() as session:
+        found = _pending(session, message_id)
+        if found is None:  # sent already (a redelivery), or erased
+            return {"send": False}
+        message = {"id": found.id, "contact_id": found.contact_id, "channel": found.channel,
+                   "category": found.category, "purpose": found.purpose,
+                   "content": dict(found.content)}
+    try:
+        contact = rpc(CONTACTS, "get_contact", message["contact_id"])
+    except NotFound:
+        contact = None
+    refused = refusal(contact, message["channel"], message["category"], message["purpose"])
+    if refused is None:
+        return {"send": True,
+                "delivery": delivery(settings, message, address(contact, message["channel"]))}
+    if refused.reason != ERASED:
+        with transaction() as session:
+            pending = _pending(session, message_id)
+            if pending is not None:
+                record_status(session, pending, SUPPRESSED,
+                              {"reason": refused.reason, "detail": refused.detail})
+    return {"send": False, "suppressed": refused.reason}
