@@ -31,7 +31,7 @@ from services.gateway.web.problems import (
     rate_limited,
     unauthorized,
 )
-from services.gateway.web.requests import parse_json_object, read_body
+from services.gateway.web.requests import check_query, parse_json_object, read_body
 from services.gateway.web.routing import Answer, Route, Router
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ def _limit_client(gateway: Gateway, request: Request, bucket: str) -> None:
 
 
 def _run(gateway: Gateway, request: Request, route: Route, params: dict, principal):
+    check_query(request.args)
     raw = read_body(request, gateway.limit(route.body_limit)) \
         if route.body or route.raw_body else b""
     body = parse_json_object(raw, required=not route.body_optional) if route.body else None

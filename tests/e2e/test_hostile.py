@@ -137,6 +137,16 @@ def test_a_doubled_slash_is_404_not_500(watched):
 # ------------------------------------------------------------------ text that is not text
 
 
+def test_a_nul_in_a_query_parameter_is_422_naming_it(watched):
+    # On PostgreSQL, GET /v1/templates?cursor=%00... failed its statement: a 500.
+    for path in ("/v1/templates", "/v1/contacts", "/v1/segments", "/v1/sources"):
+        assert_problem(
+            watched.http().get(watched.url + path, timeout=10, params={"cursor": "\x00abc"}),
+            422,
+            "cursor",
+        )
+
+
 def test_a_lone_surrogate_is_422_naming_the_field(watched):
     email = f"s-{uuid.uuid4().hex[:8]}@example.com"
     body = b'{"email": "%s", "first_name": "Ol\\ud800ena"}' % email.encode()

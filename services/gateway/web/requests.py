@@ -85,6 +85,16 @@ def parse_json_object(data: bytes, required: bool = True) -> dict | None:
     return value
 
 
+def check_query(args) -> None:
+    """No query parameter holds a NUL character: no value a route takes does, and on
+    PostgreSQL one fails the statement it reaches (a 500, where it is the client's error)."""
+    for name, value in args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            field = name.replace("\x00", "\\x00")
+            message = "must not contain NUL characters"
+            raise Invalid(f"{field} {message}", {field: [message]})
+
+
 def query_int(args, name: str, default: int, low: int, high: int) -> int:
     raw = args.get(name)
     if raw is None or raw == "":

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Request
 from plexus.errors import Invalid
 from services.gateway.routes import ROUTES
 from services.gateway.web.problems import HttpProblem
-from services.gateway.web.requests import page_args, parse_json_object, read_body
+from services.gateway.web.requests import check_query, page_args, parse_json_object, read_body
 from services.gateway.web.routing import Router
 
 
@@ -79,3 +79,12 @@ def test_a_doubled_slash_is_no_route_not_a_redirect(path):
     with pytest.raises(HttpProblem) as problem:
         Router(ROUTES).match("GET", path)
     assert problem.value.status == 404
+
+
+def test_a_nul_in_a_query_parameter_is_422_naming_it():
+    # On PostgreSQL it failed the statement it reached: GET /v1/templates?cursor=%00 was a 500.
+    args = Request(EnvironBuilder(query_string="limit=5&cursor=%00abc").get_environ()).args
+    with pytest.raises(Invalid) as invalid:
+        check_query(args)
+    assert invalid.value.errors == {"cursor": ["must not contain NUL characters"]}
+    check_query(Request(EnvironBuilder(query_string="email=a%40b.c&q=%C3%A9").get_environ()).args)
