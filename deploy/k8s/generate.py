@@ -117,6 +117,8 @@ def probes(service: str, port: int) -> dict:
         return {
             "livenessProbe": {"httpGet": {"path": "/health", "port": "http"},
                               "periodSeconds": 10, "failureThreshold": 3},
+            # The gateway's own database and broker: a backing service away must not
+            # take every gateway pod out of the Service (its routes answer 503 alone).
             "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"},
                                "periodSeconds": 5, "timeoutSeconds": 3},
         }
