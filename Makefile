@@ -52,6 +52,7 @@ bench: $(INSTALLED) system-packages ## Run the benchmarks (minutes); tables go t
 	$(PY) -m bench.propagation --contacts 5000 --events 10000 --record
 	$(PY) -m bench.activity_feed --rows 1000000 --record
 	$(PY) -m bench.segments
+	$(PY) -m bench.hostile_rules --record
 	$(PY) -m bench.senders --record
 
 clean: ## Delete var/ (the SQLite data), caches and test artifacts; keeps .venv

@@ -26,6 +26,8 @@ from typing import TextIO
 import amqp
 from kombu import Connection
 
+from plexus.private_files import private_dir
+
 BROKER_HINT = "Start one: 'rabbitmq-server -detached' or 'docker compose up -d rabbitmq'"
 LOCK_FILE = "plexus-run.lock"
 
@@ -46,7 +48,7 @@ class DataDirLock:
         self.handle: TextIO | None = None
 
     def acquire(self) -> DataDirLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)  # the data directory: owner-only when made here
         handle = open(self.path, "a+")  # noqa: SIM115 (held until release())
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -154,6 +156,11 @@ def child_environment(service: str, config_file: Path | str,
                       replica: bool = False) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env["PLEXUS_SERVICE"] = service  # plexus.logs puts it on every log line
+    # A broker user of its own (scripts/rabbitmq-users.sh), if one is given; the
+    # supervisor keeps PLEXUS_AMQP_URI (the admin's) for the broker check and migrate.
+    own_broker_user = env.get(f"PLEXUS_{service.upper()}_AMQP_URI")
+    if own_broker_user:
+        env["PLEXUS_AMQP_URI"] = own_broker_user
     env["PLEXUS_CONFIG"] = str(config_file)
     if replica:
         # One /metrics port a service on this machine: the first process serves it.

@@ -309,6 +309,13 @@ class RpcClient:
             raise pending.error
         return _result(service, method, pending.reply or {})
 
+    def check(self) -> None:
+        """Raises Unavailable unless this client has (or can make) its broker connection."""
+        try:
+            self._link()
+        except BROKEN as error:
+            raise Unavailable(f"the message broker is unreachable: {error}") from None
+
     def close(self) -> None:
         link, self.link = self.link, None
         if link is not None:

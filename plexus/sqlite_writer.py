@@ -36,10 +36,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+
+from plexus.private_files import create_private
 
 # Seconds a writer waits for the writer lock of its process, then for a writer in another
 # process, before it gives up (503 at the gateway); SQLite's busy timeout for the rest.
@@ -262,7 +263,9 @@ class WriterCursor(sqlite3.Cursor):
 def make_sqlite_engine(url: str) -> Engine:
     path = url.split(":///", 1)[-1]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Owner-only: the file holds contacts' data. SQLite gives its -wal and -shm
+        # files the database file's permissions.
+        create_private(path)
     engine = create_engine(url, connect_args={"factory": WriterConnection, "timeout": WAIT_SECONDS})
     lock = writer_lock(path)
 

@@ -87,8 +87,8 @@ def service_panels(service: str) -> list[timeseries.Panel]:
                    "(rate(plexus_gateway_request_duration_seconds_bucket[5m])))", "{{route}}")),
             panel("5xx ratio", "percentunit",
                   ("plexus:gateway_error_ratio:rate5m", "5xx")),
-            panel("Requests per second by API key", "reqps",
-                  ("sum by (key) (rate(plexus_gateway_requests_total[5m]))", "{{key}}")),
+            panel("Requests per second by route", "reqps",
+                  ("sum by (route) (rate(plexus_gateway_requests_total[5m]))", "{{route}}")),
         ]
     return panels
 

@@ -182,10 +182,12 @@ class Message(StrictSchema):
 
 
 class ActivityItemDetail(ActivityItem):
-    message = fields.Raw(required=True, allow_none=True, metadata=_about(
-        "For a message item: the message with its status history and what triggered it; "
-        "null when messaging did not answer (see message_error)"))
-    message_error = fields.String(allow_none=True)
+    # Only on a message item (message_id set): other items have neither.
+    message = fields.Raw(allow_none=True, metadata=_about(
+        "Only on a message item: the message with its status history and what triggered "
+        "it; null when messaging did not answer (see message_error)"))
+    message_error = fields.String(allow_none=True, metadata=_about(
+        "Only on a message item: why `message` is null"))
 
 
 class ChannelCounts(StrictSchema):

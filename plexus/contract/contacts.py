@@ -330,7 +330,8 @@ class _ContactFields(StrictSchema):
         "IANA name (Europe/Kyiv) or UTC offset from -12:00 to +14:00 (+02:00)."))
     source = Text(allow_none=True, max_length=100, metadata=_describe(
         "A registered acquisition source (/v1/sources)."))
-    avatar_url = HttpUrl(allow_none=True, max_length=2048, metadata={"format": "uri"})
+    avatar_url = HttpUrl(allow_none=True, max_length=2048, metadata={
+        "format": "uri", "description": "An http(s) URL; null or a blank string clears it."})
     address = fields.Nested(Address, allow_none=True, metadata=_describe(
         "Replaced as a whole."))
     categories = CategoryChoices(allow_none=True, metadata=_describe(
@@ -410,7 +411,10 @@ class TelegramChatId(Text):
 
 class TelegramAddressInput(StrictSchema):
     chat_id = TelegramChatId(required=True, validate=validate.Regexp(
-        r"^-?\d{1,20}$", error="must be a Telegram chat id (an integer)"))
+        r"^-?\d{1,20}$", error="must be a Telegram chat id (an integer)"), metadata={
+            "description": "The chat id the bot received: a number, or its digits as a "
+                           "string (kept as a string).",
+            "type": ["string", "integer"]})
 
 
 class ViberAddressInput(StrictSchema):
@@ -427,7 +431,10 @@ class WebpushKeys(StrictSchema):
 
 class WebpushSubscriptionInput(StrictSchema):
     endpoint = HttpUrl(required=True, max_length=2048, metadata=_describe(
-        "The push service URL from PushSubscription.endpoint.", format="uri"))
+        "The push service URL from PushSubscription.endpoint: https, on one of the "
+        "push services the deployment allows (by default the browsers' own: FCM, "
+        "Mozilla, Windows, Apple; README: PLEXUS_WEBPUSH_PUSH_SERVICES). A contact has "
+        "at most 10 subscriptions.", format="uri"))
     keys = fields.Nested(WebpushKeys, required=True)
     device = fields.String(required=True, validate=validate.OneOf(vocab.WEBPUSH_DEVICES),
                            metadata=_describe("desktop or mobile: the channel it serves.",
@@ -475,7 +482,11 @@ class VariableUpdate(StrictSchema):
 
 
 class SourceInput(StrictSchema):
-    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    # One line: a source's name is a label, shown in lists and in its URL.
+    name = Text(required=True, validate=[
+        validate.Length(min=1, max=100),
+        validate.Regexp(r"^[^\x00-\x1f\x7f]*$",
+                        error="must be one line of text, without control characters")])
 
 
 class CategoryInput(StrictSchema):

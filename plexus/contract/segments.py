@@ -27,6 +27,14 @@ FIELDS = {
     "status": STRING, "created_at": MOMENT, "updated_at": MOMENT,
 }
 VARIABLE_PREFIX = "variables."
+# Fields that are a person's data: a rule testing one answers, through counts and
+# samples, what the field holds (an email found one guess at a time), so it needs the
+# scope that reads contacts as well as the segments scope.
+PERSONAL_FIELDS = frozenset({
+    "email", "phone", "first_name", "last_name", "birthday", "address.country",
+    "address.region", "address.city", "address.street", "address.postcode",
+})
+PERSONAL_SCOPE = "contacts:read"
 
 COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte")
 LISTS = ("in", "not_in")
@@ -37,8 +45,13 @@ OPS = (*COMPARISONS, *LISTS, "exists", *TEXT_OPS, *DAY_OPS, BIRTHDAY_OP)
 # Operators whose answer changes with the clock alone: the periodic pass re-checks them.
 TIME_OPS = (*DAY_OPS, BIRTHDAY_OP)
 MAX_DAYS = 36_500
+# What one rule may hold: a rule is evaluated over every contact when saved, and again
+# for each contact whose data it reads changes, so its size is paid on every event.
 MAX_DEPTH = 10
-MAX_CONDITIONS = 100
+MAX_CONDITIONS = 100      # groups and conditions
+MAX_LIST_VALUES = 1_000   # values of one in / not_in
+MAX_RULE_VALUES = 2_000   # values of every in / not_in of the rule together
+MAX_SEGMENTS = 1_000      # segments a deployment may hold
 NAME_MAX = 100
 
 
@@ -46,8 +59,11 @@ def _about(text: str) -> dict:
     return {"description": text}
 
 
-RULE_ABOUT = _about("A rule of the segment language (the README shows them); a bad rule is "
-                    "422 naming its path, e.g. rule.all.2.op.")
+RULE_ABOUT = _about(
+    "A rule of the segment language (the README shows them); a bad rule is 422 naming its "
+    f"path, e.g. rule.all.2.op. At most {MAX_CONDITIONS} conditions, {MAX_DEPTH} deep, "
+    f"{MAX_LIST_VALUES:,} values a list and {MAX_RULE_VALUES:,} in all; a rule whose "
+    "evaluation over every contact runs past the time limit is 422 naming `rule`.")
 
 
 class SegmentInput(StrictSchema):
@@ -91,3 +107,32 @@ class Explanation(StrictSchema):
 class MemberPage(StrictSchema):
     data = fields.List(fields.String())
     next_cursor = fields.String(allow_none=True)
+
+
+def is_personal(field) -> bool:
+    return isinstance(field, str) and (
+        field in PERSONAL_FIELDS or field.startswith(VARIABLE_PREFIX)
+        or field.startswith("address."))
+
+
+def personal_conditions(rule, path: str = "rule") -> dict[str, str]:
+    """The conditions of `rule` that test a personal field: {path of its field: field}.
+    Any JSON is walked (it may not have been validated yet); what is not a rule is
+    skipped."""
+    found: dict[str, str] = {}
+    stack = [(rule, path)]
+    while stack:
+        node, where = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if "field" in node:
+            if is_personal(node["field"]):
+                found[f"{where}.field"] = node["field"]
+            continue
+        for key in ("all", "any"):
+            if isinstance(node.get(key), list):
+                stack.extend((part, f"{where}.{key}.{index}")
+                             for index, part in enumerate(node[key]))
+        if "not" in node:
+            stack.append((node["not"], f"{where}.not"))
+    return dict(sorted(found.items()))

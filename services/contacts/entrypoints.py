@@ -14,6 +14,7 @@ from plexus.errors import Invalid
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
+from plexus.push_services import PushServices
 from plexus.rpc import Caller, answer
 from services.contacts import settings
 from services.contacts.logic import (
@@ -159,7 +160,8 @@ class ContactsService:
 
     @answer
     def add_webpush_subscription(self, contact_id, data, actor):
-        return self.db.run(channels.add_webpush_subscription, contact_id, data, actor)
+        return self.db.run(channels.add_webpush_subscription, contact_id, data, actor,
+                           PushServices.from_config(nameko.config))
 
     @answer
     def webpush_subscriptions(self, contact_id, device=None):

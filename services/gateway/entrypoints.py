@@ -3,39 +3,121 @@ services.gateway.app.handle, which routes it by the table in services.gateway.ro
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import resource
 import socket
 import time
 import uuid
 from datetime import timedelta
+from functools import partial
 
 import eventlet
 import nameko
+from eventlet import wsgi
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider, Entrypoint
 from nameko.timer import timer
-from nameko.web.server import WebServer
+from nameko.web.server import HttpOnlyProtocol, WebServer
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request
 
 from plexus.db import Database, autocommit, transaction
-from plexus.metrics import ServiceMetrics
+from plexus.metrics import ServiceMetrics, counter
 from plexus.rpc import Caller
 from services.gateway.app import Gateway, handle
 from services.gateway.logic import apikeys, idempotency, replicas
 from services.gateway.logic.admission import Admission
-from services.gateway.web.problems import HttpProblem, problem_response
+from services.gateway.web.problems import HttpProblem, problem_body, problem_response
 
 log = logging.getLogger(__name__)
+
+REFUSED_CONNECTIONS = counter(
+    "plexus_gateway_refused_connections_total",
+    "Connections answered 503 and closed at once: GATEWAY.max_connections were open.")
+
+
+# Answered, at once, to a connection over GATEWAY.max_connections; then it is closed.
+_BUSY_BODY = json.dumps(problem_body(HttpProblem(
+    503, "Service unavailable", "too many open connections; retry in a second"))).encode()
+BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+        b"Retry-After: 1\r\nConnection: close\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY))
+# Connections the kernel completes while the accept loop is busy: eventlet's default, 50,
+# drops a burst's SYNs beyond it, and each such client waits a second to try again.
+LISTEN_BACKLOG = 1024
+# Descriptors the process keeps for itself (database, broker, metrics, logs).
+RESERVED_DESCRIPTORS = 64
+
+
+def connection_limits(settings: dict) -> tuple[float, int]:
+    """(seconds a connection may keep the server waiting on one read or write, how many
+    connections may be open at once). A client that connects and sends nothing, or
+    trickles its request, holds a green thread and a descriptor: the timeout closes it,
+    and the cap keeps the process under its descriptor limit whatever clients do."""
+    timeout = float(settings.get("socket_timeout_seconds") or 30)
+    wanted = int(settings.get("max_connections") or 1000)
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and wanted > soft - RESERVED_DESCRIPTORS:
+        log.warning("GATEWAY.max_connections %d is over this process's descriptor limit "
+                    "(%d); taking %d", wanted, soft, soft - RESERVED_DESCRIPTORS)
+        wanted = max(1, soft - RESERVED_DESCRIPTORS)
+    return timeout, wanted
 
 
 class DirectWebServer(WebServer):
     """nameko's web server (eventlet's WSGI server, a green thread a connection), whose
-    application hands every request to the one DirectHttp entrypoint."""
+    application hands every request to the one DirectHttp entrypoint, with a timeout on
+    every read and write of a connection and a cap on open connections (connection_limits)."""
+
+    open_connections = 0
 
     def get_wsgi_app(self):
         return self._answer
+
+    def start(self):  # nameko's, with a backlog for bursts of connections
+        if not self._starting:
+            self._starting = True
+            self._sock = eventlet.listen(self.bind_addr, backlog=LISTEN_BACKLOG)
+            self._sock.settimeout(None)
+            self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
+            self._gt = self.container.spawn_managed_thread(self.run)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
+        self.socket_timeout, self.max_connections = connection_limits(
+            nameko.config.get("GATEWAY") or {})
+        return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol,
+                           debug=debug, log=logging.getLogger("nameko.web.server"),
+                           socket_timeout=self.socket_timeout)
+
+    def run(self):
+        # nameko's accept loop, with the cap: over it, a connection is answered 503 and
+        # closed at once (it costs no thread), rather than left waiting in the backlog.
+        while self._is_accepting:
+            sock, address = self._sock.accept()
+            if self.open_connections >= self.max_connections:
+                self._refuse(sock)
+                continue
+            sock.settimeout(self.socket_timeout)
+            self.open_connections += 1
+            self.container.spawn_managed_thread(partial(self._serve, sock, address))
+
+    def _serve(self, sock, address) -> None:
+        try:
+            self.process_request(sock, address)
+        finally:
+            self.open_connections -= 1
+
+    def _refuse(self, sock) -> None:
+        REFUSED_CONNECTIONS.inc()
+        try:
+            sock.settimeout(0)  # a fresh socket's send buffer takes these bytes whole
+            sock.send(BUSY)
+        except OSError:
+            pass
+        finally:
+            sock.close()
 
     def _answer(self, environ, start_response):
         try:

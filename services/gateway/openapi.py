@@ -9,6 +9,7 @@ import html
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from plexus.contract.contacts import Text
 from services.gateway.routes import ROUTES as SERVED
 from services.gateway.routes.call import Call
 from services.gateway.schemas import Problem
@@ -70,6 +71,39 @@ def _error_codes(route: Route) -> set[str]:
     return codes | set(route.extra_errors)
 
 
+# A made resource's id leads to the routes under the path that made it (POST /v1/contacts
+# -> /v1/contacts/{contact_id}/...), and to these: OpenAPI links, which a client (and the
+# fuzzer's stateful phase) follows from one answer to the next request.
+ALSO_LINKED = {"/v1/events": ("/v1/activity/<item_id>",),
+               "/v1/orders": ("/v1/activity/<item_id>",)}
+
+
+def _links(route: Route) -> dict:
+    """{name: link} from a route's answer (201/202 with a body) to the routes that take
+    what it made: its id from the answer, the path parameters before it as requested."""
+    if route.method != "POST" or route.status not in (201, 202) or route.response is None:
+        return {}
+    fields = route.response._declared_fields
+    links = {}
+    for target in ROUTES:
+        if target is route or not target.path_params:
+            continue
+        elsewhere = target.path in ALSO_LINKED.get(route.path, ())
+        if not (elsewhere or target.path.startswith(route.path + "/<")):
+            continue
+        made = next(name for name in target.path_params if name not in route.path_params)
+        field = made if made in fields else "id"
+        if field not in fields:
+            continue
+        # The parameters past the made one (a list name, a channel) are left to choose.
+        parameters = {name: f"$request.path.{name}"
+                      for name in target.path_params if name in route.path_params}
+        parameters[made] = f"$response.body#/{field}"
+        operation_id = f"{target.method.lower()}_{target.handler.__name__}"
+        links[operation_id] = {"operationId": operation_id, "parameters": parameters}
+    return links
+
+
 def _schema_name(schema) -> str:
     return schema.__name__
 
@@ -93,7 +127,10 @@ def _response(route: Route) -> dict:
             "next_cursor": {"type": ["string", "null"]}}}
     else:
         content = {"$ref": f"#/components/schemas/{name}"}
-    return {"description": "OK", "content": {"application/json": {"schema": content}}}
+    answer = {"description": "OK", "content": {"application/json": {"schema": content}}}
+    if links := _links(route):
+        answer["links"] = links
+    return answer
 
 
 def _operation(route: Route) -> dict:
@@ -136,13 +173,27 @@ def _operation(route: Route) -> dict:
     return operation
 
 
+def _blank_clears(converter, field, ret, **kwargs) -> dict:
+    """A nullable text with a format (email, avatar_url) takes a blank string as null, as
+    every nullable text does (plexus.contract.contacts.Text): the schema says so, beside
+    the format a non-blank value must have."""
+    if isinstance(field, Text) and field.allow_none and "format" in ret and "type" in ret:
+        text = {key: ret.pop(key) for key in ("format", "maxLength", "pattern") if key in ret}
+        ret.pop("type")
+        ret["anyOf"] = [{"type": "string", **text},
+                        {"type": "string", "pattern": r"^\s*$"}, {"type": "null"}]
+    return {}
+
+
 @functools.cache
 def spec() -> dict:
+    marshmallow = MarshmallowPlugin()
     document = APISpec(
         title="Plexus API", version="1", openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin()],
+        plugins=[marshmallow],
         info={"description": "Contact profiles, consent, activity and messaging."},
     )
+    marshmallow.converter.add_attribute_function(_blank_clears)
     document.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer"})
     schemas = {Problem} | {s for r in ROUTES for s in (r.body, r.response) if s is not None}
     for schema in sorted(schemas, key=_schema_name):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+import nameko
+
 from plexus.contract import events
 from plexus.db import Database
 from plexus.errors import NotFound
@@ -15,6 +17,7 @@ from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.parsing import load
+from plexus.query_timeout import QueryTimedOut
 from plexus.rpc import Caller, answer
 from plexus.timeutil import utcnow
 from services.segments.logic import definitions, inspection, periodic, projection
@@ -28,6 +31,14 @@ log = logging.getLogger(__name__)
 CONTACTS = "contacts"
 LOOKUP_TIMEOUT = 3.0
 PASS_SECONDS = 300.0
+# Seconds of SQL a rule's evaluation over every contact may take: on request (preview,
+# a new or changed rule; under the gateway's 10 s RPC deadline), and in the periodic pass.
+QUERY_TIMEOUT, PASS_TIMEOUT = 8.0, 120.0
+
+
+def _seconds(key: str, default: float) -> float:
+    value = (nameko.config.get("SEGMENTS") or {}).get(key)
+    return float(value) if value not in (None, "") else default
 
 
 class SegmentsService:
@@ -58,7 +69,8 @@ class SegmentsService:
 
     @answer
     def create_segment(self, data, actor):
-        return self.db.run(definitions.create_segment, data, Clock(utcnow()))
+        return self.db.run(definitions.create_segment, data, Clock(utcnow()),
+                           _seconds("query_timeout_seconds", QUERY_TIMEOUT))
 
     @answer
     def get_segment(self, segment_id):
@@ -66,7 +78,8 @@ class SegmentsService:
 
     @answer
     def update_segment(self, segment_id, data, actor):
-        return self.db.run(definitions.update_segment, segment_id, data, Clock(utcnow()))
+        return self.db.run(definitions.update_segment, segment_id, data, Clock(utcnow()),
+                           _seconds("query_timeout_seconds", QUERY_TIMEOUT))
 
     @answer
     def delete_segment(self, segment_id, actor):
@@ -84,7 +97,8 @@ class SegmentsService:
     @answer
     def preview(self, data):
         rule = definitions.read_rule(data)
-        return self.db.run(inspection.preview, rule, Clock(utcnow()))
+        return self.db.run(inspection.preview, rule, Clock(utcnow()),
+                           _seconds("query_timeout_seconds", QUERY_TIMEOUT))
 
     @answer
     def explain(self, segment_id, contact_id=None):
@@ -103,9 +117,16 @@ class SegmentsService:
     @configured_timer("SEGMENTS", "periodic_pass_seconds", PASS_SECONDS)
     def periodic_pass(self):
         clock = Clock(utcnow())
+        timeout = _seconds("pass_timeout_seconds", PASS_TIMEOUT)
         for segment_id in self.db.run(periodic.time_based_segments):
             # One transaction a segment: a long pass never holds every segment locked.
-            added, dropped = self.db.run(periodic.pass_segment, segment_id, clock)
+            try:
+                added, dropped = self.db.run(periodic.pass_segment, segment_id, clock, timeout)
+            except QueryTimedOut:
+                log.warning("periodic pass: segment %s took longer than %g s; left as it "
+                            "was (raise SEGMENTS.pass_timeout_seconds, or narrow its rule)",
+                            segment_id, timeout)
+                continue
             if added or dropped:
                 log.info("periodic pass: segment %s +%d -%d", segment_id, added, dropped)
         self.db.run(periodic.forget_old_events, clock)

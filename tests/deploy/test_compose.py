@@ -95,3 +95,23 @@ def test_prometheus_and_grafana_run_with_the_deploy_files(compose):
     provider = yaml.safe_load((PROJECT_ROOT / "deploy/grafana/provisioning/dashboards/"
                                "plexus.yml").read_text())
     assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+@pytest.mark.parametrize("name", list(SERVICES))
+def test_every_service_connects_as_its_own_broker_user(compose, name):
+    user = "plexus-" + name.replace("_", "-")
+    uri = compose["services"][name]["environment"]["PLEXUS_AMQP_URI"]
+    assert uri.startswith(f"pyamqp://{user}:${{PLEXUS_{name.upper()}_AMQP_PASSWORD:-")
+    users = compose["services"]["rabbitmq-users"]
+    assert f"PLEXUS_{name.upper()}_AMQP_PASSWORD" in users["environment"]
+
+
+def test_broker_users_are_made_before_anything_connects(compose):
+    users = compose["services"]["rabbitmq-users"]
+    assert users["entrypoint"] == ["bash", "/plexus-scripts/rabbitmq-users.sh"]
+    assert "./scripts:/plexus-scripts:ro" in users["volumes"]
+    assert users["depends_on"]["rabbitmq"] == {"condition": "service_healthy"}
+    assert compose["services"]["migrate"]["depends_on"]["rabbitmq-users"] == {
+        "condition": "service_completed_successfully"}
+    assert compose["services"]["migrate"]["environment"]["PLEXUS_AMQP_URI"].startswith(
+        "pyamqp://plexus-admin:")

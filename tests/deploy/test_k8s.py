@@ -48,3 +48,24 @@ def test_every_service_has_a_deployment_with_probes_and_senders_scale():
     gateway = by_kind["Deployment"]["gateway"]["spec"]["template"]["spec"]["containers"][0]
     assert gateway["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert gateway["livenessProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_each_pod_reads_only_its_own_broker_user():
+    objects = list(yaml.safe_load_all((K8S / "plexus.yaml").read_text()))
+
+    def containers(kind, name):
+        item = next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
+        return item["spec"]["template"]["spec"]["containers"]
+
+    def broker_key(container):
+        (uri,) = [e for e in container.get("env", []) if e["name"] == "PLEXUS_AMQP_URI"]
+        assert not any("plexus-amqp" in str(source) for source in container["envFrom"])
+        ref = uri["valueFrom"]["secretKeyRef"]
+        assert ref["name"] == "plexus-amqp"
+        return ref["key"]
+
+    for service in SERVICES:
+        (container,) = containers("Deployment", service.replace("_", "-"))
+        assert broker_key(container) == f"PLEXUS_{service.upper()}_AMQP_URI"
+    (migrate,) = containers("Job", "plexus-migrate")
+    assert broker_key(migrate) == "PLEXUS_AMQP_URI"  # the admin: it declares every queue

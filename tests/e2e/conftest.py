@@ -88,7 +88,7 @@ def suite_env(amqp_uri: str, data_dir: Path, database_url: str | None) -> dict:
     return env
 
 
-def start_suite(env: dict, log: Path, *args: str, wait_for: str = "/ready") -> Suite:
+def start_suite(env: dict, log: Path, *args: str, wait_for: str = "/status") -> Suite:
     url = f"http://127.0.0.1:{env['PLEXUS_GATEWAY_PORT']}"
     with open(log, "wb") as handle:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen([PLEXUS, "run", *args], env=env, cwd=ROOT, stdout=handle,
@@ -102,7 +102,7 @@ def start_suite(env: dict, log: Path, *args: str, wait_for: str = "/ready") -> S
             if requests.get(url + wait_for, timeout=2).status_code == 200:
                 return suite
         except (requests.ConnectionError, requests.Timeout):
-            pass  # not listening yet, or /ready still waiting on a service starting
+            pass  # not listening yet, or /status still waiting on a service starting
         time.sleep(0.25)
     stop_suite(suite)
     raise RuntimeError(f"the suite did not get ready in 60 s:\n{log.read_text()}")

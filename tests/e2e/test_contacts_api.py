@@ -250,13 +250,16 @@ def test_variables_sources_and_categories(suite):
 def test_service_endpoints(suite):
     assert requests.get(suite.url + "/health", timeout=5).json() == {"status": "ok"}
     ready = requests.get(suite.url + "/ready", timeout=5)
-    assert ready.status_code == 200 and ready.json()["services"]["contacts"] == "ok"
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
+    status = requests.get(suite.url + "/status", timeout=5)
+    assert status.status_code == 200 and status.json()["services"]["contacts"] == "ok"
     spec = requests.get(suite.url + "/openapi.json", timeout=5).json()
     assert spec["openapi"] == "3.1.0"
     assert "post" in spec["paths"]["/v1/contacts"]
     assert "Contact" in spec["components"]["schemas"]
-    metrics = requests.get(suite.url + "/metrics", timeout=5).text
-    assert "plexus_gateway_requests_total" in metrics
+    metrics = requests.get(
+        f"http://127.0.0.1:{suite.env['PLEXUS_GATEWAY_METRICS_PORT']}/metrics", timeout=5)
+    assert "plexus_gateway_requests_total" in metrics.text
     contacts_metrics = requests.get(
         f"http://127.0.0.1:{suite.env['PLEXUS_CONTACTS_METRICS_PORT']}/metrics", timeout=5)
     assert "plexus_contacts_rpc_duration_seconds" in contacts_metrics.text

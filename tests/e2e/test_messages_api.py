@@ -55,6 +55,8 @@ def suite(request, amqp_uri, tmp_path_factory, providers):
         "PLEXUS_VIBER_TOKEN": VIBER_TOKEN,
         # No VAPID key configured: the sender makes one in the data dir at start.
         "PLEXUS_WEBPUSH_PROVIDER": "webpush", "PLEXUS_VAPID_SUBJECT": "mailto:ops@shop.example",
+        # the fake push service is a push service of our own: allowed by its origin
+        "PLEXUS_WEBPUSH_PUSH_SERVICES": providers["http"],
     })
     running = start_suite(env, data_dir / "suite.log")
     yield running

@@ -14,6 +14,8 @@ from plexus.contract.contacts import (
 )
 from plexus.errors import Conflict, Invalid, NotFound
 from plexus.parsing import load
+from plexus.push_services import DEFAULT as DEFAULT_PUSH_SERVICES
+from plexus.push_services import PushServices
 from plexus.timeutil import utcnow
 from services.contacts.logic import blacklists, suppression
 from services.contacts.logic.addresses import resource_of
@@ -24,6 +26,10 @@ from services.contacts.logic.representation import channels, webpush_resource
 from services.contacts.logic.subscriptions import announce, subscribe_new_addresses
 from services.contacts.logic.writers import SessionWriter
 from services.contacts.models import ChannelAddress, Contact, WebpushSubscription
+
+# A browser profile has one subscription; ten cover a person's browsers and devices, and
+# bound the pushes (each its own HTTP request) one message makes.
+MAX_WEBPUSH_SUBSCRIPTIONS = 10
 
 # channel: (its input schema, the field holding the address)
 ADDRESSED_CHANNELS = {
@@ -76,9 +82,15 @@ def set_channel_address(session: Session, contact_id: str, channel: str, data,
     return resource_of(session, contact)
 
 
-def add_webpush_subscription(session: Session, contact_id: str, data, actor: str) -> dict:
-    """Register a browser; registering the same endpoint again refreshes its keys."""
+def add_webpush_subscription(session: Session, contact_id: str, data, actor: str,
+                             push_services: PushServices | None = None) -> dict:
+    """Register a browser; registering the same endpoint again refreshes its keys. The
+    endpoint must be on an allowed push service (plexus.push_services)."""
     wanted = load(WebpushSubscriptionInput(), data)
+    push_services = push_services or PushServices.parse(DEFAULT_PUSH_SERVICES)
+    refusal = push_services.refusal(wanted["endpoint"])
+    if refusal:
+        raise Invalid(f"endpoint {refusal}", {"endpoint": [refusal]})
     contact = contact_or_404(session, contact_id)
     subscription = session.scalar(select(WebpushSubscription).where(
         WebpushSubscription.endpoint == wanted["endpoint"]))
@@ -87,6 +99,10 @@ def add_webpush_subscription(session: Session, contact_id: str, data, actor: str
     keys = wanted["keys"]
     now = utcnow()
     if subscription is None:
+        if len(contact.webpush_subscriptions) >= MAX_WEBPUSH_SUBSCRIPTIONS:
+            message = (f"a contact has at most {MAX_WEBPUSH_SUBSCRIPTIONS} push "
+                       "subscriptions; remove one first")
+            raise Invalid(message, {"endpoint": [message]})
         subscription = WebpushSubscription(
             endpoint=wanted["endpoint"], device=wanted["device"], p256dh=keys["p256dh"],
             auth=keys["auth"], created_at=now)

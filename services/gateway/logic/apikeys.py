@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from plexus.errors import Conflict, Invalid, NotFound
 from plexus.ids import new_id
 from plexus.timeutil import rfc3339, utcnow
 from services.gateway.models import ApiKey
+
+log = logging.getLogger(__name__)
 
 SCOPES = (
     "contacts:read", "contacts:write", "activity:read", "activity:write", "messages:send",
@@ -116,10 +119,18 @@ def authenticate(session: Session | Connection, secret: str) -> Principal | None
 
 def ensure_bootstrap_key(session: Session, secret: str) -> None:
     """PLEXUS_BOOTSTRAP_KEY: make sure that exact secret works as an admin key named
-    `bootstrap` (replacing an older bootstrap secret, so rotating it is a restart)."""
+    `bootstrap` (replacing an older bootstrap secret, so rotating it is a restart).
+    A revoked `bootstrap` key stays revoked, whatever the variable holds: it runs at
+    every start, and a revocation that a restart undid would not be one."""
     existing = session.scalar(select(ApiKey).where(ApiKey.name == "bootstrap"))
     if existing is not None:
-        if hmac.compare_digest(existing.secret_hash, _hash(secret)) and not existing.revoked_at:
+        if existing.revoked_at is not None:
+            log.warning(
+                "PLEXUS_BOOTSTRAP_KEY is set but the bootstrap key was revoked at %s: it "
+                "stays revoked. Unset the variable; make admin keys with `plexus apikey "
+                "create`.", rfc3339(existing.revoked_at))
+            return
+        if hmac.compare_digest(existing.secret_hash, _hash(secret)):
             return
         session.delete(existing)
         session.flush()

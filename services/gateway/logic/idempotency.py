@@ -1,6 +1,9 @@
 """Idempotency-Key: the first answer to a (key, API key) pair is kept for a day and
 given again to a retry with the same request; a different request under the same key
-is refused. A first request still running makes a concurrent retry wait its turn (409)."""
+is refused. A first request still running makes a concurrent retry wait its turn (409).
+A claim still unanswered after `abandoned_after` (GATEWAY.idempotency_abandoned_minutes)
+belonged to a gateway that died between claiming the key and storing its answer: the
+next retry takes it over and runs, instead of being refused for the rest of the day."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,10 +35,16 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+# A request is answered within the RPC deadline (seconds); a claim this old is nobody's.
+ABANDONED_AFTER = timedelta(minutes=5)
+
+
 def claim(session: Session, api_key_id: str, key: str, print_: str,
-          ttl: timedelta, path: str = "") -> StoredAnswer | None:
+          ttl: timedelta, path: str = "",
+          abandoned_after: timedelta = ABANDONED_AFTER) -> StoredAnswer | None:
     """Reserve the key for this request. Returns the stored answer of an earlier
-    identical request, or None when this request is the first and should run."""
+    identical request, or None when this request is the first (or the first was
+    abandoned) and should run."""
     if not key or len(key) > 255:
         raise Invalid("bad Idempotency-Key", {"Idempotency-Key": ["must be 1 to 255 characters"]})
     session.execute(delete(IdempotencyRecord).where(
@@ -56,10 +65,22 @@ def claim(session: Session, api_key_id: str, key: str, print_: str,
     if record.fingerprint != print_:
         raise Invalid("this Idempotency-Key was used with another request",
                       {"Idempotency-Key": ["already used with a different body"]})
+    if record.status is None and _take_over(session, record.id, abandoned_after):
+        return None
     if record.status is None:
         raise Conflict("a request with this Idempotency-Key is still in progress",
                        {"Idempotency-Key": ["in progress; retry shortly"]})
     return StoredAnswer(record.status, record.headers or {}, record.body or "")
+
+
+def _take_over(session: Session, record_id: int, abandoned_after: timedelta) -> bool:
+    """Claim an unanswered record older than `abandoned_after` for this request. One
+    UPDATE, so of two retries racing for it one wins and the other waits (409)."""
+    taken = session.execute(update(IdempotencyRecord).where(
+        IdempotencyRecord.id == record_id, IdempotencyRecord.status.is_(None),
+        IdempotencyRecord.created_at < utcnow() - abandoned_after,
+    ).values(created_at=utcnow()).execution_options(synchronize_session=False))
+    return taken.rowcount == 1
 
 
 def store(session: Session, api_key_id: str, key: str, answer: StoredAnswer) -> None:

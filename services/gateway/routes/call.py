@@ -21,6 +21,8 @@ class Call:
     # The process's limits, for a handler that spends one itself (the subscription
     # form's one confirmation per address).
     admission: Admission | None = None
+    # The Gateway (services.gateway.app): its own database and broker, for /ready.
+    gateway: object = None
     # The request as sent, for routes that check a signature over it (webhooks).
     raw_body: bytes = b""   # read only when the route says raw_body=True
     headers: object = None  # werkzeug Headers

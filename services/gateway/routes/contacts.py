@@ -3,6 +3,8 @@ contacts service, which validates the body against plexus.contract.contacts."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from plexus.contract import contacts as schemas
 from plexus.errors import Invalid
 from services.gateway.routes.call import Call
@@ -16,6 +18,12 @@ NO_CONTENT = Answer(204)
 
 def _created(resource: dict, location: str) -> Answer:
     return Answer(201, resource, {"Location": location})
+
+
+def _segment(name: str) -> str:
+    """A name as one path segment of a Location: percent-encoded, as it may hold what a
+    header may not (non-Latin-1 letters) and what a path may not ("/", "?")."""
+    return quote(name, safe="")
 
 
 def create_contact(c: Call):
@@ -123,7 +131,7 @@ def list_variables(c: Call):
 
 def create_variable(c: Call):
     variable = c.rpc(CONTACTS, "create_variable", c.body, c.actor)
-    return _created(variable, f"/v1/variables/{variable['name']}")
+    return _created(variable, f"/v1/variables/{_segment(variable['name'])}")
 
 
 def get_variable(c: Call):
@@ -140,7 +148,7 @@ def list_sources(c: Call):
 
 def create_source(c: Call):
     source = c.rpc(CONTACTS, "create_source", c.body, c.actor)
-    return _created(source, f"/v1/sources/{source['name']}")
+    return _created(source, f"/v1/sources/{_segment(source['name'])}")
 
 
 def list_categories(c: Call):
@@ -149,7 +157,7 @@ def list_categories(c: Call):
 
 def create_category(c: Call):
     category = c.rpc(CONTACTS, "create_category", c.body, c.actor)
-    return _created(category, f"/v1/categories/{category['name']}")
+    return _created(category, f"/v1/categories/{_segment(category['name'])}")
 
 
 PAGE = {"limit": "page size, 1 to 200 (default 50)", "cursor": "next_cursor of the last page"}

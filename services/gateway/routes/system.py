@@ -1,16 +1,14 @@
-"""Routes any monitor or client may call without a key: liveness, readiness, metrics,
-and the API description."""
+"""Routes any monitor or client may call without a key: liveness and readiness (the API
+description is services.gateway.openapi's). Metrics are not among them: they are served
+on the metrics port only (plexus.metrics), which a deployment keeps off the public
+network."""
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-
-from plexus.errors import Unavailable
 from plexus.suite import BACKENDS
+from services.gateway.logic import readiness
 from services.gateway.routes.call import Call
 from services.gateway.web.routing import Answer, Route
-
-READY_TIMEOUT = 2.0
 
 
 def health(c: Call):
@@ -18,24 +16,27 @@ def health(c: Call):
 
 
 def ready(c: Call):
-    """Ready when every backing service answers a ping over the broker."""
-    services, ok = {}, True
-    for service in BACKENDS:
-        try:
-            c.rpc(service, "ping", timeout=READY_TIMEOUT)
-            services[service] = "ok"
-        except Unavailable as error:
-            services[service], ok = error.detail, False
+    """Kubernetes' readiness: this gateway's own database and broker (logic.readiness)."""
+    gateway = c.gateway
+    checks = readiness.KEPT.get("ready", readiness.READY_SECONDS, lambda: (
+        readiness.gateway_checks(gateway.sessions, gateway.rpc)))
+    ok = all(value == "ok" for value in checks.values())
+    return Answer(200 if ok else 503, {"status": "ready" if ok else "not ready",
+                                       "checks": checks})
+
+
+def status(c: Call):
+    """For people: every backing service, pinged at once."""
+    services = readiness.KEPT.get("status", readiness.status_seconds, lambda: (
+        readiness.service_pings(c.rpc, BACKENDS)))
+    ok = all(value == "ok" for value in services.values())
     return Answer(200 if ok else 503, {"status": "ready" if ok else "not ready",
                                        "services": services})
 
 
-def metrics(c: Call):
-    return Answer(200, generate_latest(REGISTRY), {"Content-Type": CONTENT_TYPE_LATEST})
-
-
 SYSTEM_ROUTES = (
     Route("GET", "/health", health, "The process is alive"),
-    Route("GET", "/ready", ready, "Every backing service answers a ping"),
-    Route("GET", "/metrics", metrics, "Prometheus metrics of the gateway"),
+    Route("GET", "/ready", ready,
+          "This gateway's database and broker answer (Kubernetes' readiness probe)"),
+    Route("GET", "/status", status, "Every backing service answers a ping (for people)"),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 from werkzeug.wrappers import Request
 
@@ -11,6 +12,7 @@ from plexus.errors import Invalid
 from services.gateway.web.problems import malformed, too_large
 
 MAX_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read_body(request: Request, limit: int) -> bytes:
@@ -39,16 +41,27 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-def _depth(value, level: int = 0) -> int:
+def _check(value, path: tuple = (), level: int = 0) -> None:
+    """Nested at most MAX_DEPTH levels, and every string (key or value) text: a lone
+    surrogate (`"\\ud800"`) is valid JSON but not Unicode, and no database stores it."""
     if level > MAX_DEPTH:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):
-        for item in value.values():
-            _depth(item, level + 1)
+        for key, item in value.items():
+            _text(key, (*path, key))
+            _check(item, (*path, key), level + 1)
     elif isinstance(value, list):
-        for item in value:
-            _depth(item, level + 1)
-    return level
+        for index, item in enumerate(value):
+            _check(item, (*path, index), level + 1)
+    else:
+        _text(value, path)
+
+
+def _text(value, path: tuple) -> None:
+    if isinstance(value, str) and _SURROGATE.search(value):
+        field = ".".join(str(part) for part in path) or "body"
+        message = "holds a lone surrogate (a \\ud800-\\udfff escape), which is not text"
+        raise Invalid(f"{field} {message}", {field: [message]})
 
 
 def parse_json_object(data: bytes, required: bool = True) -> dict | None:
@@ -60,7 +73,7 @@ def parse_json_object(data: bytes, required: bool = True) -> dict | None:
     try:
         text = data.decode("utf-8")
         value = json.loads(text, parse_float=_finite, parse_constant=_reject_constant)
-        _depth(value)
+        _check(value)
     except UnicodeDecodeError:
         raise malformed("the body is not valid UTF-8") from None
     except RecursionError:
@@ -70,6 +83,16 @@ def parse_json_object(data: bytes, required: bool = True) -> dict | None:
     if not isinstance(value, dict):
         raise malformed("the body must be a JSON object")
     return value
+
+
+def check_query(args) -> None:
+    """No query parameter holds a NUL character: no value a route takes does, and on
+    PostgreSQL one fails the statement it reaches (a 500, where it is the client's error)."""
+    for name, value in args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            field = name.replace("\x00", "\\x00")
+            message = "must not contain NUL characters"
+            raise Invalid(f"{field} {message}", {field: [message]})
 
 
 def query_int(args, name: str, default: int, low: int, high: int) -> int:

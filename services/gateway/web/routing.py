@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map, RequestRedirect, Rule
 
 from services.gateway.web.problems import method_not_allowed, not_found
 
@@ -64,9 +64,11 @@ class Route:
 class Router:
     def __init__(self, routes):
         self.routes = list(routes)
+        # No redirects: werkzeug would answer `/v1//contacts` by raising RequestRedirect
+        # (to /v1/contacts), which is not an answer an API gives; it is not a route.
         self.map = Map(
             [Rule(r.path, methods=[r.method], endpoint=i) for i, r in enumerate(self.routes)],
-            strict_slashes=False,
+            strict_slashes=False, merge_slashes=False, redirect_defaults=False,
         )
 
     def match(self, method: str, path: str) -> tuple[Route, dict]:
@@ -75,6 +77,6 @@ class Router:
             index, params = adapter.match(path, method=method)
         except MethodNotAllowed as error:
             raise method_not_allowed(method, error.valid_methods or ()) from None
-        except NotFound:
+        except (NotFound, RequestRedirect):
             raise not_found(path) from None
         return self.routes[index], params

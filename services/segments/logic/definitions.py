@@ -4,19 +4,18 @@ every contact at once before the answer goes back."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from plexus.contract.segments import PreviewInput, SegmentInput, SegmentPatch
-from plexus.errors import NotFound
+from plexus.contract.segments import MAX_SEGMENTS, PreviewInput, SegmentInput, SegmentPatch
+from plexus.errors import Conflict, NotFound
 from plexus.parsing import invalid, load_partly
 from plexus.timeutil import rfc3339
 from services.segments.logic.compiler import Clock, dependencies, uses_time
+from services.segments.logic.limits import evaluation_limit
 from services.segments.logic.membership import reconcile
 from services.segments.logic.validation import check_rule
 from services.segments.models import Dependency, Membership, SegmentDef
-
-MAX_SEGMENTS = 1000
 
 
 def representation(segment: SegmentDef) -> dict:
@@ -60,18 +59,30 @@ def read_segment(session: Session, segment_id: str) -> dict:
     return representation(get_segment(session, segment_id))
 
 
-def create_segment(session: Session, data, clock: Clock) -> dict:
+def _room_for_one_more(session: Session) -> None:
+    """Every segment is re-checked as contacts change: their number is bounded."""
+    if session.scalar(select(func.count()).select_from(SegmentDef)) >= MAX_SEGMENTS:
+        raise Conflict(f"there are {MAX_SEGMENTS:,} segments already, as many as Plexus "
+                       "keeps up to date: delete one first",
+                       {"segments": [f"at most {MAX_SEGMENTS:,}"]})
+
+
+def create_segment(session: Session, data, clock: Clock, timeout: float | None = None) -> dict:
+    """`timeout`: seconds the evaluation over every contact may take (422 beyond)."""
     values = read_body(SegmentInput(), data)
+    _room_for_one_more(session)
     segment = SegmentDef(name=values["name"], rule=values["rule"], version=1,
                          member_count=0, created_at=clock.now, updated_at=clock.now)
     session.add(segment)
     _index(session, segment)
-    reconcile(session, segment, clock)
+    with evaluation_limit(session, timeout):
+        reconcile(session, segment, clock)
     session.refresh(segment)
     return representation(segment)
 
 
-def update_segment(session: Session, segment_id: str, data, clock: Clock) -> dict:
+def update_segment(session: Session, segment_id: str, data, clock: Clock,
+                   timeout: float | None = None) -> dict:
     values = read_body(SegmentPatch(), data)
     segment = get_segment(session, segment_id)
     if "name" in values:
@@ -80,7 +91,8 @@ def update_segment(session: Session, segment_id: str, data, clock: Clock) -> dic
         segment.rule = values["rule"]
         segment.version += 1
         _index(session, segment)
-        reconcile(session, segment, clock)
+        with evaluation_limit(session, timeout):
+            reconcile(session, segment, clock)
         session.refresh(segment)
     segment.updated_at = clock.now
     return representation(segment)

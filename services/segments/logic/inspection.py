@@ -10,17 +10,19 @@ from sqlalchemy.orm import Session
 from plexus.errors import NotFound
 from services.segments.logic.compiler import Clock, compile_rule, parts
 from services.segments.logic.definitions import get_segment
+from services.segments.logic.limits import evaluation_limit
 from services.segments.logic.membership import matching
 from services.segments.models import Membership, Profile
 
 SAMPLE = 20
 
 
-def preview(session: Session, rule: dict, clock: Clock) -> dict:
+def preview(session: Session, rule: dict, clock: Clock, timeout: float | None = None) -> dict:
     found = matching(rule, clock).subquery()
-    count = session.scalar(select(func.count()).select_from(found))
-    sample = session.scalars(select(found.c.contact_id).order_by(found.c.contact_id)
-                             .limit(SAMPLE)).all()
+    with evaluation_limit(session, timeout):
+        count = session.scalar(select(func.count()).select_from(found))
+        sample = session.scalars(select(found.c.contact_id).order_by(found.c.contact_id)
+                                 .limit(SAMPLE)).all()
     return {"count": count, "sample": list(sample)}
 
 

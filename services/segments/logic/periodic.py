@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from plexus.query_timeout import query_timeout
 from services.segments.logic.compiler import Clock
 from services.segments.logic.membership import reconcile
 from services.segments.models import SeenEvent, SegmentDef
@@ -22,11 +23,15 @@ def time_based_segments(session: Session) -> list[str]:
                                 .order_by(SegmentDef.id)))
 
 
-def pass_segment(session: Session, segment_id: str, clock: Clock) -> tuple[int, int]:
+def pass_segment(session: Session, segment_id: str, clock: Clock,
+                 timeout: float | None = None) -> tuple[int, int]:
+    """One segment brought up to date; QueryTimedOut (nothing changed) when its queries
+    run longer than `timeout` seconds."""
     segment = session.get(SegmentDef, segment_id)
     if segment is None:  # deleted since the list was read
         return 0, 0
-    return reconcile(session, segment, clock)
+    with query_timeout(session, timeout):
+        return reconcile(session, segment, clock)
 
 
 def forget_old_events(session: Session, clock: Clock) -> None:

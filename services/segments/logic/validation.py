@@ -20,6 +20,8 @@ from plexus.contract.segments import (
     MAX_CONDITIONS,
     MAX_DAYS,
     MAX_DEPTH,
+    MAX_LIST_VALUES,
+    MAX_RULE_VALUES,
     MOMENT,
     NUMBER,
     OPS,
@@ -41,6 +43,7 @@ class _Checker:
     def __init__(self):
         self.errors: dict[str, list[str]] = {}
         self.conditions = 0
+        self.values = 0  # of every list so far
 
     def fail(self, path: str, message: str) -> None:
         self.errors.setdefault(path, []).append(message)
@@ -134,16 +137,25 @@ class _Checker:
             if "value" in node and not isinstance(value, bool):
                 self.fail(where, "must be true or false (default true)")
         elif op in LISTS:
-            if not isinstance(value, list) or not value or len(value) > 1000:
-                self.fail(where, "must be a list of 1 to 1,000 values")
-            else:
-                for index, item in enumerate(value):
-                    self.scalar(kind, item, f"{where}.{index}")
+            self.values_list(kind, value, where)
         elif op in TEXT_OPS:
             if not isinstance(value, str) or not value:
                 self.fail(where, "must be text")
         else:
             self.scalar(kind, value, where)
+
+    def values_list(self, kind, value, where: str) -> None:
+        if not isinstance(value, list) or not value or len(value) > MAX_LIST_VALUES:
+            self.fail(where, f"must be a list of 1 to {MAX_LIST_VALUES:,} values")
+            return
+        before, self.values = self.values, self.values + len(value)
+        if self.values > MAX_RULE_VALUES:
+            if before <= MAX_RULE_VALUES:  # said once, where the rule goes over
+                self.fail(where, f"a rule holds at most {MAX_RULE_VALUES:,} values in all "
+                                 "its lists together")
+            return  # not worth checking one by one
+        for index, item in enumerate(value):
+            self.scalar(kind, item, f"{where}.{index}")
 
     def scalar(self, kind, value, path: str) -> None:
         if kind == NUMBER:

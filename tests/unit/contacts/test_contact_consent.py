@@ -3,6 +3,7 @@
 import pytest
 
 from plexus.errors import Conflict, Invalid, NotFound
+from plexus.push_services import PushServices
 from services.contacts.logic import blacklists, channels, subscriptions
 from services.contacts.logic.contacts import get_contact
 
@@ -13,7 +14,7 @@ P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1Xbjhaz
 AUTH = "tBHItJI5svbpez7KI4CCXg"
 
 
-def webpush(device="desktop", endpoint="https://push.example.net/s/1", auth=AUTH):
+def webpush(device="desktop", endpoint="https://fcm.googleapis.com/fcm/send/1", auth=AUTH):
     return {"endpoint": endpoint, "device": device, "keys": {"p256dh": P256DH, "auth": auth}}
 
 
@@ -174,12 +175,12 @@ def test_webpush_subscriptions_subscribe_the_device_channel(run, contact):
     desktop = run(channels.add_webpush_subscription, contact["id"], webpush(), ACTOR)
     assert set(desktop) == {"id", "device", "endpoint", "created_at"}
     mobile = run(channels.add_webpush_subscription, contact["id"],
-                 webpush("mobile", "https://push.example.net/s/2"), ACTOR)
+                 webpush("mobile", "https://fcm.googleapis.com/fcm/send/2"), ACTOR)
 
     stored = run(get_contact, contact["id"])
     assert stored["channels"]["webpush"] == [
-        {"id": desktop["id"], "device": "desktop", "endpoint": "https://push.example.net/s/1"},
-        {"id": mobile["id"], "device": "mobile", "endpoint": "https://push.example.net/s/2"}]
+        {"id": desktop["id"], "device": "desktop", "endpoint": desktop["endpoint"]},
+        {"id": mobile["id"], "device": "mobile", "endpoint": mobile["endpoint"]}]
     assert stored["subscriptions"]["webpush_desktop"]["status"] == "subscribed"
     assert stored["subscriptions"]["webpush_mobile"]["status"] == "subscribed"
 
@@ -195,10 +196,63 @@ def test_registering_an_endpoint_again_refreshes_it(run, contact, create):
     assert caught.value.errors == {"endpoint": ["belongs to another contact"]}
 
 
+@pytest.mark.parametrize("endpoint", [
+    "http://169.254.169.254/latest/meta-data/",   # the cloud's metadata service
+    "https://169.254.169.254/latest/meta-data/",
+    "https://127.0.0.1:15672/api/users",          # the broker's management API
+    "https://[::1]/push",
+    "https://10.0.0.7/push",
+    "https://rabbitmq.plexus.svc.cluster.local/",  # a name inside the cluster
+    "http://fcm.googleapis.com/fcm/send/1",       # a push service, but in clear
+    "https://fcm.googleapis.com:8443/fcm/send/1",
+    "https://user:pw@fcm.googleapis.com/fcm/send/1",
+    "https://evilnotify.windows.com/w/1",
+    "https://fcm.googleapis.com.attacker.example/fcm/send/1",
+])
+def test_a_push_endpoint_off_the_allowed_push_services_is_422(run, contact, endpoint):
+    with pytest.raises(Invalid) as caught:
+        run(channels.add_webpush_subscription, contact["id"], webpush(endpoint=endpoint),
+            ACTOR)
+    assert list(caught.value.errors) == ["endpoint"]
+    assert run(channels.webpush_subscriptions, contact["id"]) == []
+
+
+def test_the_browsers_push_services_and_configured_origins_are_allowed(run, contact):
+    for endpoint in ("https://updates.push.services.mozilla.com/wpush/v2/x",
+                     "https://wns2-db5p.notify.windows.com/w/?token=x",
+                     "https://web.push.apple.com/QOb", "https://FCM.googleapis.com./fcm/send/9"):
+        run(channels.add_webpush_subscription, contact["id"], webpush(endpoint=endpoint), ACTOR)
+    own = PushServices.parse("http://127.0.0.1:8700, push.internal.example")
+    run(channels.add_webpush_subscription, contact["id"],
+        webpush(endpoint="http://127.0.0.1:8700/push/1"), ACTOR, own)
+    with pytest.raises(Invalid):  # the origin's port and scheme, exactly
+        run(channels.add_webpush_subscription, contact["id"],
+            webpush(endpoint="http://127.0.0.1:8701/push/1"), ACTOR, own)
+    with pytest.raises(Invalid):  # configured, the defaults are no longer in the list
+        run(channels.add_webpush_subscription, contact["id"],
+            webpush(endpoint="https://fcm.googleapis.com/fcm/send/10"), ACTOR, own)
+    assert len(run(channels.webpush_subscriptions, contact["id"])) == 5
+
+
+def test_a_contact_has_at_most_ten_push_subscriptions(run, contact):
+    for n in range(channels.MAX_WEBPUSH_SUBSCRIPTIONS):
+        run(channels.add_webpush_subscription, contact["id"],
+            webpush(endpoint=f"https://fcm.googleapis.com/fcm/send/{n}"), ACTOR)
+    with pytest.raises(Invalid) as caught:
+        run(channels.add_webpush_subscription, contact["id"],
+            webpush(endpoint="https://fcm.googleapis.com/fcm/send/x"), ACTOR)
+    assert caught.value.errors == {"endpoint": [
+        "a contact has at most 10 push subscriptions; remove one first"]}
+    # one already registered may still be refreshed
+    run(channels.add_webpush_subscription, contact["id"],
+        webpush(endpoint="https://fcm.googleapis.com/fcm/send/3", auth="A" * 22), ACTOR)
+    assert len(run(channels.webpush_subscriptions, contact["id"])) == 10
+
+
 def test_the_webpush_sender_reads_the_keys_the_resource_never_shows(run, contact, create):
     desktop = run(channels.add_webpush_subscription, contact["id"], webpush(), ACTOR)
     mobile = run(channels.add_webpush_subscription, contact["id"],
-                 webpush("mobile", "https://push.example.net/s/2"), ACTOR)
+                 webpush("mobile", "https://fcm.googleapis.com/fcm/send/2"), ACTOR)
     keys = {"p256dh": P256DH, "auth": AUTH}
 
     assert run(channels.webpush_subscriptions, contact["id"]) == [

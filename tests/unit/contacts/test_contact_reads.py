@@ -68,7 +68,7 @@ def rich(run, registered):
             channels.add_webpush_subscription,
             made["id"],
             {
-                "endpoint": f"https://push.example.net/s/{n}",
+                "endpoint": f"https://fcm.googleapis.com/fcm/send/{n}",
                 "device": device,
                 "keys": {"p256dh": P256DH, "auth": "tBHItJI5svbpez7KI4CCXg"},
             },

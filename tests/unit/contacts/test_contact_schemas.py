@@ -12,6 +12,7 @@ from plexus.contract.contacts import (
     ContactBatch,
     ContactCreate,
     ContactUpdate,
+    SourceInput,
     SubscriptionInput,
     TelegramAddressInput,
     VariableInput,
@@ -235,3 +236,12 @@ def test_variable_definitions():
     assert "value" in errors_of(VariableInput(), {"name": "limit", "type": "number",
                                                   "scope": "account", "value": "ten"})
     assert errors_of(VariableUpdate(), {"scope": "account"}) == {"scope": ["read-only field"]}
+
+
+@pytest.mark.parametrize("name", ["web\nsite", "web\r\nSet-Cookie: x=1", "tab\there", "bell\x07"])
+def test_a_source_name_is_one_line_without_control_characters(name):
+    # It becomes the Location of the 201 (a newline there broke the answer: a 500).
+    with pytest.raises(Invalid) as invalid:
+        load(SourceInput(), {"name": name})
+    assert list(invalid.value.errors) == ["name"]
+    assert load(SourceInput(), {"name": "Київ shop – spring"}) == {"name": "Київ shop – spring"}

@@ -5,7 +5,7 @@ black-listed) again, by the API, an import, a change or a registered chat."""
 import pytest
 from sqlalchemy import event, inspect, select, text
 
-from plexus.config import load_config
+from plexus.config import PROJECT_ROOT
 from plexus.secretcheck import WeakSecret
 from services.contacts import settings
 from services.contacts.logic import batch, blacklists, channels, contacts, subscriptions
@@ -206,12 +206,15 @@ def test_another_secret_recognises_nothing(erased, run, sessions):
     assert made["subscriptions"]["email"]["status"] == "subscribed"
 
 
-def test_the_secret_comes_from_the_environment_and_a_placeholder_stops_the_service(
-    monkeypatch, tmp_path
-):
+def test_the_secret_is_configured_and_a_placeholder_stops_the_service(tmp_path):
+    # Not through load_config here: nameko's loader makes every yaml.safe_load in the
+    # process substitute ${...} afterwards (tests/deploy reads docker-compose.yml).
+    assert (
+        'suppression_secret: !raw_env_var "${PLEXUS_SUPPRESSION_SECRET:}"'
+        in (PROJECT_ROOT / "config.yaml").read_text()
+    )
     strong = "k" + "0123456789abcdef" * 3
-    monkeypatch.setenv("PLEXUS_SUPPRESSION_SECRET", strong)
-    assert settings.suppression_secret(load_config()) == strong
+    assert settings.suppression_secret({"CONTACTS": {"suppression_secret": strong}}) == strong
     with pytest.raises(WeakSecret) as caught:
         settings.suppression_secret({"CONTACTS": {"suppression_secret": "change-me"}})
     assert "PLEXUS_SUPPRESSION_SECRET" in str(caught.value)

@@ -70,3 +70,19 @@ def test_bootstrap_key_is_ensured_and_rotated(sessions):
         assert apikeys.authenticate(session, first) is None
         assert apikeys.authenticate(session, second).allows("admin")
         assert len(apikeys.list_keys(session)) == 1
+
+
+def test_a_revoked_bootstrap_key_stays_revoked_across_restarts(sessions, caplog):
+    secret = "plx_" + "a" * 40
+    with transaction(sessions) as session:
+        apikeys.ensure_bootstrap_key(session, secret)
+    with transaction(sessions) as session:
+        apikeys.revoke_key(session, "bootstrap")
+    for restart_secret in (secret, "plx_" + "b" * 40):  # the same variable, or a new one
+        with transaction(sessions) as session:
+            apikeys.ensure_bootstrap_key(session, restart_secret)
+        with transaction(sessions) as session:
+            assert apikeys.authenticate(session, restart_secret) is None
+            (key,) = apikeys.list_keys(session)
+            assert key["name"] == "bootstrap" and key["revoked_at"] is not None
+    assert "PLEXUS_BOOTSTRAP_KEY is set but the bootstrap key was revoked" in caplog.text

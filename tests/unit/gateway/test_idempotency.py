@@ -1,10 +1,13 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from plexus.db import transaction
 from plexus.errors import Conflict, Invalid
+from plexus.timeutil import utcnow
 from services.gateway.logic import idempotency
+from services.gateway.models import IdempotencyRecord
 
 DAY = timedelta(hours=24)
 
@@ -65,3 +68,46 @@ def test_erasing_a_resource_forgets_every_answer_that_mentions_it(sessions):
         assert idempotency.forget_mentions(session, "c1") == 2
     with transaction(sessions) as session:  # the other contact's answer is still replayed
         assert idempotency.claim(session, "key1", "other", print_, DAY).body == '{"id": "c2"}'
+
+
+def _age_claims(sessions, minutes: float) -> None:
+    """As if every claim had been made `minutes` ago."""
+    with transaction(sessions) as session:
+        session.execute(update(IdempotencyRecord).values(
+            created_at=utcnow() - timedelta(minutes=minutes)))
+
+
+def test_a_claim_its_gateway_never_answered_is_taken_over_after_a_few_minutes(sessions):
+    """The gateway died between claiming the key and storing its answer: a retry is
+    refused (409) while the first request might still run, then runs, and its answer is
+    the one replayed, instead of the key being blocked for the rest of the day."""
+    print_ = idempotency.fingerprint("POST", "/v1/contacts?", b'{"email": "a@b.co"}')
+    with transaction(sessions) as session:
+        assert idempotency.claim(session, "key1", "k-1", print_, DAY) is None
+    _age_claims(sessions, 4)
+    with transaction(sessions) as session, pytest.raises(Conflict):
+        idempotency.claim(session, "key1", "k-1", print_, DAY)
+    _age_claims(sessions, 6)
+    with transaction(sessions) as session:
+        assert idempotency.claim(session, "key1", "k-1", print_, DAY) is None
+    with transaction(sessions) as session, pytest.raises(Conflict):  # the retry runs now
+        idempotency.claim(session, "key1", "k-1", print_, DAY)
+    answer = idempotency.StoredAnswer(201, {}, '{"id": "x"}')
+    with transaction(sessions) as session:
+        idempotency.store(session, "key1", "k-1", answer)
+    _age_claims(sessions, 60)  # an answered key is never taken over
+    with transaction(sessions) as session:
+        assert idempotency.claim(session, "key1", "k-1", print_, DAY) == answer
+
+
+def test_abandoned_claims_wait_as_long_as_configured(sessions):
+    print_ = idempotency.fingerprint("POST", "/v1/x?", b"{}")
+    with transaction(sessions) as session:
+        idempotency.claim(session, "key1", "k", print_, DAY)
+    _age_claims(sessions, 6)
+    with transaction(sessions) as session, pytest.raises(Conflict):
+        idempotency.claim(session, "key1", "k", print_, DAY,
+                          abandoned_after=timedelta(minutes=10))
+    with transaction(sessions) as session, pytest.raises(Invalid):  # another body: still no
+        idempotency.claim(session, "key1", "k", idempotency.fingerprint("POST", "/v1/y?", b""),
+                          DAY)

@@ -5,8 +5,10 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from plexus.errors import Invalid
+from services.gateway.routes import ROUTES
 from services.gateway.web.problems import HttpProblem
-from services.gateway.web.requests import page_args, parse_json_object, read_body
+from services.gateway.web.requests import check_query, page_args, parse_json_object, read_body
+from services.gateway.web.routing import Router
 
 
 def _request(data: bytes, **kwargs) -> Request:
@@ -55,3 +57,34 @@ def test_page_arguments_are_checked_and_name_the_field():
         with pytest.raises(Invalid) as invalid:
             page_args({"limit": bad})
         assert list(invalid.value.errors) == ["limit"]
+
+
+@pytest.mark.parametrize("raw, field", [
+    (rb'{"first_name": "Ol\ud800ena"}', "first_name"),
+    (rb'{"address": {"city": "\udfff"}}', "address.city"),
+    (rb'{"contacts": [{"email": "a@b.c"}, {"note": "\ud83d"}]}', "contacts.1.note"),
+    (rb'{"variables": {"\ud800": 1}}', "variables.\ud800"),
+])
+def test_a_lone_surrogate_is_422_naming_its_field(raw, field):
+    # Valid JSON, but not text: before, it reached the database and was a 500.
+    with pytest.raises(Invalid) as invalid:
+        parse_json_object(raw)
+    assert list(invalid.value.errors) == [field]
+    assert parse_json_object(rb'{"first_name": "\ud83d\ude00"}') == {"first_name": "\U0001F600"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1//contacts", "/v1/contacts//x/notes", "/v1/contacts/x//notes"])
+def test_a_doubled_slash_is_no_route_not_a_redirect(path):
+    with pytest.raises(HttpProblem) as problem:
+        Router(ROUTES).match("GET", path)
+    assert problem.value.status == 404
+
+
+def test_a_nul_in_a_query_parameter_is_422_naming_it():
+    # On PostgreSQL it failed the statement it reached: GET /v1/templates?cursor=%00 was a 500.
+    args = Request(EnvironBuilder(query_string="limit=5&cursor=%00abc").get_environ()).args
+    with pytest.raises(Invalid) as invalid:
+        check_query(args)
+    assert invalid.value.errors == {"cursor": ["must not contain NUL characters"]}
+    check_query(Request(EnvironBuilder(query_string="email=a%40b.c&q=%C3%A9").get_environ()).args)

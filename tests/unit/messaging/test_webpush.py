@@ -4,13 +4,16 @@ verifier), what each push service answer means, and one message to several
 subscriptions with one of them gone."""
 
 import json
+import threading
 from email.message import Message
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import http_ece
 import pytest
 from cryptography.hazmat.primitives import serialization
 
 from plexus.errors import NotFound, Unavailable
+from plexus.push_services import PushServices
 from services.messaging.senders.base import ChannelConsumer
 from services.messaging.senders.providers import PermanentFailure, TemporaryFailure, vapid
 from services.messaging.senders.providers import webpush as provider_module
@@ -151,7 +154,8 @@ def test_a_message_goes_to_every_subscription_of_its_device(tmp_path, monkeypatc
 
     monkeypatch.setattr(provider_module, "post_bytes", post_bytes)
     contacts = Contacts([live, gone, phone])
-    provider = WebpushProvider({"vapid_subject": SUBJECT, "ttl": "60"}, PRIVATE).bind(contacts)
+    provider = WebpushProvider({"vapid_subject": SUBJECT, "ttl": "60"}, PRIVATE,
+                               push_services=PushServices.parse("push.example")).bind(contacts)
 
     assert provider.send(DELIVERY) == "https://push.example/m/9"
     assert [url for url, _, _ in posted] == [live["endpoint"], gone["endpoint"]]
@@ -173,3 +177,56 @@ def test_a_message_goes_to_every_subscription_of_its_device(tmp_path, monkeypatc
         provider.send({**DELIVERY, "contact_id": "c2"})
     with pytest.raises(TemporaryFailure, match="contacts"):
         provider.send({**DELIVERY, "contact_id": "busy"})
+
+
+def test_an_endpoint_off_the_allowed_push_services_is_never_requested(tmp_path, monkeypatch):
+    stored, _, _ = browser(tmp_path)  # stored before the list changed, say
+    metadata = {**stored, "endpoint": "http://169.254.169.254/latest/meta-data/"}
+    posted = []
+    monkeypatch.setattr(provider_module, "post_bytes",
+                        lambda url, *args: posted.append(url) or (201, headers(), b""))
+    provider = WebpushProvider({"vapid_subject": SUBJECT}, PRIVATE).bind(
+        Contacts([metadata, stored]))  # the default list: browsers' push services only
+
+    with pytest.raises(PermanentFailure) as ended:
+        provider.send(DELIVERY)
+    assert posted == []
+    assert "169.254.169.254 is not an allowed push service" in ended.value.reason
+    assert "push.example is not an allowed push service" in ended.value.reason
+
+
+def test_a_push_service_redirect_is_not_followed(tmp_path):
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            hits.append(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            # urllib follows a 302 to a POST with a GET (a 307 it would not follow)
+            self.send_response(302 if self.path.startswith("/push/") else 201)
+            self.send_header("Location", f"http://127.0.0.1:{port}/internal/admin")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        made = new_push_subscription(tmp_path, f"http://127.0.0.1:{port}", APP_KEY)
+        subscription = {"id": made["endpoint"].rsplit("/", 1)[1], **made}
+        provider = WebpushProvider(
+            {"vapid_subject": SUBJECT}, PRIVATE,
+            push_services=PushServices.parse(f"http://127.0.0.1:{port}"),
+        ).bind(Contacts([subscription]))
+        with pytest.raises(PermanentFailure, match="HTTP 302"):
+            provider.send(DELIVERY)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [path.split("/")[1] for path in hits] == ["push"]

@@ -99,6 +99,15 @@ def test_child_command_and_environment():
     assert env["PLEXUS_CONFIG"] == "/app/config.yaml"
 
 
+def test_each_service_connects_as_its_own_broker_user_when_one_is_given():
+    base = {"PLEXUS_AMQP_URI": "pyamqp://admin:a@mq/",
+            "PLEXUS_SENDER_EMAIL_AMQP_URI": "pyamqp://plexus-sender-email:s@mq/"}
+    sender = runner.child_environment("sender_email", "/c.yaml", base=base)
+    assert sender["PLEXUS_AMQP_URI"] == "pyamqp://plexus-sender-email:s@mq/"
+    others = runner.child_environment("contacts", "/c.yaml", base=base)
+    assert others["PLEXUS_AMQP_URI"] == "pyamqp://admin:a@mq/"  # none of its own: shared
+
+
 def test_scaled_services_start_as_named_replicas_without_a_second_metrics_port():
     assert runner.replicas(["contacts", "activity", "segments"], {"activity": 3}) == {
         "contacts": "contacts", "activity": "activity", "activity.2": "activity",

@@ -1,6 +1,8 @@
 """One JSON, form or raw POST to a provider's HTTP API, with a timeout. The transport
 failing (refused, reset, timed out) is a TemporaryFailure; any answer is returned for
-the provider to judge."""
+the provider to judge. A redirect is an answer too, never followed: a provider's API
+does not redirect a POST, and a web-push endpoint (a URL an API client gave) that
+redirected would send the sender wherever it points."""
 
 from __future__ import annotations
 
@@ -32,12 +34,20 @@ def post(url: str, *, form: dict | None = None, json_body: dict | None = None,
     return status, _json(raw)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # urllib then raises the 3xx as an HTTPError: answered below
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def post_bytes(url: str, data: bytes, headers: dict, timeout: float = 10.0
                ) -> tuple[int, Message, bytes]:
     """(HTTP status, the answer's headers (any case), its body) of one POST of `data`."""
     request = urllib.request.Request(url, data=data, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers or Message(), error.read()
@@ -57,8 +67,8 @@ def _json(raw: bytes) -> dict:
 def judge(status: int, failed_status: str, reason: str) -> None:
     """The common reading of an HTTP answer: 429 and 5xx are worth another try, and so
     is 401 (our credentials: fix the config, then replay the dead letters); any other
-    4xx means this message will never go."""
+    4xx, or a redirect (not followed), means this message will never go."""
     if status in (401, 429) or status >= 500:
         raise TemporaryFailure(f"HTTP {status}: {reason}")
-    if status >= 400:
+    if status >= 300:
         raise PermanentFailure(failed_status, f"HTTP {status}: {reason}")

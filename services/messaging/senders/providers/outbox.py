@@ -6,9 +6,10 @@ contact are deleted with its folder (`forget`)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
+
+from plexus.private_files import write_private
 
 
 class OutboxProvider:
@@ -18,12 +19,10 @@ class OutboxProvider:
         self.directory = Path(directory)
 
     def send(self, delivery: dict) -> str:
-        folder = self.directory / delivery["channel"] / delivery["contact_id"]
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{delivery['message_id']}.json"
-        partial = path.with_suffix(".json.partial")
-        partial.write_text(json.dumps(delivery, ensure_ascii=False, indent=2))
-        os.replace(partial, path)  # a reader never sees half a file
+        path = (self.directory / delivery["channel"] / delivery["contact_id"]
+                / f"{delivery['message_id']}.json")
+        # Owner-only (the message holds the contact's address), whole or not at all.
+        write_private(path, json.dumps(delivery, ensure_ascii=False, indent=2))
         return f"outbox:{delivery['message_id']}"
 
     def forget(self, contact_ids: list[str]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from plexus.config import data_dir
+from plexus.push_services import PushServices
 from services.messaging.senders.providers.outbox import OutboxProvider
 from services.messaging.senders.providers.smtp import SmtpProvider
 from services.messaging.senders.providers.telegram import TelegramProvider
@@ -36,7 +37,8 @@ def make_provider(config: dict, sender: str):
     if name == "outbox":
         return OutboxProvider(outbox_directory(config)), settings
     if name == "webpush":  # serves both webpush channels; VAPID key kept if not configured
-        return WebpushProvider(settings, private_key(config)), settings
+        return WebpushProvider(settings, private_key(config),
+                               push_services=PushServices.from_config(config)), settings
     if name not in PROVIDERS:
         raise ValueError(f"unknown provider {name!r} for {sender}; one of outbox, webpush, "
                          + ", ".join(PROVIDERS))

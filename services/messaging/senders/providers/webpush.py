@@ -11,7 +11,12 @@ Each push service answers for its subscription: 2xx accepted; 404/410 the subscr
 is gone for good (it is removed from the contact); 429, 5xx and 401 (our VAPID key, a
 config matter) are worth another try; any other 4xx (403: subscribed with another VAPID
 key, 413, 400) refuses it. One accepted push makes the message sent; else any retryable
-answer retries the message; else it ends `undelivered`."""
+answer retries the message; else it ends `undelivered`.
+
+An endpoint off the allowed push services (plexus.push_services: contacts refuses them,
+but one may have been stored before, or the list changed since) is refused without a
+request, and a push service's redirect is not followed: the sender calls nothing but a
+push service."""
 
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ import json
 from dataclasses import dataclass
 
 from plexus.errors import NotFound, Unavailable
+from plexus.push_services import DEFAULT as DEFAULT_PUSH_SERVICES
+from plexus.push_services import PushServices
 from services.messaging.logic.eligibility import WEBPUSH_DEVICE
 from services.messaging.senders.providers import PermanentFailure, TemporaryFailure
 from services.messaging.senders.providers import vapid as vapid_keys
@@ -81,8 +88,10 @@ def payload(delivery: dict) -> bytes:
 class WebpushProvider:
     name = "webpush"
 
-    def __init__(self, settings: dict, private_key: str, contacts=None):
+    def __init__(self, settings: dict, private_key: str, contacts=None,
+                 push_services: PushServices | None = None):
         self.vapid = vapid_keys.load(private_key)
+        self.push_services = push_services or PushServices.parse(DEFAULT_PUSH_SERVICES)
         self.subject = str(settings.get("vapid_subject") or "mailto:admin@plexus.local")
         self.ttl = int(settings.get("ttl") or 86400)
         self.timeout = float(settings.get("timeout") or 10)
@@ -105,6 +114,9 @@ class WebpushProvider:
                 "TTL": str(self.ttl)}
 
     def push(self, subscription: dict, body: bytes) -> Answer:
+        refusal = self.push_services.refusal(subscription["endpoint"])
+        if refusal:
+            return Answer(REFUSED, f"subscription {subscription['id']}: the endpoint {refusal}")
         keys = subscription["keys"]
         try:
             encrypted = encrypt(body, keys["p256dh"], keys["auth"])
