@@ -210,6 +210,19 @@ def test_hard_bounce_webhook_blacklists_the_email(suite, providers):
     assert statuses(suite, queued["id"])[-1] == "hard_bounce"
     listed = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
     assert listed["blacklists"]["email"]["reason"] == "550 5.1.1 user unknown"
+    entry = suite.http().get(f"{suite.url}/v1/blacklists/email", timeout=15,
+                             params={"q": person["email"]}).json()["data"]
+    assert [(e["value"], e["source"]) for e in entry] == [(person["email"], "hard_bounce")]
+
+    # Someone takes the address off the list; the relay sends the same receipt again.
+    assert suite.http().delete(f"{suite.url}/v1/blacklists/email/{person['email']}",
+                               timeout=15).status_code in (200, 204)
+    body, headers = relay_webhook(SMTP_SECRET, event)
+    again = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15,
+                          headers=headers)
+    assert again.status_code == 200, again.text
+    listed = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
+    assert listed["blacklists"]["email"] is None
 
 
 def test_smtp_refusing_the_recipient_is_a_hard_bounce(suite):
@@ -218,6 +231,11 @@ def test_smtp_refusing_the_recipient_is_a_hard_bounce(suite):
                   content={"subject": "s", "text": "t"}).json()
     stored = wait_status(suite, queued["id"], "hard_bounce")
     assert "550" in stored["history"][-1]["details"]["reason"]
+    # The address that can never take mail is on the account's black list.
+    entry = wait_for(lambda: suite.http().get(
+        f"{suite.url}/v1/blacklists/email", params={"q": person["email"]},
+        timeout=15).json()["data"], 15, "the bounced address on the black list")
+    assert [(e["value"], e["source"]) for e in entry] == [(person["email"], "hard_bounce")]
 
 
 # ---------------------------------------------------------------- sms, telegram, viber
