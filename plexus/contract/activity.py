@@ -15,7 +15,7 @@ import pycountry
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from plexus.contract import vocab
-from plexus.contract.contacts import StrictSchema, Text
+from plexus.contract.fields import StrictSchema, Text
 from plexus.timeutil import utcnow
 
 BATCH_LIMIT = 1000

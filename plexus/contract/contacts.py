@@ -8,30 +8,27 @@ defined variable, an identifier that belongs to another contact) are the service
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import re
-import zoneinfo
 from datetime import date, timedelta
 
-import email_validator
-import phonenumbers
-import pycountry
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from plexus.contract import vocab
+from plexus.contract.fields import (
+    Base64UrlKey,
+    CountryCode,
+    Email,
+    HttpUrl,
+    Language,
+    Phone,
+    StrictBoolean,
+    StrictSchema,
+    Text,
+    TimeZone,
+    describe,
+)
 from plexus.timeutil import utcnow
-
-# ---------------------------------------------------------------- reference data
-
-LANGUAGES = frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
-COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
-# IANA names are matched without regard to case and stored as IANA spells them.
-TIMEZONES = {name.lower(): name for name in zoneinfo.available_timezones()}
-UTC_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
-# Offsets in use run from -12:00 (Baker Island) to +14:00 (Line Islands).
-OFFSET_RANGE_MINUTES = (-12 * 60, 14 * 60)
 
 # Variable names appear in messages as `{{ name }}`; category names as `categories.name`
 # and in error paths, so neither may hold a dot.
@@ -62,142 +59,6 @@ RESERVED_VARIABLE_NAMES = frozenset(
 )
 
 BATCH_LIMIT = 1000
-
-
-def _describe(text: str, **extra) -> dict:
-    return {"description": text, **extra}
-
-
-# ---------------------------------------------------------------- field types
-
-class Text(fields.String):
-    """A string, trimmed. Where null is allowed, a blank string means null (an empty CSV
-    column, a cleared form field). NUL characters are refused: PostgreSQL cannot store
-    them."""
-
-    def __init__(self, *, max_length: int | None = None, **kwargs):
-        super().__init__(**kwargs)
-        if max_length is not None:
-            self.validators.append(validate.Length(max=max_length))
-
-    def deserialize(self, value, attr=None, data=None, **kwargs):
-        if isinstance(value, str):
-            value = value.strip()
-            if not value and self.allow_none:
-                value = None
-        return super().deserialize(value, attr, data, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise ValidationError("must not contain NUL characters")
-        return text
-
-
-class Email(Text):
-    """Checked for syntax only (no DNS look-up) and stored lower-cased: addresses are
-    matched without regard to case."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            checked = email_validator.validate_email(text, check_deliverability=False)
-        except email_validator.EmailNotValidError as error:
-            raise ValidationError(f"not a valid email address: {error}") from None
-        return checked.normalized.lower()
-
-
-def region_hint(data) -> str | None:
-    """The region a national phone number is read in: `region`, else `address.country`."""
-    if not isinstance(data, dict):
-        return None
-    region = data.get("region")
-    if region is None and isinstance(data.get("address"), dict):
-        region = data["address"].get("country")
-    return region.strip().upper() if isinstance(region, str) and region.strip() else None
-
-
-def normalise_phone(text: str, region: str | None) -> str:
-    """E.164 for a number in international form, or in national form with its region."""
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        if region is None and not text.startswith("+"):
-            raise ValidationError(
-                "not an international number (+...); give `region` or `address.country` "
-                "to read it as a national one") from None
-        raise ValidationError("not a valid phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError("not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-class Phone(Text):
-    """Any format the region allows; stored as E.164."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        return normalise_phone(text, region_hint(data))
-
-
-class CountryCode(Text):
-    """ISO 3166-1 alpha-2, upper-cased."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        code = super()._deserialize(value, attr, data, **kwargs).upper()
-        if code not in COUNTRIES:
-            raise ValidationError("not an ISO 3166-1 alpha-2 country code")
-        return code
-
-
-class Language(Text):
-    """ISO 639-1, lower-cased."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        code = super()._deserialize(value, attr, data, **kwargs).lower()
-        if code not in LANGUAGES:
-            raise ValidationError("not an ISO 639-1 language code")
-        return code
-
-
-def valid_utc_offset(text: str) -> bool:
-    match = UTC_OFFSET.match(text)
-    if not match:
-        return False
-    sign, hours, minutes = match.groups()
-    if int(minutes) >= 60:
-        return False
-    total = (int(hours) * 60 + int(minutes)) * (-1 if sign == "-" else 1)
-    return OFFSET_RANGE_MINUTES[0] <= total <= OFFSET_RANGE_MINUTES[1]
-
-
-class TimeZone(Text):
-    """An IANA name (as IANA spells it) or a UTC offset `+HH:MM` / `-HH:MM`."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if text.lower() in TIMEZONES:
-            return TIMEZONES[text.lower()]
-        if valid_utc_offset(text):
-            return text
-        raise ValidationError(
-            "not an IANA time zone name (Europe/Kyiv) or a UTC offset from -12:00 to +14:00")
-
-
-class HttpUrl(Text):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.validators.insert(0, validate.URL(schemes={"http", "https"},
-                                               error="not an http(s) URL"))
-
-
-class StrictBoolean(fields.Boolean):
-    """true or false only; not 1, "yes" or "on"."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if value is True or value is False:
-            return value
-        raise ValidationError("must be true or false")
 
 
 class CategoryChoices(fields.Dict):
@@ -233,24 +94,6 @@ class Birthday(fields.Date):
         return day
 
 
-class Base64UrlKey(Text):
-    """A Web Push key: unpadded base64url (RFC 8291) of `size` bytes."""
-
-    def __init__(self, *, size: int, **kwargs):
-        super().__init__(**kwargs)
-        self.size = size
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        except (binascii.Error, ValueError):
-            raise ValidationError("not base64url") from None
-        if len(raw) != self.size:
-            raise ValidationError(f"must decode to {self.size} bytes")
-        return text
-
-
 # ---------------------------------------------------------------- variable values
 
 def variable_value_error(kind: str, value) -> str | None:
@@ -280,22 +123,9 @@ def variable_value_error(kind: str, value) -> str | None:
 
 # ---------------------------------------------------------------- input schemas
 
-class StrictSchema(Schema):
-    """Unknown fields are refused by name; read-only resource fields say so."""
-
-    read_only: tuple[str, ...] = ()
-
-    def handle_error(self, error: ValidationError, data, *, many: bool, **kwargs):
-        messages = error.messages
-        if isinstance(messages, dict):
-            for name in self.read_only:
-                if messages.get(name) == ["Unknown field."]:
-                    messages[name] = ["read-only field"]
-
-
 class Address(StrictSchema):
-    country = CountryCode(allow_none=True, metadata=_describe("ISO 3166-1 alpha-2, e.g. UA"))
-    region = Text(allow_none=True, max_length=100, metadata=_describe("state, oblast"))
+    country = CountryCode(allow_none=True, metadata=describe("ISO 3166-1 alpha-2, e.g. UA"))
+    region = Text(allow_none=True, max_length=100, metadata=describe("state, oblast"))
     city = Text(allow_none=True, max_length=100)
     street = Text(allow_none=True, max_length=200)
     postcode = Text(allow_none=True, max_length=20)
@@ -310,36 +140,36 @@ class _ContactFields(StrictSchema):
     read_only = READ_ONLY_CONTACT_FIELDS
 
     user_id = Text(allow_none=True, max_length=255,
-                   metadata=_describe("The customer's own id for this contact; unique."))
-    email = Email(allow_none=True, metadata=_describe(
+                   metadata=describe("The customer's own id for this contact; unique."))
+    email = Email(allow_none=True, metadata=describe(
         "Unique without regard to case; stored lower-cased.", format="email"))
-    phone = Phone(allow_none=True, metadata=_describe(
+    phone = Phone(allow_none=True, metadata=describe(
         "Unique; stored as E.164 (+380501234567). A national number is read in `region`, "
         "else in `address.country`."))
-    region = CountryCode(allow_none=True, metadata=_describe(
+    region = CountryCode(allow_none=True, metadata=describe(
         "ISO 3166-1 alpha-2 to read a national `phone` in; not stored."))
     first_name = Text(allow_none=True, max_length=100)
     last_name = Text(allow_none=True, max_length=100)
-    birthday = Birthday(allow_none=True, metadata=_describe("YYYY-MM-DD, not in the future."))
+    birthday = Birthday(allow_none=True, metadata=describe("YYYY-MM-DD, not in the future."))
     gender = fields.Integer(strict=True, allow_none=True, validate=validate.OneOf(vocab.GENDERS),
-                            metadata=_describe(
+                            metadata=describe(
                                 "ISO/IEC 5218: 0 not known (default; null sets it), 1 male, "
                                 "2 female, 9 not applicable.", enum=list(vocab.GENDERS)))
-    language = Language(allow_none=True, metadata=_describe("ISO 639-1, e.g. uk, en."))
-    timezone = TimeZone(allow_none=True, metadata=_describe(
+    language = Language(allow_none=True, metadata=describe("ISO 639-1, e.g. uk, en."))
+    timezone = TimeZone(allow_none=True, metadata=describe(
         "IANA name (Europe/Kyiv) or UTC offset from -12:00 to +14:00 (+02:00)."))
-    source = Text(allow_none=True, max_length=100, metadata=_describe(
+    source = Text(allow_none=True, max_length=100, metadata=describe(
         "A registered acquisition source (/v1/sources)."))
     avatar_url = HttpUrl(allow_none=True, max_length=2048, metadata={
         "format": "uri", "description": "An http(s) URL; null or a blank string clears it."})
-    address = fields.Nested(Address, allow_none=True, metadata=_describe(
+    address = fields.Nested(Address, allow_none=True, metadata=describe(
         "Replaced as a whole."))
-    categories = CategoryChoices(allow_none=True, metadata=_describe(
+    categories = CategoryChoices(allow_none=True, metadata=describe(
         "Opt-in per registered subscription category. On update, the names given are "
         "changed and the others kept."))
     contact_score = fields.Float(allow_nan=False, allow_none=True,
-                                 metadata=_describe("Default 0 (null sets it)."))
-    variables = VariableValues(allow_none=True, metadata=_describe(
+                                 metadata=describe("Default 0 (null sets it)."))
+    variables = VariableValues(allow_none=True, metadata=describe(
         "Values of defined contact variables (/v1/variables), checked against their type. "
         "On update, the names given are changed (null removes one) and the others kept."))
 
@@ -358,7 +188,7 @@ class ContactBatch(StrictSchema):
         fields.Raw(), required=True,
         validate=validate.Length(min=1, max=BATCH_LIMIT,
                                  error=f"between 1 and {BATCH_LIMIT:,} contacts"),
-        metadata=_describe(
+        metadata=describe(
             "Contacts as in ContactCreate. Each is matched by user_id, else email, else "
             "phone, then created or updated (as a PATCH of the fields given), and validated "
             "on its own: one bad item never fails the others."))
@@ -393,7 +223,7 @@ def _settable_subscription_status(status: str) -> None:
 
 class SubscriptionInput(StrictSchema):
     status = fields.String(required=True, validate=_settable_subscription_status,
-                           metadata=_describe(
+                           metadata=describe(
                                "subscribed or unsubscribed. telegram, viber and webpush_* may "
                                "be subscribed by hand only if they were subscribed before.",
                                enum=["subscribed", "unsubscribed"]))
@@ -419,25 +249,25 @@ class TelegramAddressInput(StrictSchema):
 
 class ViberAddressInput(StrictSchema):
     user_id = Text(required=True, validate=VIBER_USER_ID,
-                   metadata=_describe("The Viber user id the bot received."))
+                   metadata=describe("The Viber user id the bot received."))
 
 
 class WebpushKeys(StrictSchema):
-    p256dh = Base64UrlKey(size=65, required=True, metadata=_describe(
+    p256dh = Base64UrlKey(size=65, required=True, metadata=describe(
         "The browser's P-256 public key, base64url."))
-    auth = Base64UrlKey(size=16, required=True, metadata=_describe(
+    auth = Base64UrlKey(size=16, required=True, metadata=describe(
         "The 16-byte auth secret, base64url."))
 
 
 class WebpushSubscriptionInput(StrictSchema):
-    endpoint = HttpUrl(required=True, max_length=2048, metadata=_describe(
+    endpoint = HttpUrl(required=True, max_length=2048, metadata=describe(
         "The push service URL from PushSubscription.endpoint: https, on one of the "
         "push services the deployment allows (by default the browsers' own: FCM, "
         "Mozilla, Windows, Apple; README: PLEXUS_WEBPUSH_PUSH_SERVICES). A contact has "
         "at most 10 subscriptions.", format="uri"))
     keys = fields.Nested(WebpushKeys, required=True)
     device = fields.String(required=True, validate=validate.OneOf(vocab.WEBPUSH_DEVICES),
-                           metadata=_describe("desktop or mobile: the channel it serves.",
+                           metadata=describe("desktop or mobile: the channel it serves.",
                                               enum=list(vocab.WEBPUSH_DEVICES)))
 
 
@@ -449,9 +279,9 @@ class VariableInput(StrictSchema):
     name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN, error=NAME_RULE))
     type = fields.String(required=True, validate=validate.OneOf(vocab.VARIABLE_TYPES))
     scope = fields.String(load_default="contact", validate=validate.OneOf(vocab.VARIABLE_SCOPES),
-                          metadata=_describe("contact (default): a value per contact; "
+                          metadata=describe("contact (default): a value per contact; "
                                              "account: one value for all contacts."))
-    value = fields.Raw(allow_none=True, load_default=None, metadata=_describe(
+    value = fields.Raw(allow_none=True, load_default=None, metadata=describe(
         "Account variables only: the value, of the variable's type."))
 
     @validates_schema
@@ -500,7 +330,7 @@ class CategoryInput(StrictSchema):
 class BlacklistEntry(Schema):
     """The contact's current address of that list is on it (whoever put it there)."""
 
-    since = fields.DateTime(required=True, metadata=_describe(
+    since = fields.DateTime(required=True, metadata=describe(
         "When the address was put on the list."))
     reason = fields.String(required=True, allow_none=True)
 
@@ -508,12 +338,12 @@ class BlacklistEntry(Schema):
 class BlacklistedAddress(Schema):
     """An address on one of the account's black lists."""
 
-    value = fields.String(required=True, metadata=_describe(
+    value = fields.String(required=True, metadata=describe(
         "The address: an email (lower-cased), an E.164 phone, or a Viber user id."))
     added_at = fields.DateTime(required=True)
     reason = fields.String(required=True, allow_none=True)
     source = fields.String(required=True, validate=validate.OneOf(vocab.BLACKLIST_SOURCES),
-                           metadata=_describe(
+                           metadata=describe(
                                "manual: put there through the API; hard_bounce, complaint: "
                                "by a provider's report; erased: the address of an erased "
                                "contact, listed again when a new contact took it.",
@@ -570,10 +400,10 @@ class StoredAddress(Schema):
 class Contact(Schema):
     """A contact as stored."""
 
-    id = fields.String(required=True, metadata=_describe("Server-made, immutable."))
+    id = fields.String(required=True, metadata=describe("Server-made, immutable."))
     user_id = fields.String(required=True, allow_none=True)
     email = fields.String(required=True, allow_none=True)
-    phone = fields.String(required=True, allow_none=True, metadata=_describe("E.164"))
+    phone = fields.String(required=True, allow_none=True, metadata=describe("E.164"))
     first_name = fields.String(required=True, allow_none=True)
     last_name = fields.String(required=True, allow_none=True)
     birthday = fields.Date(required=True, allow_none=True)
@@ -587,35 +417,35 @@ class Contact(Schema):
     contact_score = fields.Float(required=True)
     variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True),
                             required=True)
-    age = fields.Integer(required=True, allow_none=True, metadata=_describe(
+    age = fields.Integer(required=True, allow_none=True, metadata=describe(
         "Read-only: whole years since `birthday` today (UTC); null without a birthday."))
     status = fields.String(required=True, validate=validate.OneOf(vocab.CONTACT_STATUSES),
-                           metadata=_describe("inactive contacts are sent nothing"))
+                           metadata=describe("inactive contacts are sent nothing"))
     created_via = fields.String(
-        required=True, validate=validate.OneOf(vocab.CREATED_VIA), metadata=_describe(
+        required=True, validate=validate.OneOf(vocab.CREATED_VIA), metadata=describe(
             "Read-only: how the contact arrived: `api` (POST /v1/contacts), `import` "
             "(POST /v1/contacts/batch, `plexus import`), `event` or `order` (one naming "
             "a contact not yet known), `form` (the subscription form)."))
-    blacklists = fields.Nested(Blacklists, required=True, metadata=_describe(
+    blacklists = fields.Nested(Blacklists, required=True, metadata=describe(
         "Each black list the contact's current address of it (email, phone, Viber user id) "
         "is on, whoever put it there (/v1/blacklists); null where it is not. Changing the "
         "address changes it."))
     subscriptions = fields.Nested(Subscriptions, required=True)
     channels = fields.Nested(Channels, required=True)
-    created_at = fields.DateTime(required=True, metadata=_describe(
+    created_at = fields.DateTime(required=True, metadata=describe(
         "When it entered the contact list."))
-    updated_at = fields.DateTime(required=True, metadata=_describe(
+    updated_at = fields.DateTime(required=True, metadata=describe(
         "Last change by API or import."))
 
 
 class BatchItemResult(Schema):
-    index = fields.Integer(required=True, metadata=_describe("Position in `contacts`."))
+    index = fields.Integer(required=True, metadata=describe("Position in `contacts`."))
     status = fields.String(required=True, validate=validate.OneOf(
         ["created", "updated", "error"]))
     id = fields.String(required=True, allow_none=True)
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                          required=True, allow_none=True,
-                         metadata=_describe("field path: messages, when status is error"))
+                         metadata=describe("field path: messages, when status is error"))
 
 
 class BatchResult(Schema):
@@ -632,7 +462,7 @@ class WebpushSubscription(Schema):
 class Note(Schema):
     id = fields.String(required=True)
     content = fields.String(required=True)
-    author = fields.String(required=True, metadata=_describe("The API key's name."))
+    author = fields.String(required=True, metadata=describe("The API key's name."))
     created_at = fields.DateTime(required=True)
 
 
@@ -640,21 +470,21 @@ class Variable(Schema):
     name = fields.String(required=True)
     type = fields.String(required=True, validate=validate.OneOf(vocab.VARIABLE_TYPES))
     scope = fields.String(required=True, validate=validate.OneOf(vocab.VARIABLE_SCOPES))
-    value = fields.Raw(required=True, allow_none=True, metadata=_describe(
+    value = fields.Raw(required=True, allow_none=True, metadata=describe(
         "Account variables: the value for all contacts; contact variables: null."))
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 
 
 class ContactVariable(Schema):
-    name = fields.String(required=True, metadata=_describe(
+    name = fields.String(required=True, metadata=describe(
         "As a template uses it: first_name, address.city, plan, categories.news"))
     kind = fields.String(required=True, validate=validate.OneOf(
-        ["field", "variable", "list", "account"]), metadata=_describe(
+        ["field", "variable", "list", "account"]), metadata=describe(
         "field: a contact field; variable: a contact variable; list: a subscription "
         "category; account: an account variable"))
     value = fields.Raw(required=True, allow_none=True)
-    editable = fields.Boolean(required=True, metadata=_describe(
+    editable = fields.Boolean(required=True, metadata=describe(
         "Whether it can be changed on the contact."))
 
 
@@ -678,5 +508,5 @@ class SubscriptionHistoryEntry(Schema):
     previous_status = fields.String(required=True,
                                     validate=validate.OneOf(vocab.SUBSCRIPTION_STATUSES))
     reason = fields.String(required=True, allow_none=True)
-    actor = fields.String(required=True, metadata=_describe("Who made the change."))
+    actor = fields.String(required=True, metadata=describe("Who made the change."))
     changed_at = fields.DateTime(required=True)

@@ -6,14 +6,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from plexus.contract.contacts import (
-    CATEGORY_PATTERN,
-    CATEGORY_RULE,
-    Email,
-    Language,
-    StrictSchema,
-    Text,
-)
+from plexus.contract.contacts import CATEGORY_PATTERN, CATEGORY_RULE
+from plexus.contract.fields import Email, Language, StrictSchema, Text
 
 MAX_CATEGORIES = 20
 

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from plexus.contract import vocab
 from plexus.contract.activity import ContactRef
-from plexus.contract.contacts import StrictBoolean, StrictSchema, Text
+from plexus.contract.fields import StrictBoolean, StrictSchema, Text
 
 # What a template or a message body may hold; a message is small.
 BODY_LIMIT = 100_000

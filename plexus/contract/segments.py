@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from plexus.contract.contacts import StrictSchema, Text
+from plexus.contract.fields import StrictSchema, Text
 
 # Contact fields a rule can test, by kind (which operators apply); address parts as
 # "address.<part>", custom variables as "variables.<name>" (their kind is the value's).

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from plexus.contract import vocab
 from plexus.contract.activity import PERIODS, Moment
-from plexus.contract.contacts import Text
+from plexus.contract.fields import Text
 
 EVERY_TYPE = tuple(dict.fromkeys(t for types in vocab.ACTIVITY_TYPES.values() for t in types))
 EXPORT_PAGE_LIMIT = 5000

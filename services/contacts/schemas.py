@@ -3,22 +3,12 @@ bodies (those are read with plexus.contract.contacts)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import Schema, validate
 
-from plexus.contract.contacts import CountryCode, Text
+from plexus.contract.fields import CountryCode, Text
+from plexus.paging import PageArgs
 
 ULID_PATTERN = r"^[0-9a-hjkmnp-tv-z]{26}$"
-
-
-class PageArgs(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(
-        min=1, max=200, error="must be between 1 and 200"))
-    cursor = Text(allow_none=True, load_default=None, max_length=200)
-
-    @pre_load
-    def _absent_when_null(self, data, **kwargs):
-        # The gateway passes every query parameter, null when not given.
-        return {name: value for name, value in data.items() if value is not None}
 
 
 class IdPageArgs(PageArgs):

@@ -9,7 +9,7 @@ import html
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from plexus.contract.contacts import Text
+from plexus.contract.fields import Text
 from services.gateway.routes import ROUTES as SERVED
 from services.gateway.routes.call import Call
 from services.gateway.schemas import Problem
@@ -175,7 +175,7 @@ def _operation(route: Route) -> dict:
 
 def _blank_clears(converter, field, ret, **kwargs) -> dict:
     """A nullable text with a format (email, avatar_url) takes a blank string as null, as
-    every nullable text does (plexus.contract.contacts.Text): the schema says so, beside
+    every nullable text does (plexus.contract.fields.Text): the schema says so, beside
     the format a non-blank value must have."""
     if isinstance(field, Text) and field.allow_none and "format" in ret and "type" in ret:
         text = {key: ret.pop(key) for key in ("format", "maxLength", "pattern") if key in ret}

@@ -11,6 +11,8 @@ from plexus.db import Database
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
+from plexus.paging import PageArgs
+from plexus.parsing import load
 from plexus.rpc import Caller, answer
 from plexus.secretcheck import strong_secret
 from services.messaging import queues
@@ -25,6 +27,7 @@ from services.messaging.logic import (
     webhooks,
 )
 from services.messaging.models import DeliveryOutbox, Outbox
+from services.messaging.ports import ContactsPort
 from services.messaging.settings import load_settings, provider_settings
 
 # The key each provider signs its webhooks with, in its config section.
@@ -59,23 +62,26 @@ class MessagingService:
     config = MessagingSettings()
     metrics = ServiceMetrics()
 
+    def _contacts(self) -> ContactsPort:
+        return ContactsPort(self.rpc)
+
     @answer
     def ping(self):
         return "pong"
 
     @answer
     def send_message(self, data, actor):
-        return sending.send_message(self.db.transaction, self.rpc, self.config.settings, data,
-                                    actor)
+        return sending.send_message(self.db.transaction, self._contacts(),
+                                    self.config.settings, data, actor)
 
     @answer
     def resend_message(self, message_id, actor):
-        return sending.resend_message(self.db.transaction, self.rpc, message_id, actor)
+        return sending.resend_message(self.db.transaction, self._contacts(), message_id, actor)
 
     @answer
     def queue_confirmation(self, contact_id, token, expires_at, actor):
         return confirmations.queue_confirmation(
-            self.db.transaction, self.rpc, self.config.settings, contact_id, token,
+            self.db.transaction, self._contacts(), self.config.settings, contact_id, token,
             expires_at, actor)
 
     @answer
@@ -88,7 +94,8 @@ class MessagingService:
 
     @answer
     def list_templates(self, limit=50, cursor=None):
-        return self.db.run(templates.list_templates, int(limit), cursor)
+        args = load(PageArgs(), {"limit": limit, "cursor": cursor})
+        return self.db.run(templates.list_templates, args["limit"], args["cursor"])
 
     @answer
     def create_template(self, data, actor):
@@ -106,11 +113,11 @@ class MessagingService:
 
     @answer
     def claim_delivery(self, message_id):
-        return claims.claim(self.db.transaction, self.rpc, self.config.settings, message_id)
+        return claims.claim(self.db.transaction, self._contacts(), self.config.settings, message_id)
 
     @answer
     def report_delivery(self, message_id, status, details):
-        return bounces.report_delivery(self.db.transaction, self.rpc, message_id, status,
+        return bounces.report_delivery(self.db.transaction, self._contacts(), message_id, status,
                                        details)
 
     # ---- tracking links and provider webhooks (the gateway's /t/ and /webhooks/)
@@ -130,12 +137,12 @@ class MessagingService:
 
     @answer
     def unsubscribe(self, token):
-        return feedback.unsubscribe(self.db.transaction, self.rpc,
+        return feedback.unsubscribe(self.db.transaction, self._contacts(),
                                     self.config.settings.tracking_secrets, token)
 
     @answer
     def handle_webhook(self, provider, request):
-        return webhooks.handle_webhook(self.db.transaction, self.rpc,
+        return webhooks.handle_webhook(self.db.transaction, self._contacts(),
                                        self.config.webhook_secrets, provider, request)
 
     # ---- events

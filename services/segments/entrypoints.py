@@ -16,6 +16,7 @@ from plexus.errors import NotFound
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
+from plexus.paging import PageArgs
 from plexus.parsing import load
 from plexus.query_timeout import QueryTimedOut
 from plexus.rpc import Caller, answer
@@ -24,7 +25,7 @@ from services.segments.logic import definitions, inspection, periodic, projectio
 from services.segments.logic.compiler import Clock
 from services.segments.models import Outbox
 from services.segments.priority import CpuPriority
-from services.segments.schemas import ExplainArgs, PageArgs
+from services.segments.schemas import ExplainArgs
 from services.segments.timing import configured_timer
 
 log = logging.getLogger(__name__)

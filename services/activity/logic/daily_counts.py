@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
+from plexus.paging import envelope
 from services.activity.models import ActivityItem as Item
 
 
@@ -23,7 +24,7 @@ def daily_counts(session: Session, cursor: str | None, size: int) -> dict:
         contacts = contacts.where(Item.contact_id > cursor)
     ids = list(session.scalars(contacts))
     if not ids:
-        return {"data": [], "next_cursor": None}
+        return envelope([], None)
     day = _utc_day(session).label("day")
     rows = session.execute(
         select(Item.contact_id, day, Item.channel, Item.type, Item.name, Item.origin,
@@ -32,4 +33,4 @@ def daily_counts(session: Session, cursor: str | None, size: int) -> dict:
     data = [{"contact_id": contact_id, "day": str(on), "channel": channel, "type": kind,
              "name": name, "origin": origin, "count": count}
             for contact_id, on, channel, kind, name, origin, count in rows]
-    return {"data": data, "next_cursor": ids[-1] if len(ids) == size else None}
+    return envelope(data, ids[-1] if len(ids) == size else None)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from plexus.errors import NotFound
 from plexus.keys import require_key
+from plexus.paging import page_of
 from services.activity.logic import cursor as cursors
 from services.activity.logic.recording import is_erased
 from services.activity.logic.representation import item_resource
@@ -66,12 +67,8 @@ def feed(session: Session, contact_id: str, *, channel=(), origin=(), type=(),
         # Asked only now: an erased contact has no rows, and most feeds are not empty,
         # so the common page costs one query.
         known_contact(session, contact_id)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "data": [item_resource(row) for row in rows],
-        "next_cursor": cursors.encode(rows[-1].occurred_at, rows[-1].id) if more else None,
-    }
+    return page_of(rows, limit, item_resource,
+                   lambda row: cursors.encode(row.occurred_at, row.id))
 
 
 def feed_in_period(session: Session, contact_id: str, now: datetime, *, period: str | None,

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from plexus.contract import events, vocab
 from plexus.contract.contacts import BlacklistInput, blacklist_value
 from plexus.errors import Conflict, Invalid, NotFound
+from plexus.paging import page
 from plexus.parsing import flatten, load
 from plexus.timeutil import utcnow
 from services.contacts.logic.addresses import LISTS, addresses_of, resource_of
 from services.contacts.logic.conflicts import flush
 from services.contacts.logic.events import emit
 from services.contacts.logic.lookup import contact_or_404
-from services.contacts.logic.paging import page
 from services.contacts.logic.representation import entry_resource
 from services.contacts.models import BlacklistEntry, ChannelAddress, Contact
 

@@ -7,10 +7,10 @@ from sqlalchemy.orm import Session
 
 from plexus.contract.contacts import CategoryInput, SourceInput
 from plexus.errors import Conflict
+from plexus.paging import page
 from plexus.parsing import load
 from plexus.timeutil import utcnow
 from services.contacts.logic.conflicts import EXISTS, flush
-from services.contacts.logic.paging import page
 from services.contacts.logic.representation import category_resource, source_resource
 from services.contacts.models import Category, Source
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from marshmallow import Schema, ValidationError
 
-from plexus.contract.contacts import region_hint
+from plexus.contract.fields import region_hint
 from plexus.parsing import load_partly
 
 # A field whose reading depends on another part of the body: its cache key holds that part.

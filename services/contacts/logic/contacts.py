@@ -7,10 +7,12 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from plexus.contract import events, vocab
-from plexus.contract.contacts import ContactCreate, ContactUpdate, normalise_phone
+from plexus.contract.contacts import ContactCreate, ContactUpdate
+from plexus.contract.fields import normalise_phone
 from plexus.errors import Invalid, NotFound
 from plexus.ids import new_id
 from plexus.keys import usable_key
+from plexus.paging import envelope, page_of
 from plexus.parsing import flatten, invalid
 from plexus.timeutil import utcnow
 from services.contacts.logic import blacklists, contact_input, reading, suppression
@@ -194,10 +196,9 @@ def find_contacts(db, user_id: str | None = None, email: str | None = None,
         except ValidationError as error:
             raise invalid(flatten(error.messages, "phone")) from None
     if equal:
-        return {"data": reading.contacts_where(db, **equal), "next_cursor": None}
-    found = reading.contacts_page(db, limit + 1, cursor)
-    return {"data": found[:limit],
-            "next_cursor": found[limit - 1]["id"] if len(found) > limit else None}
+        return envelope(reading.contacts_where(db, **equal), None)
+    return page_of(reading.contacts_page(db, limit + 1, cursor), limit, dict,
+                   lambda contact: contact["id"])
 
 
 def set_status(session: Session, contact_id: str, status: str, actor: str) -> dict:

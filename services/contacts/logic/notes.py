@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from plexus.contract.contacts import NoteInput
 from plexus.errors import Conflict, NotFound
+from plexus.paging import envelope
 from plexus.parsing import load
 from plexus.timeutil import utcnow
 from services.contacts.logic.conflicts import flush
@@ -21,7 +22,7 @@ def list_notes(session: Session, contact_id: str) -> dict:
     contact = contact_or_404(session, contact_id, whole=False)
     notes = session.scalars(
         select(Note).where(Note.contact_id == contact.id).order_by(Note.id.desc()))
-    return {"data": [note_resource(note) for note in notes], "next_cursor": None}
+    return envelope([note_resource(note) for note in notes], None)
 
 
 def add_note(session: Session, contact_id: str, data, actor: str) -> dict:

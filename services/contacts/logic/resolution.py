@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from plexus.contract.contacts import normalise_phone
+from plexus.contract.fields import normalise_phone
 from plexus.parsing import flatten
 from services.contacts.models import Contact
 

@@ -19,12 +19,12 @@ from plexus.contract import events, vocab
 from plexus.contract.contacts import SubscriptionInput
 from plexus.errors import Conflict, NotFound
 from plexus.ids import new_id
+from plexus.paging import page
 from plexus.parsing import load
 from plexus.timeutil import utcnow
 from services.contacts.logic.addresses import resource_of
 from services.contacts.logic.conflicts import flush
 from services.contacts.logic.lookup import contact_or_404
-from services.contacts.logic.paging import page
 from services.contacts.logic.representation import history_entry
 from services.contacts.logic.writers import SessionWriter, Writer
 from services.contacts.models import Contact, SubscriptionChange

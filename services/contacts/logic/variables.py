@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from plexus.contract.contacts import VariableInput, VariableUpdate, definition_value_error
 from plexus.errors import Conflict, Invalid
+from plexus.paging import page
 from plexus.parsing import load
 from plexus.timeutil import utcnow
 from services.contacts.logic.conflicts import EXISTS, flush
 from services.contacts.logic.lookup import by_key
-from services.contacts.logic.paging import page
 from services.contacts.logic.representation import variable_resource
 from services.contacts.models import Contact, VariableDefinition
 

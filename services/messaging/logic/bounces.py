@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from plexus.errors import NotFound
 from services.messaging.logic import messages
 from services.messaging.models import Message
+from services.messaging.ports import ContactsPort
 
-CONTACTS = "contacts"
 # Status -> the black-list entry's `source`.
 LISTING_SOURCE = {"hard_bounce": "hard_bounce", "complaint": "complaint"}
 
@@ -34,18 +34,18 @@ def listing(message: Message, status: str, reason: str | None) -> Listing | None
     return Listing(message.contact_id, (reason or status)[:500], source)
 
 
-def blacklist(rpc, listings: list[Listing], actor: str) -> None:
+def blacklist(contacts: ContactsPort, listings: list[Listing], actor: str) -> None:
     for entry in listings:
         try:
-            email = rpc(CONTACTS, "get_contact", entry.contact_id).get("email")
+            email = contacts.get_contact(entry.contact_id).get("email")
         except NotFound:  # erased since: its suppression record keeps it barred
             continue
         if email:
-            rpc(CONTACTS, "blacklist_address", "email", email, entry.reason, entry.source,
-                actor)
+            contacts.blacklist_address("email", email, entry.reason, entry.source, actor)
 
 
-def report_delivery(transaction, rpc, message_id: str, status: str, details: dict) -> bool:
+def report_delivery(transaction, contacts: ContactsPort, message_id: str, status: str,
+                    details: dict) -> bool:
     """A sender's word on one message: sent, or how it failed for good; an SMTP 5xx at
     send time black-lists the address. False when it changed nothing."""
     with transaction() as session:
@@ -54,5 +54,5 @@ def report_delivery(transaction, rpc, message_id: str, status: str, details: dic
         found = listing(message, status, (details or {}).get("reason")) if recorded else None
         actor = f"sender:{message.channel}"
     if found:
-        blacklist(rpc, [found], actor)
+        blacklist(contacts, [found], actor)
     return recorded

@@ -16,9 +16,9 @@ from services.messaging.logic.eligibility import CONFIRMATION, ERASED, address, 
 from services.messaging.logic.messages import QUEUED, record_status
 from services.messaging.logic.tracking import track_html, unsubscribe_url
 from services.messaging.models import Message
+from services.messaging.ports import ContactsPort
 from services.messaging.settings import Settings
 
-CONTACTS = "contacts"
 SUPPRESSED = "suppressed"
 
 
@@ -42,7 +42,7 @@ def delivery(settings: Settings, message: dict, to) -> dict:
     return built
 
 
-def claim(transaction, rpc, settings: Settings, message_id: str) -> dict:
+def claim(transaction, contacts: ContactsPort, settings: Settings, message_id: str) -> dict:
     with transaction() as session:
         found = _pending(session, message_id)
         if found is None:  # sent already (a redelivery), or erased
@@ -51,7 +51,7 @@ def claim(transaction, rpc, settings: Settings, message_id: str) -> dict:
                    "category": found.category, "purpose": found.purpose,
                    "content": dict(found.content)}
     try:
-        contact = rpc(CONTACTS, "get_contact", message["contact_id"])
+        contact = contacts.get_contact(message["contact_id"])
     except NotFound:
         contact = None
     refused = refusal(contact, message["channel"], message["category"], message["purpose"])

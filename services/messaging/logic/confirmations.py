@@ -15,9 +15,10 @@ import html
 from plexus.errors import Conflict
 from services.messaging.logic import messages
 from services.messaging.logic.eligibility import CONFIRMATION, refusal
+from services.messaging.ports import ContactsPort
 from services.messaging.settings import Settings
 
-CONTACTS, CHANNEL = "contacts", "email"
+CHANNEL = "email"
 SUBJECT = "Please confirm your subscription"
 
 
@@ -43,12 +44,18 @@ def confirm_url(settings: Settings, token: str) -> str:
 
 
 def queue_confirmation(
-    transaction, rpc, settings: Settings, contact_id: str, token: str, expires_at: str, actor: str
+    transaction,
+    contacts: ContactsPort,
+    settings: Settings,
+    contact_id: str,
+    token: str,
+    expires_at: str,
+    actor: str,
 ) -> dict:
     """Queue the confirmation email for the contact's current address; Conflict with the
     reason when the rule (purpose `confirmation`) refuses it. Its claim at send time
     judges it again with the same purpose (claims.py)."""
-    contact = rpc(CONTACTS, "get_contact", contact_id)
+    contact = contacts.get_contact(contact_id)
     refused = refusal(contact, CHANNEL, purpose=CONFIRMATION)
     if refused:
         raise Conflict(refused.detail, {"contact": [refused.detail]})

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.messaging.logic import messages
 from services.messaging.logic.tokens import CLICK, OPEN, UNSUBSCRIBE, read_token
+from services.messaging.ports import ContactsPort
 
 UNSUBSCRIBED = "unsubscribed"
 
@@ -34,11 +35,13 @@ def unsubscribe_target(session: Session, secrets: Sequence[str], token: str) -> 
             "channel": message.channel}
 
 
-def unsubscribe(transaction, rpc, secrets: Sequence[str], token: str) -> dict:
+def unsubscribe(transaction, contacts: ContactsPort, secrets: Sequence[str],
+                token: str) -> dict:
     with transaction() as session:
         target = unsubscribe_target(session, secrets, token)
-    rpc("contacts", "set_subscription", target["contact_id"], target["channel"],
-        {"status": UNSUBSCRIBED, "reason": "one-click unsubscribe"}, "tracking")
+    contacts.set_subscription(target["contact_id"], target["channel"],
+                              {"status": UNSUBSCRIBED, "reason": "one-click unsubscribe"},
+                              "tracking")
     with transaction() as session:
         message = messages.message_or_404(session, target["message_id"])
         messages.record_status(session, message, UNSUBSCRIBED)

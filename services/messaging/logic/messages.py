@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from plexus.contract import events, vocab
 from plexus.errors import Invalid, NotFound
 from plexus.outbox import forget_contact, record_event
+from plexus.paging import page
 from plexus.timeutil import rfc3339, utcnow
 from services.messaging.models import DeliveryOutbox, Message, Outbox, StatusChange
 
@@ -144,11 +145,7 @@ def forget_contacts(session: Session, contact_ids: list[str]) -> int:
 
 def contact_messages(session: Session, contact_id: str, cursor: str | None = None,
                      size: int = 200) -> dict:
-    """One contact's messages, oldest first, a page at a time (keyset on the id)."""
+    """One contact's messages, oldest first, a page at a time (the data export's)."""
     size = max(1, min(int(size or 200), 1000))
-    query = select(Message).where(Message.contact_id == str(contact_id))
-    if cursor:
-        query = query.where(Message.id > str(cursor))
-    rows = session.scalars(query.order_by(Message.id).limit(size + 1)).all()
-    return {"data": [message_resource(m) for m in rows[:size]],
-            "next_cursor": rows[size - 1].id if len(rows) > size else None}
+    return page(session, select(Message).where(Message.contact_id == str(contact_id)),
+                Message.id, size, str(cursor) if cursor else None, message_resource)

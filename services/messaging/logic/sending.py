@@ -1,8 +1,8 @@
 """Sending and resending: find the contact (contacts RPC), check that it may receive
 the message, render it, store it and queue it for its channel's sender.
 
-`transaction` opens a unit of work (services.messaging's Database), `rpc` calls
-another service with a deadline: `rpc("contacts", "get_contact", contact_id)`."""
+`transaction` opens a unit of work (services.messaging's Database), `contacts` is the
+contacts service (services.messaging.ports.ContactsPort)."""
 
 from __future__ import annotations
 
@@ -14,18 +14,17 @@ from services.messaging.logic.eligibility import refusal
 from services.messaging.logic.rendering import Limits, render
 from services.messaging.logic.templates import template_or_404
 from services.messaging.logic.variables import template_context
+from services.messaging.ports import ContactsPort
 from services.messaging.settings import Settings
 
-CONTACTS = "contacts"
 
-
-def find_contact(rpc, ref: dict) -> dict:
+def find_contact(contacts: ContactsPort, ref: dict) -> dict:
     """The contact named by its id or identifiers (all given must hold)."""
     identifiers = {k: v for k, v in ref.items() if k != "id" and v is not None}
     try:
         if not identifiers:
-            return rpc(CONTACTS, "get_contact", ref["id"])
-        found = rpc(CONTACTS, "find_contacts", **identifiers, limit=1)["data"]
+            return contacts.get_contact(ref["id"])
+        found = contacts.find_contacts(**identifiers)
     except (NotFound, Invalid):
         found = []
     found = [c for c in found if ref.get("id") in (None, c["id"])]
@@ -69,7 +68,8 @@ def _require_eligible(contact: dict, channel: str, category: str | None) -> None
         raise Conflict(refused.detail, {"contact": [refused.detail]})
 
 
-def send_message(transaction, rpc, settings: Settings, data, actor: str) -> dict:
+def send_message(transaction, contacts: ContactsPort, settings: Settings, data,
+                 actor: str) -> dict:
     request = load(MessageInput(), data)
     channel = request["channel"]
     if request["template_id"]:
@@ -79,9 +79,9 @@ def send_message(transaction, rpc, settings: Settings, data, actor: str) -> dict
                        {"template_id": ["required for viber"]})
     else:
         source = request["content"]
-    contact = find_contact(rpc, request["contact"])
+    contact = find_contact(contacts, request["contact"])
     _require_eligible(contact, channel, request["category"])
-    variables = rpc(CONTACTS, "contact_variables", contact["id"])["data"]
+    variables = contacts.contact_variables(contact["id"])
     content = render_content(channel, source, template_context(variables, request["data"]),
                              settings.limits)
     with transaction() as session:
@@ -91,12 +91,12 @@ def send_message(transaction, rpc, settings: Settings, data, actor: str) -> dict
             resend_of=None, content=content, actor=actor)
 
 
-def resend_message(transaction, rpc, message_id: str, actor: str) -> dict:
+def resend_message(transaction, contacts: ContactsPort, message_id: str, actor: str) -> dict:
     """A new message with the same content, to the same contact if it may still
     receive it; linked to the original by `resend_of`."""
     with transaction() as session:
         original = messages.get_message(session, message_id)
-    contact = rpc(CONTACTS, "get_contact", original["contact_id"])
+    contact = contacts.get_contact(original["contact_id"])
     _require_eligible(contact, original["channel"], original["category"])
     with transaction() as session:
         return messages.queue_message(

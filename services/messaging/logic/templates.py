@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from plexus.contract.messages import TemplateInput, TemplateUpdate
 from plexus.errors import Invalid, NotFound
+from plexus.paging import page
 from plexus.parsing import load
 from plexus.timeutil import rfc3339, utcnow
 from services.messaging.logic.rendering import check_syntax
@@ -70,11 +71,5 @@ def update_template(session: Session, template_id: str, data: dict) -> dict:
 
 
 def list_templates(session: Session, limit: int = 50, cursor: str | None = None) -> dict:
-    query = select(Template).order_by(Template.id.desc()).limit(limit + 1)
-    if cursor:
-        query = query.where(Template.id < cursor)
-    rows = session.scalars(query).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"data": [template_resource(t) for t in rows],
-            "next_cursor": rows[-1].id if more else None}
+    return page(session, select(Template), Template.id, limit, cursor, template_resource,
+                newest_first=True)

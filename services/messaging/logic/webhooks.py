@@ -22,6 +22,7 @@ from services.messaging.logic.signatures import (
     twilio_signature,
 )
 from services.messaging.models import Message
+from services.messaging.ports import ContactsPort
 
 TWILIO_STATUS = {"delivered": "delivered", "undelivered": "fail", "failed": "reject"}
 VIBER_STATUS = {"delivered": "delivered", "seen": "open", "failed": "fail"}
@@ -120,7 +121,8 @@ def apply_receipts(session: Session, found: list[Receipt]) -> list[bounces.Listi
     return to_blacklist
 
 
-def handle_webhook(transaction, rpc, secrets: dict, provider: str, request: dict) -> dict:
+def handle_webhook(transaction, contacts: ContactsPort, secrets: dict, provider: str,
+                   request: dict) -> dict:
     """One provider's webhook call: verified, its receipts recorded, bounced and
     complaining addresses black-listed."""
     if provider not in PROVIDERS:
@@ -130,5 +132,5 @@ def handle_webhook(transaction, rpc, secrets: dict, provider: str, request: dict
     found = receipts(provider, request["body"])
     with transaction() as session:
         listings = apply_receipts(session, found)
-    bounces.blacklist(rpc, listings, f"webhook:{provider}")
+    bounces.blacklist(contacts, listings, f"webhook:{provider}")
     return {"verified": True, "recorded": len(found)}

@@ -16,7 +16,8 @@ from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics, counter, histogram
 from plexus.rpc import Caller, answer
 from services.messaging import queues
-from services.messaging.senders.delivery import ContactsPort, MessagingPort, Meter, deliver
+from services.messaging.ports import ContactsPort, MessagingPort
+from services.messaging.senders.delivery import Meter, deliver
 from services.messaging.senders.providers.registry import make_provider
 from services.messaging.senders.ratelimit import RateLimiter
 from services.messaging.settings import retry_policy

@@ -8,46 +8,13 @@ last attempt the message is first reported as failed for good."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 from plexus.contract import vocab
-from plexus.errors import NotFound
+from services.messaging.ports import MessagingPort
 from services.messaging.senders.providers import PermanentFailure, TemporaryFailure
 
 SENT, SKIPPED, SUPPRESSED = "sent", "skipped", "suppressed"
-
-
-class MessagingPort:
-    """The two messaging RPCs a sender uses, over an RpcCaller."""
-
-    def __init__(self, rpc):
-        self.rpc = rpc
-
-    def claim(self, message_id: str) -> dict:
-        return self.rpc("messaging", "claim_delivery", message_id)
-
-    def report(self, message_id: str, status: str, details: dict) -> None:
-        self.rpc("messaging", "report_delivery", message_id, status, details)
-
-
-class ContactsPort:
-    """The contacts RPCs a provider that reads the contact uses (webpush: the push
-    subscriptions with their keys, and removing one its push service says is gone)."""
-
-    ACTOR = "sender:webpush"
-
-    def __init__(self, rpc):
-        self.rpc = rpc
-
-    def webpush_subscriptions(self, contact_id: str, device: str) -> list[dict]:
-        return self.rpc("contacts", "webpush_subscriptions", contact_id, device)
-
-    def remove_webpush_subscription(self, contact_id: str, subscription_id: str) -> None:
-        # NotFound: removed already, by the user or by an earlier try of this message.
-        with contextlib.suppress(NotFound):
-            self.rpc("contacts", "remove_webpush_subscription", contact_id, subscription_id,
-                     self.ACTOR)
 
 
 class Meter:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from plexus.contract.segments import MAX_SEGMENTS, PreviewInput, SegmentInput, SegmentPatch
 from plexus.errors import Conflict, NotFound
+from plexus.paging import envelope, page, page_of
 from plexus.parsing import invalid, load_partly
 from plexus.timeutil import rfc3339
 from services.segments.logic.compiler import Clock, dependencies, uses_time
@@ -108,16 +109,8 @@ def delete_segment(session: Session, segment_id: str) -> None:
 
 
 def list_segments(session: Session, limit: int, cursor: str | None) -> dict:
-    query = select(SegmentDef).order_by(SegmentDef.id.desc()).limit(limit + 1)
-    if cursor:
-        query = query.where(SegmentDef.id < cursor)
-    rows = list(session.scalars(query))
-    return _page([representation(row) for row in rows[:limit]], rows, limit,
-                 lambda: rows[limit - 1].id)
-
-
-def _page(data: list, rows: list, limit: int, last) -> dict:
-    return {"data": data, "next_cursor": last() if len(rows) > limit else None}
+    return page(session, select(SegmentDef), SegmentDef.id, limit, cursor, representation,
+                newest_first=True)
 
 
 def members(session: Session, segment_id: str, limit: int, cursor: str | None) -> dict:
@@ -127,11 +120,11 @@ def members(session: Session, segment_id: str, limit: int, cursor: str | None) -
     if cursor:
         query = query.where(Membership.contact_id > cursor)
     rows = list(session.scalars(query))
-    return _page(rows[:limit], rows, limit, lambda: rows[limit - 1])
+    return page_of(rows, limit, lambda contact_id: contact_id, lambda contact_id: contact_id)
 
 
 def contact_segments(session: Session, contact_id: str) -> dict:
     rows = session.scalars(select(SegmentDef).join(
         Membership, Membership.segment_id == SegmentDef.id).where(
         Membership.contact_id == contact_id).order_by(SegmentDef.name))
-    return {"data": [representation(row) for row in rows], "next_cursor": None}
+    return envelope([representation(row) for row in rows], None)

@@ -10,6 +10,7 @@ from plexus.db import transaction
 from plexus.errors import NotFound
 from services.messaging.logic.rendering import Limits
 from services.messaging.models import Base, DeliveryOutbox, Outbox
+from services.messaging.ports import ContactsPort
 from services.messaging.settings import Settings
 from tests.unit.database import runner, sqlite_sessions
 
@@ -33,14 +34,15 @@ def make_contact(**overrides) -> dict:
     return contact
 
 
-class FakeContacts:
-    """Answers the contacts RPCs messaging makes; records the writes."""
+class FakeContacts(ContactsPort):
+    """The contacts port, answering as the contacts service would; records the calls."""
 
     def __init__(self, contact: dict):
+        super().__init__(self.answer)
         self.contact = contact
         self.calls: list[tuple] = []
 
-    def __call__(self, service, method, *args, **kwargs):
+    def answer(self, service, method, *args, **kwargs):
         assert service == "contacts"
         self.calls.append((method, args, kwargs))
         if method == "get_contact":

@@ -136,7 +136,7 @@ class Contacts:
             raise NotFound("no such contact")
         return [s for s in self.subscriptions if s["device"] == device]
 
-    def remove_webpush_subscription(self, contact_id, subscription_id):
+    def remove_webpush_subscription(self, contact_id, subscription_id, actor):
         self.removed.append(subscription_id)
 
 

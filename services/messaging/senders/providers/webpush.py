@@ -36,6 +36,8 @@ from services.messaging.senders.providers.push_encryption import MAX_PAYLOAD, en
 # The terminal status of a push that can never arrive (the webpush activity types): `expired`
 # is kept for a message whose TTL ran out, which a push service does not tell a sender.
 UNDELIVERED = "undelivered"
+# Who removes a subscription its push service says is gone (the consent ledger's actor).
+ACTOR = "sender:webpush"
 GONE = frozenset({404, 410})
 ACCEPTED, REMOVED, RETRY, REFUSED = "accepted", "removed", "retry", "refused"
 
@@ -149,6 +151,7 @@ class WebpushProvider:
         for subscription in subscriptions:
             answer = self.push(subscription, body)
             if answer.kind == REMOVED:
-                self.contacts.remove_webpush_subscription(contact_id, subscription["id"])
+                self.contacts.remove_webpush_subscription(contact_id, subscription["id"],
+                                                          ACTOR)
             answers.append(answer)
         return conclude(answers)
