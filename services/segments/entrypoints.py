@@ -12,7 +12,6 @@ import nameko
 
 from plexus.contract import events
 from plexus.db import Database
-from plexus.errors import NotFound
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
@@ -24,12 +23,12 @@ from plexus.timeutil import utcnow
 from services.segments.logic import definitions, inspection, periodic, projection
 from services.segments.logic.compiler import Clock
 from services.segments.models import Outbox
+from services.segments.ports import ContactsPort
 from services.segments.priority import CpuPriority
 from services.segments.schemas import ExplainArgs
 from services.segments.timing import configured_timer
 
 log = logging.getLogger(__name__)
-CONTACTS = "contacts"
 LOOKUP_TIMEOUT = 3.0
 PASS_SECONDS = 300.0
 # Seconds of SQL a rule's evaluation over every contact may take: on request (preview,
@@ -51,13 +50,8 @@ class SegmentsService:
     rpc = Caller(max_timeout=LOOKUP_TIMEOUT)
     priority = CpuPriority()
 
-    def _fetch_contact(self, contact_id: str) -> dict | None:
-        """The contact from contacts (an event came before its contact_created), or None
-        when contacts does not know it (erased)."""
-        try:
-            return self.rpc(CONTACTS, "get_contact", contact_id)
-        except NotFound:
-            return None
+    def _contacts(self) -> ContactsPort:
+        return ContactsPort(self.rpc)
 
     @answer
     def ping(self):
@@ -108,7 +102,7 @@ class SegmentsService:
 
     @on_events(events.CONTACTS)
     def on_contact_events(self, payloads):
-        self.db.run(projection.on_contact_events, payloads, self._fetch_contact,
+        self.db.run(projection.on_contact_events, payloads, self._contacts().get_contact,
                     Clock(utcnow()))
 
     @on_events(events.ACTIVITY)
