@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from plexus.config import kept_secret
 from plexus.secretcheck import strong_secret
+from plexus.settings import number, section
 from services.contacts.logic.addresses import SUPPRESSION_KEY
 
 SECRET_FILE = "forms-secret"
@@ -23,19 +24,18 @@ class FormSettings:
 
 def load_form_settings(config: dict) -> FormSettings:
     """PLEXUS_FORMS_SECRET, else one made once and kept in DATA_DIR/forms-secret."""
-    forms = dict(config.get("FORMS") or {})
+    forms = section(config, "FORMS")
     secret = str(forms.get("secret") or "") or kept_secret(
         config, SECRET_FILE, lambda: secrets.token_urlsafe(32)
     )
-    hours = forms.get("confirmation_hours")
-    return FormSettings(secret, float(hours) if hours not in (None, "") else 48.0)
+    return FormSettings(secret, number(forms.get("confirmation_hours"), 48.0))
 
 
 def suppression_secret(config: dict) -> str:
     """PLEXUS_SUPPRESSION_SECRET, else one made once and kept in DATA_DIR; a placeholder
     or a short one stops the service at start (plexus.secretcheck). Changing it makes
     every suppression record so far unrecognisable: keep it as long as the data."""
-    configured = str((config.get("CONTACTS") or {}).get("suppression_secret") or "").strip()
+    configured = str(section(config, "CONTACTS").get("suppression_secret") or "").strip()
     if configured:
         return strong_secret(SUPPRESSION_SECRET, configured)
     return kept_secret(config, "suppression-secret", lambda: secrets.token_urlsafe(32))

@@ -8,8 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 
 from sqlalchemy.orm import sessionmaker
 from werkzeug.wrappers import Request, Response
@@ -23,6 +22,7 @@ from services.gateway.logic.admission import Admission, Admitted
 from services.gateway.openapi import OPENAPI_ROUTES
 from services.gateway.routes import ROUTES
 from services.gateway.routes.call import Call
+from services.gateway.settings import GatewaySettings
 from services.gateway.web.cors import cors_headers
 from services.gateway.web.problems import (
     HttpProblem,
@@ -52,12 +52,8 @@ class Gateway:
 
     sessions: sessionmaker
     rpc: RpcCaller
-    settings: dict   # the GATEWAY section of the config
+    settings: GatewaySettings
     admission: Admission  # the process's key cache and rate-limit buckets
-    forms: dict = field(default_factory=dict)  # the FORMS section of the config
-
-    def limit(self, key: str) -> int:
-        return int(self.settings.get(key) or 1048576)
 
 
 def handle(gateway: Gateway, request: Request) -> Response:
@@ -81,7 +77,7 @@ def handle(gateway: Gateway, request: Request) -> Response:
         response.headers.update(admitted.headers)
     if route is not None and route.cors:  # errors too: the page must be able to read them
         response.headers.update(cors_headers(request.method, request.headers.get("Origin"),
-                                             str(gateway.forms.get("allowed_origins") or "")))
+                                             gateway.settings.allowed_origins))
     REQUESTS.labels(route_label, request.method, str(response.status_code)).inc()
     DURATION.labels(route_label, request.method).observe(time.perf_counter() - started)
     return response
@@ -123,7 +119,7 @@ def _limit_client(gateway: Gateway, request: Request, bucket: str) -> None:
 
 def _run(gateway: Gateway, request: Request, route: Route, params: dict, principal):
     check_query(request.args)
-    raw = read_body(request, gateway.limit(route.body_limit)) \
+    raw = read_body(request, gateway.settings.body_limits[route.body_limit]) \
         if route.body or route.raw_body else b""
     body = parse_json_object(raw, required=not route.body_optional) if route.body else None
     call = Call(params=params, args=request.args, body=body, principal=principal,
@@ -133,9 +129,7 @@ def _run(gateway: Gateway, request: Request, route: Route, params: dict, princip
     if request.method != "POST" or key is None or principal is None:
         return _respond(route, call)
 
-    ttl = timedelta(hours=float(gateway.settings.get("idempotency_ttl_hours") or 24))
-    abandoned = timedelta(minutes=float(
-        gateway.settings.get("idempotency_abandoned_minutes") or 5))
+    ttl, abandoned = gateway.settings.idempotency_ttl, gateway.settings.idempotency_abandoned_after
     print_ = idempotency.fingerprint(request.method, request.full_path, raw)
     with transaction(gateway.sessions) as session:
         stored = idempotency.claim(session, principal.key_id, key, print_, ttl,

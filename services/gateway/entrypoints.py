@@ -10,7 +10,6 @@ import resource
 import socket
 import time
 import uuid
-from datetime import timedelta
 from functools import partial
 
 import eventlet
@@ -29,6 +28,7 @@ from plexus.rpc import Caller
 from services.gateway.app import Gateway, handle
 from services.gateway.logic import apikeys, idempotency, replicas
 from services.gateway.logic.admission import Admission
+from services.gateway.settings import GatewaySettings, load_settings
 from services.gateway.web.problems import HttpProblem, problem_body, problem_response
 
 log = logging.getLogger(__name__)
@@ -51,13 +51,12 @@ LISTEN_BACKLOG = 1024
 RESERVED_DESCRIPTORS = 64
 
 
-def connection_limits(settings: dict) -> tuple[float, int]:
+def connection_limits(settings: GatewaySettings) -> tuple[float, int]:
     """(seconds a connection may keep the server waiting on one read or write, how many
     connections may be open at once). A client that connects and sends nothing, or
     trickles its request, holds a green thread and a descriptor: the timeout closes it,
     and the cap keeps the process under its descriptor limit whatever clients do."""
-    timeout = float(settings.get("socket_timeout_seconds") or 30)
-    wanted = int(settings.get("max_connections") or 1000)
+    timeout, wanted = settings.socket_timeout_seconds, settings.max_connections
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and wanted > soft - RESERVED_DESCRIPTORS:
         log.warning("GATEWAY.max_connections %d is over this process's descriptor limit "
@@ -86,7 +85,7 @@ class DirectWebServer(WebServer):
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
         self.socket_timeout, self.max_connections = connection_limits(
-            nameko.config.get("GATEWAY") or {})
+            load_settings(nameko.config))
         return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol,
                            debug=debug, log=logging.getLogger("nameko.web.server"),
                            socket_timeout=self.socket_timeout)
@@ -190,7 +189,7 @@ class BootstrapKey(DependencyProvider):
         self.stored = Event()  # the HTTP entrypoint answers nothing before this
 
     def start(self) -> None:
-        secret = (nameko.config.get("GATEWAY") or {}).get("bootstrap_key")
+        secret = load_settings(nameko.config).bootstrap_key
         if secret:
             database = next(d for d in self.container.dependencies if isinstance(d, Database))
             with transaction(database.session_factory) as session:
@@ -205,18 +204,16 @@ class Admitting(DependencyProvider):
     first request; a beat that fails (database away) keeps the last count."""
 
     def setup(self) -> None:
-        settings = nameko.config.get("GATEWAY") or {}
-        self.interval = float(settings.get("replica_heartbeat_seconds") or 1)
+        self.settings = load_settings(nameko.config)
+        self.interval = self.settings.heartbeat_seconds
         self.replica_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.settings = settings
-        self.forms = nameko.config.get("FORMS") or {}
         self.running = False
 
     def start(self) -> None:
         # At start, not setup: the Database's engine is made in its own setup.
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
         self.engine = database.engine
-        self.admission = Admission(self.engine, self.settings, self.forms)
+        self.admission = Admission(self.engine, self.settings)
         self.running = True
         self._beat()
         self.container.spawn_managed_thread(self._beating)
@@ -262,9 +259,8 @@ class GatewayService:
     admission = Admitting()
 
     def _gateway(self) -> Gateway:
-        settings = nameko.config.get("GATEWAY") or {}
-        return Gateway(self.db.session_factory, self.rpc, settings, self.admission,
-                       nameko.config.get("FORMS") or {})
+        return Gateway(self.db.session_factory, self.rpc, self.admission.settings,
+                       self.admission)
 
     @direct_http
     def any_path(self, request):
@@ -272,6 +268,5 @@ class GatewayService:
 
     @timer(interval=3600)
     def purge_idempotency_records(self):
-        hours = float((nameko.config.get("GATEWAY") or {}).get("idempotency_ttl_hours") or 24)
         with self.db.transaction() as session:
-            idempotency.purge_expired(session, timedelta(hours=hours))
+            idempotency.purge_expired(session, load_settings(nameko.config).idempotency_ttl)

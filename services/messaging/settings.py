@@ -5,17 +5,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from plexus import settings
 from plexus.config import kept_secret
 from plexus.secretcheck import strong_secret
 from services.messaging.logic.rendering import Limits
 
 
 def section(config: dict) -> dict:
-    return dict(config.get("MESSAGING") or {})
-
-
-def _number(value, default: float) -> float:
-    return float(value) if value not in (None, "") else default
+    return settings.section(config, "MESSAGING")
 
 
 TRACKING_SECRET = "PLEXUS_TRACKING_SECRET"
@@ -54,7 +51,7 @@ def load_settings(config: dict) -> Settings:
     return Settings(
         tracking_base_url=str(messaging.get("tracking_base_url") or "http://127.0.0.1:8000"),
         tracking_secret=newest,
-        limits=Limits(max_seconds=_number(messaging.get("render_max_seconds"), 1.0)),
+        limits=Limits(max_seconds=settings.number(messaging.get("render_max_seconds"), 1.0)),
         previous_tracking_secrets=tuple(previous),
     )
 
@@ -70,5 +67,5 @@ def channel_provider(config: dict, channel: str) -> str:
 def retry_policy(config: dict) -> tuple[int, float]:
     """(attempts, base back-off in seconds) for temporary provider failures."""
     messaging = section(config)
-    return (int(_number(messaging.get("retry_attempts"), 5)),
-            _number(messaging.get("retry_backoff_seconds"), 0.5))
+    return (int(settings.number(messaging.get("retry_attempts"), 5)),
+            settings.number(messaging.get("retry_backoff_seconds"), 0.5))

@@ -6,10 +6,6 @@ a transaction, and returns."""
 
 from __future__ import annotations
 
-import logging
-
-import nameko
-
 from plexus.contract import events
 from plexus.db import Database
 from plexus.event_consumer import on_events
@@ -17,8 +13,9 @@ from plexus.metrics import ServiceMetrics
 from plexus.outbox import OutboxRelay
 from plexus.paging import PageArgs
 from plexus.parsing import load
-from plexus.query_timeout import QueryTimedOut
 from plexus.rpc import Caller, answer
+from plexus.settings import Settings
+from plexus.timers import configured_timer
 from plexus.timeutil import utcnow
 from services.segments.logic import definitions, inspection, periodic, projection
 from services.segments.logic.compiler import Clock
@@ -26,19 +23,9 @@ from services.segments.models import Outbox
 from services.segments.ports import ContactsPort
 from services.segments.priority import CpuPriority
 from services.segments.schemas import ExplainArgs
-from services.segments.timing import configured_timer
+from services.segments.settings import PASS_SECONDS, load_settings
 
-log = logging.getLogger(__name__)
 LOOKUP_TIMEOUT = 3.0
-PASS_SECONDS = 300.0
-# Seconds of SQL a rule's evaluation over every contact may take: on request (preview,
-# a new or changed rule; under the gateway's 10 s RPC deadline), and in the periodic pass.
-QUERY_TIMEOUT, PASS_TIMEOUT = 8.0, 120.0
-
-
-def _seconds(key: str, default: float) -> float:
-    value = (nameko.config.get("SEGMENTS") or {}).get(key)
-    return float(value) if value not in (None, "") else default
 
 
 class SegmentsService:
@@ -48,6 +35,7 @@ class SegmentsService:
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
     rpc = Caller(max_timeout=LOOKUP_TIMEOUT)
+    settings = Settings(load_settings)
     priority = CpuPriority()
 
     def _contacts(self) -> ContactsPort:
@@ -65,7 +53,7 @@ class SegmentsService:
     @answer
     def create_segment(self, data, actor):
         return self.db.run(definitions.create_segment, data, Clock(utcnow()),
-                           _seconds("query_timeout_seconds", QUERY_TIMEOUT))
+                           self.settings.query_timeout_seconds)
 
     @answer
     def get_segment(self, segment_id):
@@ -74,7 +62,7 @@ class SegmentsService:
     @answer
     def update_segment(self, segment_id, data, actor):
         return self.db.run(definitions.update_segment, segment_id, data, Clock(utcnow()),
-                           _seconds("query_timeout_seconds", QUERY_TIMEOUT))
+                           self.settings.query_timeout_seconds)
 
     @answer
     def delete_segment(self, segment_id, actor):
@@ -93,7 +81,7 @@ class SegmentsService:
     def preview(self, data):
         rule = definitions.read_rule(data)
         return self.db.run(inspection.preview, rule, Clock(utcnow()),
-                           _seconds("query_timeout_seconds", QUERY_TIMEOUT))
+                           self.settings.query_timeout_seconds)
 
     @answer
     def explain(self, segment_id, contact_id=None):
@@ -111,17 +99,5 @@ class SegmentsService:
 
     @configured_timer("SEGMENTS", "periodic_pass_seconds", PASS_SECONDS)
     def periodic_pass(self):
-        clock = Clock(utcnow())
-        timeout = _seconds("pass_timeout_seconds", PASS_TIMEOUT)
-        for segment_id in self.db.run(periodic.time_based_segments):
-            # One transaction a segment: a long pass never holds every segment locked.
-            try:
-                added, dropped = self.db.run(periodic.pass_segment, segment_id, clock, timeout)
-            except QueryTimedOut:
-                log.warning("periodic pass: segment %s took longer than %g s; left as it "
-                            "was (raise SEGMENTS.pass_timeout_seconds, or narrow its rule)",
-                            segment_id, timeout)
-                continue
-            if added or dropped:
-                log.info("periodic pass: segment %s +%d -%d", segment_id, added, dropped)
-        self.db.run(periodic.forget_old_events, clock)
+        periodic.periodic_pass(self.db.transaction, Clock(utcnow()),
+                               self.settings.pass_timeout_seconds)

@@ -12,12 +12,14 @@ import os
 import nameko
 from nameko.extensions import DependencyProvider
 
+from services.segments.settings import load_settings
+
 log = logging.getLogger(__name__)
 
 
 class CpuPriority(DependencyProvider):
     def setup(self) -> None:
-        niceness = int((nameko.config.get("SEGMENTS") or {}).get("cpu_nice") or 0)
+        niceness = load_settings(nameko.config).cpu_nice
         if niceness > 0:
             os.nice(niceness)
             log.info("segments runs at nice %d", os.nice(0))

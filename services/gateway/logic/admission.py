@@ -17,8 +17,7 @@ from services.gateway.logic.apikeys import Principal
 from services.gateway.logic.client_limits import ClientLimits
 from services.gateway.logic.keycache import KeyCache
 from services.gateway.logic.ratelimit import Limit, Taken, TokenBuckets
-
-KEY_TTL_SECONDS = 0.5
+from services.gateway.settings import GatewaySettings
 
 
 @dataclass(frozen=True)
@@ -31,18 +30,15 @@ class Admission:
     """One per gateway process: its key cache, its token buckets, and how many replicas
     share the limits (kept up to date by the process's heartbeat, replicas.py)."""
 
-    def __init__(self, engine: Engine, settings: dict, forms: dict | None = None):
+    def __init__(self, engine: Engine, settings: GatewaySettings):
         self.engine = engine
-        ttl = float(settings.get("key_cache_seconds") or KEY_TTL_SECONDS)
-        self.keys = KeyCache(self._look_up, ttl)
-        self.limits = {
-            name: Limit.from_config(config)
-            for name, config in (settings.get("rate_limits") or {}).items()
-        }
+        self.settings = settings  # read once at start; the request path reads them here
+        self.keys = KeyCache(self._look_up, settings.key_cache_seconds)
+        self.limits: dict[str, Limit] = dict(settings.rate_limits)
         self.buckets = TokenBuckets()
         self.replicas = 1
         # The routes without a key: per client address (and the form's per email).
-        self.clients = ClientLimits(settings, forms)
+        self.clients = ClientLimits(settings)
 
     def _look_up(self, secret: str) -> Principal | None:
         with autocommit(self.engine) as connection:

@@ -14,6 +14,7 @@ import hashlib
 import time
 
 from services.gateway.logic.ratelimit import Limit, Taken, TokenBuckets
+from services.gateway.settings import GatewaySettings
 
 CONFIRMATION = "form-confirmation"
 # Buckets held before the full ones are dropped, how often that is tried at most, and
@@ -42,13 +43,10 @@ def _email_key(email: str) -> str:
 class ClientLimits:
     """One per gateway process (held by its Admission)."""
 
-    def __init__(self, settings: dict, forms: dict | None = None):
-        self.limits = {
-            name: Limit.from_config(config)
-            for name, config in (settings.get("client_rate_limits") or {}).items()
-        }
-        self.depth = int(settings.get("trusted_proxy_depth") or 0)
-        interval = float((forms or {}).get("confirmation_interval_seconds") or 0)
+    def __init__(self, settings: GatewaySettings):
+        self.limits: dict[str, Limit | None] = dict(settings.client_rate_limits)
+        self.depth = settings.trusted_proxy_depth
+        interval = settings.confirmation_interval_seconds
         self.limits[CONFIRMATION] = Limit(1 / interval, 1) if interval > 0 else None
         self.buckets = TokenBuckets()
         self.pruned_at = 0.0

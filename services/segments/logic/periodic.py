@@ -4,15 +4,18 @@ queries, a segment at a time; events cover every other change."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from plexus.query_timeout import query_timeout
+from plexus.query_timeout import QueryTimedOut, query_timeout
 from services.segments.logic.compiler import Clock
 from services.segments.logic.membership import reconcile
 from services.segments.models import SeenEvent, SegmentDef
+
+log = logging.getLogger(__name__)
 
 # Redeliveries come within minutes; a week of event ids is plenty.
 SEEN_EVENTS_KEPT = timedelta(days=7)
@@ -36,3 +39,23 @@ def pass_segment(session: Session, segment_id: str, clock: Clock,
 
 def forget_old_events(session: Session, clock: Clock) -> None:
     session.execute(delete(SeenEvent).where(SeenEvent.seen_at < clock.now - SEEN_EVENTS_KEPT))
+
+
+def periodic_pass(transaction, clock: Clock, timeout: float) -> None:
+    """Every time-based segment re-evaluated, one transaction a segment (a long pass
+    never holds every segment locked); one that runs past `timeout` is left as it was."""
+    with transaction() as session:
+        segment_ids = time_based_segments(session)
+    for segment_id in segment_ids:
+        try:
+            with transaction() as session:
+                added, dropped = pass_segment(session, segment_id, clock, timeout)
+        except QueryTimedOut:
+            log.warning("periodic pass: segment %s took longer than %g s; left as it was "
+                        "(raise SEGMENTS.pass_timeout_seconds, or narrow its rule)",
+                        segment_id, timeout)
+            continue
+        if added or dropped:
+            log.info("periodic pass: segment %s +%d -%d", segment_id, added, dropped)
+    with transaction() as session:
+        forget_old_events(session, clock)

@@ -6,9 +6,11 @@ import pytest
 
 from services.gateway.logic import client_limits
 from services.gateway.logic.client_limits import ClientLimits, client_address
+from services.gateway.settings import load_settings
 from services.gateway.web.cors import cors_headers
 
-SETTINGS = {"client_rate_limits": {"forms": {"per_second": 1, "burst": 2}}}
+SETTINGS = load_settings(
+    {"GATEWAY": {"client_rate_limits": {"forms": {"per_second": 1, "burst": 2}}}})
 
 
 @pytest.mark.parametrize(
@@ -35,14 +37,14 @@ def test_each_address_has_its_own_bucket_and_waits_when_it_is_empty():
 
 
 def test_one_confirmation_per_address_per_interval_and_a_bad_form_does_not_count():
-    limits = ClientLimits({}, {"confirmation_interval_seconds": 600})
+    limits = ClientLimits(load_settings({"FORMS": {"confirmation_interval_seconds": 600}}))
     assert limits.confirmation_due("Olena@Example.com ", 1)
     assert not limits.confirmation_due("olena@example.com", 1)  # the same address
     assert limits.confirmation_due("taras@example.com", 1)
     limits.confirmation_not_sent("taras@example.com", 1)
     assert limits.confirmation_due("taras@example.com", 1)
     assert all(limits.confirmation_due("x@example.com", 1) for _ in range(3)) is False
-    off = ClientLimits({}, {"confirmation_interval_seconds": 0})
+    off = ClientLimits(load_settings({"FORMS": {"confirmation_interval_seconds": 0}}))
     assert all(off.confirmation_due("olena@example.com", 1) for _ in range(3))
 
 
