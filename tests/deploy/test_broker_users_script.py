@@ -2,9 +2,9 @@
 (no broker needed; tests/e2e/test_broker_users.py runs the suite under its users): each
 service may declare, publish to and consume what it does, and nothing that is another's."""
 
+import inspect
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +12,7 @@ from plexus.config import PROJECT_ROOT
 from plexus.consumer import DEAD_LETTER_EXCHANGE, queue_name
 from plexus.contract.events import SUBSCRIPTIONS
 from plexus.suite import SERVICES
-from services.messaging import queues
+from services.messaging import ports, queues
 
 SCRIPT = PROJECT_ROOT / "scripts" / "rabbitmq-users.sh"
 PUBLISHERS = sorted({source for sources in SUBSCRIPTIONS.values() for source in sources})
@@ -92,19 +92,30 @@ def test_messaging_queues_deliveries_and_only_senders_consume_them(rights):
                 )
 
 
-def rpcs_called(folder: Path) -> set[str]:
-    """service.method of every `rpc("service", "method", ...)` in the folder's code."""
-    call = re.compile(r"""\brpc\(\s*["'](\w+)["'],\s*["'](\w+)["']""")
-    return {
-        f"{service}.{method}"
-        for path in folder.rglob("*.py")
-        for service, method in call.findall(path.read_text())
-    }
+def rpcs_senders_make() -> set[str]:
+    """service.method of every RPC a sender makes: the messaging port's, and the contacts
+    port's methods the senders' code calls (`contacts.<method>(`), each called once on a
+    port that records what it would send."""
+    made: set[str] = set()
+
+    def record(service, method, *args, **kwargs):
+        made.add(f"{service}.{method}")
+        return {"data": []}
+
+    used = set(re.findall(r"\bcontacts\.(\w+)\(", "".join(
+        path.read_text()
+        for path in (PROJECT_ROOT / "services" / "messaging" / "senders").rglob("*.py"))))
+    for port, methods in ((ports.MessagingPort(record), None), (ports.ContactsPort(record), used)):
+        for name, method in inspect.getmembers(port, inspect.ismethod):
+            if name.startswith("_") or (methods is not None and name not in methods):
+                continue
+            method(*["x"] * len(inspect.signature(method).parameters))
+    return made
 
 
 def test_senders_may_call_the_rpcs_they_make_and_no_other(rights):
-    made = rpcs_called(PROJECT_ROOT / "services" / "messaging" / "senders")
-    assert "messaging.claim_delivery" in made  # the parse finds them
+    made = rpcs_senders_make()
+    assert {"messaging.claim_delivery", "contacts.webpush_subscriptions"} <= made
     for sender in SENDERS:
         for key in made:
             if key.startswith("contacts.") and sender != "sender_webpush":
