@@ -38,6 +38,7 @@ test: lint system-packages ## lint, then all tests (need RabbitMQ and PostgreSQL
 
 lint: $(INSTALLED) ## ruff over the whole tree; the import layers and types (pyproject.toml)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) $(VENV)/bin/lint-imports --no-cache
 	$(PY) -m mypy
 

@@ -25,8 +25,7 @@ from urllib.parse import parse_qs  # noqa: E402
 import eventlet.wsgi  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-EVENTS_TABLE = ("CREATE TABLE IF NOT EXISTS {table} "
-                "(id VARCHAR(32) PRIMARY KEY, body TEXT NOT NULL)")
+EVENTS_TABLE = "CREATE TABLE IF NOT EXISTS {table} (id VARCHAR(32) PRIMARY KEY, body TEXT NOT NULL)"
 
 
 def _engine(url: str):
@@ -36,8 +35,9 @@ def _engine(url: str):
         from plexus.db import make_engine
 
         return make_engine(url)
-    return create_engine(url.replace("postgresql://", "postgresql+psycopg2://"),
-                         pool_size=20, max_overflow=0)
+    return create_engine(
+        url.replace("postgresql://", "postgresql+psycopg2://"), pool_size=20, max_overflow=0
+    )
 
 
 def make_app(database_url: str, events_url: str | None = None):
@@ -53,8 +53,9 @@ def make_app(database_url: str, events_url: str | None = None):
     insert = text(f"INSERT INTO {events_table} (id, body) VALUES (:id, :body)")
 
     def answer(start_response, status: str, body: bytes):
-        start_response(status, [("Content-Type", "application/json"),
-                                ("Content-Length", str(len(body)))])
+        start_response(
+            status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
         return [body]
 
     def app(environ, start_response):
@@ -86,12 +87,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database", required=True)
-    parser.add_argument("--events-database", default=None,
-                        help="where POST /events writes (default: --database)")
+    parser.add_argument(
+        "--events-database", default=None, help="where POST /events writes (default: --database)"
+    )
     options = parser.parse_args()
     listener = eventlet.listen(("127.0.0.1", options.port))
-    eventlet.wsgi.server(listener, make_app(options.database, options.events_database),
-                         log_output=False)
+    eventlet.wsgi.server(
+        listener, make_app(options.database, options.events_database), log_output=False
+    )
 
 
 if __name__ == "__main__":

@@ -61,34 +61,52 @@ def latencies(send: Callable[[int], None], stored: Callable[[], int], count: int
         sends.append((time.perf_counter() - started) * 1000)
         wait_until(lambda before=before: stored() > before)
         samples.append((time.perf_counter() - started) * 1000)
-    return {"p50": percentile(samples, 0.5), "p99": percentile(samples, 0.99),
-            "send_p50": percentile(sends, 0.5)}
+    return {
+        "p50": percentile(samples, 0.5),
+        "p99": percentile(samples, 0.99),
+        "send_p50": percentile(sends, 0.5),
+    }
 
 
 def plexus_fanout(uri: str, database_url: str, reader, count: int, data_dir: Path) -> dict:
     env = suite_env(uri, data_dir, database_url)
     env["PLEXUS_LOG_LEVEL"] = "WARNING"
-    suite = start_suite(env, data_dir / "suite.log", "--only", "gateway", "--only",
-                        "contacts", "--only", "activity", wait_for="/health")
+    suite = start_suite(
+        env,
+        data_dir / "suite.log",
+        "--only",
+        "gateway",
+        "--only",
+        "contacts",
+        "--only",
+        "activity",
+        wait_for="/health",
+    )
     try:
         http = suite.http()
         contact = None
         deadline = time.monotonic() + 30
         while contact is None:  # /health is up; contacts may still be starting
-            answer = http.post(suite.url + "/v1/contacts", json={"email": "fan@example.com"},
-                               timeout=15)
+            answer = http.post(
+                suite.url + "/v1/contacts", json={"email": "fan@example.com"}, timeout=15
+            )
             if answer.status_code == 201:
                 contact = answer.json()
             elif time.monotonic() > deadline:
                 raise RuntimeError(answer.text)
             else:
                 time.sleep(0.2)
-        query = ("SELECT count(*) FROM activity.activity_items "
-                 "WHERE contact_id = %s AND type = 'updated'")
+        query = (
+            "SELECT count(*) FROM activity.activity_items "
+            "WHERE contact_id = %s AND type = 'updated'"
+        )
 
         def update(n: int) -> None:
-            http.patch(f"{suite.url}/v1/contacts/{contact['id']}",
-                       json={"first_name": f"Fan {n}"}, timeout=15).raise_for_status()
+            http.patch(
+                f"{suite.url}/v1/contacts/{contact['id']}",
+                json={"first_name": f"Fan {n}"},
+                timeout=15,
+            ).raise_for_status()
 
         update(-1)  # the first one waits on the consumer starting up
         wait_until(lambda: rows(reader, query, contact["id"]) > 0, 30)
@@ -104,8 +122,9 @@ def floor_fanout(uri: str, database_url: str, reader, count: int) -> dict:
 
     def store(channel, message) -> None:
         with writer.cursor() as cursor:
-            cursor.execute("INSERT INTO public.fanout_floor VALUES (%s, %s)",
-                           (len(message.body), message.body))
+            cursor.execute(
+                "INSERT INTO public.fanout_floor VALUES (%s, %s)", (len(message.body), message.body)
+            )
         channel.basic_ack(message.delivery_tag)
 
     stop = raw_consumer(uri, FLOOR_QUEUE, store)
@@ -113,9 +132,12 @@ def floor_fanout(uri: str, database_url: str, reader, count: int) -> dict:
     channel = publisher.channel()
     try:
         return latencies(
-            lambda n: channel.basic_publish(amqp.Message(f'{{"n": {n}}}', delivery_mode=2),
-                                            exchange="", routing_key=FLOOR_QUEUE),
-            lambda: rows(reader, "SELECT count(*) FROM public.fanout_floor"), count)
+            lambda n: channel.basic_publish(
+                amqp.Message(f'{{"n": {n}}}', delivery_mode=2), exchange="", routing_key=FLOOR_QUEUE
+            ),
+            lambda: rows(reader, "SELECT count(*) FROM public.fanout_floor"),
+            count,
+        )
     finally:
         stop.set()
         publisher.close()
@@ -129,8 +151,10 @@ def measure(count: int) -> dict:
     try:
         reader = reader_connection.cursor()
         with temporary_vhost() as uri, tempfile.TemporaryDirectory() as data_dir:
-            return {"floor": floor_fanout(uri, database_url, reader, count),
-                    "plexus": plexus_fanout(uri, database_url, reader, count, Path(data_dir))}
+            return {
+                "floor": floor_fanout(uri, database_url, reader, count),
+                "plexus": plexus_fanout(uri, database_url, reader, count, Path(data_dir)),
+            }
     finally:
         reader_connection.close()
         drop_database(database_url)
@@ -138,16 +162,21 @@ def measure(count: int) -> dict:
 
 def table(count: int, results: dict) -> str:
     floor, plexus = results["floor"], results["plexus"]
-    return "\n".join([
-        f"Event fan-out, {count:,} updates one at a time ({machine()})", "",
-        "| path | p50 ms | p99 ms | p50 / floor | of which sending, p50 ms |",
-        "|---|---|---|---|---|",
-        f"| raw publish -> raw consumer -> row | {floor['p50']:.1f} | {floor['p99']:.1f} "
-        f"| 1.00 | {floor['send_p50']:.1f} |",
-        f"| PATCH contact -> activity row | {plexus['p50']:.1f} | {plexus['p99']:.1f} "
-        f"| {plexus['p50'] / floor['p50']:.1f} | {plexus['send_p50']:.1f} (the PATCH) |", "",
-        "The Plexus path holds the HTTP request, the commit with its outbox row, the relay's "
-        "publish (confirmed, persistent) and the consumer's own transaction."])
+    return "\n".join(
+        [
+            f"Event fan-out, {count:,} updates one at a time ({machine()})",
+            "",
+            "| path | p50 ms | p99 ms | p50 / floor | of which sending, p50 ms |",
+            "|---|---|---|---|---|",
+            f"| raw publish -> raw consumer -> row | {floor['p50']:.1f} | {floor['p99']:.1f} "
+            f"| 1.00 | {floor['send_p50']:.1f} |",
+            f"| PATCH contact -> activity row | {plexus['p50']:.1f} | {plexus['p99']:.1f} "
+            f"| {plexus['p50'] / floor['p50']:.1f} | {plexus['send_p50']:.1f} (the PATCH) |",
+            "",
+            "The Plexus path holds the HTTP request, the commit with its outbox row, the relay's "
+            "publish (confirmed, persistent) and the consumer's own transaction.",
+        ]
+    )
 
 
 def main(argv=None) -> int:
@@ -155,8 +184,12 @@ def main(argv=None) -> int:
     parser.add_argument("--updates", type=int, default=300)
     options = parser.parse_args(argv)
     results = measure(options.updates)
-    report("Event fan-out", table(options.updates, results), to_results=options.record,
-           as_json={"updates": options.updates, **results} if options.json else None)
+    report(
+        "Event fan-out",
+        table(options.updates, results),
+        to_results=options.record,
+        as_json={"updates": options.updates, **results} if options.json else None,
+    )
     return 0
 
 

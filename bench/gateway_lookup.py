@@ -65,14 +65,21 @@ def seed(suite, count: int) -> list[dict]:
     http, seeded = suite.http(), []
     wait_for_contacts(suite)
     for start in range(0, count, 500):
-        batch = [{"user_id": f"bench-{n}", "email": f"bench{n}@example.com",
-                  "first_name": "Bench", "last_name": f"Contact {n}"}
-                 for n in range(start, min(count, start + 500))]
-        answer = http.post(suite.url + "/v1/contacts/batch", json={"contacts": batch},
-                           timeout=120)
+        batch = [
+            {
+                "user_id": f"bench-{n}",
+                "email": f"bench{n}@example.com",
+                "first_name": "Bench",
+                "last_name": f"Contact {n}",
+            }
+            for n in range(start, min(count, start + 500))
+        ]
+        answer = http.post(suite.url + "/v1/contacts/batch", json={"contacts": batch}, timeout=120)
         answer.raise_for_status()
-        seeded += [{"id": r["id"], "email": item["email"]}
-                   for r, item in zip(answer.json()["results"], batch, strict=True)]
+        seeded += [
+            {"id": r["id"], "email": item["email"]}
+            for r, item in zip(answer.json()["results"], batch, strict=True)
+        ]
     return seeded
 
 
@@ -91,8 +98,15 @@ def wait_for_activity(suite, seconds: float = 300) -> None:
 
 def start_direct(database_url: str, events_url: str | None) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    command = [sys.executable, "-m", "bench.direct_wsgi", "--port", str(port), "--database",
-               database_url]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.direct_wsgi",
+        "--port",
+        str(port),
+        "--database",
+        database_url,
+    ]
     if events_url:
         command += ["--events-database", events_url]
     process = subprocess.Popen(command, cwd=PROJECT_ROOT)
@@ -117,36 +131,66 @@ def paths(case: str, plexus: bool, contacts: list[dict]) -> list[str]:
 
 
 def event_body(contact: dict) -> str:
-    return json.dumps({"contact": {"id": contact["id"]}, "name": "bench_viewed",
-                       "properties": {"page": "/pricing", "seconds": 12}})
+    return json.dumps(
+        {
+            "contact": {"id": contact["id"]},
+            "name": "bench_viewed",
+            "properties": {"page": "/pricing", "seconds": 12},
+        }
+    )
 
 
-def wrk_script(directory: Path, request_paths: list[str], key: str | None,
-               bodies: list[str] | None = None) -> Path:
+def wrk_script(
+    directory: Path, request_paths: list[str], key: str | None, bodies: list[str] | None = None
+) -> Path:
     """A wrk script that walks through the contacts, one request each in turn: GETs, or
     POSTs of `bodies` (one per path) when given."""
     script = directory / f"walk-{len(list(directory.iterdir()))}.lua"
-    lines = ["local paths = {" + ",".join(json.dumps(p) for p in request_paths) + "}",
-             "local i = 0"]
+    lines = [
+        "local paths = {" + ",".join(json.dumps(p) for p in request_paths) + "}",
+        "local i = 0",
+    ]
     if key:
         lines.append(f'wrk.headers["Authorization"] = "Bearer {key}"')
     if bodies is None:
-        lines += ["request = function()", "  i = i % #paths + 1",
-                  '  return wrk.format("GET", paths[i])', "end"]
+        lines += [
+            "request = function()",
+            "  i = i % #paths + 1",
+            '  return wrk.format("GET", paths[i])',
+            "end",
+        ]
     else:
-        lines += ["local bodies = {" + ",".join(json.dumps(b) for b in bodies) + "}",
-                  'wrk.headers["Content-Type"] = "application/json"',
-                  "request = function()", "  i = i % #paths + 1",
-                  '  return wrk.format("POST", paths[i], nil, bodies[i])', "end"]
+        lines += [
+            "local bodies = {" + ",".join(json.dumps(b) for b in bodies) + "}",
+            'wrk.headers["Content-Type"] = "application/json"',
+            "request = function()",
+            "  i = i % #paths + 1",
+            '  return wrk.format("POST", paths[i], nil, bodies[i])',
+            "end",
+        ]
     script.write_text("\n".join(lines) + "\n")
     return script
 
 
 def run_wrk(url: str, script: Path, connections: int, seconds: float) -> dict:
     done = subprocess.run(
-        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds:g}s",
-         "--latency", "--timeout", "10s", "-s", str(script), url],
-        capture_output=True, text=True, timeout=seconds + 60, check=True)
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    )
     return parse_wrk(done.stdout)
 
 
@@ -159,11 +203,15 @@ def parse_wrk(output: str) -> dict:
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    return {"per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-            "p50": latency("50"), "p99": latency("99"),
-            "errors": (int(errors.group(1)) if errors else 0)
-            + (sum(map(int, socket_errors.groups())) if socket_errors else 0)}
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "errors": (int(errors.group(1)) if errors else 0)
+        + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
+    }
 
 
 def serial(suite, direct_url: str, contacts: list[dict], calls: int) -> dict:
@@ -193,51 +241,82 @@ def raw_round_trip(uri: str, calls: int) -> dict:
         stop.set()
 
 
-def measure(database: str, contacts: int, seconds: float, connection_counts: list[int],
-            event_connections: list[int]) -> dict:
+def measure(
+    database: str,
+    contacts: int,
+    seconds: float,
+    connection_counts: list[int],
+    event_connections: list[int],
+) -> dict:
     database_url = fresh_database() if database == "postgres" else None
     run = {"database": database, "results": [], "events": []}
     try:
         with temporary_vhost() as uri, tempfile.TemporaryDirectory() as data_dir:
             env = suite_env(uri, Path(data_dir), database_url)
-            env.update({"PLEXUS_RATE_LIMIT_PER_SECOND": "1000000",
-                        "PLEXUS_RATE_LIMIT_BURST": "1000000", "PLEXUS_LOG_LEVEL": "WARNING"})
-            suite = start_suite(env, Path(data_dir) / "suite.log", "--only", "gateway",
-                                "--only", "contacts", "--only", "activity",
-                                wait_for="/health")
+            env.update(
+                {
+                    "PLEXUS_RATE_LIMIT_PER_SECOND": "1000000",
+                    "PLEXUS_RATE_LIMIT_BURST": "1000000",
+                    "PLEXUS_LOG_LEVEL": "WARNING",
+                }
+            )
+            suite = start_suite(
+                env,
+                Path(data_dir) / "suite.log",
+                "--only",
+                "gateway",
+                "--only",
+                "contacts",
+                "--only",
+                "activity",
+                wait_for="/health",
+            )
             if database_url:
                 direct, direct_url = start_direct(database_url, None)
             else:
                 direct, direct_url = start_direct(
-                    f"sqlite:///{data_dir}/contacts.db",
-                    f"sqlite:///{data_dir}/direct-events.db")
+                    f"sqlite:///{data_dir}/contacts.db", f"sqlite:///{data_dir}/direct-events.db"
+                )
             try:
                 seeded = seed(suite, contacts)
                 wait_for_activity(suite)
-                run["serial"] = {"raw": raw_round_trip(uri, SERIAL_CALLS * 2),
-                                 **serial(suite, direct_url, seeded, SERIAL_CALLS)}
+                run["serial"] = {
+                    "raw": raw_round_trip(uri, SERIAL_CALLS * 2),
+                    **serial(suite, direct_url, seeded, SERIAL_CALLS),
+                }
                 print(f"{database}, serial: {run['serial']}", flush=True)
                 scripts = Path(data_dir)
                 for case in CASES:
                     plexus = wrk_script(scripts, paths(case, True, seeded), suite.key)
                     baseline = wrk_script(scripts, paths(case, False, seeded), None)
                     for count in connection_counts:
-                        run["results"].append({
-                            "case": case, "connections": count,
-                            "plexus": run_wrk(suite.url, plexus, count, seconds),
-                            "direct": run_wrk(direct_url, baseline, count, seconds)})
-                        print(f"{database}, {case}, {count} connections: "
-                              f"{run['results'][-1]}", flush=True)
+                        run["results"].append(
+                            {
+                                "case": case,
+                                "connections": count,
+                                "plexus": run_wrk(suite.url, plexus, count, seconds),
+                                "direct": run_wrk(direct_url, baseline, count, seconds),
+                            }
+                        )
+                        print(
+                            f"{database}, {case}, {count} connections: {run['results'][-1]}",
+                            flush=True,
+                        )
                 bodies = [event_body(c) for c in seeded]
                 plexus = wrk_script(scripts, ["/v1/events"] * len(seeded), suite.key, bodies)
                 baseline = wrk_script(scripts, ["/events"] * len(seeded), None, bodies)
                 for count in event_connections:
-                    run["events"].append({
-                        "case": "POST event", "connections": count,
-                        "plexus": run_wrk(suite.url, plexus, count, seconds),
-                        "direct": run_wrk(direct_url, baseline, count, seconds)})
-                    print(f"{database}, events, {count} connections: {run['events'][-1]}",
-                          flush=True)
+                    run["events"].append(
+                        {
+                            "case": "POST event",
+                            "connections": count,
+                            "plexus": run_wrk(suite.url, plexus, count, seconds),
+                            "direct": run_wrk(direct_url, baseline, count, seconds),
+                        }
+                    )
+                    print(
+                        f"{database}, events, {count} connections: {run['events'][-1]}", flush=True
+                    )
             finally:
                 direct.terminate()
                 direct.wait(timeout=10)
@@ -249,20 +328,31 @@ def measure(database: str, contacts: int, seconds: float, connection_counts: lis
 
 
 def table(contacts: int, seconds: float, runs: list[dict]) -> str:
-    lines = [f"Gateway look-up and events, {contacts:,} contacts, wrk {seconds:g} s per cell "
-             f"({machine()})", "",
-             "Serial look-up by id, against a raw AMQP round trip on the same broker:", "",
-             "| database | raw AMQP p50 ms | Plexus p50 ms | Plexus p99 ms | Plexus / raw "
-             "| direct p50 ms |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"Gateway look-up and events, {contacts:,} contacts, wrk {seconds:g} s per cell "
+        f"({machine()})",
+        "",
+        "Serial look-up by id, against a raw AMQP round trip on the same broker:",
+        "",
+        "| database | raw AMQP p50 ms | Plexus p50 ms | Plexus p99 ms | Plexus / raw "
+        "| direct p50 ms |",
+        "|---|---|---|---|---|---|",
+    ]
     for run in runs:
         s = run["serial"]
-        lines.append(f"| {run['database']} | {s['raw']['p50']:.2f} | {s['plexus']['p50']:.2f} "
-                     f"| {s['plexus']['p99']:.2f} | {s['plexus']['p50'] / s['raw']['p50']:.1f}"
-                     f" | {s['direct']['p50']:.2f} |")
-    lines += ["", "Under wrk, against the direct app (one row read, or one INSERT):", "",
-              "| database | request | conns | Plexus req/s | direct req/s | ratio "
-              "| Plexus p50 ms | Plexus p99 ms | direct p99 ms | Plexus errors |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {run['database']} | {s['raw']['p50']:.2f} | {s['plexus']['p50']:.2f} "
+            f"| {s['plexus']['p99']:.2f} | {s['plexus']['p50'] / s['raw']['p50']:.1f}"
+            f" | {s['direct']['p50']:.2f} |"
+        )
+    lines += [
+        "",
+        "Under wrk, against the direct app (one row read, or one INSERT):",
+        "",
+        "| database | request | conns | Plexus req/s | direct req/s | ratio "
+        "| Plexus p50 ms | Plexus p99 ms | direct p99 ms | Plexus errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for run in runs:
         for r in run["results"] + run["events"]:
             p, d = r["plexus"], r["direct"]
@@ -270,11 +360,15 @@ def table(contacts: int, seconds: float, runs: list[dict]) -> str:
                 f"| {run['database']} | {r['case']} | {r['connections']} "
                 f"| {p['per_second']:.0f} | {d['per_second']:.0f} "
                 f"| {p['per_second'] / d['per_second']:.2f} | {p['p50']:.1f} | {p['p99']:.1f} "
-                f"| {d['p99']:.1f} | {p['errors']} |")
-    lines += ["", "Targets (issue 14): serial look-up p50 at most 5x the raw AMQP round trip; "
-              "look-ups and events at least 0.35x the direct app at 16 and 64 connections; "
-              "p99 under 100 ms at 64 connections; no errors. The direct app: "
-              "bench/direct_wsgi.py (eventlet WSGI, as the gateway, one statement)."]
+                f"| {d['p99']:.1f} | {p['errors']} |"
+            )
+    lines += [
+        "",
+        "Targets (issue 14): serial look-up p50 at most 5x the raw AMQP round trip; "
+        "look-ups and events at least 0.35x the direct app at 16 and 64 connections; "
+        "p99 under 100 ms at 64 connections; no errors. The direct app: "
+        "bench/direct_wsgi.py (eventlet WSGI, as the gateway, one statement).",
+    ]
     return "\n".join(lines)
 
 
@@ -288,11 +382,17 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     counts = [int(c) for c in options.connections.split(",")]
     event_counts = [int(c) for c in options.event_connections.split(",") if c]
-    runs = [measure(database, options.contacts, options.seconds, counts, event_counts)
-            for database in options.databases.split(",")]
+    runs = [
+        measure(database, options.contacts, options.seconds, counts, event_counts)
+        for database in options.databases.split(",")
+    ]
     text = table(options.contacts, options.seconds, runs)
-    report("Gateway look-up", text, to_results=options.record,
-           as_json={"contacts": options.contacts, "runs": runs} if options.json else None)
+    report(
+        "Gateway look-up",
+        text,
+        to_results=options.record,
+        as_json={"contacts": options.contacts, "runs": runs} if options.json else None,
+    )
     return 0
 
 

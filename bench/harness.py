@@ -42,8 +42,11 @@ def timed(action: Callable[[], object], repeat: int, warmup: int = 20) -> dict:
         action()
         samples.append((time.perf_counter() - begun) * 1000)
     elapsed = time.perf_counter() - started
-    return {"p50": statistics.median(samples), "p99": percentile(samples, 0.99),
-            "per_second": repeat / elapsed if elapsed else 0.0}
+    return {
+        "p50": statistics.median(samples),
+        "p99": percentile(samples, 0.99),
+        "per_second": repeat / elapsed if elapsed else 0.0,
+    }
 
 
 def free_port() -> int:
@@ -109,15 +112,22 @@ def broker_pid() -> int | None:
 
 
 def machine() -> str:
-    return (f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}")
+    return (
+        f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}"
+    )
 
 
 def record(section: str, markdown: str) -> None:
     """Put one benchmark's table into bench/results.md, replacing its earlier one."""
-    text = RESULTS.read_text() if RESULTS.exists() else (
-        "# Benchmark results\n\nWritten by `make bench` (each benchmark replaces its own "
-        "section). Ratios compare Plexus with a baseline measured in the same run.\n")
+    text = (
+        RESULTS.read_text()
+        if RESULTS.exists()
+        else (
+            "# Benchmark results\n\nWritten by `make bench` (each benchmark replaces its own "
+            "section). Ratios compare Plexus with a baseline measured in the same run.\n"
+        )
+    )
     marker = f"\n## {section}\n"
     if marker in text:
         head, _, rest = text.partition(marker)

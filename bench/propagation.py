@@ -48,17 +48,25 @@ from tests.e2e.conftest import start_suite, stop_suite, suite_env
 BATCH = 1000
 PARALLEL = 4
 LANGUAGE = "uk"  # every imported contact has it, and the segment asks for it
-QUEUES = [queue_name(consumer, source) for consumer, sources in SUBSCRIPTIONS.items()
-          for source in sources]
+QUEUES = [
+    queue_name(consumer, source)
+    for consumer, sources in SUBSCRIPTIONS.items()
+    for source in sources
+]
 PUBLISHERS = ("contacts", "activity", "segments", "messaging")
-CPU_COLUMNS = ("gateway", "contacts", "activity", "segments", "messaging", "rabbitmq",
-               "postgresql")
+CPU_COLUMNS = ("gateway", "contacts", "activity", "segments", "messaging", "rabbitmq", "postgresql")
 
 
 def person(n: int) -> dict:
-    return {"user_id": f"prop-{n}", "email": f"prop{n}@example.com",
-            "phone": f"+38067{n:07d}", "first_name": "Prop", "last_name": f"Person {n}",
-            "language": LANGUAGE, "timezone": "Europe/Kyiv"}
+    return {
+        "user_id": f"prop-{n}",
+        "email": f"prop{n}@example.com",
+        "phone": f"+38067{n:07d}",
+        "first_name": "Prop",
+        "last_name": f"Person {n}",
+        "language": LANGUAGE,
+        "timezone": "Europe/Kyiv",
+    }
 
 
 def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> float:
@@ -79,23 +87,29 @@ class Backlog:
         self.amqp_uri = env["PLEXUS_AMQP_URI"]
         shared = env.get("PLEXUS_DATABASE_URL")
         self.outboxes = {
-            service: (make_engine(shared) if shared else
-                      make_engine(f"sqlite:///{env['PLEXUS_DATA_DIR']}/{service}.db"),
-                      f"{service}.outbox" if shared else "outbox")
-            for service in PUBLISHERS}
+            service: (
+                make_engine(shared)
+                if shared
+                else make_engine(f"sqlite:///{env['PLEXUS_DATA_DIR']}/{service}.db"),
+                f"{service}.outbox" if shared else "outbox",
+            )
+            for service in PUBLISHERS
+        }
 
     def queues(self) -> dict[str, int]:
         with Connection(self.amqp_uri) as connection:
             channel = connection.channel()
-            return {name: channel.queue_declare(name, passive=True).message_count
-                    for name in QUEUES}
+            return {
+                name: channel.queue_declare(name, passive=True).message_count for name in QUEUES
+            }
 
     def unpublished(self) -> dict[str, int]:
         found = {}
         for service, (engine, table) in self.outboxes.items():
             with engine.connect() as connection:
                 found[service] = connection.exec_driver_sql(
-                    f"SELECT count(*) FROM {table}").scalar()
+                    f"SELECT count(*) FROM {table}"
+                ).scalar()
         return found
 
     def total(self) -> int:
@@ -110,11 +124,14 @@ def trace(waiting: Backlog, stop) -> None:
     """--trace: what is on its way, twice a second, on stderr (where the time goes)."""
     started = time.perf_counter()
     while not stop.wait(0.5):
-        queues = {name.removeprefix("plexus.events."): n
-                  for name, n in waiting.queues().items() if n}
+        queues = {
+            name.removeprefix("plexus.events."): n for name, n in waiting.queues().items() if n
+        }
         outboxes = {name: n for name, n in waiting.unpublished().items() if n}
-        print(f"{time.perf_counter() - started:6.1f}s queues {queues} outboxes {outboxes}",
-              file=sys.stderr)
+        print(
+            f"{time.perf_counter() - started:6.1f}s queues {queues} outboxes {outboxes}",
+            file=sys.stderr,
+        )
 
 
 def cpu_seconds(data_dir: str) -> dict[str, float]:
@@ -130,8 +147,10 @@ def cpu_seconds(data_dir: str) -> dict[str, float]:
         except OSError:
             continue  # gone, or not ours to read
         if f"PLEXUS_DATA_DIR={data_dir}".encode() in environ:
-            service = next((e.split(b"=", 1)[1].decode() for e in environ
-                            if e.startswith(b"PLEXUS_SERVICE=")), None)
+            service = next(
+                (e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"PLEXUS_SERVICE=")),
+                None,
+            )
         else:
             service = {"beam.smp": "rabbitmq", "postgres": "postgresql"}.get(command)
         if service:
@@ -159,14 +178,24 @@ def get(suite, path: str, **query) -> dict:
 
 def import_contacts(suite, waiting: Backlog, count: int) -> tuple[dict, list[str]]:
     """The import end to end, with the CPU each process spent on it."""
-    segment = suite.http().post(suite.url + "/v1/segments", json={
-        "name": "imported", "rule": {"field": "language", "op": "eq", "value": LANGUAGE}},
-        timeout=30).json()
+    segment = (
+        suite.http()
+        .post(
+            suite.url + "/v1/segments",
+            json={"name": "imported", "rule": {"field": "language", "op": "eq", "value": LANGUAGE}},
+            timeout=30,
+        )
+        .json()
+    )
     people = [person(n) for n in range(count)]
     cpu_before = cpu_seconds(suite.env["PLEXUS_DATA_DIR"])
     started = time.perf_counter()
-    results = post_batches(suite, "/v1/contacts/batch", "contacts",
-                           [people[i:i + BATCH] for i in range(0, count, BATCH)])
+    results = post_batches(
+        suite,
+        "/v1/contacts/batch",
+        "contacts",
+        [people[i : i + BATCH] for i in range(0, count, BATCH)],
+    )
     accepted = time.perf_counter() - started
     queued = waiting.total()
     ids = [r["id"] for r in results if r["status"] == "created"]
@@ -183,31 +212,58 @@ def import_contacts(suite, waiting: Backlog, count: int) -> tuple[dict, list[str
     end_to_end = time.perf_counter() - started
     cpu_after = cpu_seconds(suite.env["PLEXUS_DATA_DIR"])
     cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
-    return {"contacts": count, "created": len(ids), "accept_seconds": accepted, "cpu": cpu,
-            "end_to_end_seconds": end_to_end, "per_second": count / end_to_end,
-            "backlog_at_accept": queued, "drained_after_accept": drained}, ids
+    return {
+        "contacts": count,
+        "created": len(ids),
+        "accept_seconds": accepted,
+        "cpu": cpu,
+        "end_to_end_seconds": end_to_end,
+        "per_second": count / end_to_end,
+        "backlog_at_accept": queued,
+        "drained_after_accept": drained,
+    }, ids
 
 
 def post_events(suite, ids: list[str], count: int) -> dict:
     """`count` events spread evenly over the contacts `ids`: done when a segment of the
     contacts with that many of them counts every contact (activity -> segments)."""
     each = max(1, count // len(ids))
-    segment = suite.http().post(suite.url + "/v1/segments", json={
-        "name": "viewed", "rule": {"activity": {"name": "bench_viewed", "min_count": each}}},
-        timeout=30).json()
-    events = [{"contact": {"id": ids[n % len(ids)]}, "name": "bench_viewed",
-               "properties": {"n": n}} for n in range(count)]
+    segment = (
+        suite.http()
+        .post(
+            suite.url + "/v1/segments",
+            json={
+                "name": "viewed",
+                "rule": {"activity": {"name": "bench_viewed", "min_count": each}},
+            },
+            timeout=30,
+        )
+        .json()
+    )
+    events = [
+        {"contact": {"id": ids[n % len(ids)]}, "name": "bench_viewed", "properties": {"n": n}}
+        for n in range(count)
+    ]
     started = time.perf_counter()
-    results = post_batches(suite, "/v1/events/batch", "events",
-                           [events[i:i + BATCH] for i in range(0, count, BATCH)])
+    results = post_batches(
+        suite, "/v1/events/batch", "events", [events[i : i + BATCH] for i in range(0, count, BATCH)]
+    )
     accepted = time.perf_counter() - started
     refused = sum(r["status"] != "accepted" for r in results)
     everyone = min(len(ids), count)
-    wait_until(lambda: get(suite, f"/v1/segments/{segment['id']}")["member_count"] == everyone,
-               3600, "events counted")
+    wait_until(
+        lambda: get(suite, f"/v1/segments/{segment['id']}")["member_count"] == everyone,
+        3600,
+        "events counted",
+    )
     seconds = time.perf_counter() - started
-    return {"events": count, "refused": refused, "accept_seconds": accepted,
-            "seconds": seconds, "per_second": count / seconds}
+    return {
+        "events": count,
+        "refused": refused,
+        "accept_seconds": accepted,
+        "seconds": seconds,
+        "per_second": count / seconds,
+    }
 
 
 def floor(amqp_uri: str, count: int) -> dict:
@@ -219,9 +275,10 @@ def floor(amqp_uri: str, count: int) -> dict:
     body = '{"event": "custom_event", "name": "bench_viewed", "properties": {"n": 0}}'
     started = time.perf_counter()
     for _ in range(count):
-        channel.basic_publish(amqp.Message(body, delivery_mode=2,
-                                           content_type="application/json"),
-                              routing_key="bench-propagation-floor")
+        channel.basic_publish(
+            amqp.Message(body, delivery_mode=2, content_type="application/json"),
+            routing_key="bench-propagation-floor",
+        )
     consumed = 0
 
     def take(message: amqp.Message) -> None:
@@ -270,35 +327,54 @@ def measure(backend: str, contacts: int, events: int, tracing: bool = False) -> 
 
 
 def table(runs: list[dict]) -> str:
-    lines = [f"Propagation through the whole suite ({machine()}); imports send {PARALLEL} "
-             f"requests of {BATCH:,} at once", "",
-             "| database | contacts | accepted in s | end to end s | contacts/s end to end "
-             "| backlog at accept | queues empty after accept, s |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Propagation through the whole suite ({machine()}); imports send {PARALLEL} "
+        f"requests of {BATCH:,} at once",
+        "",
+        "| database | contacts | accepted in s | end to end s | contacts/s end to end "
+        "| backlog at accept | queues empty after accept, s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for run in runs:
         i = run["import"]
-        lines.append(f"| {run['backend']} | {i['contacts']:,} | {i['accept_seconds']:.1f} | "
-                     f"{i['end_to_end_seconds']:.1f} | {i['per_second']:.0f} | "
-                     f"{i['backlog_at_accept']:,} | {i['drained_after_accept']:.1f} |")
-    lines += ["", "CPU seconds per 1,000 contacts imported, by process (from /proc, import to "
-              "last count):", "", "| database | " + " | ".join(CPU_COLUMNS) + " | all |",
-              "|---|" + "---|" * (len(CPU_COLUMNS) + 1)]
+        lines.append(
+            f"| {run['backend']} | {i['contacts']:,} | {i['accept_seconds']:.1f} | "
+            f"{i['end_to_end_seconds']:.1f} | {i['per_second']:.0f} | "
+            f"{i['backlog_at_accept']:,} | {i['drained_after_accept']:.1f} |"
+        )
+    lines += [
+        "",
+        "CPU seconds per 1,000 contacts imported, by process (from /proc, import to last count):",
+        "",
+        "| database | " + " | ".join(CPU_COLUMNS) + " | all |",
+        "|---|" + "---|" * (len(CPU_COLUMNS) + 1),
+    ]
     for run in runs:
         cpu, per = run["import"]["cpu"], 1000 / run["import"]["contacts"]
         cells = [f"{cpu.get(name, 0.0) * per:.2f}" for name in CPU_COLUMNS]
-        lines.append(f"| {run['backend']} | " + " | ".join(cells) +
-                     f" | {sum(cpu.values()) * per:.2f} |")
-    lines += ["", "| database | events | accepted in s | in feeds and segments, s | events/s | "
-              "floor events/s | ratio |", "|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {run['backend']} | " + " | ".join(cells) + f" | {sum(cpu.values()) * per:.2f} |"
+        )
+    lines += [
+        "",
+        "| database | events | accepted in s | in feeds and segments, s | events/s | "
+        "floor events/s | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for run in runs:
         e, f = run["events"], run["floor"]
         if e is None:
             continue
-        lines.append(f"| {run['backend']} | {e['events']:,} | {e['accept_seconds']:.1f} | "
-                     f"{e['seconds']:.1f} | {e['per_second']:.0f} | {f['per_second']:.0f} | "
-                     f"{e['per_second'] / f['per_second']:.2f}x |")
-    lines += ["", "Targets (issue 13): import at least 1,000 contacts/s end to end; events at "
-              "least 0.5x the floor; queues empty within 10 s of the last accept."]
+        lines.append(
+            f"| {run['backend']} | {e['events']:,} | {e['accept_seconds']:.1f} | "
+            f"{e['seconds']:.1f} | {e['per_second']:.0f} | {f['per_second']:.0f} | "
+            f"{e['per_second'] / f['per_second']:.2f}x |"
+        )
+    lines += [
+        "",
+        "Targets (issue 13): import at least 1,000 contacts/s end to end; events at "
+        "least 0.5x the floor; queues empty within 10 s of the last accept.",
+    ]
     return "\n".join(lines)
 
 
@@ -307,14 +383,20 @@ def main(argv=None) -> int:
     parser.add_argument("--contacts", type=int, default=5000)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--trace", action="store_true",
-                        help="print the queues and outboxes twice a second (stderr)")
+    parser.add_argument(
+        "--trace", action="store_true", help="print the queues and outboxes twice a second (stderr)"
+    )
     options = parser.parse_args(argv)
     backends = ["sqlite", "postgresql"] if options.backend == "both" else [options.backend]
-    runs = [measure(backend, options.contacts, options.events, options.trace)
-            for backend in backends]
-    report("Propagation", table(runs), to_results=options.record,
-           as_json={"runs": runs} if options.json else None)
+    runs = [
+        measure(backend, options.contacts, options.events, options.trace) for backend in backends
+    ]
+    report(
+        "Propagation",
+        table(runs),
+        to_results=options.record,
+        as_json={"runs": runs} if options.json else None,
+    )
     return 0
 
 

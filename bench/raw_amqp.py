@@ -12,14 +12,18 @@ from kombu.utils.url import parse_url
 def connect(uri: str) -> amqp.Connection:
     parts = parse_url(uri)
     connection = amqp.Connection(
-        host=f"{parts['hostname']}:{parts['port'] or 5672}", userid=parts["userid"],
-        password=parts["password"], virtual_host=parts["virtual_host"] or "/")
+        host=f"{parts['hostname']}:{parts['port'] or 5672}",
+        userid=parts["userid"],
+        password=parts["password"],
+        virtual_host=parts["virtual_host"] or "/",
+    )
     connection.connect()
     return connection
 
 
-def raw_consumer(uri: str, queue: str,
-                 handle: Callable[[amqp.Channel, amqp.Message], None]) -> threading.Event:
+def raw_consumer(
+    uri: str, queue: str, handle: Callable[[amqp.Channel, amqp.Message], None]
+) -> threading.Event:
     """Consumes `queue` (declared here) in a thread, `handle(channel, message)` each
     message, until the returned event is set."""
     ready, stop = threading.Event(), threading.Event()

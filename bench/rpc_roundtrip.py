@@ -40,7 +40,9 @@ def start_echo_server(uri: str) -> threading.Event:
     def answer(channel, message) -> None:
         channel.basic_publish(
             amqp.Message(message.body, correlation_id=message.correlation_id),
-            exchange="", routing_key=message.reply_to)
+            exchange="",
+            routing_key=message.reply_to,
+        )
         channel.basic_ack(message.delivery_tag)
 
     return raw_consumer(uri, ECHO_QUEUE, answer)
@@ -68,9 +70,15 @@ class RawClient:
     def call(self, exchange: str, routing_key: str, body: bytes, timeout: float = 10) -> object:
         correlation_id = uuid.uuid4().hex
         self.channel.basic_publish(
-            amqp.Message(body, correlation_id=correlation_id, reply_to=self.reply_queue,
-                         content_type="application/json"),
-            exchange=exchange, routing_key=routing_key)
+            amqp.Message(
+                body,
+                correlation_id=correlation_id,
+                reply_to=self.reply_queue,
+                content_type="application/json",
+            ),
+            exchange=exchange,
+            routing_key=routing_key,
+        )
         while correlation_id not in self.answers:
             self.connection.drain_events(timeout=timeout)
         return self.answers.pop(correlation_id)
@@ -80,15 +88,36 @@ class RawClient:
 
 
 def start_contacts(uri: str, data_dir: str) -> subprocess.Popen:
-    env = {**os.environ, "PLEXUS_AMQP_URI": uri, "PLEXUS_DATA_DIR": data_dir,
-           "PLEXUS_CONTACTS_METRICS_PORT": "0", "PLEXUS_LOG_LEVEL": "WARNING",
-           "EVENTLET_TESTS": "1"}
-    subprocess.run([sys.executable, "-m", "ops.cli", "migrate", "contacts"], env=env,
-                   cwd=PROJECT_ROOT, check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "PLEXUS_AMQP_URI": uri,
+        "PLEXUS_DATA_DIR": data_dir,
+        "PLEXUS_CONTACTS_METRICS_PORT": "0",
+        "PLEXUS_LOG_LEVEL": "WARNING",
+        "EVENTLET_TESTS": "1",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "ops.cli", "migrate", "contacts"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "nameko", "run", "--config", str(PROJECT_ROOT / "config.yaml"),
-         "services.contacts.entrypoints:ContactsService"], env=env, cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "nameko",
+            "run",
+            "--config",
+            str(PROJECT_ROOT / "config.yaml"),
+            "services.contacts.entrypoints:ContactsService",
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def wait_for_ping(client: RawClient, seconds: float = 30) -> None:
@@ -117,16 +146,19 @@ def measure(uri: str, calls: int) -> dict:
         try:
             wait_for_ping(raw)
             results["raw client -> nameko service"] = timed(
-                lambda: raw.call("nameko-rpc", "contacts.ping", PING), calls)
+                lambda: raw.call("nameko-rpc", "contacts.ping", PING), calls
+            )
             plexus = RpcClient(uri)
             try:
                 results["plexus client -> nameko service"] = timed(
-                    lambda: plexus.call("contacts", "ping", (), {}, timeout=10), calls)
+                    lambda: plexus.call("contacts", "ping", (), {}, timeout=10), calls
+                )
             finally:
                 plexus.close()
             with ClusterRpcClient(uri=uri, timeout=10) as cluster:
                 results["nameko client -> nameko service"] = timed(
-                    cluster.contacts.ping, max(50, calls // 10))
+                    cluster.contacts.ping, max(50, calls // 10)
+                )
         finally:
             service.terminate()
             service.wait(timeout=20)
@@ -137,15 +169,23 @@ def measure(uri: str, calls: int) -> dict:
 
 def table(calls: int, results: dict) -> str:
     base = results["raw"]["p50"]
-    lines = [f"RPC round trip, {calls:,} serial calls ({machine()})", "",
-             "| path | p50 ms | p99 ms | calls/s | p50 / raw |", "|---|---|---|---|---|"]
+    lines = [
+        f"RPC round trip, {calls:,} serial calls ({machine()})",
+        "",
+        "| path | p50 ms | p99 ms | calls/s | p50 / raw |",
+        "|---|---|---|---|---|",
+    ]
     for path, r in results.items():
-        lines.append(f"| {path} | {r['p50']:.2f} | {r['p99']:.2f} | {r['per_second']:.0f} "
-                     f"| {r['p50'] / base:.2f} |")
+        lines.append(
+            f"| {path} | {r['p50']:.2f} | {r['p99']:.2f} | {r['per_second']:.0f} "
+            f"| {r['p50'] / base:.2f} |"
+        )
     lines.append("")
-    lines.append("Target (issue 8): plexus client -> nameko service p50 at most 3x raw "
-                 "(plexus.rpc, what the gateway and the services call with). nameko's own "
-                 "client, for reference, makes a tenth of the calls.")
+    lines.append(
+        "Target (issue 8): plexus client -> nameko service p50 at most 3x raw "
+        "(plexus.rpc, what the gateway and the services call with). nameko's own "
+        "client, for reference, makes a tenth of the calls."
+    )
     return "\n".join(lines)
 
 
@@ -156,8 +196,12 @@ def main(argv=None) -> int:
     with temporary_vhost() as uri:
         results = measure(uri, options.calls)
     text = table(options.calls, results)
-    report("RPC round trip", text, to_results=options.record,
-           as_json={"calls": options.calls, "results": results} if options.json else None)
+    report(
+        "RPC round trip",
+        text,
+        to_results=options.record,
+        as_json={"calls": options.calls, "results": results} if options.json else None,
+    )
     return 0
 
 

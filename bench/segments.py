@@ -45,13 +45,15 @@ warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
 
 LANGUAGES = ("uk", "en", "pl", "de", "fr")
 # Five conditions: a field, a number, a subscription, a black list, activity in a window.
-RULE = {"all": [
-    {"field": "language", "op": "eq", "value": "uk"},
-    {"field": "contact_score", "op": "gte", "value": 10},
-    {"subscribed": "email"},
-    {"not": {"blacklisted": "email"}},
-    {"activity": {"channel": "email", "type": "open", "within_days": 30, "min_count": 2}},
-]}
+RULE = {
+    "all": [
+        {"field": "language", "op": "eq", "value": "uk"},
+        {"field": "contact_score", "op": "gte", "value": 10},
+        {"subscribed": "email"},
+        {"not": {"blacklisted": "email"}},
+        {"activity": {"channel": "email", "type": "open", "within_days": 30, "min_count": 2}},
+    ]
+}
 HAND_WRITTEN = """
 SELECT count(*) FROM profiles p
 WHERE p.language = 'uk' AND p.contact_score >= 10
@@ -110,8 +112,9 @@ def evaluation(sessions: sessionmaker, repeat: int) -> dict:
 
     def compiled():
         with transaction(sessions) as session:
-            return session.scalar(select(func.count()).select_from(
-                matching(RULE, clock).subquery()))
+            return session.scalar(
+                select(func.count()).select_from(matching(RULE, clock).subquery())
+            )
 
     def hand():
         with transaction(sessions) as session:
@@ -129,10 +132,14 @@ def evaluation(sessions: sessionmaker, repeat: int) -> dict:
         made = definitions.create_segment(session, {"name": "bench", "rule": RULE}, clock)
     creation = time.perf_counter() - started
     assert made["member_count"] == members
-    return {"members": members, "compiled_s": percentile(ours, 0.5),
-            "hand_s": percentile(theirs, 0.5),
-            "ratio": percentile(ours, 0.5) / percentile(theirs, 0.5),
-            "create_segment_s": creation, "segment_id": made["id"]}
+    return {
+        "members": members,
+        "compiled_s": percentile(ours, 0.5),
+        "hand_s": percentile(theirs, 0.5),
+        "ratio": percentile(ours, 0.5) / percentile(theirs, 0.5),
+        "create_segment_s": creation,
+        "segment_id": made["id"],
+    }
 
 
 def latency(database_url: str, samples: int) -> dict:
@@ -153,7 +160,10 @@ def latency(database_url: str, samples: int) -> dict:
     # for but language: g % 5 == 0 speaks uk already, so use g % 5 == 1 (en) and flip.
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        picked = [row[0] for row in connection.execute(text("""
+        picked = [
+            row[0]
+            for row in connection.execute(
+                text("""
             SELECT p.contact_id FROM profiles p WHERE p.language = 'en'
               AND p.contact_score >= 10
               AND EXISTS (SELECT 1 FROM profile_flags f WHERE f.contact_id = p.contact_id
@@ -162,28 +172,51 @@ def latency(database_url: str, samples: int) -> dict:
                   WHERE f.contact_id = p.contact_id AND f.kind = 'blacklisted')
               AND (SELECT sum(a.count) FROM activity_counts a
                    WHERE a.contact_id = p.contact_id AND a.day >= current_date - 30) >= 2
-            LIMIT :n"""), {"n": samples})]
+            LIMIT :n"""),
+                {"n": samples},
+            )
+        ]
     engine.dispose()
     with temporary_vhost() as amqp_uri:
-        config = {"AMQP_URI": amqp_uri, "DATABASE_URL": None,
-                  "DATABASE_URLS": {"segments": database_url}, "METRICS_PORTS": {},
-                  "RPC_TIMEOUT": 5, "OUTBOX_SWEEP_INTERVAL": 1, "max_workers": 10,
-                  "SEGMENTS": {"periodic_pass_seconds": 3600}}
+        config = {
+            "AMQP_URI": amqp_uri,
+            "DATABASE_URL": None,
+            "DATABASE_URLS": {"segments": database_url},
+            "METRICS_PORTS": {},
+            "RPC_TIMEOUT": 5,
+            "OUTBOX_SWEEP_INTERVAL": 1,
+            "max_workers": 10,
+            "SEGMENTS": {"periodic_pass_seconds": 3600},
+        }
         with nameko.config.patch(config, clear=True):
             declare_topology(amqp_uri)
             container = ServiceContainer(SegmentsService)
             container.start()
             try:
-                return _measure(amqp_uri, picked, Connection, Queue, Publisher,
-                                get_event_exchange, events, new_id, rfc3339)
+                return _measure(
+                    amqp_uri,
+                    picked,
+                    Connection,
+                    Queue,
+                    Publisher,
+                    get_event_exchange,
+                    events,
+                    new_id,
+                    rfc3339,
+                )
             finally:
                 container.stop()
 
 
-def _measure(amqp_uri, picked, Connection, Queue, Publisher, get_event_exchange, events,
-             new_id, rfc3339) -> dict:
-    out = Queue("bench.segments.out", get_event_exchange("segments"),
-                routing_key=events.SEGMENT_MEMBERSHIP_CHANGED, exclusive=True)
+def _measure(
+    amqp_uri, picked, Connection, Queue, Publisher, get_event_exchange, events, new_id, rfc3339
+) -> dict:
+    out = Queue(
+        "bench.segments.out",
+        get_event_exchange("segments"),
+        routing_key=events.SEGMENT_MEMBERSHIP_CHANGED,
+        exclusive=True,
+    )
     publisher = Publisher(amqp_uri, serializer="json")
     exchange = get_event_exchange("contacts")
     waits = []
@@ -191,11 +224,18 @@ def _measure(amqp_uri, picked, Connection, Queue, Publisher, get_event_exchange,
         listener = connection.SimpleQueue(out)
         for contact_id in picked:
             started = time.perf_counter()
-            publisher.publish({
-                "event": events.CONTACT_UPDATED, "event_id": new_id(),
-                "occurred_at": rfc3339(utcnow()), "actor": "bench",
-                "contact_id": contact_id, "changed": {"language": "uk"}},
-                exchange=exchange, routing_key=events.CONTACT_UPDATED)
+            publisher.publish(
+                {
+                    "event": events.CONTACT_UPDATED,
+                    "event_id": new_id(),
+                    "occurred_at": rfc3339(utcnow()),
+                    "actor": "bench",
+                    "contact_id": contact_id,
+                    "changed": {"language": "uk"},
+                },
+                exchange=exchange,
+                routing_key=events.CONTACT_UPDATED,
+            )
             while True:
                 message = listener.get(timeout=10)
                 message.ack()
@@ -203,8 +243,11 @@ def _measure(amqp_uri, picked, Connection, Queue, Publisher, get_event_exchange,
                     break
             waits.append((time.perf_counter() - started) * 1000)
         listener.close()
-    return {"samples": len(waits), "p50_ms": percentile(waits, 0.5),
-            "p99_ms": percentile(waits, 0.99)}
+    return {
+        "samples": len(waits),
+        "p50_ms": percentile(waits, 0.5),
+        "p99_ms": percentile(waits, 0.99),
+    }
 
 
 def report(contacts: int, loaded: float, found: dict, waits: dict) -> str:
@@ -212,18 +255,18 @@ def report(contacts: int, loaded: float, found: dict, waits: dict) -> str:
 loaded in {loaded:.0f} s
 
 Rule of five conditions (language, score, subscribed, not black-listed, email opens in
-30 days >= 2): {found['members']:,} members.
+30 days >= 2): {found["members"]:,} members.
 
 | measure | value |
 |---|---|
-| full evaluation, compiled rule (p50) | {found['compiled_s'] * 1000:.0f} ms |
-| full evaluation, hand-written SQL (p50) | {found['hand_s'] * 1000:.0f} ms |
-| ratio compiled / hand-written | {found['ratio']:.2f} |
+| full evaluation, compiled rule (p50) | {found["compiled_s"] * 1000:.0f} ms |
+| full evaluation, hand-written SQL (p50) | {found["hand_s"] * 1000:.0f} ms |
+| ratio compiled / hand-written | {found["ratio"]:.2f} |
 | create the segment (evaluate, insert members, one event each) | \
-{found['create_segment_s']:.1f} s |
-| contact update -> membership event, p50 ({waits['samples']} updates) | \
-{waits['p50_ms']:.1f} ms |
-| contact update -> membership event, p99 | {waits['p99_ms']:.1f} ms |
+{found["create_segment_s"]:.1f} s |
+| contact update -> membership event, p50 ({waits["samples"]} updates) | \
+{waits["p50_ms"]:.1f} ms |
+| contact update -> membership event, p99 | {waits["p99_ms"]:.1f} ms |
 """
 
 
@@ -233,8 +276,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed full evaluations")
     parser.add_argument("--updates", type=int, default=300, help="latency samples")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
-    parser.add_argument("--no-record", action="store_true",
-                        help="do not write bench/results.md")
+    parser.add_argument("--no-record", action="store_true", help="do not write bench/results.md")
     options = parser.parse_args(argv)
     database_url = fresh_database()
     try:
@@ -252,8 +294,7 @@ def main(argv=None) -> int:
             record("Segments", table)
         if options.json:
             found.pop("segment_id")
-            print(json.dumps({"contacts": options.contacts, "evaluation": found,
-                              "latency": waits}))
+            print(json.dumps({"contacts": options.contacts, "evaluation": found, "latency": waits}))
     finally:
         drop_database(database_url)
     return 0

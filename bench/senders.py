@@ -42,11 +42,11 @@ from services.contacts.logic.batch import batch_upsert
 from services.messaging import queues
 from services.messaging.logic.messages import queue_message
 
-CONTENT = {"subject": "Bench", "text": "Hello", "html": "<p>Hello <a href='https://x.example/'>x</a></p>"}
-
-
-
-
+CONTENT = {
+    "subject": "Bench",
+    "text": "Hello",
+    "html": "<p>Hello <a href='https://x.example/'>x</a></p>",
+}
 
 
 def wait(condition, seconds: float, what: str) -> None:
@@ -59,9 +59,21 @@ def wait(condition, seconds: float, what: str) -> None:
 
 def nameko(service_class: str, env: dict) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "nameko", "run", "--config", str(PROJECT_ROOT / "config.yaml"),
-         service_class], env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "nameko",
+            "run",
+            "--config",
+            str(PROJECT_ROOT / "config.yaml"),
+            service_class,
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -91,18 +103,28 @@ def queue_emails(env: dict, count: int) -> None:
     engine, unit = unit_of_work(env, "contacts", contacts_settings.session_info(config))
     for start in range(0, count, 1000):
         with unit() as session:
-            done = batch_upsert(session, [{"email": f"c{n}@bench.example"}
-                                          for n in range(start, min(count, start + 1000))],
-                                "bench")
+            done = batch_upsert(
+                session,
+                [{"email": f"c{n}@bench.example"} for n in range(start, min(count, start + 1000))],
+                "bench",
+            )
         ids += [item["id"] for item in done["results"]]
     engine.dispose()
     migrate_service(config, "messaging")
     engine, unit = unit_of_work(env, "messaging")
     with unit() as session:
         for contact_id in ids:
-            queue_message(session, contact_id=contact_id, channel="email", origin="campaign",
-                          category=None, template_id=None, resend_of=None, content=CONTENT,
-                          actor="bench")
+            queue_message(
+                session,
+                contact_id=contact_id,
+                channel="email",
+                origin="campaign",
+                category=None,
+                template_id=None,
+                resend_of=None,
+                content=CONTENT,
+                actor="bench",
+            )
     engine.dispose()
 
 
@@ -111,18 +133,38 @@ def run(processes: int, count: int, latency: float) -> dict:
     with temporary_vhost() as amqp, tempfile.TemporaryDirectory() as scratch:
         data, fakes, smtp_port = Path(scratch) / "data", Path(scratch) / "fakes", free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PLEXUS_")}
-        env.update({
-            "PLEXUS_AMQP_URI": amqp, "PLEXUS_DATA_DIR": str(data),
-            "PLEXUS_EMAIL_PROVIDER": "smtp", "PLEXUS_SMTP_PORT": str(smtp_port),
-            "PLEXUS_LOG_LEVEL": "WARNING", "EVENTLET_TESTS": "1",
-            **{f"PLEXUS_{name}_METRICS_PORT": "0"
-               for name in ("CONTACTS", "MESSAGING", "SENDER_EMAIL")},
-        })
+        env.update(
+            {
+                "PLEXUS_AMQP_URI": amqp,
+                "PLEXUS_DATA_DIR": str(data),
+                "PLEXUS_EMAIL_PROVIDER": "smtp",
+                "PLEXUS_SMTP_PORT": str(smtp_port),
+                "PLEXUS_LOG_LEVEL": "WARNING",
+                "EVENTLET_TESTS": "1",
+                **{
+                    f"PLEXUS_{name}_METRICS_PORT": "0"
+                    for name in ("CONTACTS", "MESSAGING", "SENDER_EMAIL")
+                },
+            }
+        )
         try:
-            started.append(subprocess.Popen(
-                [sys.executable, "-m", "tests.fake_providers", "--dir", str(fakes),
-                 "--smtp-port", str(smtp_port), "--smtp-latency", str(latency)],
-                cwd=PROJECT_ROOT, start_new_session=True))
+            started.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tests.fake_providers",
+                        "--dir",
+                        str(fakes),
+                        "--smtp-port",
+                        str(smtp_port),
+                        "--smtp-latency",
+                        str(latency),
+                    ],
+                    cwd=PROJECT_ROOT,
+                    start_new_session=True,
+                )
+            )
             wait(lambda: (fakes / "ready").exists(), 20, "the SMTP server")
             queue_emails(env, count)
             contacts = nameko("services.contacts.entrypoints:ContactsService", env)
@@ -133,27 +175,40 @@ def run(processes: int, count: int, latency: float) -> dict:
                 with Connection(amqp) as connection:
                     queue = queues.sender_queue("email")(connection.channel())
                     return queue.queue_declare(passive=True).message_count
+
             wait(lambda: _safe(queued) >= count, 120, "the queue to fill")
-            senders = [nameko("services.messaging.senders.email:EmailSender", env)
-                       for _ in range(processes)]
+            senders = [
+                nameko("services.messaging.senders.email:EmailSender", env)
+                for _ in range(processes)
+            ]
             started += senders
-            watched = {"senders": [p.pid for p in senders], "messaging": [messaging.pid],
-                       "contacts": [contacts.pid], "rabbitmq": [broker_pid() or 0]}
-            before = {name: sum(map(process_cpu_seconds, pids))
-                      for name, pids in watched.items()}
+            watched = {
+                "senders": [p.pid for p in senders],
+                "messaging": [messaging.pid],
+                "contacts": [contacts.pid],
+                "rabbitmq": [broker_pid() or 0],
+            }
+            before = {name: sum(map(process_cpu_seconds, pids)) for name, pids in watched.items()}
             received = fakes / "smtp"
             wait(lambda: len(list(received.glob("*.eml"))) >= count, 600, "every email")
-            cpu = {name: sum(map(process_cpu_seconds, pids)) - before[name]
-                   for name, pids in watched.items()}
+            cpu = {
+                name: sum(map(process_cpu_seconds, pids)) - before[name]
+                for name, pids in watched.items()
+            }
             times = sorted(path.stat().st_mtime for path in received.glob("*.eml"))
         finally:
             for process in reversed(started):
                 stop(process)
     seconds = times[-1] - times[0]
-    return {"sender_processes": processes, "messages": count, "smtp_latency_s": latency,
-            "seconds": round(seconds, 2), "sends_per_second": round((count - 1) / seconds, 1),
-            # CPU ms a send, by process (sender start-up included in `senders`).
-            "cpu_ms_per_send": {name: round(1000 * used / count, 2) for name, used in cpu.items()}}
+    return {
+        "sender_processes": processes,
+        "messages": count,
+        "smtp_latency_s": latency,
+        "seconds": round(seconds, 2),
+        "sends_per_second": round((count - 1) / seconds, 1),
+        # CPU ms a send, by process (sender start-up included in `senders`).
+        "cpu_ms_per_send": {name: round(1000 * used / count, 2) for name, used in cpu.items()},
+    }
 
 
 def _safe(probe) -> int:
@@ -166,20 +221,36 @@ def _safe(probe) -> int:
 def table(runs: list[dict]) -> str:
     one, two = runs
     added = (two["sends_per_second"] - one["sends_per_second"]) / one["sends_per_second"]
-    lines = [f"Email senders, {one['messages']:,} emails, SMTP server taking "
-             f"{one['smtp_latency_s'] * 1000:.0f} ms a message ({machine()})", "",
-             "| sender processes | seconds | sends/s |", "|---|---|---|"]
-    lines += [f"| {r['sender_processes']} | {r['seconds']:.1f} | {r['sends_per_second']:.1f} |"
-              for r in runs]
+    lines = [
+        f"Email senders, {one['messages']:,} emails, SMTP server taking "
+        f"{one['smtp_latency_s'] * 1000:.0f} ms a message ({machine()})",
+        "",
+        "| sender processes | seconds | sends/s |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {r['sender_processes']} | {r['seconds']:.1f} | {r['sends_per_second']:.1f} |"
+        for r in runs
+    ]
     names = list(one["cpu_ms_per_send"])
-    lines += ["", "CPU ms per send, by process (/proc; the senders' start-up included):", "",
-              "| sender processes | " + " | ".join(names) + " |",
-              "|---|" + "---|" * len(names)]
-    lines += [f"| {r['sender_processes']} | "
-              + " | ".join(f"{r['cpu_ms_per_send'][n]:.2f}" for n in names) + " |"
-              for r in runs]
-    lines += ["", f"The second process adds {added:.2f}x of one process's rate. "
-              "Target (issue 8): at least 0.8x."]
+    lines += [
+        "",
+        "CPU ms per send, by process (/proc; the senders' start-up included):",
+        "",
+        "| sender processes | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    lines += [
+        f"| {r['sender_processes']} | "
+        + " | ".join(f"{r['cpu_ms_per_send'][n]:.2f}" for n in names)
+        + " |"
+        for r in runs
+    ]
+    lines += [
+        "",
+        f"The second process adds {added:.2f}x of one process's rate. "
+        "Target (issue 8): at least 0.8x.",
+    ]
     return "\n".join(lines)
 
 
@@ -189,8 +260,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     args = parser.parse_args()
     runs = [run(processes, args.messages, args.latency) for processes in (1, 2)]
-    report("Senders", table(runs), to_results=args.record,
-           as_json={"runs": runs} if args.json else None)
+    report(
+        "Senders",
+        table(runs),
+        to_results=args.record,
+        as_json={"runs": runs} if args.json else None,
+    )
 
 
 if __name__ == "__main__":

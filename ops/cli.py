@@ -33,7 +33,6 @@ from plexus.suite import SERVICES
 log = logging.getLogger("ops.cli")
 
 
-
 class Failure(click.ClickException):
     """A failure the user can act on: printed as one line, exit code 1."""
 
@@ -66,15 +65,18 @@ def _setup_logging(config: dict) -> None:
         else:
             logs.configure()
     except (ValueError, TypeError, AttributeError, ImportError) as error:
-        raise Failure(f"the LOGGING section of the config does not work: {error} "
-                      "(PLEXUS_LOG_LEVEL: DEBUG, INFO, WARNING, ERROR; "
-                      "PLEXUS_LOG_FORMAT: json, text, auto)") from None
+        raise Failure(
+            f"the LOGGING section of the config does not work: {error} "
+            "(PLEXUS_LOG_LEVEL: DEBUG, INFO, WARNING, ERROR; "
+            "PLEXUS_LOG_FORMAT: json, text, auto)"
+        ) from None
 
 
 def _one_line(error: BaseException) -> str:
     if isinstance(error, PlexusError):
-        fields = "; ".join(f"{field}: {', '.join(map(str, messages))}"
-                           for field, messages in error.errors.items())
+        fields = "; ".join(
+            f"{field}: {', '.join(map(str, messages))}" for field, messages in error.errors.items()
+        )
         return f"{error.detail} ({fields})" if fields else error.detail
     first = (str(error).strip().splitlines() or [""])[0]
     return f"{type(error).__name__}: {first}" if first else type(error).__name__
@@ -107,19 +109,28 @@ def _declare_queues(config: dict, required: bool) -> None:
     except Exception as error:
         if required:
             raise Failure(f"declaring the event queues failed: {_one_line(error)}") from None
-        click.echo(f"event queues: not declared ({_one_line(error)}); each service "
-                   "declares its own when it starts", err=True)
+        click.echo(
+            f"event queues: not declared ({_one_line(error)}); each service "
+            "declares its own when it starts",
+            err=True,
+        )
         return
     if queues:
         click.echo(f"event queues: {len(queues)} declared")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-c", "--config", "config_file", envvar="PLEXUS_CONFIG",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=lambda: config_path(), show_default="config.yaml of the project",
-              help="The YAML config (env: PLEXUS_CONFIG). Every value in it can also be "
-                   "set by its ${VAR} in the environment.")
+@click.option(
+    "-c",
+    "--config",
+    "config_file",
+    envvar="PLEXUS_CONFIG",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=lambda: config_path(),
+    show_default="config.yaml of the project",
+    help="The YAML config (env: PLEXUS_CONFIG). Every value in it can also be "
+    "set by its ${VAR} in the environment.",
+)
 @click.version_option(package_name="plexus")
 @click.pass_context
 def cli(ctx: click.Context, config_file: Path) -> None:
@@ -154,21 +165,35 @@ def _scale(ctx, param, values: tuple[str, ...]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for value in values:
         name, _, count = value.partition("=")
-        if name not in SERVICES or name == "gateway" or not count.isdigit() \
-                or not 1 <= int(count) <= 16:
+        if (
+            name not in SERVICES
+            or name == "gateway"
+            or not count.isdigit()
+            or not 1 <= int(count) <= 16
+        ):
             raise click.BadParameter(
                 f"{value!r}: give SERVICE=N, N from 1 to 16, SERVICE one of "
-                f"{', '.join(n for n in SERVICES if n != 'gateway')}")
+                f"{', '.join(n for n in SERVICES if n != 'gateway')}"
+            )
         counts[name] = int(count)
     return counts
 
 
 @cli.command()
-@click.option("--only", multiple=True, type=click.Choice(list(SERVICES)),
-              help="Start just this service (repeatable). Default: all of them.")
-@click.option("--scale", multiple=True, callback=_scale, metavar="SERVICE=N",
-              help="Run N processes of a service side by side on its queues (repeatable), "
-                   "as replicas would in production; the extra ones serve no /metrics.")
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(list(SERVICES)),
+    help="Start just this service (repeatable). Default: all of them.",
+)
+@click.option(
+    "--scale",
+    multiple=True,
+    callback=_scale,
+    metavar="SERVICE=N",
+    help="Run N processes of a service side by side on its queues (repeatable), "
+    "as replicas would in production; the extra ones serve no /metrics.",
+)
 @click.pass_obj
 def run(settings: Settings, only: tuple[str, ...], scale: dict[str, int]) -> None:
     """Run the whole suite in the foreground.
@@ -200,8 +225,9 @@ def run(settings: Settings, only: tuple[str, ...], scale: dict[str, int]) -> Non
         raise Failure(str(error)) from None
 
 
-def _start(settings: Settings, config: dict, names: list[str],
-           scale: dict[str, int] | None = None) -> None:
+def _start(
+    settings: Settings, config: dict, names: list[str], scale: dict[str, int] | None = None
+) -> None:
     """Migrate, declare the queues, start the children and wait (exits with their code)."""
     from ops import runner
 
@@ -210,11 +236,14 @@ def _start(settings: Settings, config: dict, names: list[str],
 
     children = runner.replicas(names, scale or {})
     supervisor = runner.Supervisor(
-        {child: runner.nameko_command(settings.config_file, SERVICES[name])
-         for child, name in children.items()},
-        environments={child: runner.child_environment(name, settings.config_file,
-                                                      replica=child != name)
-                      for child, name in children.items()},
+        {
+            child: runner.nameko_command(settings.config_file, SERVICES[name])
+            for child, name in children.items()
+        },
+        environments={
+            child: runner.child_environment(name, settings.config_file, replica=child != name)
+            for child, name in children.items()
+        },
         cwd=PROJECT_ROOT,
         say=lambda line: click.echo(line, err=True),
     )
@@ -227,8 +256,11 @@ def _start(settings: Settings, config: dict, names: list[str],
         if runner.wait_until_healthy(f"{base}/health", supervisor, timeout=30.0):
             click.echo(f"Plexus is up: {base} (the web page: /, API docs: /docs)")
         elif supervisor.exited() is None:
-            click.echo(f"plexus: the gateway has not answered {base}/health in 30 s; "
-                       "still running (Ctrl-C stops)", err=True)
+            click.echo(
+                f"plexus: the gateway has not answered {base}/health in 30 s; "
+                "still running (Ctrl-C stops)",
+                err=True,
+            )
 
     raise SystemExit(runner.run_foreground(supervisor, on_started=announce))
 
@@ -280,8 +312,10 @@ def _ensure_gateway_schema(config: dict) -> None:
         migrate_all(config, ["gateway"])
     except Exception as error:
         log.debug("migrating gateway failed", exc_info=True)
-        raise Failure(f"the gateway's database is not usable ({_where(config, 'gateway')}): "
-                      f"{_one_line(error)}") from None
+        raise Failure(
+            f"the gateway's database is not usable ({_where(config, 'gateway')}): "
+            f"{_one_line(error)}"
+        ) from None
 
 
 def _key_line(record: dict) -> str:
@@ -291,8 +325,13 @@ def _key_line(record: dict) -> str:
 
 @apikey.command("create")
 @click.option("--name", required=True, help="A unique name; it appears in the audit trail.")
-@click.option("--scope", "scopes", multiple=True, required=True,
-              help="A scope the key grants (repeatable), e.g. contacts:read.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    help="A scope the key grants (repeatable), e.g. contacts:read.",
+)
 @click.pass_obj
 def apikey_create(settings: Settings, name: str, scopes: tuple[str, ...]) -> None:
     """Create a key and print it, once.
@@ -305,8 +344,7 @@ def apikey_create(settings: Settings, name: str, scopes: tuple[str, ...]) -> Non
         record, secret = store.create_key(session, name, list(scopes))
     click.echo(f"Created API key {_key_line(record)}.", err=True)
     click.echo(secret)
-    click.echo("This key is shown only once: store it now. Plexus keeps only its hash.",
-               err=True)
+    click.echo("This key is shown only once: store it now. Plexus keeps only its hash.", err=True)
 
 
 @apikey.command("list")
@@ -330,8 +368,10 @@ def _table(records: list[dict]) -> str:
     rows = [[_cell(record.get(column)) for column in columns] for record in records]
     widths = [max(len(column), *(len(row[i]) for row in rows)) for i, column in enumerate(columns)]
     lines = [columns, *rows]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-                     for line in lines)
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
 
 
 def _cell(value) -> str:
@@ -355,29 +395,65 @@ def apikey_revoke(settings: Settings, id_or_name: str) -> None:
 
 @cli.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--key", envvar="PLEXUS_API_KEY", required=True,
-              help="An API key with contacts:write (env: PLEXUS_API_KEY).")
-@click.option("--url", envvar="PLEXUS_URL", default=None,
-              help="The gateway (env: PLEXUS_URL; default: the one config.yaml describes).")
-@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
-              help="Read COLUMN into FIELD (repeatable). FIELD is a contact field, "
-                   "address.<part>, variables.<name> or categories.<name>. Columns named "
-                   "like a field need no --map.")
+@click.option(
+    "--key",
+    envvar="PLEXUS_API_KEY",
+    required=True,
+    help="An API key with contacts:write (env: PLEXUS_API_KEY).",
+)
+@click.option(
+    "--url",
+    envvar="PLEXUS_URL",
+    default=None,
+    help="The gateway (env: PLEXUS_URL; default: the one config.yaml describes).",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Read COLUMN into FIELD (repeatable). FIELD is a contact field, "
+    "address.<part>, variables.<name> or categories.<name>. Columns named "
+    "like a field need no --map.",
+)
 @click.option("--skip", "skips", multiple=True, metavar="COLUMN", help="Ignore COLUMN.")
-@click.option("--batch-size", default=250, show_default=True, type=click.IntRange(1, 1000),
-              help="Rows per POST /v1/contacts/batch. Smaller batches each finish well "
-                   "inside the gateway's 10 s deadline on a loaded server; a batch that "
-                   "times out is sent again (upsert makes that safe), then counts as updated.")
-@click.option("--parallel", default=4, show_default=True, type=click.IntRange(1, 32),
-              help="Batches in flight at once. Rejected rows are still written in file "
-                   "order, and rows of one contact still apply in file order.")
-@click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Where rejected rows go, each with its line and reasons "
-                                 "(default: CSV_FILE with .rejected.csv).")
+@click.option(
+    "--batch-size",
+    default=250,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Rows per POST /v1/contacts/batch. Smaller batches each finish well "
+    "inside the gateway's 10 s deadline on a loaded server; a batch that "
+    "times out is sent again (upsert makes that safe), then counts as updated.",
+)
+@click.option(
+    "--parallel",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Batches in flight at once. Rejected rows are still written in file "
+    "order, and rows of one contact still apply in file order.",
+)
+@click.option(
+    "--rejected",
+    "rejected_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where rejected rows go, each with its line and reasons "
+    "(default: CSV_FILE with .rejected.csv).",
+)
 @click.pass_obj
-def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | None, maps,
-                    skips, batch_size: int, parallel: int,
-                    rejected_path: Path | None) -> None:
+def import_contacts(
+    settings: Settings,
+    csv_file: Path,
+    key: str,
+    url: str | None,
+    maps,
+    skips,
+    batch_size: int,
+    parallel: int,
+    rejected_path: Path | None,
+) -> None:
     """Create or update contacts from a CSV file (UTF-8, header row first).
 
     Rows are upserted through the gateway in batches (--parallel of them at once):
@@ -407,22 +483,38 @@ def import_contacts(settings: Settings, csv_file: Path, key: str, url: str | Non
     console = Console(stderr=True)
     try:
         total = importer.count_rows(csv_file)
-        with Progress("[progress.description]{task.description}", BarColumn(),
-                      MofNCompleteColumn(), TimeRemainingColumn(), console=console,
-                      transient=True) as progress:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
             task = progress.add_task("importing", total=total)
             report = importer.import_contacts(
-                csv_file, client, rejected_path, overrides=overrides, skipped=set(skips),
-                batch_size=batch_size, parallel=parallel,
-                on_progress=lambda rows: progress.advance(task, rows))
+                csv_file,
+                client,
+                rejected_path,
+                overrides=overrides,
+                skipped=set(skips),
+                batch_size=batch_size,
+                parallel=parallel,
+                on_progress=lambda rows: progress.advance(task, rows),
+            )
     except (importer.ImportFailure, GatewayError, OSError, UnicodeDecodeError) as error:
         raise Failure(str(error)) from None
     if report.ignored_columns:
-        click.echo(f"ignored columns (no field of that name; see --map): "
-                   f"{', '.join(report.ignored_columns)}", err=True)
-    click.echo(f"{report.rows} rows in {report.seconds:.1f} s ({report.rate:.0f} rows/s): "
-               f"{report.created} created, {report.updated} updated, "
-               f"{report.rejected} rejected")
+        click.echo(
+            f"ignored columns (no field of that name; see --map): "
+            f"{', '.join(report.ignored_columns)}",
+            err=True,
+        )
+    click.echo(
+        f"{report.rows} rows in {report.seconds:.1f} s ({report.rate:.0f} rows/s): "
+        f"{report.created} created, {report.updated} updated, "
+        f"{report.rejected} rejected"
+    )
     if report.rejected:
         click.echo(f"rejected rows, with their reasons: {rejected_path}")
         raise SystemExit(3)
@@ -436,19 +528,38 @@ def export() -> None:
 
 @export.command("activity")
 @click.argument("contact")
-@click.option("--format", "format_", type=click.Choice(["ndjson", "csv"]), default="ndjson",
-              show_default=True, help="ndjson: one JSON object a line; csv: a header row, "
-                                      "details as one JSON text in their cell.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Write into this file (default: stdout). It appears only "
-                                 "when the download is complete.")
-@click.option("--key", envvar="PLEXUS_API_KEY", required=True,
-              help="An API key with activity:read (env: PLEXUS_API_KEY).")
-@click.option("--url", envvar="PLEXUS_URL", default=None,
-              help="The gateway (env: PLEXUS_URL; default: the one config.yaml describes).")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["ndjson", "csv"]),
+    default="ndjson",
+    show_default=True,
+    help="ndjson: one JSON object a line; csv: a header row, "
+    "details as one JSON text in their cell.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write into this file (default: stdout). It appears only when the download is complete.",
+)
+@click.option(
+    "--key",
+    envvar="PLEXUS_API_KEY",
+    required=True,
+    help="An API key with activity:read (env: PLEXUS_API_KEY).",
+)
+@click.option(
+    "--url",
+    envvar="PLEXUS_URL",
+    default=None,
+    help="The gateway (env: PLEXUS_URL; default: the one config.yaml describes).",
+)
 @click.pass_obj
-def export_activity(settings: Settings, contact: str, format_: str, output: Path | None,
-                    key: str, url: str | None) -> None:
+def export_activity(
+    settings: Settings, contact: str, format_: str, output: Path | None, key: str, url: str | None
+) -> None:
     """Write CONTACT's whole activity feed, newest first, as NDJSON or CSV.
 
     CONTACT is the contact's id, or user_id=..., email=... or phone=... to look it up.
@@ -481,11 +592,16 @@ def deadletters() -> None:
 @click.argument("consumer")
 @click.argument("source")
 @click.option("--limit", default=100, show_default=True, help="Show at most this many.")
-@click.option("--json", "as_json", is_flag=True,
-              help="One JSON object a line: the whole event, its error and attempts.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object a line: the whole event, its error and attempts.",
+)
 @click.pass_obj
-def deadletters_list(settings: Settings, consumer: str, source: str, limit: int,
-                     as_json: bool) -> None:
+def deadletters_list(
+    settings: Settings, consumer: str, source: str, limit: int, as_json: bool
+) -> None:
     """Show CONSUMER's parked events from SOURCE, oldest first, each with the error its
     last attempt failed with. They stay parked (replay sends them back).
 
@@ -494,19 +610,21 @@ def deadletters_list(settings: Settings, consumer: str, source: str, limit: int,
     from plexus.consumer import dead_letter_queue, parked_events
 
     _check_subscription(consumer, source)
-    parked = parked_events(broker_uri(settings.config),
-                           consumer, source, limit)
+    parked = parked_events(broker_uri(settings.config), consumer, source, limit)
     for entry in parked:
         if as_json:
             click.echo(json.dumps(entry, default=str))
             continue
         payload = entry["payload"] if isinstance(entry["payload"], dict) else {}
         error = (str(entry["error"] or "no error kept").splitlines() or [""])[0]
-        click.echo(f"{payload.get('event_id')}  {payload.get('event')}  "
-                   f"after {entry['attempts']} attempts: {error}")
+        click.echo(
+            f"{payload.get('event_id')}  {payload.get('event')}  "
+            f"after {entry['attempts']} attempts: {error}"
+        )
     if not as_json:
-        click.echo(f"{len(parked)} event(s) parked on "
-                   f"{dead_letter_queue(consumer, source).name}", err=True)
+        click.echo(
+            f"{len(parked)} event(s) parked on {dead_letter_queue(consumer, source).name}", err=True
+        )
 
 
 def _check_subscription(consumer: str, source: str) -> None:
@@ -528,8 +646,7 @@ def deadletters_replay(settings: Settings, consumer: str, source: str) -> None:
     from plexus.consumer import replay_dead_letters
 
     _check_subscription(consumer, source)
-    moved = replay_dead_letters(broker_uri(settings.config),
-                                consumer, source)
+    moved = replay_dead_letters(broker_uri(settings.config), consumer, source)
     click.echo(f"{moved} event(s) sent back to {consumer}")
 
 
@@ -563,8 +680,9 @@ def webpush_public_key(settings: Settings) -> None:
     try:
         key = vapid.load(vapid.private_key(settings.config))
     except Exception as error:  # a configured key that is not one
-        raise Failure(f"MESSAGING.providers.webpush.vapid_private_key: {_one_line(error)}") \
-            from None
+        raise Failure(
+            f"MESSAGING.providers.webpush.vapid_private_key: {_one_line(error)}"
+        ) from None
     click.echo(vapid.public_key(key))
 
 
@@ -574,8 +692,12 @@ def segments() -> None:
 
 
 @segments.command("rebuild")
-@click.option("--timeout", default=30.0, show_default=True,
-              help="Seconds each page asked of contacts and activity may take.")
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    help="Seconds each page asked of contacts and activity may take.",
+)
 @click.pass_obj
 def segments_rebuild(settings: Settings, timeout: float) -> None:
     """Rebuild the segments projection from scratch and evaluate every segment again.
@@ -592,8 +714,10 @@ def segments_rebuild(settings: Settings, timeout: float) -> None:
     except Exception as error:  # broker, database or a service away: one line, exit 1
         raise Failure(f"segments rebuild failed: {_one_line(error)}") from None
     changed = sum(added + dropped for added, dropped in summary.segments.values())
-    click.echo(f"rebuilt: {summary.contacts:,} contacts, {summary.counts:,} activity "
-               f"counts, {len(summary.segments)} segments, {changed:,} membership changes")
+    click.echo(
+        f"rebuilt: {summary.contacts:,} contacts, {summary.counts:,} activity "
+        f"counts, {len(summary.segments)} segments, {changed:,} membership changes"
+    )
 
 
 def main() -> None:

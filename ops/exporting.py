@@ -34,8 +34,9 @@ def contact_id(gateway: GatewayClient, contact: str) -> str:
     if not sep:
         return contact
     if field not in LOOKUPS:
-        raise ExportFailure(f"name a contact by its id or by {', '.join(LOOKUPS)}=VALUE, "
-                            f"not {field}=")
+        raise ExportFailure(
+            f"name a contact by its id or by {', '.join(LOOKUPS)}=VALUE, not {field}="
+        )
     found = gateway.json("GET", "/v1/contacts", params={field: value, "limit": 1})["data"]
     if not found:
         raise ExportFailure(f"no contact has {field} {value}")
@@ -58,8 +59,8 @@ def feed(gateway: GatewayClient, contact: str, format: str) -> Iterator[bytes]:
             try:
                 yield from answer.iter_content(CHUNK)
             except requests.RequestException as error:
-                raise ExportFailure(f"the download broke off: {type(error).__name__}") \
-                    from None
+                raise ExportFailure(f"the download broke off: {type(error).__name__}") from None
+
     return chunks()
 
 

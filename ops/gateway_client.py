@@ -52,15 +52,16 @@ class GatewayClient:
         """The gateway's answer (2xx or 3xx); GatewayError for any other."""
         for attempt in range(1, self.attempts + 1):
             try:
-                answer = self.session.request(method, self.url + path, timeout=self.timeout,
-                                              **kwargs)
+                answer = self.session.request(
+                    method, self.url + path, timeout=self.timeout, **kwargs
+                )
             except requests.ConnectionError:
                 if attempt == self.attempts:
                     raise GatewayError(f"no gateway answers at {self.url}") from None
-                time.sleep(min(2 ** attempt, 10))
+                time.sleep(min(2**attempt, 10))
                 continue
             if answer.status_code in RETRIED_STATUSES and attempt < self.attempts:
-                time.sleep(float(answer.headers.get("Retry-After") or min(2 ** attempt, 10)))
+                time.sleep(float(answer.headers.get("Retry-After") or min(2**attempt, 10)))
                 continue
             if answer.status_code >= 400:
                 raise GatewayError(problem(answer), answer.status_code)

@@ -19,8 +19,9 @@ from plexus.contract.contacts import ADDRESS_FIELDS, BATCH_LIMIT, ContactCreate
 
 # Top-level fields a column can fill; dotted ones (address.city, variables.plan,
 # categories.news) fill the nested objects.
-FIELDS = tuple(name for name in ContactCreate().fields if name not in {"address", "variables",
-                                                                       "categories"})
+FIELDS = tuple(
+    name for name in ContactCreate().fields if name not in {"address", "variables", "categories"}
+)
 TRUE, FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n"}
 PARALLEL = 4  # batches in flight at once: the server works on one while the next travels
 
@@ -43,8 +44,9 @@ class ImportReport:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
-def column_mapping(header: list[str], overrides: dict[str, str],
-                   skipped: set[str]) -> tuple[dict[str, str], list[str]]:
+def column_mapping(
+    header: list[str], overrides: dict[str, str], skipped: set[str]
+) -> tuple[dict[str, str], list[str]]:
     """column -> field path. A column named like a field maps to it; --map overrides."""
     mapping, ignored = {}, []
     for column in header:
@@ -92,7 +94,8 @@ def row_to_contact(row: dict, mapping: dict[str, str], variable_types: dict[str,
             contact.setdefault("categories", {})[rest] = _boolean(path, raw)
         else:
             contact.setdefault("variables", {})[rest] = _convert_variable(
-                path, raw, variable_types.get(rest))
+                path, raw, variable_types.get(rest)
+            )
     return contact
 
 
@@ -130,8 +133,9 @@ def _convert_variable(path: str, raw: str, kind: str | None):
 def variable_types(client: GatewayClient) -> dict[str, str]:
     types, cursor = {}, None
     while True:
-        page = client.json("GET", "/v1/variables",
-                           params={"limit": 200, **({"cursor": cursor} if cursor else {})})
+        page = client.json(
+            "GET", "/v1/variables", params={"limit": 200, **({"cursor": cursor} if cursor else {})}
+        )
         types.update({v["name"]: v["type"] for v in page["data"]})
         cursor = page.get("next_cursor")
         if not cursor:
@@ -141,8 +145,9 @@ def variable_types(client: GatewayClient) -> dict[str, str]:
 def upsert(client: GatewayClient, contacts: list[dict]) -> list[dict]:
     results = client.json("POST", "/v1/contacts/batch", json={"contacts": contacts})["results"]
     if len(results) != len(contacts):
-        raise ImportFailure(f"the gateway answered {len(results)} results for "
-                            f"{len(contacts)} contacts")
+        raise ImportFailure(
+            f"the gateway answered {len(results)} results for {len(contacts)} contacts"
+        )
     return results
 
 
@@ -195,8 +200,13 @@ def _identity(contact: dict) -> set[str]:
     return keys
 
 
-def _chunks(path: Path, mapping: dict[str, str], types: dict[str, str], batch_size: int,
-            report: ImportReport) -> Iterator[Chunk]:
+def _chunks(
+    path: Path,
+    mapping: dict[str, str],
+    types: dict[str, str],
+    batch_size: int,
+    report: ImportReport,
+) -> Iterator[Chunk]:
     chunk = Chunk()
     for line, row in _rows(path):
         report.rows += 1
@@ -214,10 +224,17 @@ def _chunks(path: Path, mapping: dict[str, str], types: dict[str, str], batch_si
         yield chunk
 
 
-def import_contacts(path: Path, client: GatewayClient, rejected_path: Path, *,
-                    overrides: dict[str, str] | None = None, skipped: set[str] | None = None,
-                    batch_size: int = BATCH_LIMIT, parallel: int = PARALLEL,
-                    on_progress: Callable[[int], None] = lambda rows: None) -> ImportReport:
+def import_contacts(
+    path: Path,
+    client: GatewayClient,
+    rejected_path: Path,
+    *,
+    overrides: dict[str, str] | None = None,
+    skipped: set[str] | None = None,
+    batch_size: int = BATCH_LIMIT,
+    parallel: int = PARALLEL,
+    on_progress: Callable[[int], None] = lambda rows: None,
+) -> ImportReport:
     """Upsert the file's rows in batches, `parallel` of them in flight at once. Results
     are taken in file order, so the rejected file is in file order too; a batch holding
     a contact that one in flight also holds waits for it, so the later row wins."""
@@ -225,10 +242,13 @@ def import_contacts(path: Path, client: GatewayClient, rejected_path: Path, *,
     header = header_of(path)
     mapping, ignored = column_mapping(header, overrides or {}, skipped or set())
     report = ImportReport(ignored_columns=ignored)
-    types = variable_types(client) if any(p.startswith("variables.") for p in
-                                            mapping.values()) else {}
-    with open(rejected_path, "w", newline="", encoding="utf-8") as rejected_file, \
-            ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="import") as pool:
+    types = (
+        variable_types(client) if any(p.startswith("variables.") for p in mapping.values()) else {}
+    )
+    with (
+        open(rejected_path, "w", newline="", encoding="utf-8") as rejected_file,
+        ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="import") as pool,
+    ):
         rejected = csv.DictWriter(rejected_file, fieldnames=["line", "errors", *header])
         rejected.writeheader()
 
@@ -253,12 +273,15 @@ def import_contacts(path: Path, client: GatewayClient, rejected_path: Path, *,
         try:
             for chunk in _chunks(path, mapping, types, batch_size, report):
                 # Room for one more, and no contact of this batch still on its way.
-                while in_flight and (len(in_flight) >= parallel or
-                                     any(chunk.keys & other.keys for other, _ in in_flight)):
+                while in_flight and (
+                    len(in_flight) >= parallel
+                    or any(chunk.keys & other.keys for other, _ in in_flight)
+                ):
                     finish(*in_flight.popleft())
                 contacts = chunk.contacts
-                in_flight.append((chunk, pool.submit(upsert, client, contacts)
-                                  if contacts else None))
+                in_flight.append(
+                    (chunk, pool.submit(upsert, client, contacts) if contacts else None)
+                )
             while in_flight:
                 finish(*in_flight.popleft())
         except BaseException:

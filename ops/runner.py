@@ -97,10 +97,11 @@ def check_port_free(address: str) -> None:
             if error.errno not in (errno.EADDRINUSE, errno.EACCES):
                 return  # an address this machine lacks: the gateway will say so itself
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    who = ("a Plexus gateway answers there" if http_ok(f"{url}/health")
-           else "another program has it")
-    raise AlreadyRunning(f"the gateway's address {address} is taken ({who}): stop that "
-                         "one, or set PLEXUS_GATEWAY_PORT")
+    who = "a Plexus gateway answers there" if http_ok(f"{url}/health") else "another program has it"
+    raise AlreadyRunning(
+        f"the gateway's address {address} is taken ({who}): stop that "
+        "one, or set PLEXUS_GATEWAY_PORT"
+    )
 
 
 def check_broker(uri: str, timeout: float = 3.0) -> str | None:
@@ -110,20 +111,29 @@ def check_broker(uri: str, timeout: float = 3.0) -> str | None:
     secure = bool(parsed.ssl) or uri.startswith(("amqps:", "pyamqps:"))
     where = f"{parsed.hostname or 'localhost'}:{parsed.port or (5671 if secure else 5672)}"
     connection = amqp.Connection(
-        host=where, userid=parsed.userid, password=parsed.password,
-        virtual_host=parsed.virtual_host or "/", ssl=secure,
-        connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout,
+        host=where,
+        userid=parsed.userid,
+        password=parsed.password,
+        virtual_host=parsed.virtual_host or "/",
+        ssl=secure,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        write_timeout=timeout,
     )
     try:
         connection.connect()
         connection.close()
         return None
     except amqp.exceptions.AccessRefused:
-        return (f"RabbitMQ at {where} refused user '{parsed.userid}': check the credentials "
-                "in PLEXUS_AMQP_URI")
+        return (
+            f"RabbitMQ at {where} refused user '{parsed.userid}': check the credentials "
+            "in PLEXUS_AMQP_URI"
+        )
     except amqp.exceptions.NotAllowed:
-        return (f"RabbitMQ at {where} does not let user '{parsed.userid}' into virtual host "
-                f"'{parsed.virtual_host}' (PLEXUS_AMQP_URI)")
+        return (
+            f"RabbitMQ at {where} does not let user '{parsed.userid}' into virtual host "
+            f"'{parsed.virtual_host}' (PLEXUS_AMQP_URI)"
+        )
     except (OSError, amqp.exceptions.AMQPError) as error:
         # Refused, timed out, unknown host, or something else on the port (a half-spoken
         # handshake ends in a socket timeout or an AMQP framing error).
@@ -151,9 +161,12 @@ def replicas(names: Sequence[str], scale: Mapping[str, int]) -> dict[str, str]:
     return children
 
 
-def child_environment(service: str, config_file: Path | str,
-                      base: Mapping[str, str] | None = None,
-                      replica: bool = False) -> dict[str, str]:
+def child_environment(
+    service: str,
+    config_file: Path | str,
+    base: Mapping[str, str] | None = None,
+    replica: bool = False,
+) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env["PLEXUS_SERVICE"] = service  # plexus.logs puts it on every log line
     # A broker user of its own (scripts/rabbitmq-users.sh), if one is given; the
@@ -186,10 +199,15 @@ class Supervisor:
     environment of that child. Children are started in order and stopped in reverse
     (the gateway, last to start, is first to stop taking requests)."""
 
-    def __init__(self, commands: Mapping[str, Sequence[str]], *,
-                 environments: Mapping[str, Mapping[str, str]] | None = None,
-                 cwd: Path | str | None = None, stop_timeout: float = 10.0,
-                 say: Callable[[str], None] = print):
+    def __init__(
+        self,
+        commands: Mapping[str, Sequence[str]],
+        *,
+        environments: Mapping[str, Mapping[str, str]] | None = None,
+        cwd: Path | str | None = None,
+        stop_timeout: float = 10.0,
+        say: Callable[[str], None] = print,
+    ):
         self.commands = dict(commands)
         self.environments = dict(environments or {})
         self.cwd = cwd
@@ -200,8 +218,11 @@ class Supervisor:
     def start(self) -> None:
         for name, argv in self.commands.items():
             self.processes[name] = subprocess.Popen(
-                list(argv), cwd=self.cwd, env=self.environments.get(name),
-                process_group=0, preexec_fn=_die_with_parent,
+                list(argv),
+                cwd=self.cwd,
+                env=self.environments.get(name),
+                process_group=0,
+                preexec_fn=_die_with_parent,
             )
 
     def exited(self) -> tuple[str, int] | None:
@@ -234,8 +255,9 @@ class Supervisor:
                 try:
                     process.wait(max(0.0, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    self.say(f"plexus: {name} did not stop within {self.stop_timeout:g} s; "
-                             "killing it")
+                    self.say(
+                        f"plexus: {name} did not stop within {self.stop_timeout:g} s; killing it"
+                    )
         except (KeyboardInterrupt, StopRequested):
             self.say("plexus: killing what is still running")
         for _, process in running:
@@ -270,8 +292,9 @@ def http_ok(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def wait_until_healthy(url: str, supervisor: Supervisor, timeout: float = 30.0,
-                       interval: float = 0.5) -> bool:
+def wait_until_healthy(
+    url: str, supervisor: Supervisor, timeout: float = 30.0, interval: float = 0.5
+) -> bool:
     """Poll `url` until it answers 2xx; False on timeout or when a child has exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -291,8 +314,7 @@ def run_foreground(supervisor: Supervisor, on_started: Callable[[], None] | None
         if on_started is not None:
             on_started()
         name, code = supervisor.wait()
-        supervisor.say(f"plexus: {name} exited unexpectedly ({_describe(code)}); "
-                       "stopping the rest")
+        supervisor.say(f"plexus: {name} exited unexpectedly ({_describe(code)}); stopping the rest")
         return 1
     except (KeyboardInterrupt, StopRequested):
         return 0

@@ -38,13 +38,14 @@ def insert_new(session: Session, model, rows: list[dict], returning: str | None 
     return set(session.scalars(statement.returning(column), rows))
 
 
-def add_counts(session: Session, model, rows: list[dict], key: list[str],
-               column: str = "count") -> None:
+def add_counts(
+    session: Session, model, rows: list[dict], key: list[str], column: str = "count"
+) -> None:
     """Insert each row, or add its `column` to the stored row with the same `key`."""
     if not rows:
         return
     statement = _insert(session, model)
     statement = statement.on_conflict_do_update(
-        index_elements=key,
-        set_={column: table_of(model).c[column] + statement.excluded[column]})
+        index_elements=key, set_={column: table_of(model).c[column] + statement.excluded[column]}
+    )
     session.execute(statement, rows)

@@ -41,14 +41,22 @@ def queue_name(consumer: str, source: str) -> str:
 
 def parking_queue(name: str) -> Queue:
     """The dead-letter queue of the queue `name`."""
-    return Queue(f"{name}.dead", DEAD_LETTER_EXCHANGE, routing_key=name, durable=True,
-                 queue_arguments={"x-queue-type": "quorum"})
+    return Queue(
+        f"{name}.dead",
+        DEAD_LETTER_EXCHANGE,
+        routing_key=name,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
 
 
 def retrying_queue(name: str, bindings: list, delivery_limit: int) -> Queue:
     """A durable quorum queue whose messages the broker parks on `parking_queue(name)`."""
     return Queue(
-        name, bindings=bindings, durable=True, auto_delete=False,
+        name,
+        bindings=bindings,
+        durable=True,
+        auto_delete=False,
         queue_arguments={
             "x-queue-type": "quorum",
             # A safety net for crash loops (a worker killed mid-message every time): the
@@ -67,9 +75,11 @@ def dead_letter_queue(consumer: str, source: str) -> Queue:
 def event_queue(consumer: str, source: str) -> Queue:
     events = SUBSCRIPTIONS[consumer][source]
     exchange = get_event_exchange(source)
-    return retrying_queue(queue_name(consumer, source),
-                          [binding(exchange, routing_key=event) for event in events],
-                          MAX_ATTEMPTS * 2)
+    return retrying_queue(
+        queue_name(consumer, source),
+        [binding(exchange, routing_key=event) for event in events],
+        MAX_ATTEMPTS * 2,
+    )
 
 
 def declare_topology(amqp_uri: str, subscriptions=None) -> list[str]:
@@ -88,7 +98,7 @@ def declare_topology(amqp_uri: str, subscriptions=None) -> list[str]:
 
 
 def backoff_seconds(attempt: int) -> float:
-    return min(10.0, 0.2 * 2 ** attempt)
+    return min(10.0, 0.2 * 2**attempt)
 
 
 class HandledHere:
@@ -156,13 +166,16 @@ class RetryingConsumer(Consumer):
         service = self.container.service_name
         self.dead_letters = Publisher(
             broker_uri(nameko.config),
-            exchange=DEAD_LETTER_EXCHANGE, serializer="json", use_confirms=True,
+            exchange=DEAD_LETTER_EXCHANGE,
+            serializer="json",
+            use_confirms=True,
             declare=[DEAD_LETTER_EXCHANGE, parking_queue(self.queue.name)],
         )
         self.failures = counter(
             f"plexus_{service}_{self.metric_name}",
             "Handlings that failed and were retried or dead-lettered.",
-            ["source", "outcome"])
+            ["source", "outcome"],
+        )
         self.handled = HandledHere()
         super().setup()
 
@@ -179,7 +192,8 @@ class RetryingConsumer(Consumer):
             # Delivered again while or after it was handled here: decided off the
             # consumer's thread, which must keep reading (and heartbeating).
             self.container.spawn_managed_thread(
-                lambda: self._again(key, body, message), identifier=f"redelivered[{key}]")
+                lambda: self._again(key, body, message), identifier=f"redelivered[{key}]"
+            )
         else:
             self._run(key, body, message)
 
@@ -191,9 +205,12 @@ class RetryingConsumer(Consumer):
         if not self.handled.wait_and_check(key):
             self._run(key, body, message)  # the run under way failed: this is its retry
             return
-        log.warning("message %s on %s delivered again after it was handled here (the "
-                    "connection it came on was lost): acknowledged, not run twice",
-                    key, self.queue.name)
+        log.warning(
+            "message %s on %s delivered again after it was handled here (the "
+            "connection it came on was lost): acknowledged, not run twice",
+            key,
+            self.queue.name,
+        )
         self._settle(self.consumer.ack_message, message)
 
     @staticmethod
@@ -217,15 +234,27 @@ class RetryingConsumer(Consumer):
         name = self.queue.name
         if attempt >= self.max_attempts():
             error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-            parked = self._settle(lambda m: self.dead_letters.publish(
-                m.payload, routing_key=name,
-                headers={"x-error": error[:2000], "x-attempts": attempt,
-                         "x-original-queue": name}), message)
+            parked = self._settle(
+                lambda m: self.dead_letters.publish(
+                    m.payload,
+                    routing_key=name,
+                    headers={
+                        "x-error": error[:2000],
+                        "x-attempts": attempt,
+                        "x-original-queue": name,
+                    },
+                ),
+                message,
+            )
             if parked and self._settle(self.consumer.ack_message, message):
                 self.failures.labels(self.label, "dead_lettered").inc()
-                log.error("message %s on %s dead-lettered after %d attempts: %s",
-                          (message.payload or {}).get("event_id"), name, attempt,
-                          exc_info[0].__name__)
+                log.error(
+                    "message %s on %s dead-lettered after %d attempts: %s",
+                    (message.payload or {}).get("event_id"),
+                    name,
+                    attempt,
+                    exc_info[0].__name__,
+                )
             return
         self.failures.labels(self.label, "retried").inc()
         eventlet.sleep(self.backoff(attempt, exc_info[1]))
@@ -240,10 +269,13 @@ class RetryingConsumer(Consumer):
             action(message)
             return True
         except CONNECTION_LOST as error:
-            log.warning("connection to the broker lost before message %s on %s was "
-                        "settled (%s): it will be delivered again",
-                        (message.payload or {}).get("event_id"), self.queue.name,
-                        type(error).__name__)
+            log.warning(
+                "connection to the broker lost before message %s on %s was "
+                "settled (%s): it will be delivered again",
+                (message.payload or {}).get("event_id"),
+                self.queue.name,
+                type(error).__name__,
+            )
             leave_to_the_reader(message)
             return False
 
@@ -274,8 +306,13 @@ def peek_parked(amqp_uri: str, name: str, limit: int = 100) -> list[dict]:
         dead.declare()
         while len(found) < limit and (message := dead.get(no_ack=False)) is not None:
             headers = message.headers or {}
-            found.append({"payload": message.payload, "error": headers.get("x-error"),
-                          "attempts": headers.get("x-attempts")})
+            found.append(
+                {
+                    "payload": message.payload,
+                    "error": headers.get("x-error"),
+                    "attempts": headers.get("x-attempts"),
+                }
+            )
         # Unacknowledged, they all go back in their order when the channel closes.
         channel.close()
     return found
@@ -299,9 +336,13 @@ def replay_parked(amqp_uri: str, name: str, limit: int = 10_000) -> int:
             if message is None:
                 break
             # The default exchange routes by queue name straight to the consumer's queue.
-            producer.publish(message.body, routing_key=name, exchange="",
-                             content_type=message.content_type,
-                             content_encoding=message.content_encoding)
+            producer.publish(
+                message.body,
+                routing_key=name,
+                exchange="",
+                content_type=message.content_type,
+                content_encoding=message.content_encoding,
+            )
             message.ack()
             moved += 1
     return moved

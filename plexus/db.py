@@ -55,7 +55,11 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     # fails that one transaction (503, rolled back) and SQLAlchemy then discards every
     # pooled connection made before it, so the next one connects afresh.
     return create_engine(
-        url, connect_args=connect_args, pool_size=10, max_overflow=10, pool_timeout=5,
+        url,
+        connect_args=connect_args,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=5,
     )
 
 
@@ -94,8 +98,10 @@ def autocommit(engine: Engine) -> Iterator[Connection]:
     trips, and row locks held for one statement. For reads and single-statement writes
     on the hot path of every request (the gateway's key check and rate limit). On
     SQLite a statement that writes waits for the process's writer lock, alone."""
-    with _unavailable_when_away(), \
-            engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with (
+        _unavailable_when_away(),
+        engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection,
+    ):
         yield connection
 
 
@@ -148,8 +154,11 @@ def _watch_pool(service: str, engine: Engine) -> None:
     pool = engine.pool
     if not hasattr(pool, "checkedout"):
         return
-    connections = gauge(f"plexus_{service}_db_pool_connections",
-                        "Database connections of this process, by state.", ["state"])
+    connections = gauge(
+        f"plexus_{service}_db_pool_connections",
+        "Database connections of this process, by state.",
+        ["state"],
+    )
     connections.labels("in_use").set_function(pool.checkedout)
     connections.labels("idle").set_function(pool.checkedin)  # type: ignore[attr-defined]
 

@@ -58,12 +58,16 @@ class EventConsumer(RetryingConsumer):
         self.set_aside: set = set()
         service = self.container.service_name
         self.batch_sizes = histogram(
-            f"plexus_{service}_event_batch_size", "Events handled together in one batch.",
-            ["source"], buckets=BATCH_SIZE_BUCKETS)
+            f"plexus_{service}_event_batch_size",
+            "Events handled together in one batch.",
+            ["source"],
+            buckets=BATCH_SIZE_BUCKETS,
+        )
         self.splits = counter(
             f"plexus_{service}_event_batch_splits_total",
             "Batches whose handler failed and were split to find the failing event.",
-            ["source"])
+            ["source"],
+        )
         super().setup()
 
     def start(self) -> None:
@@ -87,7 +91,8 @@ class EventConsumer(RetryingConsumer):
         if key is not None and self.handled.known(key):
             self.set_aside.add(message)
             self.container.spawn_managed_thread(
-                lambda: self._again(key, body, message), identifier=f"redelivered[{key}]")
+                lambda: self._again(key, body, message), identifier=f"redelivered[{key}]"
+            )
             return
         if key is not None:
             self.handled.started(key)
@@ -104,8 +109,7 @@ class EventConsumer(RetryingConsumer):
                 eventlet.sleep(self.linger)
             if self.stopping:
                 break
-            batch, self.waiting = (self.waiting[:self.batch_size],
-                                   self.waiting[self.batch_size:])
+            batch, self.waiting = (self.waiting[: self.batch_size], self.waiting[self.batch_size :])
             if not self.waiting:
                 self.arrived.reset()
             if batch:
@@ -126,8 +130,12 @@ class EventConsumer(RetryingConsumer):
             self._failed_alone(batch[0], exc_info)
             return
         self.splits.labels(self.source).inc()
-        log.warning("a batch of %d events on %s failed (%s): handling it in halves",
-                    len(batch), self.queue.name, exc_info[0].__name__)
+        log.warning(
+            "a batch of %d events on %s failed (%s): handling it in halves",
+            len(batch),
+            self.queue.name,
+            exc_info[0].__name__,
+        )
         half = len(batch) // 2
         self._handle(batch[:half])
         self._handle(batch[half:])
@@ -146,8 +154,10 @@ class EventConsumer(RetryingConsumer):
     def _acknowledge(self, batch: list) -> None:
         messages = [message for _, message in batch]
         last = messages[-1]
-        covered = any(other.channel is last.channel and other.delivery_tag < last.delivery_tag
-                      for other in self.set_aside)
+        covered = any(
+            other.channel is last.channel and other.delivery_tag < last.delivery_tag
+            for other in self.set_aside
+        )
         if covered or any(m.channel is not last.channel for m in messages):
             settled = all([self._settle(self.consumer.ack_message, m) for m in messages])
         else:
@@ -155,9 +165,12 @@ class EventConsumer(RetryingConsumer):
             # which is only this batch: earlier batches were settled before it ran.
             settled = self._settle(lambda m: m.ack(multiple=True), last)
         if not settled:
-            log.warning("a batch of %d events on %s was handled but not acknowledged: a "
-                        "redelivery to this process is acknowledged, not run again",
-                        len(batch), self.queue.name)
+            log.warning(
+                "a batch of %d events on %s was handled but not acknowledged: a "
+                "redelivery to this process is acknowledged, not run again",
+                len(batch),
+                self.queue.name,
+            )
         for body, _ in batch:
             key = self.identity(body)
             if key is not None:
@@ -192,9 +205,12 @@ class EventConsumer(RetryingConsumer):
                 else:
                     self.handle_message_processed(message, exc_info=exc_info)
                 return
-            log.warning("message %s on %s delivered again after it was handled here (the "
-                        "connection it came on was lost): acknowledged, not run twice",
-                        key, self.queue.name)
+            log.warning(
+                "message %s on %s delivered again after it was handled here (the "
+                "connection it came on was lost): acknowledged, not run twice",
+                key,
+                self.queue.name,
+            )
             self._settle(self.consumer.ack_message, message)
         finally:
             self.set_aside.discard(message)

@@ -19,8 +19,9 @@ import threading
 import time
 
 # RFC 4648 base32 to the Crockford alphabet ULIDs are written in, lower case.
-_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
-                             b"0123456789abcdefghjkmnpqrstvwxyz")
+_CROCKFORD = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789abcdefghjkmnpqrstvwxyz"
+)
 _RANDOM_BITS = 80
 _STEP_BYTES = 5  # a step within one millisecond: 1 to 2^40
 _lock = threading.Lock()

@@ -42,9 +42,11 @@ _E164 = re.compile(r"(?:\+|%2B)\d(?:[ ().-]{0,2}\d){6,14}(?!\d)", re.IGNORECASE)
 _DIGIT_RUN = re.compile(r"(?<![\w.])\d{9,}(?!\w)")
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
-_RECORD_ATTRIBUTES = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
-) | {"message", "asctime", "taskName"}
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 
 
 # Longer texts keep their head and tail (the request line, a traceback's exception) and lose

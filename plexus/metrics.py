@@ -66,23 +66,32 @@ class ServiceMetrics(DependencyProvider):
         service = self.container.service_name
         prefix = f"plexus_{service}"
         self.rpc_duration = histogram(
-            f"{prefix}_rpc_duration_seconds", "Time to answer an RPC.", ["method"])
+            f"{prefix}_rpc_duration_seconds", "Time to answer an RPC.", ["method"]
+        )
         self.rpc_errors = counter(
-            f"{prefix}_rpc_errors_total", "RPCs that raised, by error.", ["method", "error"])
+            f"{prefix}_rpc_errors_total", "RPCs that raised, by error.", ["method", "error"]
+        )
         self.event_duration = histogram(
-            f"{prefix}_event_handler_duration_seconds", "Time to handle an event.", ["event"])
+            f"{prefix}_event_handler_duration_seconds", "Time to handle an event.", ["event"]
+        )
         self.event_errors = counter(
-            f"{prefix}_event_handler_errors_total", "Event handlers that raised.",
-            ["event", "error"])
+            f"{prefix}_event_handler_errors_total",
+            "Event handlers that raised.",
+            ["event", "error"],
+        )
         self.event_lag = histogram(
             f"{prefix}_event_lag_seconds",
-            "From an event's occurred_at to its handling here (ingest lag).", ["source"],
-            buckets=LAG_BUCKETS)
+            "From an event's occurred_at to its handling here (ingest lag).",
+            ["source"],
+            buckets=LAG_BUCKETS,
+        )
         self.started: dict[object, float] = {}
 
     def start(self) -> None:
-        serve(metrics_port(nameko.config, self.container.service_name),
-              nameko.config.get("METRICS_HOST") or "127.0.0.1")
+        serve(
+            metrics_port(nameko.config, self.container.service_name),
+            nameko.config.get("METRICS_HOST") or "127.0.0.1",
+        )
 
     def worker_setup(self, worker_ctx) -> None:
         self.started[worker_ctx] = time.perf_counter()
@@ -96,8 +105,9 @@ class ServiceMetrics(DependencyProvider):
         if isinstance(entrypoint, Rpc):
             self.rpc_duration.labels(method=entrypoint.method_name).observe(elapsed)
             if exc_info:
-                self.rpc_errors.labels(method=entrypoint.method_name,
-                                       error=exc_info[0].__name__).inc()
+                self.rpc_errors.labels(
+                    method=entrypoint.method_name, error=exc_info[0].__name__
+                ).inc()
         elif isinstance(entrypoint, Consumer):
             self._events_handled(entrypoint, worker_ctx, elapsed, exc_info)
 

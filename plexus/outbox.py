@@ -44,8 +44,7 @@ class OutboxRow:
 
 def event_body(event_type: str, payload: dict) -> dict:
     """An event as it is published: its name, a new id and the moment, then the payload."""
-    return {"event": event_type, "event_id": new_id(), "occurred_at": rfc3339(utcnow()),
-            **payload}
+    return {"event": event_type, "event_id": new_id(), "occurred_at": rfc3339(utcnow()), **payload}
 
 
 def record_event(session: Session, outbox_model: type, event_type: str, payload: dict) -> dict:
@@ -62,8 +61,11 @@ def record_events(session: Session, outbox_model: type, bodies: list[dict]) -> N
     if not bodies:
         return
     now = utcnow()
-    insert_rows(session, outbox_model, [
-        {"event_type": body["event"], "payload": body, "created_at": now} for body in bodies])
+    insert_rows(
+        session,
+        outbox_model,
+        [{"event_type": body["event"], "payload": body, "created_at": now} for body in bodies],
+    )
     session.info["outbox_dirty"] = True
 
 
@@ -71,16 +73,18 @@ def forget_contact(session: Session, outbox_model: type[OutboxRow], contact_id: 
     """Erasure: take an erased contact out of the events not published yet. An event about
     it alone goes; one listing it among others (`items` with a contact_id each, or
     `contact_ids`) is kept without it, and goes when nothing else is left."""
-    mentioning = session.scalars(select(outbox_model).where(
-        cast(outbox_model.payload, String).contains(contact_id))).all()
+    mentioning = session.scalars(
+        select(outbox_model).where(cast(outbox_model.payload, String).contains(contact_id))
+    ).all()
     for row in mentioning:
         payload = dict(row.payload)
         if payload.get("contact_id") == contact_id:
             session.delete(row)
             continue
         if "items" in payload:
-            payload["items"] = [item for item in payload["items"]
-                                if item.get("contact_id") != contact_id]
+            payload["items"] = [
+                item for item in payload["items"] if item.get("contact_id") != contact_id
+            ]
         if "contact_ids" in payload:
             payload["contact_ids"] = [c for c in payload["contact_ids"] if c != contact_id]
         if payload.get("items") == [] or payload.get("contact_ids") == []:
@@ -94,7 +98,9 @@ def publish_pending(session: Session, outbox_model: type[OutboxRow], publish_man
     SKIP LOCKED lets several processes of one service relay side by side on PostgreSQL."""
     rows = session.execute(
         select(outbox_model.id, outbox_model.event_type, outbox_model.payload)
-        .order_by(outbox_model.id).limit(BATCH).with_for_update(skip_locked=True)
+        .order_by(outbox_model.id)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
     ).all()
     if rows:
         publish_many([(row.event_type, row.payload) for row in rows])
@@ -106,8 +112,9 @@ class OutboxRelay(DependencyProvider):
     """Runs beside the service: wakes after each commit that recorded events, and sweeps
     every OUTBOX_SWEEP_INTERVAL seconds for rows left by a crash or a broker outage."""
 
-    def __init__(self, outbox_model: type[OutboxRow], exchange=None, declare=(),
-                 what: str = "events"):
+    def __init__(
+        self, outbox_model: type[OutboxRow], exchange=None, declare=(), what: str = "events"
+    ):
         # Another exchange than the service's events one (messaging's deliveries), the
         # queues to declare before publishing to it, and the word naming the metrics.
         self.outbox_model = outbox_model
@@ -124,15 +131,18 @@ class OutboxRelay(DependencyProvider):
         )
         self.exchange = self.fixed_exchange or get_event_exchange(service)
         self.publisher = ConfirmedPublisher(
-            broker_uri(nameko.config),
-            declare=[self.exchange, *self.declare])
+            broker_uri(nameko.config), declare=[self.exchange, *self.declare]
+        )
         self.interval = float(nameko.config.get("OUTBOX_SWEEP_INTERVAL") or 1)
         self.published = counter(
             f"plexus_{service}_{self.what}_published_total",
-            "Events the outbox relay published to the broker.", ["event"])
+            "Events the outbox relay published to the broker.",
+            ["event"],
+        )
         self.pending = gauge(
             f"plexus_{service}_outbox_pending_{self.what}",
-            "Committed events not yet published, after the last relay pass.")
+            "Committed events not yet published, after the last relay pass.",
+        )
         self.database.commit_listeners.append(self._wake)
 
     def start(self) -> None:
@@ -151,9 +161,12 @@ class OutboxRelay(DependencyProvider):
             self.wakeup.send(True)
 
     def _publish_many(self, events: list[tuple[str, dict]]) -> None:
-        self.publisher.publish_many([
-            Outgoing(self.exchange.name, event_type, payload, payload.get("event_id"))
-            for event_type, payload in events])
+        self.publisher.publish_many(
+            [
+                Outgoing(self.exchange.name, event_type, payload, payload.get("event_id"))
+                for event_type, payload in events
+            ]
+        )
         for event_type, _ in events:
             self.published.labels(event=event_type).inc()
 
@@ -171,7 +184,7 @@ class OutboxRelay(DependencyProvider):
             except Exception as error:  # broker or database away: back off, keep rows
                 failures += 1
                 log.warning("outbox relay failed (%s); retrying", type(error).__name__)
-                eventlet.sleep(min(30.0, 0.5 * 2 ** failures))
+                eventlet.sleep(min(30.0, 0.5 * 2**failures))
 
     def relay_all(self) -> None:
         while True:
@@ -180,6 +193,6 @@ class OutboxRelay(DependencyProvider):
             if sent < BATCH:
                 break
         with transaction(self.database.session_factory) as session:
-            self.pending.set(session.scalar(
-                select(func.count()).select_from(self.outbox_model)) or 0)
-
+            self.pending.set(
+                session.scalar(select(func.count()).select_from(self.outbox_model)) or 0
+            )

@@ -18,8 +18,10 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
 
 class PageArgs(Schema):
-    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(
-        min=1, max=MAX_LIMIT, error=f"must be between 1 and {MAX_LIMIT}"))
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(min=1, max=MAX_LIMIT, error=f"must be between 1 and {MAX_LIMIT}"),
+    )
     cursor = Text(allow_none=True, load_default=None, max_length=200)
 
     @pre_load
@@ -40,11 +42,18 @@ def page_of(rows: Sequence, limit: int, resource: Callable, key: Callable) -> di
     return envelope([resource(row) for row in rows], key(rows[-1]) if more else None)
 
 
-def page(session: Session, query: Select, key: InstrumentedAttribute, limit: int,
-         cursor: str | None, resource: Callable, *, newest_first: bool = False) -> dict:
+def page(
+    session: Session,
+    query: Select,
+    key: InstrumentedAttribute,
+    limit: int,
+    cursor: str | None,
+    resource: Callable,
+    *,
+    newest_first: bool = False,
+) -> dict:
     """`newest_first` for ULID keys (id order is creation order); else by key ascending."""
     if cursor is not None:
         query = query.where(key < cursor if newest_first else key > cursor)
     query = query.order_by(key.desc() if newest_first else key.asc()).limit(limit + 1)
-    return page_of(session.scalars(query).all(), limit, resource,
-                   lambda row: getattr(row, key.key))
+    return page_of(session.scalars(query).all(), limit, resource, lambda row: getattr(row, key.key))

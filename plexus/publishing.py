@@ -40,7 +40,7 @@ class ConfirmedPublisher:
         self.heartbeat = heartbeat
         self.connection: Connection | None = None
         self.channel: amqp.Channel | None = None
-        self.sent = 0       # delivery tags of this channel: 1, 2, ... in publishing order
+        self.sent = 0  # delivery tags of this channel: 1, 2, ... in publishing order
         self.confirmed = 0  # every tag up to this one is confirmed
         self.acked_above: set[int] = set()
         self.refused = False
@@ -52,8 +52,11 @@ class ConfirmedPublisher:
             channel = self._channel()
             with self._one_write():
                 for outgoing in messages:
-                    channel._basic_publish(_message(outgoing), exchange=outgoing.exchange,
-                                           routing_key=outgoing.routing_key)
+                    channel._basic_publish(
+                        _message(outgoing),
+                        exchange=outgoing.exchange,
+                        routing_key=outgoing.routing_key,
+                    )
                     self.sent += 1
             self._await_confirms(self.sent, timeout)
         except BaseException:
@@ -121,8 +124,9 @@ class ConfirmedPublisher:
         while self.confirmed < tag and not self.refused:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise NotConfirmed(f"the broker confirmed {self.confirmed} of {tag} messages "
-                                   f"in {timeout:g} s")
+                raise NotConfirmed(
+                    f"the broker confirmed {self.confirmed} of {tag} messages in {timeout:g} s"
+                )
             try:
                 self.connection.drain_events(timeout=left)
             except TimeoutError:
@@ -132,8 +136,11 @@ class ConfirmedPublisher:
 
 
 def _message(outgoing: Outgoing) -> amqp.Message:
-    properties = {"content_type": "application/json", "content_encoding": "utf-8",
-                  "delivery_mode": 2}
+    properties = {
+        "content_type": "application/json",
+        "content_encoding": "utf-8",
+        "delivery_mode": 2,
+    }
     if outgoing.message_id:
         properties["message_id"] = outgoing.message_id
     return amqp.Message(json.dumps(outgoing.payload), **properties)

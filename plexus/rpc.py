@@ -51,8 +51,8 @@ from plexus.errors import EXPECTED_ERRORS, PlexusError, Unavailable
 log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = "nameko-rpc"  # nameko's default; the services serve on it
-CONNECT_TIMEOUT = 2.0        # a broker that does not accept us in 2 s is away: 503
-DRAIN_TICK = 1.0             # how often the reply reader looks up to send heartbeats
+CONNECT_TIMEOUT = 2.0  # a broker that does not accept us in 2 s is away: 503
+DRAIN_TICK = 1.0  # how often the reply reader looks up to send heartbeats
 BROKEN = (OperationalError, AMQPError, OSError)
 
 
@@ -86,19 +86,26 @@ class ReplySender:
         serializer = kombu.serialization.registry.type_to_name[content_type]
         try:
             content_type, encoding, body = kombu.serialization.dumps(
-                {"result": result, "error": error}, serializer)
+                {"result": result, "error": error}, serializer
+            )
         except Exception:
             exc_info = sys.exc_info()
             error = serialize(UnserializableValueError(result))
             result = None
             content_type, encoding, body = kombu.serialization.dumps(
-                {"result": None, "error": error}, serializer)
-        reply = amqp.Message(body, content_type=content_type, content_encoding=encoding,
-                             correlation_id=message.properties.get("correlation_id"),
-                             delivery_mode=1)
+                {"result": None, "error": error}, serializer
+            )
+        reply = amqp.Message(
+            body,
+            content_type=content_type,
+            content_encoding=encoding,
+            correlation_id=message.properties.get("correlation_id"),
+            delivery_mode=1,
+        )
         with self.lock:
-            self._channel().basic_publish(reply, exchange=self.exchange,
-                                          routing_key=message.properties["reply_to"])
+            self._channel().basic_publish(
+                reply, exchange=self.exchange, routing_key=message.properties["reply_to"]
+            )
         return result, exc_info
 
     def close(self) -> None:
@@ -115,9 +122,13 @@ class ReplySender:
             log.warning("RPC reply connection closed by the broker; connecting again")
             self._drop()
         if self.connection is None:
-            connection = Connection(self.uri, heartbeat=0, ssl=self.ssl,
-                                    login_method=self.login_method,
-                                    connect_timeout=CONNECT_TIMEOUT)
+            connection = Connection(
+                self.uri,
+                heartbeat=0,
+                ssl=self.ssl,
+                login_method=self.login_method,
+                connect_timeout=CONNECT_TIMEOUT,
+            )
             connection.connect()
             self.connection, self.channel = connection, connection.default_channel
         return self.channel
@@ -155,9 +166,12 @@ class ReplyingConsumer(RpcConsumer):
 
     def setup(self) -> None:
         super().setup()
-        self.replies = ReplySender(self.amqp_uri, get_rpc_exchange().name,
-                                   ssl=nameko.config.get(AMQP_SSL_CONFIG_KEY),
-                                   login_method=nameko.config.get(LOGIN_METHOD_CONFIG_KEY))
+        self.replies = ReplySender(
+            self.amqp_uri,
+            get_rpc_exchange().name,
+            ssl=nameko.config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=nameko.config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
 
     def stop(self) -> None:
         super().stop()
@@ -176,8 +190,11 @@ class ReplyingConsumer(RpcConsumer):
             # container here). The caller's connection went with it: it has its 503, and
             # its request, transient, is gone from the broker too. The consumer reconnects;
             # the next reply connects its sender again.
-            log.warning("reply to %s not sent, the broker connection is lost: %s",
-                        message.delivery_info.get("routing_key"), error)
+            log.warning(
+                "reply to %s not sent, the broker connection is lost: %s",
+                message.delivery_info.get("routing_key"),
+                error,
+            )
             self.replies.forget()
             leave_to_the_reader(message)
         return result, exc_info
@@ -230,28 +247,47 @@ class _Link:
     (and returned, unroutable requests) are read by one thread; writers take `lock`."""
 
     def __init__(self, uri: str, exchange: Exchange, heartbeat: float, on_reply, on_return):
-        self.connection = Connection(uri, heartbeat=heartbeat or None,
-                                     connect_timeout=CONNECT_TIMEOUT)
+        self.connection = Connection(
+            uri, heartbeat=heartbeat or None, connect_timeout=CONNECT_TIMEOUT
+        )
         self.connection.connect()
         self.lock = threading.Lock()
         self.reply_to = f"rpc.reply-plexus-{uuid.uuid4().hex}"
         # Nothing on the publishing path may wait for an answer from the broker: only
         # the reader thread reads this connection (eventlet allows one reader a socket).
-        self.producer = Producer(self.connection.channel(), exchange=exchange,
-                                 auto_declare=False, on_return=on_return)
-        queue = Queue(self.reply_to, exchange=exchange, routing_key=self.reply_to,
-                      exclusive=True, auto_delete=True)
-        self.consumer = Consumer(self.connection.channel(), queues=[queue], no_ack=True,
-                                 callbacks=[on_reply], accept=["json"])
+        self.producer = Producer(
+            self.connection.channel(), exchange=exchange, auto_declare=False, on_return=on_return
+        )
+        queue = Queue(
+            self.reply_to,
+            exchange=exchange,
+            routing_key=self.reply_to,
+            exclusive=True,
+            auto_delete=True,
+        )
+        self.consumer = Consumer(
+            self.connection.channel(),
+            queues=[queue],
+            no_ack=True,
+            callbacks=[on_reply],
+            accept=["json"],
+        )
         self.consumer.consume()  # declares the exchange, the queue and its binding first
         self.alive = True
 
     def publish(self, body: dict, routing_key: str, correlation_id: str, ttl: float) -> None:
         with self.lock:
             self.producer.publish(
-                body, routing_key=routing_key, serializer="json", mandatory=True,
-                reply_to=self.reply_to, correlation_id=correlation_id, delivery_mode=1,
-                expiration=ttl, retry=False)
+                body,
+                routing_key=routing_key,
+                serializer="json",
+                mandatory=True,
+                reply_to=self.reply_to,
+                correlation_id=correlation_id,
+                delivery_mode=1,
+                expiration=ttl,
+                retry=False,
+            )
 
     def read_replies(self, on_broken) -> None:
         """The reader: replies until the connection breaks or is closed."""
@@ -289,20 +325,22 @@ class RpcClient:
         self.link: _Link | None = None
         self.connecting = threading.Lock()
 
-    def call(self, service: str, method: str, args: tuple, kwargs: dict,
-             timeout: float) -> object:
+    def call(self, service: str, method: str, args: tuple, kwargs: dict, timeout: float) -> object:
         correlation_id = uuid.uuid4().hex
         pending = self.pending[correlation_id] = _Pending(service)
         try:
             try:
-                self._link().publish({"args": args, "kwargs": kwargs}, f"{service}.{method}",
-                                     correlation_id, ttl=timeout)
+                self._link().publish(
+                    {"args": args, "kwargs": kwargs},
+                    f"{service}.{method}",
+                    correlation_id,
+                    ttl=timeout,
+                )
             except BROKEN as error:
                 log.warning("broker unreachable calling %s.%s: %s", service, method, error)
                 raise Unavailable("the message broker is unreachable") from None
             if not pending.answered.wait(timeout):
-                raise Unavailable(
-                    f"the {service} service did not answer within {timeout:g} s")
+                raise Unavailable(f"the {service} service did not answer within {timeout:g} s")
         finally:
             self.pending.pop(correlation_id, None)
         if pending.error is not None:
@@ -327,10 +365,15 @@ class RpcClient:
             return link
         with self.connecting:  # one connects; the others wait for it and share it
             if self.link is None or not self.link.alive:
-                link = _Link(self.uri, self.exchange, self.heartbeat, self._on_reply,
-                             self._on_return)
-                threading.Thread(target=link.read_replies, args=(self._on_broken,),
-                                 name="rpc-replies", daemon=True).start()
+                link = _Link(
+                    self.uri, self.exchange, self.heartbeat, self._on_reply, self._on_return
+                )
+                threading.Thread(
+                    target=link.read_replies,
+                    args=(self._on_broken,),
+                    name="rpc-replies",
+                    daemon=True,
+                ).start()
                 self.link = link
             return self.link
 
@@ -372,8 +415,7 @@ class RpcCaller:
         self.client = client
         self.timeout = timeout
 
-    def __call__(self, service: str, method: str, *args, timeout: float | None = None,
-                 **kwargs):
+    def __call__(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
         return self.client.call(service, method, args, kwargs, timeout or self.timeout)
 
 
@@ -389,9 +431,11 @@ class Caller(DependencyProvider):
 
     def setup(self) -> None:
         config = nameko.config
-        self.client = RpcClient(broker_uri(config),
-                                exchange=config.get("rpc_exchange") or RPC_EXCHANGE,
-                                heartbeat=float(config.get("HEARTBEAT") or 60))
+        self.client = RpcClient(
+            broker_uri(config),
+            exchange=config.get("rpc_exchange") or RPC_EXCHANGE,
+            heartbeat=float(config.get("HEARTBEAT") or 60),
+        )
 
     def stop(self) -> None:
         self.client.close()

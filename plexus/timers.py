@@ -16,8 +16,10 @@ class ConfiguredTimer(Timer):
         self.section_name, self.key, self.default = section_name, key, default
 
     def setup(self) -> None:
-        self.interval = number(section(nameko.config, self.section_name).get(self.key),
-                               self.default) or self.default
+        self.interval = (
+            number(section(nameko.config, self.section_name).get(self.key), self.default)
+            or self.default
+        )
         super().setup()
 
 

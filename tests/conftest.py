@@ -97,8 +97,12 @@ def service_config(amqp_uri, tmp_path):
         "RPC_TIMEOUT": 5,
         "OUTBOX_SWEEP_INTERVAL": 0.2,
         "WEB_SERVER_ADDRESS": "127.0.0.1:0",
-        "GATEWAY": {"bootstrap_key": None, "max_body_bytes": 1048576,
-                    "max_batch_body_bytes": 10485760, "idempotency_ttl_hours": 24},
+        "GATEWAY": {
+            "bootstrap_key": None,
+            "max_body_bytes": 1048576,
+            "max_batch_body_bytes": 10485760,
+            "idempotency_ttl_hours": 24,
+        },
     }
     with nameko.config.patch(config, clear=True):
         yield config

@@ -97,16 +97,25 @@ def relay_webhook(secret: str, event: dict, at: float | None = None) -> tuple[by
     ({"message_id" or "provider_id", "event", "reason"}), signed at `at` (now)."""
     body = json.dumps(event).encode()
     timestamp = str(int(time.time() if at is None else at))
-    return body, {"Content-Type": "application/json", "X-Plexus-Timestamp": timestamp,
-                  "X-Plexus-Signature": relay_signature(secret, timestamp, body)}
+    return body, {
+        "Content-Type": "application/json",
+        "X-Plexus-Timestamp": timestamp,
+        "X-Plexus-Signature": relay_signature(secret, timestamp, body),
+    }
 
 
-def viber_callback(token: str, event: str, message_token: int,
-                   at: float | None = None) -> tuple[bytes, dict]:
+def viber_callback(
+    token: str, event: str, message_token: int, at: float | None = None
+) -> tuple[bytes, dict]:
     """(body, headers) of a Viber delivery callback, as Viber signs it with the bot's
     auth token; `timestamp` is Viber's, in milliseconds."""
-    body = json.dumps({"event": event, "message_token": message_token,
-                       "timestamp": int((time.time() if at is None else at) * 1000)}).encode()
+    body = json.dumps(
+        {
+            "event": event,
+            "message_token": message_token,
+            "timestamp": int((time.time() if at is None else at) * 1000),
+        }
+    ).encode()
     return body, {"X-Viber-Content-Signature": hex_hmac_sha256(token, body)}
 
 
@@ -118,23 +127,37 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def new_push_subscription(directory: Path, base_url: str, application_key: str,
-                          device: str = "desktop", answer: int = 201) -> dict:
+def new_push_subscription(
+    directory: Path, base_url: str, application_key: str, device: str = "desktop", answer: int = 201
+) -> dict:
     """What a browser's pushManager.subscribe({applicationServerKey}) gives, as the body
     of POST /v1/contacts/{id}/channels/webpush; the private half stays with the fake."""
     browser_key = ec.generate_private_key(ec.SECP256R1())
     auth = os.urandom(16)
     subscription_id = b64url(os.urandom(12))
     (directory / "push").mkdir(parents=True, exist_ok=True)
-    (directory / "push" / f"{subscription_id}.json").write_text(json.dumps({
-        "private_key": browser_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()).decode(),
-        "auth": b64url(auth), "application_key": application_key, "answer": answer}))
+    (directory / "push" / f"{subscription_id}.json").write_text(
+        json.dumps(
+            {
+                "private_key": browser_key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                ).decode(),
+                "auth": b64url(auth),
+                "application_key": application_key,
+                "answer": answer,
+            }
+        )
+    )
     public = browser_key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    return {"endpoint": f"{base_url}/push/{subscription_id}", "device": device,
-            "keys": {"p256dh": b64url(public), "auth": b64url(auth)}}
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return {
+        "endpoint": f"{base_url}/push/{subscription_id}",
+        "device": device,
+        "keys": {"p256dh": b64url(public), "auth": b64url(auth)},
+    }
 
 
 def pushes(directory: Path) -> list[dict]:
@@ -150,14 +173,18 @@ def verify_vapid(authorization: str, audience: str) -> tuple[dict, str]:
         raise ValueError(f"scheme {scheme!r}, not vapid")
     fields = dict(part.strip().split("=", 1) for part in params.split(","))
     head, body, signature = fields["t"].split(".")
-    public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(),
-                                                          b64url_decode(fields["k"]))
+    public = ec.EllipticCurvePublicKey.from_encoded_point(
+        ec.SECP256R1(), b64url_decode(fields["k"])
+    )
     raw = b64url_decode(signature)
     if len(raw) != 64:
         raise ValueError("an ES256 signature is 64 bytes (r || s)")
     try:
-        public.verify(encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:])),
-                      f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA256()))
+        public.verify(
+            encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:])),
+            f"{head}.{body}".encode(),
+            ec.ECDSA(hashes.SHA256()),
+        )
     except Exception:
         raise ValueError("bad JWT signature") from None
     if json.loads(b64url_decode(head)).get("alg") != "ES256":
@@ -192,14 +219,26 @@ class PushService:
         if headers.get("Content-Encoding") != "aes128gcm" or not headers.get("TTL"):
             return 400, {}, "aes128gcm body and TTL required"
         browser_key = serialization.load_pem_private_key(
-            subscription["private_key"].encode(), password=None)
-        plaintext = http_ece.decrypt(body, private_key=browser_key,
-                                     auth_secret=b64url_decode(subscription["auth"]),
-                                     version="aes128gcm")
+            subscription["private_key"].encode(), password=None
+        )
+        plaintext = http_ece.decrypt(
+            body,
+            private_key=browser_key,
+            auth_secret=b64url_decode(subscription["auth"]),
+            version="aes128gcm",
+        )
         with self.recorder.lock, open(self.recorder.directory / "push.jsonl", "a") as handle:
-            handle.write(json.dumps({"subscription": subscription_id, "claims": claims,
-                                     "ttl": headers["TTL"],
-                                     "payload": json.loads(plaintext)}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "subscription": subscription_id,
+                        "claims": claims,
+                        "ttl": headers["TTL"],
+                        "payload": json.loads(plaintext),
+                    }
+                )
+                + "\n"
+            )
         return 201, {"Location": f"{origin}/message/{next(self.recorder.counter)}"}, ""
 
 
@@ -224,8 +263,9 @@ def make_http_handler(recorder: Recorder):
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             form = "form-urlencoded" in (self.headers.get("Content-Type") or "")
             body = dict(urllib.parse.parse_qsl(raw)) if form else json.loads(raw or "{}")
-            recorder.http({"path": self.path, "headers": dict(self.headers), "body": body,
-                           "at": time.time()})
+            recorder.http(
+                {"path": self.path, "headers": dict(self.headers), "body": body, "at": time.time()}
+            )
             if self.path.startswith("/2010-04-01/Accounts/"):
                 return self._twilio(body)
             if self.path.endswith("/sendMessage"):
@@ -238,10 +278,17 @@ def make_http_handler(recorder: Recorder):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             origin = f"http://{self.headers['Host']}"
             status, headers, error = push_service.receive(
-                self.path.removeprefix("/push/"), self.headers, body, origin)
+                self.path.removeprefix("/push/"), self.headers, body, origin
+            )
             if error:
-                recorder.http({"path": self.path, "headers": dict(self.headers),
-                               "body": {"error": error}, "at": time.time()})
+                recorder.http(
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": {"error": error},
+                        "at": time.time(),
+                    }
+                )
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -262,18 +309,29 @@ def make_http_handler(recorder: Recorder):
             if recorder.flaky_failure(body.get("text", "")):
                 return self._answer(502, {"ok": False, "description": "Bad Gateway"})
             if str(body.get("chat_id")) == "404":
-                return self._answer(400, {"ok": False, "error_code": 400,
-                                          "description": "Bad Request: chat not found"})
-            return self._answer(200, {"ok": True, "result": {
-                "message_id": time.time_ns() % 10**9, "chat": {"id": body["chat_id"]}}})
+                return self._answer(
+                    400,
+                    {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+                )
+            return self._answer(
+                200,
+                {
+                    "ok": True,
+                    "result": {
+                        "message_id": time.time_ns() % 10**9,
+                        "chat": {"id": body["chat_id"]},
+                    },
+                },
+            )
 
         def _viber(self, body):
             if recorder.flaky_failure(body.get("text", "")):
                 return self._answer(503, {})
             if body.get("receiver") == "gone":
                 return self._answer(200, {"status": 6, "status_message": "notSubscribed"})
-            return self._answer(200, {"status": 0, "status_message": "ok",
-                                      "message_token": time.time_ns()})
+            return self._answer(
+                200, {"status": 0, "status_message": "ok", "message_token": time.time_ns()}
+            )
 
     return Handler
 
@@ -292,22 +350,38 @@ def tls_servers(args, recorder: Recorder) -> list:
     user, _, password = args.smtp_login.partition(":")
 
     def authenticate(server, session, envelope, mechanism, auth_data):
-        return AuthResult(success=isinstance(auth_data, LoginPassword)
-                          and auth_data.login.decode() == user
-                          and auth_data.password.decode() == password)
+        return AuthResult(
+            success=isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == user
+            and auth_data.password.decode() == password
+        )
 
     handler = SmtpHandler(recorder, 0.0)
-    common = {"hostname": "127.0.0.1", "authenticator": authenticate,
-              "auth_required": bool(user)}
+    common = {"hostname": "127.0.0.1", "authenticator": authenticate, "auth_required": bool(user)}
     servers = []
     if args.starttls_port:
-        servers.append(Controller(handler, port=args.starttls_port, tls_context=context,
-                                  require_starttls=True, auth_require_tls=True, **common))
+        servers.append(
+            Controller(
+                handler,
+                port=args.starttls_port,
+                tls_context=context,
+                require_starttls=True,
+                auth_require_tls=True,
+                **common,
+            )
+        )
     if args.smtps_port:
         # TLS from the first byte: aiosmtpd's auth_require_tls knows only STARTTLS.
-        servers.append(Controller(handler, port=args.smtps_port, ssl_context=context,
-                                  server_hostname="localhost", auth_require_tls=False,
-                                  **common))
+        servers.append(
+            Controller(
+                handler,
+                port=args.smtps_port,
+                ssl_context=context,
+                server_hostname="localhost",
+                auth_require_tls=False,
+                **common,
+            )
+        )
     return servers
 
 
@@ -327,8 +401,9 @@ def main() -> None:
     from aiosmtpd.controller import Controller
 
     recorder = Recorder(args.dir)
-    smtp = Controller(SmtpHandler(recorder, args.smtp_latency), hostname="127.0.0.1",
-                      port=args.smtp_port)
+    smtp = Controller(
+        SmtpHandler(recorder, args.smtp_latency), hostname="127.0.0.1", port=args.smtp_port
+    )
     smtp.start()
     for server in tls_servers(args, recorder):
         server.start()

@@ -28,93 +28,179 @@ DATASOURCE = DataSourceRef(type_val="prometheus", uid="prometheus")
 
 
 def panel(title: str, unit: str, *queries: tuple[str, str]) -> timeseries.Panel:
-    built = (timeseries.Panel().title(title).unit(unit).datasource(DATASOURCE)
-             .height(8).span(12))
+    built = timeseries.Panel().title(title).unit(unit).datasource(DATASOURCE).height(8).span(12)
     for ref, (expr, legend) in zip("ABCDEFGH", queries, strict=False):
         built = built.with_target(
-            prometheus.Dataquery().expr(expr).legend_format(legend).ref_id(ref))
+            prometheus.Dataquery().expr(expr).legend_format(legend).ref_id(ref)
+        )
     return built
 
 
 def service_panels(service: str) -> list[timeseries.Panel]:
     p = f"plexus_{service}"
     panels = [
-        panel("RPC calls per second", "reqps",
-              (f"sum by (method) (rate({p}_rpc_duration_seconds_count[5m]))", "{{method}}")),
-        panel("RPC latency p99", "s",
-              (f"histogram_quantile(0.99, sum by (le, method) "
-               f"(rate({p}_rpc_duration_seconds_bucket[5m])))", "{{method}}")),
-        panel("RPC errors per second", "reqps",
-              (f"sum by (method, error) (rate({p}_rpc_errors_total[5m]))",
-               "{{method}} {{error}}")),
-        panel("Events handled per second", "ops",
-              (f"sum by (event) (rate({p}_event_handler_duration_seconds_count[5m]))",
-               "{{event}}")),
-        panel("Event handling p99", "s",
-              (f"histogram_quantile(0.99, sum by (le, event) "
-               f"(rate({p}_event_handler_duration_seconds_bucket[5m])))", "{{event}}")),
-        panel("Event retries and dead letters", "ops",
-              (f"sum by (source, outcome) (rate({p}_event_retries_total[5m]))",
-               "{{source}} {{outcome}}")),
-        panel("Events published per second", "ops",
-              (f"sum by (event) (rate({p}_events_published_total[5m]))", "{{event}}")),
+        panel(
+            "RPC calls per second",
+            "reqps",
+            (f"sum by (method) (rate({p}_rpc_duration_seconds_count[5m]))", "{{method}}"),
+        ),
+        panel(
+            "RPC latency p99",
+            "s",
+            (
+                f"histogram_quantile(0.99, sum by (le, method) "
+                f"(rate({p}_rpc_duration_seconds_bucket[5m])))",
+                "{{method}}",
+            ),
+        ),
+        panel(
+            "RPC errors per second",
+            "reqps",
+            (f"sum by (method, error) (rate({p}_rpc_errors_total[5m]))", "{{method}} {{error}}"),
+        ),
+        panel(
+            "Events handled per second",
+            "ops",
+            (f"sum by (event) (rate({p}_event_handler_duration_seconds_count[5m]))", "{{event}}"),
+        ),
+        panel(
+            "Event handling p99",
+            "s",
+            (
+                f"histogram_quantile(0.99, sum by (le, event) "
+                f"(rate({p}_event_handler_duration_seconds_bucket[5m])))",
+                "{{event}}",
+            ),
+        ),
+        panel(
+            "Event retries and dead letters",
+            "ops",
+            (
+                f"sum by (source, outcome) (rate({p}_event_retries_total[5m]))",
+                "{{source}} {{outcome}}",
+            ),
+        ),
+        panel(
+            "Events published per second",
+            "ops",
+            (f"sum by (event) (rate({p}_events_published_total[5m]))", "{{event}}"),
+        ),
         panel("Outbox backlog", "short", (f"max({p}_outbox_pending_events)", "pending")),
-        panel("Event lag p99 (occurred to handled)", "s",
-              (f"histogram_quantile(0.99, sum by (le, source) "
-               f"(rate({p}_event_lag_seconds_bucket[5m])))", "{{source}}")),
-        panel("Database connections", "short",
-              (f"sum by (state) ({p}_db_pool_connections)", "{{state}}")),
+        panel(
+            "Event lag p99 (occurred to handled)",
+            "s",
+            (
+                f"histogram_quantile(0.99, sum by (le, source) "
+                f"(rate({p}_event_lag_seconds_bucket[5m])))",
+                "{{source}}",
+            ),
+        ),
+        panel(
+            "Database connections",
+            "short",
+            (f"sum by (state) ({p}_db_pool_connections)", "{{state}}"),
+        ),
     ]
     if service.startswith("sender_"):
         panels += [
-            panel("Messages by outcome", "ops",
-                  (f"sum by (outcome) (rate({p}_messages_total[5m]))", "{{outcome}}")),
-            panel("Provider latency p99", "s",
-                  (f"histogram_quantile(0.99, sum by (le, provider) "
-                   f"(rate({p}_provider_duration_seconds_bucket[5m])))", "{{provider}}")),
-            panel("Provider failures", "ops",
-                  (f"sum by (outcome) (rate({p}_provider_duration_seconds_count"
-                   f'{{outcome!="accepted"}}[5m]))', "{{outcome}}")),
-            panel("Rate-limit wait (seconds per second)", "s",
-                  (f"rate({p}_rate_limit_wait_seconds_total[5m])", "waiting")),
+            panel(
+                "Messages by outcome",
+                "ops",
+                (f"sum by (outcome) (rate({p}_messages_total[5m]))", "{{outcome}}"),
+            ),
+            panel(
+                "Provider latency p99",
+                "s",
+                (
+                    f"histogram_quantile(0.99, sum by (le, provider) "
+                    f"(rate({p}_provider_duration_seconds_bucket[5m])))",
+                    "{{provider}}",
+                ),
+            ),
+            panel(
+                "Provider failures",
+                "ops",
+                (
+                    f"sum by (outcome) (rate({p}_provider_duration_seconds_count"
+                    f'{{outcome!="accepted"}}[5m]))',
+                    "{{outcome}}",
+                ),
+            ),
+            panel(
+                "Rate-limit wait (seconds per second)",
+                "s",
+                (f"rate({p}_rate_limit_wait_seconds_total[5m])", "waiting"),
+            ),
         ]
     if service == "gateway":
         panels = [
-            panel("Requests per second by status", "reqps",
-                  ("sum by (status) (rate(plexus_gateway_requests_total[5m]))", "{{status}}")),
-            panel("Latency p99 by route", "s",
-                  ("histogram_quantile(0.99, sum by (le, route) "
-                   "(rate(plexus_gateway_request_duration_seconds_bucket[5m])))", "{{route}}")),
-            panel("5xx ratio", "percentunit",
-                  ("plexus:gateway_error_ratio:rate5m", "5xx")),
-            panel("Requests per second by route", "reqps",
-                  ("sum by (route) (rate(plexus_gateway_requests_total[5m]))", "{{route}}")),
+            panel(
+                "Requests per second by status",
+                "reqps",
+                ("sum by (status) (rate(plexus_gateway_requests_total[5m]))", "{{status}}"),
+            ),
+            panel(
+                "Latency p99 by route",
+                "s",
+                (
+                    "histogram_quantile(0.99, sum by (le, route) "
+                    "(rate(plexus_gateway_request_duration_seconds_bucket[5m])))",
+                    "{{route}}",
+                ),
+            ),
+            panel("5xx ratio", "percentunit", ("plexus:gateway_error_ratio:rate5m", "5xx")),
+            panel(
+                "Requests per second by route",
+                "reqps",
+                ("sum by (route) (rate(plexus_gateway_requests_total[5m]))", "{{route}}"),
+            ),
         ]
     return panels
 
 
 def overview_panels() -> list[timeseries.Panel]:
     return [
-        panel("Processes up by service", "short",
-              ('sum by (job) (up{job=~"plexus-.+"})', "{{job}}")),
-        panel("Gateway requests per second", "reqps",
-              ("sum(rate(plexus_gateway_requests_total[5m]))", "all"),
-              ('sum(rate(plexus_gateway_requests_total{status=~"5.."}[5m]))', "5xx")),
-        panel("Gateway latency p99", "s",
-              ("histogram_quantile(0.99, sum by (le) "
-               "(rate(plexus_gateway_request_duration_seconds_bucket[5m])))", "p99")),
-        panel("RPC latency p99 by service", "s",
-              ("max by (job) (plexus:rpc_latency_seconds:p99_5m)", "{{job}}")),
-        panel("Dead letters (10 min)", "short",
-              ("sum by (job, source) (plexus:dead_letters:increase10m)", "{{job}} {{source}}")),
-        panel("Outbox backlog by service", "short",
-              ("plexus:outbox_pending_events", "{{job}}")),
+        panel(
+            "Processes up by service", "short", ('sum by (job) (up{job=~"plexus-.+"})', "{{job}}")
+        ),
+        panel(
+            "Gateway requests per second",
+            "reqps",
+            ("sum(rate(plexus_gateway_requests_total[5m]))", "all"),
+            ('sum(rate(plexus_gateway_requests_total{status=~"5.."}[5m]))', "5xx"),
+        ),
+        panel(
+            "Gateway latency p99",
+            "s",
+            (
+                "histogram_quantile(0.99, sum by (le) "
+                "(rate(plexus_gateway_request_duration_seconds_bucket[5m])))",
+                "p99",
+            ),
+        ),
+        panel(
+            "RPC latency p99 by service",
+            "s",
+            ("max by (job) (plexus:rpc_latency_seconds:p99_5m)", "{{job}}"),
+        ),
+        panel(
+            "Dead letters (10 min)",
+            "short",
+            ("sum by (job, source) (plexus:dead_letters:increase10m)", "{{job}} {{source}}"),
+        ),
+        panel("Outbox backlog by service", "short", ("plexus:outbox_pending_events", "{{job}}")),
     ]
 
 
 def build(uid: str, title: str, panels) -> dict:
-    board = (dashboard.Dashboard(title).uid(uid).tags(["plexus"]).refresh("30s")
-             .time("now-1h", "now").timezone("utc"))
+    board = (
+        dashboard.Dashboard(title)
+        .uid(uid)
+        .tags(["plexus"])
+        .refresh("30s")
+        .time("now-1h", "now")
+        .timezone("utc")
+    )
     for item in panels:
         board = board.with_panel(item)
     return json.loads(json.dumps(board.build(), cls=JSONEncoder))
@@ -123,8 +209,9 @@ def build(uid: str, title: str, panels) -> dict:
 def dashboards() -> dict[str, dict]:
     boards = {"overview": build("plexus-overview", "Plexus overview", overview_panels())}
     for service in SERVICES:
-        boards[service] = build(f"plexus-{service.replace('_', '-')}",
-                                f"Plexus {service}", service_panels(service))
+        boards[service] = build(
+            f"plexus-{service.replace('_', '-')}", f"Plexus {service}", service_panels(service)
+        )
     return boards
 
 

@@ -37,49 +37,77 @@ def is_sender(service: str) -> bool:
 
 
 def metadata(name: str, **extra) -> dict:
-    return {"name": name, "namespace": NAMESPACE,
-            "labels": {LABEL: name, "app.kubernetes.io/part-of": "plexus"}, **extra}
+    return {
+        "name": name,
+        "namespace": NAMESPACE,
+        "labels": {LABEL: name, "app.kubernetes.io/part-of": "plexus"},
+        **extra,
+    }
 
 
 def shared_objects() -> list[dict]:
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata("plexus-config"),
-         "data": {
-             # config.yaml is in the image; these override its ${VAR:default}s.
-             "PLEXUS_METRICS_HOST": "0.0.0.0",
-             "PLEXUS_GATEWAY_HOST": "0.0.0.0",
-             "PLEXUS_LOG_FORMAT": "json",
-             "PLEXUS_LOG_LEVEL": "INFO",
-             "PLEXUS_RPC_TIMEOUT": "10",
-         }},
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": metadata("plexus-config"),
+            "data": {
+                # config.yaml is in the image; these override its ${VAR:default}s.
+                "PLEXUS_METRICS_HOST": "0.0.0.0",
+                "PLEXUS_GATEWAY_HOST": "0.0.0.0",
+                "PLEXUS_LOG_FORMAT": "json",
+                "PLEXUS_LOG_LEVEL": "INFO",
+                "PLEXUS_RPC_TIMEOUT": "10",
+            },
+        },
         # Placeholders: replace with your secret store (sealed-secrets, external-secrets).
-        {"apiVersion": "v1", "kind": "Secret", "metadata": metadata("plexus-secrets"),
-         "type": "Opaque", "stringData": {
-             "PLEXUS_DATABASE_URL": "postgresql://plexus:change-me@postgres:5432/plexus",
-             "PLEXUS_BOOTSTRAP_KEY": "",
-             # Messaging refuses this placeholder at start: 32+ random characters.
-             "PLEXUS_TRACKING_SECRET": "change-me",
-             # Signs the subscription form's confirmation links (every contacts replica).
-             "PLEXUS_FORMS_SECRET": "change-me",
-             # Contacts refuses this placeholder at start: 32+ random characters, kept with
-             # the data (the key of erased contacts' suppressed addresses' hashes).
-             "PLEXUS_SUPPRESSION_SECRET": "change-me",
-             # Set it before PLEXUS_WEBPUSH_PROVIDER=webpush: every replica must sign with
-             # the key browsers subscribed with (`plexus webpush public-key` prints it).
-             "PLEXUS_VAPID_PRIVATE_KEY": "",
-         }},
-        {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata("plexus-migrate"),
-         "spec": {"backoffLimit": 4, "template": {"spec": {
-             "restartPolicy": "OnFailure",
-             "securityContext": pod_security(),
-             "containers": [{
-                 "name": "migrate", "image": IMAGE, "command": ["plexus", "migrate"],
-                 # The admin broker user: migrate declares every service's queues.
-                 "envFrom": env_from(), "env": [broker_uri("PLEXUS_AMQP_URI")],
-                 "securityContext": container_security(),
-                 "resources": resources("100m", "256Mi", "1", "512Mi"),
-             }]}}}},
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": metadata("plexus-secrets"),
+            "type": "Opaque",
+            "stringData": {
+                "PLEXUS_DATABASE_URL": "postgresql://plexus:change-me@postgres:5432/plexus",
+                "PLEXUS_BOOTSTRAP_KEY": "",
+                # Messaging refuses this placeholder at start: 32+ random characters.
+                "PLEXUS_TRACKING_SECRET": "change-me",
+                # Signs the subscription form's confirmation links (every contacts replica).
+                "PLEXUS_FORMS_SECRET": "change-me",
+                # Contacts refuses this placeholder at start: 32+ random characters, kept with
+                # the data (the key of erased contacts' suppressed addresses' hashes).
+                "PLEXUS_SUPPRESSION_SECRET": "change-me",
+                # Set it before PLEXUS_WEBPUSH_PROVIDER=webpush: every replica must sign with
+                # the key browsers subscribed with (`plexus webpush public-key` prints it).
+                "PLEXUS_VAPID_PRIVATE_KEY": "",
+            },
+        },
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": metadata("plexus-migrate"),
+            "spec": {
+                "backoffLimit": 4,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "OnFailure",
+                        "securityContext": pod_security(),
+                        "containers": [
+                            {
+                                "name": "migrate",
+                                "image": IMAGE,
+                                "command": ["plexus", "migrate"],
+                                # The admin broker user: migrate declares every service's queues.
+                                "envFrom": env_from(),
+                                "env": [broker_uri("PLEXUS_AMQP_URI")],
+                                "securityContext": container_security(),
+                                "resources": resources("100m", "256Mi", "1", "512Mi"),
+                            }
+                        ],
+                    }
+                },
+            },
+        },
     ]
 
 
@@ -91,45 +119,63 @@ BROKER_SECRET = "plexus-amqp"
 
 
 def broker_uri(key: str) -> dict:
-    return {"name": "PLEXUS_AMQP_URI",
-            "valueFrom": {"secretKeyRef": {"name": BROKER_SECRET, "key": key}}}
+    return {
+        "name": "PLEXUS_AMQP_URI",
+        "valueFrom": {"secretKeyRef": {"name": BROKER_SECRET, "key": key}},
+    }
 
 
 def env_from() -> list[dict]:
-    return [{"configMapRef": {"name": "plexus-config"}},
-            {"secretRef": {"name": "plexus-secrets"}}]
+    return [{"configMapRef": {"name": "plexus-config"}}, {"secretRef": {"name": "plexus-secrets"}}]
 
 
 def pod_security() -> dict:
-    return {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
-            "seccompProfile": {"type": "RuntimeDefault"}}
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
 
 
 def container_security() -> dict:
-    return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]}}
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
 
 
 def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
-    return {"requests": {"cpu": cpu, "memory": memory},
-            "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+    return {
+        "requests": {"cpu": cpu, "memory": memory},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit},
+    }
 
 
 def probes(service: str, port: int) -> dict:
     if service == "gateway":
         return {
-            "livenessProbe": {"httpGet": {"path": "/health", "port": "http"},
-                              "periodSeconds": 10, "failureThreshold": 3},
+            "livenessProbe": {
+                "httpGet": {"path": "/health", "port": "http"},
+                "periodSeconds": 10,
+                "failureThreshold": 3,
+            },
             # The gateway's own database and broker: a backing service away must not
             # take every gateway pod out of the Service (its routes answer 503 alone).
-            "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"},
-                               "periodSeconds": 5, "timeoutSeconds": 3},
+            "readinessProbe": {
+                "httpGet": {"path": "/ready", "port": "http"},
+                "periodSeconds": 5,
+                "timeoutSeconds": 3,
+            },
         }
     # A nameko worker has no HTTP of its own; its metrics listener lives in the same
     # process, so it answering means the process and its hub are alive.
     check = {"httpGet": {"path": "/metrics", "port": "metrics"}, "periodSeconds": 10}
-    return {"livenessProbe": {**check, "failureThreshold": 3},
-            "readinessProbe": {**check, "failureThreshold": 1}}
+    return {
+        "livenessProbe": {**check, "failureThreshold": 3},
+        "readinessProbe": {**check, "failureThreshold": 1},
+    }
 
 
 def service_objects(service: str, entrypoint: str, port: int) -> list[dict]:
@@ -138,28 +184,40 @@ def service_objects(service: str, entrypoint: str, port: int) -> list[dict]:
     if service == "gateway":
         ports.insert(0, {"name": "http", "containerPort": GATEWAY_PORT})
     deployment = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(name),
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(name),
         "spec": {
             "replicas": 2 if service == "gateway" else 1,
             "selector": {"matchLabels": {LABEL: name}},
             "template": {
-                "metadata": {"labels": {LABEL: name, "app.kubernetes.io/part-of": "plexus"},
-                             "annotations": {"prometheus.io/scrape": "true",
-                                             "prometheus.io/port": str(port)}},
+                "metadata": {
+                    "labels": {LABEL: name, "app.kubernetes.io/part-of": "plexus"},
+                    "annotations": {
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": str(port),
+                    },
+                },
                 "spec": {
                     "securityContext": pod_security(),
                     "terminationGracePeriodSeconds": 30,
-                    "containers": [{
-                        "name": name, "image": IMAGE, "args": [entrypoint],
-                        "envFrom": env_from(),
-                        "env": [{"name": "PLEXUS_SERVICE", "value": service},
-                                broker_uri(f"PLEXUS_{service.upper()}_AMQP_URI")],
-                        "ports": ports,
-                        "securityContext": container_security(),
-                        "resources": resources("100m", "192Mi", "1", "512Mi"),
-                        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-                        **probes(service, port),
-                    }],
+                    "containers": [
+                        {
+                            "name": name,
+                            "image": IMAGE,
+                            "args": [entrypoint],
+                            "envFrom": env_from(),
+                            "env": [
+                                {"name": "PLEXUS_SERVICE", "value": service},
+                                broker_uri(f"PLEXUS_{service.upper()}_AMQP_URI"),
+                            ],
+                            "ports": ports,
+                            "securityContext": container_security(),
+                            "resources": resources("100m", "192Mi", "1", "512Mi"),
+                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                            **probes(service, port),
+                        }
+                    ],
                     "volumes": [{"name": "tmp", "emptyDir": {}}],
                 },
             },
@@ -168,24 +226,38 @@ def service_objects(service: str, entrypoint: str, port: int) -> list[dict]:
     service_ports = [{"name": "metrics", "port": port, "targetPort": "metrics"}]
     if service == "gateway":
         service_ports.insert(0, {"name": "http", "port": 80, "targetPort": "http"})
-    objects = [deployment, {
-        "apiVersion": "v1", "kind": "Service", "metadata": metadata(name),
-        "spec": {"selector": {LABEL: name}, "ports": service_ports},
-    }]
+    objects = [
+        deployment,
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": metadata(name),
+            "spec": {"selector": {LABEL: name}, "ports": service_ports},
+        },
+    ]
     if is_sender(service):
         # Each channel scales on its own: a busy channel gets more sender pods.
-        objects.append({
-            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-            "metadata": metadata(name),
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                   "name": name},
-                "minReplicas": 1, "maxReplicas": 10,
-                "metrics": [{"type": "Resource", "resource": {
-                    "name": "cpu", "target": {"type": "Utilization",
-                                              "averageUtilization": 70}}}],
-            },
-        })
+        objects.append(
+            {
+                "apiVersion": "autoscaling/v2",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": metadata(name),
+                "spec": {
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                    "minReplicas": 1,
+                    "maxReplicas": 10,
+                    "metrics": [
+                        {
+                            "type": "Resource",
+                            "resource": {
+                                "name": "cpu",
+                                "target": {"type": "Utilization", "averageUtilization": 70},
+                            },
+                        }
+                    ],
+                },
+            }
+        )
     return objects
 
 
@@ -198,9 +270,11 @@ def manifests() -> list[dict]:
 
 
 def render() -> str:
-    header = ("# Generated by deploy/k8s/generate.py from plexus/suite.py and config.yaml.\n"
-              "# Needs the Secret plexus-amqp, one broker user a service: made from the\n"
-              "# output of scripts/rabbitmq-users.sh (docs/operations.md, Broker users).\n")
+    header = (
+        "# Generated by deploy/k8s/generate.py from plexus/suite.py and config.yaml.\n"
+        "# Needs the Secret plexus-amqp, one broker user a service: made from the\n"
+        "# output of scripts/rabbitmq-users.sh (docs/operations.md, Broker users).\n"
+    )
     return header + yaml.safe_dump_all(manifests(), sort_keys=False)
 
 

@@ -22,8 +22,7 @@ BATCH_LIMIT = 1000
 CURRENCIES = frozenset(currency.alpha_3 for currency in pycountry.currencies)
 # Clocks differ: an external system's "now" may run a little ahead of ours.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 CONTACT_KEYS = ("id", "user_id", "email", "phone")
 PERIODS = {"7d": 7, "14d": 14, "30d": 30}
 EXPORT_FORMATS = ("csv", "ndjson")
@@ -74,8 +73,11 @@ class Currency(Text):
 
 class Amount(fields.Float):
     def __init__(self, **kwargs):
-        super().__init__(allow_nan=False, validate=validate.Range(
-            min=0, max=1e15, error="must be between 0 and 1e15"), **kwargs)
+        super().__init__(
+            allow_nan=False,
+            validate=validate.Range(min=0, max=1e15, error="must be between 0 and 1e15"),
+            **kwargs,
+        )
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -84,6 +86,7 @@ class Amount(fields.Float):
 
 
 # ---------------------------------------------------------------- input
+
 
 class ContactRef(StrictSchema):
     """Which contact: its id, or any of its identifiers (all given must match)."""
@@ -123,49 +126,71 @@ class EventInput(StrictSchema):
     """A custom event, or a custom conversion when `conversion` is given."""
 
     contact = fields.Nested(ContactRef, required=True)
-    name = Text(required=True, validate=validate.Length(min=1, max=100),
-                metadata=_about("What happened, e.g. viewed_pricing"))
+    name = Text(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata=_about("What happened, e.g. viewed_pricing"),
+    )
     properties = Properties(load_default=dict)
-    occurred_at = PastMoment(load_default=None, metadata=_about(
-        "RFC 3339; default now; not more than 5 minutes in the future", format="date-time"))
+    occurred_at = PastMoment(
+        load_default=None,
+        metadata=_about(
+            "RFC 3339; default now; not more than 5 minutes in the future", format="date-time"
+        ),
+    )
     conversion = fields.Nested(Conversion, load_default=None, allow_none=True)
 
 
 class EventBatch(StrictSchema):
     events = fields.List(
-        fields.Raw(), required=True,
-        validate=validate.Length(min=1, max=BATCH_LIMIT,
-                                 error=f"between 1 and {BATCH_LIMIT:,} events"),
-        metadata=_about("Events as in EventInput, each recorded or refused on its own."))
+        fields.Raw(),
+        required=True,
+        validate=validate.Length(
+            min=1, max=BATCH_LIMIT, error=f"between 1 and {BATCH_LIMIT:,} events"
+        ),
+        metadata=_about("Events as in EventInput, each recorded or refused on its own."),
+    )
 
 
 class OrderInput(StrictSchema):
     contact = fields.Nested(ContactRef, required=True)
-    external_id = Text(required=True, validate=validate.Length(min=1, max=255), metadata=_about(
-        "The order's id in the shop; posting it again updates the order"))
+    external_id = Text(
+        required=True,
+        validate=validate.Length(min=1, max=255),
+        metadata=_about("The order's id in the shop; posting it again updates the order"),
+    )
     amount = Amount(required=True)
     currency = Currency(required=True)
-    status = Text(required=True, validate=validate.Regexp(
-        r"^[a-z][a-z0-9_]{0,31}$", error="lower-case letters, digits and _, at most 32"),
-        metadata=_about("The shop's own status: created, paid, shipped, refunded..."))
-    occurred_at = PastMoment(load_default=None, metadata=_about(
-        "RFC 3339; default now", format="date-time"))
+    status = Text(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z][a-z0-9_]{0,31}$", error="lower-case letters, digits and _, at most 32"
+        ),
+        metadata=_about("The shop's own status: created, paid, shipped, refunded..."),
+    )
+    occurred_at = PastMoment(
+        load_default=None, metadata=_about("RFC 3339; default now", format="date-time")
+    )
 
 
 # ---------------------------------------------------------------- answers
+
 
 class ActivityItem(StrictSchema):
     id = fields.String(required=True)
     contact_id = fields.String(required=True)
     occurred_at = fields.DateTime(required=True)
     channel = fields.String(required=True, validate=validate.OneOf(vocab.ACTIVITY_CHANNELS))
-    origin = fields.String(required=True, allow_none=True,
-                           validate=validate.OneOf(vocab.ORIGINS))
+    origin = fields.String(required=True, allow_none=True, validate=validate.OneOf(vocab.ORIGINS))
     type = fields.String(required=True, metadata=_about("One of the channel's types"))
     message_id = fields.String(required=True, allow_none=True)
-    details = fields.Dict(required=True, metadata=_about(
-        "By type: changed (field names), list and reason, segment_id and segment_name, "
-        "name and properties, conversion, order..."))
+    details = fields.Dict(
+        required=True,
+        metadata=_about(
+            "By type: changed (field names), list and reason, segment_id and segment_name, "
+            "name and properties, conversion, order..."
+        ),
+    )
 
 
 class StatusChange(StrictSchema):
@@ -183,11 +208,16 @@ class Message(StrictSchema):
 
 class ActivityItemDetail(ActivityItem):
     # Only on a message item (message_id set): other items have neither.
-    message = fields.Raw(allow_none=True, metadata=_about(
-        "Only on a message item: the message with its status history and what triggered "
-        "it; null when messaging did not answer (see message_error)"))
-    message_error = fields.String(allow_none=True, metadata=_about(
-        "Only on a message item: why `message` is null"))
+    message = fields.Raw(
+        allow_none=True,
+        metadata=_about(
+            "Only on a message item: the message with its status history and what triggered "
+            "it; null when messaging did not answer (see message_error)"
+        ),
+    )
+    message_error = fields.String(
+        allow_none=True, metadata=_about("Only on a message item: why `message` is null")
+    )
 
 
 class ChannelCounts(StrictSchema):
@@ -201,16 +231,16 @@ class ActivitySummary(StrictSchema):
     since = fields.DateTime(required=True)
     until = fields.DateTime(required=True)
     total = fields.Integer(required=True)
-    channels = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelCounts),
-                           required=True)
+    channels = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelCounts), required=True)
 
 
 class EventBatchItemResult(StrictSchema):
     index = fields.Integer(required=True, metadata=_about("Position in `events`."))
     status = fields.String(required=True, validate=validate.OneOf(["accepted", "error"]))
     id = fields.String(required=True, allow_none=True, metadata=_about("The feed item"))
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
-                         required=True, allow_none=True)
+    errors = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()), required=True, allow_none=True
+    )
 
 
 class EventBatchResult(StrictSchema):

@@ -39,23 +39,51 @@ CATEGORY_RULE = "lower-case letters, digits, _ and -, at most 64"
 
 IDENTIFIERS = ("user_id", "email", "phone")
 READ_ONLY_CONTACT_FIELDS = (
-    "id", "age", "status", "created_via", "blacklists", "subscriptions", "channels",
-    "created_at", "updated_at",
+    "id",
+    "age",
+    "status",
+    "created_via",
+    "blacklists",
+    "subscriptions",
+    "channels",
+    "created_at",
+    "updated_at",
 )
 ADDRESS_FIELDS = ("country", "region", "city", "street", "postcode")
 # The contact's own fields as a message can use them, in resource order; address parts
 # are separate so that a template can say `{{ address.city }}`.
 MESSAGE_FIELDS = (
-    "id", "user_id", "email", "phone", "first_name", "last_name", "birthday", "gender",
-    "language", "timezone", "source", "avatar_url",
+    "id",
+    "user_id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "birthday",
+    "gender",
+    "language",
+    "timezone",
+    "source",
+    "avatar_url",
     *(f"address.{part}" for part in ADDRESS_FIELDS),
-    "contact_score", "status", "created_at", "updated_at",
+    "contact_score",
+    "status",
+    "created_at",
+    "updated_at",
 )
 READ_ONLY_MESSAGE_FIELDS = frozenset({"id", "status", "created_at", "updated_at"})
 # A custom variable must not shadow a contact field in a template.
 RESERVED_VARIABLE_NAMES = frozenset(
-    {"id", "address", "categories", "variables", "blacklists", "subscriptions", "channels",
-     *MESSAGE_FIELDS}
+    {
+        "id",
+        "address",
+        "categories",
+        "variables",
+        "blacklists",
+        "subscriptions",
+        "channels",
+        *MESSAGE_FIELDS,
+    }
 )
 
 BATCH_LIMIT = 1000
@@ -70,8 +98,11 @@ class CategoryChoices(fields.Dict):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, dict):
             raise ValidationError("must be an object of category name: true|false")
-        errors = {name: ["must be true or false"] for name, choice in value.items()
-                  if not isinstance(choice, bool)}
+        errors = {
+            name: ["must be true or false"]
+            for name, choice in value.items()
+            if not isinstance(choice, bool)
+        }
         if errors:
             raise ValidationError(errors)
         return dict(value)
@@ -95,6 +126,7 @@ class Birthday(fields.Date):
 
 
 # ---------------------------------------------------------------- variable values
+
 
 def variable_value_error(kind: str, value) -> str | None:
     """Why `value` cannot be held by a variable of type `kind`, or None if it can."""
@@ -123,6 +155,7 @@ def variable_value_error(kind: str, value) -> str | None:
 
 # ---------------------------------------------------------------- input schemas
 
+
 class Address(StrictSchema):
     country = CountryCode(allow_none=True, metadata=describe("ISO 3166-1 alpha-2, e.g. UA"))
     region = Text(allow_none=True, max_length=100, metadata=describe("state, oblast"))
@@ -139,39 +172,75 @@ class Address(StrictSchema):
 class _ContactFields(StrictSchema):
     read_only = READ_ONLY_CONTACT_FIELDS
 
-    user_id = Text(allow_none=True, max_length=255,
-                   metadata=describe("The customer's own id for this contact; unique."))
-    email = Email(allow_none=True, metadata=describe(
-        "Unique without regard to case; stored lower-cased.", format="email"))
-    phone = Phone(allow_none=True, metadata=describe(
-        "Unique; stored as E.164 (+380501234567). A national number is read in `region`, "
-        "else in `address.country`."))
-    region = CountryCode(allow_none=True, metadata=describe(
-        "ISO 3166-1 alpha-2 to read a national `phone` in; not stored."))
+    user_id = Text(
+        allow_none=True,
+        max_length=255,
+        metadata=describe("The customer's own id for this contact; unique."),
+    )
+    email = Email(
+        allow_none=True,
+        metadata=describe("Unique without regard to case; stored lower-cased.", format="email"),
+    )
+    phone = Phone(
+        allow_none=True,
+        metadata=describe(
+            "Unique; stored as E.164 (+380501234567). A national number is read in `region`, "
+            "else in `address.country`."
+        ),
+    )
+    region = CountryCode(
+        allow_none=True,
+        metadata=describe("ISO 3166-1 alpha-2 to read a national `phone` in; not stored."),
+    )
     first_name = Text(allow_none=True, max_length=100)
     last_name = Text(allow_none=True, max_length=100)
     birthday = Birthday(allow_none=True, metadata=describe("YYYY-MM-DD, not in the future."))
-    gender = fields.Integer(strict=True, allow_none=True, validate=validate.OneOf(vocab.GENDERS),
-                            metadata=describe(
-                                "ISO/IEC 5218: 0 not known (default; null sets it), 1 male, "
-                                "2 female, 9 not applicable.", enum=list(vocab.GENDERS)))
+    gender = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.OneOf(vocab.GENDERS),
+        metadata=describe(
+            "ISO/IEC 5218: 0 not known (default; null sets it), 1 male, "
+            "2 female, 9 not applicable.",
+            enum=list(vocab.GENDERS),
+        ),
+    )
     language = Language(allow_none=True, metadata=describe("ISO 639-1, e.g. uk, en."))
-    timezone = TimeZone(allow_none=True, metadata=describe(
-        "IANA name (Europe/Kyiv) or UTC offset from -12:00 to +14:00 (+02:00)."))
-    source = Text(allow_none=True, max_length=100, metadata=describe(
-        "A registered acquisition source (/v1/sources)."))
-    avatar_url = HttpUrl(allow_none=True, max_length=2048, metadata={
-        "format": "uri", "description": "An http(s) URL; null or a blank string clears it."})
-    address = fields.Nested(Address, allow_none=True, metadata=describe(
-        "Replaced as a whole."))
-    categories = CategoryChoices(allow_none=True, metadata=describe(
-        "Opt-in per registered subscription category. On update, the names given are "
-        "changed and the others kept."))
-    contact_score = fields.Float(allow_nan=False, allow_none=True,
-                                 metadata=describe("Default 0 (null sets it)."))
-    variables = VariableValues(allow_none=True, metadata=describe(
-        "Values of defined contact variables (/v1/variables), checked against their type. "
-        "On update, the names given are changed (null removes one) and the others kept."))
+    timezone = TimeZone(
+        allow_none=True,
+        metadata=describe("IANA name (Europe/Kyiv) or UTC offset from -12:00 to +14:00 (+02:00)."),
+    )
+    source = Text(
+        allow_none=True,
+        max_length=100,
+        metadata=describe("A registered acquisition source (/v1/sources)."),
+    )
+    avatar_url = HttpUrl(
+        allow_none=True,
+        max_length=2048,
+        metadata={
+            "format": "uri",
+            "description": "An http(s) URL; null or a blank string clears it.",
+        },
+    )
+    address = fields.Nested(Address, allow_none=True, metadata=describe("Replaced as a whole."))
+    categories = CategoryChoices(
+        allow_none=True,
+        metadata=describe(
+            "Opt-in per registered subscription category. On update, the names given are "
+            "changed and the others kept."
+        ),
+    )
+    contact_score = fields.Float(
+        allow_nan=False, allow_none=True, metadata=describe("Default 0 (null sets it).")
+    )
+    variables = VariableValues(
+        allow_none=True,
+        metadata=describe(
+            "Values of defined contact variables (/v1/variables), checked against their type. "
+            "On update, the names given are changed (null removes one) and the others kept."
+        ),
+    )
 
 
 class ContactCreate(_ContactFields):
@@ -185,13 +254,17 @@ class ContactUpdate(_ContactFields):
 
 class ContactBatch(StrictSchema):
     contacts = fields.List(
-        fields.Raw(), required=True,
-        validate=validate.Length(min=1, max=BATCH_LIMIT,
-                                 error=f"between 1 and {BATCH_LIMIT:,} contacts"),
+        fields.Raw(),
+        required=True,
+        validate=validate.Length(
+            min=1, max=BATCH_LIMIT, error=f"between 1 and {BATCH_LIMIT:,} contacts"
+        ),
         metadata=describe(
             "Contacts as in ContactCreate. Each is matched by user_id, else email, else "
             "phone, then created or updated (as a PATCH of the fields given), and validated "
-            "on its own: one bad item never fails the others."))
+            "on its own: one bad item never fails the others."
+        ),
+    )
 
 
 class BlacklistInput(StrictSchema):
@@ -222,11 +295,15 @@ def _settable_subscription_status(status: str) -> None:
 
 
 class SubscriptionInput(StrictSchema):
-    status = fields.String(required=True, validate=_settable_subscription_status,
-                           metadata=describe(
-                               "subscribed or unsubscribed. telegram, viber and webpush_* may "
-                               "be subscribed by hand only if they were subscribed before.",
-                               enum=["subscribed", "unsubscribed"]))
+    status = fields.String(
+        required=True,
+        validate=_settable_subscription_status,
+        metadata=describe(
+            "subscribed or unsubscribed. telegram, viber and webpush_* may "
+            "be subscribed by hand only if they were subscribed before.",
+            enum=["subscribed", "unsubscribed"],
+        ),
+    )
     reason = Text(allow_none=True, max_length=500, load_default=None)
 
 
@@ -240,35 +317,54 @@ class TelegramChatId(Text):
 
 
 class TelegramAddressInput(StrictSchema):
-    chat_id = TelegramChatId(required=True, validate=validate.Regexp(
-        r"^-?\d{1,20}$", error="must be a Telegram chat id (an integer)"), metadata={
+    chat_id = TelegramChatId(
+        required=True,
+        validate=validate.Regexp(r"^-?\d{1,20}$", error="must be a Telegram chat id (an integer)"),
+        metadata={
             "description": "The chat id the bot received: a number, or its digits as a "
-                           "string (kept as a string).",
-            "type": ["string", "integer"]})
+            "string (kept as a string).",
+            "type": ["string", "integer"],
+        },
+    )
 
 
 class ViberAddressInput(StrictSchema):
-    user_id = Text(required=True, validate=VIBER_USER_ID,
-                   metadata=describe("The Viber user id the bot received."))
+    user_id = Text(
+        required=True,
+        validate=VIBER_USER_ID,
+        metadata=describe("The Viber user id the bot received."),
+    )
 
 
 class WebpushKeys(StrictSchema):
-    p256dh = Base64UrlKey(size=65, required=True, metadata=describe(
-        "The browser's P-256 public key, base64url."))
-    auth = Base64UrlKey(size=16, required=True, metadata=describe(
-        "The 16-byte auth secret, base64url."))
+    p256dh = Base64UrlKey(
+        size=65, required=True, metadata=describe("The browser's P-256 public key, base64url.")
+    )
+    auth = Base64UrlKey(
+        size=16, required=True, metadata=describe("The 16-byte auth secret, base64url.")
+    )
 
 
 class WebpushSubscriptionInput(StrictSchema):
-    endpoint = HttpUrl(required=True, max_length=2048, metadata=describe(
-        "The push service URL from PushSubscription.endpoint: https, on one of the "
-        "push services the deployment allows (by default the browsers' own: FCM, "
-        "Mozilla, Windows, Apple; README: PLEXUS_WEBPUSH_PUSH_SERVICES). A contact has "
-        "at most 10 subscriptions.", format="uri"))
+    endpoint = HttpUrl(
+        required=True,
+        max_length=2048,
+        metadata=describe(
+            "The push service URL from PushSubscription.endpoint: https, on one of the "
+            "push services the deployment allows (by default the browsers' own: FCM, "
+            "Mozilla, Windows, Apple; README: PLEXUS_WEBPUSH_PUSH_SERVICES). A contact has "
+            "at most 10 subscriptions.",
+            format="uri",
+        ),
+    )
     keys = fields.Nested(WebpushKeys, required=True)
-    device = fields.String(required=True, validate=validate.OneOf(vocab.WEBPUSH_DEVICES),
-                           metadata=describe("desktop or mobile: the channel it serves.",
-                                              enum=list(vocab.WEBPUSH_DEVICES)))
+    device = fields.String(
+        required=True,
+        validate=validate.OneOf(vocab.WEBPUSH_DEVICES),
+        metadata=describe(
+            "desktop or mobile: the channel it serves.", enum=list(vocab.WEBPUSH_DEVICES)
+        ),
+    )
 
 
 class NoteInput(StrictSchema):
@@ -278,11 +374,18 @@ class NoteInput(StrictSchema):
 class VariableInput(StrictSchema):
     name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN, error=NAME_RULE))
     type = fields.String(required=True, validate=validate.OneOf(vocab.VARIABLE_TYPES))
-    scope = fields.String(load_default="contact", validate=validate.OneOf(vocab.VARIABLE_SCOPES),
-                          metadata=describe("contact (default): a value per contact; "
-                                             "account: one value for all contacts."))
-    value = fields.Raw(allow_none=True, load_default=None, metadata=describe(
-        "Account variables only: the value, of the variable's type."))
+    scope = fields.String(
+        load_default="contact",
+        validate=validate.OneOf(vocab.VARIABLE_SCOPES),
+        metadata=describe(
+            "contact (default): a value per contact; account: one value for all contacts."
+        ),
+    )
+    value = fields.Raw(
+        allow_none=True,
+        load_default=None,
+        metadata=describe("Account variables only: the value, of the variable's type."),
+    )
 
     @validates_schema
     def _value_fits(self, data, **kwargs):
@@ -313,41 +416,57 @@ class VariableUpdate(StrictSchema):
 
 class SourceInput(StrictSchema):
     # One line: a source's name is a label, shown in lists and in its URL.
-    name = Text(required=True, validate=[
-        validate.Length(min=1, max=100),
-        validate.Regexp(r"^[^\x00-\x1f\x7f]*$",
-                        error="must be one line of text, without control characters")])
+    name = Text(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=100),
+            validate.Regexp(
+                r"^[^\x00-\x1f\x7f]*$", error="must be one line of text, without control characters"
+            ),
+        ],
+    )
 
 
 class CategoryInput(StrictSchema):
-    name = fields.String(required=True, validate=validate.Regexp(CATEGORY_PATTERN,
-                                                                 error=CATEGORY_RULE))
+    name = fields.String(
+        required=True, validate=validate.Regexp(CATEGORY_PATTERN, error=CATEGORY_RULE)
+    )
     description = Text(allow_none=True, max_length=500, load_default=None)
 
 
 # ---------------------------------------------------------------- resources (answers)
 
+
 class BlacklistEntry(Schema):
     """The contact's current address of that list is on it (whoever put it there)."""
 
-    since = fields.DateTime(required=True, metadata=describe(
-        "When the address was put on the list."))
+    since = fields.DateTime(
+        required=True, metadata=describe("When the address was put on the list.")
+    )
     reason = fields.String(required=True, allow_none=True)
 
 
 class BlacklistedAddress(Schema):
     """An address on one of the account's black lists."""
 
-    value = fields.String(required=True, metadata=describe(
-        "The address: an email (lower-cased), an E.164 phone, or a Viber user id."))
+    value = fields.String(
+        required=True,
+        metadata=describe(
+            "The address: an email (lower-cased), an E.164 phone, or a Viber user id."
+        ),
+    )
     added_at = fields.DateTime(required=True)
     reason = fields.String(required=True, allow_none=True)
-    source = fields.String(required=True, validate=validate.OneOf(vocab.BLACKLIST_SOURCES),
-                           metadata=describe(
-                               "manual: put there through the API; hard_bounce, complaint: "
-                               "by a provider's report; erased: the address of an erased "
-                               "contact, listed again when a new contact took it.",
-                               enum=list(vocab.BLACKLIST_SOURCES)))
+    source = fields.String(
+        required=True,
+        validate=validate.OneOf(vocab.BLACKLIST_SOURCES),
+        metadata=describe(
+            "manual: put there through the API; hard_bounce, complaint: "
+            "by a provider's report; erased: the address of an erased "
+            "contact, listed again when a new contact took it.",
+            enum=list(vocab.BLACKLIST_SOURCES),
+        ),
+    )
 
 
 class Blacklists(Schema):
@@ -363,8 +482,10 @@ class SubscriptionState(Schema):
 
 
 Subscriptions = Schema.from_dict(
-    {channel: fields.Nested(SubscriptionState, required=True)
-     for channel in vocab.MESSAGE_CHANNELS},
+    {
+        channel: fields.Nested(SubscriptionState, required=True)
+        for channel in vocab.MESSAGE_CHANNELS
+    },
     name="Subscriptions",
 )
 
@@ -415,37 +536,56 @@ class Contact(Schema):
     address = fields.Nested(StoredAddress, required=True, allow_none=True)
     categories = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
     contact_score = fields.Float(required=True)
-    variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True),
-                            required=True)
-    age = fields.Integer(required=True, allow_none=True, metadata=describe(
-        "Read-only: whole years since `birthday` today (UTC); null without a birthday."))
-    status = fields.String(required=True, validate=validate.OneOf(vocab.CONTACT_STATUSES),
-                           metadata=describe("inactive contacts are sent nothing"))
+    variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True)
+    age = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata=describe(
+            "Read-only: whole years since `birthday` today (UTC); null without a birthday."
+        ),
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(vocab.CONTACT_STATUSES),
+        metadata=describe("inactive contacts are sent nothing"),
+    )
     created_via = fields.String(
-        required=True, validate=validate.OneOf(vocab.CREATED_VIA), metadata=describe(
+        required=True,
+        validate=validate.OneOf(vocab.CREATED_VIA),
+        metadata=describe(
             "Read-only: how the contact arrived: `api` (POST /v1/contacts), `import` "
             "(POST /v1/contacts/batch, `plexus import`), `event` or `order` (one naming "
-            "a contact not yet known), `form` (the subscription form)."))
-    blacklists = fields.Nested(Blacklists, required=True, metadata=describe(
-        "Each black list the contact's current address of it (email, phone, Viber user id) "
-        "is on, whoever put it there (/v1/blacklists); null where it is not. Changing the "
-        "address changes it."))
+            "a contact not yet known), `form` (the subscription form)."
+        ),
+    )
+    blacklists = fields.Nested(
+        Blacklists,
+        required=True,
+        metadata=describe(
+            "Each black list the contact's current address of it (email, phone, Viber user id) "
+            "is on, whoever put it there (/v1/blacklists); null where it is not. Changing the "
+            "address changes it."
+        ),
+    )
     subscriptions = fields.Nested(Subscriptions, required=True)
     channels = fields.Nested(Channels, required=True)
-    created_at = fields.DateTime(required=True, metadata=describe(
-        "When it entered the contact list."))
-    updated_at = fields.DateTime(required=True, metadata=describe(
-        "Last change by API or import."))
+    created_at = fields.DateTime(
+        required=True, metadata=describe("When it entered the contact list.")
+    )
+    updated_at = fields.DateTime(required=True, metadata=describe("Last change by API or import."))
 
 
 class BatchItemResult(Schema):
     index = fields.Integer(required=True, metadata=describe("Position in `contacts`."))
-    status = fields.String(required=True, validate=validate.OneOf(
-        ["created", "updated", "error"]))
+    status = fields.String(required=True, validate=validate.OneOf(["created", "updated", "error"]))
     id = fields.String(required=True, allow_none=True)
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
-                         required=True, allow_none=True,
-                         metadata=describe("field path: messages, when status is error"))
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        allow_none=True,
+        metadata=describe("field path: messages, when status is error"),
+    )
 
 
 class BatchResult(Schema):
@@ -470,22 +610,34 @@ class Variable(Schema):
     name = fields.String(required=True)
     type = fields.String(required=True, validate=validate.OneOf(vocab.VARIABLE_TYPES))
     scope = fields.String(required=True, validate=validate.OneOf(vocab.VARIABLE_SCOPES))
-    value = fields.Raw(required=True, allow_none=True, metadata=describe(
-        "Account variables: the value for all contacts; contact variables: null."))
+    value = fields.Raw(
+        required=True,
+        allow_none=True,
+        metadata=describe(
+            "Account variables: the value for all contacts; contact variables: null."
+        ),
+    )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 
 
 class ContactVariable(Schema):
-    name = fields.String(required=True, metadata=describe(
-        "As a template uses it: first_name, address.city, plan, categories.news"))
-    kind = fields.String(required=True, validate=validate.OneOf(
-        ["field", "variable", "list", "account"]), metadata=describe(
-        "field: a contact field; variable: a contact variable; list: a subscription "
-        "category; account: an account variable"))
+    name = fields.String(
+        required=True,
+        metadata=describe("As a template uses it: first_name, address.city, plan, categories.news"),
+    )
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(["field", "variable", "list", "account"]),
+        metadata=describe(
+            "field: a contact field; variable: a contact variable; list: a subscription "
+            "category; account: an account variable"
+        ),
+    )
     value = fields.Raw(required=True, allow_none=True)
-    editable = fields.Boolean(required=True, metadata=describe(
-        "Whether it can be changed on the contact."))
+    editable = fields.Boolean(
+        required=True, metadata=describe("Whether it can be changed on the contact.")
+    )
 
 
 class Source(Schema):
@@ -505,8 +657,9 @@ class SubscriptionHistoryEntry(Schema):
     id = fields.String(required=True)
     channel = fields.String(required=True, validate=validate.OneOf(vocab.MESSAGE_CHANNELS))
     status = fields.String(required=True, validate=validate.OneOf(vocab.SUBSCRIPTION_STATUSES))
-    previous_status = fields.String(required=True,
-                                    validate=validate.OneOf(vocab.SUBSCRIPTION_STATUSES))
+    previous_status = fields.String(
+        required=True, validate=validate.OneOf(vocab.SUBSCRIPTION_STATUSES)
+    )
     reason = fields.String(required=True, allow_none=True)
     actor = fields.String(required=True, metadata=describe("Who made the change."))
     changed_at = fields.DateTime(required=True)

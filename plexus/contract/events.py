@@ -17,25 +17,25 @@ SEGMENTS = "segments"
 # those subscriptions in its own event (`subscribed`), each as subscription_changed would
 # say it, with an event_id of its own that sorts after the listing event's: one event
 # for an imported contact, not three.
-CONTACT_CREATED = "contact_created"        # contact_id, contact (the stored resource,
+CONTACT_CREATED = "contact_created"  # contact_id, contact (the stored resource,
 #                                            subscriptions included), subscribed [{event_id,
 #                                            channel, status, previous, reason}]
-CONTACT_UPDATED = "contact_updated"        # contact_id, changed {field: new value},
+CONTACT_UPDATED = "contact_updated"  # contact_id, changed {field: new value},
 #                                            subscribed (as for contact_created)
-CONTACT_DELETED = "contact_deleted"        # contact_id (nothing else: the contact is erased)
-CONTACT_ACTIVATED = "contact_activated"    # contact_id
+CONTACT_DELETED = "contact_deleted"  # contact_id (nothing else: the contact is erased)
+CONTACT_ACTIVATED = "contact_activated"  # contact_id
 CONTACT_DEACTIVATED = "contact_deactivated"  # contact_id
 SUBSCRIPTION_CHANGED = "subscription_changed"  # contact_id, channel, status, previous, reason
-BLACKLIST_CHANGED = "blacklist_changed"    # contact_id, list, blacklisted (bool), reason
+BLACKLIST_CHANGED = "blacklist_changed"  # contact_id, list, blacklisted (bool), reason
 #                                            A contact is listed while its current address
 #                                            is on the list: one each time that changes, by
 #                                            the list or by the contact's address changing.
 
 # messaging -> anyone.
-MESSAGE_QUEUED = "message_queued"   # message_id, contact_id, channel, origin, category,
+MESSAGE_QUEUED = "message_queued"  # message_id, contact_id, channel, origin, category,
 #                                     template_id, resend_of
-MESSAGE_SENT = "message_sent"       # message_id, contact_id, channel, origin, provider_id
-MESSAGE_STATUS = "message_status"   # message_id, contact_id, channel, origin, status (an
+MESSAGE_SENT = "message_sent"  # message_id, contact_id, channel, origin, provider_id
+MESSAGE_STATUS = "message_status"  # message_id, contact_id, channel, origin, status (an
 #                                     activity type of that channel: delivered, open, click,
 #                                     hard_bounce...), details {url, reason, ...}
 
@@ -55,8 +55,13 @@ SEGMENT_MEMBERSHIP_CHANGED = "segment_membership_changed"  # segment_id, segment
 
 EMITTED_BY = {
     CONTACTS: (
-        CONTACT_CREATED, CONTACT_UPDATED, CONTACT_DELETED, CONTACT_ACTIVATED,
-        CONTACT_DEACTIVATED, SUBSCRIPTION_CHANGED, BLACKLIST_CHANGED,
+        CONTACT_CREATED,
+        CONTACT_UPDATED,
+        CONTACT_DELETED,
+        CONTACT_ACTIVATED,
+        CONTACT_DEACTIVATED,
+        SUBSCRIPTION_CHANGED,
+        BLACKLIST_CHANGED,
     ),
     MESSAGING: (MESSAGE_QUEUED, MESSAGE_SENT, MESSAGE_STATUS),
     ACTIVITY: (ACTIVITY_RECORDED,),

@@ -31,6 +31,7 @@ def describe(text: str, **extra) -> dict:
 
 # ---------------------------------------------------------------- field types
 
+
 class Text(fields.String):
     """A string, trimmed. Where null is allowed, a blank string means null (an empty CSV
     column, a cleared form field). NUL characters are refused: PostgreSQL cannot store
@@ -86,7 +87,8 @@ def normalise_phone(text: str, region: str | None) -> str:
         if region is None and not text.startswith("+"):
             raise ValidationError(
                 "not an international number (+...); give `region` or `address.country` "
-                "to read it as a national one") from None
+                "to read it as a national one"
+            ) from None
         raise ValidationError("not a valid phone number") from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError("not a valid phone number")
@@ -142,14 +144,16 @@ class TimeZone(Text):
         if valid_utc_offset(text):
             return text
         raise ValidationError(
-            "not an IANA time zone name (Europe/Kyiv) or a UTC offset from -12:00 to +14:00")
+            "not an IANA time zone name (Europe/Kyiv) or a UTC offset from -12:00 to +14:00"
+        )
 
 
 class HttpUrl(Text):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.validators.insert(0, validate.URL(schemes={"http", "https"},
-                                               error="not an http(s) URL"))
+        self.validators.insert(
+            0, validate.URL(schemes={"http", "https"}, error="not an http(s) URL")
+        )
 
 
 class StrictBoolean(fields.Boolean):

@@ -32,12 +32,19 @@ class MessageInput(StrictSchema):
     contact = fields.Nested(ContactRef, required=True)
     channel = fields.String(required=True, validate=validate.OneOf(vocab.MESSAGE_CHANNELS))
     origin = fields.String(load_default="transaction", validate=validate.OneOf(vocab.ORIGINS))
-    category = Text(allow_none=True, load_default=None, max_length=64, metadata=_describe(
-        "refused (409) to a contact who has not opted in to it"))
+    category = Text(
+        allow_none=True,
+        load_default=None,
+        max_length=64,
+        metadata=_describe("refused (409) to a contact who has not opted in to it"),
+    )
     template_id = Text(allow_none=True, load_default=None, max_length=26)
     content = fields.Nested(MessageContent, allow_none=True, load_default=None)
-    data = fields.Dict(keys=fields.String(), load_default=dict, metadata=_describe(
-        "values for the template, as `{{ data.name }}`"))
+    data = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        metadata=_describe("values for the template, as `{{ data.name }}`"),
+    )
 
     @validates_schema
     def _template_or_content(self, data, **kwargs):
@@ -61,8 +68,12 @@ class Queued(Schema):
 
 
 class StatusEntry(Schema):
-    status = fields.String(required=True, metadata=_describe(
-        "queued, sent, or an activity type of the channel (delivered, open, click...)"))
+    status = fields.String(
+        required=True,
+        metadata=_describe(
+            "queued, sent, or an activity type of the channel (delivered, open, click...)"
+        ),
+    )
     at = fields.DateTime(required=True)
     details = fields.Dict(required=True)
 
@@ -75,9 +86,14 @@ class Message(Schema):
     category = fields.String(required=True, allow_none=True)
     template_id = fields.String(required=True, allow_none=True)
     resend_of = fields.String(required=True, allow_none=True)
-    purpose = fields.String(required=True, allow_none=True, metadata=_describe(
-        "null for the business's messages; `confirmation` for the subscription form's "
-        "confirmation email (sent before the address is subscribed)"))
+    purpose = fields.String(
+        required=True,
+        allow_none=True,
+        metadata=_describe(
+            "null for the business's messages; `confirmation` for the subscription form's "
+            "confirmation email (sent before the address is subscribed)"
+        ),
+    )
     status = fields.String(required=True, metadata=_describe("the latest status"))
     content = fields.Nested(MessageContent, required=True, metadata=_describe("as rendered"))
     created_at = fields.DateTime(required=True)
@@ -88,21 +104,33 @@ class TemplateInput(StrictSchema):
     name = Text(required=True, max_length=200)
     channel = fields.String(required=True, validate=validate.OneOf(vocab.MESSAGE_CHANNELS))
     subject = Text(allow_none=True, load_default=None, max_length=SUBJECT_LIMIT)
-    body = Text(required=True, max_length=BODY_LIMIT, metadata=_describe(
-        "Jinja syntax: `{{ first_name }}`, `{{ data.order_id }}`; HTML for email"))
-    approved = StrictBoolean(load_default=False, metadata=_describe(
-        "viber sends approved templates only; setting it needs the `admin` scope (403 "
-        "naming `approved` otherwise)"))
+    body = Text(
+        required=True,
+        max_length=BODY_LIMIT,
+        metadata=_describe(
+            "Jinja syntax: `{{ first_name }}`, `{{ data.order_id }}`; HTML for email"
+        ),
+    )
+    approved = StrictBoolean(
+        load_default=False,
+        metadata=_describe(
+            "viber sends approved templates only; setting it needs the `admin` scope (403 "
+            "naming `approved` otherwise)"
+        ),
+    )
 
 
 class TemplateUpdate(StrictSchema):
     name = Text(max_length=200)
     subject = Text(allow_none=True, max_length=SUBJECT_LIMIT)
     body = Text(max_length=BODY_LIMIT)
-    approved = StrictBoolean(metadata=_describe(
-        "needs the `admin` scope (403 naming `approved` otherwise); a change of an "
-        "approved template's subject or body withdraws its approval unless it sets "
-        "`approved` again"))
+    approved = StrictBoolean(
+        metadata=_describe(
+            "needs the `admin` scope (403 naming `approved` otherwise); a change of an "
+            "approved template's subject or body withdraws its approval unless it sets "
+            "`approved` again"
+        )
+    )
 
 
 class Template(Schema):

@@ -19,28 +19,53 @@ from plexus.contract.fields import StrictSchema, Text
 # "address.<part>", custom variables as "variables.<name>" (their kind is the value's).
 STRING, NUMBER, DATE, MOMENT = "string", "number", "date", "moment"
 FIELDS = {
-    "id": STRING, "user_id": STRING, "email": STRING, "phone": STRING,
-    "first_name": STRING, "last_name": STRING, "birthday": DATE, "gender": NUMBER,
-    "language": STRING, "timezone": STRING, "source": STRING, "avatar_url": STRING,
-    "address.country": STRING, "address.region": STRING, "address.city": STRING,
-    "address.street": STRING, "address.postcode": STRING, "contact_score": NUMBER,
-    "status": STRING, "created_at": MOMENT, "updated_at": MOMENT,
+    "id": STRING,
+    "user_id": STRING,
+    "email": STRING,
+    "phone": STRING,
+    "first_name": STRING,
+    "last_name": STRING,
+    "birthday": DATE,
+    "gender": NUMBER,
+    "language": STRING,
+    "timezone": STRING,
+    "source": STRING,
+    "avatar_url": STRING,
+    "address.country": STRING,
+    "address.region": STRING,
+    "address.city": STRING,
+    "address.street": STRING,
+    "address.postcode": STRING,
+    "contact_score": NUMBER,
+    "status": STRING,
+    "created_at": MOMENT,
+    "updated_at": MOMENT,
 }
 VARIABLE_PREFIX = "variables."
 # Fields that are a person's data: a rule testing one answers, through counts and
 # samples, what the field holds (an email found one guess at a time), so it needs the
 # scope that reads contacts as well as the segments scope.
-PERSONAL_FIELDS = frozenset({
-    "email", "phone", "first_name", "last_name", "birthday", "address.country",
-    "address.region", "address.city", "address.street", "address.postcode",
-})
+PERSONAL_FIELDS = frozenset(
+    {
+        "email",
+        "phone",
+        "first_name",
+        "last_name",
+        "birthday",
+        "address.country",
+        "address.region",
+        "address.city",
+        "address.street",
+        "address.postcode",
+    }
+)
 PERSONAL_SCOPE = "contacts:read"
 
 COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte")
 LISTS = ("in", "not_in")
 TEXT_OPS = ("contains", "starts_with")
 DAY_OPS = ("within_last_days", "more_than_days_ago")  # date and time fields
-BIRTHDAY_OP = "birthday_in_days"                     # birthday (and date variables)
+BIRTHDAY_OP = "birthday_in_days"  # birthday (and date variables)
 OPS = (*COMPARISONS, *LISTS, "exists", *TEXT_OPS, *DAY_OPS, BIRTHDAY_OP)
 # Operators whose answer changes with the clock alone: the periodic pass re-checks them.
 TIME_OPS = (*DAY_OPS, BIRTHDAY_OP)
@@ -48,10 +73,10 @@ MAX_DAYS = 36_500
 # What one rule may hold: a rule is evaluated over every contact when saved, and again
 # for each contact whose data it reads changes, so its size is paid on every event.
 MAX_DEPTH = 10
-MAX_CONDITIONS = 100      # groups and conditions
-MAX_LIST_VALUES = 1_000   # values of one in / not_in
-MAX_RULE_VALUES = 2_000   # values of every in / not_in of the rule together
-MAX_SEGMENTS = 1_000      # segments a deployment may hold
+MAX_CONDITIONS = 100  # groups and conditions
+MAX_LIST_VALUES = 1_000  # values of one in / not_in
+MAX_RULE_VALUES = 2_000  # values of every in / not_in of the rule together
+MAX_SEGMENTS = 1_000  # segments a deployment may hold
 NAME_MAX = 100
 
 
@@ -63,7 +88,8 @@ RULE_ABOUT = _about(
     "A rule of the segment language (the README shows them); a bad rule is 422 naming its "
     f"path, e.g. rule.all.2.op. At most {MAX_CONDITIONS} conditions, {MAX_DEPTH} deep, "
     f"{MAX_LIST_VALUES:,} values a list and {MAX_RULE_VALUES:,} in all; a rule whose "
-    "evaluation over every contact runs past the time limit is 422 naming `rule`.")
+    "evaluation over every contact runs past the time limit is 422 naming `rule`."
+)
 
 
 class SegmentInput(StrictSchema):
@@ -99,9 +125,11 @@ class Explanation(StrictSchema):
     segment_id = fields.String()
     contact_id = fields.String()
     member = fields.Boolean(metadata=_about("whether the contact is a member now"))
-    explain = fields.Dict(metadata=_about(
-        "The rule as a tree, each node with `holds` (true/false) and, for all/any/not, "
-        "`parts`"))
+    explain = fields.Dict(
+        metadata=_about(
+            "The rule as a tree, each node with `holds` (true/false) and, for all/any/not, `parts`"
+        )
+    )
 
 
 class MemberPage(StrictSchema):
@@ -111,8 +139,10 @@ class MemberPage(StrictSchema):
 
 def is_personal(field) -> bool:
     return isinstance(field, str) and (
-        field in PERSONAL_FIELDS or field.startswith(VARIABLE_PREFIX)
-        or field.startswith("address."))
+        field in PERSONAL_FIELDS
+        or field.startswith(VARIABLE_PREFIX)
+        or field.startswith("address.")
+    )
 
 
 def personal_conditions(rule, path: str = "rule") -> dict[str, str]:
@@ -131,8 +161,9 @@ def personal_conditions(rule, path: str = "rule") -> dict[str, str]:
             continue
         for key in ("all", "any"):
             if isinstance(node.get(key), list):
-                stack.extend((part, f"{where}.{key}.{index}")
-                             for index, part in enumerate(node[key]))
+                stack.extend(
+                    (part, f"{where}.{key}.{index}") for index, part in enumerate(node[key])
+                )
         if "not" in node:
             stack.append((node["not"], f"{where}.not"))
     return dict(sorted(found.items()))

@@ -25,24 +25,49 @@ ORIGINS = ("transaction", "campaign", "ab_test", "workflow")
 # `suppressed`: consent was withdrawn between queueing and sending; never sent.
 _MESSAGE_COMMON = ("sent", "subscribed", "unsubscribed", "suppressed")
 ACTIVITY_TYPES = {
-    "email": _MESSAGE_COMMON + (
-        "delivered", "open", "click", "complaint", "unsubscribed", "soft_bounce",
-        "hard_bounce", "reject",
+    "email": _MESSAGE_COMMON
+    + (
+        "delivered",
+        "open",
+        "click",
+        "complaint",
+        "unsubscribed",
+        "soft_bounce",
+        "hard_bounce",
+        "reject",
     ),
     "sms": _MESSAGE_COMMON + ("delivered", "reject", "fail", "click"),
-    "webpush_desktop": _MESSAGE_COMMON + (
-        "delivered", "open", "click", "expired", "dismissed", "undelivered",
+    "webpush_desktop": _MESSAGE_COMMON
+    + (
+        "delivered",
+        "open",
+        "click",
+        "expired",
+        "dismissed",
+        "undelivered",
     ),
     "telegram": _MESSAGE_COMMON + ("delivered", "open", "click", "failed"),
     "viber": _MESSAGE_COMMON + ("delivered", "open", "click", "fail", "reject", "expired"),
     "contact": (
-        "added", "added_to_segment", "dropped_from_segment", "activated", "deactivated",
-        "blacklisted", "unblacklisted", "updated",
+        "added",
+        "added_to_segment",
+        "dropped_from_segment",
+        "activated",
+        "deactivated",
+        "blacklisted",
+        "unblacklisted",
+        "updated",
     ),
     "other": ("custom_event", "custom_conversion", "order"),
 }
 ACTIVITY_TYPES["webpush_mobile"] = ACTIVITY_TYPES["webpush_desktop"]
 # What a message that failed every attempt to reach its provider ends as, per channel.
-EXHAUSTED = {"email": "soft_bounce", "sms": "fail", "telegram": "failed", "viber": "fail",
-             "webpush_desktop": "undelivered", "webpush_mobile": "undelivered"}
+EXHAUSTED = {
+    "email": "soft_bounce",
+    "sms": "fail",
+    "telegram": "failed",
+    "viber": "fail",
+    "webpush_desktop": "undelivered",
+    "webpush_mobile": "undelivered",
+}
 ACTIVITY_TYPES = {channel: tuple(dict.fromkeys(types)) for channel, types in ACTIVITY_TYPES.items()}

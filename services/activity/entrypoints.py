@@ -49,11 +49,31 @@ class ActivityService:
         return "pong"
 
     @answer
-    def feed(self, contact_id, channel=None, origin=None, type=None, period=None, since=None,
-             until=None, limit=50, cursor=None):
-        args = load(FeedArgs(), {
-            "channel": channel, "origin": origin, "type": type, "period": period,
-            "since": since, "until": until, "limit": limit, "cursor": cursor})
+    def feed(
+        self,
+        contact_id,
+        channel=None,
+        origin=None,
+        type=None,
+        period=None,
+        since=None,
+        until=None,
+        limit=50,
+        cursor=None,
+    ):
+        args = load(
+            FeedArgs(),
+            {
+                "channel": channel,
+                "origin": origin,
+                "type": type,
+                "period": period,
+                "since": since,
+                "until": until,
+                "limit": limit,
+                "cursor": cursor,
+            },
+        )
         return self.db.run(contact_feed_in_period, contact_id, utcnow(), **args)
 
     @answer

@@ -56,8 +56,9 @@ class ActivityItem(Base):
         Index("ix_activity_items_feed", "contact_id", occurred_at.desc(), id.desc()),
         # The same for one channel: the feed's tabs (email, sms, ...) and channel filters
         # whose items are rare among the contact's others.
-        Index("ix_activity_items_channel_feed", "contact_id", "channel",
-              occurred_at.desc(), id.desc()),
+        Index(
+            "ix_activity_items_channel_feed", "contact_id", "channel", occurred_at.desc(), id.desc()
+        ),
     )
 
 

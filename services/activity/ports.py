@@ -33,7 +33,7 @@ class ContactsPort:
         distinct = list(dict.fromkeys(keys))
         answers: dict[tuple, str | PlexusError] = {}
         for start in range(0, len(distinct), CHUNK):
-            chunk = distinct[start:start + CHUNK]
+            chunk = distinct[start : start + CHUNK]
             found = self.call(CONTACTS, "resolve_refs", [dict(key) for key in chunk])
             answers.update(zip(chunk, map(_answer, found), strict=True))
         return [answers[key] for key in keys]

@@ -28,8 +28,9 @@ class Choices(fields.Field):
             raise ValidationError("must be comma-separated values")
         unknown = [v for v in value if v not in self.choices]
         if unknown:
-            raise ValidationError(f"unknown {', '.join(map(repr, unknown))}; "
-                                  f"one of {', '.join(self.choices)}")
+            raise ValidationError(
+                f"unknown {', '.join(map(repr, unknown))}; one of {', '.join(self.choices)}"
+            )
         return tuple(dict.fromkeys(value))
 
 
@@ -41,8 +42,10 @@ class _Args(Schema):
 
 
 class WindowArgs(_Args):
-    period = fields.String(load_default=None, validate=validate.OneOf(
-        tuple(PERIODS), error=f"must be one of {', '.join(PERIODS)}"))
+    period = fields.String(
+        load_default=None,
+        validate=validate.OneOf(tuple(PERIODS), error=f"must be one of {', '.join(PERIODS)}"),
+    )
     since = Moment(load_default=None)
     until = Moment(load_default=None)
 
@@ -58,24 +61,32 @@ class FeedArgs(WindowArgs):
     channel = Choices(vocab.ACTIVITY_CHANNELS)
     origin = Choices(vocab.ORIGINS)
     type = Choices(EVERY_TYPE)
-    limit = fields.Integer(load_default=50, validate=validate.Range(
-        min=1, max=200, error="must be between 1 and 200"))
+    limit = fields.Integer(
+        load_default=50, validate=validate.Range(min=1, max=200, error="must be between 1 and 200")
+    )
     cursor = Text(load_default=None, max_length=200)
 
 
 class SummaryArgs(_Args):
-    period = fields.String(load_default="30d", validate=validate.OneOf(
-        tuple(PERIODS), error=f"must be one of {', '.join(PERIODS)}"))
+    period = fields.String(
+        load_default="30d",
+        validate=validate.OneOf(tuple(PERIODS), error=f"must be one of {', '.join(PERIODS)}"),
+    )
 
 
 class ExportPageArgs(_Args):
-    size = fields.Integer(load_default=EXPORT_PAGE_LIMIT, validate=validate.Range(
-        min=1, max=EXPORT_PAGE_LIMIT, error=f"must be between 1 and {EXPORT_PAGE_LIMIT}"))
+    size = fields.Integer(
+        load_default=EXPORT_PAGE_LIMIT,
+        validate=validate.Range(
+            min=1, max=EXPORT_PAGE_LIMIT, error=f"must be between 1 and {EXPORT_PAGE_LIMIT}"
+        ),
+    )
     cursor = Text(load_default=None, max_length=200)
 
 
-
 class DailyCountsArgs(_Args):
-    size = fields.Integer(load_default=500, validate=validate.Range(
-        min=1, max=1000, error="must be between 1 and 1000"))
+    size = fields.Integer(
+        load_default=500,
+        validate=validate.Range(min=1, max=1000, error="must be between 1 and 1000"),
+    )
     cursor = Text(load_default=None, max_length=200)

@@ -67,8 +67,7 @@ class ContactsService:
 
     @answer
     def form_subscribe(self, data, send=True):
-        return forms.subscribe(self.db.transaction, self.rpc, self.form_settings, data,
-                               bool(send))
+        return forms.subscribe(self.db.transaction, self.rpc, self.form_settings, data, bool(send))
 
     @answer
     def form_confirm(self, token):
@@ -83,18 +82,28 @@ class ContactsService:
         return self.db.run(batch.batch_upsert, items, actor)
 
     @answer
-    def find_contacts(self, user_id=None, email=None, phone=None, region=None, limit=50,
-                      cursor=None):
-        args = load(FindContactsArgs(), {
-            "user_id": user_id, "email": email, "phone": phone, "region": region,
-            "limit": limit, "cursor": cursor})
+    def find_contacts(
+        self, user_id=None, email=None, phone=None, region=None, limit=50, cursor=None
+    ):
+        args = load(
+            FindContactsArgs(),
+            {
+                "user_id": user_id,
+                "email": email,
+                "phone": phone,
+                "region": region,
+                "limit": limit,
+                "cursor": cursor,
+            },
+        )
         return self._read(contacts.find_contacts, **args)
 
     @answer
     def resolve_refs(self, refs):
         if not isinstance(refs, list) or not all(isinstance(ref, dict) for ref in refs):
-            raise Invalid("refs must be a list of contact references",
-                          {"refs": ["must be a list of objects"]})
+            raise Invalid(
+                "refs must be a list of contact references", {"refs": ["must be a list of objects"]}
+            )
         return self.db.run(resolution.resolve_refs, refs)
 
     @answer
@@ -120,8 +129,7 @@ class ContactsService:
 
     @answer
     def add_to_blacklist(self, contact_id, list_name, data, actor, source="manual"):
-        return self.db.run(blacklists.add_to_blacklist, contact_id, list_name, data, actor,
-                           source)
+        return self.db.run(blacklists.add_to_blacklist, contact_id, list_name, data, actor, source)
 
     @answer
     def remove_from_blacklist(self, contact_id, list_name, actor):
@@ -142,8 +150,7 @@ class ContactsService:
 
     @answer
     def blacklist_address(self, list_name, value, reason, source, actor):
-        return self.db.run(blacklists.blacklist_address, list_name, value, reason, source,
-                           actor)
+        return self.db.run(blacklists.blacklist_address, list_name, value, reason, source, actor)
 
     @answer
     def set_subscription(self, contact_id, channel, data, actor):
@@ -160,8 +167,13 @@ class ContactsService:
 
     @answer
     def add_webpush_subscription(self, contact_id, data, actor):
-        return self.db.run(channels.add_webpush_subscription, contact_id, data, actor,
-                           PushServices.from_config(nameko.config))
+        return self.db.run(
+            channels.add_webpush_subscription,
+            contact_id,
+            data,
+            actor,
+            PushServices.from_config(nameko.config),
+        )
 
     @answer
     def webpush_subscriptions(self, contact_id, device=None):
@@ -169,8 +181,7 @@ class ContactsService:
 
     @answer
     def remove_webpush_subscription(self, contact_id, subscription_id, actor):
-        return self.db.run(channels.remove_webpush_subscription, contact_id, subscription_id,
-                         actor)
+        return self.db.run(channels.remove_webpush_subscription, contact_id, subscription_id, actor)
 
     @answer
     def list_notes(self, contact_id):

@@ -171,7 +171,8 @@ class Contact(Base):
     subscriptions: Mapped[list[Subscription]] = _children(Subscription)
     channel_addresses: Mapped[list[ChannelAddress]] = _children(ChannelAddress)
     webpush_subscriptions: Mapped[list[WebpushSubscription]] = _children(
-        WebpushSubscription, order_by=WebpushSubscription.id)
+        WebpushSubscription, order_by=WebpushSubscription.id
+    )
     notes: Mapped[list[Note]] = _children(Note, order_by=Note.id)
     subscription_history: Mapped[list[SubscriptionChange]] = _children(SubscriptionChange)
 

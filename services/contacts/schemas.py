@@ -14,8 +14,11 @@ ULID_PATTERN = r"^[0-9a-hjkmnp-tv-z]{26}$"
 class IdPageArgs(PageArgs):
     """Pages keyed by a ULID (contacts, the ledger): the cursor is the last id given."""
 
-    cursor = Text(allow_none=True, load_default=None, validate=validate.Regexp(
-        ULID_PATTERN, error="not a cursor given by this API"))
+    cursor = Text(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Regexp(ULID_PATTERN, error="not a cursor given by this API"),
+    )
 
 
 class FindContactsArgs(IdPageArgs):

@@ -40,10 +40,12 @@ ROUTER = Router((*ROUTES, *OPENAPI_ROUTES))
 JSON_TYPE = "application/json"
 
 # No label names the API key: metrics are read by more people than keys are shown to.
-REQUESTS = counter("plexus_gateway_requests_total", "HTTP requests answered.",
-                   ["route", "method", "status"])
-DURATION = histogram("plexus_gateway_request_duration_seconds", "Time to answer a request.",
-                     ["route", "method"])
+REQUESTS = counter(
+    "plexus_gateway_requests_total", "HTTP requests answered.", ["route", "method", "status"]
+)
+DURATION = histogram(
+    "plexus_gateway_request_duration_seconds", "Time to answer a request.", ["route", "method"]
+)
 
 
 @dataclass
@@ -76,8 +78,11 @@ def handle(gateway: Gateway, request: Request) -> Response:
     if admitted:  # every answer to an admitted request (a stored idempotent one too)
         response.headers.update(admitted.headers)
     if route is not None and route.cors:  # errors too: the page must be able to read them
-        response.headers.update(cors_headers(request.method, request.headers.get("Origin"),
-                                             gateway.settings.allowed_origins))
+        response.headers.update(
+            cors_headers(
+                request.method, request.headers.get("Origin"), gateway.settings.allowed_origins
+            )
+        )
     REQUESTS.labels(route_label, request.method, str(response.status_code)).inc()
     DURATION.labels(route_label, request.method).observe(time.perf_counter() - started)
     return response
@@ -119,12 +124,24 @@ def _limit_client(gateway: Gateway, request: Request, bucket: str) -> None:
 
 def _run(gateway: Gateway, request: Request, route: Route, params: dict, principal):
     check_query(request.args)
-    raw = read_body(request, gateway.settings.body_limits[route.body_limit]) \
-        if route.body or route.raw_body else b""
+    raw = (
+        read_body(request, gateway.settings.body_limits[route.body_limit])
+        if route.body or route.raw_body
+        else b""
+    )
     body = parse_json_object(raw, required=not route.body_optional) if route.body else None
-    call = Call(params=params, args=request.args, body=body, principal=principal,
-                rpc=gateway.rpc, admission=gateway.admission, raw_body=raw,
-                headers=request.headers, url=request.url, gateway=gateway)
+    call = Call(
+        params=params,
+        args=request.args,
+        body=body,
+        principal=principal,
+        rpc=gateway.rpc,
+        admission=gateway.admission,
+        raw_body=raw,
+        headers=request.headers,
+        url=request.url,
+        gateway=gateway,
+    )
     key = request.headers.get("Idempotency-Key")
     if request.method != "POST" or key is None or principal is None:
         return _respond(route, call)
@@ -132,11 +149,21 @@ def _run(gateway: Gateway, request: Request, route: Route, params: dict, princip
     ttl, abandoned = gateway.settings.idempotency_ttl, gateway.settings.idempotency_abandoned_after
     print_ = idempotency.fingerprint(request.method, request.full_path, raw)
     with transaction(gateway.sessions) as session:
-        stored = idempotency.claim(session, principal.key_id, key, print_, ttl,
-                                   path=request.path, abandoned_after=abandoned)
+        stored = idempotency.claim(
+            session,
+            principal.key_id,
+            key,
+            print_,
+            ttl,
+            path=request.path,
+            abandoned_after=abandoned,
+        )
     if stored is not None:
-        return Response(stored.body, status=stored.status,
-                        headers={**stored.headers, "Idempotent-Replayed": "true"})
+        return Response(
+            stored.body,
+            status=stored.status,
+            headers={**stored.headers, "Idempotent-Replayed": "true"},
+        )
     try:
         response = _respond(route, call)
     except PlexusError as error:
@@ -147,8 +174,9 @@ def _run(gateway: Gateway, request: Request, route: Route, params: dict, princip
     if response.status_code >= 500:
         _forget(gateway, principal.key_id, key)
     else:
-        answer = idempotency.StoredAnswer(response.status_code, dict(response.headers),
-                                          response.get_data(as_text=True))
+        answer = idempotency.StoredAnswer(
+            response.status_code, dict(response.headers), response.get_data(as_text=True)
+        )
         with transaction(gateway.sessions) as session:
             idempotency.store(session, principal.key_id, key, answer)
     return response
@@ -170,7 +198,12 @@ def _respond(route: Route, call: Call) -> Response:
     if isinstance(answer.payload, Iterator):
         # A download: werkzeug sends each chunk as the generator makes it, so the whole
         # body is never in memory (the export of a contact's feed).
-        return Response(answer.payload, status=answer.status, headers=headers,
-                        direct_passthrough=True)
-    return Response(json.dumps(answer.payload, ensure_ascii=False), status=answer.status,
-                    headers=headers, content_type=JSON_TYPE)
+        return Response(
+            answer.payload, status=answer.status, headers=headers, direct_passthrough=True
+        )
+    return Response(
+        json.dumps(answer.payload, ensure_ascii=False),
+        status=answer.status,
+        headers=headers,
+        content_type=JSON_TYPE,
+    )

@@ -35,15 +35,21 @@ log = logging.getLogger(__name__)
 
 REFUSED_CONNECTIONS = counter(
     "plexus_gateway_refused_connections_total",
-    "Connections answered 503 and closed at once: GATEWAY.max_connections were open.")
+    "Connections answered 503 and closed at once: GATEWAY.max_connections were open.",
+)
 
 
 # Answered, at once, to a connection over GATEWAY.max_connections; then it is closed.
-_BUSY_BODY = json.dumps(problem_body(HttpProblem(
-    503, "Service unavailable", "too many open connections; retry in a second"))).encode()
-BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-        b"Retry-After: 1\r\nConnection: close\r\n"
-        b"Content-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY))
+_BUSY_BODY = json.dumps(
+    problem_body(
+        HttpProblem(503, "Service unavailable", "too many open connections; retry in a second")
+    )
+).encode()
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+    b"Retry-After: 1\r\nConnection: close\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
+)
 # Connections the kernel completes while the accept loop is busy: eventlet's default, 50,
 # drops a burst's SYNs beyond it, and each such client waits a second to try again.
 LISTEN_BACKLOG = 1024
@@ -59,8 +65,12 @@ def connection_limits(settings: GatewaySettings) -> tuple[float, int]:
     timeout, wanted = settings.socket_timeout_seconds, settings.max_connections
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and wanted > soft - RESERVED_DESCRIPTORS:
-        log.warning("GATEWAY.max_connections %d is over this process's descriptor limit "
-                    "(%d); taking %d", wanted, soft, soft - RESERVED_DESCRIPTORS)
+        log.warning(
+            "GATEWAY.max_connections %d is over this process's descriptor limit (%d); taking %d",
+            wanted,
+            soft,
+            soft - RESERVED_DESCRIPTORS,
+        )
         wanted = max(1, soft - RESERVED_DESCRIPTORS)
     return timeout, wanted
 
@@ -84,11 +94,16 @@ class DirectWebServer(WebServer):
             self._gt = self.container.spawn_managed_thread(self.run)
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
-        self.socket_timeout, self.max_connections = connection_limits(
-            load_settings(nameko.config))
-        return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol,
-                           debug=debug, log=logging.getLogger("nameko.web.server"),
-                           socket_timeout=self.socket_timeout)
+        self.socket_timeout, self.max_connections = connection_limits(load_settings(nameko.config))
+        return wsgi.Server(
+            sock,
+            sock.getsockname(),
+            wsgi_app,
+            protocol=protocol,
+            debug=debug,
+            log=logging.getLogger("nameko.web.server"),
+            socket_timeout=self.socket_timeout,
+        )
 
     def run(self):
         # nameko's accept loop, with the cap: over it, a connection is answered 503 and
@@ -259,8 +274,7 @@ class GatewayService:
     admission = Admitting()
 
     def _gateway(self) -> Gateway:
-        return Gateway(self.db.session_factory, self.rpc, self.admission.settings,
-                       self.admission)
+        return Gateway(self.db.session_factory, self.rpc, self.admission.settings, self.admission)
 
     @direct_http
     def any_path(self, request):

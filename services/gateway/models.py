@@ -52,7 +52,8 @@ class IdempotencyRecord(Base):
     headers: Mapped[dict | None] = mapped_column(JSON)
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True)
+        DateTime(timezone=True), default=utcnow, index=True
+    )
 
 
 class GatewayReplica(Base):

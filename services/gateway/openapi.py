@@ -33,10 +33,15 @@ OPENAPI_ROUTES = (
 # The web page and its files (api=False) are served but are no part of the API.
 ROUTES = tuple(route for route in (*SERVED, *OPENAPI_ROUTES) if route.api)
 ERRORS = {
-    "400": "Malformed body", "401": "No valid API key", "403": "The key lacks the scope",
-    "404": "Unknown resource", "409": "Conflict", "413": "Body too large",
+    "400": "Malformed body",
+    "401": "No valid API key",
+    "403": "The key lacks the scope",
+    "404": "Unknown resource",
+    "409": "Conflict",
+    "413": "Body too large",
     "410": "Gone: the link has expired",
-    "422": "Validation failed", "429": "Rate limited (see Retry-After)",
+    "422": "Validation failed",
+    "429": "Rate limited (see Retry-After)",
     "503": "A backing service did not answer in time",
 }
 
@@ -46,10 +51,12 @@ ERRORS = {
 RATE_LIMIT_HEADERS = {
     "X-RateLimit-Limit": {
         "description": "requests the key may make at once (its burst, refilled at its rate)",
-        "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
     "X-RateLimit-Remaining": {
         "description": "how many of them it may still make now",
-        "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
 }
 
 
@@ -74,8 +81,7 @@ def _error_codes(route: Route) -> set[str]:
 # A made resource's id leads to the routes under the path that made it (POST /v1/contacts
 # -> /v1/contacts/{contact_id}/...), and to these: OpenAPI links, which a client (and the
 # fuzzer's stateful phase) follows from one answer to the next request.
-ALSO_LINKED = {"/v1/events": ("/v1/activity/<item_id>",),
-               "/v1/orders": ("/v1/activity/<item_id>",)}
+ALSO_LINKED = {"/v1/events": ("/v1/activity/<item_id>",), "/v1/orders": ("/v1/activity/<item_id>",)}
 
 
 def _links(route: Route) -> dict:
@@ -96,8 +102,11 @@ def _links(route: Route) -> dict:
         if field not in fields:
             continue
         # The parameters past the made one (a list name, a channel) are left to choose.
-        parameters = {name: f"$request.path.{name}"
-                      for name in target.path_params if name in route.path_params}
+        parameters = {
+            name: f"$request.path.{name}"
+            for name in target.path_params
+            if name in route.path_params
+        }
         parameters[made] = f"$response.body#/{field}"
         operation_id = f"{target.method.lower()}_{target.handler.__name__}"
         links[operation_id] = {"operationId": operation_id, "parameters": parameters}
@@ -122,9 +131,13 @@ def _response(route: Route) -> dict:
         return {"description": "OK"}
     name = _schema_name(route.response)
     if route.many:
-        content = {"type": "object", "properties": {
-            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}},
-            "next_cursor": {"type": ["string", "null"]}}}
+        content = {
+            "type": "object",
+            "properties": {
+                "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}},
+                "next_cursor": {"type": ["string", "null"]},
+            },
+        }
     else:
         content = {"$ref": f"#/components/schemas/{name}"}
     answer = {"description": "OK", "content": {"application/json": {"schema": content}}}
@@ -141,9 +154,15 @@ def _operation(route: Route) -> dict:
         "parameters": [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in route.path_params
-        ] + [
-            {"name": name, "in": "query", "required": False, "description": text,
-             "schema": {"type": "string"}}
+        ]
+        + [
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": text,
+                "schema": {"type": "string"},
+            }
             for name, text in route.query.items()
         ],
         "responses": {str(route.status): _response(route)},
@@ -152,8 +171,12 @@ def _operation(route: Route) -> dict:
         operation["security"] = [{"apiKey": []}]
         operation["description"] = f"Scope: `{route.scope}` (or `admin`)."
     for code in sorted(_error_codes(route)):
-        operation["responses"][code] = {"description": ERRORS[code], "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        operation["responses"][code] = {
+            "description": ERRORS[code],
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
         if route.html and code in HTML_STATUSES:
             operation["responses"][code]["content"] = HTML
     if route.scope:
@@ -161,15 +184,24 @@ def _operation(route: Route) -> dict:
             if code not in ("401", "403"):
                 response["headers"] = dict(RATE_LIMIT_HEADERS)
     if route.method == "POST" and route.scope:
-        operation["parameters"].append({
-            "name": "Idempotency-Key", "in": "header", "required": False,
-            "description": "the same key and body within 24 h return the first answer",
-            "schema": {"type": "string", "maxLength": 255}})
+        operation["parameters"].append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "the same key and body within 24 h return the first answer",
+                "schema": {"type": "string", "maxLength": 255},
+            }
+        )
     if route.body:
         operation["requestBody"] = {
             "required": not route.body_optional,
-            "content": {"application/json": {"schema": {
-                "$ref": f"#/components/schemas/{_schema_name(route.body)}"}}}}
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{_schema_name(route.body)}"}
+                }
+            },
+        }
     return operation
 
 
@@ -180,8 +212,11 @@ def _blank_clears(converter, field, ret, **kwargs) -> dict:
     if isinstance(field, Text) and field.allow_none and "format" in ret and "type" in ret:
         text = {key: ret.pop(key) for key in ("format", "maxLength", "pattern") if key in ret}
         ret.pop("type")
-        ret["anyOf"] = [{"type": "string", **text},
-                        {"type": "string", "pattern": r"^\s*$"}, {"type": "null"}]
+        ret["anyOf"] = [
+            {"type": "string", **text},
+            {"type": "string", "pattern": r"^\s*$"},
+            {"type": "null"},
+        ]
     return {}
 
 
@@ -189,7 +224,9 @@ def _blank_clears(converter, field, ret, **kwargs) -> dict:
 def spec() -> dict:
     marshmallow = MarshmallowPlugin()
     document = APISpec(
-        title="Plexus API", version="1", openapi_version="3.1.0",
+        title="Plexus API",
+        version="1",
+        openapi_version="3.1.0",
         plugins=[marshmallow],
         info={"description": "Contact profiles, consent, activity and messaging."},
     )
@@ -214,7 +251,8 @@ def docs_page() -> str:
         rows.append(
             f"<tr><td><code>{route.method}</code></td>"
             f"<td><code>{html.escape(route.openapi_path)}</code></td>"
-            f"<td>{html.escape(route.scope or '')}</td><td>{html.escape(route.summary)}</td></tr>")
+            f"<td>{html.escape(route.scope or '')}</td><td>{html.escape(route.summary)}</td></tr>"
+        )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Plexus API</title>"
         "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}"
@@ -224,4 +262,6 @@ def docs_page() -> str:
         "Errors are <code>application/problem+json</code>. Machine-readable: "
         "<a href='/openapi.json'>/openapi.json</a>.</p>"
         "<table><tr><th>method</th><th>path</th><th>scope</th><th>what</th></tr>"
-        + "".join(rows) + "</table></body></html>")
+        + "".join(rows)
+        + "</table></body></html>"
+    )

@@ -9,8 +9,10 @@ class Problem(Schema):
     status = fields.Integer()
     detail = fields.String()
     errors = fields.Dict(
-        keys=fields.String(), values=fields.List(fields.String()),
-        metadata={"description": "field path (e.g. address.country) -> messages"})
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "field path (e.g. address.country) -> messages"},
+    )
 
 
 class Ready(Schema):

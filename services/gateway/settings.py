@@ -15,8 +15,9 @@ from services.gateway.logic.ratelimit import Limit
 class GatewaySettings:
     bootstrap_key: str = ""
     # The largest body, by a route's body_limit (services.gateway.web.routing.Route).
-    body_limits: Mapping[str, int] = field(default_factory=lambda: {
-        "max_body_bytes": 1 << 20, "max_batch_body_bytes": 10 << 20})
+    body_limits: Mapping[str, int] = field(
+        default_factory=lambda: {"max_body_bytes": 1 << 20, "max_batch_body_bytes": 10 << 20}
+    )
     idempotency_ttl: timedelta = timedelta(hours=24)
     # A claimed Idempotency-Key still unanswered this long belonged to a gateway that died.
     idempotency_abandoned_after: timedelta = timedelta(minutes=5)
@@ -45,10 +46,12 @@ def load_settings(config: dict) -> GatewaySettings:
         bootstrap_key=str(gateway.get("bootstrap_key") or ""),
         body_limits={
             "max_body_bytes": whole(gateway.get("max_body_bytes"), 1 << 20),
-            "max_batch_body_bytes": whole(gateway.get("max_batch_body_bytes"), 10 << 20)},
+            "max_batch_body_bytes": whole(gateway.get("max_batch_body_bytes"), 10 << 20),
+        },
         idempotency_ttl=timedelta(hours=number(gateway.get("idempotency_ttl_hours"), 24)),
         idempotency_abandoned_after=timedelta(
-            minutes=number(gateway.get("idempotency_abandoned_minutes"), 5)),
+            minutes=number(gateway.get("idempotency_abandoned_minutes"), 5)
+        ),
         key_cache_seconds=number(gateway.get("key_cache_seconds"), 0.5) or 0.5,
         heartbeat_seconds=number(gateway.get("replica_heartbeat_seconds"), 1) or 1.0,
         rate_limits=_limits(gateway.get("rate_limits")),

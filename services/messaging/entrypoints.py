@@ -31,8 +31,12 @@ from services.messaging.ports import ContactsPort
 from services.messaging.settings import load_settings, provider_settings
 
 # The key each provider signs its webhooks with, in its config section.
-WEBHOOK_KEYS = {"twilio": "auth_token", "telegram": "webhook_secret", "viber": "token",
-                "smtp": "webhook_secret"}
+WEBHOOK_KEYS = {
+    "twilio": "auth_token",
+    "telegram": "webhook_secret",
+    "viber": "token",
+    "smtp": "webhook_secret",
+}
 
 
 class MessagingSettings(DependencyProvider):
@@ -42,7 +46,8 @@ class MessagingSettings(DependencyProvider):
         self.settings = load_settings(nameko.config)
         self.webhook_secrets = {
             provider: str(provider_settings(nameko.config, provider).get(key) or "")
-            for provider, key in WEBHOOK_KEYS.items()}
+            for provider, key in WEBHOOK_KEYS.items()
+        }
         # The relay's key is ours to choose (the others are the providers' tokens).
         if self.webhook_secrets["smtp"]:
             strong_secret("PLEXUS_SMTP_WEBHOOK_SECRET", self.webhook_secrets["smtp"])
@@ -56,8 +61,9 @@ class MessagingService:
 
     db = Database("messaging")
     outbox = OutboxRelay(Outbox)
-    deliveries = OutboxRelay(DeliveryOutbox, exchange=queues.EXCHANGE,
-                             declare=queues.all_queues(), what="deliveries")
+    deliveries = OutboxRelay(
+        DeliveryOutbox, exchange=queues.EXCHANGE, declare=queues.all_queues(), what="deliveries"
+    )
     rpc = Caller()
     config = MessagingSettings()
     metrics = ServiceMetrics()
@@ -71,8 +77,9 @@ class MessagingService:
 
     @answer
     def send_message(self, data, actor):
-        return sending.send_message(self.db.transaction, self._contacts(),
-                                    self.config.settings, data, actor)
+        return sending.send_message(
+            self.db.transaction, self._contacts(), self.config.settings, data, actor
+        )
 
     @answer
     def resend_message(self, message_id, actor):
@@ -81,8 +88,14 @@ class MessagingService:
     @answer
     def queue_confirmation(self, contact_id, token, expires_at, actor):
         return confirmations.queue_confirmation(
-            self.db.transaction, self._contacts(), self.config.settings, contact_id, token,
-            expires_at, actor)
+            self.db.transaction,
+            self._contacts(),
+            self.config.settings,
+            contact_id,
+            token,
+            expires_at,
+            actor,
+        )
 
     @answer
     def get_message(self, message_id):
@@ -117,8 +130,9 @@ class MessagingService:
 
     @answer
     def report_delivery(self, message_id, status, details):
-        return bounces.report_delivery(self.db.transaction, self._contacts(), message_id, status,
-                                       details)
+        return bounces.report_delivery(
+            self.db.transaction, self._contacts(), message_id, status, details
+        )
 
     # ---- tracking links and provider webhooks (the gateway's /t/ and /webhooks/)
 
@@ -132,18 +146,21 @@ class MessagingService:
 
     @answer
     def unsubscribe_target(self, token):
-        return self.db.run(feedback.unsubscribe_target, self.config.settings.tracking_secrets,
-                           token)
+        return self.db.run(
+            feedback.unsubscribe_target, self.config.settings.tracking_secrets, token
+        )
 
     @answer
     def unsubscribe(self, token):
-        return feedback.unsubscribe(self.db.transaction, self._contacts(),
-                                    self.config.settings.tracking_secrets, token)
+        return feedback.unsubscribe(
+            self.db.transaction, self._contacts(), self.config.settings.tracking_secrets, token
+        )
 
     @answer
     def handle_webhook(self, provider, request):
-        return webhooks.handle_webhook(self.db.transaction, self._contacts(),
-                                       self.config.webhook_secrets, provider, request)
+        return webhooks.handle_webhook(
+            self.db.transaction, self._contacts(), self.config.webhook_secrets, provider, request
+        )
 
     # ---- events
 

@@ -45,7 +45,8 @@ class StatusChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(
-        ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = _moment()
     details: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -66,14 +67,14 @@ class Message(Base):
     # confirmation email, which may go to an address not yet subscribed (eligibility).
     purpose: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32))
-    content: Mapped[dict] = mapped_column(JSON)   # as rendered, before tracking
+    content: Mapped[dict] = mapped_column(JSON)  # as rendered, before tracking
     provider_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = _moment()
     updated_at: Mapped[datetime] = _moment()
 
     history: Mapped[list[StatusChange]] = relationship(
-        StatusChange, cascade="all, delete-orphan", passive_deletes=True,
-        order_by=StatusChange.id)
+        StatusChange, cascade="all, delete-orphan", passive_deletes=True, order_by=StatusChange.id
+    )
 
 
 class Outbox(OutboxRow, Base):

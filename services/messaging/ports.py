@@ -28,21 +28,21 @@ class ContactsPort:
     def set_subscription(self, contact_id: str, channel: str, data: dict, actor: str) -> dict:
         return self.call(CONTACTS, "set_subscription", contact_id, channel, data, actor)
 
-    def blacklist_address(self, list_name: str, value: str, reason: str, source: str,
-                          actor: str) -> dict:
-        return self.call(CONTACTS, "blacklist_address", list_name, value, reason, source,
-                         actor)
+    def blacklist_address(
+        self, list_name: str, value: str, reason: str, source: str, actor: str
+    ) -> dict:
+        return self.call(CONTACTS, "blacklist_address", list_name, value, reason, source, actor)
 
     def webpush_subscriptions(self, contact_id: str, device: str) -> list[dict]:
         """The contact's push subscriptions of that device, with their keys."""
         return self.call(CONTACTS, "webpush_subscriptions", contact_id, device)
 
-    def remove_webpush_subscription(self, contact_id: str, subscription_id: str,
-                                    actor: str) -> None:
+    def remove_webpush_subscription(
+        self, contact_id: str, subscription_id: str, actor: str
+    ) -> None:
         # NotFound: removed already, by the user or by an earlier try of this message.
         with contextlib.suppress(NotFound):
-            self.call(CONTACTS, "remove_webpush_subscription", contact_id, subscription_id,
-                      actor)
+            self.call(CONTACTS, "remove_webpush_subscription", contact_id, subscription_id, actor)
 
 
 class MessagingPort:

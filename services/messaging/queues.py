@@ -18,8 +18,9 @@ SENDER_CHANNELS = {
     "viber": ("viber",),
     "webpush": ("webpush_desktop", "webpush_mobile"),
 }
-SENDER_OF = {channel: sender for sender, channels in SENDER_CHANNELS.items()
-             for channel in channels}
+SENDER_OF = {
+    channel: sender for sender, channels in SENDER_CHANNELS.items() for channel in channels
+}
 # The broker parks a message delivered this often even if no handler ever finished
 # (a sender killed mid-message each time); the senders' own limit comes first.
 DELIVERY_LIMIT = 20
@@ -36,9 +37,12 @@ def dead_letter_queue(sender: str) -> Queue:
 def sender_queue(sender: str) -> Queue:
     return retrying_queue(
         queue_name(sender),
-        [binding(EXCHANGE, routing_key=c) for c in SENDER_CHANNELS[sender]], DELIVERY_LIMIT)
+        [binding(EXCHANGE, routing_key=c) for c in SENDER_CHANNELS[sender]],
+        DELIVERY_LIMIT,
+    )
 
 
 def all_queues() -> list[Queue]:
-    return [q for sender in SENDER_CHANNELS
-            for q in (dead_letter_queue(sender), sender_queue(sender))]
+    return [
+        q for sender in SENDER_CHANNELS for q in (dead_letter_queue(sender), sender_queue(sender))
+    ]

@@ -28,8 +28,10 @@ def tracking_secrets(config: dict) -> tuple[str, ...]:
     values = [str(value).strip() for value in values if str(value).strip()]
     if not values:
         return (kept_secret(config, "tracking-secret", lambda: secrets.token_urlsafe(32)),)
-    return tuple(strong_secret(TRACKING_SECRET if n == 0 else f"{TRACKING_SECRET} (secret {n + 1})",
-                               value) for n, value in enumerate(values))
+    return tuple(
+        strong_secret(TRACKING_SECRET if n == 0 else f"{TRACKING_SECRET} (secret {n + 1})", value)
+        for n, value in enumerate(values)
+    )
 
 
 @dataclass(frozen=True)
@@ -67,5 +69,7 @@ def channel_provider(config: dict, channel: str) -> str:
 def retry_policy(config: dict) -> tuple[int, float]:
     """(attempts, base back-off in seconds) for temporary provider failures."""
     messaging = section(config)
-    return (int(settings.number(messaging.get("retry_attempts"), 5)),
-            settings.number(messaging.get("retry_backoff_seconds"), 0.5))
+    return (
+        int(settings.number(messaging.get("retry_attempts"), 5)),
+        settings.number(messaging.get("retry_backoff_seconds"), 0.5),
+    )

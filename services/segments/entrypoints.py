@@ -52,8 +52,9 @@ class SegmentsService:
 
     @answer
     def create_segment(self, data, actor):
-        return self.db.run(definitions.create_segment, data, Clock(utcnow()),
-                           self.settings.query_timeout_seconds)
+        return self.db.run(
+            definitions.create_segment, data, Clock(utcnow()), self.settings.query_timeout_seconds
+        )
 
     @answer
     def get_segment(self, segment_id):
@@ -61,8 +62,13 @@ class SegmentsService:
 
     @answer
     def update_segment(self, segment_id, data, actor):
-        return self.db.run(definitions.update_segment, segment_id, data, Clock(utcnow()),
-                           self.settings.query_timeout_seconds)
+        return self.db.run(
+            definitions.update_segment,
+            segment_id,
+            data,
+            Clock(utcnow()),
+            self.settings.query_timeout_seconds,
+        )
 
     @answer
     def delete_segment(self, segment_id, actor):
@@ -80,8 +86,9 @@ class SegmentsService:
     @answer
     def preview(self, data):
         rule = definitions.read_rule(data)
-        return self.db.run(inspection.preview, rule, Clock(utcnow()),
-                           self.settings.query_timeout_seconds)
+        return self.db.run(
+            inspection.preview, rule, Clock(utcnow()), self.settings.query_timeout_seconds
+        )
 
     @answer
     def explain(self, segment_id, contact_id=None):
@@ -90,8 +97,9 @@ class SegmentsService:
 
     @on_events(events.CONTACTS)
     def on_contact_events(self, payloads):
-        self.db.run(projection.on_contact_events, payloads, self._contacts().get_contact,
-                    Clock(utcnow()))
+        self.db.run(
+            projection.on_contact_events, payloads, self._contacts().get_contact, Clock(utcnow())
+        )
 
     @on_events(events.ACTIVITY)
     def on_activity_events(self, payloads):
@@ -99,5 +107,6 @@ class SegmentsService:
 
     @configured_timer("SEGMENTS", "periodic_pass_seconds", PASS_SECONDS)
     def periodic_pass(self):
-        periodic.periodic_pass(self.db.transaction, Clock(utcnow()),
-                               self.settings.pass_timeout_seconds)
+        periodic.periodic_pass(
+            self.db.transaction, Clock(utcnow()), self.settings.pass_timeout_seconds
+        )

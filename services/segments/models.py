@@ -149,8 +149,7 @@ class SeenEvent(Base):
     __tablename__ = "seen_events"
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
-                                              index=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 class ErasedContact(Base):
@@ -163,5 +162,3 @@ class ErasedContact(Base):
 
 class Outbox(OutboxRow, Base):
     pass
-
-

@@ -7,8 +7,8 @@ from __future__ import annotations
 from plexus.errors import NotFound
 
 CONTACTS, ACTIVITY = "contacts", "activity"
-CONTACTS_PAGE = 200   # find_contacts' largest page
-COUNTS_PAGE = 500     # contacts a page of activity's daily_counts
+CONTACTS_PAGE = 200  # find_contacts' largest page
+COUNTS_PAGE = 500  # contacts a page of activity's daily_counts
 
 
 class ContactsPort:

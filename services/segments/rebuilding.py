@@ -26,8 +26,13 @@ def rebuild_segments(config: dict, timeout: float, say: Callable[[str], None]) -
         sessions = sessionmaker(engine, expire_on_commit=False)
         call = RpcCaller(client, timeout)
         contacts, activity = ContactsPort(call), ActivityPort(call)
-        return rebuild(sessions, pages(contacts.contacts_page),
-                       pages(activity.daily_counts_page), Clock(utcnow()), say)
+        return rebuild(
+            sessions,
+            pages(contacts.contacts_page),
+            pages(activity.daily_counts_page),
+            Clock(utcnow()),
+            say,
+        )
     finally:
         client.close()
         engine.dispose()

@@ -13,8 +13,21 @@ pytestmark = pytest.mark.postgres
 
 def test_activity_feed_bench_runs_and_reports():
     done = subprocess.run(
-        [sys.executable, "-m", "bench.activity_feed", "--rows", "20000", "--repeat", "30",
-         "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "bench.activity_feed",
+            "--rows",
+            "20000",
+            "--repeat",
+            "30",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     assert any(line.startswith("activity feed, 20,000 rows") for line in lines), done.stdout
@@ -28,30 +41,58 @@ def test_activity_feed_bench_runs_and_reports():
 
 def test_rpc_roundtrip_bench_runs_and_reports():
     done = subprocess.run(
-        [sys.executable, "-m", "bench.rpc_roundtrip", "--calls", "50", "--json"], cwd=ROOT,
-        capture_output=True, text=True, timeout=120)
+        [sys.executable, "-m", "bench.rpc_roundtrip", "--calls", "50", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.splitlines()[-1])
-    assert set(report["results"]) == {"raw", "raw client -> nameko service",
-                                      "plexus client -> nameko service",
-                                      "nameko client -> nameko service"}
+    assert set(report["results"]) == {
+        "raw",
+        "raw client -> nameko service",
+        "plexus client -> nameko service",
+        "nameko client -> nameko service",
+    }
     assert all(r["p50"] > 0 and r["per_second"] > 0 for r in report["results"].values())
     assert "| p50 / raw |" in done.stdout
 
 
 def test_gateway_lookup_bench_runs_and_reports():
     done = subprocess.run(
-        [sys.executable, "-m", "bench.gateway_lookup", "--contacts", "20", "--seconds", "1",
-         "--connections", "1,4", "--event-connections", "4", "--json"], cwd=ROOT,
-        capture_output=True, text=True, timeout=400)
+        [
+            sys.executable,
+            "-m",
+            "bench.gateway_lookup",
+            "--contacts",
+            "20",
+            "--seconds",
+            "1",
+            "--connections",
+            "1,4",
+            "--event-connections",
+            "4",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.splitlines()[-1])
     assert [run["database"] for run in report["runs"]] == ["postgres", "sqlite"]
     for run in report["runs"]:
         assert all(run["serial"][side]["p50"] > 0 for side in ("raw", "plexus", "direct"))
         cells = [(r["case"], r["connections"]) for r in run["results"] + run["events"]]
-        assert cells == [("by id", 1), ("by id", 4), ("by email", 1), ("by email", 4),
-                         ("POST event", 4)]
+        assert cells == [
+            ("by id", 1),
+            ("by id", 4),
+            ("by email", 1),
+            ("by email", 4),
+            ("POST event", 4),
+        ]
         for cell in run["results"] + run["events"]:
             for side in ("plexus", "direct"):
                 assert cell[side]["per_second"] > 0 and cell[side]["p99"] > 0
@@ -62,8 +103,12 @@ def test_gateway_lookup_bench_runs_and_reports():
 
 def test_senders_bench_runs_and_reports():
     done = subprocess.run(
-        [sys.executable, "-m", "bench.senders", "--messages", "40", "--latency", "0.01",
-         "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        [sys.executable, "-m", "bench.senders", "--messages", "40", "--latency", "0.01", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     runs = json.loads(done.stdout.splitlines()[-1])["runs"]
     assert [r["sender_processes"] for r in runs] == [1, 2]
@@ -73,8 +118,12 @@ def test_senders_bench_runs_and_reports():
 
 def test_fanout_bench_runs_and_reports():
     done = subprocess.run(
-        [sys.executable, "-m", "bench.fanout", "--updates", "10", "--json"], cwd=ROOT,
-        capture_output=True, text=True, timeout=180)
+        [sys.executable, "-m", "bench.fanout", "--updates", "10", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.splitlines()[-1])
     for path in ("floor", "plexus"):
@@ -86,7 +135,11 @@ def test_fanout_bench_runs_and_reports():
 def test_batch_import_bench_runs_and_reports():
     done = subprocess.run(
         [sys.executable, "-m", "bench.batch_import", "--contacts", "1500", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.splitlines()[-1])
     assert report["plexus"]["errors"] == 0  # every generated person is valid
@@ -97,7 +150,11 @@ def test_batch_import_bench_runs_and_reports():
 def test_batch_profile_bench_runs_and_reports():
     done = subprocess.run(
         [sys.executable, "-m", "bench.batch_profile", "--items", "50", "--top", "5"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "batch of 50 new contacts:" in done.stdout
     assert "| package | own s | share |" in done.stdout
@@ -106,8 +163,23 @@ def test_batch_profile_bench_runs_and_reports():
 
 def test_propagation_bench_runs_and_reports():
     done = subprocess.run(
-        [sys.executable, "-m", "bench.propagation", "--contacts", "300", "--events", "600",
-         "--backend", "both", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "bench.propagation",
+            "--contacts",
+            "300",
+            "--events",
+            "600",
+            "--backend",
+            "both",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.splitlines()[-1])
     assert [run["backend"] for run in report["runs"]] == ["sqlite", "postgresql"]

@@ -13,9 +13,24 @@ pytestmark = pytest.mark.postgres
 
 def test_segments_bench_runs_and_reports():
     done = subprocess.run(
-        [sys.executable, "-m", "bench.segments", "--contacts", "5000", "--repeat", "2",
-         "--updates", "20", "--no-record", "--json"], cwd=ROOT, capture_output=True,
-        text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "bench.segments",
+            "--contacts",
+            "5000",
+            "--repeat",
+            "2",
+            "--updates",
+            "20",
+            "--no-record",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "ratio compiled / hand-written" in done.stdout
     report = json.loads(done.stdout.splitlines()[-1])

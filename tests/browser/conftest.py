@@ -22,8 +22,7 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 def _missing(what: str) -> None:
     # `make test` installs Chromium (scripts/system-packages.sh): in CI a missing browser
     # is a broken install, not a reason to skip.
-    message = f"{what} not found: apt-get install chromium chromium-driver " \
-              "(make system-packages)"
+    message = f"{what} not found: apt-get install chromium chromium-driver (make system-packages)"
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         pytest.fail(message)
     pytest.skip(message)
@@ -56,13 +55,20 @@ def browser(downloads):
         _missing("selenium (pip install -e '.[test]')")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1360,1000", "--lang=en-GB"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1360,1000",
+        "--lang=en-GB",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(chromedriver))
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior",
-                           {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
     driver.implicitly_wait(0)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     yield driver

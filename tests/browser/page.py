@@ -26,12 +26,18 @@ class Page:
         self.driver.get(self.url + path)
 
     def until(self, condition, what: str):
-        return WebDriverWait(self.driver, TIMEOUT, ignored_exceptions=(
-            StaleElementReferenceException,)).until(lambda _: condition(), what)
+        return WebDriverWait(
+            self.driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)
+        ).until(lambda _: condition(), what)
 
     def find(self, css: str) -> WebElement:
-        return self.until(lambda: next((e for e in self.driver.find_elements(By.CSS_SELECTOR, css)
-                                        if e.is_displayed()), None), f"{css} shown")
+        return self.until(
+            lambda: next(
+                (e for e in self.driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()),
+                None,
+            ),
+            f"{css} shown",
+        )
 
     def all(self, css: str) -> list[WebElement]:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
@@ -41,9 +47,10 @@ class Page:
 
     def has_text(self, css: str, text: str) -> WebElement:
         """The first shown element matching css whose text holds `text`."""
-        return self.until(lambda: next(
-            (e for e in self.all(css) if e.is_displayed() and text in e.text), None),
-            f"{css} with {text!r}")
+        return self.until(
+            lambda: next((e for e in self.all(css) if e.is_displayed() and text in e.text), None),
+            f"{css} with {text!r}",
+        )
 
     def click(self, css: str, text: str | None = None) -> None:
         (self.has_text(css, text) if text else self.find(css)).click()
@@ -68,9 +75,18 @@ class Page:
     def shot(self, name: str) -> None:
         """The whole page, not just the window: a tab's rows below the fold are in it."""
         size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
-            "captureBeyondViewport": True, "clip": {
-                "x": 0, "y": 0, "width": size["width"], "height": size["height"],
-                "scale": 1}})
+        shot = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {
+                "captureBeyondViewport": True,
+                "clip": {
+                    "x": 0,
+                    "y": 0,
+                    "width": size["width"],
+                    "height": size["height"],
+                    "scale": 1,
+                },
+            },
+        )
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))

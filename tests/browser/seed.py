@@ -13,7 +13,7 @@ import requests
 from tests.polling import wait_for
 
 # Shown as text by the page, never run: the tests check that nothing of it executes.
-HOSTILE = '<img src=x onerror="document.title=\'pwned\'"><b>bold?</b>'
+HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><b>bold?</b>"
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Seeded:
     contact: dict
     message_id: str
     segment: dict
-    other: dict      # a second contact, found by phone
+    other: dict  # a second contact, found by phone
 
 
 def _ok(answer: requests.Response) -> dict:
@@ -37,45 +37,127 @@ def _ago(days: int, hours: int = 0) -> str:
 def seed(http: requests.Session, url: str) -> Seeded:
     api = url + "/v1"
     _ok(http.post(f"{api}/sources", json={"name": "website"}))
-    _ok(http.post(f"{api}/variables", json={"name": "plan", "type": "string",
-                                            "scope": "contact"}))
-    _ok(http.post(f"{api}/variables", json={"name": "support_phone", "type": "string",
-                                            "scope": "account", "value": "+380441234567"}))
-    _ok(http.post(f"{api}/templates", json={
-        "name": "Welcome", "channel": "email", "subject": "Welcome, {{ first_name }}",
-        "body": "Hi {{ first_name }}, good to have you.", "approved": True}))
-    contact = _ok(http.post(f"{api}/contacts", json={
-        "user_id": "u-1001", "email": "olena@example.com", "phone": "+380501234567",
-        "first_name": "Olena", "last_name": "Kovalenko", "birthday": "1990-04-12",
-        "gender": 2, "language": "uk", "timezone": "Europe/Kyiv", "source": "website",
-        "contact_score": 42, "variables": {"plan": "pro"},
-        "address": {"country": "UA", "city": "Kyiv", "street": "Khreshchatyk 1"},
-        # The gateway's own file: an avatar that loads offline.
-        "avatar_url": f"{url}/ui/avatar.svg"}))
+    _ok(http.post(f"{api}/variables", json={"name": "plan", "type": "string", "scope": "contact"}))
+    _ok(
+        http.post(
+            f"{api}/variables",
+            json={
+                "name": "support_phone",
+                "type": "string",
+                "scope": "account",
+                "value": "+380441234567",
+            },
+        )
+    )
+    _ok(
+        http.post(
+            f"{api}/templates",
+            json={
+                "name": "Welcome",
+                "channel": "email",
+                "subject": "Welcome, {{ first_name }}",
+                "body": "Hi {{ first_name }}, good to have you.",
+                "approved": True,
+            },
+        )
+    )
+    contact = _ok(
+        http.post(
+            f"{api}/contacts",
+            json={
+                "user_id": "u-1001",
+                "email": "olena@example.com",
+                "phone": "+380501234567",
+                "first_name": "Olena",
+                "last_name": "Kovalenko",
+                "birthday": "1990-04-12",
+                "gender": 2,
+                "language": "uk",
+                "timezone": "Europe/Kyiv",
+                "source": "website",
+                "contact_score": 42,
+                "variables": {"plan": "pro"},
+                "address": {"country": "UA", "city": "Kyiv", "street": "Khreshchatyk 1"},
+                # The gateway's own file: an avatar that loads offline.
+                "avatar_url": f"{url}/ui/avatar.svg",
+            },
+        )
+    )
     one = f"{api}/contacts/{contact['id']}"
     _ok(http.put(f"{one}/channels/telegram", json={"chat_id": "123456789"}))
-    _ok(http.put(f"{one}/subscriptions/sms", json={"status": "unsubscribed",
-                                                   "reason": "asked by phone"}))
+    _ok(
+        http.put(
+            f"{one}/subscriptions/sms", json={"status": "unsubscribed", "reason": "asked by phone"}
+        )
+    )
     _ok(http.post(f"{one}/notes", json={"content": "Prefers Viber; call after 18:00"}))
     _ok(http.post(f"{one}/notes", json={"content": HOSTILE}))
-    for days, name in ((1, "viewed_pricing"), (3, "viewed_pricing"), (3, "added_to_cart"),
-                       (6, "viewed_docs"), (12, "signed_in"), (20, "signed_in")):
-        _ok(http.post(f"{api}/events", json={
-            "contact": {"id": contact["id"]}, "name": name, "occurred_at": _ago(days, 2),
-            "properties": {"page": f"/{name}"}}))
-    _ok(http.post(f"{api}/orders", json={
-        "contact": {"id": contact["id"]}, "external_id": "SO-1001", "amount": 120,
-        "currency": "UAH", "status": "paid", "occurred_at": _ago(2)}))
-    message = _ok(http.post(f"{api}/messages", json={
-        "contact": {"id": contact["id"]}, "channel": "email", "origin": "campaign",
-        "content": {"subject": "Our sale, {{ first_name }}", "text": "Everything -20%"}}))
-    segment = _ok(http.post(f"{api}/segments", json={
-        "name": "Ukrainian speakers", "rule": {"field": "language", "op": "eq", "value": "uk"}}))
-    other = _ok(http.post(f"{api}/contacts", json={
-        "email": "taras@example.com", "phone": "+380671112233", "first_name": "Taras"}))
+    for days, name in (
+        (1, "viewed_pricing"),
+        (3, "viewed_pricing"),
+        (3, "added_to_cart"),
+        (6, "viewed_docs"),
+        (12, "signed_in"),
+        (20, "signed_in"),
+    ):
+        _ok(
+            http.post(
+                f"{api}/events",
+                json={
+                    "contact": {"id": contact["id"]},
+                    "name": name,
+                    "occurred_at": _ago(days, 2),
+                    "properties": {"page": f"/{name}"},
+                },
+            )
+        )
+    _ok(
+        http.post(
+            f"{api}/orders",
+            json={
+                "contact": {"id": contact["id"]},
+                "external_id": "SO-1001",
+                "amount": 120,
+                "currency": "UAH",
+                "status": "paid",
+                "occurred_at": _ago(2),
+            },
+        )
+    )
+    message = _ok(
+        http.post(
+            f"{api}/messages",
+            json={
+                "contact": {"id": contact["id"]},
+                "channel": "email",
+                "origin": "campaign",
+                "content": {"subject": "Our sale, {{ first_name }}", "text": "Everything -20%"},
+            },
+        )
+    )
+    segment = _ok(
+        http.post(
+            f"{api}/segments",
+            json={
+                "name": "Ukrainian speakers",
+                "rule": {"field": "language", "op": "eq", "value": "uk"},
+            },
+        )
+    )
+    other = _ok(
+        http.post(
+            f"{api}/contacts",
+            json={"email": "taras@example.com", "phone": "+380671112233", "first_name": "Taras"},
+        )
+    )
 
-    wait_for(lambda: any(item["type"] == "sent" for item in
-                         _ok(http.get(f"{one}/activity", params={"channel": "email"}))["data"]),
-             20, "the email's sent item in the feed")
+    wait_for(
+        lambda: any(
+            item["type"] == "sent"
+            for item in _ok(http.get(f"{one}/activity", params={"channel": "email"}))["data"]
+        ),
+        20,
+        "the email's sent item in the feed",
+    )
     wait_for(lambda: _ok(http.get(f"{one}/segments"))["data"], 20, "the segment membership")
     return Seeded(_ok(http.get(one)), message["id"], segment, other)

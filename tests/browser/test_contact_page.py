@@ -43,8 +43,9 @@ def test_sign_in_and_search(page, suite, seeded):
     page.type("#api-key", suite.key)
     page.click("#sign-in-form button")
     # The key is in this tab's sessionStorage only.
-    stored = page.driver.execute_script("return [sessionStorage.getItem('plexus.apiKey'),"
-                                        " localStorage.length, document.cookie]")
+    stored = page.driver.execute_script(
+        "return [sessionStorage.getItem('plexus.apiKey'), localStorage.length, document.cookie]"
+    )
     assert stored == [suite.key, 0, ""]
 
     page.type("#search-value", "nobody@example.com")
@@ -64,15 +65,26 @@ def test_sign_in_and_search(page, suite, seeded):
 
 def test_the_profile_shows_the_person_and_the_activity(page, seeded):
     person = page.find("#person").text
-    for shown in ("u-1001", "olena@example.com", "+380501234567", "1990-04-12", "female",
-                  "Europe/Kyiv", "Khreshchatyk 1, Kyiv, UA", "website", "42", "active"):
+    for shown in (
+        "u-1001",
+        "olena@example.com",
+        "+380501234567",
+        "1990-04-12",
+        "female",
+        "Europe/Kyiv",
+        "Khreshchatyk 1, Kyiv, UA",
+        "website",
+        "42",
+        "active",
+    ):
         assert shown in person
     today = datetime.now(UTC).date()
     age = today.year - 1990 - ((today.month, today.day) < (4, 12))
     assert "Age" in person and str(age) in person
     assert "Created via" in person and "api" in person.split("Created via", 1)[1]
-    subscriptions = {row.get_attribute("data-channel"): row.text
-                     for row in page.all("#subscriptions tbody tr")}
+    subscriptions = {
+        row.get_attribute("data-channel"): row.text for row in page.all("#subscriptions tbody tr")
+    }
     assert "subscribed" in subscriptions["email"]
     assert "unsubscribed" in subscriptions["sms"] and "asked by phone" in subscriptions["sms"]
     assert "subscribed" in subscriptions["telegram"]
@@ -93,16 +105,22 @@ def test_the_avatar_link_is_editable(page, suite):
     page.type("#ask-value", f"{suite.url}/ui/avatar.svg?v=2")
     page.click("#ask-yes")
     page.notice("Avatar saved")
-    page.until(lambda: page.find("#person img.avatar").get_attribute("src").endswith("?v=2"),
-               "the new avatar")
+    page.until(
+        lambda: page.find("#person img.avatar").get_attribute("src").endswith("?v=2"),
+        "the new avatar",
+    )
 
 
 def test_a_filter_info_resend_and_download(page, seeded, downloads):
     page.choose("#feed-filters [name=channel]", "email")
     page.choose("#feed-filters [name=period]", "7d")
     page.click("#feed-filters button[type=submit]")
-    page.until(lambda: all(item.get_attribute("data-channel") == "email"
-                           for item in page.all("#feed .item")), "only email items")
+    page.until(
+        lambda: all(
+            item.get_attribute("data-channel") == "email" for item in page.all("#feed .item")
+        ),
+        "only email items",
+    )
     assert len(page.all("#chart rect.bar")) == 7
 
     page.click("#feed .item button", "Info")
@@ -117,8 +135,13 @@ def test_a_filter_info_resend_and_download(page, seeded, downloads):
 
     page.click("#feed-download")
     contact_id = seeded.contact["id"]
-    done = page.until(lambda: (downloads / f"activity-{contact_id}.csv").exists()
-                      and (downloads / f"activity-{contact_id}.csv").read_text(), "the CSV")
+    done = page.until(
+        lambda: (
+            (downloads / f"activity-{contact_id}.csv").exists()
+            and (downloads / f"activity-{contact_id}.csv").read_text()
+        ),
+        "the CSV",
+    )
     assert done.splitlines()[0].startswith("id,occurred_at,channel")
 
 
@@ -126,8 +149,10 @@ def test_the_variables_tab_edits_inline(page):
     page.click(".tabs button", "Variables")
     page.has_text("#variables tbody tr", "support_phone")
     page.type("#variables-search", "pla")
-    page.until(lambda: [r.get_attribute("data-name") for r in
-                        page.all("#variables tbody tr")] == ["plan"], "only plan")
+    page.until(
+        lambda: [r.get_attribute("data-name") for r in page.all("#variables tbody tr")] == ["plan"],
+        "only plan",
+    )
     page.click("#variables tr[data-name=plan] button", "Edit")
     page.type("#variables tr[data-name=plan] input", "enterprise")
     page.click("#variables tr[data-name=plan] button", "Save")
@@ -157,13 +182,11 @@ def test_notes_add_and_delete_after_asking(page):
     page.click("#note-form button[type=submit]")
     page.has_text("#notes li", "Asked for a call back on Monday")
 
-    page.has_text("#notes li", "Prefers Viber").find_element(
-        "css selector", "button").click()
+    page.has_text("#notes li", "Prefers Viber").find_element("css selector", "button").click()
     assert "cannot be recovered" in page.text("#confirm-text")
     page.click("#confirm button", "Cancel")
     page.has_text("#notes li", "Prefers Viber")
-    page.has_text("#notes li", "Prefers Viber").find_element(
-        "css selector", "button").click()
+    page.has_text("#notes li", "Prefers Viber").find_element("css selector", "button").click()
     page.click("#confirm-yes")
     page.notice("Note deleted")
     page.until(lambda: len(page.all("#notes li")) == 2, "two notes left")
@@ -210,17 +233,26 @@ def test_send_says_why_a_channel_is_not_allowed_then_sends(page, suite, seeded):
         page.click("#feed-filters button[type=submit]")
         time.sleep(0.3)
         return any("sent" in item.text for item in page.all("#feed .item"))
+
     page.until(telegram_sent, "the telegram message's sent item in the feed")
     page.shot("09-sent")
 
 
 def test_plexus_export_activity_writes_the_feed_the_page_shows(suite, seeded, tmp_path):
     # The command of the same download, through the same gateway route.
-    feed = suite.http().get(f"{suite.url}/v1/contacts/{seeded.contact['id']}/activity",
-                            params={"limit": 200}, timeout=5).json()["data"]
+    feed = (
+        suite.http()
+        .get(
+            f"{suite.url}/v1/contacts/{seeded.contact['id']}/activity",
+            params={"limit": 200},
+            timeout=5,
+        )
+        .json()["data"]
+    )
     target = tmp_path / "feed.ndjson"
-    done = suite.plexus("export", "activity", "email=olena@example.com", "-o", str(target),
-                        "--key", suite.key)
+    done = suite.plexus(
+        "export", "activity", "email=olena@example.com", "-o", str(target), "--key", suite.key
+    )
     assert done.returncode == 0, done.stderr
     exported = [json.loads(line) for line in target.read_text().splitlines()]
     assert [item["id"] for item in exported] == [item["id"] for item in feed]
@@ -246,7 +278,12 @@ def test_erase_asks_then_the_contact_is_gone_everywhere(page, suite, seeded):
 def test_no_script_error_on_the_page(page):
     # Console errors the page met along the way (a CSP refusal would show here).
     logs = page.driver.get_log("browser")
-    severe = [entry for entry in logs if entry["level"] == "SEVERE"
-              and "404" not in entry["message"] and "409" not in entry["message"]
-              and "401" not in entry["message"]]
+    severe = [
+        entry
+        for entry in logs
+        if entry["level"] == "SEVERE"
+        and "404" not in entry["message"]
+        and "409" not in entry["message"]
+        and "401" not in entry["message"]
+    ]
     assert severe == [], json.dumps(severe, indent=1)

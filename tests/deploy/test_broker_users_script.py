@@ -102,9 +102,15 @@ def rpcs_senders_make() -> set[str]:
         made.add(f"{service}.{method}")
         return {"data": []}
 
-    used = set(re.findall(r"\bcontacts\.(\w+)\(", "".join(
-        path.read_text()
-        for path in (PROJECT_ROOT / "services" / "messaging" / "senders").rglob("*.py"))))
+    used = set(
+        re.findall(
+            r"\bcontacts\.(\w+)\(",
+            "".join(
+                path.read_text()
+                for path in (PROJECT_ROOT / "services" / "messaging" / "senders").rglob("*.py")
+            ),
+        )
+    )
     for port, methods in ((ports.MessagingPort(record), None), (ports.ContactsPort(record), used)):
         for name, method in inspect.getmembers(port, inspect.ismethod):
             if name.startswith("_") or (methods is not None and name not in methods):

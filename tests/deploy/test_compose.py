@@ -24,11 +24,26 @@ def compose():
 
 def test_compose_file_follows_the_compose_spec():
     # The schema ships inside check-jsonschema; a dead proxy proves nothing is fetched.
-    offline = {**os.environ, "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY":
-               "http://127.0.0.1:9", "NO_PROXY": ""}
+    offline = {
+        **os.environ,
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "",
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-         str(COMPOSE_FILE)], capture_output=True, text=True, timeout=120, env=offline)
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(COMPOSE_FILE),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=offline,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -62,7 +77,11 @@ def test_brokers_and_databases_have_health_checks(compose):
     services = compose["services"]
     assert services["rabbitmq"]["image"] == "rabbitmq:3.13-management"
     assert services["rabbitmq"]["healthcheck"]["test"] == [
-        "CMD", "rabbitmq-diagnostics", "-q", "ping"]
+        "CMD",
+        "rabbitmq-diagnostics",
+        "-q",
+        "ping",
+    ]
     assert services["postgres"]["image"] == "postgres:16"
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
 
@@ -92,8 +111,9 @@ def test_prometheus_and_grafana_run_with_the_deploy_files(compose):
     assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
     assert "./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro" in grafana["volumes"]
     assert grafana["depends_on"]["prometheus"] == {"condition": "service_healthy"}
-    provider = yaml.safe_load((PROJECT_ROOT / "deploy/grafana/provisioning/dashboards/"
-                               "plexus.yml").read_text())
+    provider = yaml.safe_load(
+        (PROJECT_ROOT / "deploy/grafana/provisioning/dashboards/plexus.yml").read_text()
+    )
     assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
 
 
@@ -112,6 +132,8 @@ def test_broker_users_are_made_before_anything_connects(compose):
     assert "./scripts:/plexus-scripts:ro" in users["volumes"]
     assert users["depends_on"]["rabbitmq"] == {"condition": "service_healthy"}
     assert compose["services"]["migrate"]["depends_on"]["rabbitmq-users"] == {
-        "condition": "service_completed_successfully"}
+        "condition": "service_completed_successfully"
+    }
     assert compose["services"]["migrate"]["environment"]["PLEXUS_AMQP_URI"].startswith(
-        "pyamqp://plexus-admin:")
+        "pyamqp://plexus-admin:"
+    )

@@ -24,8 +24,9 @@ def generator():
 
 @pytest.fixture(scope="module")
 def committed() -> dict[str, dict]:
-    return {path.stem: json.loads(path.read_text())
-            for path in (GRAFANA / "dashboards").glob("*.json")}
+    return {
+        path.stem: json.loads(path.read_text()) for path in (GRAFANA / "dashboards").glob("*.json")
+    }
 
 
 def test_committed_dashboards_are_what_the_generator_makes(committed):
@@ -45,12 +46,28 @@ def test_dashboards_load_as_grafana_models_with_unique_uids(committed):
 
 
 def test_every_query_is_valid_promql(committed, tmp_path):
-    exprs = [target["expr"] for board in committed.values() for panel in board["panels"]
-             for target in panel["targets"]]
-    rules = {"groups": [{"name": "dashboards", "rules": [
-        {"record": f"dashboard_query_{i}", "expr": expr} for i, expr in enumerate(exprs)]}]}
+    exprs = [
+        target["expr"]
+        for board in committed.values()
+        for panel in board["panels"]
+        for target in panel["targets"]
+    ]
+    rules = {
+        "groups": [
+            {
+                "name": "dashboards",
+                "rules": [
+                    {"record": f"dashboard_query_{i}", "expr": expr} for i, expr in enumerate(exprs)
+                ],
+            }
+        ]
+    }
     (tmp_path / "queries.yml").write_text(yaml.safe_dump(rules))
-    checked = subprocess.run(["promtool", "check", "rules", str(tmp_path / "queries.yml")],
-                             capture_output=True, text=True, timeout=60)
+    checked = subprocess.run(
+        ["promtool", "check", "rules", str(tmp_path / "queries.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert f"{len(exprs)} rules found" in checked.stdout

@@ -21,14 +21,18 @@ def generator():
 
 
 def test_committed_manifests_are_what_the_generator_makes():
-    assert (K8S / "plexus.yaml").read_text() == generator().render(), \
+    assert (K8S / "plexus.yaml").read_text() == generator().render(), (
         "run: .venv/bin/python deploy/k8s/generate.py"
+    )
 
 
 def test_manifests_validate_against_the_kubernetes_schemas():
     done = subprocess.run(
         [sys.executable, "-m", "kubernetes_validate", "--strict", str(K8S / "plexus.yaml")],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -43,8 +47,7 @@ def test_every_service_has_a_deployment_with_probes_and_senders_scale():
         assert container["args"] == [entrypoint]
         assert container["livenessProbe"] and container["readinessProbe"]
         assert name in by_kind["Service"]
-        assert (name in by_kind.get("HorizontalPodAutoscaler", {})) == service.startswith(
-            "sender_")
+        assert (name in by_kind.get("HorizontalPodAutoscaler", {})) == service.startswith("sender_")
     gateway = by_kind["Deployment"]["gateway"]["spec"]["template"]["spec"]["containers"][0]
     assert gateway["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert gateway["livenessProbe"]["httpGet"]["path"] == "/health"

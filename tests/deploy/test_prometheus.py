@@ -15,10 +15,13 @@ PROMETHEUS_DIR = PROJECT_ROOT / "deploy" / "prometheus"
 
 def promtool(*args: str) -> subprocess.CompletedProcess:
     if shutil.which("promtool") is None:
-        pytest.fail("promtool not found: it ships in Debian's prometheus package "
-                    "(make test installs it as root)")
-    return subprocess.run(["promtool", *args], cwd=PROMETHEUS_DIR, capture_output=True,
-                          text=True, timeout=60)
+        pytest.fail(
+            "promtool not found: it ships in Debian's prometheus package "
+            "(make test installs it as root)"
+        )
+    return subprocess.run(
+        ["promtool", *args], cwd=PROMETHEUS_DIR, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_config_and_rules_are_valid():
@@ -35,8 +38,12 @@ def test_alerts_fire_when_they_should_and_only_then():
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_every_service_is_scraped_on_its_metrics_port(service):
     scrape = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
-    targets = {target for job in scrape["scrape_configs"] for group in job["static_configs"]
-               for target in group["targets"]}
+    targets = {
+        target
+        for job in scrape["scrape_configs"]
+        for group in job["static_configs"]
+        for target in group["targets"]
+    }
     port = metrics_port(load_config(), service)
     assert port, f"{service} has no metrics port in config.yaml"
     assert f"{service}:{port}" in targets

@@ -44,8 +44,9 @@ class Suite:
         return session
 
     def plexus(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([PLEXUS, *args], env=self.env, capture_output=True, text=True,
-                              timeout=60, cwd=ROOT)
+        return subprocess.run(
+            [PLEXUS, *args], env=self.env, capture_output=True, text=True, timeout=60, cwd=ROOT
+        )
 
 
 def running_fake_providers(directory: Path):
@@ -54,8 +55,19 @@ def running_fake_providers(directory: Path):
     `yield from running_fake_providers(...)`): {"dir", "smtp_port", "http"}."""
     smtp_port, http_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_providers", "--dir", str(directory),
-         "--smtp-port", str(smtp_port), "--http-port", str(http_port)], cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "tests.fake_providers",
+            "--dir",
+            str(directory),
+            "--smtp-port",
+            str(smtp_port),
+            "--http-port",
+            str(http_port),
+        ],
+        cwd=ROOT,
+    )
     deadline = time.monotonic() + 20
     while not (directory / "ready").exists():
         assert process.poll() is None and time.monotonic() < deadline, "fakes did not start"
@@ -67,22 +79,26 @@ def running_fake_providers(directory: Path):
 
 def suite_env(amqp_uri: str, data_dir: Path, database_url: str | None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEXUS_")}
-    env.update({
-        "PLEXUS_AMQP_URI": amqp_uri,
-        "PLEXUS_DATA_DIR": str(data_dir),
-        "PLEXUS_GATEWAY_PORT": str(free_port()),
-        "PLEXUS_GATEWAY_METRICS_PORT": str(free_port()),
-        "PLEXUS_CONTACTS_METRICS_PORT": str(free_port()),
-        "PLEXUS_MESSAGING_METRICS_PORT": str(free_port()),
-        **{f"PLEXUS_SENDER_{channel}_METRICS_PORT": str(free_port())
-           for channel in ("EMAIL", "SMS", "TELEGRAM", "VIBER", "WEBPUSH")},
-        # Senders write into the suite's data dir (the outbox provider), never the repo.
-        "PLEXUS_OUTBOX_DIR": str(data_dir / "outbox"),
-        "PLEXUS_ACTIVITY_METRICS_PORT": str(free_port()),
-        "PLEXUS_SEGMENTS_METRICS_PORT": str(free_port()),
-        "PLEXUS_BOOTSTRAP_KEY": "plx_" + secrets.token_urlsafe(32),
-        "PLEXUS_LOG_FORMAT": "json",
-    })
+    env.update(
+        {
+            "PLEXUS_AMQP_URI": amqp_uri,
+            "PLEXUS_DATA_DIR": str(data_dir),
+            "PLEXUS_GATEWAY_PORT": str(free_port()),
+            "PLEXUS_GATEWAY_METRICS_PORT": str(free_port()),
+            "PLEXUS_CONTACTS_METRICS_PORT": str(free_port()),
+            "PLEXUS_MESSAGING_METRICS_PORT": str(free_port()),
+            **{
+                f"PLEXUS_SENDER_{channel}_METRICS_PORT": str(free_port())
+                for channel in ("EMAIL", "SMS", "TELEGRAM", "VIBER", "WEBPUSH")
+            },
+            # Senders write into the suite's data dir (the outbox provider), never the repo.
+            "PLEXUS_OUTBOX_DIR": str(data_dir / "outbox"),
+            "PLEXUS_ACTIVITY_METRICS_PORT": str(free_port()),
+            "PLEXUS_SEGMENTS_METRICS_PORT": str(free_port()),
+            "PLEXUS_BOOTSTRAP_KEY": "plx_" + secrets.token_urlsafe(32),
+            "PLEXUS_LOG_FORMAT": "json",
+        }
+    )
     if database_url:
         env["PLEXUS_DATABASE_URL"] = database_url
     return env
@@ -91,8 +107,14 @@ def suite_env(amqp_uri: str, data_dir: Path, database_url: str | None) -> dict:
 def start_suite(env: dict, log: Path, *args: str, wait_for: str = "/status") -> Suite:
     url = f"http://127.0.0.1:{env['PLEXUS_GATEWAY_PORT']}"
     with open(log, "wb") as handle:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen([PLEXUS, "run", *args], env=env, cwd=ROOT, stdout=handle,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [PLEXUS, "run", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     suite = Suite(url, env["PLEXUS_BOOTSTRAP_KEY"], env, process, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -111,13 +133,17 @@ def start_suite(env: dict, log: Path, *args: str, wait_for: str = "/status") -> 
 def wait_until_idle(suite: Suite, seconds: float = 120) -> None:
     """Until no event waits in any consumer's queue: a test that times how fast an event
     takes effect must not wait behind the backlog another module's test left (an import)."""
-    queues = [queue_name(consumer, source) for consumer, sources in SUBSCRIPTIONS.items()
-              for source in sources]
+    queues = [
+        queue_name(consumer, source)
+        for consumer, sources in SUBSCRIPTIONS.items()
+        for source in sources
+    ]
     deadline = time.monotonic() + seconds
     with Connection(suite.env["PLEXUS_AMQP_URI"]) as connection:
         channel = connection.channel()
-        while (waiting := sum(channel.queue_declare(name, passive=True).message_count
-                              for name in queues)):
+        while waiting := sum(
+            channel.queue_declare(name, passive=True).message_count for name in queues
+        ):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{waiting} events still queued after {seconds:g} s")
             time.sleep(0.2)
@@ -133,12 +159,12 @@ def stop_suite(suite: Suite) -> None:
             suite.process.wait()
 
 
-def running_suite(amqp_uri: str, data_dir: Path, database_url: str | None = None,
-                  *args: str):
+def running_suite(amqp_uri: str, data_dir: Path, database_url: str | None = None, *args: str):
     """A suite on `data_dir` for as long as the generator is not closed (a fixture's
     body: `yield from running_suite(...)`); it must stop cleanly."""
-    running = start_suite(suite_env(amqp_uri, data_dir, database_url),
-                          data_dir / "suite.log", *args)
+    running = start_suite(
+        suite_env(amqp_uri, data_dir, database_url), data_dir / "suite.log", *args
+    )
     yield running
     stop_suite(running)
     assert running.process.returncode == 0, running.log.read_text()[-4000:]
@@ -148,8 +174,9 @@ def _running_suite(request, amqp_uri: str, database_fixture: str, tmp_path_facto
     database_url = None
     if request.param == "postgres":
         database_url = request.getfixturevalue(database_fixture)
-    yield from running_suite(amqp_uri, tmp_path_factory.mktemp(f"suite-{request.param}"),
-                             database_url)
+    yield from running_suite(
+        amqp_uri, tmp_path_factory.mktemp(f"suite-{request.param}"), database_url
+    )
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -157,8 +184,9 @@ def suite(request, session_amqp_uri, tmp_path_factory):
     """The whole suite, once on the embedded SQLite default and once on PostgreSQL,
     shared by every e2e module that uses it (starting one costs ~10 s of two cores).
     Tests that share it make their own data (unique names) and read only that."""
-    yield from _running_suite(request, session_amqp_uri, "session_postgres_database",
-                              tmp_path_factory)
+    yield from _running_suite(
+        request, session_amqp_uri, "session_postgres_database", tmp_path_factory
+    )
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

@@ -20,8 +20,10 @@ from tests.polling import wait_for
 
 
 def service_databases(suite) -> list[tuple[str, str, str | None]]:
-    config = {"DATA_DIR": suite.env["PLEXUS_DATA_DIR"],
-              "DATABASE_URL": suite.env.get("PLEXUS_DATABASE_URL")}
+    config = {
+        "DATA_DIR": suite.env["PLEXUS_DATA_DIR"],
+        "DATABASE_URL": suite.env.get("PLEXUS_DATABASE_URL"),
+    }
     found = []
     for service in SERVICES:
         url, schema = database_url(config, service)
@@ -70,15 +72,22 @@ def queued_mentioning(suite, markers: list[str]) -> list[str]:
     read without acknowledging it and goes back to its queue when the channel closes."""
     hits = []
     with Connection(suite.env["PLEXUS_AMQP_URI"]) as connection:
-        names = [q.name for consumer, sources in SUBSCRIPTIONS.items() for source in sources
-                 for q in (event_queue(consumer, source), dead_letter_queue(consumer, source))]
+        names = [
+            q.name
+            for consumer, sources in SUBSCRIPTIONS.items()
+            for source in sources
+            for q in (event_queue(consumer, source), dead_letter_queue(consumer, source))
+        ]
         names += [q.name for q in queues.all_queues()]
         channel = connection.channel()
         for name in names:
             try:
                 while (message := channel.basic_get(name, no_ack=False)) is not None:
-                    text = message.body.decode(errors="replace").lower() \
-                        if isinstance(message.body, bytes) else str(message.body).lower()
+                    text = (
+                        message.body.decode(errors="replace").lower()
+                        if isinstance(message.body, bytes)
+                        else str(message.body).lower()
+                    )
                     hits += [f"{name}: {m}" for m in markers if m.lower() in text]
             except Exception:  # not declared on this vhost
                 channel = connection.channel()
@@ -91,18 +100,33 @@ def test_erasure_leaves_no_trace_in_any_service(suite):
     tag = uuid.uuid4().hex[:10]
     email, user_id, name = f"erase-{tag}@example.com", f"user-{tag}", f"Zora{tag}"
     phone = f"+38063{int(tag[:7], 16) % 10**7:07d}"
-    contact = http.post(suite.url + "/v1/contacts", timeout=15, headers={
-        "Idempotency-Key": f"create-{tag}"}, json={
-        "email": email, "user_id": user_id, "phone": phone, "first_name": name}).json()
+    contact = http.post(
+        suite.url + "/v1/contacts",
+        timeout=15,
+        headers={"Idempotency-Key": f"create-{tag}"},
+        json={"email": email, "user_id": user_id, "phone": phone, "first_name": name},
+    ).json()
     url = f"{suite.url}/v1/contacts/{contact['id']}"
-    assert http.post(url + "/notes", json={"content": f"call {name}"},
-                     timeout=15).status_code == 201
-    assert http.post(suite.url + "/v1/events", timeout=15, json={
-        "contact": {"email": email}, "name": "viewed", "properties": {"who": name}}
-    ).status_code == 202
-    sent = http.post(suite.url + "/v1/messages", timeout=15, json={
-        "contact": {"id": contact["id"]}, "channel": "email",
-        "content": {"subject": "Hi", "text": f"Hello {name}", "html": f"<p>Hello {name}</p>"}})
+    assert (
+        http.post(url + "/notes", json={"content": f"call {name}"}, timeout=15).status_code == 201
+    )
+    assert (
+        http.post(
+            suite.url + "/v1/events",
+            timeout=15,
+            json={"contact": {"email": email}, "name": "viewed", "properties": {"who": name}},
+        ).status_code
+        == 202
+    )
+    sent = http.post(
+        suite.url + "/v1/messages",
+        timeout=15,
+        json={
+            "contact": {"id": contact["id"]},
+            "channel": "email",
+            "content": {"subject": "Hi", "text": f"Hello {name}", "html": f"<p>Hello {name}</p>"},
+        },
+    )
     assert sent.status_code == 202, sent.text
     feed = f"{url}/activity"
     deadline = time.monotonic() + 10
@@ -122,8 +146,11 @@ def test_erasure_leaves_no_trace_in_any_service(suite):
 
     log = suite.log.read_text().lower()
     assert not [m for m in markers if m.lower() in log]
-    again = http.post(suite.url + "/v1/contacts", timeout=15,
-                      json={"email": email, "user_id": user_id, "phone": phone})
+    again = http.post(
+        suite.url + "/v1/contacts",
+        timeout=15,
+        json={"email": email, "user_id": user_id, "phone": phone},
+    )
     assert again.status_code == 201, again.text
 
 
@@ -134,17 +161,26 @@ def test_erasure_leaves_black_listed_addresses_as_hashes_only(suite):
     tag = uuid.uuid4().hex[:10]
     email, viber = f"listed-{tag}@example.com", f"vb-{tag}"
     phone = f"+38066{int(tag[:7], 16) % 10**7:07d}"
-    contact = http.post(suite.url + "/v1/contacts", timeout=15,
-                        json={"email": email, "phone": phone}).json()
+    contact = http.post(
+        suite.url + "/v1/contacts", timeout=15, json={"email": email, "phone": phone}
+    ).json()
     url = f"{suite.url}/v1/contacts/{contact['id']}"
-    assert http.put(url + "/channels/viber", json={"user_id": viber},
-                    timeout=15).status_code == 200
-    assert http.put(url + "/blacklists/email", json={"reason": f"bounced {email}"},
-                    timeout=15).status_code == 200
-    assert http.put(f"{suite.url}/v1/blacklists/viber/{viber}", json={},
-                    timeout=15).status_code == 200
-    assert http.put(url + "/subscriptions/sms", json={"status": "unsubscribed"},
-                    timeout=15).status_code == 200
+    assert http.put(url + "/channels/viber", json={"user_id": viber}, timeout=15).status_code == 200
+    assert (
+        http.put(
+            url + "/blacklists/email", json={"reason": f"bounced {email}"}, timeout=15
+        ).status_code
+        == 200
+    )
+    assert (
+        http.put(f"{suite.url}/v1/blacklists/viber/{viber}", json={}, timeout=15).status_code == 200
+    )
+    assert (
+        http.put(
+            url + "/subscriptions/sms", json={"status": "unsubscribed"}, timeout=15
+        ).status_code
+        == 200
+    )
     markers = [email, phone, viber]
     contacts_db = [db for db in service_databases(suite) if db[0] == "contacts"]
     assert rows_mentioning(suite, markers, contacts_db)
@@ -152,7 +188,8 @@ def test_erasure_leaves_black_listed_addresses_as_hashes_only(suite):
     assert http.delete(url, timeout=15).status_code == 204
     assert rows_mentioning(suite, markers, contacts_db) == []
     # Still suppressed: whoever takes them next starts where the erased contact ended.
-    again = http.post(suite.url + "/v1/contacts", timeout=15,
-                      json={"email": email, "phone": phone}).json()
+    again = http.post(
+        suite.url + "/v1/contacts", timeout=15, json={"email": email, "phone": phone}
+    ).json()
     assert again["blacklists"]["email"] is not None
     assert again["subscriptions"]["sms"]["status"] == "unsubscribed"

@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
-          "response_schema_conformance,negative_data_rejection,ignored_auth")
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
+    "response_schema_conformance,negative_data_rejection,ignored_auth"
+)
 # hypothesis describes its own lambdas with ast.parse, which CPython 3.11 (before 3.11.8,
 # gh-106905) can break when two threads parse at once ("AST constructor recursion depth
 # mismatch"): one worker thread, and should it still happen, a fault of the tool, not
@@ -22,15 +24,33 @@ SEEDS = (20261123, 20261124, 20261125)
 RUNS = ((None, 8), ("stateful", 40))
 
 
-def fuzz(suite, report_dir: Path, seed: int, phases: str | None,
-         examples: int) -> subprocess.CompletedProcess:
+def fuzz(
+    suite, report_dir: Path, seed: int, phases: str | None, examples: int
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(Path(sys.executable).with_name("schemathesis")), "run",
-         f"{suite.url}/openapi.json", "-H", f"Authorization: Bearer {suite.key}",
-         "--checks", CHECKS, "--max-examples", str(examples), "--workers", "1",
-         "--seed", str(seed), "--no-color", "--report-dir", str(report_dir),
-         *(["--phases", phases] if phases else [])],
-        capture_output=True, text=True, timeout=300)
+        [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            f"{suite.url}/openapi.json",
+            "-H",
+            f"Authorization: Bearer {suite.key}",
+            "--checks",
+            CHECKS,
+            "--max-examples",
+            str(examples),
+            "--workers",
+            "1",
+            "--seed",
+            str(seed),
+            "--no-color",
+            "--report-dir",
+            str(report_dir),
+            *(["--phases", phases] if phases else []),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_no_route_answers_5xx_or_off_its_schema(own_suite, tmp_path):

@@ -22,7 +22,11 @@ from tests.fake_providers import new_push_subscription, pushes, relay_webhook, v
 from tests.polling import wait_for
 
 TWILIO_TOKEN, TELEGRAM_SECRET, VIBER_TOKEN, SMTP_SECRET = (
-    "twilio-token", "telegram-secret", "viber-token", "3b9e0d7c5a1f4e2b8d6c0a9f7e5d3c1b")
+    "twilio-token",
+    "telegram-secret",
+    "viber-token",
+    "3b9e0d7c5a1f4e2b8d6c0a9f7e5d3c1b",
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,25 +43,34 @@ def suite(request, amqp_uri, tmp_path_factory, providers):
     data_dir = tmp_path_factory.mktemp(f"suite-{request.param}")
     env = suite_env(amqp_uri, data_dir, database_url)
     http = providers["http"]
-    env.update({
-        "PLEXUS_TRACKING_BASE_URL": f"http://127.0.0.1:{env['PLEXUS_GATEWAY_PORT']}",
-        "PLEXUS_TRACKING_SECRET": "a0f9e8d7c6b5a4938271605f4e3d2c1b0a9f8e7d",
-        "PLEXUS_SEND_RETRY_BACKOFF": "0.05",
-        "PLEXUS_EMAIL_PROVIDER": "smtp", "PLEXUS_SMTP_PORT": str(providers["smtp_port"]),
-        "PLEXUS_SMTP_FROM": "Shop <news@shop.example>",
-        "PLEXUS_SMTP_WEBHOOK_SECRET": SMTP_SECRET,
-        "PLEXUS_SMS_PROVIDER": "twilio", "PLEXUS_TWILIO_BASE_URL": http,
-        "PLEXUS_TWILIO_ACCOUNT_SID": "AC0123", "PLEXUS_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "PLEXUS_TWILIO_FROM": "+15005550006",
-        "PLEXUS_TELEGRAM_PROVIDER": "telegram", "PLEXUS_TELEGRAM_BASE_URL": http,
-        "PLEXUS_TELEGRAM_TOKEN": "123:abc", "PLEXUS_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-        "PLEXUS_VIBER_PROVIDER": "viber", "PLEXUS_VIBER_BASE_URL": http,
-        "PLEXUS_VIBER_TOKEN": VIBER_TOKEN,
-        # No VAPID key configured: the sender makes one in the data dir at start.
-        "PLEXUS_WEBPUSH_PROVIDER": "webpush", "PLEXUS_VAPID_SUBJECT": "mailto:ops@shop.example",
-        # the fake push service is a push service of our own: allowed by its origin
-        "PLEXUS_WEBPUSH_PUSH_SERVICES": providers["http"],
-    })
+    env.update(
+        {
+            "PLEXUS_TRACKING_BASE_URL": f"http://127.0.0.1:{env['PLEXUS_GATEWAY_PORT']}",
+            "PLEXUS_TRACKING_SECRET": "a0f9e8d7c6b5a4938271605f4e3d2c1b0a9f8e7d",
+            "PLEXUS_SEND_RETRY_BACKOFF": "0.05",
+            "PLEXUS_EMAIL_PROVIDER": "smtp",
+            "PLEXUS_SMTP_PORT": str(providers["smtp_port"]),
+            "PLEXUS_SMTP_FROM": "Shop <news@shop.example>",
+            "PLEXUS_SMTP_WEBHOOK_SECRET": SMTP_SECRET,
+            "PLEXUS_SMS_PROVIDER": "twilio",
+            "PLEXUS_TWILIO_BASE_URL": http,
+            "PLEXUS_TWILIO_ACCOUNT_SID": "AC0123",
+            "PLEXUS_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "PLEXUS_TWILIO_FROM": "+15005550006",
+            "PLEXUS_TELEGRAM_PROVIDER": "telegram",
+            "PLEXUS_TELEGRAM_BASE_URL": http,
+            "PLEXUS_TELEGRAM_TOKEN": "123:abc",
+            "PLEXUS_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+            "PLEXUS_VIBER_PROVIDER": "viber",
+            "PLEXUS_VIBER_BASE_URL": http,
+            "PLEXUS_VIBER_TOKEN": VIBER_TOKEN,
+            # No VAPID key configured: the sender makes one in the data dir at start.
+            "PLEXUS_WEBPUSH_PROVIDER": "webpush",
+            "PLEXUS_VAPID_SUBJECT": "mailto:ops@shop.example",
+            # the fake push service is a push service of our own: allowed by its origin
+            "PLEXUS_WEBPUSH_PUSH_SERVICES": providers["http"],
+        }
+    )
     running = start_suite(env, data_dir / "suite.log")
     yield running
     stop_suite(running)
@@ -65,6 +78,7 @@ def suite(request, amqp_uri, tmp_path_factory, providers):
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def contact(suite, **fields) -> dict:
     answer = suite.http().post(suite.url + "/v1/contacts", json=fields, timeout=15)
@@ -87,19 +101,25 @@ def statuses(suite, message_id: str) -> list[str]:
 
 
 def wait_status(suite, message_id: str, status: str) -> dict:
-    return wait_for(lambda: status in statuses(suite, message_id) and message(suite, message_id),
-                    what=f"{status} on {message_id}")
+    return wait_for(
+        lambda: status in statuses(suite, message_id) and message(suite, message_id),
+        what=f"{status} on {message_id}",
+    )
 
 
 def received_emails(providers) -> list[email.message.EmailMessage]:
-    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            for path in sorted((providers["dir"] / "smtp").glob("*.eml"))]
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted((providers["dir"] / "smtp").glob("*.eml"))
+    ]
 
 
 def email_for(providers, message_id: str):
     def find():
-        return next((m for m in received_emails(providers)
-                     if m["X-Plexus-Message-Id"] == message_id), None)
+        return next(
+            (m for m in received_emails(providers) if m["X-Plexus-Message-Id"] == message_id), None
+        )
+
     return wait_for(find, what=f"email {message_id}")
 
 
@@ -107,8 +127,11 @@ def http_requests(providers, needle: str) -> list[dict]:
     path: Path = providers["dir"] / "http.jsonl"
     if not path.exists():
         return []
-    return [entry for entry in map(json.loads, path.read_text().splitlines())
-            if needle in json.dumps(entry["body"])]
+    return [
+        entry
+        for entry in map(json.loads, path.read_text().splitlines())
+        if needle in json.dumps(entry["body"])
+    ]
 
 
 def unique_email() -> str:
@@ -121,14 +144,22 @@ def unique_phone() -> str:
 
 # ---------------------------------------------------------------- email
 
+
 def test_email_goes_through_smtp_tracked_and_unsubscribable(suite, providers):
     person = contact(suite, email=unique_email(), first_name="Olena")
-    answer = send(suite, contact={"email": person["email"]}, channel="email",
-                  origin="campaign", content={
-                      "subject": "Hello {{ first_name }}", "text": "Hi {{ first_name }}",
-                      "html": "<p>Hi {{ first_name }}, see <a href=\"https://shop.example/"
-                              "sale?id={{ data.sale }}\">the sale</a></p>"},
-                  data={"sale": 7})
+    answer = send(
+        suite,
+        contact={"email": person["email"]},
+        channel="email",
+        origin="campaign",
+        content={
+            "subject": "Hello {{ first_name }}",
+            "text": "Hi {{ first_name }}",
+            "html": '<p>Hi {{ first_name }}, see <a href="https://shop.example/'
+            'sale?id={{ data.sale }}">the sale</a></p>',
+        },
+        data={"sale": 7},
+    )
     assert answer.status_code == 202, answer.text
     queued = answer.json()
     assert queued["status"] == "queued"
@@ -159,10 +190,18 @@ def test_email_goes_through_smtp_tracked_and_unsubscribable(suite, providers):
     assert stored["history"][-1]["details"]["url"] == "https://shop.example/sale?id=7"
 
     def feed():
-        items = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}/activity",
-                                 params={"channel": "email"}, timeout=15).json()["data"]
+        items = (
+            suite.http()
+            .get(
+                f"{suite.url}/v1/contacts/{person['id']}/activity",
+                params={"channel": "email"},
+                timeout=15,
+            )
+            .json()["data"]
+        )
         kinds = [i["type"] for i in items if i.get("message_id") == queued["id"]]
         return kinds if {"sent", "open", "click"} <= set(kinds) else None
+
     assert wait_for(feed, what="the activity feed")[:3] == ["click", "open", "sent"]
 
     page = requests.get(unsubscribe_url, timeout=15)
@@ -175,16 +214,27 @@ def test_email_goes_through_smtp_tracked_and_unsubscribable(suite, providers):
 
 def test_a_refused_contact_gets_409_and_reaches_no_provider(suite, providers):
     person = contact(suite, email=unique_email())
-    suite.http().put(f"{suite.url}/v1/contacts/{person['id']}/subscriptions/email",
-                     json={"status": "unsubscribed", "reason": "asked"}, timeout=15)
-    refused = send(suite, contact={"id": person["id"]}, channel="email",
-                   content={"subject": "s", "text": "t"})
+    suite.http().put(
+        f"{suite.url}/v1/contacts/{person['id']}/subscriptions/email",
+        json={"status": "unsubscribed", "reason": "asked"},
+        timeout=15,
+    )
+    refused = send(
+        suite, contact={"id": person["id"]}, channel="email", content={"subject": "s", "text": "t"}
+    )
     assert refused.status_code == 409, refused.text
     assert "not subscribed" in refused.json()["detail"]
     blocked = contact(suite, email=unique_email())
     suite.http().post(f"{suite.url}/v1/contacts/{blocked['id']}/deactivate", timeout=15)
-    assert send(suite, contact={"id": blocked["id"]}, channel="email",
-                content={"subject": "s", "text": "t"}).status_code == 409
+    assert (
+        send(
+            suite,
+            contact={"id": blocked["id"]},
+            channel="email",
+            content={"subject": "s", "text": "t"},
+        ).status_code
+        == 409
+    )
     time.sleep(0.5)
     to = {m["To"] for m in received_emails(providers)}
     assert person["email"] not in to and blocked["email"] not in to
@@ -192,34 +242,37 @@ def test_a_refused_contact_gets_409_and_reaches_no_provider(suite, providers):
 
 def test_hard_bounce_webhook_blacklists_the_email(suite, providers):
     person = contact(suite, email=unique_email())
-    queued = send(suite, contact={"id": person["id"]}, channel="email",
-                  content={"subject": "s", "text": "t"}).json()
+    queued = send(
+        suite, contact={"id": person["id"]}, channel="email", content={"subject": "s", "text": "t"}
+    ).json()
     wait_status(suite, queued["id"], "sent")
-    event = {"message_id": queued["id"], "event": "hard_bounce",
-             "reason": "550 5.1.1 user unknown"}
+    event = {"message_id": queued["id"], "event": "hard_bounce", "reason": "550 5.1.1 user unknown"}
     body, headers = relay_webhook(SMTP_SECRET, event)
     unsigned = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15)
     assert unsigned.status_code == 403
     old_body, old_headers = relay_webhook(SMTP_SECRET, event, time.time() - 600)
-    replayed = requests.post(suite.url + "/webhooks/smtp", data=old_body, timeout=15,
-                             headers=old_headers)
+    replayed = requests.post(
+        suite.url + "/webhooks/smtp", data=old_body, timeout=15, headers=old_headers
+    )
     assert replayed.status_code == 403
-    signed = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15,
-                           headers=headers)
+    signed = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15, headers=headers)
     assert signed.status_code == 200, signed.text
     assert statuses(suite, queued["id"])[-1] == "hard_bounce"
     listed = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
     assert listed["blacklists"]["email"]["reason"] == "550 5.1.1 user unknown"
-    entry = suite.http().get(f"{suite.url}/v1/blacklists/email", timeout=15,
-                             params={"q": person["email"]}).json()["data"]
+    entry = (
+        suite.http()
+        .get(f"{suite.url}/v1/blacklists/email", timeout=15, params={"q": person["email"]})
+        .json()["data"]
+    )
     assert [(e["value"], e["source"]) for e in entry] == [(person["email"], "hard_bounce")]
 
     # Someone takes the address off the list; the relay sends the same receipt again.
-    assert suite.http().delete(f"{suite.url}/v1/blacklists/email/{person['email']}",
-                               timeout=15).status_code in (200, 204)
+    assert suite.http().delete(
+        f"{suite.url}/v1/blacklists/email/{person['email']}", timeout=15
+    ).status_code in (200, 204)
     body, headers = relay_webhook(SMTP_SECRET, event)
-    again = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15,
-                          headers=headers)
+    again = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15, headers=headers)
     assert again.status_code == 200, again.text
     listed = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
     assert listed["blacklists"]["email"] is None
@@ -227,26 +280,38 @@ def test_hard_bounce_webhook_blacklists_the_email(suite, providers):
 
 def test_smtp_refusing_the_recipient_is_a_hard_bounce(suite):
     person = contact(suite, email=f"gone-{uuid.uuid4().hex[:6]}@bounce.example")
-    queued = send(suite, contact={"id": person["id"]}, channel="email",
-                  content={"subject": "s", "text": "t"}).json()
+    queued = send(
+        suite, contact={"id": person["id"]}, channel="email", content={"subject": "s", "text": "t"}
+    ).json()
     stored = wait_status(suite, queued["id"], "hard_bounce")
     assert "550" in stored["history"][-1]["details"]["reason"]
     # The address that can never take mail is on the account's black list.
-    entry = wait_for(lambda: suite.http().get(
-        f"{suite.url}/v1/blacklists/email", params={"q": person["email"]},
-        timeout=15).json()["data"], 15, "the bounced address on the black list")
+    entry = wait_for(
+        lambda: (
+            suite.http()
+            .get(f"{suite.url}/v1/blacklists/email", params={"q": person["email"]}, timeout=15)
+            .json()["data"]
+        ),
+        15,
+        "the bounced address on the black list",
+    )
     assert [(e["value"], e["source"]) for e in entry] == [(person["email"], "hard_bounce")]
 
 
 # ---------------------------------------------------------------- sms, telegram, viber
 
+
 def test_sms_retried_through_failures_sent_once_and_receipt_signed(suite, providers):
     person = contact(suite, phone=unique_phone())
-    suite.http().put(f"{suite.url}/v1/contacts/{person['id']}/subscriptions/sms",
-                     json={"status": "subscribed"}, timeout=15)
+    suite.http().put(
+        f"{suite.url}/v1/contacts/{person['id']}/subscriptions/sms",
+        json={"status": "subscribed"},
+        timeout=15,
+    )
     text = f"[flaky] your code {uuid.uuid4().hex[:6]}"
-    queued = send(suite, contact={"phone": person["phone"]}, channel="sms",
-                  content={"body": text}).json()
+    queued = send(
+        suite, contact={"phone": person["phone"]}, channel="sms", content={"body": text}
+    ).json()
     stored = wait_status(suite, queued["id"], "sent")
     tries = http_requests(providers, text)
     assert len(tries) == 3  # two 503s, then accepted
@@ -258,10 +323,18 @@ def test_sms_retried_through_failures_sent_once_and_receipt_signed(suite, provid
     sid = stored["history"][1]["details"]["provider_id"]
     url = suite.url + "/webhooks/twilio"
     form = {"MessageSid": sid, "MessageStatus": "delivered"}
-    assert requests.post(url, data=form, timeout=15, headers={
-        "X-Twilio-Signature": "forged"}).status_code == 403
-    answer = requests.post(url, data=form, timeout=15, headers={
-        "X-Twilio-Signature": twilio_signature(TWILIO_TOKEN, url, form)})
+    assert (
+        requests.post(
+            url, data=form, timeout=15, headers={"X-Twilio-Signature": "forged"}
+        ).status_code
+        == 403
+    )
+    answer = requests.post(
+        url,
+        data=form,
+        timeout=15,
+        headers={"X-Twilio-Signature": twilio_signature(TWILIO_TOKEN, url, form)},
+    )
     assert answer.status_code == 200, answer.text
     assert statuses(suite, queued["id"])[-1] == "delivered"
 
@@ -269,46 +342,80 @@ def test_sms_retried_through_failures_sent_once_and_receipt_signed(suite, provid
 def test_telegram_send_and_an_unknown_chat(suite, providers):
     chat = str(100000 + uuid.uuid4().int % 10**6)
     person = contact(suite, user_id=f"tg-{chat}")
-    suite.http().put(f"{suite.url}/v1/contacts/{person['id']}/channels/telegram",
-                     json={"chat_id": chat}, timeout=15)
-    queued = send(suite, contact={"user_id": person["user_id"]}, channel="telegram",
-                  content={"body": "Order {{ data.n }} shipped"}, data={"n": chat}).json()
+    suite.http().put(
+        f"{suite.url}/v1/contacts/{person['id']}/channels/telegram",
+        json={"chat_id": chat},
+        timeout=15,
+    )
+    queued = send(
+        suite,
+        contact={"user_id": person["user_id"]},
+        channel="telegram",
+        content={"body": "Order {{ data.n }} shipped"},
+        data={"n": chat},
+    ).json()
     wait_status(suite, queued["id"], "sent")
     sent = http_requests(providers, f"Order {chat} shipped")
     assert sent[-1]["path"] == "/bot123:abc/sendMessage"
     assert sent[-1]["body"] == {"chat_id": chat, "text": f"Order {chat} shipped"}
 
     gone = contact(suite, user_id=f"tg-gone-{uuid.uuid4().hex[:6]}")
-    suite.http().put(f"{suite.url}/v1/contacts/{gone['id']}/channels/telegram",
-                     json={"chat_id": "404"}, timeout=15)
-    failed = send(suite, contact={"id": gone["id"]}, channel="telegram",
-                  content={"body": "hello"}).json()
-    assert "chat not found" in wait_status(suite, failed["id"], "failed")["history"][-1][
-        "details"]["reason"]
-    secret_ok = requests.post(suite.url + "/webhooks/telegram", json={"update_id": 1},
-                              headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
-                              timeout=15)
+    suite.http().put(
+        f"{suite.url}/v1/contacts/{gone['id']}/channels/telegram",
+        json={"chat_id": "404"},
+        timeout=15,
+    )
+    failed = send(
+        suite, contact={"id": gone["id"]}, channel="telegram", content={"body": "hello"}
+    ).json()
+    assert (
+        "chat not found"
+        in wait_status(suite, failed["id"], "failed")["history"][-1]["details"]["reason"]
+    )
+    secret_ok = requests.post(
+        suite.url + "/webhooks/telegram",
+        json={"update_id": 1},
+        headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+        timeout=15,
+    )
     assert secret_ok.status_code == 200
-    assert requests.post(suite.url + "/webhooks/telegram", json={"update_id": 1},
-                         timeout=15).status_code == 403
+    assert (
+        requests.post(
+            suite.url + "/webhooks/telegram", json={"update_id": 1}, timeout=15
+        ).status_code
+        == 403
+    )
 
 
 def test_viber_takes_approved_templates_and_signed_receipts(suite, providers):
     viber_user = f"vb-{uuid.uuid4().hex[:8]}"
     person = contact(suite, user_id=viber_user, first_name="Taras")
-    suite.http().put(f"{suite.url}/v1/contacts/{person['id']}/channels/viber",
-                     json={"user_id": viber_user}, timeout=15)
-    draft = suite.http().post(suite.url + "/v1/templates", timeout=15, json={
-        "name": "welcome", "channel": "viber", "body": "Welcome, {{ first_name }}!"}).json()
+    suite.http().put(
+        f"{suite.url}/v1/contacts/{person['id']}/channels/viber",
+        json={"user_id": viber_user},
+        timeout=15,
+    )
+    draft = (
+        suite.http()
+        .post(
+            suite.url + "/v1/templates",
+            timeout=15,
+            json={"name": "welcome", "channel": "viber", "body": "Welcome, {{ first_name }}!"},
+        )
+        .json()
+    )
     assert draft["approved"] is False
-    refused = send(suite, contact={"id": person["id"]}, channel="viber",
-                   template_id=draft["id"])
+    refused = send(suite, contact={"id": person["id"]}, channel="viber", template_id=draft["id"])
     assert refused.status_code == 409, refused.text
-    approved = suite.http().patch(f"{suite.url}/v1/templates/{draft['id']}",
-                                  json={"approved": True}, timeout=15).json()
+    approved = (
+        suite.http()
+        .patch(f"{suite.url}/v1/templates/{draft['id']}", json={"approved": True}, timeout=15)
+        .json()
+    )
     assert approved["approved"] is True
-    queued = send(suite, contact={"id": person["id"]}, channel="viber",
-                  template_id=draft["id"]).json()
+    queued = send(
+        suite, contact={"id": person["id"]}, channel="viber", template_id=draft["id"]
+    ).json()
     stored = wait_status(suite, queued["id"], "sent")
     assert stored["content"] == {"body": "Welcome, Taras!"}
     assert stored["template_id"] == draft["id"]
@@ -318,12 +425,17 @@ def test_viber_takes_approved_templates_and_signed_receipts(suite, providers):
 
     token = stored["history"][1]["details"]["provider_id"]
     stale = viber_callback(VIBER_TOKEN, "delivered", int(token), time.time() - 600)
-    assert requests.post(suite.url + "/webhooks/viber", data=stale[0], headers=stale[1],
-                         timeout=15).status_code == 403
+    assert (
+        requests.post(
+            suite.url + "/webhooks/viber", data=stale[0], headers=stale[1], timeout=15
+        ).status_code
+        == 403
+    )
     for event in ("delivered", "seen"):
         body, headers = viber_callback(VIBER_TOKEN, event, int(token))
-        answer = requests.post(suite.url + "/webhooks/viber", data=body, timeout=15,
-                               headers=headers)
+        answer = requests.post(
+            suite.url + "/webhooks/viber", data=body, timeout=15, headers=headers
+        )
         assert answer.status_code == 200, answer.text
     assert statuses(suite, queued["id"])[-2:] == ["delivered", "open"]
 
@@ -335,15 +447,18 @@ def test_viber_takes_approved_templates_and_signed_receipts(suite, providers):
 
 # ---------------------------------------------------------------- web push
 
+
 def browser_subscribes(suite, providers, person: dict, answer: int = 201) -> dict:
     """A browser subscribing with the application server key `plexus webpush
     public-key` prints, registered on the contact through the API."""
     printed = suite.plexus("webpush", "public-key")
     assert printed.returncode == 0, printed.stderr
-    subscription = new_push_subscription(providers["dir"], providers["http"],
-                                         printed.stdout.strip(), "desktop", answer)
-    made = suite.http().post(f"{suite.url}/v1/contacts/{person['id']}/channels/webpush",
-                             json=subscription, timeout=15)
+    subscription = new_push_subscription(
+        providers["dir"], providers["http"], printed.stdout.strip(), "desktop", answer
+    )
+    made = suite.http().post(
+        f"{suite.url}/v1/contacts/{person['id']}/channels/webpush", json=subscription, timeout=15
+    )
     assert made.status_code == 201, made.text
     return made.json()
 
@@ -352,39 +467,51 @@ def test_webpush_is_encrypted_to_the_browser_and_signed_with_vapid(suite, provid
     person = contact(suite, user_id=f"wp-{uuid.uuid4().hex[:8]}")
     subscription = browser_subscribes(suite, providers, person)
     push_id = subscription["endpoint"].rsplit("/", 1)[1]
-    queued = send(suite, contact={"id": person["id"]}, channel="webpush_desktop",
-                  content={"body": "Order {{ data.n }} shipped"}, data={"n": 7}).json()
+    queued = send(
+        suite,
+        contact={"id": person["id"]},
+        channel="webpush_desktop",
+        content={"body": "Order {{ data.n }} shipped"},
+        data={"n": 7},
+    ).json()
 
     stored = wait_status(suite, queued["id"], "sent")
     received = [p for p in pushes(providers["dir"]) if p["subscription"] == push_id]
     assert [p["payload"] for p in received] == [
-        {"message_id": queued["id"], "body": "Order 7 shipped"}]
+        {"message_id": queued["id"], "body": "Order 7 shipped"}
+    ]
     assert received[0]["claims"]["aud"] == providers["http"]
     assert received[0]["claims"]["sub"] == "mailto:ops@shop.example"
     assert stored["history"][-1]["details"]["provider"] == "webpush"
     assert stored["history"][-1]["details"]["provider_id"].startswith(
-        providers["http"] + "/message/")
+        providers["http"] + "/message/"
+    )
 
 
 def test_a_gone_push_subscription_ends_undelivered_and_is_removed(suite, providers):
     person = contact(suite, user_id=f"wp-{uuid.uuid4().hex[:8]}")
     browser_subscribes(suite, providers, person, answer=410)
-    queued = send(suite, contact={"id": person["id"]}, channel="webpush_desktop",
-                  content={"body": "hello"}).json()
+    queued = send(
+        suite, contact={"id": person["id"]}, channel="webpush_desktop", content={"body": "hello"}
+    ).json()
 
     ended = wait_status(suite, queued["id"], "undelivered")
     assert "HTTP 410" in ended["history"][-1]["details"]["reason"]
     after = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
     assert after["channels"]["webpush"] == []
-    refused = send(suite, contact={"id": person["id"]}, channel="webpush_desktop",
-                   content={"body": "again"})
+    refused = send(
+        suite, contact={"id": person["id"]}, channel="webpush_desktop", content={"body": "again"}
+    )
     assert refused.status_code == 409, refused.text
 
 
 def test_bad_input_is_422_and_unknown_message_404(suite):
     bad = send(suite, contact={"email": unique_email()}, channel="pigeon", content={})
     assert bad.status_code == 422 and "channel" in bad.json()["errors"]
-    unsafe = suite.http().post(suite.url + "/v1/templates", timeout=15, json={
-        "name": "x", "channel": "sms", "body": "{% for x in %}"})
+    unsafe = suite.http().post(
+        suite.url + "/v1/templates",
+        timeout=15,
+        json={"name": "x", "channel": "sms", "body": "{% for x in %}"},
+    )
     assert unsafe.status_code == 422
     assert suite.http().get(suite.url + "/v1/messages/nope", timeout=15).status_code == 404

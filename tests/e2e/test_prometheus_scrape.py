@@ -31,9 +31,15 @@ def prometheus(suite, tmp_path):
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
     process = subprocess.Popen(
-        ["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
-         f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "prometheus",
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=20)
@@ -65,14 +71,21 @@ def test_prometheus_scrapes_every_service_and_sees_traffic(suite, prometheus):
     up = eventually(all_up)
     assert {s["metric"]["job"] for s in up} == {f"plexus-{name}" for name in SERVICES}
 
-    created = suite.http().post(suite.url + "/v1/contacts", timeout=15,
-                                json={"email": f"prom-{time.time_ns()}@example.com"})
+    created = suite.http().post(
+        suite.url + "/v1/contacts", timeout=15, json={"email": f"prom-{time.time_ns()}@example.com"}
+    )
     assert created.status_code == 201
-    eventually(lambda: query(
-        prometheus, 'plexus_gateway_requests_total{route="/v1/contacts", method="POST", '
-                    'status="201"}'))
-    eventually(lambda: query(
-        prometheus, 'plexus_contacts_rpc_duration_seconds_count{method="create_contact"}'))
+    eventually(
+        lambda: query(
+            prometheus,
+            'plexus_gateway_requests_total{route="/v1/contacts", method="POST", status="201"}',
+        )
+    )
+    eventually(
+        lambda: query(
+            prometheus, 'plexus_contacts_rpc_duration_seconds_count{method="create_contact"}'
+        )
+    )
     eventually(lambda: query(prometheus, "plexus_contacts_events_published_total"))
     eventually(lambda: query(prometheus, 'plexus_contacts_db_pool_connections{state="idle"}'))
     # contact_created reaches activity, which measures how late it came
@@ -84,10 +97,19 @@ def test_prometheus_scrapes_every_service_and_sees_traffic(suite, prometheus):
 
     before = sent_total()
     for n in range(2):
-        queued = suite.http().post(suite.url + "/v1/messages", timeout=15, json={
-            "contact": {"id": created.json()["id"]}, "channel": "email",
-            "content": {"subject": f"n{n}", "text": "hello", "html": "<p>hello</p>"}})
+        queued = suite.http().post(
+            suite.url + "/v1/messages",
+            timeout=15,
+            json={
+                "contact": {"id": created.json()["id"]},
+                "channel": "email",
+                "content": {"subject": f"n{n}", "text": "hello", "html": "<p>hello</p>"},
+            },
+        )
         assert queued.status_code == 202, queued.text
     eventually(lambda: sent_total() >= before + 2)
-    eventually(lambda: query(
-        prometheus, 'plexus_sender_email_provider_duration_seconds_count{outcome="accepted"}'))
+    eventually(
+        lambda: query(
+            prometheus, 'plexus_sender_email_provider_duration_seconds_count{outcome="accepted"}'
+        )
+    )

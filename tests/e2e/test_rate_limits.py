@@ -9,9 +9,14 @@ from tests.e2e.conftest import start_suite, stop_suite, suite_env
 
 def test_keys_over_their_limit_get_429_with_retry_after(amqp_uri, tmp_path):
     env = suite_env(amqp_uri, tmp_path, None)
-    env.update({"PLEXUS_RATE_LIMIT_PER_SECOND": "0.2", "PLEXUS_RATE_LIMIT_BURST": "4",
-                "PLEXUS_SEND_RATE_LIMIT_PER_SECOND": "0.1",
-                "PLEXUS_SEND_RATE_LIMIT_BURST": "2"})
+    env.update(
+        {
+            "PLEXUS_RATE_LIMIT_PER_SECOND": "0.2",
+            "PLEXUS_RATE_LIMIT_BURST": "4",
+            "PLEXUS_SEND_RATE_LIMIT_PER_SECOND": "0.1",
+            "PLEXUS_SEND_RATE_LIMIT_BURST": "2",
+        }
+    )
     # The gateway alone is enough: the limit is taken before any backing service is asked.
     suite = start_suite(env, tmp_path / "suite.log", "--only", "gateway", wait_for="/health")
     try:

@@ -19,10 +19,10 @@ BATCH = 1000
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def scaled_suite(request, amqp_uri, tmp_path):
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" \
-        else None
-    yield from running_suite(amqp_uri, tmp_path, database_url,
-                             "--scale", "activity=2", "--scale", "segments=2")
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    yield from running_suite(
+        amqp_uri, tmp_path, database_url, "--scale", "activity=2", "--scale", "segments=2"
+    )
 
 
 def database(suite, service: str):
@@ -47,14 +47,22 @@ def test_two_processes_of_each_consumer_store_each_event_once(scaled_suite):
         while consumers(suite, queue) != 2:
             assert time.monotonic() < deadline, f"{queue}: {consumers(suite, queue)} consumers"
             time.sleep(0.2)
-    segment = http.post(suite.url + "/v1/segments", timeout=15, json={
-        "name": "scaled", "rule": {"field": "last_name", "op": "eq", "value": "Scaled"}}).json()
-    people = [{"email": f"scaled{n}@example.com", "phone": f"+38066{n:07d}",
-               "last_name": "Scaled"} for n in range(CONTACTS)]
+    segment = http.post(
+        suite.url + "/v1/segments",
+        timeout=15,
+        json={"name": "scaled", "rule": {"field": "last_name", "op": "eq", "value": "Scaled"}},
+    ).json()
+    people = [
+        {"email": f"scaled{n}@example.com", "phone": f"+38066{n:07d}", "last_name": "Scaled"}
+        for n in range(CONTACTS)
+    ]
 
     def post(first: int) -> list[dict]:
-        answer = http.post(suite.url + "/v1/contacts/batch", timeout=120,
-                           json={"contacts": people[first:first + BATCH]})
+        answer = http.post(
+            suite.url + "/v1/contacts/batch",
+            timeout=120,
+            json={"contacts": people[first : first + BATCH]},
+        )
         assert answer.status_code == 200, answer.text
         return answer.json()["results"]
 
@@ -65,27 +73,42 @@ def test_two_processes_of_each_consumer_store_each_event_once(scaled_suite):
 
     wait_until_idle(suite, seconds=300)
     deadline = time.monotonic() + 60
-    while (counted := http.get(suite.url + f"/v1/segments/{segment['id']}",
-                               timeout=15).json()["member_count"]) != CONTACTS:
+    while (
+        counted := http.get(suite.url + f"/v1/segments/{segment['id']}", timeout=15).json()[
+            "member_count"
+        ]
+    ) != CONTACTS:
         assert time.monotonic() < deadline, f"the segment counts {counted}"
         time.sleep(0.5)
 
     activity = database(suite, "activity")
     with activity.connect() as connection:
-        added = dict(connection.execute(text(
-            "SELECT contact_id, count(*) FROM activity_items WHERE type = 'added' "
-            "GROUP BY contact_id")).all())
-        subscribed = connection.execute(text(
-            "SELECT count(*), count(DISTINCT source_event_id) FROM activity_items "
-            "WHERE type = 'subscribed'")).one()
+        added = dict(
+            connection.execute(
+                text(
+                    "SELECT contact_id, count(*) FROM activity_items WHERE type = 'added' "
+                    "GROUP BY contact_id"
+                )
+            ).all()
+        )
+        subscribed = connection.execute(
+            text(
+                "SELECT count(*), count(DISTINCT source_event_id) FROM activity_items "
+                "WHERE type = 'subscribed'"
+            )
+        ).one()
     activity.dispose()
     assert set(added) == ids and set(added.values()) == {1}
     assert tuple(subscribed) == (2 * CONTACTS, 2 * CONTACTS)  # email and sms, once each
 
     segments = database(suite, "segments")
     with segments.connect() as connection:
-        members = connection.execute(text(
-            "SELECT count(*), count(DISTINCT contact_id) FROM memberships "
-            "WHERE segment_id = :id"), {"id": segment["id"]}).one()
+        members = connection.execute(
+            text(
+                "SELECT count(*), count(DISTINCT contact_id) FROM memberships "
+                "WHERE segment_id = :id"
+            ),
+            {"id": segment["id"]},
+        ).one()
     segments.dispose()
     assert tuple(members) == (CONTACTS, CONTACTS)

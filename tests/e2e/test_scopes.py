@@ -34,7 +34,8 @@ def test_every_route_refuses_a_key_without_its_scope(suite, keys_without):
     for route in PROTECTED:
         path = re.sub(r"<(?:\w+:)?(\w+)>", "x", route.path)
         answer = suite.http(keys_without[route.scope]).request(
-            route.method, suite.url + path, json={}, timeout=15)
+            route.method, suite.url + path, json={}, timeout=15
+        )
         refused[f"{route.method} {route.path}"] = answer.status_code
     assert refused == {name: 403 for name in refused}
 

@@ -30,13 +30,13 @@ def get(suite, path: str, **query) -> dict:
 
 
 def segment(suite, rule: dict) -> dict:
-    return post(suite, "/v1/segments", {"name": f"seg-{uuid.uuid4().hex[:6]}", "rule": rule},
-                201)
+    return post(suite, "/v1/segments", {"name": f"seg-{uuid.uuid4().hex[:6]}", "rule": rule}, 201)
 
 
 def is_member(suite, segment_id: str, contact_id: str) -> bool:
-    return segment_id in {s["id"] for s in get(suite, f"/v1/contacts/{contact_id}/segments")
-                          ["data"]}
+    return segment_id in {
+        s["id"] for s in get(suite, f"/v1/contacts/{contact_id}/segments")["data"]
+    }
 
 
 def within_a_second(suite, segment_id: str, contact_id: str, member: bool) -> float:
@@ -53,10 +53,12 @@ def feed_types(suite, contact_id: str, segment_name: str, count: int) -> list[st
     `count` are in its feed (or after 5 s: what is there then)."""
     deadline = time.monotonic() + 5
     while True:
-        items = get(suite, f"/v1/contacts/{contact_id}/activity",
-                    type="added_to_segment,dropped_from_segment")["data"]
-        found = [item["type"] for item in items
-                 if item["details"]["segment_name"] == segment_name]
+        items = get(
+            suite,
+            f"/v1/contacts/{contact_id}/activity",
+            type="added_to_segment,dropped_from_segment",
+        )["data"]
+        found = [item["type"] for item in items if item["details"]["segment_name"] == segment_name]
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
@@ -81,23 +83,36 @@ def test_a_field_change_moves_the_contact_within_a_second(suite):
     patch(suite, f"/v1/contacts/{contact['id']}", {"language": "en"})
     within_a_second(suite, ukrainian["id"], contact["id"], False)
     assert feed_types(suite, contact["id"], ukrainian["name"], 2) == [
-        "dropped_from_segment", "added_to_segment"]
+        "dropped_from_segment",
+        "added_to_segment",
+    ]
 
 
 def test_activity_and_subscriptions_move_the_contact_within_a_second(suite):
-    buyers = segment(suite, {"all": [{"activity": {"name": "e2e_paid", "within_days": 7}},
-                                     {"subscribed": "email"}]})
+    buyers = segment(
+        suite,
+        {"all": [{"activity": {"name": "e2e_paid", "within_days": 7}}, {"subscribed": "email"}]},
+    )
     contact = create(suite, email=unique_email("buyer"))
     post(suite, "/v1/events", {"contact": {"id": contact["id"]}, "name": "e2e_paid"}, 202)
     within_a_second(suite, buyers["id"], contact["id"], True)
-    put(suite, f"/v1/contacts/{contact['id']}/subscriptions/email",
-        {"status": "unsubscribed", "reason": "e2e"})
+    put(
+        suite,
+        f"/v1/contacts/{contact['id']}/subscriptions/email",
+        {"status": "unsubscribed", "reason": "e2e"},
+    )
     within_a_second(suite, buyers["id"], contact["id"], False)
-    put(suite, f"/v1/contacts/{contact['id']}/subscriptions/email",
-        {"status": "subscribed", "reason": "e2e"})
+    put(
+        suite,
+        f"/v1/contacts/{contact['id']}/subscriptions/email",
+        {"status": "subscribed", "reason": "e2e"},
+    )
     within_a_second(suite, buyers["id"], contact["id"], True)
     assert feed_types(suite, contact["id"], buyers["name"], 3) == [
-        "added_to_segment", "dropped_from_segment", "added_to_segment"]
+        "added_to_segment",
+        "dropped_from_segment",
+        "added_to_segment",
+    ]
     assert get(suite, f"/v1/segments/{buyers['id']}")["member_count"] == 1
     assert get(suite, f"/v1/segments/{buyers['id']}/members")["data"] == [contact["id"]]
     explained = get(suite, f"/v1/segments/{buyers['id']}/explain", contact_id=contact["id"])
@@ -107,9 +122,20 @@ def test_activity_and_subscriptions_move_the_contact_within_a_second(suite):
 
 def test_definitions_preview_and_bad_rules(suite):
     http = suite.http()
-    answer = http.post(suite.url + "/v1/segments", json={"name": "bad", "rule": {"all": [
-        {"subscribed": "email"}, {"field": "language", "op": "eq", "value": "uk"},
-        {"field": "language", "op": "like", "value": "u"}]}}, timeout=15)
+    answer = http.post(
+        suite.url + "/v1/segments",
+        json={
+            "name": "bad",
+            "rule": {
+                "all": [
+                    {"subscribed": "email"},
+                    {"field": "language", "op": "eq", "value": "uk"},
+                    {"field": "language", "op": "like", "value": "u"},
+                ]
+            },
+        },
+        timeout=15,
+    )
     assert_problem(answer, 422, "rule.all.2.op")
     contact = create(suite, email=unique_email("pv"), first_name="Preview")
     rule = {"field": "id", "op": "eq", "value": contact["id"]}
@@ -127,5 +153,6 @@ def test_definitions_preview_and_bad_rules(suite):
     assert http.delete(f"{suite.url}/v1/segments/{made['id']}", timeout=15).status_code == 204
     assert_problem(http.get(f"{suite.url}/v1/segments/{made['id']}", timeout=15), 404)
     # Membership is computed, never set by hand: no such route.
-    assert http.post(f"{suite.url}/v1/segments/{made['id']}/members", json={},
-                     timeout=15).status_code in (404, 405)
+    assert http.post(
+        f"{suite.url}/v1/segments/{made['id']}/members", json={}, timeout=15
+    ).status_code in (404, 405)

@@ -32,9 +32,13 @@ FINAL = {"sent", "suppressed"}
 def suite(amqp_uri, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("consent")
     env = suite_env(amqp_uri, data_dir, None)
-    env.update({"PLEXUS_OUTBOX_RATE_LIMIT": str(RATE),
-                "PLEXUS_SEND_RATE_LIMIT_PER_SECOND": "1000",
-                "PLEXUS_SEND_RATE_LIMIT_BURST": "1000"})
+    env.update(
+        {
+            "PLEXUS_OUTBOX_RATE_LIMIT": str(RATE),
+            "PLEXUS_SEND_RATE_LIMIT_PER_SECOND": "1000",
+            "PLEXUS_SEND_RATE_LIMIT_BURST": "1000",
+        }
+    )
     running = start_suite(env, data_dir / "suite.log")
     yield running
     stop_suite(running)
@@ -47,27 +51,42 @@ def outbox(suite) -> Path:
 
 def provider_calls(suite, contact_id: str) -> dict[str, float]:
     """message id -> when the provider was handed it, on any channel."""
-    return {path.stem: path.stat().st_mtime
-            for path in outbox(suite).glob(f"*/{contact_id}/*.json")}
+    return {
+        path.stem: path.stat().st_mtime for path in outbox(suite).glob(f"*/{contact_id}/*.json")
+    }
 
 
 def new_contact(http, suite, **fields) -> dict:
     tag = uuid.uuid4().hex[:12]
-    answer = http.post(suite.url + "/v1/contacts", timeout=15, json={
-        "email": f"c-{tag}@example.com", "phone": f"+38050{int(tag[:7], 16) % 10**7:07d}",
-        **fields})
+    answer = http.post(
+        suite.url + "/v1/contacts",
+        timeout=15,
+        json={
+            "email": f"c-{tag}@example.com",
+            "phone": f"+38050{int(tag[:7], 16) % 10**7:07d}",
+            **fields,
+        },
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()
 
 
-def queue(http, suite, contact_id: str, channel: str, count: int,
-          category: str | None = None) -> list[str]:
+def queue(
+    http, suite, contact_id: str, channel: str, count: int, category: str | None = None
+) -> list[str]:
     content = {"subject": "Hello", "text": "Hello", "body": "Hello"}
     ids = []
     for n in range(count):
-        answer = http.post(suite.url + "/v1/messages", timeout=15, json={
-            "contact": {"id": contact_id}, "channel": channel, "category": category,
-            "content": {**content, "text": f"Hello {n}"}})
+        answer = http.post(
+            suite.url + "/v1/messages",
+            timeout=15,
+            json={
+                "contact": {"id": contact_id},
+                "channel": channel,
+                "category": category,
+                "content": {**content, "text": f"Hello {n}"},
+            },
+        )
         assert answer.status_code == 202, answer.text
         ids.append(answer.json()["id"])
     return ids
@@ -83,8 +102,15 @@ def statuses(http, suite, ids: list[str]) -> dict[str, dict]:
 
 
 def settled(http, suite, ids: list[str], seconds: float = 60) -> dict[str, dict]:
-    return wait_for(lambda: (s := statuses(http, suite, ids)) and all(
-        m["status"] in FINAL for m in s.values()) and s, seconds, "every message to settle")
+    return wait_for(
+        lambda: (
+            (s := statuses(http, suite, ids))
+            and all(m["status"] in FINAL for m in s.values())
+            and s
+        ),
+        seconds,
+        "every message to settle",
+    )
 
 
 def test_unsubscribing_stops_every_email_still_queued(suite):
@@ -94,8 +120,11 @@ def test_unsubscribing_stops_every_email_still_queued(suite):
     ids = queue(http, suite, contact["id"], "email", 40)
     time.sleep(max(0.0, started + 1.5 - time.time()))
     assert len(provider_calls(suite, contact["id"])) < 30, "the sender is not slow enough"
-    answer = http.put(f"{suite.url}/v1/contacts/{contact['id']}/subscriptions/email",
-                      json={"status": "unsubscribed", "reason": "asked"}, timeout=15)
+    answer = http.put(
+        f"{suite.url}/v1/contacts/{contact['id']}/subscriptions/email",
+        json={"status": "unsubscribed", "reason": "asked"},
+        timeout=15,
+    )
     assert answer.status_code == 200, answer.text
     changed = time.time()
 
@@ -111,10 +140,18 @@ def test_unsubscribing_stops_every_email_still_queued(suite):
         last = messages[message_id]["history"][-1]
         assert (last["status"], last["details"]["reason"]) == ("suppressed", "unsubscribed")
 
-    feed_url = (f"{suite.url}/v1/contacts/{contact['id']}/activity?channel=email"
-                "&type=suppressed&period=7d")
-    feed = wait_for(lambda: (data := http.get(feed_url, timeout=15).json()["data"]) and len(
-        data) == len(suppressed) and data, 15, "a feed item for each suppressed message")
+    feed_url = (
+        f"{suite.url}/v1/contacts/{contact['id']}/activity?channel=email&type=suppressed&period=7d"
+    )
+    feed = wait_for(
+        lambda: (
+            (data := http.get(feed_url, timeout=15).json()["data"])
+            and len(data) == len(suppressed)
+            and data
+        ),
+        15,
+        "a feed item for each suppressed message",
+    )
     assert {item["message_id"] for item in feed} == suppressed
 
 
@@ -122,8 +159,9 @@ def test_erasure_stops_everything_queued_and_deletes_the_providers_files(suite):
     http = suite.http()
     contact = new_contact(http, suite)
     started = time.time()
-    ids = queue(http, suite, contact["id"], "email", 20) + \
-        queue(http, suite, contact["id"], "sms", 20)
+    ids = queue(http, suite, contact["id"], "email", 20) + queue(
+        http, suite, contact["id"], "sms", 20
+    )
     time.sleep(max(0.0, started + 1.5 - time.time()))
     wait_for(lambda: provider_calls(suite, contact["id"]), 10, "a first send")
     assert http.delete(f"{suite.url}/v1/contacts/{contact['id']}", timeout=15).status_code == 204
@@ -145,57 +183,87 @@ def test_erasure_stops_everything_queued_and_deletes_the_providers_files(suite):
 CHANNELS = ("email", "sms", "telegram")
 LISTS = {"email": "email", "sms": "phone"}
 Change = tuple[str, str]  # (what, channel)
-changes = st.lists(st.tuples(
-    st.sampled_from(["unsubscribe", "subscribe", "blacklist", "unblacklist", "deactivate",
-                     "activate", "category_off", "category_on"]),
-    st.sampled_from(CHANNELS), st.floats(0.0, 0.6)), min_size=1, max_size=6)
+changes = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "unsubscribe",
+                "subscribe",
+                "blacklist",
+                "unblacklist",
+                "deactivate",
+                "activate",
+                "category_off",
+                "category_on",
+            ]
+        ),
+        st.sampled_from(CHANNELS),
+        st.floats(0.0, 0.6),
+    ),
+    min_size=1,
+    max_size=6,
+)
 
 
 def apply(http, suite, contact_id: str, what: str, channel: str) -> None:
     url = f"{suite.url}/v1/contacts/{contact_id}"
     if what in ("unsubscribe", "subscribe"):
         status = "unsubscribed" if what == "unsubscribe" else "subscribed"
-        answer = http.put(f"{url}/subscriptions/{channel}", timeout=15,
-                          json={"status": status, "reason": "property"})
+        answer = http.put(
+            f"{url}/subscriptions/{channel}",
+            timeout=15,
+            json={"status": status, "reason": "property"},
+        )
     elif what in ("blacklist", "unblacklist"):
         target = f"{url}/blacklists/{LISTS.get(channel, 'email')}"
-        answer = (http.put(target, json={"reason": "property"}, timeout=15)
-                  if what == "blacklist" else http.delete(target, timeout=15))
+        answer = (
+            http.put(target, json={"reason": "property"}, timeout=15)
+            if what == "blacklist"
+            else http.delete(target, timeout=15)
+        )
     elif what in ("deactivate", "activate"):
         answer = http.post(f"{url}/{what}", timeout=15)
     else:
-        answer = http.patch(url, json={"categories": {"news": what == "category_on"}},
-                            timeout=15)
+        answer = http.patch(url, json={"categories": {"news": what == "category_on"}}, timeout=15)
     assert answer.status_code < 300, (what, channel, answer.text)
 
 
 def eligible(contact: dict, channel: str, category: str | None) -> bool:
     """The API's promise, read from the contact as the API answers it."""
     listed = LISTS.get(channel)
-    return (contact["status"] == "active"
-            and contact["subscriptions"][channel]["status"] == "subscribed"
-            and not (listed and contact["blacklists"][listed])
-            and (category is None or contact["categories"].get(category) is True))
+    return (
+        contact["status"] == "active"
+        and contact["subscriptions"][channel]["status"] == "subscribed"
+        and not (listed and contact["blacklists"][listed])
+        and (category is None or contact["categories"].get(category) is True)
+    )
 
 
 @pytest.fixture(scope="module")
 def news(suite):
-    answer = suite.http().post(suite.url + "/v1/categories", timeout=15,
-                               json={"name": "news", "description": "the newsletter"})
+    answer = suite.http().post(
+        suite.url + "/v1/categories",
+        timeout=15,
+        json={"name": "news", "description": "the newsletter"},
+    )
     assert answer.status_code in (201, 409), answer.text
 
 
-@settings(max_examples=4, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                 HealthCheck.too_slow])
+@settings(
+    max_examples=4,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(plan=changes)
 def test_no_provider_call_once_a_contact_may_no_longer_receive(suite, news, plan):
     http = suite.http()
     contact = new_contact(http, suite, categories={"news": True})
     url = f"{suite.url}/v1/contacts/{contact['id']}"
     chat = str(uuid.uuid4().int % 10**12)
-    assert http.put(url + "/channels/telegram", json={"chat_id": chat},
-                    timeout=15).status_code == 200
+    assert (
+        http.put(url + "/channels/telegram", json={"chat_id": chat}, timeout=15).status_code == 200
+    )
     # Each change: when its request began, when it (and the read after it) answered, and
     # the contact as it was then; first the contact the messages were queued for.
     timeline = [(0.0, 0.0, http.get(url, timeout=15).json())]
@@ -219,4 +287,3 @@ def test_no_provider_call_once_a_contact_may_no_longer_receive(suite, news, plan
             continue
         state = [state for _, answered, state in timeline if answered < at][-1]
         assert eligible(state, channel, category), (message_id, channel, category, plan)
-

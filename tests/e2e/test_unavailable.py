@@ -29,8 +29,12 @@ def test_gateway_answers_503_when_contacts_is_away_or_silent(amqp_uri, tmp_path)
         # A queue with nobody consuming it: the request is accepted by the broker but
         # never answered, so only the deadline ends the wait.
         with Connection(amqp_uri) as connection:
-            Queue("rpc-contacts-silent", Exchange("nameko-rpc", type="topic", durable=True),
-                  routing_key="contacts.*", auto_delete=False)(connection).declare()
+            Queue(
+                "rpc-contacts-silent",
+                Exchange("nameko-rpc", type="topic", durable=True),
+                routing_key="contacts.*",
+                auto_delete=False,
+            )(connection).declare()
         started = time.monotonic()
         silent = http.get(suite.url + "/v1/contacts/some-id", timeout=15)
         waited = time.monotonic() - started
@@ -48,9 +52,12 @@ def test_status_pings_every_service_at_once_and_keeps_the_answer(amqp_uri, tmp_p
         silent = ("contacts", "activity", "messaging", "segments")
         with Connection(amqp_uri) as connection:
             for service in silent:
-                Queue(f"rpc-{service}-silent", Exchange("nameko-rpc", type="topic",
-                                                        durable=True),
-                      routing_key=f"{service}.*", auto_delete=False)(connection).declare()
+                Queue(
+                    f"rpc-{service}-silent",
+                    Exchange("nameko-rpc", type="topic", durable=True),
+                    routing_key=f"{service}.*",
+                    auto_delete=False,
+                )(connection).declare()
         time.sleep(1.5)  # past what /status kept from the start
         started = time.monotonic()
         status = requests.get(suite.url + "/status", timeout=15)

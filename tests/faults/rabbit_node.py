@@ -72,21 +72,33 @@ class RabbitNode:
         return f"pyamqp://guest:guest@127.0.0.1:{self.port}/"
 
     def ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run([str(SBIN / "rabbitmqctl"), "-q", "-n", self.name, *args],
-                              env=self.env, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [str(SBIN / "rabbitmqctl"), "-q", "-n", self.name, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def start(self, seconds: float = 60) -> RabbitNode:
         with open(self.base / "server.out", "ab") as out:
             self.process = subprocess.Popen(
-                [str(SBIN / "rabbitmq-server")], env=self.env, stdout=out,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                [str(SBIN / "rabbitmq-server")],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + seconds
         # await_startup fails at once while the node has not registered with epmd yet.
         while self.ctl("await_startup", "--timeout", "30").returncode != 0:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("the private RabbitMQ node did not start:\n"
-                                   + (self.base / "server.out").read_text()[-3000:])
+                raise RuntimeError(
+                    "the private RabbitMQ node did not start:\n"
+                    + (self.base / "server.out").read_text()[-3000:]
+                )
             time.sleep(0.3)
         return self
 
@@ -103,8 +115,12 @@ class RabbitNode:
         """Consumers of each queue, by queue name."""
         result = self.ctl("list_queues", "name", "consumers", "--no-table-headers")
         assert result.returncode == 0, result.stderr
-        return {name: int(count) for name, count in
-                (line.split("\t") for line in result.stdout.splitlines() if "\t" in line)}
+        return {
+            name: int(count)
+            for name, count in (
+                line.split("\t") for line in result.stdout.splitlines() if "\t" in line
+            )
+        }
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -42,12 +42,18 @@ def stored_names(database) -> dict[str, str]:
 def feed_rows(database) -> tuple[collections.Counter, int, int]:
     """(rows by (contact, type), rows, distinct source events) in activity's feed."""
     with sqlite3.connect(database, timeout=30) as connection:
-        counts = collections.Counter({
-            (contact, kind): n for contact, kind, n in connection.execute(
-                "SELECT contact_id, type, count(*) FROM activity_items "
-                "WHERE channel = 'contact' GROUP BY contact_id, type")})
+        counts = collections.Counter(
+            {
+                (contact, kind): n
+                for contact, kind, n in connection.execute(
+                    "SELECT contact_id, type, count(*) FROM activity_items "
+                    "WHERE channel = 'contact' GROUP BY contact_id, type"
+                )
+            }
+        )
         total, distinct = connection.execute(
-            "SELECT count(*), count(DISTINCT source_event_id) FROM activity_items").fetchone()
+            "SELECT count(*), count(DISTINCT source_event_id) FROM activity_items"
+        ).fetchone()
     return counts, total, distinct
 
 
@@ -56,8 +62,9 @@ def feed_holds(database, load: WriteLoad):
     counts, total, distinct = feed_rows(database)
     creates = [w.contact_id for w in load.accepted() if w.kind == "create"]
     changes = collections.Counter(w.contact_id for w in load.accepted() if w.kind == "update")
-    complete = (all(counts[(c, "added")] >= 1 for c in creates)
-                and all(counts[(c, "updated")] >= n for c, n in changes.items()))
+    complete = all(counts[(c, "added")] >= 1 for c in creates) and all(
+        counts[(c, "updated")] >= n for c, n in changes.items()
+    )
     return complete and (counts, total, distinct)
 
 
@@ -72,16 +79,21 @@ def serving(suite) -> bool:
         elif '"critical"' in line:
             record = json.loads(line)
             frames = [f for f in record.get("exc_info", "").splitlines() if "/plexus/" in f]
-            said.append(f"{record.get('service')}: {record['message']}, "
-                        f"{(frames or [''])[-1].strip()}: "
-                        f"{record.get('exc_info', '').splitlines()[-1:]}")
+            said.append(
+                f"{record.get('service')}: {record['message']}, "
+                f"{(frames or [''])[-1].strip()}: "
+                f"{record.get('exc_info', '').splitlines()[-1:]}"
+            )
     raise AssertionError("a service died:\n" + "\n".join(dict.fromkeys(said)))
 
 
 def unconsumed(node) -> list[str]:
     """Queues nobody consumes (dead-letter queues are read by people, not services)."""
-    return [queue for queue, consumers in node.consumers().items()
-            if consumers == 0 and not queue.endswith(".dead")]
+    return [
+        queue
+        for queue, consumers in node.consumers().items()
+        if consumers == 0 and not queue.endswith(".dead")
+    ]
 
 
 def test_broker_restart_under_load_loses_no_accepted_write(rabbit_node, tmp_path):
@@ -95,23 +107,35 @@ def test_broker_restart_under_load_loses_no_accepted_write(rabbit_node, tmp_path
         stopping = time.monotonic()
         rabbit_node.stop_app()
         gone = time.monotonic()
-        wait_for(lambda: serving(suite) and len(load.refused(gone)) >= 3, 45,
-                 "503s while the broker is away")
+        wait_for(
+            lambda: serving(suite) and len(load.refused(gone)) >= 3,
+            45,
+            "503s while the broker is away",
+        )
         starting = time.monotonic()
         rabbit_node.start_app()
         back = time.monotonic()
-        wait_for(lambda: serving(suite) and len(load.accepted(back)) >= 20, 60,
-                 "writes accepted again")
+        wait_for(
+            lambda: serving(suite) and len(load.accepted(back)) >= 20, 60, "writes accepted again"
+        )
         load.stop()
 
-        phases = {"before": load.between(0, stopping), "stopping": load.between(stopping, gone),
-                  "away": load.between(gone, starting),
-                  "back": load.between(starting, float("inf"))}
-        print("\n" + "; ".join(f"{phase}: {dict(collections.Counter(w.status for w in writes))}"
-                               for phase, writes in phases.items()),
-              f"slowest answer {max(w.seconds for w in load.writes):.1f} s, broker away "
-              f"{starting - gone:.1f} s, accepted again {load.accepted(back)[0].started - back:.1f}"
-              " s after it came back")
+        phases = {
+            "before": load.between(0, stopping),
+            "stopping": load.between(stopping, gone),
+            "away": load.between(gone, starting),
+            "back": load.between(starting, float("inf")),
+        }
+        print(
+            "\n"
+            + "; ".join(
+                f"{phase}: {dict(collections.Counter(w.status for w in writes))}"
+                for phase, writes in phases.items()
+            ),
+            f"slowest answer {max(w.seconds for w in load.writes):.1f} s, broker away "
+            f"{starting - gone:.1f} s, accepted again {load.accepted(back)[0].started - back:.1f}"
+            " s after it came back",
+        )
         statuses = {w.status for w in load.writes}
         assert statuses <= {*ACCEPTED, 503}, statuses  # no 500, no request left unanswered
         assert max(w.seconds for w in load.writes) < DEADLINE + 2
@@ -142,18 +166,22 @@ def test_broker_restart_under_load_loses_no_accepted_write(rabbit_node, tmp_path
         assert {c: names.get(c) for c in last if names.get(c) not in last[c]} == {}
 
         # ... and its event reached activity once.
-        counts, total, distinct = wait_for(lambda: feed_holds(tmp_path / "activity.db", load),
-                                           45, "every accepted write in the feed")
+        counts, total, distinct = wait_for(
+            lambda: feed_holds(tmp_path / "activity.db", load),
+            45,
+            "every accepted write in the feed",
+        )
         assert total == distinct  # no event stored twice
-        attempted = collections.Counter(w.contact_id for w in load.writes
-                                        if w.kind == "update")
+        attempted = collections.Counter(w.contact_id for w in load.writes if w.kind == "update")
         assert all(counts[(c, "added")] == 1 for c in last)
         assert all(counts[(c, "updated")] <= attempted[c] for c in last)
         updates = sum(n for (_, kind), n in counts.items() if kind == "updated")
-        print(f"accepted {len(load.accepted())}, refused (503) {len(load.refused())}; "
-              f"stored contacts {len(last)}, feed rows {total} (distinct events {distinct}), "
-              f"'updated' rows {updates} for "
-              f"{sum(w.kind == 'update' for w in load.accepted())} accepted changes")
+        print(
+            f"accepted {len(load.accepted())}, refused (503) {len(load.refused())}; "
+            f"stored contacts {len(last)}, feed rows {total} (distinct events {distinct}), "
+            f"'updated' rows {updates} for "
+            f"{sum(w.kind == 'update' for w in load.accepted())} accepted changes"
+        )
     finally:
         stop_suite(suite)
     assert suite.process.returncode == 0, suite.log.read_text()[-4000:]

@@ -24,17 +24,34 @@ EVENTS = int(os.environ.get("PLEXUS_FAULT_EVENTS", "10000"))
 
 def environment(amqp_uri: str, data_dir) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEXUS_")}
-    env.update({"PLEXUS_AMQP_URI": amqp_uri, "PLEXUS_DATA_DIR": str(data_dir),
-                "PLEXUS_ACTIVITY_METRICS_PORT": "0", "PLEXUS_LOG_LEVEL": "WARNING",
-                "EVENTLET_TESTS": "1"})
+    env.update(
+        {
+            "PLEXUS_AMQP_URI": amqp_uri,
+            "PLEXUS_DATA_DIR": str(data_dir),
+            "PLEXUS_ACTIVITY_METRICS_PORT": "0",
+            "PLEXUS_LOG_LEVEL": "WARNING",
+            "EVENTLET_TESTS": "1",
+        }
+    )
     return env
 
 
 def start_activity(env: dict) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "nameko", "run", "--config", str(PROJECT_ROOT / "config.yaml"),
-         "services.activity.entrypoints:ActivityService"], env=env, cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "nameko",
+            "run",
+            "--config",
+            str(PROJECT_ROOT / "config.yaml"),
+            "services.activity.entrypoints:ActivityService",
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def publish_burst(amqp_uri: str, count: int) -> None:
@@ -42,11 +59,21 @@ def publish_burst(amqp_uri: str, count: int) -> None:
     occurred = rfc3339(utcnow())
     with Connection(amqp_uri) as connection, producers[connection].acquire(block=True) as p:
         for n in range(count):
-            p.publish({"event": events.CONTACT_CREATED, "event_id": f"burst-{n}",
-                       "occurred_at": occurred, "actor": "fault-test",
-                       "contact_id": f"contact-{n}", "contact": {"id": f"contact-{n}"}},
-                      exchange=exchange, routing_key=events.CONTACT_CREATED,
-                      serializer="json", declare=[exchange], retry=True)
+            p.publish(
+                {
+                    "event": events.CONTACT_CREATED,
+                    "event_id": f"burst-{n}",
+                    "occurred_at": occurred,
+                    "actor": "fault-test",
+                    "contact_id": f"contact-{n}",
+                    "contact": {"id": f"contact-{n}"},
+                },
+                exchange=exchange,
+                routing_key=events.CONTACT_CREATED,
+                serializer="json",
+                declare=[exchange],
+                retry=True,
+            )
 
 
 def rows(database) -> tuple[int, int]:
@@ -62,16 +89,22 @@ def rows(database) -> tuple[int, int]:
 
 def test_kill_9_mid_burst_loses_nothing_and_doubles_nothing(amqp_uri, tmp_path):
     env = environment(amqp_uri, tmp_path)
-    migrated = subprocess.run([sys.executable, "-m", "ops.cli", "migrate", "activity"],
-                              env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    migrated = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "migrate", "activity"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert migrated.returncode == 0, migrated.stderr  # also declares the event queues
     database = tmp_path / "activity.db"
     publish_burst(amqp_uri, EVENTS)
 
     first = start_activity(env)
     try:
-        at_kill = wait_for(lambda: (n := rows(database)[0]) >= EVENTS // 4 and n, 300,
-                           "a quarter of the burst")
+        at_kill = wait_for(
+            lambda: (n := rows(database)[0]) >= EVENTS // 4 and n, 300, "a quarter of the burst"
+        )
         os.kill(first.pid, signal.SIGKILL)
     finally:
         first.wait(timeout=30)

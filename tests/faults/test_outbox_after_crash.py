@@ -20,10 +20,19 @@ from tests.unit.database import CONTACTS_SESSION_INFO
 def test_an_event_committed_by_a_dead_process_is_published_by_the_next(amqp_uri, tmp_path):
     env = environment(amqp_uri, tmp_path)
     env["PLEXUS_CONTACTS_METRICS_PORT"] = "0"
-    subprocess.run([sys.executable, "-m", "ops.cli", "migrate", "contacts"], env=env,
-                   cwd=PROJECT_ROOT, check=True, capture_output=True)
-    listener = Queue("fault-test-contacts", get_event_exchange(events.CONTACTS),
-                     routing_key=events.CONTACT_CREATED, auto_delete=False)
+    subprocess.run(
+        [sys.executable, "-m", "ops.cli", "migrate", "contacts"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    listener = Queue(
+        "fault-test-contacts",
+        get_event_exchange(events.CONTACTS),
+        routing_key=events.CONTACT_CREATED,
+        auto_delete=False,
+    )
     with Connection(amqp_uri) as connection:
         listener(connection.channel()).declare()
 
@@ -34,9 +43,20 @@ def test_an_event_committed_by_a_dead_process_is_published_by_the_next(amqp_uri,
     engine.dispose()
 
     service = subprocess.Popen(
-        [sys.executable, "-m", "nameko", "run", "--config", str(PROJECT_ROOT / "config.yaml"),
-         "services.contacts.entrypoints:ContactsService"], env=env, cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "nameko",
+            "run",
+            "--config",
+            str(PROJECT_ROOT / "config.yaml"),
+            "services.contacts.entrypoints:ContactsService",
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         with Connection(amqp_uri) as connection:
             queue = listener(connection.channel())

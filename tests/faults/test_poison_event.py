@@ -42,24 +42,45 @@ def metric(suite, name: str, **labels) -> float:
     port = suite.env["PLEXUS_ACTIVITY_METRICS_PORT"]
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith(f"{name}{{") and line.split("{", 1)[1].startswith(wanted))
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(f"{name}{{") and line.split("{", 1)[1].startswith(wanted)
+    )
 
 
-def test_a_poison_event_is_retried_parked_listed_and_replayed_once(amqp_uri, tmp_path,
-                                                                   postgres_url):
+def test_a_poison_event_is_retried_parked_listed_and_replayed_once(
+    amqp_uri, tmp_path, postgres_url
+):
     env = suite_env(amqp_uri, tmp_path, postgres_url)
-    suite = start_suite(env, tmp_path / "suite.log", "--only", "contacts", "--only",
-                        "activity", "--only", "gateway", wait_for="/health")
+    suite = start_suite(
+        env,
+        tmp_path / "suite.log",
+        "--only",
+        "contacts",
+        "--only",
+        "activity",
+        "--only",
+        "gateway",
+        wait_for="/health",
+    )
     try:
         http = suite.http()
         # /health speaks for the gateway alone: wait until contacts answers too.
-        wait_for(lambda: http.get(suite.url + "/v1/contacts", params={"email": "x@example.com"},
-                                  timeout=15).status_code == 200, 30, "contacts", every=0.3)
+        wait_for(
+            lambda: (
+                http.get(
+                    suite.url + "/v1/contacts", params={"email": "x@example.com"}, timeout=15
+                ).status_code
+                == 200
+            ),
+            30,
+            "contacts",
+            every=0.3,
+        )
         sql(postgres_url, REFUSE)
         sent = time.monotonic()
-        created = http.post(suite.url + "/v1/contacts", json={"user_id": "poison-1"},
-                            timeout=15)
+        created = http.post(suite.url + "/v1/contacts", json={"user_id": "poison-1"}, timeout=15)
         assert created.status_code == 201, created.text
         contact_id = created.json()["id"]
 
@@ -72,10 +93,21 @@ def test_a_poison_event_is_retried_parked_listed_and_replayed_once(amqp_uri, tmp
         assert entry["attempts"] == ATTEMPTS
         assert "feed rows refused by a bad trigger" in entry["error"]
         assert took >= sum(backoff_seconds(n) for n in range(1, ATTEMPTS))
-        assert metric(suite, "plexus_activity_event_retries_total", source="contacts",
-                      outcome="retried") == ATTEMPTS - 1
-        assert metric(suite, "plexus_activity_event_retries_total", source="contacts",
-                      outcome="dead_lettered") == 1
+        assert (
+            metric(
+                suite, "plexus_activity_event_retries_total", source="contacts", outcome="retried"
+            )
+            == ATTEMPTS - 1
+        )
+        assert (
+            metric(
+                suite,
+                "plexus_activity_event_retries_total",
+                source="contacts",
+                outcome="dead_lettered",
+            )
+            == 1
+        )
         shown = suite.plexus("deadletters", "list", "activity", "contacts")
         assert f"{event_id}  contact_created  after {ATTEMPTS} attempts: " in shown.stdout
         assert "feed rows refused by a bad trigger" in shown.stdout
@@ -88,16 +120,35 @@ def test_a_poison_event_is_retried_parked_listed_and_replayed_once(amqp_uri, tmp
         sql(postgres_url, FIX)
         replayed = suite.plexus("deadletters", "replay", "activity", "contacts")
         assert replayed.stdout.strip() == "1 event(s) sent back to activity", replayed.stderr
-        items = wait_for(lambda: http.get(feed, timeout=15).json()["data"], 30,
-                         "the replayed event in the feed", every=0.3)
+        items = wait_for(
+            lambda: http.get(feed, timeout=15).json()["data"],
+            30,
+            "the replayed event in the feed",
+            every=0.3,
+        )
         assert [item["type"] for item in items] == ["added"]
-        assert sql(postgres_url, "SELECT count(*) FROM activity.activity_items "
-                                 "WHERE source_event_id = %s", event_id) == [(1,)]
+        assert sql(
+            postgres_url,
+            "SELECT count(*) FROM activity.activity_items WHERE source_event_id = %s",
+            event_id,
+        ) == [(1,)]
         assert parked(suite) == []
         # The handler ran once more than the attempts that failed: once for the replay.
-        wait_for(lambda: metric(suite, "plexus_activity_event_handler_duration_seconds_count",
-                                event="contact_created") == ATTEMPTS + 1, 10, "the handling")
-        print(f"parked after {took:.1f} s and {ATTEMPTS} attempts; listed as: {shown.stdout}"
-              f"replayed: {len(items)} feed row")
+        wait_for(
+            lambda: (
+                metric(
+                    suite,
+                    "plexus_activity_event_handler_duration_seconds_count",
+                    event="contact_created",
+                )
+                == ATTEMPTS + 1
+            ),
+            10,
+            "the handling",
+        )
+        print(
+            f"parked after {took:.1f} s and {ATTEMPTS} attempts; listed as: {shown.stdout}"
+            f"replayed: {len(items)} feed row"
+        )
     finally:
         stop_suite(suite)

@@ -17,11 +17,11 @@ ACCEPTED = (200, 201)
 
 @dataclass
 class Write:
-    kind: str              # "create" or "update"
+    kind: str  # "create" or "update"
     contact_id: str | None  # None: a create that was not accepted
-    value: str             # the first_name it sets
-    status: int            # 0: no answer at all (refused or timed out)
-    started: float         # time.monotonic()
+    value: str  # the first_name it sets
+    status: int  # 0: no answer at all (refused or timed out)
+    started: float  # time.monotonic()
     seconds: float
 
 
@@ -63,8 +63,9 @@ class WriteLoad:
                     contact_id = answer.json()["id"]
             except requests.RequestException:
                 status = 0
-            self.writes.append(Write(kind, contact_id, value, status, started,
-                                     time.monotonic() - started))
+            self.writes.append(
+                Write(kind, contact_id, value, status, started, time.monotonic() - started)
+            )
 
     def accepted(self, since: float = 0.0) -> list[Write]:
         return [w for w in self.writes if w.status in ACCEPTED and w.started >= since]

@@ -31,7 +31,8 @@ def load_items(config, contact_id: str, count: int) -> None:
     """Rows made by SQLite itself, so that loading them leaves this process small."""
     engine = make_engine(f"sqlite:///{config['DATA_DIR']}/activity.db")
     with engine.begin() as connection:
-        connection.execute(text("""
+        connection.execute(
+            text("""
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count)
             INSERT INTO activity_items (id, contact_id, occurred_at, channel, origin, type,
                                         message_id, details, recorded_at)
@@ -39,7 +40,9 @@ def load_items(config, contact_id: str, count: int) -> None:
                    '2026-11-20 10:00:00.000000', 'email', 'campaign', 'open', 'm-' || i,
                    json_object('campaign', 'black-friday', 'n', i),
                    '2026-11-20 10:00:00.000000'
-            FROM n"""), {"count": count, "contact": contact_id})
+            FROM n"""),
+            {"count": count, "contact": contact_id},
+        )
     engine.dispose()
 
 
@@ -64,9 +67,13 @@ def peak_rss() -> int:
 def download(url: str, format: str, contact_id: str = CONTACT) -> tuple[int, bytes, dict]:
     """(bytes received, the first chunk, headers)."""
     received, first = 0, b""
-    with requests.get(f"{url}/v1/contacts/{contact_id}/activity/export",
-                      params={"format": format}, stream=True, timeout=120,
-                      headers={"Authorization": f"Bearer {KEY}"}) as answer:
+    with requests.get(
+        f"{url}/v1/contacts/{contact_id}/activity/export",
+        params={"format": format},
+        stream=True,
+        timeout=120,
+        headers={"Authorization": f"Bearer {KEY}"},
+    ) as answer:
         assert answer.status_code == 200, answer.text
         for chunk in answer.iter_content(64 * 1024):
             received += len(chunk)
@@ -81,10 +88,12 @@ def test_export_of_100000_items_streams_with_flat_memory(gateway_url):
     received, first, headers = download(gateway_url, "ndjson")
     after_large = peak_rss()
     mib = 2**20
-    print(f"\npeak RSS {before / mib:.0f} MiB; exporting {SMALL_ITEMS:,} items "
-          f"({small / mib:.1f} MiB) raised it by {(after_small - before) / mib:.1f} MiB, "
-          f"then {ITEMS:,} items ({received / mib:.1f} MiB) by "
-          f"{(after_large - after_small) / mib:.1f} MiB")
+    print(
+        f"\npeak RSS {before / mib:.0f} MiB; exporting {SMALL_ITEMS:,} items "
+        f"({small / mib:.1f} MiB) raised it by {(after_small - before) / mib:.1f} MiB, "
+        f"then {ITEMS:,} items ({received / mib:.1f} MiB) by "
+        f"{(after_large - after_small) / mib:.1f} MiB"
+    )
     assert headers["Content-Type"] == "application/x-ndjson"
     assert headers["Content-Disposition"] == f'attachment; filename="activity-{CONTACT}.ndjson"'
     assert "Content-Length" not in headers  # sent as it is made
@@ -97,13 +106,15 @@ def test_export_of_100000_items_streams_with_flat_memory(gateway_url):
     received, first, headers = download(gateway_url, "csv", SMALL_CONTACT)
     assert headers["Content-Type"] == "text/csv; charset=utf-8"
     header, row = list(csv.reader(io.StringIO(first.decode())))[:2]
-    assert header == ["id", "occurred_at", "channel", "origin", "type", "message_id",
-                      "details"]
+    assert header == ["id", "occurred_at", "channel", "origin", "type", "message_id", "details"]
     assert row[2:5] == ["email", "campaign", "open"]
     assert json.loads(row[6])["campaign"] == "black-friday"
     assert received > SMALL_ITEMS * 100
 
-    answer = requests.get(f"{gateway_url}/v1/contacts/{CONTACT}/activity/export",
-                          params={"format": "xml"}, timeout=30,
-                          headers={"Authorization": f"Bearer {KEY}"})
+    answer = requests.get(
+        f"{gateway_url}/v1/contacts/{CONTACT}/activity/export",
+        params={"format": "xml"},
+        timeout=30,
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
     assert answer.status_code == 422 and "format" in answer.json()["errors"]

@@ -54,22 +54,25 @@ def test_contact_changes_reach_the_feed_through_the_bus(rpc):
     rpc.contacts.update_contact(contact["id"], {"first_name": "Ann"}, ACTOR)
     rpc.contacts.add_to_blacklist(contact["id"], "email", {"reason": "asked"}, ACTOR)
     page = eventually(lambda: rpc.activity.feed(contact["id"]), lambda p: len(p["data"]) == 4)
-    assert kinds(page) == [("contact", "blacklisted"), ("contact", "updated"),
-                           ("email", "subscribed"), ("contact", "added")]
+    assert kinds(page) == [
+        ("contact", "blacklisted"),
+        ("contact", "updated"),
+        ("email", "subscribed"),
+        ("contact", "added"),
+    ]
     assert page["data"][1]["details"]["changed"] == ["first_name"]
 
 
 def test_posted_events_resolve_their_contact_by_any_identifier(rpc):
     contact = rpc.contacts.create_contact({"user_id": "u-7", "phone": "+380501234567"}, ACTOR)
     by_user = rpc.activity.record_event({"contact": {"user_id": "u-7"}, "name": "a"}, ACTOR)
-    by_phone = rpc.activity.record_event({"contact": {"phone": "+380501234567"}, "name": "b"},
-                                         ACTOR)
+    by_phone = rpc.activity.record_event(
+        {"contact": {"phone": "+380501234567"}, "name": "b"}, ACTOR
+    )
     by_id = rpc.activity.record_event({"contact": {"id": contact["id"]}, "name": "c"}, ACTOR)
-    assert {by_user["contact_id"], by_phone["contact_id"], by_id["contact_id"]} == {
-        contact["id"]}
+    assert {by_user["contact_id"], by_phone["contact_id"], by_id["contact_id"]} == {contact["id"]}
     with pytest.raises(NotFound) as caught:
-        rpc.activity.record_event({"contact": {"email": "nobody@example.com"}, "name": "x"},
-                                  ACTOR)
+        rpc.activity.record_event({"contact": {"email": "nobody@example.com"}, "name": "x"}, ACTOR)
     assert caught.value.errors == {"contact": ["no such contact"]}
     with pytest.raises(Invalid) as caught:
         rpc.activity.feed(contact["id"], channel="fax")
@@ -91,13 +94,22 @@ def test_a_message_item_is_given_when_messaging_is_not_running(rpc, service_conf
     contact = rpc.contacts.create_contact({"email": "bo@example.com"}, ACTOR)
     exchange = get_event_exchange(events.MESSAGING)
     Publisher(service_config["AMQP_URI"], declare=[exchange]).publish(
-        {"event": events.MESSAGE_SENT, "event_id": new_id(),
-         "occurred_at": "2026-11-20T10:00:00Z", "message_id": "m-1",
-         "contact_id": contact["id"], "channel": "email", "origin": "transaction",
-         "provider_id": "p-1"},
-        exchange=exchange, routing_key=events.MESSAGE_SENT)
-    page = eventually(lambda: rpc.activity.feed(contact["id"], channel="email", type="sent"),
-                      lambda p: p["data"])
+        {
+            "event": events.MESSAGE_SENT,
+            "event_id": new_id(),
+            "occurred_at": "2026-11-20T10:00:00Z",
+            "message_id": "m-1",
+            "contact_id": contact["id"],
+            "channel": "email",
+            "origin": "transaction",
+            "provider_id": "p-1",
+        },
+        exchange=exchange,
+        routing_key=events.MESSAGE_SENT,
+    )
+    page = eventually(
+        lambda: rpc.activity.feed(contact["id"], channel="email", type="sent"), lambda p: p["data"]
+    )
     detail = rpc.activity.get_item(page["data"][0]["id"])
     assert detail["message_id"] == "m-1" and detail["message"] is None
     assert "messaging" in detail["message_error"]

@@ -52,8 +52,12 @@ class EventQueue:
 @pytest.fixture
 def contact_events(service_config):
     with Connection(service_config["AMQP_URI"]) as connection:
-        queue = Queue(f"test-contact-events-{uuid.uuid4().hex[:8]}",
-                      get_event_exchange("contacts"), routing_key="#", auto_delete=True)
+        queue = Queue(
+            f"test-contact-events-{uuid.uuid4().hex[:8]}",
+            get_event_exchange("contacts"),
+            routing_key="#",
+            auto_delete=True,
+        )
         bound = queue(connection.default_channel)
         bound.exchange.declare()
         bound.declare()
@@ -65,8 +69,9 @@ def test_ping(rpc):
 
 
 def test_a_contact_created_over_rpc_is_got_back(rpc):
-    made = rpc.create_contact({"email": "Olena@Example.com", "phone": "050 123 4567",
-                               "region": "UA"}, ACTOR)
+    made = rpc.create_contact(
+        {"email": "Olena@Example.com", "phone": "050 123 4567", "region": "UA"}, ACTOR
+    )
     assert made["email"] == "olena@example.com" and made["phone"] == "+380501234567"
     assert rpc.get_contact(made["id"]) == made
     assert rpc.find_contacts(email="OLENA@example.com")["data"] == [made]
@@ -76,10 +81,11 @@ def test_errors_cross_as_plexus_errors(rpc):
     with pytest.raises(NotFound):
         rpc.get_contact("01jdx0000000000000000000zz")
     with pytest.raises(Invalid) as caught:
-        rpc.create_contact({"email": "a@example.com", "language": "xx", "shoe_size": 44},
-                           ACTOR)
-    assert caught.value.errors == {"language": ["not an ISO 639-1 language code"],
-                                   "shoe_size": ["Unknown field."]}
+        rpc.create_contact({"email": "a@example.com", "language": "xx", "shoe_size": 44}, ACTOR)
+    assert caught.value.errors == {
+        "language": ["not an ISO 639-1 language code"],
+        "shoe_size": ["Unknown field."],
+    }
     rpc.create_contact({"email": "taken@example.com"}, ACTOR)
     with pytest.raises(Conflict) as caught:
         rpc.create_contact({"email": "TAKEN@example.com"}, ACTOR)
@@ -95,8 +101,7 @@ def test_events_are_published_after_the_commit(rpc, contact_events):
     assert name == "contact_created"
     assert payload["contact_id"] == made["id"] and payload["contact"] == made
     assert payload["actor"] == ACTOR and payload["event_id"] and payload["occurred_at"]
-    assert [(s["channel"], s["status"]) for s in payload["subscribed"]] == [
-        ("email", "subscribed")]
+    assert [(s["channel"], s["status"]) for s in payload["subscribed"]] == [("email", "subscribed")]
 
 
 def test_a_refused_change_publishes_nothing(rpc, contact_events):
@@ -113,8 +118,9 @@ def test_a_refused_change_publishes_nothing(rpc, contact_events):
 
 
 def test_a_batch_over_rpc(rpc):
-    results = rpc.batch_upsert([{"email": "a@example.com"}, {"email": "bad"},
-                                {"email": "b@example.com"}], ACTOR)["results"]
+    results = rpc.batch_upsert(
+        [{"email": "a@example.com"}, {"email": "bad"}, {"email": "b@example.com"}], ACTOR
+    )["results"]
     assert [r["status"] for r in results] == ["created", "error", "created"]
     with pytest.raises(Invalid) as caught:
         rpc.batch_upsert([{"email": "x@example.com"}] * 1001, ACTOR)
@@ -128,9 +134,7 @@ def test_the_relay_outlives_quiet_spells(rpc, contact_events, service_config):
     assert (name, payload["contact_id"]) == ("contact_created", made["id"])
 
 
-def test_messaging_black_lists_an_address_once_and_its_contact_hears_of_it(
-    rpc, contact_events
-):
+def test_messaging_black_lists_an_address_once_and_its_contact_hears_of_it(rpc, contact_events):
     made = rpc.create_contact({"email": "bounced@example.com"}, ACTOR)
     assert contact_events.get()[0] == "contact_created"
     assert rpc.blacklist_address(
@@ -138,7 +142,11 @@ def test_messaging_black_lists_an_address_once_and_its_contact_hears_of_it(
     ) == {"added": True}
     name, payload = contact_events.get()
     assert (name, payload["contact_id"], payload["blacklisted"], payload["actor"]) == (
-        "blacklist_changed", made["id"], True, "webhook:smtp")
+        "blacklist_changed",
+        made["id"],
+        True,
+        "webhook:smtp",
+    )
     # A second receipt of the same bounce keeps the entry as it is, and says nothing.
     assert rpc.blacklist_address(
         "email", "bounced@example.com", "again", "complaint", "webhook:smtp"
@@ -146,9 +154,11 @@ def test_messaging_black_lists_an_address_once_and_its_contact_hears_of_it(
     assert contact_events.get(timeout=1) is None
     page = rpc.list_blacklist("email", q="bounced")
     assert [(e["value"], e["source"], e["reason"]) for e in page["data"]] == [
-        ("bounced@example.com", "hard_bounce", "550 5.1.1 no such user")]
+        ("bounced@example.com", "hard_bounce", "550 5.1.1 no such user")
+    ]
     assert rpc.get_contact(made["id"])["blacklists"]["email"]["reason"] == (
-        "550 5.1.1 no such user")
+        "550 5.1.1 no such user"
+    )
     with pytest.raises(Invalid) as caught:
         rpc.blacklist_address("phone", "12", None, "hard_bounce", ACTOR)
     assert set(caught.value.errors) == {"value"}
@@ -156,8 +166,9 @@ def test_messaging_black_lists_an_address_once_and_its_contact_hears_of_it(
 
 def test_the_contact_black_list_rpc_takes_a_source(rpc):
     made = rpc.create_contact({"email": "complained@example.com"}, ACTOR)
-    listed = rpc.add_to_blacklist(made["id"], "email", {"reason": "spam"}, "webhook:smtp",
-                                  source="complaint")
+    listed = rpc.add_to_blacklist(
+        made["id"], "email", {"reason": "spam"}, "webhook:smtp", source="complaint"
+    )
     assert listed["blacklists"]["email"]["reason"] == "spam"
     assert rpc.list_blacklist("email")["data"][0]["source"] == "complaint"
     with pytest.raises(Conflict) as caught:

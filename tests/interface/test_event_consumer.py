@@ -62,8 +62,7 @@ def make_service(fail_times, poison=()):
     return Probe
 
 
-def test_events_published_before_the_consumer_ran_are_kept(service_config,
-                                                            container_factory):
+def test_events_published_before_the_consumer_ran_are_kept(service_config, container_factory):
     declare_topology(service_config["AMQP_URI"], SUBSCRIPTIONS)
     publish(service_config["AMQP_URI"], {"event": "contact_created", "event_id": "early"})
     service = make_service(fail_times=0)
@@ -74,24 +73,36 @@ def test_events_published_before_the_consumer_ran_are_kept(service_config,
 def test_a_failing_handler_is_retried_until_it_succeeds(service_config, container_factory):
     service = make_service(fail_times=2)
     container_factory(service).start()
-    publish(service_config["AMQP_URI"], {"event": "contact_created", "event_id": "flaky",
-                                         "occurred_at": rfc3339(utcnow())})
+    publish(
+        service_config["AMQP_URI"],
+        {"event": "contact_created", "event_id": "flaky", "occurred_at": rfc3339(utcnow())},
+    )
     wait_until(lambda: len(service.seen) == 3)
     eventlet.sleep(0.5)
     assert service.seen == ["flaky"] * 3  # two failures, one success, nothing after
     labels = {"event": "contact_created"}
-    assert REGISTRY.get_sample_value(
-        "plexus_probe_event_handler_duration_seconds_count", labels) >= 3
-    assert REGISTRY.get_sample_value(
-        "plexus_probe_event_handler_errors_total", {**labels, "error": "RuntimeError"}) >= 2
+    assert (
+        REGISTRY.get_sample_value("plexus_probe_event_handler_duration_seconds_count", labels) >= 3
+    )
+    assert (
+        REGISTRY.get_sample_value(
+            "plexus_probe_event_handler_errors_total", {**labels, "error": "RuntimeError"}
+        )
+        >= 2
+    )
     lag = REGISTRY.get_sample_value("plexus_probe_event_lag_seconds_count", {"source": "contacts"})
     assert lag >= 3
-    assert REGISTRY.get_sample_value(
-        "plexus_probe_event_retries_total", {"source": "contacts", "outcome": "retried"}) >= 2
+    assert (
+        REGISTRY.get_sample_value(
+            "plexus_probe_event_retries_total", {"source": "contacts", "outcome": "retried"}
+        )
+        >= 2
+    )
 
 
-def test_a_poison_event_is_dead_lettered_with_its_error_then_replayed(service_config,
-                                                                      container_factory):
+def test_a_poison_event_is_dead_lettered_with_its_error_then_replayed(
+    service_config, container_factory
+):
     amqp_uri = service_config["AMQP_URI"]
     service = make_service(fail_times=1000)
     container = container_factory(service)
@@ -115,8 +126,7 @@ def test_a_poison_event_is_dead_lettered_with_its_error_then_replayed(service_co
     wait_until(lambda: healed.seen == ["poison"])
 
 
-def test_events_come_in_batches_and_a_poison_one_is_parked_alone(service_config,
-                                                                 container_factory):
+def test_events_come_in_batches_and_a_poison_one_is_parked_alone(service_config, container_factory):
     """500 events published before the consumer starts; one of them always fails. The
     batch holding it is split until it stands alone: it is retried and parked, every
     other event is handled by exactly one successful batch."""
@@ -141,13 +151,15 @@ def test_events_come_in_batches_and_a_poison_one_is_parked_alone(service_config,
     handled: list = []
     position = 0
     for size in service.batches:
-        batch = service.seen[position:position + size]
+        batch = service.seen[position : position + size]
         position += size
         if "e321" not in batch:
             handled.extend(batch)
     assert sorted(handled) == [i for i in ids if i != "e321"]
-    assert REGISTRY.get_sample_value(
-        "plexus_probe_event_batch_splits_total", {"source": "contacts"}) >= 1
+    assert (
+        REGISTRY.get_sample_value("plexus_probe_event_batch_splits_total", {"source": "contacts"})
+        >= 1
+    )
 
 
 def _runs(service) -> list[tuple[int, str]]:

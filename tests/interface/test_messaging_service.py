@@ -53,10 +53,15 @@ def wait_until(condition, seconds=10.0):
     return value
 
 
-def test_send_queues_for_the_sender_and_get_message_answers_the_contract(
-        service_config, messaging):
-    queued = messaging.send_message({"contact": {"id": CONTACT["id"]}, "channel": "sms",
-                                     "content": {"body": "Hi {{ first_name }}"}}, "test")
+def test_send_queues_for_the_sender_and_get_message_answers_the_contract(service_config, messaging):
+    queued = messaging.send_message(
+        {
+            "contact": {"id": CONTACT["id"]},
+            "channel": "sms",
+            "content": {"body": "Hi {{ first_name }}"},
+        },
+        "test",
+    )
     with Connection(service_config["AMQP_URI"]) as connection:
         waiting = queues.sender_queue("sms")(connection.channel())
         waiting.declare()  # as the relay does before it publishes
@@ -71,9 +76,20 @@ def test_send_queues_for_the_sender_and_get_message_answers_the_contract(
     assert messaging.report_delivery(queued["id"], "sent", {"provider_id": "SM1"}) is True
     assert messaging.claim_delivery(queued["id"]) == {"send": False}
     stored = messaging.get_message(queued["id"])
-    assert set(stored) == {"id", "contact_id", "channel", "origin", "category", "template_id",
-                           "resend_of", "purpose", "status", "content", "created_at",
-                           "history"}
+    assert set(stored) == {
+        "id",
+        "contact_id",
+        "channel",
+        "origin",
+        "category",
+        "template_id",
+        "resend_of",
+        "purpose",
+        "status",
+        "content",
+        "created_at",
+        "history",
+    }
     assert stored["purpose"] is None
     assert stored["status"] == "sent" and stored["origin"] == "transaction"
     assert [h["status"] for h in stored["history"]] == ["queued", "sent"]
@@ -86,8 +102,14 @@ def test_refusals_cross_the_wire_as_conflict(messaging):
     CONTACT["status"] = "inactive"
     try:
         with pytest.raises(Conflict, match="inactive"):
-            messaging.send_message({"contact": {"id": CONTACT["id"]}, "channel": "email",
-                                    "content": {"subject": "s", "text": "t"}}, "test")
+            messaging.send_message(
+                {
+                    "contact": {"id": CONTACT["id"]},
+                    "channel": "email",
+                    "content": {"subject": "s", "text": "t"},
+                },
+                "test",
+            )
     finally:
         CONTACT["status"] = "active"
 
@@ -97,10 +119,17 @@ def test_a_confirmation_goes_to_an_address_not_yet_subscribed(messaging):
     CONTACT["subscriptions"] = {**subscriptions, "email": {"status": "never"}}
     try:
         with pytest.raises(Conflict, match="not subscribed"):
-            messaging.send_message({"contact": {"id": CONTACT["id"]}, "channel": "email",
-                                    "content": {"subject": "s", "text": "t"}}, "test")
-        queued = messaging.queue_confirmation(CONTACT["id"], "tok.en", "2026-12-02T12:00:00Z",
-                                              "form")
+            messaging.send_message(
+                {
+                    "contact": {"id": CONTACT["id"]},
+                    "channel": "email",
+                    "content": {"subject": "s", "text": "t"},
+                },
+                "test",
+            )
+        queued = messaging.queue_confirmation(
+            CONTACT["id"], "tok.en", "2026-12-02T12:00:00Z", "form"
+        )
         # Claimed at send time, still not subscribed: it goes, untracked.
         claimed = messaging.claim_delivery(queued["id"])
     finally:
@@ -113,24 +142,40 @@ def test_a_confirmation_goes_to_an_address_not_yet_subscribed(messaging):
 
 
 def test_a_contact_unsubscribed_since_queueing_is_suppressed_at_the_claim(messaging):
-    queued = messaging.send_message({"contact": {"id": CONTACT["id"]}, "channel": "email",
-                                     "content": {"subject": "s", "text": "t"}}, "test")
+    queued = messaging.send_message(
+        {
+            "contact": {"id": CONTACT["id"]},
+            "channel": "email",
+            "content": {"subject": "s", "text": "t"},
+        },
+        "test",
+    )
     CONTACT["subscriptions"]["email"]["status"] = "unsubscribed"
     try:
-        assert messaging.claim_delivery(queued["id"]) == {"send": False,
-                                                          "suppressed": "unsubscribed"}
+        assert messaging.claim_delivery(queued["id"]) == {
+            "send": False,
+            "suppressed": "unsubscribed",
+        }
     finally:
         CONTACT["subscriptions"]["email"]["status"] = "subscribed"
     assert messaging.get_message(queued["id"])["status"] == "suppressed"
 
 
 def test_contact_deleted_erases_the_contacts_messages(service_config, messaging):
-    queued = messaging.send_message({"contact": {"id": CONTACT["id"]}, "channel": "email",
-                                     "content": {"subject": "s", "text": "t"}}, "test")
+    queued = messaging.send_message(
+        {
+            "contact": {"id": CONTACT["id"]},
+            "channel": "email",
+            "content": {"subject": "s", "text": "t"},
+        },
+        "test",
+    )
     exchange = get_event_exchange("contacts")
     Publisher(service_config["AMQP_URI"], declare=[exchange]).publish(
         {"event": "contact_deleted", "event_id": "e1", "contact_id": CONTACT["id"]},
-        exchange=exchange, routing_key="contact_deleted")
+        exchange=exchange,
+        routing_key="contact_deleted",
+    )
 
     def erased():
         try:
@@ -138,4 +183,5 @@ def test_contact_deleted_erases_the_contacts_messages(service_config, messaging)
         except NotFound:
             return True
         return False
+
     wait_until(erased)

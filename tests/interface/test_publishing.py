@@ -25,15 +25,22 @@ def received(amqp_uri: str, count: int) -> list[dict]:
             if message is None:
                 time.sleep(0.02)
                 continue
-            taken.append({"body": message.payload, "key": message.delivery_info["routing_key"],
-                          "id": message.properties.get("message_id"),
-                          "persistent": message.properties.get("delivery_mode") == 2})
+            taken.append(
+                {
+                    "body": message.payload,
+                    "key": message.delivery_info["routing_key"],
+                    "id": message.properties.get("message_id"),
+                    "persistent": message.properties.get("delivery_mode") == 2,
+                }
+            )
     return taken
 
 
 def batch(first: int, count: int) -> list[Outgoing]:
-    return [Outgoing(EXCHANGE.name, f"event_{n % 3}", {"n": n}, message_id=f"m{n}")
-            for n in range(first, first + count)]
+    return [
+        Outgoing(EXCHANGE.name, f"event_{n % 3}", {"n": n}, message_id=f"m{n}")
+        for n in range(first, first + count)
+    ]
 
 
 @pytest.fixture

@@ -62,8 +62,7 @@ def client(service_config):
 
 def test_answers_and_errors_cross_the_wire(echo, client):
     assert client.call("echo", "echo", ("hi",), {"twice": True}, timeout=5) == ["hi", "hi"]
-    assert client.call("echo", "echo", ({"nested": [1, 2]},), {}, timeout=5) == \
-        {"nested": [1, 2]}
+    assert client.call("echo", "echo", ({"nested": [1, 2]},), {}, timeout=5) == {"nested": [1, 2]}
     with pytest.raises(Invalid) as refused:
         client.call("echo", "refuse", (), {}, timeout=5)
     assert refused.value.errors == {"field": "is wrong"}
@@ -73,14 +72,16 @@ def test_answers_and_errors_cross_the_wire(echo, client):
 
 def test_concurrent_callers_share_one_connection_and_get_their_own_answers(echo, client):
     pool = eventlet.GreenPool(50)
-    answers = list(pool.imap(lambda n: client.call("echo", "echo", (n,), {}, timeout=10),
-                             range(500)))
+    answers = list(
+        pool.imap(lambda n: client.call("echo", "echo", (n,), {}, timeout=10), range(500))
+    )
     assert answers == list(range(500))
     assert client.link is not None and client.link.alive
 
 
-def test_a_service_calls_another_through_the_caller_dependency(echo, service_config,
-                                                                container_factory, client):
+def test_a_service_calls_another_through_the_caller_dependency(
+    echo, service_config, container_factory, client
+):
     container_factory(Asker).start()
     assert client.call("asker", "ask", ("x",), {}, timeout=5) == ["x", "x"]
 
@@ -92,8 +93,7 @@ def test_an_absent_service_is_unavailable_at_once(service_config, client):
     assert time.monotonic() - started < 1  # the broker returned it: no wait for the deadline
 
 
-def test_a_silent_service_is_unavailable_after_the_deadline_and_its_request_expires(
-        echo, client):
+def test_a_silent_service_is_unavailable_after_the_deadline_and_its_request_expires(echo, client):
     started = time.monotonic()
     with pytest.raises(Unavailable, match="did not answer within 0.5 s"):
         client.call("echo", "sleep", (2,), {}, timeout=0.5)
@@ -102,14 +102,23 @@ def test_a_silent_service_is_unavailable_after_the_deadline_and_its_request_expi
     assert client.call("echo", "echo", ("next",), {}, timeout=5) == "next"
 
 
-def test_the_connection_is_made_again_after_the_broker_closes_it(echo, client,
-                                                                 service_config):
+def test_the_connection_is_made_again_after_the_broker_closes_it(echo, client, service_config):
     assert client.call("echo", "echo", (1,), {}, timeout=5) == 1
     first = client.link
     # What a broker restart or a network cut does to the caller: the broker drops it.
-    subprocess.run(["rabbitmqctl", "-q", "close_all_connections", "--vhost",
-                    unquote(service_config["AMQP_URI"].rsplit("/", 1)[1]), "test: dropped"],
-                   check=True, capture_output=True, timeout=30)
+    subprocess.run(
+        [
+            "rabbitmqctl",
+            "-q",
+            "close_all_connections",
+            "--vhost",
+            unquote(service_config["AMQP_URI"].rsplit("/", 1)[1]),
+            "test: dropped",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
     deadline = time.monotonic() + 10
     while first.alive and time.monotonic() < deadline:
         eventlet.sleep(0.1)
@@ -130,8 +139,11 @@ def test_the_connection_is_made_again_after_the_broker_closes_it(echo, client,
 def _reply_sender(container):
     from plexus.rpc import ReplyingConsumer
 
-    return next(extension.replies for extension in container.subextensions
-                if isinstance(extension, ReplyingConsumer))
+    return next(
+        extension.replies
+        for extension in container.subextensions
+        if isinstance(extension, ReplyingConsumer)
+    )
 
 
 def _socket_readable(connection) -> bool:
@@ -140,16 +152,15 @@ def _socket_readable(connection) -> bool:
     return bool(select.select([connection.connection.sock], [], [], 0)[0])
 
 
-def test_replies_go_out_on_one_kept_connection_made_again_when_the_broker_closes_it(
-        echo, client):
-    assert [client.call("echo", "echo", (n,), {}, timeout=5) for n in range(20)] == \
-        list(range(20))
+def test_replies_go_out_on_one_kept_connection_made_again_when_the_broker_closes_it(echo, client):
+    assert [client.call("echo", "echo", (n,), {}, timeout=5) for n in range(20)] == list(range(20))
     sender = _reply_sender(echo)
     kept = sender.connection
     assert kept is not None
     pool = eventlet.GreenPool(20)
-    assert list(pool.imap(lambda n: client.call("echo", "echo", (n,), {}, timeout=10),
-                          range(200))) == list(range(200))
+    assert list(
+        pool.imap(lambda n: client.call("echo", "echo", (n,), {}, timeout=10), range(200))
+    ) == list(range(200))
     assert sender.connection is kept  # 220 replies, one connection
 
     # The broker closes that connection (a restart, a network cut, an operator): the next

@@ -63,9 +63,16 @@ class FakeMessaging:
     def claim_delivery(self, message_id):
         if "sent" in REPORTS[message_id]:
             return {"send": False}
-        return {"send": True, "delivery": {
-            "message_id": message_id, "contact_id": "c", "channel": "email",
-            "to": "a@x.example", "content": {"subject": "s", "text": "t"}}}
+        return {
+            "send": True,
+            "delivery": {
+                "message_id": message_id,
+                "contact_id": "c",
+                "channel": "email",
+                "to": "a@x.example",
+                "content": {"subject": "s", "text": "t"},
+            },
+        }
 
     @rpc
     def report_delivery(self, message_id, status, details):
@@ -86,16 +93,18 @@ def provider(monkeypatch):
 
 @pytest.fixture
 def retries(service_config):
-    with nameko.config.patch({"MESSAGING": {"retry_attempts": 3,
-                                            "retry_backoff_seconds": 0.02}}):
+    with nameko.config.patch({"MESSAGING": {"retry_attempts": 3, "retry_backoff_seconds": 0.02}}):
         yield
 
 
 def publish(amqp_uri, *message_ids):
     publisher = Publisher(amqp_uri, declare=[queues.EXCHANGE, *queues.all_queues()])
     for message_id in message_ids:
-        publisher.publish({"message_id": message_id, "channel": "email"},
-                          exchange=queues.EXCHANGE, routing_key="email")
+        publisher.publish(
+            {"message_id": message_id, "channel": "email"},
+            exchange=queues.EXCHANGE,
+            routing_key="email",
+        )
 
 
 def wait_until(condition, seconds=15.0):
@@ -105,8 +114,9 @@ def wait_until(condition, seconds=15.0):
         eventlet.sleep(0.02)
 
 
-def test_fails_twice_then_succeeds_and_is_sent_once(service_config, retries, provider,
-                                                     container_factory):
+def test_fails_twice_then_succeeds_and_is_sent_once(
+    service_config, retries, provider, container_factory
+):
     container_factory(FakeMessaging).start()
     container_factory(EmailSender).start()
     provider.failures_left["flaky"] = 2
@@ -118,7 +128,8 @@ def test_fails_twice_then_succeeds_and_is_sent_once(service_config, retries, pro
 
 
 def test_always_failing_ends_in_the_dead_letter_queue_with_its_error(
-        service_config, retries, provider, container_factory):
+    service_config, retries, provider, container_factory
+):
     container_factory(FakeMessaging).start()
     container_factory(EmailSender).start()
     provider.failures_left["doomed"] = -1  # never stops failing
@@ -139,8 +150,9 @@ def test_always_failing_ends_in_the_dead_letter_queue_with_its_error(
     wait_until(lambda: REPORTS["doomed"][-1:] == ["sent"])
 
 
-def test_a_sender_killed_mid_batch_sends_nothing_twice(service_config, retries, provider,
-                                                       container_factory):
+def test_a_sender_killed_mid_batch_sends_nothing_twice(
+    service_config, retries, provider, container_factory
+):
     # A message an earlier test's sender held unacknowledged when it stopped is back on
     # the queue: not this test's to send.
     with Connection(service_config["AMQP_URI"]) as connection:
@@ -156,8 +168,14 @@ def test_a_sender_killed_mid_batch_sends_nothing_twice(service_config, retries, 
     # The kill comes at a known point, whatever the machine's load: five sent, four of
     # them reported, the fifth's report taken by messaging but not landed, and more
     # waiting inside the provider.
-    wait_until(lambda: len(provider.sent) == 5 and provider.waiting >= 1
-               and sum("sent" in REPORTS[m] for m in batch) == 4, seconds=30)
+    wait_until(
+        lambda: (
+            len(provider.sent) == 5
+            and provider.waiting >= 1
+            and sum("sent" in REPORTS[m] for m in batch) == 4
+        ),
+        seconds=30,
+    )
     sender.kill()
     in_flight = {m for m in provider.started if "sent" not in REPORTS[m]}
     [unreported] = set(provider.sent) - {m for m in batch if "sent" in REPORTS[m]}

@@ -34,7 +34,9 @@ def migrated_sessions(service: str, database_url: str) -> Iterator[sessionmaker]
 
 def runner(sessions: sessionmaker):
     """run(logic_function, *args): the function in a transaction of its own."""
+
     def run(logic, *args, **kwargs):
         with transaction(sessions) as session:
             return logic(session, *args, **kwargs)
+
     return run

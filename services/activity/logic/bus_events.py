@@ -35,17 +35,30 @@ def _contact_row(payload: dict) -> dict:
         details["changed"] = sorted(payload.get("changed") or {})
     if name == events.BLACKLIST_CHANGED:
         kind = "blacklisted" if payload.get("blacklisted") else "unblacklisted"
-        return {"channel": "contact", "type": kind, "details": {
-            **details, "list": payload.get("list"), "reason": payload.get("reason")}}
+        return {
+            "channel": "contact",
+            "type": kind,
+            "details": {**details, "list": payload.get("list"), "reason": payload.get("reason")},
+        }
     if name == events.SUBSCRIPTION_CHANGED:
-        return {"channel": payload["channel"], "type": payload["status"], "details": {
-            **details, "previous": payload.get("previous"), "reason": payload.get("reason")}}
+        return {
+            "channel": payload["channel"],
+            "type": payload["status"],
+            "details": {
+                **details,
+                "previous": payload.get("previous"),
+                "reason": payload.get("reason"),
+            },
+        }
     return {"channel": "contact", "type": CONTACT_TYPES[name], "details": details}
 
 
 def _message_row(payload: dict) -> dict:
-    row = {"channel": payload["channel"], "origin": payload.get("origin"),
-           "message_id": payload.get("message_id")}
+    row = {
+        "channel": payload["channel"],
+        "origin": payload.get("origin"),
+        "message_id": payload.get("message_id"),
+    }
     if payload["event"] == events.MESSAGE_SENT:
         return {**row, "type": "sent", "details": {"provider_id": payload.get("provider_id")}}
     return {**row, "type": payload["status"], "details": dict(payload.get("details") or {})}
@@ -55,18 +68,30 @@ def _segment_rows(payload: dict) -> list[dict]:
     """A row for each contact a segment event moved. Each has an id of its own, and its
     own key of the event (event_id:contact_id) that a redelivery is known by."""
     occurred_at = parse_rfc3339(payload["occurred_at"])
-    return [{"id": new_id(), "contact_id": contact_id, "occurred_at": occurred_at,
-             "source_event_id": f"{payload['event_id']}:{contact_id}", "channel": "contact",
-             "type": SEGMENT_TYPES[payload["change"]], "details": {
-                 "segment_id": payload.get("segment_id"),
-                 "segment_name": payload.get("segment_name")}}
-            for contact_id in payload.get("contact_ids") or ()]
+    return [
+        {
+            "id": new_id(),
+            "contact_id": contact_id,
+            "occurred_at": occurred_at,
+            "source_event_id": f"{payload['event_id']}:{contact_id}",
+            "channel": "contact",
+            "type": SEGMENT_TYPES[payload["change"]],
+            "details": {
+                "segment_id": payload.get("segment_id"),
+                "segment_name": payload.get("segment_name"),
+            },
+        }
+        for contact_id in payload.get("contact_ids") or ()
+    ]
 
 
 def _row(payload: dict, row: dict) -> dict:
-    return {"contact_id": payload["contact_id"],
-            "occurred_at": parse_rfc3339(payload["occurred_at"]),
-            "source_event_id": payload["event_id"], **row}
+    return {
+        "contact_id": payload["contact_id"],
+        "occurred_at": parse_rfc3339(payload["occurred_at"]),
+        "source_event_id": payload["event_id"],
+        **row,
+    }
 
 
 def _contact_rows(payload: dict) -> list[dict]:
@@ -75,9 +100,12 @@ def _contact_rows(payload: dict) -> list[dict]:
     subscription_changed of its own."""
     rows = [_row(payload, _contact_row(payload))]
     for entry in payload.get("subscribed") or ():
-        rows.append(_row({**payload, **entry, "event": events.SUBSCRIPTION_CHANGED},
-                         _contact_row({**payload, **entry,
-                                       "event": events.SUBSCRIPTION_CHANGED})))
+        rows.append(
+            _row(
+                {**payload, **entry, "event": events.SUBSCRIPTION_CHANGED},
+                _contact_row({**payload, **entry, "event": events.SUBSCRIPTION_CHANGED}),
+            )
+        )
     return rows
 
 
@@ -89,11 +117,14 @@ def on_contact_events(session: Session, payloads: list[dict]) -> int:
     """A batch of contacts' events; feed rows stored. An erasure in the batch goes first:
     a contact is never created again once erased, so nothing of it in this batch, before
     or after its contact_deleted, may stay."""
-    for contact_id in dict.fromkeys(p["contact_id"] for p in payloads
-                                    if p["event"] == events.CONTACT_DELETED):
+    for contact_id in dict.fromkeys(
+        p["contact_id"] for p in payloads if p["event"] == events.CONTACT_DELETED
+    ):
         erase_contact(session, contact_id)
-    return _stored(session, [row for p in payloads if p["event"] != events.CONTACT_DELETED
-                             for row in _contact_rows(p)])
+    return _stored(
+        session,
+        [row for p in payloads if p["event"] != events.CONTACT_DELETED for row in _contact_rows(p)],
+    )
 
 
 def on_message_events(session: Session, payloads: list[dict]) -> int:

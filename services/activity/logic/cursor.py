@@ -25,5 +25,7 @@ def decode(cursor: str, parameter: str = "cursor") -> tuple[datetime, str]:
         moment, item_id = key.split(SEPARATOR)
         return aware(datetime.fromisoformat(moment)), item_id
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Invalid(f"{parameter} is not a cursor given by this API",
-                      {parameter: ["not a cursor given by this API"]}) from None
+        raise Invalid(
+            f"{parameter} is not a cursor given by this API",
+            {parameter: ["not a cursor given by this API"]},
+        ) from None

@@ -27,10 +27,20 @@ def daily_counts(session: Session, cursor: str | None, size: int) -> dict:
         return envelope([], None)
     day = _utc_day(session).label("day")
     rows = session.execute(
-        select(Item.contact_id, day, Item.channel, Item.type, Item.name, Item.origin,
-               func.count()).where(Item.contact_id.in_(ids))
-        .group_by(Item.contact_id, day, Item.channel, Item.type, Item.name, Item.origin))
-    data = [{"contact_id": contact_id, "day": str(on), "channel": channel, "type": kind,
-             "name": name, "origin": origin, "count": count}
-            for contact_id, on, channel, kind, name, origin, count in rows]
+        select(Item.contact_id, day, Item.channel, Item.type, Item.name, Item.origin, func.count())
+        .where(Item.contact_id.in_(ids))
+        .group_by(Item.contact_id, day, Item.channel, Item.type, Item.name, Item.origin)
+    )
+    data = [
+        {
+            "contact_id": contact_id,
+            "day": str(on),
+            "channel": channel,
+            "type": kind,
+            "name": name,
+            "origin": origin,
+            "count": count,
+        }
+        for contact_id, on, channel, kind, name, origin, count in rows
+    ]
     return envelope(data, ids[-1] if len(ids) == size else None)

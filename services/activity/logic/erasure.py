@@ -15,10 +15,15 @@ from services.activity.models import ActivityItem, ErasedContact, Order, Outbox
 def erase_contact(session: Session, contact_id: str) -> int:
     """How many feed rows went. Running it twice is harmless."""
     gone = session.execute(
-        delete(ActivityItem).where(ActivityItem.contact_id == contact_id)
-        .execution_options(synchronize_session=False)).rowcount
-    session.execute(delete(Order).where(Order.contact_id == contact_id)
-                    .execution_options(synchronize_session=False))
+        delete(ActivityItem)
+        .where(ActivityItem.contact_id == contact_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.execute(
+        delete(Order)
+        .where(Order.contact_id == contact_id)
+        .execution_options(synchronize_session=False)
+    )
     forget_contact(session, Outbox, contact_id)
     if session.get(ErasedContact, contact_id) is None:
         session.add(ErasedContact(contact_id=contact_id, erased_at=utcnow()))

@@ -22,13 +22,29 @@ from services.activity.models import ActivityItem
 Item = ActivityItem
 # What an item shows (representation.item_resource), read as plain rows: no ORM objects
 # to build for a page that is only turned into JSON.
-ITEM_COLUMNS = (Item.id, Item.contact_id, Item.occurred_at, Item.channel, Item.origin,
-                Item.type, Item.message_id, Item.details)
+ITEM_COLUMNS = (
+    Item.id,
+    Item.contact_id,
+    Item.occurred_at,
+    Item.channel,
+    Item.origin,
+    Item.type,
+    Item.message_id,
+    Item.details,
+)
 
 
-def feed_query(contact_id: str, *, channel=(), origin=(), type=(), since: datetime | None = None,
-               until: datetime | None = None, after: tuple[datetime, str] | None = None,
-               limit: int = 50) -> Select:
+def feed_query(
+    contact_id: str,
+    *,
+    channel=(),
+    origin=(),
+    type=(),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 50,
+) -> Select:
     """Newest first by (occurred_at, id): the order of ix_activity_items_feed, so the
     first page reads `limit` index entries, not the contact's whole feed."""
     query = select(*ITEM_COLUMNS).where(Item.contact_id == contact_id)
@@ -55,24 +71,49 @@ def known_contact(session: Session, contact_id: str) -> None:
         raise NotFound("no such contact: it was erased")
 
 
-def feed(session: Session, contact_id: str, *, channel=(), origin=(), type=(),
-         since: datetime | None = None, until: datetime | None = None, limit: int = 50,
-         cursor: str | None = None) -> dict:
+def feed(
+    session: Session,
+    contact_id: str,
+    *,
+    channel=(),
+    origin=(),
+    type=(),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> dict:
     require_key(contact_id, "contact")
     after = cursors.decode(cursor) if cursor else None
-    rows = session.execute(feed_query(
-        contact_id, channel=channel, origin=origin, type=type, since=since, until=until,
-        after=after, limit=limit + 1)).all()
+    rows = session.execute(
+        feed_query(
+            contact_id,
+            channel=channel,
+            origin=origin,
+            type=type,
+            since=since,
+            until=until,
+            after=after,
+            limit=limit + 1,
+        )
+    ).all()
     if not rows:
         # Asked only now: an erased contact has no rows, and most feeds are not empty,
         # so the common page costs one query.
         known_contact(session, contact_id)
-    return page_of(rows, limit, item_resource,
-                   lambda row: cursors.encode(row.occurred_at, row.id))
+    return page_of(rows, limit, item_resource, lambda row: cursors.encode(row.occurred_at, row.id))
 
 
-def feed_in_period(session: Session, contact_id: str, now: datetime, *, period: str | None,
-                   since: datetime | None, until: datetime | None, **filters) -> dict:
+def feed_in_period(
+    session: Session,
+    contact_id: str,
+    now: datetime,
+    *,
+    period: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    **filters,
+) -> dict:
     """The feed as the API asks for it: a named period back from `now`, or since/until."""
     low, high = window(now, period, since, until)
     return feed(session, contact_id, since=low, until=high, **filters)

@@ -26,8 +26,10 @@ def contact_problem(error: PlexusError) -> dict[str, list[str]]:
     """A failed look-up as errors of the request's `contact` field."""
     if isinstance(error, NotFound):
         return {"contact": [NO_CONTACT]}
-    return {f"contact.{path}" if path != WHOLE else "contact": texts
-            for path, texts in (error.errors or {WHOLE: [error.detail]}).items()}
+    return {
+        f"contact.{path}" if path != WHOLE else "contact": texts
+        for path, texts in (error.errors or {WHOLE: [error.detail]}).items()
+    }
 
 
 def _contact_id(contacts, ref: dict) -> str:
@@ -45,8 +47,14 @@ def _event_values(values: dict, contact_id: str, actor: str) -> dict:
     kind = "custom_event"
     if values.get("conversion"):
         kind, details["conversion"] = "custom_conversion", values["conversion"]
-    return {"contact_id": contact_id, "occurred_at": values["occurred_at"] or utcnow(),
-            "channel": "other", "type": kind, "name": values["name"], "details": details}
+    return {
+        "contact_id": contact_id,
+        "occurred_at": values["occurred_at"] or utcnow(),
+        "channel": "other",
+        "type": kind,
+        "name": values["name"],
+        "details": details,
+    }
 
 
 def _event_row(session: Session, values: dict, contact_id: str, actor: str) -> ActivityItem:
@@ -62,8 +70,9 @@ def record_event(session: Session, data, actor: str, contacts) -> dict:
     return item_resource(_event_row(session, values, contact_id, actor))
 
 
-def _result(index: int, status: str, item_id: str | None = None,
-            errors: dict | None = None) -> dict:
+def _result(
+    index: int, status: str, item_id: str | None = None, errors: dict | None = None
+) -> dict:
     return {"index": index, "status": status, "id": item_id, "errors": errors}
 
 
@@ -96,25 +105,39 @@ def record_events(session: Session, items, actor: str, contacts) -> dict:
         rows.append(_event_values(values, contact, actor))
         row_indexes.append(index)
     for index, item_id in zip(row_indexes, record_many(session, rows), strict=True):
-        results[index] = (_result(index, "accepted", item_id) if item_id is not None else
-                          _result(index, "error", errors={"contact": [NO_CONTACT]}))
+        results[index] = (
+            _result(index, "accepted", item_id)
+            if item_id is not None
+            else _result(index, "error", errors={"contact": [NO_CONTACT]})
+        )
     return {"results": results}
 
 
 def _order_details(values: dict, actor: str, history: list) -> dict:
-    return {"external_id": values["external_id"], "amount": values["amount"],
-            "currency": values["currency"], "status": values["status"], "actor": actor,
-            "status_history": history}
+    return {
+        "external_id": values["external_id"],
+        "amount": values["amount"],
+        "currency": values["currency"],
+        "status": values["status"],
+        "actor": actor,
+        "status_history": history,
+    }
 
 
-def _update_order(session: Session, order: Order, values: dict, contact_id: str,
-                  actor: str) -> ActivityItem:
+def _update_order(
+    session: Session, order: Order, values: dict, contact_id: str, actor: str
+) -> ActivityItem:
     if order.contact_id != contact_id:
-        raise Conflict("this external_id is an order of another contact",
-                       {"external_id": ["is an order of another contact"]})
+        raise Conflict(
+            "this external_id is an order of another contact",
+            {"external_id": ["is an order of another contact"]},
+        )
     # By id and occurred_at: on PostgreSQL that names the one partition holding it.
-    row = session.scalar(select(ActivityItem).where(
-        ActivityItem.id == order.item_id, ActivityItem.occurred_at == order.occurred_at))
+    row = session.scalar(
+        select(ActivityItem).where(
+            ActivityItem.id == order.item_id, ActivityItem.occurred_at == order.occurred_at
+        )
+    )
     history = list(row.details.get("status_history") or [])
     if values["status"] != row.details.get("status"):
         history.append({"status": values["status"], "at": utcnow().isoformat()})
@@ -135,18 +158,32 @@ def record_order(session: Session, data, actor: str, contacts) -> dict:
         return {"created": False, "item": item_resource(row)}
     occurred_at = values["occurred_at"] or utcnow()
     history = [{"status": values["status"], "at": utcnow().isoformat()}]
-    row = record(session, contact_id=contact_id, occurred_at=occurred_at, channel="other",
-                 type="order", details=_order_details(values, actor, history))
+    row = record(
+        session,
+        contact_id=contact_id,
+        occurred_at=occurred_at,
+        channel="other",
+        type="order",
+        details=_order_details(values, actor, history),
+    )
     if row is None:
         raise NotFound(NO_CONTACT, {"contact": [NO_CONTACT]})
     try:
         with session.begin_nested():
-            session.add(Order(external_id=values["external_id"], item_id=row.id,
-                              contact_id=contact_id, occurred_at=occurred_at,
-                              updated_at=utcnow()))
+            session.add(
+                Order(
+                    external_id=values["external_id"],
+                    item_id=row.id,
+                    contact_id=contact_id,
+                    occurred_at=occurred_at,
+                    updated_at=utcnow(),
+                )
+            )
     except exc.IntegrityError:
         # The same external_id posted twice at once: the other one made it; this one
         # is rolled back whole, and posting it again updates that order.
-        raise Conflict("this order is being recorded by another request; post it again",
-                       {"external_id": ["being recorded by another request"]}) from None
+        raise Conflict(
+            "this order is being recorded by another request; post it again",
+            {"external_id": ["being recorded by another request"]},
+        ) from None
     return {"created": True, "item": item_resource(row)}

@@ -16,8 +16,9 @@ def ensure_partitions(session: Session, first: date, last: date) -> int:
     """Partitions for each month from `first` to `last` (any day in them); how many made."""
     if session.get_bind().dialect.name != "postgresql":
         return 0
-    return session.scalar(text("SELECT activity_ensure_partitions(:first, :last)"),
-                          {"first": first, "last": last})
+    return session.scalar(
+        text("SELECT activity_ensure_partitions(:first, :last)"), {"first": first, "last": last}
+    )
 
 
 def ensure_coming_months(session: Session, today: date) -> int:

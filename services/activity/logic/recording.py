@@ -24,9 +24,15 @@ def is_erased(session: Session, contact_id: str) -> bool:
 
 
 def _already_recorded(session: Session, source_event_id: str, occurred_at: datetime) -> bool:
-    return session.scalar(select(ActivityItem.id).where(
-        ActivityItem.source_event_id == source_event_id,
-        ActivityItem.occurred_at == occurred_at)) is not None
+    return (
+        session.scalar(
+            select(ActivityItem.id).where(
+                ActivityItem.source_event_id == source_event_id,
+                ActivityItem.occurred_at == occurred_at,
+            )
+        )
+        is not None
+    )
 
 
 def check_kind(channel: str, kind: str) -> None:
@@ -36,10 +42,19 @@ def check_kind(channel: str, kind: str) -> None:
         raise ValueError(f"{channel}/{kind} is not an activity type (plexus.contract.vocab)")
 
 
-def record(session: Session, *, contact_id: str, occurred_at: datetime, channel: str,
-           type: str, origin: str | None = None, name: str | None = None,
-           message_id: str | None = None, details: dict | None = None,
-           source_event_id: str | None = None) -> ActivityItem | None:
+def record(
+    session: Session,
+    *,
+    contact_id: str,
+    occurred_at: datetime,
+    channel: str,
+    type: str,
+    origin: str | None = None,
+    name: str | None = None,
+    message_id: str | None = None,
+    details: dict | None = None,
+    source_event_id: str | None = None,
+) -> ActivityItem | None:
     """The stored row, or None when it was recorded before or the contact was erased."""
     check_kind(channel, type)
     if is_erased(session, contact_id):
@@ -51,11 +66,18 @@ def record(session: Session, *, contact_id: str, occurred_at: datetime, channel:
         # sort in the order they were recorded (plexus.ids), so items of the same moment
         # (a contact added and its address subscribed, in one transaction) keep that order
         # in the feed, whatever order the consumer's workers stored them in.
-        id=source_event_id or new_id(), contact_id=contact_id, occurred_at=occurred_at,
+        id=source_event_id or new_id(),
+        contact_id=contact_id,
+        occurred_at=occurred_at,
         channel=channel,
-        origin=origin if origin in vocab.ORIGINS else None, type=type, name=name,
-        message_id=message_id, details=details or {}, source_event_id=source_event_id,
-        recorded_at=utcnow())
+        origin=origin if origin in vocab.ORIGINS else None,
+        type=type,
+        name=name,
+        message_id=message_id,
+        details=details or {},
+        source_event_id=source_event_id,
+        recorded_at=utcnow(),
+    )
     try:
         # Two workers may take two deliveries of one event at once: the unique key
         # settles it, and the savepoint keeps the transaction usable for the loser.
@@ -63,17 +85,40 @@ def record(session: Session, *, contact_id: str, occurred_at: datetime, channel:
             session.add(row)
     except exc.IntegrityError:
         return None
-    record_event(session, Outbox, events.ACTIVITY_RECORDED, {"items": [_recorded(row.id, {
-        "contact_id": contact_id, "channel": channel, "type": type, "origin": row.origin,
-        "name": name, "occurred_at": occurred_at})]})
+    record_event(
+        session,
+        Outbox,
+        events.ACTIVITY_RECORDED,
+        {
+            "items": [
+                _recorded(
+                    row.id,
+                    {
+                        "contact_id": contact_id,
+                        "channel": channel,
+                        "type": type,
+                        "origin": row.origin,
+                        "name": name,
+                        "occurred_at": occurred_at,
+                    },
+                )
+            ]
+        },
+    )
     return row
 
 
 def _recorded(item_id: str, row: dict) -> dict:
     """A stored row as an item of activity_recorded."""
-    return {"item_id": item_id, "contact_id": row["contact_id"], "channel": row["channel"],
-            "type": row["type"], "origin": row["origin"], "name": row["name"],
-            "occurred_at": rfc3339(row["occurred_at"])}
+    return {
+        "item_id": item_id,
+        "contact_id": row["contact_id"],
+        "channel": row["channel"],
+        "type": row["type"],
+        "origin": row["origin"],
+        "name": row["name"],
+        "occurred_at": rfc3339(row["occurred_at"]),
+    }
 
 
 def record_many(session: Session, rows: list[dict]) -> list[str | None]:
@@ -84,8 +129,15 @@ def record_many(session: Session, rows: list[dict]) -> list[str | None]:
     for row in rows:
         check_kind(row["channel"], row["type"])
     contact_ids = {row["contact_id"] for row in rows}
-    erased = set(session.scalars(select(ErasedContact.contact_id).where(
-        ErasedContact.contact_id.in_(contact_ids)))) if contact_ids else set()
+    erased = (
+        set(
+            session.scalars(
+                select(ErasedContact.contact_id).where(ErasedContact.contact_id.in_(contact_ids))
+            )
+        )
+        if contact_ids
+        else set()
+    )
     now = utcnow()
     ids: list[str | None] = []
     new: dict[str, dict] = {}
@@ -102,11 +154,18 @@ def record_many(session: Session, rows: list[dict]) -> list[str | None]:
         # an event naming many contacts (a segment's changes) ids of their own.
         item_id = row.get("id") or event_id or new_id()
         new[item_id] = {
-            "id": item_id, "contact_id": row["contact_id"], "occurred_at": row["occurred_at"],
-            "channel": row["channel"], "origin": origin if origin in vocab.ORIGINS else None,
-            "type": row["type"], "name": row.get("name"), "message_id": row.get("message_id"),
-            "details": row.get("details") or {}, "source_event_id": event_id,
-            "recorded_at": now}
+            "id": item_id,
+            "contact_id": row["contact_id"],
+            "occurred_at": row["occurred_at"],
+            "channel": row["channel"],
+            "origin": origin if origin in vocab.ORIGINS else None,
+            "type": row["type"],
+            "name": row.get("name"),
+            "message_id": row.get("message_id"),
+            "details": row.get("details") or {},
+            "source_event_id": event_id,
+            "recorded_at": now,
+        }
         ids.append(item_id)
     if not new:
         return ids
@@ -114,6 +173,14 @@ def record_many(session: Session, rows: list[dict]) -> list[str | None]:
     # is skipped by its unique key: no look-up first.
     inserted = insert_new(session, ActivityItem, list(new.values()), returning="id")
     if inserted:
-        record_event(session, Outbox, events.ACTIVITY_RECORDED, {"items": [
-            _recorded(item_id, row) for item_id, row in new.items() if item_id in inserted]})
+        record_event(
+            session,
+            Outbox,
+            events.ACTIVITY_RECORDED,
+            {
+                "items": [
+                    _recorded(item_id, row) for item_id, row in new.items() if item_id in inserted
+                ]
+            },
+        )
     return [item_id if item_id in inserted else None for item_id in ids]

@@ -7,8 +7,12 @@ from datetime import datetime, timedelta
 from plexus.contract.activity import PERIODS
 
 
-def window(now: datetime, period: str | None = None, since: datetime | None = None,
-           until: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+def window(
+    now: datetime,
+    period: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[datetime | None, datetime | None]:
     if period:
         return now - timedelta(days=PERIODS[period]), None
     return since, until

@@ -29,8 +29,9 @@ from services.contacts.logic.references import References
 from services.contacts.logic.writers import BatchWriter
 
 
-def _result(index: int, status: str, contact_id: str | None = None,
-            errors: dict | None = None) -> dict:
+def _result(
+    index: int, status: str, contact_id: str | None = None, errors: dict | None = None
+) -> dict:
     return {"index": index, "status": status, "id": contact_id, "errors": errors}
 
 
@@ -58,8 +59,9 @@ def batch_upsert(session: Session, items, actor: str) -> dict:
 def _addresses(every: list[dict], owners: Owners) -> dict[str, set[str]]:
     """Every email and phone the batch may give a contact or take from one: the items'
     and those of the stored contacts they match."""
-    found = {kind: {values[kind] for values in every if values.get(kind)}
-             for kind in CONTACT_FIELDS}
+    found = {
+        kind: {values[kind] for values in every if values.get(kind)} for kind in CONTACT_FIELDS
+    }
     for held in owners.holder.values():
         for contact in held.values():
             for kind in CONTACT_FIELDS:
@@ -68,8 +70,14 @@ def _addresses(every: list[dict], owners: Owners) -> dict[str, set[str]]:
     return found
 
 
-def _upsert(session: Session, read: list, references: References, owners: Owners, actor: str,
-            writer: BatchWriter | None) -> list[dict]:
+def _upsert(
+    session: Session,
+    read: list,
+    references: References,
+    owners: Owners,
+    actor: str,
+    writer: BatchWriter | None,
+) -> list[dict]:
     """Each item in order; with a `writer`, its rows are left to it, else each item is
     written in a savepoint of its own (the retry)."""
     one_by_one = writer is None
@@ -91,12 +99,18 @@ def _upsert(session: Session, read: list, references: References, owners: Owners
         try:
             with session.begin_nested() if one_by_one else contextlib.nullcontext():
                 if matched is None:
-                    contact = insert(session, values, owners, actor, write=one_by_one,
-                                     writer=writer, created_via="import")
+                    contact = insert(
+                        session,
+                        values,
+                        owners,
+                        actor,
+                        write=one_by_one,
+                        writer=writer,
+                        created_via="import",
+                    )
                 else:
                     contact = matched
-                    change(session, contact, values, owners, actor, write=one_by_one,
-                           writer=writer)
+                    change(session, contact, values, owners, actor, write=one_by_one, writer=writer)
         except Conflict as error:
             if not one_by_one:
                 raise

@@ -37,5 +37,4 @@ def list_categories(session: Session, limit: int, cursor: str | None) -> dict:
 
 
 def create_category(session: Session, data) -> dict:
-    return category_resource(
-        _register(session, Category, load(CategoryInput(), data), "category"))
+    return category_resource(_register(session, Category, load(CategoryInput(), data), "category"))

@@ -42,22 +42,30 @@ def _taken(field: str) -> Conflict:
     return Conflict(f"{field} {TAKEN}", {field: [TAKEN]})
 
 
-def _announce_channels(session: Session, contact: Contact, subscribed: list[dict],
-                       actor: str) -> None:
-    emit(session, events.CONTACT_UPDATED, actor, contact_id=contact.id,
-         changed={"channels": channels(contact)})
+def _announce_channels(
+    session: Session, contact: Contact, subscribed: list[dict], actor: str
+) -> None:
+    emit(
+        session,
+        events.CONTACT_UPDATED,
+        actor,
+        contact_id=contact.id,
+        changed={"channels": channels(contact)},
+    )
     announce(session, subscribed, actor)
 
 
-def set_channel_address(session: Session, contact_id: str, channel: str, data,
-                        actor: str) -> dict:
+def set_channel_address(session: Session, contact_id: str, channel: str, data, actor: str) -> dict:
     if not isinstance(channel, str) or channel not in ADDRESSED_CHANNELS:
         raise NotFound("no such channel address; they are " + ", ".join(ADDRESSED_CHANNELS))
     schema, field = ADDRESSED_CHANNELS[channel]
     address = load(schema(), data)[field]
     contact = contact_or_404(session, contact_id)
-    holder = session.scalar(select(ChannelAddress.contact_id).where(
-        ChannelAddress.channel == channel, ChannelAddress.address == address))
+    holder = session.scalar(
+        select(ChannelAddress.contact_id).where(
+            ChannelAddress.channel == channel, ChannelAddress.address == address
+        )
+    )
     if holder not in (None, contact.id):
         raise _taken(field)
     current = next((row for row in contact.channel_addresses if row.channel == channel), None)
@@ -67,8 +75,9 @@ def set_channel_address(session: Session, contact_id: str, channel: str, data,
     now = utcnow()
     writer = SessionWriter(session)
     if current is None:
-        contact.channel_addresses.append(ChannelAddress(
-            channel=channel, address=address, created_at=now, updated_at=now))
+        contact.channel_addresses.append(
+            ChannelAddress(channel=channel, address=address, created_at=now, updated_at=now)
+        )
     else:
         current.address, current.updated_at = address, now
     contact.updated_at = now
@@ -82,8 +91,9 @@ def set_channel_address(session: Session, contact_id: str, channel: str, data,
     return resource_of(session, contact)
 
 
-def add_webpush_subscription(session: Session, contact_id: str, data, actor: str,
-                             push_services: PushServices | None = None) -> dict:
+def add_webpush_subscription(
+    session: Session, contact_id: str, data, actor: str, push_services: PushServices | None = None
+) -> dict:
     """Register a browser; registering the same endpoint again refreshes its keys. The
     endpoint must be on an allowed push service (plexus.push_services)."""
     wanted = load(WebpushSubscriptionInput(), data)
@@ -92,37 +102,52 @@ def add_webpush_subscription(session: Session, contact_id: str, data, actor: str
     if refusal:
         raise Invalid(f"endpoint {refusal}", {"endpoint": [refusal]})
     contact = contact_or_404(session, contact_id)
-    subscription = session.scalar(select(WebpushSubscription).where(
-        WebpushSubscription.endpoint == wanted["endpoint"]))
+    subscription = session.scalar(
+        select(WebpushSubscription).where(WebpushSubscription.endpoint == wanted["endpoint"])
+    )
     if subscription is not None and subscription.contact_id != contact.id:
         raise _taken("endpoint")
     keys = wanted["keys"]
     now = utcnow()
     if subscription is None:
         if len(contact.webpush_subscriptions) >= MAX_WEBPUSH_SUBSCRIPTIONS:
-            message = (f"a contact has at most {MAX_WEBPUSH_SUBSCRIPTIONS} push "
-                       "subscriptions; remove one first")
+            message = (
+                f"a contact has at most {MAX_WEBPUSH_SUBSCRIPTIONS} push "
+                "subscriptions; remove one first"
+            )
             raise Invalid(message, {"endpoint": [message]})
         subscription = WebpushSubscription(
-            endpoint=wanted["endpoint"], device=wanted["device"], p256dh=keys["p256dh"],
-            auth=keys["auth"], created_at=now)
+            endpoint=wanted["endpoint"],
+            device=wanted["device"],
+            p256dh=keys["p256dh"],
+            auth=keys["auth"],
+            created_at=now,
+        )
         contact.webpush_subscriptions.append(subscription)
     elif (subscription.device, subscription.p256dh, subscription.auth) == (
-            wanted["device"], keys["p256dh"], keys["auth"]):
+        wanted["device"],
+        keys["p256dh"],
+        keys["auth"],
+    ):
         return webpush_resource(subscription)
     else:
         subscription.device, subscription.p256dh, subscription.auth = (
-            wanted["device"], keys["p256dh"], keys["auth"])
+            wanted["device"],
+            keys["p256dh"],
+            keys["auth"],
+        )
     contact.updated_at = now
     subscribed = subscribe_new_addresses(
-        session, contact, [f"webpush_{wanted['device']}"], actor, now)
+        session, contact, [f"webpush_{wanted['device']}"], actor, now
+    )
     flush(session, {"endpoint": "endpoint"})
     _announce_channels(session, contact, subscribed, actor)
     return webpush_resource(subscription)
 
 
-def webpush_subscriptions(session: Session, contact_id: str, device: str | None = None
-                          ) -> list[dict]:
+def webpush_subscriptions(
+    session: Session, contact_id: str, device: str | None = None
+) -> list[dict]:
     """The contact's push subscriptions with their encryption keys, oldest first, for the
     webpush sender only: the keys never appear in the public contact resource."""
     if device is not None and device not in vocab.WEBPUSH_DEVICES:
@@ -131,16 +156,24 @@ def webpush_subscriptions(session: Session, contact_id: str, device: str | None 
     query = select(WebpushSubscription).where(WebpushSubscription.contact_id == contact.id)
     if device is not None:
         query = query.where(WebpushSubscription.device == device)
-    return [{"id": sub.id, "device": sub.device, "endpoint": sub.endpoint,
-             "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
-            for sub in session.scalars(query.order_by(WebpushSubscription.id))]
+    return [
+        {
+            "id": sub.id,
+            "device": sub.device,
+            "endpoint": sub.endpoint,
+            "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+        }
+        for sub in session.scalars(query.order_by(WebpushSubscription.id))
+    ]
 
 
-def remove_webpush_subscription(session: Session, contact_id: str, subscription_id: str,
-                                actor: str) -> None:
+def remove_webpush_subscription(
+    session: Session, contact_id: str, subscription_id: str, actor: str
+) -> None:
     contact = contact_or_404(session, contact_id)
-    subscription = next((sub for sub in contact.webpush_subscriptions
-                         if sub.id == subscription_id), None)
+    subscription = next(
+        (sub for sub in contact.webpush_subscriptions if sub.id == subscription_id), None
+    )
     if subscription is None:
         raise NotFound("no such push subscription")
     contact.webpush_subscriptions.remove(subscription)

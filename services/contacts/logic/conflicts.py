@@ -43,8 +43,9 @@ def conflict(error: IntegrityError, fields: Mapping[str, str], message: str) -> 
     return Conflict("another change was made at the same time; try again")
 
 
-def flush(session: Session, fields: Mapping[str, str] = IDENTIFIER_COLUMNS,
-          message: str = TAKEN) -> None:
+def flush(
+    session: Session, fields: Mapping[str, str] = IDENTIFIER_COLUMNS, message: str = TAKEN
+) -> None:
     """Write now, so that a clash is known (and named) before events are recorded."""
     try:
         session.flush()

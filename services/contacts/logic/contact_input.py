@@ -32,6 +32,7 @@ def read_many(schema: Schema, items: list) -> list[tuple[dict, dict[str, list[st
 
 def missing_identifier(values: dict, contact: Contact | None = None) -> dict[str, list[str]]:
     """Errors naming every identifier when the contact would be left with none."""
+
     def after(name):
         return values[name] if name in values else getattr(contact, name, None)
 
@@ -40,8 +41,9 @@ def missing_identifier(values: dict, contact: Contact | None = None) -> dict[str
     return {name: [NEEDS_IDENTIFIER] for name in IDENTIFIERS}
 
 
-def problems(values: dict, format_errors: dict, references: References,
-             contact: Contact | None = None) -> dict[str, list[str]]:
+def problems(
+    values: dict, format_errors: dict, references: References, contact: Contact | None = None
+) -> dict[str, list[str]]:
     errors = {**format_errors, **references.errors(values)}
     # A bad identifier (or a body that is no object) is reported as such, not also as
     # a missing identifier.

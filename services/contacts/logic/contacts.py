@@ -65,8 +65,11 @@ def apply_values(contact: Contact, values: dict) -> dict:
 
 
 def _new_address_channels(contact: Contact, changed: dict) -> list[str]:
-    return [channel for field, channel in ADDRESS_FIELDS.items()
-            if field in changed and getattr(contact, field) is not None]
+    return [
+        channel
+        for field, channel in ADDRESS_FIELDS.items()
+        if field in changed and getattr(contact, field) is not None
+    ]
 
 
 def _arrived(contact: Contact, moved: dict) -> dict[str, str]:
@@ -74,9 +77,17 @@ def _arrived(contact: Contact, moved: dict) -> dict[str, str]:
     return {kind: getattr(contact, kind) for kind in moved if getattr(contact, kind) is not None}
 
 
-def insert(session: Session, values: dict, owners: Owners, actor: str,
-           write: bool = True, writer: Writer | None = None, *, created_via: str = "api",
-           address_reason: str | None = ADDRESS_ADDED) -> Contact:
+def insert(
+    session: Session,
+    values: dict,
+    owners: Owners,
+    actor: str,
+    write: bool = True,
+    writer: Writer | None = None,
+    *,
+    created_via: str = "api",
+    address_reason: str | None = ADDRESS_ADDED,
+) -> Contact:
     """Store a new contact from valid values; announce it and the channels its addresses
     subscribed. `writer` says where its rows go (writers; the session by default);
     `write=False` leaves the writing to the caller (a batch). `created_via`: how it
@@ -86,9 +97,17 @@ def insert(session: Session, values: dict, owners: Owners, actor: str,
     writer = writer or SessionWriter(session)
     owners.check_free(values)
     now = utcnow()
-    contact = writer.new_contact(id=new_id(), status="active", gender=0, contact_score=0.0,
-                                 categories={}, variables={}, created_via=created_via,
-                                 created_at=now, updated_at=now)
+    contact = writer.new_contact(
+        id=new_id(),
+        status="active",
+        gender=0,
+        contact_score=0.0,
+        categories={},
+        variables={},
+        created_via=created_via,
+        created_at=now,
+        updated_at=now,
+    )
     # Only the flush at the end writes (rows and events at once), so that a taken
     # identifier surfaces there, named.
     with session.no_autoflush:
@@ -100,13 +119,24 @@ def insert(session: Session, values: dict, owners: Owners, actor: str,
         subscribed = suppression.restore(session, contact, _arrived(contact, moved), now, writer)
         if address_reason:
             subscribed += subscribe_new_addresses(
-                session, contact, _new_address_channels(contact, changed), actor, now, writer,
-                reason=address_reason)
+                session,
+                contact,
+                _new_address_channels(contact, changed),
+                actor,
+                now,
+                writer,
+                reason=address_reason,
+            )
         # The event's id first: the subscriptions it lists take ids that sort after it.
         event_id = new_id()
-        writer.event(events.CONTACT_CREATED, actor, event_id=event_id, contact_id=contact.id,
-                     contact=contact_resource(contact, writer.known.blacklisted(contact)),
-                     subscribed=listed(subscribed))
+        writer.event(
+            events.CONTACT_CREATED,
+            actor,
+            event_id=event_id,
+            contact_id=contact.id,
+            contact=contact_resource(contact, writer.known.blacklisted(contact)),
+            subscribed=listed(subscribed),
+        )
         blacklists.moves(contact, moved, actor, writer)
     if write:
         flush(session)
@@ -114,8 +144,15 @@ def insert(session: Session, values: dict, owners: Owners, actor: str,
     return contact
 
 
-def change(session: Session, contact: Contact, values: dict, owners: Owners, actor: str,
-           write: bool = True, writer: Writer | None = None) -> dict:
+def change(
+    session: Session,
+    contact: Contact,
+    values: dict,
+    owners: Owners,
+    actor: str,
+    write: bool = True,
+    writer: Writer | None = None,
+) -> dict:
     """Apply valid values to a stored contact as a PATCH; the changed fields. Nothing is
     written or announced when nothing changes. `writer`, `write=False`: as for insert."""
     writer = writer or SessionWriter(session)
@@ -131,10 +168,17 @@ def change(session: Session, contact: Contact, values: dict, owners: Owners, act
         moved = {kind: before[kind] for kind in CONTACT_FIELDS if kind in changed}
         subscribed = suppression.restore(session, contact, _arrived(contact, moved), now, writer)
         subscribed += subscribe_new_addresses(
-            session, contact, _new_address_channels(contact, changed), actor, now, writer)
+            session, contact, _new_address_channels(contact, changed), actor, now, writer
+        )
         event_id = new_id()
-        writer.event(events.CONTACT_UPDATED, actor, event_id=event_id, contact_id=contact.id,
-                     changed=changed, subscribed=listed(subscribed))
+        writer.event(
+            events.CONTACT_UPDATED,
+            actor,
+            event_id=event_id,
+            contact_id=contact.id,
+            changed=changed,
+            subscribed=listed(subscribed),
+        )
         blacklists.moves(contact, moved, actor, writer)
     if write:
         flush(session)
@@ -154,8 +198,12 @@ def create_contact(session: Session, data, actor: str) -> dict:
 def _with_stored_region(contact: Contact, data):
     """A national phone in a PATCH is read in the contact's own country unless the body
     gives a region or a new address."""
-    if isinstance(data, dict) and "phone" in data and "region" not in data \
-            and "address" not in data:
+    if (
+        isinstance(data, dict)
+        and "phone" in data
+        and "region" not in data
+        and "address" not in data
+    ):
         country = (contact.address or {}).get("country")
         if country:
             return {**data, "region": country}
@@ -180,9 +228,15 @@ def get_contact(db, contact_id: str) -> dict:
     return found[0]
 
 
-def find_contacts(db, user_id: str | None = None, email: str | None = None,
-                  phone: str | None = None, region: str | None = None, limit: int = 50,
-                  cursor: str | None = None) -> dict:
+def find_contacts(
+    db,
+    user_id: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    region: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> dict:
     """By any identifier given (all must hold); with none, every contact newest first.
     Each page in one statement (reading.py)."""
     equal = {}
@@ -197,14 +251,16 @@ def find_contacts(db, user_id: str | None = None, email: str | None = None,
             raise invalid(flatten(error.messages, "phone")) from None
     if equal:
         return envelope(reading.contacts_where(db, **equal), None)
-    return page_of(reading.contacts_page(db, limit + 1, cursor), limit, dict,
-                   lambda contact: contact["id"])
+    return page_of(
+        reading.contacts_page(db, limit + 1, cursor), limit, dict, lambda contact: contact["id"]
+    )
 
 
 def set_status(session: Session, contact_id: str, status: str, actor: str) -> dict:
     if status not in vocab.CONTACT_STATUSES:
-        raise Invalid("status must be active or inactive",
-                      {"status": ["must be active or inactive"]})
+        raise Invalid(
+            "status must be active or inactive", {"status": ["must be active or inactive"]}
+        )
     contact = contact_or_404(session, contact_id)
     if contact.status != status:
         contact.status = status
@@ -223,8 +279,10 @@ def delete_contact(session: Session, contact_id: str, actor: str) -> None:
     contact = contact_or_404(session, contact_id, whole=False)
     suppression.keep(session, contact)
     session.execute(
-        delete(Outbox).where(Outbox.payload["contact_id"].as_string() == contact.id)
-        .execution_options(synchronize_session=False))
+        delete(Outbox)
+        .where(Outbox.payload["contact_id"].as_string() == contact.id)
+        .execution_options(synchronize_session=False)
+    )
     session.delete(contact)
     flush(session)
     emit(session, events.CONTACT_DELETED, actor, contact_id=contact.id)

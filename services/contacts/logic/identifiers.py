@@ -26,8 +26,9 @@ class Owners:
             self.claim(contact)
 
     @classmethod
-    def load(cls, session: Session, contacts: Iterable[dict], options=(),
-             as_rows: bool = False) -> Owners:
+    def load(
+        cls, session: Session, contacts: Iterable[dict], options=(), as_rows: bool = False
+    ) -> Owners:
         """The stored holders of the identifiers in `contacts`: ORM Contacts (loaded with
         `options`), or plain contact_rows when `as_rows` (a batch's fast pass)."""
         wanted = {name: set() for name in IDENTIFIERS}
@@ -35,8 +36,7 @@ class Owners:
             for name in IDENTIFIERS:
                 if values.get(name):
                     wanted[name].add(values[name])
-        conditions = [getattr(Contact, name).in_(found) for name, found in wanted.items()
-                      if found]
+        conditions = [getattr(Contact, name).in_(found) for name, found in wanted.items() if found]
         if not conditions:
             return cls()
         if as_rows:
@@ -54,7 +54,8 @@ class Owners:
     def check_free(self, values: dict, contact: Contact | None = None) -> None:
         """Conflict naming each identifier in `values` that another contact holds."""
         taken = {
-            name: [TAKEN] for name in IDENTIFIERS
+            name: [TAKEN]
+            for name in IDENTIFIERS
             if values.get(name) is not None
             and self.holder[name].get(values[name]) not in (None, contact)
         }

@@ -24,14 +24,19 @@ def by_key(session: Session, model: type, key, what: str):
     return row
 
 
-def contact_or_404(session: Session, contact_id, *, whole: bool = True,
-                   lock: bool = False) -> Contact:
+def contact_or_404(
+    session: Session, contact_id, *, whole: bool = True, lock: bool = False
+) -> Contact:
     """The contact, with what its resource shows when `whole`; `lock` holds its row
     until the commit (PostgreSQL) for rules that count its children."""
     contact = None
     if usable_key(contact_id):
-        contact = session.get(Contact, contact_id, options=RESOURCE_PARTS if whole else (),
-                              with_for_update=lock or None)
+        contact = session.get(
+            Contact,
+            contact_id,
+            options=RESOURCE_PARTS if whole else (),
+            with_for_update=lock or None,
+        )
     if contact is None:
         raise NotFound("no such contact")
     return contact

@@ -34,20 +34,27 @@ def contact_variables(session: Session, contact_id: str, q: str | None = None) -
     """`q` keeps the names containing it, without regard to case."""
     contact = contact_or_404(session, contact_id, whole=False)
     definitions = session.scalars(
-        select(VariableDefinition).order_by(VariableDefinition.name)).all()
+        select(VariableDefinition).order_by(VariableDefinition.name)
+    ).all()
     categories = session.scalars(select(Category.name).order_by(Category.name)).all()
     chosen = contact.categories or {}
     held = contact.variables or {}
     items = [
-        *(_item(name, "field", _field(contact, name), name not in READ_ONLY_MESSAGE_FIELDS)
-          for name in MESSAGE_FIELDS),
-        *(_item(d.name, "variable", held.get(d.name), True)
-          for d in definitions if d.scope == "contact"),
+        *(
+            _item(name, "field", _field(contact, name), name not in READ_ONLY_MESSAGE_FIELDS)
+            for name in MESSAGE_FIELDS
+        ),
+        *(
+            _item(d.name, "variable", held.get(d.name), True)
+            for d in definitions
+            if d.scope == "contact"
+        ),
         # Opt-in: a category the contact never chose is not chosen.
-        *(_item(f"categories.{name}", "list", bool(chosen.get(name, False)), True)
-          for name in categories),
-        *(_item(d.name, "account", d.value, False)
-          for d in definitions if d.scope == "account"),
+        *(
+            _item(f"categories.{name}", "list", bool(chosen.get(name, False)), True)
+            for name in categories
+        ),
+        *(_item(d.name, "account", d.value, False) for d in definitions if d.scope == "account"),
     ]
     if q:
         needle = q.lower()

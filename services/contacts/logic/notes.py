@@ -21,7 +21,8 @@ MAX_NOTES = 5
 def list_notes(session: Session, contact_id: str) -> dict:
     contact = contact_or_404(session, contact_id, whole=False)
     notes = session.scalars(
-        select(Note).where(Note.contact_id == contact.id).order_by(Note.id.desc()))
+        select(Note).where(Note.contact_id == contact.id).order_by(Note.id.desc())
+    )
     return envelope([note_resource(note) for note in notes], None)
 
 

@@ -80,24 +80,45 @@ def _current_address(list_name: str):
     if list_name != "viber":
         return CONTACTS.c[list_name]
     # Correlated by hand: two levels down, SQLAlchemy would not find `contacts` itself.
-    return select(ADDRESSES.c.address).where(
-        ADDRESSES.c.contact_id == CONTACTS.c.id, ADDRESSES.c.channel == "viber"
-    ).correlate(CONTACTS).scalar_subquery()
+    return (
+        select(ADDRESSES.c.address)
+        .where(ADDRESSES.c.contact_id == CONTACTS.c.id, ADDRESSES.c.channel == "viber")
+        .correlate(CONTACTS)
+        .scalar_subquery()
+    )
 
 
 def _blacklisted(dialect: str):
     """The entries of the contact's current addresses, one object each: {"list",
     "since", "reason"}. A contact is black-listed while its address is on the list."""
-    pairs = (literal_column("'list'"), ENTRIES.c.list, literal_column("'since'"),
-             ENTRIES.c.added_at, literal_column("'reason'"), ENTRIES.c.reason)
+    pairs = (
+        literal_column("'list'"),
+        ENTRIES.c.list,
+        literal_column("'since'"),
+        ENTRIES.c.added_at,
+        literal_column("'reason'"),
+        ENTRIES.c.reason,
+    )
     if dialect == "postgresql":
         rows = sql.json_agg(sql.json_build_object(*pairs))
     else:
         rows = sql.json_group_array(sql.json_object(*pairs))
-    found = select(rows).where(or_(*(
-        and_(ENTRIES.c.list == literal_column(f"'{name}'"),
-             ENTRIES.c.value == _current_address(name)) for name in BLACKLISTS
-    ))).correlate(CONTACTS).scalar_subquery()
+    found = (
+        select(rows)
+        .where(
+            or_(
+                *(
+                    and_(
+                        ENTRIES.c.list == literal_column(f"'{name}'"),
+                        ENTRIES.c.value == _current_address(name),
+                    )
+                    for name in BLACKLISTS
+                )
+            )
+        )
+        .correlate(CONTACTS)
+        .scalar_subquery()
+    )
     return type_coerce(found, JSON)
 
 
@@ -129,7 +150,10 @@ def contacts_statement(
 
 # Columns the driver may hand over as JSON text (SQLite does; psycopg2 parses JSON).
 JSON_COLUMNS = (
-    "address", "categories", "variables", *(f"_{part}" for part in COLLECTIONS),
+    "address",
+    "categories",
+    "variables",
+    *(f"_{part}" for part in COLLECTIONS),
     "_blacklists",
 )
 

@@ -30,17 +30,23 @@ class References:
             variables.update(values.get("variables") or ())
         found = cls()
         if sources:
-            found.sources = set(session.scalars(
-                select(Source.name).where(Source.name.in_(sources))))
+            found.sources = set(
+                session.scalars(select(Source.name).where(Source.name.in_(sources)))
+            )
         if categories:
-            found.categories = set(session.scalars(
-                select(Category.name).where(Category.name.in_(categories))))
+            found.categories = set(
+                session.scalars(select(Category.name).where(Category.name.in_(categories)))
+            )
         if variables:
             found.variable_types = {
-                name: kind for name, kind in session.execute(
+                name: kind
+                for name, kind in session.execute(
                     select(VariableDefinition.name, VariableDefinition.type).where(
                         VariableDefinition.name.in_(variables),
-                        VariableDefinition.scope == "contact"))}
+                        VariableDefinition.scope == "contact",
+                    )
+                )
+            }
         return found
 
     def errors(self, values: dict) -> dict[str, list[str]]:

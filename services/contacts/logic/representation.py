@@ -21,8 +21,21 @@ from services.contacts.models import (
 
 # The fields a client writes, in the order the resource lists them.
 PROFILE_FIELDS = (
-    "user_id", "email", "phone", "first_name", "last_name", "birthday", "gender", "language",
-    "timezone", "source", "avatar_url", "address", "categories", "contact_score", "variables",
+    "user_id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "birthday",
+    "gender",
+    "language",
+    "timezone",
+    "source",
+    "avatar_url",
+    "address",
+    "categories",
+    "contact_score",
+    "variables",
 )
 
 
@@ -65,13 +78,17 @@ def age(birthday: date | str | None, today: date | None = None) -> int | None:
 # The collections below take rows as mappings of their columns: ORM objects turned into
 # dicts (the write path) or the JSON one statement aggregates (the read path, reading.py).
 
+
 def blacklists_shown(entries: Iterable[Mapping]) -> dict:
     """`entries`: {"list", "since", "reason"} of each list the contact's current address
     of that list is on (addresses.KnownAddresses.blacklisted, reading.py)."""
     listed = {entry["list"]: entry for entry in entries}
     return {
-        name: ({"since": moment(listed[name]["since"]), "reason": listed[name]["reason"]}
-               if name in listed else None)
+        name: (
+            {"since": moment(listed[name]["since"]), "reason": listed[name]["reason"]}
+            if name in listed
+            else None
+        )
         for name in vocab.BLACKLISTS
     }
 
@@ -79,9 +96,15 @@ def blacklists_shown(entries: Iterable[Mapping]) -> dict:
 def subscriptions_shown(rows: Iterable[Mapping]) -> dict:
     by_channel = {row["channel"]: row for row in rows}
     return {
-        channel: ({"status": row["status"], "changed_at": moment(row["changed_at"]),
-                   "reason": row["reason"]} if (row := by_channel.get(channel))
-                  else {"status": "never", "changed_at": None, "reason": None})
+        channel: (
+            {
+                "status": row["status"],
+                "changed_at": moment(row["changed_at"]),
+                "reason": row["reason"],
+            }
+            if (row := by_channel.get(channel))
+            else {"status": "never", "changed_at": None, "reason": None}
+        )
         for channel in vocab.MESSAGE_CHANNELS
     }
 
@@ -92,14 +115,20 @@ def channels_shown(addresses: Iterable[Mapping], webpush: Iterable[Mapping]) -> 
     return {
         "telegram": {"chat_id": by_channel["telegram"]} if "telegram" in by_channel else None,
         "viber": {"user_id": by_channel["viber"]} if "viber" in by_channel else None,
-        "webpush": [{"id": sub["id"], "device": sub["device"], "endpoint": sub["endpoint"]}
-                    for sub in webpush],
+        "webpush": [
+            {"id": sub["id"], "device": sub["device"], "endpoint": sub["endpoint"]}
+            for sub in webpush
+        ],
     }
 
 
-def assemble(columns: Mapping, blacklisted: Iterable[Mapping],
-             subscribed: Iterable[Mapping], addresses: Iterable[Mapping],
-             webpush: Iterable[Mapping]) -> dict:
+def assemble(
+    columns: Mapping,
+    blacklisted: Iterable[Mapping],
+    subscribed: Iterable[Mapping],
+    addresses: Iterable[Mapping],
+    webpush: Iterable[Mapping],
+) -> dict:
     """The contact resource from its own columns and its four collections."""
     return {
         "id": columns["id"],
@@ -121,16 +150,19 @@ def _rows(objects, *names: str) -> list[dict]:
 
 def channels(contact: Contact) -> dict:
     """The `channels` part of a contact the ORM holds."""
-    return channels_shown(_rows(contact.channel_addresses, "channel", "address"),
-                          _rows(contact.webpush_subscriptions, "id", "device", "endpoint"))
+    return channels_shown(
+        _rows(contact.channel_addresses, "channel", "address"),
+        _rows(contact.webpush_subscriptions, "id", "device", "endpoint"),
+    )
 
 
 def contact_resource(contact: Contact, blacklisted: Iterable[Mapping]) -> dict:
     """The resource of a contact the ORM holds (after a write, in its transaction), on
     the black lists `blacklisted` says (blacklists.shown gives both)."""
-    columns = {name: getattr(contact, name)
-               for name in ("id", *PROFILE_FIELDS, "status", "created_via", "created_at",
-                             "updated_at")}
+    columns = {
+        name: getattr(contact, name)
+        for name in ("id", *PROFILE_FIELDS, "status", "created_via", "created_at", "updated_at")
+    }
     return assemble(
         columns,
         blacklisted,
@@ -141,30 +173,53 @@ def contact_resource(contact: Contact, blacklisted: Iterable[Mapping]) -> dict:
 
 
 def entry_resource(entry: BlacklistEntry) -> dict:
-    return {"value": entry.value, "added_at": rfc3339(entry.added_at), "reason": entry.reason,
-            "source": entry.source}
+    return {
+        "value": entry.value,
+        "added_at": rfc3339(entry.added_at),
+        "reason": entry.reason,
+        "source": entry.source,
+    }
 
 
 def webpush_resource(subscription: WebpushSubscription) -> dict:
-    return {"id": subscription.id, "device": subscription.device,
-            "endpoint": subscription.endpoint, "created_at": rfc3339(subscription.created_at)}
+    return {
+        "id": subscription.id,
+        "device": subscription.device,
+        "endpoint": subscription.endpoint,
+        "created_at": rfc3339(subscription.created_at),
+    }
 
 
 def note_resource(note: Note) -> dict:
-    return {"id": note.id, "content": note.content, "author": note.author,
-            "created_at": rfc3339(note.created_at)}
+    return {
+        "id": note.id,
+        "content": note.content,
+        "author": note.author,
+        "created_at": rfc3339(note.created_at),
+    }
 
 
 def history_entry(change: SubscriptionChange) -> dict:
-    return {"id": change.id, "channel": change.channel, "status": change.status,
-            "previous_status": change.previous_status, "reason": change.reason,
-            "actor": change.actor, "changed_at": rfc3339(change.changed_at)}
+    return {
+        "id": change.id,
+        "channel": change.channel,
+        "status": change.status,
+        "previous_status": change.previous_status,
+        "reason": change.reason,
+        "actor": change.actor,
+        "changed_at": rfc3339(change.changed_at),
+    }
 
 
 def variable_resource(definition: VariableDefinition) -> dict:
-    return {"name": definition.name, "type": definition.type, "scope": definition.scope,
-            "value": definition.value, "created_at": rfc3339(definition.created_at),
-            "updated_at": rfc3339(definition.updated_at)}
+    return {
+        "name": definition.name,
+        "type": definition.type,
+        "scope": definition.scope,
+        "value": definition.value,
+        "created_at": rfc3339(definition.created_at),
+        "updated_at": rfc3339(definition.updated_at),
+    }
 
 
 def source_resource(source: Source) -> dict:
@@ -172,5 +227,8 @@ def source_resource(source: Source) -> dict:
 
 
 def category_resource(category: Category) -> dict:
-    return {"name": category.name, "description": category.description,
-            "created_at": rfc3339(category.created_at)}
+    return {
+        "name": category.name,
+        "description": category.description,
+        "created_at": rfc3339(category.created_at),
+    }

@@ -37,8 +37,9 @@ def _wanted(ref: dict) -> dict | None:
 
 def resolve_refs(session: Session, refs: list[dict]) -> list[dict]:
     by_id = {ref["id"] for ref in refs if ref.get("id")}
-    known_ids = set(session.scalars(select(Contact.id).where(Contact.id.in_(by_id)))) \
-        if by_id else set()
+    known_ids = (
+        set(session.scalars(select(Contact.id).where(Contact.id.in_(by_id)))) if by_id else set()
+    )
     wanted = [None if ref.get("id") else _wanted(ref) for ref in refs]
     values: dict[str, set] = {name: set() for name in IDENTIFIERS}
     for want in wanted:
@@ -48,8 +49,9 @@ def resolve_refs(session: Session, refs: list[dict]) -> list[dict]:
     owners: dict[tuple[str, str], tuple] = {}
     conditions = [getattr(Contact, name).in_(given) for name, given in values.items() if given]
     if conditions:
-        for row in session.execute(select(Contact.id, *(getattr(Contact, n) for n in IDENTIFIERS))
-                                   .where(or_(*conditions))):
+        for row in session.execute(
+            select(Contact.id, *(getattr(Contact, n) for n in IDENTIFIERS)).where(or_(*conditions))
+        ):
             for name, value in zip(IDENTIFIERS, row[1:], strict=True):
                 if value is not None:
                     owners[(name, value)] = row

@@ -41,8 +41,16 @@ def status_of(contact: Contact, channel: str) -> str:
     return "never"
 
 
-def change(session: Session, contact: Contact, channel: str, status: str, reason: str | None,
-           actor: str, now: datetime, writer: Writer | None = None) -> dict | None:
+def change(
+    session: Session,
+    contact: Contact,
+    channel: str,
+    status: str,
+    reason: str | None,
+    actor: str,
+    now: datetime,
+    writer: Writer | None = None,
+) -> dict | None:
     """Set the channel's status and write the ledger; the subscription_changed payload,
     or None when the status was already that. `writer`: where the rows go (writers)."""
     writer = writer or SessionWriter(session)
@@ -53,21 +61,40 @@ def change(session: Session, contact: Contact, channel: str, status: str, reason
     if row is None:
         row = writer.new_subscription(contact, channel)
     row.status, row.reason, row.changed_at = status, reason, now
-    writer.ledger(contact_id=contact.id, channel=channel, status=status,
-                  previous_status=previous, reason=reason, actor=actor, changed_at=now)
-    return {"contact_id": contact.id, "channel": channel, "status": status,
-            "previous": previous, "reason": reason}
+    writer.ledger(
+        contact_id=contact.id,
+        channel=channel,
+        status=status,
+        previous_status=previous,
+        reason=reason,
+        actor=actor,
+        changed_at=now,
+    )
+    return {
+        "contact_id": contact.id,
+        "channel": channel,
+        "status": status,
+        "previous": previous,
+        "reason": reason,
+    }
 
 
-def subscribe_new_addresses(session: Session, contact: Contact, channels, actor: str,
-                            now: datetime, writer: Writer | None = None,
-                            reason: str = ADDRESS_ADDED) -> list[dict]:
+def subscribe_new_addresses(
+    session: Session,
+    contact: Contact,
+    channels,
+    actor: str,
+    now: datetime,
+    writer: Writer | None = None,
+    reason: str = ADDRESS_ADDED,
+) -> list[dict]:
     """Subscribe each of `channels` the contact now has an address for and never had."""
     changes = []
     for channel in channels:
         if status_of(contact, channel) == "never":
-            changes.append(change(session, contact, channel, "subscribed", reason,
-                                  actor, now, writer))
+            changes.append(
+                change(session, contact, channel, "subscribed", reason, actor, now, writer)
+            )
     return changes
 
 
@@ -75,25 +102,39 @@ def listed(changes: list[dict]) -> list[dict]:
     """Subscriptions a created or changed contact's new addresses made, as its event lists
     them (`subscribed`): each as a subscription_changed would say it, with an event_id of
     its own made now, so it sorts after the event listing it."""
-    return [{"event_id": new_id(), "channel": c["channel"], "status": c["status"],
-             "previous": c["previous"], "reason": c["reason"]} for c in changes]
+    return [
+        {
+            "event_id": new_id(),
+            "channel": c["channel"],
+            "status": c["status"],
+            "previous": c["previous"],
+            "reason": c["reason"],
+        }
+        for c in changes
+    ]
 
 
-def announce(session: Session, changes: list[dict], actor: str,
-             writer: Writer | None = None) -> None:
+def announce(
+    session: Session, changes: list[dict], actor: str, writer: Writer | None = None
+) -> None:
     writer = writer or SessionWriter(session)
     for payload in changes:
         writer.event(events.SUBSCRIPTION_CHANGED, actor, **payload)
 
 
 def was_ever_subscribed(session: Session, contact_id: str, channel: str) -> bool:
-    return session.scalar(
-        select(SubscriptionChange.id).where(
-            SubscriptionChange.contact_id == contact_id,
-            SubscriptionChange.channel == channel,
-            SubscriptionChange.status == "subscribed",
-        ).limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(SubscriptionChange.id)
+            .where(
+                SubscriptionChange.contact_id == contact_id,
+                SubscriptionChange.channel == channel,
+                SubscriptionChange.status == "subscribed",
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def set_subscription(session: Session, contact_id: str, channel: str, data, actor: str) -> dict:
@@ -102,13 +143,18 @@ def set_subscription(session: Session, contact_id: str, channel: str, data, acto
     wanted = load(SubscriptionInput(), data)
     contact = contact_or_404(session, contact_id)
     status, reason = wanted["status"], wanted["reason"]
-    if (status == "subscribed" and channel not in vocab.OPEN_CHANNELS
-            and status_of(contact, channel) != "subscribed"
-            and not was_ever_subscribed(session, contact.id, channel)):
+    if (
+        status == "subscribed"
+        and channel not in vocab.OPEN_CHANNELS
+        and status_of(contact, channel) != "subscribed"
+        and not was_ever_subscribed(session, contact.id, channel)
+    ):
         field = f"subscriptions.{channel}"
         raise Conflict(
             f"{channel} was never subscribed: it is subscribed when the contact registers "
-            f"an address for it", {field: ["never subscribed; cannot be subscribed by hand"]})
+            f"an address for it",
+            {field: ["never subscribed; cannot be subscribed by hand"]},
+        )
     now = utcnow()
     changed = change(session, contact, channel, status, reason, actor, now)
     if changed:
@@ -118,9 +164,9 @@ def set_subscription(session: Session, contact_id: str, channel: str, data, acto
     return resource_of(session, contact)
 
 
-def subscription_history(session: Session, contact_id: str, limit: int,
-                         cursor: str | None) -> dict:
+def subscription_history(session: Session, contact_id: str, limit: int, cursor: str | None) -> dict:
     contact = contact_or_404(session, contact_id, whole=False)
     query = select(SubscriptionChange).where(SubscriptionChange.contact_id == contact.id)
-    return page(session, query, SubscriptionChange.id, limit, cursor, history_entry,
-                newest_first=True)
+    return page(
+        session, query, SubscriptionChange.id, limit, cursor, history_entry, newest_first=True
+    )

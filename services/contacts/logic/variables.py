@@ -18,8 +18,14 @@ from services.contacts.models import Contact, VariableDefinition
 
 
 def list_variables(session: Session, limit: int, cursor: str | None) -> dict:
-    return page(session, select(VariableDefinition), VariableDefinition.name, limit, cursor,
-                variable_resource)
+    return page(
+        session,
+        select(VariableDefinition),
+        VariableDefinition.name,
+        limit,
+        cursor,
+        variable_resource,
+    )
 
 
 def get_variable(session: Session, name: str) -> dict:
@@ -38,9 +44,12 @@ def create_variable(session: Session, data) -> dict:
 
 
 def _held_by_a_contact(session: Session, name: str) -> bool:
-    return session.scalar(
-        select(Contact.id).where(Contact.variables[name].as_string().is_not(None)).limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(Contact.id).where(Contact.variables[name].as_string().is_not(None)).limit(1)
+        )
+        is not None
+    )
 
 
 def update_variable(session: Session, name: str, data) -> dict:
@@ -54,8 +63,11 @@ def update_variable(session: Session, name: str, data) -> dict:
         if "value" not in wanted:
             problem = f"the current value {problem}; give a new value with the new type"
         raise Invalid(f"value {problem}", {"value": [problem]})
-    if kind != definition.type and definition.scope == "contact" \
-            and _held_by_a_contact(session, definition.name):
+    if (
+        kind != definition.type
+        and definition.scope == "contact"
+        and _held_by_a_contact(session, definition.name)
+    ):
         message = "contacts hold values of this variable; its type cannot change"
         raise Conflict(message, {"type": [message]})
     if (kind, value) != (definition.type, definition.value):

@@ -146,8 +146,11 @@ class BatchWriter:
         except IntegrityError as error:
             raise conflict(error, IDENTIFIER_COLUMNS, TAKEN) from None
         if self.forgotten:
-            session.execute(delete(SUPPRESSED).where(
-                tuple_(SUPPRESSED.c.kind, SUPPRESSED.c.digest).in_(self.forgotten)))
+            session.execute(
+                delete(SUPPRESSED).where(
+                    tuple_(SUPPRESSED.c.kind, SUPPRESSED.c.digest).in_(self.forgotten)
+                )
+            )
         record_events(session, Outbox, self.events)
 
     def _update_stored(self, session: Session) -> None:

@@ -21,8 +21,14 @@ from services.gateway.models import ApiKey
 log = logging.getLogger(__name__)
 
 SCOPES = (
-    "contacts:read", "contacts:write", "activity:read", "activity:write", "messages:send",
-    "segments:read", "segments:write", "admin",
+    "contacts:read",
+    "contacts:write",
+    "activity:read",
+    "activity:write",
+    "messages:send",
+    "segments:read",
+    "segments:write",
+    "admin",
 )
 KEY_PREFIX = "plx_"
 PREFIX_LENGTH = 8
@@ -47,13 +53,16 @@ def _hash(secret: str) -> str:
 def _split(secret: str) -> str | None:
     if not secret.startswith(KEY_PREFIX) or len(secret) < len(KEY_PREFIX) + PREFIX_LENGTH + 16:
         return None
-    return secret[len(KEY_PREFIX):len(KEY_PREFIX) + PREFIX_LENGTH]
+    return secret[len(KEY_PREFIX) : len(KEY_PREFIX) + PREFIX_LENGTH]
 
 
 def describe(key: ApiKey) -> dict:
     return {
-        "id": key.id, "name": key.name, "prefix": KEY_PREFIX + key.prefix,
-        "scopes": list(key.scopes), "created_at": rfc3339(key.created_at),
+        "id": key.id,
+        "name": key.name,
+        "prefix": KEY_PREFIX + key.prefix,
+        "scopes": list(key.scopes),
+        "created_at": rfc3339(key.created_at),
         "revoked_at": rfc3339(key.revoked_at),
     }
 
@@ -76,16 +85,25 @@ def create_key(session: Session, name: str, scopes, secret: str | None = None):
     secret = secret or KEY_PREFIX + secrets.token_urlsafe(32)
     prefix = _split(secret)
     if prefix is None:
-        raise Invalid("the key is too short", {"key": [f"must start with {KEY_PREFIX!r} "
-                                                       "and carry at least 24 characters"]})
-    key = ApiKey(id=new_id(), name=name, prefix=prefix, secret_hash=_hash(secret),
-                 scopes=scopes, created_at=utcnow())
+        raise Invalid(
+            "the key is too short",
+            {"key": [f"must start with {KEY_PREFIX!r} and carry at least 24 characters"]},
+        )
+    key = ApiKey(
+        id=new_id(),
+        name=name,
+        prefix=prefix,
+        secret_hash=_hash(secret),
+        scopes=scopes,
+        created_at=utcnow(),
+    )
     try:
         with session.begin_nested():
             session.add(key)
     except IntegrityError:
-        raise Conflict("a key with that name or prefix exists",
-                       {"name": ["already used by another key"]}) from None
+        raise Conflict(
+            "a key with that name or prefix exists", {"name": ["already used by another key"]}
+        ) from None
     return describe(key), secret
 
 
@@ -95,7 +113,8 @@ def list_keys(session: Session) -> list[dict]:
 
 def revoke_key(session: Session, id_or_name: str) -> dict:
     key = session.scalar(
-        select(ApiKey).where((ApiKey.id == id_or_name) | (ApiKey.name == id_or_name)))
+        select(ApiKey).where((ApiKey.id == id_or_name) | (ApiKey.name == id_or_name))
+    )
     if key is None:
         raise NotFound(f"no API key {id_or_name!r}")
     if key.revoked_at is None:
@@ -108,8 +127,11 @@ def authenticate(session: Session | Connection, secret: str) -> Principal | None
     if prefix is None:
         return None
     # Columns, not the ORM object: every request pays for this look-up.
-    key = session.execute(select(ApiKey.id, ApiKey.name, ApiKey.scopes, ApiKey.secret_hash,
-                                 ApiKey.revoked_at).where(ApiKey.prefix == prefix)).first()
+    key = session.execute(
+        select(ApiKey.id, ApiKey.name, ApiKey.scopes, ApiKey.secret_hash, ApiKey.revoked_at).where(
+            ApiKey.prefix == prefix
+        )
+    ).first()
     if key is None or key.revoked_at is not None:
         return None
     if not hmac.compare_digest(key.secret_hash, _hash(secret)):
@@ -128,7 +150,9 @@ def ensure_bootstrap_key(session: Session, secret: str) -> None:
             log.warning(
                 "PLEXUS_BOOTSTRAP_KEY is set but the bootstrap key was revoked at %s: it "
                 "stays revoked. Unset the variable; make admin keys with `plexus apikey "
-                "create`.", rfc3339(existing.revoked_at))
+                "create`.",
+                rfc3339(existing.revoked_at),
+            )
             return
         if hmac.compare_digest(existing.secret_hash, _hash(secret)):
             return

@@ -40,8 +40,8 @@ class Limit:
 
 @dataclass(frozen=True)
 class Taken:
-    wait: float        # 0: the request may go on; else seconds until a token is there
-    remaining: float   # tokens left in the bucket after this request
+    wait: float  # 0: the request may go on; else seconds until a token is there
+    remaining: float  # tokens left in the bucket after this request
 
 
 class TokenBuckets:
@@ -81,9 +81,12 @@ class TokenBuckets:
         changes no answer, only the memory held for owners that come and go (client
         addresses). How many were dropped."""
         with self.lock:
-            full = [key for key, (tokens, at) in itertools.islice(self.buckets.items(), most)
-                    if (limit := limit_of(key[1])) is None
-                    or tokens + max(0.0, now - at) * limit.per_second >= limit.burst]
+            full = [
+                key
+                for key, (tokens, at) in itertools.islice(self.buckets.items(), most)
+                if (limit := limit_of(key[1])) is None
+                or tokens + max(0.0, now - at) * limit.per_second >= limit.burst
+            ]
             for key in full:
                 del self.buckets[key]
         return len(full)

@@ -12,5 +12,14 @@ from services.gateway.routes.segments import SEGMENT_ROUTES
 from services.gateway.routes.system import SYSTEM_ROUTES
 from services.gateway.routes.ui import UI_ROUTES
 
-ROUTES = (*SYSTEM_ROUTES, *CONTACT_ROUTES, *BLACKLIST_ROUTES, *ACTIVITY_ROUTES, *MESSAGE_ROUTES,
-          *SEGMENT_ROUTES, *PRIVACY_ROUTES, *FORM_ROUTES, *UI_ROUTES)
+ROUTES = (
+    *SYSTEM_ROUTES,
+    *CONTACT_ROUTES,
+    *BLACKLIST_ROUTES,
+    *ACTIVITY_ROUTES,
+    *MESSAGE_ROUTES,
+    *SEGMENT_ROUTES,
+    *PRIVACY_ROUTES,
+    *FORM_ROUTES,
+    *UI_ROUTES,
+)

@@ -28,8 +28,9 @@ def _query(c: Call, names) -> dict:
 
 
 def contact_feed(c: Call):
-    return c.rpc(ACTIVITY, "feed", c.params["contact_id"], **_query(c, FILTERS),
-                 **page_args(c.args))
+    return c.rpc(
+        ACTIVITY, "feed", c.params["contact_id"], **_query(c, FILTERS), **page_args(c.args)
+    )
 
 
 def contact_summary(c: Call):
@@ -53,10 +54,16 @@ def export(c: Call):
     contact_id = c.params["contact_id"]
     # The first page is asked before answering, so an unknown contact is still a 404.
     first = c.rpc(ACTIVITY, "export_page", contact_id)
-    body = downloads.chunks(format, EXPORT_COLUMNS, downloads.pages(
-        first, lambda cursor: c.rpc(ACTIVITY, "export_page", contact_id, cursor=cursor)))
-    return Answer(200, logged(body, contact_id),
-                  downloads.attachment(f"activity-{contact_id}", format))
+    body = downloads.chunks(
+        format,
+        EXPORT_COLUMNS,
+        downloads.pages(
+            first, lambda cursor: c.rpc(ACTIVITY, "export_page", contact_id, cursor=cursor)
+        ),
+    )
+    return Answer(
+        200, logged(body, contact_id), downloads.attachment(f"activity-{contact_id}", format)
+    )
 
 
 def get_item(c: Call):
@@ -81,36 +88,90 @@ def record_order(c: Call):
 
 FEED_QUERY = {
     "channel": "comma-separated: email, sms, telegram, viber, webpush_desktop, "
-               "webpush_mobile, contact, other",
+    "webpush_mobile, contact, other",
     "origin": "comma-separated: transaction, campaign, ab_test, workflow",
     "type": "comma-separated activity types of the chosen channels",
     "period": "7d, 14d or 30d back from now (or since/until)",
-    "since": "RFC 3339, inclusive", "until": "RFC 3339, exclusive",
-    "limit": "page size, 1 to 200 (default 50)", "cursor": "next_cursor of the last page",
+    "since": "RFC 3339, inclusive",
+    "until": "RFC 3339, exclusive",
+    "limit": "page size, 1 to 200 (default 50)",
+    "cursor": "next_cursor of the last page",
 }
 ONE = "/v1/contacts/<contact_id>/activity"
 T = "activity"
 
 ACTIVITY_ROUTES = (
-    Route("GET", ONE, contact_feed, "The contact's activity, newest first; filters combine",
-          READ, T, response=schemas.ActivityItem, many=True, query=FEED_QUERY),
-    Route("GET", ONE + "/summary", contact_summary,
-          "Counts of the contact's activity by channel and type", READ, T,
-          response=schemas.ActivitySummary,
-          query={"period": "7d, 14d or 30d (default 30d)"}),
-    Route("GET", ONE + "/export", export,
-          "The contact's whole feed as a streamed CSV or NDJSON download", READ, T,
-          query={"format": "csv (default) or ndjson"}),
-    Route("GET", "/v1/activity/<item_id>", get_item,
-          "One item with its full detail (a message's status history)", READ, T,
-          response=schemas.ActivityItemDetail),
-    Route("POST", "/v1/events", record_event, "Record a custom event or conversion", WRITE,
-          T, body=schemas.EventInput, response=schemas.ActivityItem, status=202),
-    Route("POST", "/v1/events/batch", record_events,
-          "Record up to 1,000 events, each accepted or refused on its own", WRITE, T,
-          body=schemas.EventBatch, response=schemas.EventBatchResult, status=202,
-          body_limit="max_batch_body_bytes"),
-    Route("POST", "/v1/orders", record_order,
-          "Record an order (201), or update it when its external_id was posted before (200)",
-          WRITE, T, body=schemas.OrderInput, response=schemas.ActivityItem, status=201),
+    Route(
+        "GET",
+        ONE,
+        contact_feed,
+        "The contact's activity, newest first; filters combine",
+        READ,
+        T,
+        response=schemas.ActivityItem,
+        many=True,
+        query=FEED_QUERY,
+    ),
+    Route(
+        "GET",
+        ONE + "/summary",
+        contact_summary,
+        "Counts of the contact's activity by channel and type",
+        READ,
+        T,
+        response=schemas.ActivitySummary,
+        query={"period": "7d, 14d or 30d (default 30d)"},
+    ),
+    Route(
+        "GET",
+        ONE + "/export",
+        export,
+        "The contact's whole feed as a streamed CSV or NDJSON download",
+        READ,
+        T,
+        query={"format": "csv (default) or ndjson"},
+    ),
+    Route(
+        "GET",
+        "/v1/activity/<item_id>",
+        get_item,
+        "One item with its full detail (a message's status history)",
+        READ,
+        T,
+        response=schemas.ActivityItemDetail,
+    ),
+    Route(
+        "POST",
+        "/v1/events",
+        record_event,
+        "Record a custom event or conversion",
+        WRITE,
+        T,
+        body=schemas.EventInput,
+        response=schemas.ActivityItem,
+        status=202,
+    ),
+    Route(
+        "POST",
+        "/v1/events/batch",
+        record_events,
+        "Record up to 1,000 events, each accepted or refused on its own",
+        WRITE,
+        T,
+        body=schemas.EventBatch,
+        response=schemas.EventBatchResult,
+        status=202,
+        body_limit="max_batch_body_bytes",
+    ),
+    Route(
+        "POST",
+        "/v1/orders",
+        record_order,
+        "Record an order (201), or update it when its external_id was posted before (200)",
+        WRITE,
+        T,
+        body=schemas.OrderInput,
+        response=schemas.ActivityItem,
+        status=201,
+    ),
 )

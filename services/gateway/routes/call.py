@@ -13,9 +13,9 @@ from services.gateway.logic.apikeys import Principal
 
 @dataclass
 class Call:
-    params: dict            # path parameters
-    args: MultiDict         # query string
-    body: dict | None       # the parsed JSON object
+    params: dict  # path parameters
+    args: MultiDict  # query string
+    body: dict | None  # the parsed JSON object
     principal: Principal | None
     rpc: RpcCaller
     # The process's limits, for a handler that spends one itself (the subscription
@@ -24,7 +24,7 @@ class Call:
     # The Gateway (services.gateway.app): its own database and broker, for /ready.
     gateway: object = None
     # The request as sent, for routes that check a signature over it (webhooks).
-    raw_body: bytes = b""   # read only when the route says raw_body=True
+    raw_body: bytes = b""  # read only when the route says raw_body=True
     headers: object = None  # werkzeug Headers
     url: str = ""
 

@@ -65,18 +65,26 @@ def deactivate(c: Call):
 
 
 def add_to_blacklist(c: Call):
-    return c.rpc(CONTACTS, "add_to_blacklist", c.params["contact_id"], c.params["list_name"],
-                 c.body or {}, c.actor)
+    return c.rpc(
+        CONTACTS,
+        "add_to_blacklist",
+        c.params["contact_id"],
+        c.params["list_name"],
+        c.body or {},
+        c.actor,
+    )
 
 
 def remove_from_blacklist(c: Call):
-    return c.rpc(CONTACTS, "remove_from_blacklist", c.params["contact_id"],
-                 c.params["list_name"], c.actor)
+    return c.rpc(
+        CONTACTS, "remove_from_blacklist", c.params["contact_id"], c.params["list_name"], c.actor
+    )
 
 
 def set_subscription(c: Call):
-    return c.rpc(CONTACTS, "set_subscription", c.params["contact_id"], c.params["channel"],
-                 c.body, c.actor)
+    return c.rpc(
+        CONTACTS, "set_subscription", c.params["contact_id"], c.params["channel"], c.body, c.actor
+    )
 
 
 def subscription_history(c: Call):
@@ -84,25 +92,31 @@ def subscription_history(c: Call):
 
 
 def set_telegram(c: Call):
-    return c.rpc(CONTACTS, "set_channel_address", c.params["contact_id"], "telegram", c.body,
-                 c.actor)
+    return c.rpc(
+        CONTACTS, "set_channel_address", c.params["contact_id"], "telegram", c.body, c.actor
+    )
 
 
 def set_viber(c: Call):
-    return c.rpc(CONTACTS, "set_channel_address", c.params["contact_id"], "viber", c.body,
-                 c.actor)
+    return c.rpc(CONTACTS, "set_channel_address", c.params["contact_id"], "viber", c.body, c.actor)
 
 
 def add_webpush(c: Call):
     contact_id = c.params["contact_id"]
     subscription = c.rpc(CONTACTS, "add_webpush_subscription", contact_id, c.body, c.actor)
-    return _created(subscription,
-                    f"/v1/contacts/{contact_id}/channels/webpush/{subscription['id']}")
+    return _created(
+        subscription, f"/v1/contacts/{contact_id}/channels/webpush/{subscription['id']}"
+    )
 
 
 def remove_webpush(c: Call):
-    c.rpc(CONTACTS, "remove_webpush_subscription", c.params["contact_id"],
-          c.params["subscription_id"], c.actor)
+    c.rpc(
+        CONTACTS,
+        "remove_webpush_subscription",
+        c.params["contact_id"],
+        c.params["subscription_id"],
+        c.actor,
+    )
     return NO_CONTENT
 
 
@@ -165,76 +179,290 @@ ONE = "/v1/contacts/<contact_id>"
 T = "contacts"
 
 CONTACT_ROUTES = (
-    Route("POST", "/v1/contacts", create_contact, "Create a contact", WRITE, T,
-          body=schemas.ContactCreate, response=schemas.Contact, status=201),
-    Route("POST", "/v1/contacts/batch", batch_upsert,
-          "Create or update up to 1,000 contacts (matched by user_id, else email, else phone)",
-          WRITE, T, body=schemas.ContactBatch, response=schemas.BatchResult,
-          body_limit="max_batch_body_bytes"),
-    Route("GET", "/v1/contacts", find_contacts,
-          "Look a contact up by any identifier, or list all, newest first", READ, T,
-          response=schemas.Contact, many=True, query={
-              "user_id": "the customer's own id", "email": "case-insensitive",
-              "phone": "E.164, or national with region", "region": "ISO 3166-1 alpha-2",
-              **PAGE}),
+    Route(
+        "POST",
+        "/v1/contacts",
+        create_contact,
+        "Create a contact",
+        WRITE,
+        T,
+        body=schemas.ContactCreate,
+        response=schemas.Contact,
+        status=201,
+    ),
+    Route(
+        "POST",
+        "/v1/contacts/batch",
+        batch_upsert,
+        "Create or update up to 1,000 contacts (matched by user_id, else email, else phone)",
+        WRITE,
+        T,
+        body=schemas.ContactBatch,
+        response=schemas.BatchResult,
+        body_limit="max_batch_body_bytes",
+    ),
+    Route(
+        "GET",
+        "/v1/contacts",
+        find_contacts,
+        "Look a contact up by any identifier, or list all, newest first",
+        READ,
+        T,
+        response=schemas.Contact,
+        many=True,
+        query={
+            "user_id": "the customer's own id",
+            "email": "case-insensitive",
+            "phone": "E.164, or national with region",
+            "region": "ISO 3166-1 alpha-2",
+            **PAGE,
+        },
+    ),
     Route("GET", ONE, get_contact, "Get one contact", READ, T, response=schemas.Contact),
-    Route("PATCH", ONE, update_contact, "Update some fields; null clears", WRITE, T,
-          body=schemas.ContactUpdate, response=schemas.Contact),
-    Route("DELETE", ONE, delete_contact, "Erase a contact everywhere (GDPR); no restore",
-          WRITE, T, status=204, erases="contact_id"),
-    Route("POST", ONE + "/activate", activate, "Activate: the contact may be sent messages",
-          WRITE, T, response=schemas.Contact),
-    Route("POST", ONE + "/deactivate", deactivate, "Deactivate: the contact is sent nothing",
-          WRITE, T, response=schemas.Contact),
-    Route("PUT", ONE + "/blacklists/<list_name>", add_to_blacklist,
-          "Put the contact's current email, phone or Viber user id on that black list "
-          "(409 when it has none)",
-          WRITE, T, body=schemas.BlacklistInput, body_optional=True, response=schemas.Contact),
-    Route("DELETE", ONE + "/blacklists/<list_name>", remove_from_blacklist,
-          "Take the contact's current address off that black list (409 when it has none)",
-          WRITE, T, response=schemas.Contact),
-    Route("PUT", ONE + "/subscriptions/<channel>", set_subscription,
-          "Subscribe or unsubscribe a channel", WRITE, T, body=schemas.SubscriptionInput,
-          response=schemas.Contact),
-    Route("GET", ONE + "/subscriptions/history", subscription_history,
-          "The consent ledger: every subscription change, newest first", READ, T,
-          response=schemas.SubscriptionHistoryEntry, many=True, query=PAGE),
-    Route("PUT", ONE + "/channels/telegram", set_telegram, "Register the Telegram chat",
-          WRITE, T, body=schemas.TelegramAddressInput, response=schemas.Contact),
-    Route("PUT", ONE + "/channels/viber", set_viber, "Register the Viber user", WRITE, T,
-          body=schemas.ViberAddressInput, response=schemas.Contact),
-    Route("POST", ONE + "/channels/webpush", add_webpush,
-          "Register a browser push subscription", WRITE, T,
-          body=schemas.WebpushSubscriptionInput, response=schemas.WebpushSubscription,
-          status=201),
-    Route("DELETE", ONE + "/channels/webpush/<subscription_id>", remove_webpush,
-          "Remove a browser push subscription", WRITE, T, status=204),
-    Route("GET", ONE + "/notes", list_notes, "The contact's notes (at most 5)", READ, T,
-          response=schemas.Note, many=True),
-    Route("POST", ONE + "/notes", add_note, "Add a note (500 characters at most)", WRITE, T,
-          body=schemas.NoteInput, response=schemas.Note, status=201),
-    Route("DELETE", ONE + "/notes/<note_id>", delete_note, "Delete a note; no recovery",
-          WRITE, T, status=204),
-    Route("GET", ONE + "/variables", contact_variables,
-          "Every variable usable in a message for this contact", READ, T,
-          response=schemas.ContactVariable, many=True,
-          query={"q": "only names containing this (case-insensitive)"}),
-    Route("GET", "/v1/variables", list_variables, "Variable definitions", READ, "variables",
-          response=schemas.Variable, many=True, query=PAGE),
-    Route("POST", "/v1/variables", create_variable, "Define a variable", ADMIN, "variables",
-          body=schemas.VariableInput, response=schemas.Variable, status=201),
-    Route("GET", "/v1/variables/<name>", get_variable, "One variable definition", READ,
-          "variables", response=schemas.Variable),
-    Route("PATCH", "/v1/variables/<name>", update_variable,
-          "Change a definition (an account variable's value)", ADMIN, "variables",
-          body=schemas.VariableUpdate, response=schemas.Variable),
-    Route("GET", "/v1/sources", list_sources, "Acquisition sources", READ, "sources",
-          response=schemas.Source, many=True, query=PAGE),
-    Route("POST", "/v1/sources", create_source, "Register a source", ADMIN, "sources",
-          body=schemas.SourceInput, response=schemas.Source, status=201),
-    Route("GET", "/v1/categories", list_categories, "Subscription categories", READ,
-          "categories", response=schemas.Category, many=True, query=PAGE),
-    Route("POST", "/v1/categories", create_category, "Register a subscription category",
-          ADMIN, "categories", body=schemas.CategoryInput, response=schemas.Category,
-          status=201),
+    Route(
+        "PATCH",
+        ONE,
+        update_contact,
+        "Update some fields; null clears",
+        WRITE,
+        T,
+        body=schemas.ContactUpdate,
+        response=schemas.Contact,
+    ),
+    Route(
+        "DELETE",
+        ONE,
+        delete_contact,
+        "Erase a contact everywhere (GDPR); no restore",
+        WRITE,
+        T,
+        status=204,
+        erases="contact_id",
+    ),
+    Route(
+        "POST",
+        ONE + "/activate",
+        activate,
+        "Activate: the contact may be sent messages",
+        WRITE,
+        T,
+        response=schemas.Contact,
+    ),
+    Route(
+        "POST",
+        ONE + "/deactivate",
+        deactivate,
+        "Deactivate: the contact is sent nothing",
+        WRITE,
+        T,
+        response=schemas.Contact,
+    ),
+    Route(
+        "PUT",
+        ONE + "/blacklists/<list_name>",
+        add_to_blacklist,
+        "Put the contact's current email, phone or Viber user id on that black list "
+        "(409 when it has none)",
+        WRITE,
+        T,
+        body=schemas.BlacklistInput,
+        body_optional=True,
+        response=schemas.Contact,
+    ),
+    Route(
+        "DELETE",
+        ONE + "/blacklists/<list_name>",
+        remove_from_blacklist,
+        "Take the contact's current address off that black list (409 when it has none)",
+        WRITE,
+        T,
+        response=schemas.Contact,
+    ),
+    Route(
+        "PUT",
+        ONE + "/subscriptions/<channel>",
+        set_subscription,
+        "Subscribe or unsubscribe a channel",
+        WRITE,
+        T,
+        body=schemas.SubscriptionInput,
+        response=schemas.Contact,
+    ),
+    Route(
+        "GET",
+        ONE + "/subscriptions/history",
+        subscription_history,
+        "The consent ledger: every subscription change, newest first",
+        READ,
+        T,
+        response=schemas.SubscriptionHistoryEntry,
+        many=True,
+        query=PAGE,
+    ),
+    Route(
+        "PUT",
+        ONE + "/channels/telegram",
+        set_telegram,
+        "Register the Telegram chat",
+        WRITE,
+        T,
+        body=schemas.TelegramAddressInput,
+        response=schemas.Contact,
+    ),
+    Route(
+        "PUT",
+        ONE + "/channels/viber",
+        set_viber,
+        "Register the Viber user",
+        WRITE,
+        T,
+        body=schemas.ViberAddressInput,
+        response=schemas.Contact,
+    ),
+    Route(
+        "POST",
+        ONE + "/channels/webpush",
+        add_webpush,
+        "Register a browser push subscription",
+        WRITE,
+        T,
+        body=schemas.WebpushSubscriptionInput,
+        response=schemas.WebpushSubscription,
+        status=201,
+    ),
+    Route(
+        "DELETE",
+        ONE + "/channels/webpush/<subscription_id>",
+        remove_webpush,
+        "Remove a browser push subscription",
+        WRITE,
+        T,
+        status=204,
+    ),
+    Route(
+        "GET",
+        ONE + "/notes",
+        list_notes,
+        "The contact's notes (at most 5)",
+        READ,
+        T,
+        response=schemas.Note,
+        many=True,
+    ),
+    Route(
+        "POST",
+        ONE + "/notes",
+        add_note,
+        "Add a note (500 characters at most)",
+        WRITE,
+        T,
+        body=schemas.NoteInput,
+        response=schemas.Note,
+        status=201,
+    ),
+    Route(
+        "DELETE",
+        ONE + "/notes/<note_id>",
+        delete_note,
+        "Delete a note; no recovery",
+        WRITE,
+        T,
+        status=204,
+    ),
+    Route(
+        "GET",
+        ONE + "/variables",
+        contact_variables,
+        "Every variable usable in a message for this contact",
+        READ,
+        T,
+        response=schemas.ContactVariable,
+        many=True,
+        query={"q": "only names containing this (case-insensitive)"},
+    ),
+    Route(
+        "GET",
+        "/v1/variables",
+        list_variables,
+        "Variable definitions",
+        READ,
+        "variables",
+        response=schemas.Variable,
+        many=True,
+        query=PAGE,
+    ),
+    Route(
+        "POST",
+        "/v1/variables",
+        create_variable,
+        "Define a variable",
+        ADMIN,
+        "variables",
+        body=schemas.VariableInput,
+        response=schemas.Variable,
+        status=201,
+    ),
+    Route(
+        "GET",
+        "/v1/variables/<name>",
+        get_variable,
+        "One variable definition",
+        READ,
+        "variables",
+        response=schemas.Variable,
+    ),
+    Route(
+        "PATCH",
+        "/v1/variables/<name>",
+        update_variable,
+        "Change a definition (an account variable's value)",
+        ADMIN,
+        "variables",
+        body=schemas.VariableUpdate,
+        response=schemas.Variable,
+    ),
+    Route(
+        "GET",
+        "/v1/sources",
+        list_sources,
+        "Acquisition sources",
+        READ,
+        "sources",
+        response=schemas.Source,
+        many=True,
+        query=PAGE,
+    ),
+    Route(
+        "POST",
+        "/v1/sources",
+        create_source,
+        "Register a source",
+        ADMIN,
+        "sources",
+        body=schemas.SourceInput,
+        response=schemas.Source,
+        status=201,
+    ),
+    Route(
+        "GET",
+        "/v1/categories",
+        list_categories,
+        "Subscription categories",
+        READ,
+        "categories",
+        response=schemas.Category,
+        many=True,
+        query=PAGE,
+    ),
+    Route(
+        "POST",
+        "/v1/categories",
+        create_category,
+        "Register a subscription category",
+        ADMIN,
+        "categories",
+        body=schemas.CategoryInput,
+        response=schemas.Category,
+        status=201,
+    ),
 )

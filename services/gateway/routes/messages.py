@@ -17,8 +17,10 @@ from services.gateway.web.routing import Answer, Route
 MESSAGING = "messaging"
 SEND, READ, ADMIN = "messages:send", "activity:read", "admin"
 # A transparent 1x1 GIF: the open pixel.
-PIXEL = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00"
-         b"\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+PIXEL = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00"
+    b"\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
 
 
 def send_message(c: Call):
@@ -41,8 +43,12 @@ def _approval_needs_admin(c: Call) -> None:
     """Approving a template (or withdrawing approval) is an admin's act: viber sends
     approved templates only, so `approved` is what lets a text reach people."""
     if "approved" in c.body and not c.principal.allows(ADMIN):
-        raise HttpProblem(403, "Forbidden", "setting approved needs the scope 'admin'",
-                          {"approved": ["needs the admin scope"]})
+        raise HttpProblem(
+            403,
+            "Forbidden",
+            "setting approved needs the scope 'admin'",
+            {"approved": ["needs the admin scope"]},
+        )
 
 
 def create_template(c: Call):
@@ -76,25 +82,44 @@ def confirm_unsubscribe(c: Call):
     # one-click POST from the mail client does.
     target = c.rpc(MESSAGING, "unsubscribe_target", c.params["token"])
     channel = html.escape(target["channel"])
-    return Answer(200, page("Unsubscribe", (
-        f"<p>Stop receiving {channel} messages from us?</p>"
-        "<form method='post'><button type='submit'>Unsubscribe</button></form>")), HTML_TYPE)
+    return Answer(
+        200,
+        page(
+            "Unsubscribe",
+            (
+                f"<p>Stop receiving {channel} messages from us?</p>"
+                "<form method='post'><button type='submit'>Unsubscribe</button></form>"
+            ),
+        ),
+        HTML_TYPE,
+    )
 
 
 def unsubscribe(c: Call):
     done = c.rpc(MESSAGING, "unsubscribe", c.params["token"])
-    return Answer(200, page("Unsubscribed", (
-        f"<p>You will receive no more {html.escape(done['channel'])} messages from us.</p>")),
-        HTML_TYPE)
+    return Answer(
+        200,
+        page(
+            "Unsubscribed",
+            (f"<p>You will receive no more {html.escape(done['channel'])} messages from us.</p>"),
+        ),
+        HTML_TYPE,
+    )
 
 
 def webhook(c: Call):
-    request = {"url": c.url, "body": c.raw_body.decode("utf-8", errors="replace"),
-               "headers": {name.lower(): value for name, value in (c.headers or {}).items()}}
+    request = {
+        "url": c.url,
+        "body": c.raw_body.decode("utf-8", errors="replace"),
+        "headers": {name.lower(): value for name, value in (c.headers or {}).items()},
+    }
     result = c.rpc(MESSAGING, "handle_webhook", c.params["provider"], request)
     if not result["verified"]:
-        raise HttpProblem(403, "Forbidden", "the signature does not match, or the time it "
-                          "signs is more than 5 minutes from ours")
+        raise HttpProblem(
+            403,
+            "Forbidden",
+            "the signature does not match, or the time it signs is more than 5 minutes from ours",
+        )
     return {"recorded": result["recorded"]}
 
 
@@ -102,34 +127,127 @@ PAGE = {"limit": "page size, 1 to 200 (default 50)", "cursor": "next_cursor of t
 T, TT = "messages", "tracking"
 
 MESSAGE_ROUTES = (
-    Route("POST", "/v1/messages", send_message,
-          "Send a message to a contact on one channel (202: queued)", SEND, T,
-          body=schemas.MessageInput, response=schemas.Queued, status=202, rate_limit="send"),
-    Route("GET", "/v1/messages/<message_id>", get_message,
-          "A message with its status history", READ, T, response=schemas.Message),
-    Route("POST", "/v1/messages/<message_id>/resend", resend_message,
-          "Send the same content again, as a new message linked to this one", SEND, T,
-          response=schemas.Queued, status=202, rate_limit="send"),
-    Route("GET", "/v1/templates", list_templates, "Message templates, newest first", SEND,
-          "templates", response=schemas.Template, many=True, query=PAGE),
-    Route("POST", "/v1/templates", create_template, "Create a template", SEND, "templates",
-          body=schemas.TemplateInput, response=schemas.Template, status=201),
-    Route("GET", "/v1/templates/<template_id>", get_template, "One template", SEND,
-          "templates", response=schemas.Template),
-    Route("PATCH", "/v1/templates/<template_id>", update_template, "Change a template",
-          SEND, "templates", body=schemas.TemplateUpdate, response=schemas.Template),
-    Route("GET", "/t/o/<token>", track_open, "Email open pixel (signed token)", None, TT,
-          client_limit=TT),
-    Route("GET", "/t/c/<token>", track_click,
-          "Email link: records the click, redirects to the signed URL", None, TT, status=302,
-          client_limit=TT),
-    Route("GET", "/t/u/<token>", confirm_unsubscribe, "Unsubscribe page (signed token)",
-          None, TT, client_limit=TT),
-    Route("POST", "/t/u/<token>", unsubscribe, "One-click unsubscribe (RFC 8058)", None, TT,
-          raw_body=True, client_limit=TT),
-    Route("POST", "/webhooks/<provider>", webhook,
-          "Delivery receipts and bounces: twilio, telegram, viber, smtp (signed; the SMTP "
-          "relay signs `<X-Plexus-Timestamp>.<body>`, Viber its body with its timestamp, "
-          "each refused more than 5 minutes from now)", None,
-          "webhooks", raw_body=True, client_limit="webhooks"),
+    Route(
+        "POST",
+        "/v1/messages",
+        send_message,
+        "Send a message to a contact on one channel (202: queued)",
+        SEND,
+        T,
+        body=schemas.MessageInput,
+        response=schemas.Queued,
+        status=202,
+        rate_limit="send",
+    ),
+    Route(
+        "GET",
+        "/v1/messages/<message_id>",
+        get_message,
+        "A message with its status history",
+        READ,
+        T,
+        response=schemas.Message,
+    ),
+    Route(
+        "POST",
+        "/v1/messages/<message_id>/resend",
+        resend_message,
+        "Send the same content again, as a new message linked to this one",
+        SEND,
+        T,
+        response=schemas.Queued,
+        status=202,
+        rate_limit="send",
+    ),
+    Route(
+        "GET",
+        "/v1/templates",
+        list_templates,
+        "Message templates, newest first",
+        SEND,
+        "templates",
+        response=schemas.Template,
+        many=True,
+        query=PAGE,
+    ),
+    Route(
+        "POST",
+        "/v1/templates",
+        create_template,
+        "Create a template",
+        SEND,
+        "templates",
+        body=schemas.TemplateInput,
+        response=schemas.Template,
+        status=201,
+    ),
+    Route(
+        "GET",
+        "/v1/templates/<template_id>",
+        get_template,
+        "One template",
+        SEND,
+        "templates",
+        response=schemas.Template,
+    ),
+    Route(
+        "PATCH",
+        "/v1/templates/<template_id>",
+        update_template,
+        "Change a template",
+        SEND,
+        "templates",
+        body=schemas.TemplateUpdate,
+        response=schemas.Template,
+    ),
+    Route(
+        "GET",
+        "/t/o/<token>",
+        track_open,
+        "Email open pixel (signed token)",
+        None,
+        TT,
+        client_limit=TT,
+    ),
+    Route(
+        "GET",
+        "/t/c/<token>",
+        track_click,
+        "Email link: records the click, redirects to the signed URL",
+        None,
+        TT,
+        status=302,
+        client_limit=TT,
+    ),
+    Route(
+        "GET",
+        "/t/u/<token>",
+        confirm_unsubscribe,
+        "Unsubscribe page (signed token)",
+        None,
+        TT,
+        client_limit=TT,
+    ),
+    Route(
+        "POST",
+        "/t/u/<token>",
+        unsubscribe,
+        "One-click unsubscribe (RFC 8058)",
+        None,
+        TT,
+        raw_body=True,
+        client_limit=TT,
+    ),
+    Route(
+        "POST",
+        "/webhooks/<provider>",
+        webhook,
+        "Delivery receipts and bounces: twilio, telegram, viber, smtp (signed; the SMTP "
+        "relay signs `<X-Plexus-Timestamp>.<body>`, Viber its body with its timestamp, "
+        "each refused more than 5 minutes from now)",
+        None,
+        "webhooks",
+        raw_body=True,
+        client_limit="webhooks",
+    ),
 )

@@ -25,23 +25,34 @@ def export_contact(c: Call):
         "exported_at": rfc3339(utcnow()),
         "contact": contact,
         "notes": c.rpc(CONTACTS, "list_notes", contact_id)["data"],
-        "subscription_history": _everything(lambda cursor: c.rpc(
-            CONTACTS, "subscription_history", contact_id, limit=200, cursor=cursor)),
+        "subscription_history": _everything(
+            lambda cursor: c.rpc(
+                CONTACTS, "subscription_history", contact_id, limit=200, cursor=cursor
+            )
+        ),
         "segments": c.rpc(SEGMENTS, "contact_segments", contact_id)["data"],
     }
     activity = downloads.pages(
         c.rpc(ACTIVITY, "export_page", contact_id),
-        lambda cursor: c.rpc(ACTIVITY, "export_page", contact_id, cursor=cursor))
+        lambda cursor: c.rpc(ACTIVITY, "export_page", contact_id, cursor=cursor),
+    )
     messages = downloads.pages(
         c.rpc(MESSAGING, "contact_messages", contact_id),
-        lambda cursor: c.rpc(MESSAGING, "contact_messages", contact_id, cursor=cursor))
+        lambda cursor: c.rpc(MESSAGING, "contact_messages", contact_id, cursor=cursor),
+    )
     body = downloads.json_document(head, {"activity": activity, "messages": messages})
-    return Answer(200, logged(body, contact_id),
-                  downloads.attachment(f"contact-{contact_id}", "json"))
+    return Answer(
+        200, logged(body, contact_id), downloads.attachment(f"contact-{contact_id}", "json")
+    )
 
 
 PRIVACY_ROUTES = (
-    Route("GET", "/v1/contacts/<contact_id>/export", export_contact,
-          "Everything held on the contact, from every service (data-subject access)",
-          "admin", "contacts"),
+    Route(
+        "GET",
+        "/v1/contacts/<contact_id>/export",
+        export_contact,
+        "Everything held on the contact, from every service (data-subject access)",
+        "admin",
+        "contacts",
+    ),
 )

@@ -25,11 +25,18 @@ def _may_test_personal_fields(c: Call, rule) -> None:
     if personal:
         fields = ", ".join(sorted(set(personal.values())))
         raise HttpProblem(
-            403, "Forbidden",
+            403,
+            "Forbidden",
             f"this API key lacks the scope {schemas.PERSONAL_SCOPE!r}, which a rule testing "
             f"personal data needs ({fields})",
-            {path: [f"{field} is personal data: testing it needs the scope "
-                    f"{schemas.PERSONAL_SCOPE!r}"] for path, field in personal.items()})
+            {
+                path: [
+                    f"{field} is personal data: testing it needs the scope "
+                    f"{schemas.PERSONAL_SCOPE!r}"
+                ]
+                for path, field in personal.items()
+            },
+        )
 
 
 def _body_rule(c: Call):
@@ -78,44 +85,103 @@ def explain(c: Call):
         # Only then is the rule needed here: one more call, for such keys alone.
         segment = c.rpc(SEGMENTS, "get_segment", c.params["segment_id"])
         _may_test_personal_fields(c, segment["rule"])
-    return c.rpc(SEGMENTS, "explain", c.params["segment_id"],
-                 contact_id=c.args.get("contact_id"))
+    return c.rpc(SEGMENTS, "explain", c.params["segment_id"], contact_id=c.args.get("contact_id"))
 
 
 ONE = "/v1/segments/<segment_id>"
-PERSONAL = ("A rule testing personal data (email, phone, first_name, last_name, birthday, "
-            "address.*, variables.*) needs the scope contacts:read as well: 403 naming each "
-            "such field otherwise.")
+PERSONAL = (
+    "A rule testing personal data (email, phone, first_name, last_name, birthday, "
+    "address.*, variables.*) needs the scope contacts:read as well: 403 naming each "
+    "such field otherwise."
+)
 T = "segments"
 PAGE = {"limit": "page size, 1 to 200 (default 50)", "cursor": "next_cursor of the last page"}
 
 SEGMENT_ROUTES = (
-    Route("GET", "/v1/segments", list_segments, "Segment definitions, newest first", READ, T,
-          response=schemas.Segment, many=True, query=PAGE),
-    Route("POST", "/v1/segments", create_segment,
-          "Define a segment; it is evaluated over every contact before the answer (409 "
-          "once 1,000 exist). " + PERSONAL, WRITE,
-          T, body=schemas.SegmentInput, response=schemas.Segment, status=201),
+    Route(
+        "GET",
+        "/v1/segments",
+        list_segments,
+        "Segment definitions, newest first",
+        READ,
+        T,
+        response=schemas.Segment,
+        many=True,
+        query=PAGE,
+    ),
+    Route(
+        "POST",
+        "/v1/segments",
+        create_segment,
+        "Define a segment; it is evaluated over every contact before the answer (409 "
+        "once 1,000 exist). " + PERSONAL,
+        WRITE,
+        T,
+        body=schemas.SegmentInput,
+        response=schemas.Segment,
+        status=201,
+    ),
     # Before ONE, so that "preview" is not read as a segment id.
-    Route("POST", "/v1/segments/preview", preview,
-          "Count and sample the contacts a rule holds for, without saving it. " + PERSONAL,
-          READ, T,
-          body=schemas.PreviewInput, response=schemas.Preview),
-    Route("GET", ONE, get_segment, "One segment with its member count", READ, T,
-          response=schemas.Segment),
-    Route("PATCH", ONE, update_segment,
-          "Rename a segment or change its rule (re-evaluated at once; version + 1). "
-          + PERSONAL, WRITE,
-          T, body=schemas.SegmentPatch, response=schemas.Segment),
-    Route("DELETE", ONE, delete_segment, "Delete a segment and its membership", WRITE, T,
-          status=204),
-    Route("GET", ONE + "/members", members, "The ids of the segment's contacts, paged",
-          READ, T, response=schemas.MemberPage, query=PAGE),
-    Route("GET", ONE + "/explain", explain,
-          "Which parts of the rule hold for one contact, as a tree shaped like the rule. "
-          + PERSONAL, READ, T, response=schemas.Explanation,
-          query={"contact_id": "the contact to explain (required)"}),
-    Route("GET", "/v1/contacts/<contact_id>/segments", contact_segments,
-          "The segments the contact is in now", READ, T, response=schemas.Segment,
-          many=True),
+    Route(
+        "POST",
+        "/v1/segments/preview",
+        preview,
+        "Count and sample the contacts a rule holds for, without saving it. " + PERSONAL,
+        READ,
+        T,
+        body=schemas.PreviewInput,
+        response=schemas.Preview,
+    ),
+    Route(
+        "GET",
+        ONE,
+        get_segment,
+        "One segment with its member count",
+        READ,
+        T,
+        response=schemas.Segment,
+    ),
+    Route(
+        "PATCH",
+        ONE,
+        update_segment,
+        "Rename a segment or change its rule (re-evaluated at once; version + 1). " + PERSONAL,
+        WRITE,
+        T,
+        body=schemas.SegmentPatch,
+        response=schemas.Segment,
+    ),
+    Route(
+        "DELETE", ONE, delete_segment, "Delete a segment and its membership", WRITE, T, status=204
+    ),
+    Route(
+        "GET",
+        ONE + "/members",
+        members,
+        "The ids of the segment's contacts, paged",
+        READ,
+        T,
+        response=schemas.MemberPage,
+        query=PAGE,
+    ),
+    Route(
+        "GET",
+        ONE + "/explain",
+        explain,
+        "Which parts of the rule hold for one contact, as a tree shaped like the rule. " + PERSONAL,
+        READ,
+        T,
+        response=schemas.Explanation,
+        query={"contact_id": "the contact to explain (required)"},
+    ),
+    Route(
+        "GET",
+        "/v1/contacts/<contact_id>/segments",
+        contact_segments,
+        "The segments the contact is in now",
+        READ,
+        T,
+        response=schemas.Segment,
+        many=True,
+    ),
 )

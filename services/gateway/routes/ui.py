@@ -24,9 +24,11 @@ TYPES = {
     ".svg": "image/svg+xml",
 }
 # Avatars are links to images anywhere (http or https); everything else comes from here.
-POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; "
-          "img-src 'self' https: http: data:; connect-src 'self'; base-uri 'none'; "
-          "form-action 'self'; frame-ancestors 'none'")
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' https: http: data:; connect-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 SECURITY = {
     "Content-Security-Policy": POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -55,8 +57,12 @@ def _serve(c: Call, name: str, cache: str) -> Answer:
     if found is None:
         raise not_found(f"/ui/{name}")
     content, etag = found
-    headers = {**SECURITY, "Cache-Control": cache, "ETag": etag,
-               "Content-Type": TYPES[Path(name).suffix]}
+    headers = {
+        **SECURITY,
+        "Cache-Control": cache,
+        "ETag": etag,
+        "Content-Type": TYPES[Path(name).suffix],
+    }
     sent = (c.headers or {}).get("If-None-Match", "")
     if etag in [tag.strip() for tag in sent.split(",")]:
         return Answer(304, b"", headers)
@@ -73,6 +79,5 @@ def asset(c: Call):
 
 UI_ROUTES = (
     Route("GET", "/", page, "The web page (sign in with an API key)", tag="ui", api=False),
-    Route("GET", "/ui/<name>", asset, "The web page's scripts and styles", tag="ui",
-          api=False),
+    Route("GET", "/ui/<name>", asset, "The web page's scripts and styles", tag="ui", api=False),
 )

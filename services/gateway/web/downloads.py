@@ -39,8 +39,7 @@ def ndjson_chunks(batches: Iterable[list[dict]]) -> Iterator[bytes]:
         yield "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode()
 
 
-def chunks(format: str, columns: tuple[str, ...], batches: Iterable[list[dict]]) \
-        -> Iterator[bytes]:
+def chunks(format: str, columns: tuple[str, ...], batches: Iterable[list[dict]]) -> Iterator[bytes]:
     return csv_chunks(columns, batches) if format == "csv" else ndjson_chunks(batches)
 
 
@@ -76,5 +75,7 @@ def attachment(filename: str, format: str) -> dict:
     # The name carries a path parameter: only safe characters reach the header, so a
     # quote, a newline or a control character cannot break or inject headers.
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[:100] or "download"
-    return {"Content-Type": FORMATS[format],
-            "Content-Disposition": f'attachment; filename="{safe}.{format}"'}
+    return {
+        "Content-Type": FORMATS[format],
+        "Content-Disposition": f'attachment; filename="{safe}.{format}"',
+    }

@@ -15,8 +15,14 @@ PROBLEM_TYPE = "https://plexus.dev/problems/"
 class HttpProblem(PlexusError):
     """A problem found at the HTTP layer itself (auth, body, routing)."""
 
-    def __init__(self, status: int, title: str, detail: str = "", errors: dict | None = None,
-                 headers: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: dict | None = None,
+        headers: dict | None = None,
+    ):
         super().__init__(detail, errors)
         self.status = status
         self.title = title
@@ -39,13 +45,18 @@ def problem_body(error: PlexusError) -> dict:
 
 def problem_response(error: PlexusError) -> Response:
     headers = getattr(error, "headers", {})
-    return Response(json.dumps(problem_body(error)), status=error.status,
-                    headers=headers, content_type="application/problem+json")
+    return Response(
+        json.dumps(problem_body(error)),
+        status=error.status,
+        headers=headers,
+        content_type="application/problem+json",
+    )
 
 
 def unauthorized(detail: str) -> HttpProblem:
-    return HttpProblem(401, "Unauthorized", detail,
-                       headers={"WWW-Authenticate": 'Bearer realm="plexus"'})
+    return HttpProblem(
+        401, "Unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="plexus"'}
+    )
 
 
 def forbidden(scope: str) -> HttpProblem:
@@ -57,8 +68,12 @@ def not_found(path: str) -> HttpProblem:
 
 
 def method_not_allowed(method: str, allowed) -> HttpProblem:
-    return HttpProblem(405, "Method not allowed", f"{method} is not allowed here",
-                       headers={"Allow": ", ".join(sorted(allowed))})
+    return HttpProblem(
+        405,
+        "Method not allowed",
+        f"{method} is not allowed here",
+        headers={"Allow": ", ".join(sorted(allowed))},
+    )
 
 
 def malformed(detail: str) -> HttpProblem:
@@ -69,9 +84,13 @@ def too_large(limit: int) -> HttpProblem:
     return HttpProblem(413, "Payload too large", f"the body is larger than {limit} bytes")
 
 
-def rate_limited(retry_after: float, bucket: str, headers: dict | None = None,
-                 who: str = "this API key") -> HttpProblem:
+def rate_limited(
+    retry_after: float, bucket: str, headers: dict | None = None, who: str = "this API key"
+) -> HttpProblem:
     seconds = max(1, math.ceil(retry_after))
-    return HttpProblem(429, "Too many requests",
-                       f"{who} is over its {bucket} rate limit; retry in {seconds} s",
-                       headers={**(headers or {}), "Retry-After": str(seconds)})
+    return HttpProblem(
+        429,
+        "Too many requests",
+        f"{who} is over its {bucket} rate limit; retry in {seconds} s",
+        headers={**(headers or {}), "Retry-After": str(seconds)},
+    )

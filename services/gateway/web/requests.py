@@ -102,11 +102,14 @@ def query_int(args, name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise Invalid(f"{name} must be a whole number", {name: ["must be a whole number"]}) \
-            from None
+        raise Invalid(
+            f"{name} must be a whole number", {name: ["must be a whole number"]}
+        ) from None
     if not low <= value <= high:
-        raise Invalid(f"{name} must be between {low} and {high}",
-                      {name: [f"must be between {low} and {high}"]})
+        raise Invalid(
+            f"{name} must be between {low} and {high}",
+            {name: [f"must be between {low} and {high}"]},
+        )
     return value
 
 

@@ -23,19 +23,19 @@ class Answer:
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str                       # werkzeug syntax: /v1/contacts/<contact_id>
-    handler: Callable               # handler(call: Call) -> Answer | JSON-able payload
+    path: str  # werkzeug syntax: /v1/contacts/<contact_id>
+    handler: Callable  # handler(call: Call) -> Answer | JSON-able payload
     summary: str
-    scope: str | None = None        # None: no API key needed
+    scope: str | None = None  # None: no API key needed
     tag: str = "system"
-    body: type | None = None        # marshmallow schema of the JSON body (OpenAPI, parsing)
+    body: type | None = None  # marshmallow schema of the JSON body (OpenAPI, parsing)
     body_optional: bool = False
-    response: type | None = None    # marshmallow schema of the answer (OpenAPI)
-    many: bool = False              # the answer is a page {"data": [...], "next_cursor"}
+    response: type | None = None  # marshmallow schema of the answer (OpenAPI)
+    many: bool = False  # the answer is a page {"data": [...], "next_cursor"}
     status: int = 200
-    query: dict = field(default_factory=dict)   # name -> description
-    body_limit: str = "max_body_bytes"          # GATEWAY config key bounding the body
-    rate_limit: str = "default"                 # which GATEWAY.rate_limits bucket it draws
+    query: dict = field(default_factory=dict)  # name -> description
+    body_limit: str = "max_body_bytes"  # GATEWAY config key bounding the body
+    rate_limit: str = "default"  # which GATEWAY.rate_limits bucket it draws
     # Routes without a key: which GATEWAY.client_rate_limits bucket each client address
     # draws from (None: no limit).
     client_limit: str | None = None
@@ -44,7 +44,7 @@ class Route:
     # Answers a page (text/html) to a person, its 404 and 410 too.
     html: bool = False
     extra_errors: tuple[str, ...] = ()  # problem statuses besides those openapi.py infers
-    erases: str | None = None       # path parameter naming a resource this route erases
+    erases: str | None = None  # path parameter naming a resource this route erases
     # Hand the handler the body unparsed (Call.raw_body), whatever its type (JSON, a
     # form): for webhooks that sign the bytes as sent.
     raw_body: bool = False
@@ -68,7 +68,9 @@ class Router:
         # (to /v1/contacts), which is not an answer an API gives; it is not a route.
         self.map = Map(
             [Rule(r.path, methods=[r.method], endpoint=i) for i, r in enumerate(self.routes)],
-            strict_slashes=False, merge_slashes=False, redirect_defaults=False,
+            strict_slashes=False,
+            merge_slashes=False,
+            redirect_defaults=False,
         )
 
     def match(self, method: str, path: str) -> tuple[Route, dict]:

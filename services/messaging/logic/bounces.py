@@ -44,8 +44,9 @@ def blacklist(contacts: ContactsPort, listings: list[Listing], actor: str) -> No
             contacts.blacklist_address("email", email, entry.reason, entry.source, actor)
 
 
-def report_delivery(transaction, contacts: ContactsPort, message_id: str, status: str,
-                    details: dict) -> bool:
+def report_delivery(
+    transaction, contacts: ContactsPort, message_id: str, status: str, details: dict
+) -> bool:
     """A sender's word on one message: sent, or how it failed for good; an SMTP 5xx at
     send time black-lists the address. False when it changed nothing."""
     with transaction() as session:

@@ -32,8 +32,13 @@ def delivery(settings: Settings, message: dict, to) -> dict:
     one-click unsubscribe URL; a subscription form's confirmation as it is (no redirect
     in front of a consent, no unsubscribe from what is not a subscription yet)."""
     content = dict(message["content"])
-    built = {"message_id": message["id"], "contact_id": message["contact_id"],
-             "channel": message["channel"], "to": to, "content": content}
+    built = {
+        "message_id": message["id"],
+        "contact_id": message["contact_id"],
+        "channel": message["channel"],
+        "to": to,
+        "content": content,
+    }
     if message["channel"] == "email" and message.get("purpose") != CONFIRMATION:
         base, secret = settings.tracking_base_url, settings.tracking_secret
         if content.get("html"):
@@ -47,21 +52,32 @@ def claim(transaction, contacts: ContactsPort, settings: Settings, message_id: s
         found = _pending(session, message_id)
         if found is None:  # sent already (a redelivery), or erased
             return {"send": False}
-        message = {"id": found.id, "contact_id": found.contact_id, "channel": found.channel,
-                   "category": found.category, "purpose": found.purpose,
-                   "content": dict(found.content)}
+        message = {
+            "id": found.id,
+            "contact_id": found.contact_id,
+            "channel": found.channel,
+            "category": found.category,
+            "purpose": found.purpose,
+            "content": dict(found.content),
+        }
     try:
         contact = contacts.get_contact(message["contact_id"])
     except NotFound:
         contact = None
     refused = refusal(contact, message["channel"], message["category"], message["purpose"])
     if refused is None:
-        return {"send": True,
-                "delivery": delivery(settings, message, address(contact, message["channel"]))}
+        return {
+            "send": True,
+            "delivery": delivery(settings, message, address(contact, message["channel"])),
+        }
     if refused.reason != ERASED:
         with transaction() as session:
             pending = _pending(session, message_id)
             if pending is not None:
-                record_status(session, pending, SUPPRESSED,
-                              {"reason": refused.reason, "detail": refused.detail})
+                record_status(
+                    session,
+                    pending,
+                    SUPPRESSED,
+                    {"reason": refused.reason, "detail": refused.detail},
+                )
     return {"send": False, "suppressed": refused.reason}

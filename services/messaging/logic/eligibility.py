@@ -23,8 +23,8 @@ NO_ADDRESS, CATEGORY, ERASED = "no_address", "category", "erased"
 
 @dataclass(frozen=True)
 class Refusal:
-    reason: str   # one of the codes above
-    detail: str   # the sentence a person reads
+    reason: str  # one of the codes above
+    detail: str  # the sentence a person reads
 
 
 def address(contact: dict, channel: str):
@@ -44,8 +44,9 @@ def address(contact: dict, channel: str):
     return subscriptions or None
 
 
-def refusal(contact: dict | None, channel: str, category: str | None = None,
-            purpose: str | None = None) -> Refusal | None:
+def refusal(
+    contact: dict | None, channel: str, category: str | None = None, purpose: str | None = None
+) -> Refusal | None:
     """Why the contact cannot receive it, or None when it can; None for `contact` is a
     contact that no longer exists. `purpose` is the message's (messages.purpose): a
     `confirmation` needs no subscription."""

@@ -29,13 +29,21 @@ MAX_REPEATS = 100
 
 def message_resource(message: Message) -> dict:
     return {
-        "id": message.id, "contact_id": message.contact_id, "channel": message.channel,
-        "origin": message.origin, "category": message.category,
-        "template_id": message.template_id, "resend_of": message.resend_of,
-        "purpose": message.purpose, "status": message.status, "content": dict(message.content),
+        "id": message.id,
+        "contact_id": message.contact_id,
+        "channel": message.channel,
+        "origin": message.origin,
+        "category": message.category,
+        "template_id": message.template_id,
+        "resend_of": message.resend_of,
+        "purpose": message.purpose,
+        "status": message.status,
+        "content": dict(message.content),
         "created_at": rfc3339(message.created_at),
-        "history": [{"status": h.status, "at": rfc3339(h.at), "details": dict(h.details or {})}
-                    for h in message.history],
+        "history": [
+            {"status": h.status, "at": rfc3339(h.at), "details": dict(h.details or {})}
+            for h in message.history
+        ],
     }
 
 
@@ -51,61 +59,107 @@ def get_message(session: Session, message_id: str) -> dict:
 
 
 def _common(message: Message) -> dict:
-    return {"message_id": message.id, "contact_id": message.contact_id,
-            "channel": message.channel, "origin": message.origin}
+    return {
+        "message_id": message.id,
+        "contact_id": message.contact_id,
+        "channel": message.channel,
+        "origin": message.origin,
+    }
 
 
-def queue_message(session: Session, *, contact_id: str, channel: str, origin: str | None,
-                  category: str | None, template_id: str | None, resend_of: str | None,
-                  content: dict, actor: str, purpose: str | None = None) -> dict:
+def queue_message(
+    session: Session,
+    *,
+    contact_id: str,
+    channel: str,
+    origin: str | None,
+    category: str | None,
+    template_id: str | None,
+    resend_of: str | None,
+    content: dict,
+    actor: str,
+    purpose: str | None = None,
+) -> dict:
     """Store the message as queued and queue its id for the channel's sender after the
     commit. The sender's queue holds ids only: the address and the content reach it
     through its claim (services.messaging.logic.claims), so no personal data waits in
     the broker, and consent is judged when the message goes out. `purpose`:
     eligibility.PURPOSES, None for the business's own messages."""
-    message = Message(contact_id=contact_id, channel=channel, origin=origin,
-                      category=category, template_id=template_id, resend_of=resend_of,
-                      purpose=purpose, status=QUEUED, content=content)
+    message = Message(
+        contact_id=contact_id,
+        channel=channel,
+        origin=origin,
+        category=category,
+        template_id=template_id,
+        resend_of=resend_of,
+        purpose=purpose,
+        status=QUEUED,
+        content=content,
+    )
     session.add(message)
     session.flush()
     message.history.append(StatusChange(status=QUEUED, at=utcnow(), details={"actor": actor}))
-    record_event(session, Outbox, events.MESSAGE_QUEUED, {
-        **_common(message), "category": category, "template_id": template_id,
-        "resend_of": resend_of, "actor": actor})
+    record_event(
+        session,
+        Outbox,
+        events.MESSAGE_QUEUED,
+        {
+            **_common(message),
+            "category": category,
+            "template_id": template_id,
+            "resend_of": resend_of,
+            "actor": actor,
+        },
+    )
     record_event(session, DeliveryOutbox, channel, {"message_id": message.id, "channel": channel})
     return {"id": message.id, "status": QUEUED}
 
 
 def _recorded_before(session: Session, message: Message, status: str) -> bool:
-    return session.scalar(select(StatusChange.id).where(
-        StatusChange.message_id == message.id, StatusChange.status == status).limit(1)) \
+    return (
+        session.scalar(
+            select(StatusChange.id)
+            .where(StatusChange.message_id == message.id, StatusChange.status == status)
+            .limit(1)
+        )
         is not None
+    )
 
 
-def _repeat_adds_nothing(session: Session, message: Message, status: str, details: dict,
-                         now: datetime) -> bool:
+def _repeat_adds_nothing(
+    session: Session, message: Message, status: str, details: dict, now: datetime
+) -> bool:
     """An open or click already counted this minute (the same link: its URL), or one
     more than the message keeps."""
-    kept = session.scalars(select(StatusChange.id).where(
-        StatusChange.message_id == message.id, StatusChange.status.in_(REPEATABLE))
-        .limit(MAX_REPEATS)).all()
+    kept = session.scalars(
+        select(StatusChange.id)
+        .where(StatusChange.message_id == message.id, StatusChange.status.in_(REPEATABLE))
+        .limit(MAX_REPEATS)
+    ).all()
     if len(kept) >= MAX_REPEATS:
         return True
-    recent = session.scalars(select(StatusChange.details).where(
-        StatusChange.message_id == message.id, StatusChange.status == status,
-        StatusChange.at > now - REPEAT_WINDOW)).all()
+    recent = session.scalars(
+        select(StatusChange.details).where(
+            StatusChange.message_id == message.id,
+            StatusChange.status == status,
+            StatusChange.at > now - REPEAT_WINDOW,
+        )
+    ).all()
     return any((entry or {}).get("url") == details.get("url") for entry in recent)
 
 
-def record_status(session: Session, message: Message, status: str,
-                  details: dict | None = None) -> bool:
+def record_status(
+    session: Session, message: Message, status: str, details: dict | None = None
+) -> bool:
     """Add a status to the history and announce it; False when it changed nothing.
     The history is asked two small questions, never loaded: a message may have a long
     one, and every open and click comes here."""
     details = {k: v for k, v in (details or {}).items() if v is not None}
     if status not in vocab.ACTIVITY_TYPES[message.channel]:
-        raise Invalid(f"{status} is not a status of {message.channel}",
-                      {"status": [f"not a status of {message.channel}"]})
+        raise Invalid(
+            f"{status} is not a status of {message.channel}",
+            {"status": [f"not a status of {message.channel}"]},
+        )
     now = utcnow()
     if status in REPEATABLE:
         if _repeat_adds_nothing(session, message, status, details, now):
@@ -117,17 +171,26 @@ def record_status(session: Session, message: Message, status: str,
     message.updated_at = now
     if status == SENT:
         message.provider_id = details.get("provider_id")
-        record_event(session, Outbox, events.MESSAGE_SENT,
-                     {**_common(message), "provider_id": message.provider_id})
+        record_event(
+            session,
+            Outbox,
+            events.MESSAGE_SENT,
+            {**_common(message), "provider_id": message.provider_id},
+        )
     else:
-        record_event(session, Outbox, events.MESSAGE_STATUS,
-                     {**_common(message), "status": status, "details": details})
+        record_event(
+            session,
+            Outbox,
+            events.MESSAGE_STATUS,
+            {**_common(message), "status": status, "details": details},
+        )
     return True
 
 
 def by_provider_id(session: Session, provider_id: str) -> Message | None:
     return session.scalars(
-        select(Message).where(Message.provider_id == str(provider_id)).limit(1)).first()
+        select(Message).where(Message.provider_id == str(provider_id)).limit(1)
+    ).first()
 
 
 def forget_contacts(session: Session, contact_ids: list[str]) -> int:
@@ -143,9 +206,16 @@ def forget_contacts(session: Session, contact_ids: list[str]) -> int:
     return len(ids)
 
 
-def contact_messages(session: Session, contact_id: str, cursor: str | None = None,
-                     size: int = 200) -> dict:
+def contact_messages(
+    session: Session, contact_id: str, cursor: str | None = None, size: int = 200
+) -> dict:
     """One contact's messages, oldest first, a page at a time (the data export's)."""
     size = max(1, min(int(size or 200), 1000))
-    return page(session, select(Message).where(Message.contact_id == str(contact_id)),
-                Message.id, size, str(cursor) if cursor else None, message_resource)
+    return page(
+        session,
+        select(Message).where(Message.contact_id == str(contact_id)),
+        Message.id,
+        size,
+        str(cursor) if cursor else None,
+        message_resource,
+    )

@@ -22,7 +22,7 @@ from services.messaging.logic.sandbox import allowance as value_allowance
 
 @dataclass(frozen=True)
 class Limits:
-    max_lines: int = 500_000      # Python lines executed while rendering (a few 100 ms)
+    max_lines: int = 500_000  # Python lines executed while rendering (a few 100 ms)
     max_seconds: float = 1.0
     max_output: int = 512 * 1024  # characters; no value the template makes is larger
     max_made: int = 8 * 1024 * 1024  # characters a render may make in all
@@ -59,8 +59,14 @@ TEXT = _environment(autoescape=False)
 HTML = _environment(autoescape=True)
 
 
-def render(source: str, context: dict, *, html: bool = False, limits: Limits = Limits(),
-           field: str = "body") -> str:
+def render(
+    source: str,
+    context: dict,
+    *,
+    html: bool = False,
+    limits: Limits = Limits(),
+    field: str = "body",
+) -> str:
     """The rendered text; `Invalid` naming `field` when the template is broken, unsafe
     or too costly."""
     env = HTML if html else TEXT
@@ -71,8 +77,15 @@ def render(source: str, context: dict, *, html: bool = False, limits: Limits = L
         raise Invalid(str(error), {field: [str(error)]}) from None
     except MemoryError:
         raise Invalid(TOO_LARGE, {field: [TOO_LARGE]}) from None
-    except (TemplateError, ArithmeticError, LookupError, AttributeError, TypeError, ValueError,
-            RecursionError) as error:
+    except (
+        TemplateError,
+        ArithmeticError,
+        LookupError,
+        AttributeError,
+        TypeError,
+        ValueError,
+        RecursionError,
+    ) as error:
         # SecurityError (the sandbox refusing) is a TemplateError too; a template's own
         # failure ("{{ '{}'.format() }}": IndexError) is the template's fault, a 422.
         detail = f"the template cannot be rendered: {type(error).__name__}: {error}"[:500]
@@ -84,8 +97,9 @@ def _check_length(env: BoundedSandbox, source: str) -> None:
     # cheaper, so the tokens are counted first, up to the cap.
     tokens = (kind for _, kind, _ in env.lex(source) if kind != "whitespace")
     if sum(1 for _ in itertools.islice(tokens, MAX_TOKENS + 1)) > MAX_TOKENS:
-        raise RenderLimitExceeded(f"the template is too long: more than {MAX_TOKENS:,} "
-                                  "names, operators and tags")
+        raise RenderLimitExceeded(
+            f"the template is too long: more than {MAX_TOKENS:,} names, operators and tags"
+        )
 
 
 def _compile(env: BoundedSandbox, source: str) -> Template:

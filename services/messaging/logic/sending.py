@@ -36,14 +36,25 @@ def find_contact(contacts: ContactsPort, ref: dict) -> dict:
 def render_content(channel: str, source: dict, context: dict, limits: Limits) -> dict:
     """The message as the contact will read it. Email keeps subject / text / html (HTML
     escapes what it inserts); every other channel has one body."""
+
     def text(field: str, html: bool = False) -> str | None:
         value = source.get(field)
-        return render(value, context, html=html, limits=limits, field=f"content.{field}") \
-            if value else None
+        return (
+            render(value, context, html=html, limits=limits, field=f"content.{field}")
+            if value
+            else None
+        )
 
     if channel == "email":
-        return {k: v for k, v in (("subject", text("subject")), ("text", text("text")),
-                                  ("html", text("html", html=True))) if v is not None}
+        return {
+            k: v
+            for k, v in (
+                ("subject", text("subject")),
+                ("text", text("text")),
+                ("html", text("html", html=True)),
+            )
+            if v is not None
+        }
     body = source.get("body") or source.get("text")
     return {"body": render(body, context, limits=limits, field="content.body")}
 
@@ -52,11 +63,12 @@ def _template_source(transaction, template_id: str, channel: str) -> dict:
     with transaction() as session:
         template = template_or_404(session, template_id)
         if template.channel != channel:
-            raise Invalid(f"the template is for {template.channel}",
-                          {"template_id": [f"a {template.channel} template"]})
+            raise Invalid(
+                f"the template is for {template.channel}",
+                {"template_id": [f"a {template.channel} template"]},
+            )
         if channel == "viber" and not template.approved:
-            raise Conflict("viber sends approved templates only",
-                           {"template_id": ["not approved"]})
+            raise Conflict("viber sends approved templates only", {"template_id": ["not approved"]})
         if channel == "email":
             return {"subject": template.subject, "html": template.body}
         return {"body": template.body}
@@ -68,27 +80,35 @@ def _require_eligible(contact: dict, channel: str, category: str | None) -> None
         raise Conflict(refused.detail, {"contact": [refused.detail]})
 
 
-def send_message(transaction, contacts: ContactsPort, settings: Settings, data,
-                 actor: str) -> dict:
+def send_message(transaction, contacts: ContactsPort, settings: Settings, data, actor: str) -> dict:
     request = load(MessageInput(), data)
     channel = request["channel"]
     if request["template_id"]:
         source = _template_source(transaction, request["template_id"], channel)
     elif channel == "viber":
-        raise Conflict("viber sends approved templates only",
-                       {"template_id": ["required for viber"]})
+        raise Conflict(
+            "viber sends approved templates only", {"template_id": ["required for viber"]}
+        )
     else:
         source = request["content"]
     contact = find_contact(contacts, request["contact"])
     _require_eligible(contact, channel, request["category"])
     variables = contacts.contact_variables(contact["id"])
-    content = render_content(channel, source, template_context(variables, request["data"]),
-                             settings.limits)
+    content = render_content(
+        channel, source, template_context(variables, request["data"]), settings.limits
+    )
     with transaction() as session:
         return messages.queue_message(
-            session, contact_id=contact["id"], channel=channel, origin=request["origin"],
-            category=request["category"], template_id=request["template_id"],
-            resend_of=None, content=content, actor=actor)
+            session,
+            contact_id=contact["id"],
+            channel=channel,
+            origin=request["origin"],
+            category=request["category"],
+            template_id=request["template_id"],
+            resend_of=None,
+            content=content,
+            actor=actor,
+        )
 
 
 def resend_message(transaction, contacts: ContactsPort, message_id: str, actor: str) -> dict:
@@ -100,7 +120,13 @@ def resend_message(transaction, contacts: ContactsPort, message_id: str, actor: 
     _require_eligible(contact, original["channel"], original["category"])
     with transaction() as session:
         return messages.queue_message(
-            session, contact_id=contact["id"], channel=original["channel"],
-            origin=original["origin"], category=original["category"],
-            template_id=original["template_id"], resend_of=original["id"],
-            content=original["content"], actor=actor)
+            session,
+            contact_id=contact["id"],
+            channel=original["channel"],
+            origin=original["origin"],
+            category=original["category"],
+            template_id=original["template_id"],
+            resend_of=original["id"],
+            content=original["content"],
+            actor=actor,
+        )

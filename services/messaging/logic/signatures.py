@@ -30,5 +30,8 @@ def relay_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def same(expected: str, given: str | None) -> bool:
-    return bool(expected) and given is not None and hmac.compare_digest(
-        expected.encode(), given.strip().encode())
+    return (
+        bool(expected)
+        and given is not None
+        and hmac.compare_digest(expected.encode(), given.strip().encode())
+    )

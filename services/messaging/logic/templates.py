@@ -15,10 +15,16 @@ from services.messaging.models import Template
 
 
 def template_resource(template: Template) -> dict:
-    return {"id": template.id, "name": template.name, "channel": template.channel,
-            "subject": template.subject, "body": template.body, "approved": template.approved,
-            "created_at": rfc3339(template.created_at),
-            "updated_at": rfc3339(template.updated_at)}
+    return {
+        "id": template.id,
+        "name": template.name,
+        "channel": template.channel,
+        "subject": template.subject,
+        "body": template.body,
+        "approved": template.approved,
+        "created_at": rfc3339(template.created_at),
+        "updated_at": rfc3339(template.updated_at),
+    }
 
 
 def template_or_404(session: Session, template_id: str) -> Template:
@@ -60,8 +66,9 @@ def update_template(session: Session, template_id: str, data: dict) -> dict:
     template = template_or_404(session, template_id)
     fields = load(TemplateUpdate(), data)
     _check(fields)
-    text_changed = any(name in fields and fields[name] != getattr(template, name)
-                       for name in APPROVED_TEXT)
+    text_changed = any(
+        name in fields and fields[name] != getattr(template, name) for name in APPROVED_TEXT
+    )
     if text_changed and "approved" not in fields:
         fields["approved"] = False
     for name, value in fields.items():
@@ -71,5 +78,6 @@ def update_template(session: Session, template_id: str, data: dict) -> dict:
 
 
 def list_templates(session: Session, limit: int = 50, cursor: str | None = None) -> dict:
-    return page(session, select(Template), Template.id, limit, cursor, template_resource,
-                newest_first=True)
+    return page(
+        session, select(Template), Template.id, limit, cursor, template_resource, newest_first=True
+    )

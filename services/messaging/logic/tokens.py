@@ -27,8 +27,9 @@ def make_token(secret: str, kind: str, message_id: str, url: str | None = None) 
 
 def _signed(secrets: Sequence[str], payload: str, mac: str) -> bool:
     # Every secret is tried, so the time taken does not say which one matched.
-    matches = [hmac.compare_digest(mac.encode(), _mac(secret, payload).encode())
-               for secret in secrets]
+    matches = [
+        hmac.compare_digest(mac.encode(), _mac(secret, payload).encode()) for secret in secrets
+    ]
     return any(matches)
 
 

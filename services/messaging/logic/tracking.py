@@ -29,13 +29,15 @@ _SPACES = re.compile(r"[\t\n\f\r /]*")
 _UNQUOTED = re.compile(r"[^\t\n\f\r >]*")
 _TRACKED_SCHEME = re.compile(r"https?://", re.IGNORECASE)
 # Elements whose content is text up to their end tag: an <a> in a script is no link.
-_RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed",
-                       "noframes", "noscript"})
+_RAW_TEXT = frozenset(
+    {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript"}
+)
 BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
-def tracking_url(base_url: str, secret: str, kind: str, message_id: str,
-                 url: str | None = None) -> str:
+def tracking_url(
+    base_url: str, secret: str, kind: str, message_id: str, url: str | None = None
+) -> str:
     return f"{base_url.rstrip('/')}/t/{kind}/{make_token(secret, kind, message_id, url)}"
 
 
@@ -112,8 +114,7 @@ def track_html(source: str, base_url: str, secret: str, message_id: str) -> str:
     """The HTML with every http(s) link through /t/c/ and the open pixel before
     </body>; `Invalid` naming content.html when it is more than we track."""
     if len(source) > MAX_HTML:
-        raise Invalid("the HTML is too large to track",
-                      {FIELD: [f"at most {MAX_HTML} characters"]})
+        raise Invalid("the HTML is too large to track", {FIELD: [f"at most {MAX_HTML} characters"]})
     pieces, done, count = [], 0, 0
     for start, end in links(source):
         target = html.unescape(source[start:end]).strip(_SPACE)
@@ -121,15 +122,16 @@ def track_html(source: str, base_url: str, secret: str, message_id: str) -> str:
             continue  # mailto:, tel:, anchors stay as they are
         count += 1
         if count > MAX_LINKS:
-            raise Invalid("too many links to track",
-                          {FIELD: [f"at most {MAX_LINKS} links"]})
+            raise Invalid("too many links to track", {FIELD: [f"at most {MAX_LINKS} links"]})
         tracked = html.escape(tracking_url(base_url, secret, CLICK, message_id, target))
         quoted = start > 0 and source[start - 1] in "\"'"
         pieces += [source[done:start], tracked if quoted else f'"{tracked}"']
         done = end
     tracked = "".join(pieces) + source[done:]
-    pixel = (f'<img src="{html.escape(tracking_url(base_url, secret, OPEN, message_id))}" '
-             'width="1" height="1" alt="" style="display:none">')
+    pixel = (
+        f'<img src="{html.escape(tracking_url(base_url, secret, OPEN, message_id))}" '
+        'width="1" height="1" alt="" style="display:none">'
+    )
     if BODY_END.search(tracked):
         return BODY_END.sub(lambda m: pixel + m.group(0), tracked, count=1)
     return tracked + pixel

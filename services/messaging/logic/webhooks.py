@@ -37,8 +37,8 @@ REPLAY_WINDOW = 300.0  # seconds
 @dataclass(frozen=True)
 class Receipt:
     status: str
-    provider_id: str | None = None   # the provider's id of the message
-    message_id: str | None = None    # ours, where the provider echoes it
+    provider_id: str | None = None  # the provider's id of the message
+    message_id: str | None = None  # ours, where the provider echoes it
     reason: str | None = None
 
 
@@ -66,19 +66,28 @@ def verified(provider: str, request: dict, secrets: dict, now: float | None = No
     now = time.time() if now is None else now
     if provider == "twilio":
         params = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
-        return same(twilio_signature(secret, request["url"], params) if secret else "",
-                    headers.get("x-twilio-signature"))
+        return same(
+            twilio_signature(secret, request["url"], params) if secret else "",
+            headers.get("x-twilio-signature"),
+        )
     if provider == "telegram":
         return same(secret, headers.get("x-telegram-bot-api-secret-token"))
     if provider == "viber":
         stamp = _json(body).get("timestamp")
-        return same(hex_hmac_sha256(secret, body.encode()) if secret else "",
-                    headers.get("x-viber-content-signature")) \
-            and isinstance(stamp, int | float) and _fresh(stamp / 1000, now)
+        return (
+            same(
+                hex_hmac_sha256(secret, body.encode()) if secret else "",
+                headers.get("x-viber-content-signature"),
+            )
+            and isinstance(stamp, int | float)
+            and _fresh(stamp / 1000, now)
+        )
     if provider == "smtp":
         stamp = headers.get("x-plexus-timestamp") or ""
-        return same(relay_signature(secret, stamp, body.encode()) if secret else "",
-                    headers.get("x-plexus-signature")) and _fresh(stamp, now)
+        return same(
+            relay_signature(secret, stamp, body.encode()) if secret else "",
+            headers.get("x-plexus-signature"),
+        ) and _fresh(stamp, now)
     return False
 
 
@@ -87,19 +96,29 @@ def receipts(provider: str, body: str) -> list[Receipt]:
         form = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
         status = TWILIO_STATUS.get(form.get("MessageStatus", ""))
         reason = form.get("ErrorCode") or None
-        return [Receipt(status, provider_id=form.get("MessageSid"), reason=reason)] \
-            if status else []
+        return (
+            [Receipt(status, provider_id=form.get("MessageSid"), reason=reason)] if status else []
+        )
     if provider == "viber":
         event = _json(body)
         status = VIBER_STATUS.get(event.get("event", ""))
-        return [Receipt(status, provider_id=str(event.get("message_token")),
-                        reason=event.get("desc"))] if status else []
+        return (
+            [Receipt(status, provider_id=str(event.get("message_token")), reason=event.get("desc"))]
+            if status
+            else []
+        )
     if provider == "smtp":
         event = _json(body)
         if event.get("event") not in SMTP_STATUS:
             return []
-        return [Receipt(event["event"], provider_id=event.get("provider_id"),
-                        message_id=event.get("message_id"), reason=event.get("reason"))]
+        return [
+            Receipt(
+                event["event"],
+                provider_id=event.get("provider_id"),
+                message_id=event.get("message_id"),
+                reason=event.get("reason"),
+            )
+        ]
     # Telegram sends updates (chats, replies), never receipts: accepted, nothing to record.
     return []
 
@@ -109,20 +128,23 @@ def apply_receipts(session: Session, found: list[Receipt]) -> list[bounces.Listi
     retries a webhook that fails); the black-listings the new ones make."""
     to_blacklist = []
     for receipt in found:
-        message = (session.get(Message, receipt.message_id) if receipt.message_id
-                   else messages.by_provider_id(session, receipt.provider_id or ""))
+        message = (
+            session.get(Message, receipt.message_id)
+            if receipt.message_id
+            else messages.by_provider_id(session, receipt.provider_id or "")
+        )
         if message is None:
             continue
-        if messages.record_status(session, message, receipt.status,
-                                  {"reason": receipt.reason}):
+        if messages.record_status(session, message, receipt.status, {"reason": receipt.reason}):
             listing = bounces.listing(message, receipt.status, receipt.reason)
             if listing:
                 to_blacklist.append(listing)
     return to_blacklist
 
 
-def handle_webhook(transaction, contacts: ContactsPort, secrets: dict, provider: str,
-                   request: dict) -> dict:
+def handle_webhook(
+    transaction, contacts: ContactsPort, secrets: dict, provider: str, request: dict
+) -> dict:
     """One provider's webhook call: verified, its receipts recorded, bounced and
     complaining addresses black-listed."""
     if provider not in PROVIDERS:

@@ -58,11 +58,15 @@ class SenderMeter(Meter):
     """Provider latency and failures, and time spent waiting on the rate limit."""
 
     def __init__(self, service: str):
-        self.duration = histogram(f"plexus_{service}_provider_duration_seconds",
-                                  "Time the provider took to take or refuse a message.",
-                                  ["provider", "outcome"])
-        self.rate_waits = counter(f"plexus_{service}_rate_limit_wait_seconds_total",
-                                  "Seconds sends waited for the provider's rate limit.")
+        self.duration = histogram(
+            f"plexus_{service}_provider_duration_seconds",
+            "Time the provider took to take or refuse a message.",
+            ["provider", "outcome"],
+        )
+        self.rate_waits = counter(
+            f"plexus_{service}_rate_limit_wait_seconds_total",
+            "Seconds sends waited for the provider's rate limit.",
+        )
 
     def waited(self, seconds: float) -> None:
         if seconds:
@@ -82,9 +86,11 @@ class ChannelProvider(DependencyProvider):
         self.provider, settings = make_provider(nameko.config, self.sender)
         self.limiter = RateLimiter(float(settings.get("rate_limit") or 0))
         self.max_attempts, _ = retry_policy(nameko.config)
-        self.sent = counter(f"plexus_{self.container.service_name}_messages_total",
-                            "Messages handled, by provider and outcome.",
-                            ["provider", "outcome"])
+        self.sent = counter(
+            f"plexus_{self.container.service_name}_messages_total",
+            "Messages handled, by provider and outcome.",
+            ["provider", "outcome"],
+        )
         self.meter = SenderMeter(self.container.service_name)
 
     def get_dependency(self, worker_ctx):
@@ -118,8 +124,15 @@ class Sender:
             # worker's RPC proxy, which carries this worker's call context.
             provider = provider.bind(ContactsPort(rpc))
         try:
-            outcome = deliver(delivery, provider, MessagingPort(rpc), channel.limiter,
-                              delivery.get("attempt", 1), channel.max_attempts, channel.meter)
+            outcome = deliver(
+                delivery,
+                provider,
+                MessagingPort(rpc),
+                channel.limiter,
+                delivery.get("attempt", 1),
+                channel.max_attempts,
+                channel.meter,
+            )
         except Exception:
             channel.sent.labels(channel.provider.name, "retry").inc()
             raise

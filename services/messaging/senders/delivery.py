@@ -27,8 +27,15 @@ class Meter:
         pass
 
 
-def deliver(queued: dict, provider, messaging: MessagingPort, limiter, attempt: int = 1,
-            max_attempts: int = 1, meter: Meter = Meter()) -> str:
+def deliver(
+    queued: dict,
+    provider,
+    messaging: MessagingPort,
+    limiter,
+    attempt: int = 1,
+    max_attempts: int = 1,
+    meter: Meter = Meter(),
+) -> str:
     """The status the message reached: sent, skipped, suppressed, or a permanent failure
     status. `queued` is the queue's body: the message id and channel."""
     message_id = queued["message_id"]
@@ -44,15 +51,18 @@ def deliver(queued: dict, provider, messaging: MessagingPort, limiter, attempt: 
         provider_id = provider.send(delivery)
     except PermanentFailure as failure:
         meter.provider_call(provider.name, "permanent_failure", time.perf_counter() - started)
-        messaging.report(message_id, failure.status,
-                         {"reason": failure.reason, "provider": provider.name})
+        messaging.report(
+            message_id, failure.status, {"reason": failure.reason, "provider": provider.name}
+        )
         return failure.status
     except TemporaryFailure as failure:
         meter.provider_call(provider.name, "temporary_failure", time.perf_counter() - started)
         if attempt >= max_attempts:
-            messaging.report(message_id, vocab.EXHAUSTED[delivery["channel"]],
-                             {"reason": str(failure), "provider": provider.name,
-                              "attempts": attempt})
+            messaging.report(
+                message_id,
+                vocab.EXHAUSTED[delivery["channel"]],
+                {"reason": str(failure), "provider": provider.name, "attempts": attempt},
+            )
         raise
     meter.provider_call(provider.name, "accepted", time.perf_counter() - started)
     messaging.report(message_id, SENT, {"provider_id": provider_id, "provider": provider.name})

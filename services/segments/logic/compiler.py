@@ -24,12 +24,14 @@ from plexus.contract.segments import (
 from services.segments.logic.validation import as_date, as_moment, field_kind
 from services.segments.models import ActivityCount, Flag, Profile, Variable
 
-FLAG_KINDS = {"subscribed": "subscribed", "blacklisted": "blacklisted",
-              "category": "category"}
+FLAG_KINDS = {"subscribed": "subscribed", "blacklisted": "blacklisted", "category": "category"}
 # What changes make a condition worth re-checking: the contact field it reads, as
 # contact_updated names it, or the kind of event.
-FLAG_DEPENDENCIES = {"subscribed": "subscriptions", "blacklisted": "blacklists",
-                     "category": "categories"}
+FLAG_DEPENDENCIES = {
+    "subscribed": "subscriptions",
+    "blacklisted": "blacklists",
+    "category": "categories",
+}
 ACTIVITY = "activity"
 
 
@@ -86,8 +88,14 @@ def _typed(kind, value):
 
 
 # ne is eq negated after NULLs are made false (compile_rule's two-valued conditions).
-COMPARE = {"eq": operator.eq, "ne": operator.eq, "lt": operator.lt, "lte": operator.le,
-           "gt": operator.gt, "gte": operator.ge}
+COMPARE = {
+    "eq": operator.eq,
+    "ne": operator.eq,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
 
 
 def _compare(target, op: str, value) -> ColumnElement:
@@ -111,8 +119,11 @@ def _field_condition(node: dict, clock: Clock) -> ColumnElement:
     if op in ("contains", "starts_with"):
         lowered = func.lower(col)
         text = value.lower()
-        return (lowered.contains(text, autoescape=True) if op == "contains"
-                else lowered.startswith(text, autoescape=True))
+        return (
+            lowered.contains(text, autoescape=True)
+            if op == "contains"
+            else lowered.startswith(text, autoescape=True)
+        )
     if op in ("in", "not_in"):
         held = col.in_([_typed(kind, item) for item in value])
         return held if op == "in" else not_(_both(held))
@@ -144,24 +155,34 @@ def _variable_condition(node: dict, clock: Clock) -> ColumnElement:
     name, op, value = node["field"].removeprefix(VARIABLE_PREFIX), node["op"], node.get("value")
 
     def having(condition) -> ColumnElement:
-        return exists(select(Variable.contact_id).where(
-            Variable.contact_id == Profile.contact_id, Variable.name == name, condition))
+        return exists(
+            select(Variable.contact_id).where(
+                Variable.contact_id == Profile.contact_id, Variable.name == name, condition
+            )
+        )
 
     if op == "exists":
         held = having(Variable.text_value.is_not(None))
         return held if value is not False else not_(held)
     text = Variable.text_value
     if op == "within_last_days":
-        return having(and_(text >= (clock.today - timedelta(days=value)).isoformat(),
-                           text < (clock.today + timedelta(days=1)).isoformat()))
+        return having(
+            and_(
+                text >= (clock.today - timedelta(days=value)).isoformat(),
+                text < (clock.today + timedelta(days=1)).isoformat(),
+            )
+        )
     if op == "more_than_days_ago":
         return having(text < (clock.today - timedelta(days=value)).isoformat())
     if op == BIRTHDAY_OP:
         return having(func.substr(text, 6, 5).in_(month_days(clock, value)))
     if op in ("contains", "starts_with"):
         lowered = func.lower(text)
-        return having(lowered.contains(value.lower(), autoescape=True) if op == "contains"
-                      else lowered.startswith(value.lower(), autoescape=True))
+        return having(
+            lowered.contains(value.lower(), autoescape=True)
+            if op == "contains"
+            else lowered.startswith(value.lower(), autoescape=True)
+        )
     if op in ("in", "not_in"):
         held = having(_variable_in(value))
         return held if op == "in" else not_(held)
@@ -171,8 +192,11 @@ def _variable_condition(node: dict, clock: Clock) -> ColumnElement:
 
 
 def _flag_condition(kind: str, key: str) -> ColumnElement:
-    return exists(select(Flag.contact_id).where(
-        Flag.contact_id == Profile.contact_id, Flag.kind == kind, Flag.key == key))
+    return exists(
+        select(Flag.contact_id).where(
+            Flag.contact_id == Profile.contact_id, Flag.kind == kind, Flag.key == key
+        )
+    )
 
 
 def _activity_condition(spec: dict, clock: Clock) -> ColumnElement:
@@ -198,7 +222,7 @@ def _compile(rule: dict, clock: Clock) -> tuple[ColumnElement, bool]:
         if rule["field"].startswith(VARIABLE_PREFIX):
             return _variable_condition(rule, clock), False
         return _field_condition(rule, clock), rule["op"] not in NEVER_NULL
-    (key, value), = rule.items()
+    ((key, value),) = rule.items()
     if key in ("all", "any"):
         compiled = [_compile(part, clock) for part in value]
         join = and_ if key == "all" else or_
@@ -250,5 +274,3 @@ def uses_time(rule: dict) -> bool:
     if ACTIVITY in rule:
         return "within_days" in rule[ACTIVITY]
     return any(uses_time(part) for part in parts(rule))
-
-

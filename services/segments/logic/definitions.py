@@ -20,9 +20,15 @@ from services.segments.models import Dependency, Membership, SegmentDef
 
 
 def representation(segment: SegmentDef) -> dict:
-    return {"id": segment.id, "name": segment.name, "rule": segment.rule,
-            "version": segment.version, "member_count": segment.member_count,
-            "created_at": rfc3339(segment.created_at), "updated_at": rfc3339(segment.updated_at)}
+    return {
+        "id": segment.id,
+        "name": segment.name,
+        "rule": segment.rule,
+        "version": segment.version,
+        "member_count": segment.member_count,
+        "created_at": rfc3339(segment.created_at),
+        "updated_at": rfc3339(segment.updated_at),
+    }
 
 
 def read_body(schema, data) -> dict:
@@ -43,8 +49,9 @@ def read_rule(data) -> dict:
 
 def _index(session: Session, segment: SegmentDef) -> None:
     session.execute(delete(Dependency).where(Dependency.segment_id == segment.id))
-    session.add_all(Dependency(kind=kind, segment_id=segment.id)
-                    for kind in sorted(dependencies(segment.rule)))
+    session.add_all(
+        Dependency(kind=kind, segment_id=segment.id) for kind in sorted(dependencies(segment.rule))
+    )
     segment.time_based = uses_time(segment.rule)
     session.flush()
 
@@ -63,17 +70,25 @@ def read_segment(session: Session, segment_id: str) -> dict:
 def _room_for_one_more(session: Session) -> None:
     """Every segment is re-checked as contacts change: their number is bounded."""
     if session.scalar(select(func.count()).select_from(SegmentDef)) >= MAX_SEGMENTS:
-        raise Conflict(f"there are {MAX_SEGMENTS:,} segments already, as many as Plexus "
-                       "keeps up to date: delete one first",
-                       {"segments": [f"at most {MAX_SEGMENTS:,}"]})
+        raise Conflict(
+            f"there are {MAX_SEGMENTS:,} segments already, as many as Plexus "
+            "keeps up to date: delete one first",
+            {"segments": [f"at most {MAX_SEGMENTS:,}"]},
+        )
 
 
 def create_segment(session: Session, data, clock: Clock, timeout: float | None = None) -> dict:
     """`timeout`: seconds the evaluation over every contact may take (422 beyond)."""
     values = read_body(SegmentInput(), data)
     _room_for_one_more(session)
-    segment = SegmentDef(name=values["name"], rule=values["rule"], version=1,
-                         member_count=0, created_at=clock.now, updated_at=clock.now)
+    segment = SegmentDef(
+        name=values["name"],
+        rule=values["rule"],
+        version=1,
+        member_count=0,
+        created_at=clock.now,
+        updated_at=clock.now,
+    )
     session.add(segment)
     _index(session, segment)
     with evaluation_limit(session, timeout):
@@ -82,8 +97,9 @@ def create_segment(session: Session, data, clock: Clock, timeout: float | None =
     return representation(segment)
 
 
-def update_segment(session: Session, segment_id: str, data, clock: Clock,
-                   timeout: float | None = None) -> dict:
+def update_segment(
+    session: Session, segment_id: str, data, clock: Clock, timeout: float | None = None
+) -> dict:
     values = read_body(SegmentPatch(), data)
     segment = get_segment(session, segment_id)
     if "name" in values:
@@ -109,14 +125,19 @@ def delete_segment(session: Session, segment_id: str) -> None:
 
 
 def list_segments(session: Session, limit: int, cursor: str | None) -> dict:
-    return page(session, select(SegmentDef), SegmentDef.id, limit, cursor, representation,
-                newest_first=True)
+    return page(
+        session, select(SegmentDef), SegmentDef.id, limit, cursor, representation, newest_first=True
+    )
 
 
 def members(session: Session, segment_id: str, limit: int, cursor: str | None) -> dict:
     get_segment(session, segment_id)
-    query = select(Membership.contact_id).where(Membership.segment_id == segment_id) \
-        .order_by(Membership.contact_id).limit(limit + 1)
+    query = (
+        select(Membership.contact_id)
+        .where(Membership.segment_id == segment_id)
+        .order_by(Membership.contact_id)
+        .limit(limit + 1)
+    )
     if cursor:
         query = query.where(Membership.contact_id > cursor)
     rows = list(session.scalars(query))
@@ -124,7 +145,10 @@ def members(session: Session, segment_id: str, limit: int, cursor: str | None) -
 
 
 def contact_segments(session: Session, contact_id: str) -> dict:
-    rows = session.scalars(select(SegmentDef).join(
-        Membership, Membership.segment_id == SegmentDef.id).where(
-        Membership.contact_id == contact_id).order_by(SegmentDef.name))
+    rows = session.scalars(
+        select(SegmentDef)
+        .join(Membership, Membership.segment_id == SegmentDef.id)
+        .where(Membership.contact_id == contact_id)
+        .order_by(SegmentDef.name)
+    )
     return envelope([representation(row) for row in rows], None)

@@ -21,8 +21,9 @@ def preview(session: Session, rule: dict, clock: Clock, timeout: float | None = 
     found = matching(rule, clock).subquery()
     with evaluation_limit(session, timeout):
         count = session.scalar(select(func.count()).select_from(found))
-        sample = session.scalars(select(found.c.contact_id).order_by(found.c.contact_id)
-                                 .limit(SAMPLE)).all()
+        sample = session.scalars(
+            select(found.c.contact_id).order_by(found.c.contact_id).limit(SAMPLE)
+        ).all()
     return {"count": count, "sample": list(sample)}
 
 
@@ -51,5 +52,9 @@ def explain(session: Session, segment_id: str, contact_id: str, clock: Clock) ->
     if row is None:
         raise NotFound("no such contact", {"contact_id": ["no such contact"]})
     member = session.get(Membership, (segment_id, contact_id)) is not None
-    return {"segment_id": segment_id, "contact_id": contact_id, "member": member,
-            "explain": _tree(segment.rule, iter(row))}
+    return {
+        "segment_id": segment_id,
+        "contact_id": contact_id,
+        "member": member,
+        "explain": _tree(segment.rule, iter(row)),
+    }

@@ -22,12 +22,14 @@ SEEN_EVENTS_KEPT = timedelta(days=7)
 
 
 def time_based_segments(session: Session) -> list[str]:
-    return list(session.scalars(select(SegmentDef.id).where(SegmentDef.time_based)
-                                .order_by(SegmentDef.id)))
+    return list(
+        session.scalars(select(SegmentDef.id).where(SegmentDef.time_based).order_by(SegmentDef.id))
+    )
 
 
-def pass_segment(session: Session, segment_id: str, clock: Clock,
-                 timeout: float | None = None) -> tuple[int, int]:
+def pass_segment(
+    session: Session, segment_id: str, clock: Clock, timeout: float | None = None
+) -> tuple[int, int]:
     """One segment brought up to date; QueryTimedOut (nothing changed) when its queries
     run longer than `timeout` seconds."""
     segment = session.get(SegmentDef, segment_id)
@@ -51,9 +53,12 @@ def periodic_pass(transaction, clock: Clock, timeout: float) -> None:
             with transaction() as session:
                 added, dropped = pass_segment(session, segment_id, clock, timeout)
         except QueryTimedOut:
-            log.warning("periodic pass: segment %s took longer than %g s; left as it was "
-                        "(raise SEGMENTS.pass_timeout_seconds, or narrow its rule)",
-                        segment_id, timeout)
+            log.warning(
+                "periodic pass: segment %s took longer than %g s; left as it was "
+                "(raise SEGMENTS.pass_timeout_seconds, or narrow its rule)",
+                segment_id,
+                timeout,
+            )
             continue
         if added or dropped:
             log.info("periodic pass: segment %s +%d -%d", segment_id, added, dropped)

@@ -38,8 +38,20 @@ from services.segments.models import (
 # fetch(contact_id) -> the contact as contacts' get_contact gives it, or None if unknown.
 Fetch = Callable[[str], "dict | None"]
 
-PLAIN_FIELDS = ("user_id", "email", "phone", "first_name", "last_name", "gender",
-                "language", "timezone", "source", "avatar_url", "contact_score", "status")
+PLAIN_FIELDS = (
+    "user_id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "gender",
+    "language",
+    "timezone",
+    "source",
+    "avatar_url",
+    "contact_score",
+    "status",
+)
 ADDRESS_PARTS = ("country", "region", "city", "street", "postcode")
 SUBSCRIBED, BLACKLISTED, CATEGORY = "subscribed", "blacklisted", "category"
 
@@ -63,10 +75,14 @@ def field_values(field: str, value) -> dict:
 
 
 def _flags(contact: dict) -> list[tuple[str, str]]:
-    found = [(SUBSCRIBED, channel) for channel, state in (contact.get("subscriptions") or {})
-             .items() if (state or {}).get("status") == "subscribed"]
-    found += [(BLACKLISTED, name) for name, entry in (contact.get("blacklists") or {}).items()
-              if entry]
+    found = [
+        (SUBSCRIBED, channel)
+        for channel, state in (contact.get("subscriptions") or {}).items()
+        if (state or {}).get("status") == "subscribed"
+    ]
+    found += [
+        (BLACKLISTED, name) for name, entry in (contact.get("blacklists") or {}).items() if entry
+    ]
     found += [(CATEGORY, name) for name, on in (contact.get("categories") or {}).items() if on]
     return found
 
@@ -78,8 +94,7 @@ def variable_row(contact_id: str, name: str, value) -> dict:
         text, number = repr(value), float(value)
     else:
         text, number = str(value), None
-    return {"contact_id": contact_id, "name": name, "text_value": text,
-            "number_value": number}
+    return {"contact_id": contact_id, "name": name, "text_value": text, "number_value": number}
 
 
 def _set_flags(session: Session, contact_id: str, kind: str, keys) -> None:
@@ -89,8 +104,11 @@ def _set_flags(session: Session, contact_id: str, kind: str, keys) -> None:
 
 def _set_variables(session: Session, contact_id: str, values: dict | None) -> None:
     session.execute(delete(Variable).where(Variable.contact_id == contact_id))
-    session.add_all(Variable(**variable_row(contact_id, name, value))
-                    for name, value in (values or {}).items() if value is not None)
+    session.add_all(
+        Variable(**variable_row(contact_id, name, value))
+        for name, value in (values or {}).items()
+        if value is not None
+    )
 
 
 def store_contact(session: Session, contact: dict, replace: bool = True) -> None:
@@ -116,8 +134,9 @@ def store_contact(session: Session, contact: dict, replace: bool = True) -> None
         for name, value in values.items():
             setattr(profile, name, value)
     session.execute(delete(Flag).where(Flag.contact_id == contact_id))
-    session.add_all(Flag(contact_id=contact_id, kind=kind, key=key)
-                    for kind, key in _flags(contact))
+    session.add_all(
+        Flag(contact_id=contact_id, kind=kind, key=key) for kind, key in _flags(contact)
+    )
     _set_variables(session, contact_id, contact.get("variables"))
     session.flush()
 
@@ -136,8 +155,11 @@ def _unseen(session: Session, payloads: list[dict]) -> dict[str, dict]:
     """The payloads whose event was not applied before, by event_id in their order (a
     redelivery inside the batch counts once). Read only: see _mark_seen."""
     unique = {p["event_id"]: p for p in payloads}
-    seen = set(session.scalars(select(SeenEvent.event_id).where(
-        SeenEvent.event_id.in_(list(unique))))) if unique else set()
+    seen = (
+        set(session.scalars(select(SeenEvent.event_id).where(SeenEvent.event_id.in_(list(unique)))))
+        if unique
+        else set()
+    )
     return {event_id: p for event_id, p in unique.items() if event_id not in seen}
 
 
@@ -148,8 +170,12 @@ def _mark_seen(session: Session, unseen: dict[str, dict]) -> list[dict]:
         return []
     # Sorted: two processes marking overlapping events lock the keys in one order.
     now = utcnow()
-    new = insert_new(session, SeenEvent, [{"event_id": event_id, "seen_at": now}
-                                          for event_id in sorted(unseen)], returning="event_id")
+    new = insert_new(
+        session,
+        SeenEvent,
+        [{"event_id": event_id, "seen_at": now} for event_id in sorted(unseen)],
+        returning="event_id",
+    )
     return [p for event_id, p in unseen.items() if event_id in new]
 
 
@@ -160,8 +186,15 @@ def first_times(session: Session, payloads: list[dict]) -> list[dict]:
 
 def _erased_among(session: Session, contact_ids) -> set[str]:
     ids = sorted(set(contact_ids))
-    return set(session.scalars(select(ErasedContact.contact_id).where(
-        ErasedContact.contact_id.in_(ids)))) if ids else set()
+    return (
+        set(
+            session.scalars(
+                select(ErasedContact.contact_id).where(ErasedContact.contact_id.in_(ids))
+            )
+        )
+        if ids
+        else set()
+    )
 
 
 def _lock_profiles(session: Session, contact_ids) -> set[str]:
@@ -171,13 +204,18 @@ def _lock_profiles(session: Session, contact_ids) -> set[str]:
     ids = sorted(set(contact_ids))
     if not ids:
         return set()
-    return set(session.scalars(select(Profile.contact_id).where(Profile.contact_id.in_(ids))
-                               .order_by(Profile.contact_id).with_for_update()))
+    return set(
+        session.scalars(
+            select(Profile.contact_id)
+            .where(Profile.contact_id.in_(ids))
+            .order_by(Profile.contact_id)
+            .with_for_update()
+        )
+    )
 
 
 def _locked_profile(session: Session, contact_id: str) -> Profile | None:
-    return session.scalar(select(Profile).where(Profile.contact_id == contact_id)
-                          .with_for_update())
+    return session.scalar(select(Profile).where(Profile.contact_id == contact_id).with_for_update())
 
 
 def _apply_contact_change(session: Session, payload: dict, toggles: dict) -> set[str]:
@@ -191,26 +229,32 @@ def _apply_contact_change(session: Session, payload: dict, toggles: dict) -> set
         for field, value in changed.items():
             values.update(field_values(field, value))
         values["updated_at"] = _moment(payload.get("occurred_at"))
-        session.execute(update(Profile).where(Profile.contact_id == contact_id)
-                        .values(**values))
+        session.execute(update(Profile).where(Profile.contact_id == contact_id).values(**values))
         if "variables" in changed:
             _set_variables(session, contact_id, changed["variables"])
         if "categories" in changed:
-            _set_flags(session, contact_id, CATEGORY, [
-                key for key, on in (changed["categories"] or {}).items() if on])
+            _set_flags(
+                session,
+                contact_id,
+                CATEGORY,
+                [key for key, on in (changed["categories"] or {}).items() if on],
+            )
         for entry in payload.get("subscribed") or ():  # channels its new addresses opened
-            toggles[(contact_id, SUBSCRIBED, entry["channel"])] = \
+            toggles[(contact_id, SUBSCRIBED, entry["channel"])] = (
                 entry.get("status") == "subscribed"
+            )
         kinds = {"subscriptions"} if payload.get("subscribed") else set()
         return set(changed) | {"updated_at"} | kinds
     if name in (events.CONTACT_ACTIVATED, events.CONTACT_DEACTIVATED):
         status = "active" if name == events.CONTACT_ACTIVATED else "inactive"
-        session.execute(update(Profile).where(Profile.contact_id == contact_id)
-                        .values(status=status))
+        session.execute(
+            update(Profile).where(Profile.contact_id == contact_id).values(status=status)
+        )
         return {"status"}
     if name == events.SUBSCRIPTION_CHANGED:
-        toggles[(contact_id, SUBSCRIBED, payload["channel"])] = \
+        toggles[(contact_id, SUBSCRIBED, payload["channel"])] = (
             payload.get("status") == "subscribed"
+        )
         return {"subscriptions"}
     if name == events.BLACKLIST_CHANGED:
         toggles[(contact_id, BLACKLISTED, payload["list"])] = bool(payload.get("blacklisted"))
@@ -220,13 +264,15 @@ def _apply_contact_change(session: Session, payload: dict, toggles: dict) -> set
 
 def _write_toggles(session: Session, toggles: dict) -> None:
     """Flags on with one multi-row INSERT, flags off with one DELETE."""
-    on = [{"contact_id": c, "kind": kind, "key": key}
-          for (c, kind, key), wanted in sorted(toggles.items()) if wanted]
+    on = [
+        {"contact_id": c, "kind": kind, "key": key}
+        for (c, kind, key), wanted in sorted(toggles.items())
+        if wanted
+    ]
     off = [flag for flag, wanted in sorted(toggles.items()) if not wanted]
     insert_new(session, Flag, on)
     if off:
-        session.execute(delete(Flag).where(tuple_(Flag.contact_id, Flag.kind, Flag.key)
-                                           .in_(off)))
+        session.execute(delete(Flag).where(tuple_(Flag.contact_id, Flag.kind, Flag.key).in_(off)))
 
 
 def _new_profiles(session: Session, contacts: list[dict]) -> None:
@@ -241,17 +287,24 @@ def _new_profiles(session: Session, contacts: list[dict]) -> None:
             values.update(field_values(field, contact.get(field)))
         rows.append(values)
     stored = insert_new(session, Profile, rows, returning="contact_id")
-    flags = [{"contact_id": c["id"], "kind": kind, "key": key}
-             for c in contacts if c["id"] in stored for kind, key in _flags(c)]
-    variables = [variable_row(c["id"], name, value)
-                 for c in contacts if c["id"] in stored
-                 for name, value in (c.get("variables") or {}).items() if value is not None]
+    flags = [
+        {"contact_id": c["id"], "kind": kind, "key": key}
+        for c in contacts
+        if c["id"] in stored
+        for kind, key in _flags(c)
+    ]
+    variables = [
+        variable_row(c["id"], name, value)
+        for c in contacts
+        if c["id"] in stored
+        for name, value in (c.get("variables") or {}).items()
+        if value is not None
+    ]
     insert_new(session, Flag, flags)
     insert_new(session, Variable, variables)
 
 
-def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch,
-                      clock: Clock) -> int:
+def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch, clock: Clock) -> int:
     """Apply a batch of contacts' events in their order, then re-check every contact it
     changed; membership changes made. An erasure goes first: an erased contact is never
     projected again, so nothing else about it in the batch counts. Contacts are fetched
@@ -259,19 +312,28 @@ def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch,
     unseen = _unseen(session, payloads)
     deleted = {p["contact_id"] for p in unseen.values() if p["event"] == events.CONTACT_DELETED}
     gone = deleted | _erased_among(session, (p["contact_id"] for p in unseen.values()))
-    held = _lock_profiles(session, (p["contact_id"] for p in unseen.values()
-                                    if p["contact_id"] not in gone))
-    created = {p["contact_id"]: p["contact"] for p in unseen.values()
-               if p["event"] == events.CONTACT_CREATED
-               and p["contact_id"] not in held | gone}
+    held = _lock_profiles(
+        session, (p["contact_id"] for p in unseen.values() if p["contact_id"] not in gone)
+    )
+    created = {
+        p["contact_id"]: p["contact"]
+        for p in unseen.values()
+        if p["event"] == events.CONTACT_CREATED and p["contact_id"] not in held | gone
+    }
     # A change before its contact_created: contacts' whole contact holds it.
-    fetched = {contact_id: fetch(contact_id) for contact_id in dict.fromkeys(
-        p["contact_id"] for p in unseen.values()
-        if p["contact_id"] not in held | gone | created.keys())}
+    fetched = {
+        contact_id: fetch(contact_id)
+        for contact_id in dict.fromkeys(
+            p["contact_id"]
+            for p in unseen.values()
+            if p["contact_id"] not in held | gone | created.keys()
+        )
+    }
 
     fresh = _mark_seen(session, unseen)
-    for contact_id in dict.fromkeys(p["contact_id"] for p in fresh
-                                    if p["event"] == events.CONTACT_DELETED):
+    for contact_id in dict.fromkeys(
+        p["contact_id"] for p in fresh if p["event"] == events.CONTACT_DELETED
+    ):
         erase(session, contact_id)
     _new_profiles(session, list(created.values()))
     held |= _lock_profiles(session, created)
@@ -284,11 +346,15 @@ def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch,
     toggles: dict[tuple[str, str, str], bool] = {}
     for payload in fresh:
         contact_id = payload["contact_id"]
-        if payload["event"] == events.CONTACT_CREATED or contact_id in fetched \
-                or contact_id not in held:
+        if (
+            payload["event"] == events.CONTACT_CREATED
+            or contact_id in fetched
+            or contact_id not in held
+        ):
             continue  # stored whole above (a created contact, a fetched one), or gone
         changed.setdefault(contact_id, set()).update(
-            _apply_contact_change(session, payload, toggles))
+            _apply_contact_change(session, payload, toggles)
+        )
     _write_toggles(session, toggles)
     return recheck_contacts(session, changed, clock)
 
@@ -296,11 +362,23 @@ def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch,
 def count_activity(session: Session, counted: Counter) -> None:
     """Add each key's count ({(contact_id, day, channel, type, name, origin): n}) with
     one multi-row upsert (keys sorted: one lock order)."""
-    add_counts(session, ActivityCount, [
-        {"contact_id": contact_id, "day": day, "channel": channel, "type": type,
-         "name": name, "origin": origin, "count": n}
-        for (contact_id, day, channel, type, name, origin), n in sorted(counted.items())],
-        key=["contact_id", "day", "channel", "type", "name", "origin"])
+    add_counts(
+        session,
+        ActivityCount,
+        [
+            {
+                "contact_id": contact_id,
+                "day": day,
+                "channel": channel,
+                "type": type,
+                "name": name,
+                "origin": origin,
+                "count": n,
+            }
+            for (contact_id, day, channel, type, name, origin), n in sorted(counted.items())
+        ],
+        key=["contact_id", "day", "channel", "type", "name", "origin"],
+    )
 
 
 def on_activity_events(session: Session, payloads: list[dict], clock: Clock) -> int:
@@ -308,13 +386,22 @@ def on_activity_events(session: Session, payloads: list[dict], clock: Clock) -> 
     the segments that read activity. A contact not projected yet is not asked for: its
     contact_created is on the way (the broker loses nothing) and re-checks every
     segment, counts included."""
-    items = [item for payload in first_times(session, payloads)
-             for item in payload.get("items") or ()]
+    items = [
+        item for payload in first_times(session, payloads) for item in payload.get("items") or ()
+    ]
     erased = _erased_among(session, (item["contact_id"] for item in items))
     items = [item for item in items if item["contact_id"] not in erased]
     counted: Counter = Counter(
-        (i["contact_id"], parse_rfc3339(i["occurred_at"]).date(), i["channel"], i["type"],
-         i.get("name") or "", i.get("origin") or "") for i in items)
+        (
+            i["contact_id"],
+            parse_rfc3339(i["occurred_at"]).date(),
+            i["channel"],
+            i["type"],
+            i.get("name") or "",
+            i.get("origin") or "",
+        )
+        for i in items
+    )
     count_activity(session, counted)
     held = _lock_profiles(session, (item["contact_id"] for item in items))
     return recheck_contacts(session, {contact_id: {ACTIVITY} for contact_id in held}, clock)

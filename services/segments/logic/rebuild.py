@@ -46,13 +46,26 @@ def _store_contacts(session: Session, contacts: list[dict]) -> None:
 def _store_counts(session: Session, rows: list[dict]) -> None:
     counted: Counter = Counter()
     for row in rows:
-        counted[(row["contact_id"], date.fromisoformat(row["day"]), row["channel"],
-                 row["type"], row.get("name") or "", row.get("origin") or "")] += row["count"]
+        counted[
+            (
+                row["contact_id"],
+                date.fromisoformat(row["day"]),
+                row["channel"],
+                row["type"],
+                row.get("name") or "",
+                row.get("origin") or "",
+            )
+        ] += row["count"]
     count_activity(session, counted)
 
 
-def rebuild(sessions: sessionmaker, contact_pages: Pages, count_pages: Pages, clock: Clock,
-            say: Callable[[str], None] = print) -> Summary:
+def rebuild(
+    sessions: sessionmaker,
+    contact_pages: Pages,
+    count_pages: Pages,
+    clock: Clock,
+    say: Callable[[str], None] = print,
+) -> Summary:
     summary = Summary()
     with transaction(sessions) as session:
         _clear(session)

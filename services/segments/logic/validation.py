@@ -32,8 +32,7 @@ from plexus.contract.segments import (
 from plexus.parsing import invalid
 
 GROUPS = ("all", "any", "not")
-FLAGS = {"subscribed": vocab.MESSAGE_CHANNELS, "blacklisted": vocab.BLACKLISTS,
-         "category": None}
+FLAGS = {"subscribed": vocab.MESSAGE_CHANNELS, "blacklisted": vocab.BLACKLISTS, "category": None}
 ACTIVITY_KEYS = ("channel", "type", "name", "origin", "within_days", "min_count")
 EVERY_TYPE = frozenset(t for types in vocab.ACTIVITY_TYPES.values() for t in types)
 ORDERED = (NUMBER, DATE, MOMENT, None)  # None: a variable, whose kind is its value's
@@ -53,8 +52,11 @@ class _Checker:
             self.fail(path, f"nested deeper than {MAX_DEPTH}")
             return
         if not isinstance(node, dict) or len(node) != 1 and "field" not in node:
-            self.fail(path, "must be an object with one of all, any, not, field, subscribed, "
-                            "blacklisted, category, activity")
+            self.fail(
+                path,
+                "must be an object with one of all, any, not, field, subscribed, "
+                "blacklisted, category, activity",
+            )
             return
         self.conditions += 1
         if self.conditions == MAX_CONDITIONS + 1:
@@ -62,7 +64,7 @@ class _Checker:
         if "field" in node:
             self.condition(node, path)
             return
-        (key, value), = node.items()
+        ((key, value),) = node.items()
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
                 self.fail(f"{path}.{key}", "must be a non-empty list of rules")
@@ -92,8 +94,11 @@ class _Checker:
         for key in spec:
             if key not in ACTIVITY_KEYS:
                 self.fail(f"{path}.{key}", "unknown field")
-        for key, choices in (("channel", vocab.ACTIVITY_CHANNELS), ("origin", vocab.ORIGINS),
-                             ("type", EVERY_TYPE)):
+        for key, choices in (
+            ("channel", vocab.ACTIVITY_CHANNELS),
+            ("origin", vocab.ORIGINS),
+            ("type", EVERY_TYPE),
+        ):
             if key in spec and spec[key] not in choices:
                 self.fail(f"{path}.{key}", "not a value the activity feed uses")
         if "name" in spec and (not isinstance(spec["name"], str) or not spec["name"]):
@@ -102,8 +107,9 @@ class _Checker:
         self.count(spec, "min_count", path, 0)
 
     def count(self, spec: dict, key: str, path: str, low: int) -> None:
-        if key in spec and not _whole(spec[key], low, MAX_DAYS if key == "within_days"
-                                      else 1_000_000):
+        if key in spec and not _whole(
+            spec[key], low, MAX_DAYS if key == "within_days" else 1_000_000
+        ):
             self.fail(f"{path}.{key}", f"must be a whole number from {low}")
 
     def condition(self, node: dict, path: str) -> None:
@@ -113,8 +119,10 @@ class _Checker:
         name, op = node.get("field"), node.get("op")
         kind = field_kind(name)
         if kind is False:
-            self.fail(f"{path}.field", "unknown field; a contact field, status, "
-                                       "address.<part> or variables.<name>")
+            self.fail(
+                f"{path}.field",
+                "unknown field; a contact field, status, address.<part> or variables.<name>",
+            )
         if op not in OPS:
             self.fail(f"{path}.op", f"must be one of {', '.join(OPS)}")
             return
@@ -151,8 +159,10 @@ class _Checker:
         before, self.values = self.values, self.values + len(value)
         if self.values > MAX_RULE_VALUES:
             if before <= MAX_RULE_VALUES:  # said once, where the rule goes over
-                self.fail(where, f"a rule holds at most {MAX_RULE_VALUES:,} values in all "
-                                 "its lists together")
+                self.fail(
+                    where,
+                    f"a rule holds at most {MAX_RULE_VALUES:,} values in all its lists together",
+                )
             return  # not worth checking one by one
         for index, item in enumerate(value):
             self.scalar(kind, item, f"{where}.{index}")
@@ -169,8 +179,14 @@ class _Checker:
         else:
             ok = isinstance(value, str | int | float | bool) and value is not None
         if not ok:
-            self.fail(path, {NUMBER: "must be a number", DATE: "must be a date YYYY-MM-DD",
-                             MOMENT: "must be an RFC 3339 time"}.get(kind, "must be a value"))
+            self.fail(
+                path,
+                {
+                    NUMBER: "must be a number",
+                    DATE: "must be a date YYYY-MM-DD",
+                    MOMENT: "must be an RFC 3339 time",
+                }.get(kind, "must be a value"),
+            )
 
 
 def as_date(value) -> date | None:
@@ -212,4 +228,3 @@ def validate_rule(rule, path: str = "rule") -> None:
     errors = check_rule(rule, path)
     if errors:
         raise invalid(errors)
-

@@ -33,10 +33,12 @@ def run(sessions):
 @pytest.fixture
 def outbox(sessions):
     """outbox(name): the payloads of that event recorded so far, oldest first."""
+
     def recorded(name):
         with transaction(sessions) as session:
             rows = session.scalars(select(Outbox).order_by(Outbox.id)).all()
             return [row.payload for row in rows if row.event_type == name]
+
     return recorded
 
 
@@ -70,8 +72,15 @@ def directory():
     return FakeDirectory()
 
 
-def contact_event(name: str, contact_id: str, occurred_at: str = "2026-11-20T10:00:00Z",
-                  **payload) -> dict:
+def contact_event(
+    name: str, contact_id: str, occurred_at: str = "2026-11-20T10:00:00Z", **payload
+) -> dict:
     """A contacts event as it arrives from the bus."""
-    return {"event": name, "event_id": new_id(), "occurred_at": occurred_at,
-            "actor": "crm", "contact_id": contact_id, **payload}
+    return {
+        "event": name,
+        "event_id": new_id(),
+        "occurred_at": occurred_at,
+        "actor": "crm",
+        "contact_id": contact_id,
+        **payload,
+    }

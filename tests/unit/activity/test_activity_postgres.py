@@ -36,16 +36,19 @@ def database_url(postgres_url):
 
 
 def partition_of(run, item_id: str) -> str:
-    return run(lambda s: s.scalar(text(
-        "SELECT tableoid::regclass::text FROM activity_items WHERE id = :id"), {"id": item_id}))
+    return run(
+        lambda s: s.scalar(
+            text("SELECT tableoid::regclass::text FROM activity_items WHERE id = :id"),
+            {"id": item_id},
+        )
+    )
 
 
 def test_rows_land_in_their_month_and_late_months_take_theirs_from_the_default(run):
     now = utcnow()
     recent = run(record, contact_id=CONTACT, channel="contact", type="added", occurred_at=now)
     old_time = datetime(2024, 3, 15, 12, tzinfo=UTC)
-    old = run(record, contact_id=CONTACT, channel="contact", type="updated",
-              occurred_at=old_time)
+    old = run(record, contact_id=CONTACT, channel="contact", type="updated", occurred_at=old_time)
     assert partition_of(run, recent.id) == f"activity_items_p{now:%Y%m}"
     assert partition_of(run, old.id) == "activity_items_default"
 
@@ -79,16 +82,25 @@ def loaded(sessions):
     return sessions
 
 
-@pytest.mark.parametrize("filters", [
-    {}, FILTER, {**FILTER, "since": "30d"}, {"channel": ("sms", "email"), "origin": ("campaign",)},
-])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        FILTER,
+        {**FILTER, "since": "30d"},
+        {"channel": ("sms", "email"), "origin": ("campaign",)},
+    ],
+)
 def test_the_first_page_reads_an_index_not_the_table(loaded, filters):
     if filters.get("since"):
         filters = {**filters, "since": utcnow() - timedelta(days=30)}
     with transaction(loaded) as session:
         plan = explain(session, feed_query(BUSY_CONTACT, limit=51, **filters))
-        filled = {name for name in scanned_tables(plan) if session.scalar(
-            text(f"SELECT count(*) FROM {name}"))}
+        filled = {
+            name
+            for name in scanned_tables(plan)
+            if session.scalar(text(f"SELECT count(*) FROM {name}"))
+        }
     print(plan)
     assert "Index" in plan
     # Empty partitions (months to come, the default) cost nothing to scan.

@@ -35,15 +35,29 @@ class FakeContacts:
 def test_the_distinct_contacts_of_a_batch_are_asked_in_one_call():
     contacts = FakeContacts()
     found = ContactsPort(contacts).resolve_many(
-        [{"email": "a@x.example"}, {"id": "01jdx00000000000000000000a"},
-         {"email": "a@x.example"}, {"email": "b@x.example"}, {"phone": "bad"}])
+        [
+            {"email": "a@x.example"},
+            {"id": "01jdx00000000000000000000a"},
+            {"email": "a@x.example"},
+            {"email": "b@x.example"},
+            {"phone": "bad"},
+        ]
+    )
     assert found[:3] == ["c-email", "01jdx00000000000000000000a", "c-email"]
     assert isinstance(found[3], NotFound)
     assert isinstance(found[4], Invalid)
     assert found[4].errors == {"phone": ["not a valid phone number"]}
-    assert contacts.calls == [("resolve_refs", [
-        {"email": "a@x.example"}, {"id": "01jdx00000000000000000000a"},
-        {"email": "b@x.example"}, {"phone": "bad"}])]
+    assert contacts.calls == [
+        (
+            "resolve_refs",
+            [
+                {"email": "a@x.example"},
+                {"id": "01jdx00000000000000000000a"},
+                {"email": "b@x.example"},
+                {"phone": "bad"},
+            ],
+        )
+    ]
 
 
 def test_contacts_not_answering_fails_the_whole_call():

@@ -43,9 +43,11 @@ def sessions(engine):
 @pytest.fixture
 def run(sessions):
     """run(logic_function, *args): the function in a transaction of its own."""
+
     def call(logic, *args, **kwargs):
         with transaction(sessions) as session:
             return logic(session, *args, **kwargs)
+
     return call
 
 
@@ -53,28 +55,34 @@ def run(sessions):
 def outbox(sessions):
     """outbox(): the events recorded so far, as [(name, payload)], oldest first;
     outbox(name): the payloads of that event only."""
+
     def recorded(name=None):
         with transaction(sessions) as session:
             rows = session.scalars(select(Outbox).order_by(Outbox.id)).all()
             events = [(row.event_type, row.payload) for row in rows]
         return [payload for kind, payload in events if kind == name] if name else events
+
     return recorded
 
 
 @pytest.fixture
 def clear_outbox(sessions):
     """Forget the events so far (as the relay does once it published them)."""
+
     def clear():
         with transaction(sessions) as session:
             session.execute(delete(Outbox))
+
     return clear
 
 
 @pytest.fixture
 def create(run):
     """create(**fields): a stored contact, as the API answers it."""
+
     def make(**fields):
         return run(contacts.create_contact, fields, ACTOR)
+
     return make
 
 
@@ -89,5 +97,7 @@ def registered(run):
     run(variables.create_variable, {"name": "visits", "type": "number"})
     run(variables.create_variable, {"name": "vip", "type": "boolean"})
     run(variables.create_variable, {"name": "renewal", "type": "date"})
-    run(variables.create_variable, {"name": "company", "type": "string", "scope": "account",
-                                    "value": "Plexus Ltd"})
+    run(
+        variables.create_variable,
+        {"name": "company", "type": "string", "scope": "account", "value": "Plexus Ltd"},
+    )

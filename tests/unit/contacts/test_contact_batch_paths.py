@@ -72,10 +72,10 @@ def prepare(sessions, stored):
     # take them are listed, unsubscribed, black-listed again.
     run(blacklists.put_entry, "email", "c@example.com", {"reason": "listed"}, "setup")
     run(blacklists.put_entry, "phone", "+380501234563", None, "setup")
-    gone = run(contacts.create_contact, {"email": "b@example.com", "phone": "+380501234562"},
-               "setup")
-    run(subscriptions.set_subscription, gone["id"], "email", {"status": "unsubscribed"},
-        "setup")
+    gone = run(
+        contacts.create_contact, {"email": "b@example.com", "phone": "+380501234562"}, "setup"
+    )
+    run(subscriptions.set_subscription, gone["id"], "email", {"status": "unsubscribed"}, "setup")
     run(blacklists.add_to_blacklist, gone["id"], "phone", None, "setup")
     run(contacts.delete_contact, gone["id"], "setup")
     for body in stored:
@@ -137,8 +137,11 @@ def outcome(run, sessions, items, *, item_by_item, monkeypatch):
         ledger = run(subscriptions.subscription_history, contact["id"], 50, None)["data"]
         stored.append((label(contact), [label(entry) for entry in ledger]))
     stored.sort(key=repr)
-    stored += [label(entry) for name in ("email", "phone")
-               for entry in run(blacklists.list_entries, name, None, 200, None)["data"]]
+    stored += [
+        label(entry)
+        for name in ("email", "phone")
+        for entry in run(blacklists.list_entries, name, None, 200, None)["data"]
+    ]
     # The JSON columns as stored: SQL NULL and JSON null read back alike, but not in SQL.
     with transaction(sessions) as session:
         columns = [

@@ -23,9 +23,16 @@ ACTOR = "crm-sync"  # the actor the conftest's `create` acts as
 
 
 def test_a_new_contact_is_stored_normalised_with_its_defaults(create):
-    contact = create(email="Olena@Example.COM", phone="050 123 4567", region="UA",
-                     first_name=" Olena ", birthday="1990-04-01", language="uk",
-                     timezone="Europe/Kyiv", address={"country": "UA", "city": "Kyiv"})
+    contact = create(
+        email="Olena@Example.COM",
+        phone="050 123 4567",
+        region="UA",
+        first_name=" Olena ",
+        birthday="1990-04-01",
+        language="uk",
+        timezone="Europe/Kyiv",
+        address={"country": "UA", "city": "Kyiv"},
+    )
     assert contact["email"] == "olena@example.com"
     assert contact["phone"] == "+380501234567"
     assert contact["first_name"] == "Olena"
@@ -49,11 +56,20 @@ def test_the_resource_matches_the_published_contact_schema(create):
 def test_every_channel_has_a_subscription_and_addresses_subscribe_theirs(create):
     contact = create(email="a@example.com", phone="+380501234567")
     states = {channel: state["status"] for channel, state in contact["subscriptions"].items()}
-    assert states == {"email": "subscribed", "sms": "subscribed", "telegram": "never",
-                      "viber": "never", "webpush_desktop": "never", "webpush_mobile": "never"}
+    assert states == {
+        "email": "subscribed",
+        "sms": "subscribed",
+        "telegram": "never",
+        "viber": "never",
+        "webpush_desktop": "never",
+        "webpush_mobile": "never",
+    }
     assert contact["subscriptions"]["email"]["reason"] == "address added"
     assert contact["subscriptions"]["telegram"] == {
-        "status": "never", "changed_at": None, "reason": None}
+        "status": "never",
+        "changed_at": None,
+        "reason": None,
+    }
 
 
 def test_creating_records_contact_created_listing_its_subscriptions(create, outbox):
@@ -65,16 +81,21 @@ def test_creating_records_contact_created_listing_its_subscriptions(create, outb
     assert created["actor"] == ACTOR and created["event_id"] and created["occurred_at"]
     [subscribed] = created["subscribed"]
     assert subscribed | {"event_id": None} == {
-        "channel": "email", "status": "subscribed", "previous": "never",
-        "reason": "address added", "event_id": None}
+        "channel": "email",
+        "status": "subscribed",
+        "previous": "never",
+        "reason": "address added",
+        "event_id": None,
+    }
     assert subscribed["event_id"] > created["event_id"]  # sorts after: the feed's order
 
 
 def test_the_ledger_records_the_first_address(create, run):
     contact = create(phone="+380501234567")
     ledger = run(subscriptions.subscription_history, contact["id"], 50, None)["data"]
-    assert [(e["channel"], e["status"], e["previous_status"], e["reason"], e["actor"])
-            for e in ledger] == [("sms", "subscribed", "never", "address added", ACTOR)]
+    assert [
+        (e["channel"], e["status"], e["previous_status"], e["reason"], e["actor"]) for e in ledger
+    ] == [("sms", "subscribed", "never", "address added", ACTOR)]
 
 
 def test_a_contact_needs_an_identifier(create):
@@ -95,13 +116,15 @@ def test_every_problem_is_reported_at_once(create):
     assert set(caught.value.errors) == {"language", "source", "gender"}
 
 
-@pytest.mark.parametrize("field, first, second", [
-    ("email", "olena@example.com", "OLENA@Example.com"),
-    ("phone", "+380501234567", "050 123 45 67"),
-    ("user_id", "u-1", " u-1 "),
-])
-def test_an_identifier_of_another_contact_is_a_conflict_naming_it(create, field, first,
-                                                                   second):
+@pytest.mark.parametrize(
+    "field, first, second",
+    [
+        ("email", "olena@example.com", "OLENA@Example.com"),
+        ("phone", "+380501234567", "050 123 45 67"),
+        ("user_id", "u-1", " u-1 "),
+    ],
+)
+def test_an_identifier_of_another_contact_is_a_conflict_naming_it(create, field, first, second):
     create(**{field: first})
     with pytest.raises(Conflict) as caught:
         create(**{field: second, "region": "UA"})
@@ -129,21 +152,29 @@ def test_get_answers_the_stored_contact_or_not_found(create, run):
 
 
 def test_patch_changes_the_fields_given_and_null_clears(create, run, outbox, clear_outbox):
-    contact = create(email="a@example.com", first_name="Ann", language="en", gender=2,
-                     contact_score=5)
+    contact = create(
+        email="a@example.com", first_name="Ann", language="en", gender=2, contact_score=5
+    )
     clear_outbox()
     time.sleep(1.01)  # updated_at has a one-second resolution in the resource
-    updated = run(contacts.update_contact, contact["id"],
-                  {"first_name": "Anna", "language": None, "gender": None,
-                   "contact_score": None}, ACTOR)
+    updated = run(
+        contacts.update_contact,
+        contact["id"],
+        {"first_name": "Anna", "language": None, "gender": None, "contact_score": None},
+        ACTOR,
+    )
     assert updated["first_name"] == "Anna" and updated["language"] is None
     assert updated["gender"] == 0 and updated["contact_score"] == 0
     assert updated["email"] == "a@example.com"
     assert updated["updated_at"] > contact["updated_at"]
     assert updated["created_at"] == contact["created_at"]
     [event] = outbox("contact_updated")
-    assert event["changed"] == {"first_name": "Anna", "language": None, "gender": 0,
-                                "contact_score": 0.0}
+    assert event["changed"] == {
+        "first_name": "Anna",
+        "language": None,
+        "gender": 0,
+        "contact_score": 0.0,
+    }
     assert event["contact_id"] == contact["id"] and event["actor"] == ACTOR
 
 
@@ -151,8 +182,12 @@ def test_a_patch_that_changes_nothing_records_nothing(create, run, outbox, clear
     contact = create(email="a@example.com", first_name="Ann")
     clear_outbox()
     time.sleep(1.01)
-    same = run(contacts.update_contact, contact["id"],
-               {"first_name": " Ann ", "email": "A@EXAMPLE.COM"}, ACTOR)
+    same = run(
+        contacts.update_contact,
+        contact["id"],
+        {"first_name": " Ann ", "email": "A@EXAMPLE.COM"},
+        ACTOR,
+    )
     assert same == contact
     assert outbox() == []
 
@@ -196,23 +231,27 @@ def test_a_first_phone_added_later_subscribes_sms(create, run, outbox, clear_out
     [(name, updated_event)] = outbox()
     assert name == "contact_updated"
     assert [(s["channel"], s["status"]) for s in updated_event["subscribed"]] == [
-        ("sms", "subscribed")]
+        ("sms", "subscribed")
+    ]
 
 
 def test_a_changed_address_keeps_an_unsubscribed_channel_unsubscribed(create, run):
     contact = create(email="a@example.com")
-    run(subscriptions.set_subscription, contact["id"], "email",
-        {"status": "unsubscribed"}, ACTOR)
+    run(subscriptions.set_subscription, contact["id"], "email", {"status": "unsubscribed"}, ACTOR)
     updated = run(contacts.update_contact, contact["id"], {"email": "b@example.com"}, ACTOR)
     assert updated["subscriptions"]["email"]["status"] == "unsubscribed"
 
 
 def test_find_by_each_identifier(create, run):
     contact = create(user_id="u-1", email="olena@example.com", phone="+380501234567")
-    for lookup in ({"user_id": "u-1"}, {"email": "OLENA@example.com"},
-                   {"phone": "+380501234567"}, {"phone": "050 123 45 67", "region": "UA"},
-                   {"phone": "+38 (050) 123-45-67"},
-                   {"user_id": "u-1", "email": "olena@example.com"}):
+    for lookup in (
+        {"user_id": "u-1"},
+        {"email": "OLENA@example.com"},
+        {"phone": "+380501234567"},
+        {"phone": "050 123 45 67", "region": "UA"},
+        {"phone": "+38 (050) 123-45-67"},
+        {"user_id": "u-1", "email": "olena@example.com"},
+    ):
         found = run(contacts.find_contacts, **lookup)
         assert [c["id"] for c in found["data"]] == [contact["id"]], lookup
         assert found["next_cursor"] is None
@@ -243,7 +282,9 @@ def test_activate_and_deactivate_record_each_change_once(create, run, outbox, cl
     assert run(contacts.set_status, contact["id"], "inactive", ACTOR)["status"] == "inactive"
     assert run(contacts.set_status, contact["id"], "active", ACTOR)["status"] == "active"
     assert [(name, payload["contact_id"]) for name, payload in outbox()] == [
-        ("contact_deactivated", contact["id"]), ("contact_activated", contact["id"])]
+        ("contact_deactivated", contact["id"]),
+        ("contact_activated", contact["id"]),
+    ]
     with pytest.raises(Invalid) as caught:
         run(contacts.set_status, contact["id"], "asleep", ACTOR)
     assert set(caught.value.errors) == {"status"}
@@ -261,17 +302,22 @@ def test_erasing_removes_everything_of_the_contact(create, run, sessions, outbox
         run(contacts.get_contact, contact["id"])
     with sessions() as session:
         for model in (Note, Subscription, SubscriptionChange):
-            left = session.scalar(select(func.count()).select_from(model).where(
-                model.contact_id == contact["id"]))
+            left = session.scalar(
+                select(func.count()).select_from(model).where(model.contact_id == contact["id"])
+            )
             assert left == 0, model.__name__
         # Its black-listed address is kept as a hash only (test_suppression.py).
         assert session.scalars(select(BlacklistEntry.value)).all() == []
         assert session.get(Contact, other["id"]) is not None
-        mentions = [row.payload for row in session.scalars(select(Outbox))
-                    if row.payload.get("contact_id") == contact["id"]]
+        mentions = [
+            row.payload
+            for row in session.scalars(select(Outbox))
+            if row.payload.get("contact_id") == contact["id"]
+        ]
     # Its events not yet published are gone; only the erasure itself is announced.
     assert [set(payload) for payload in mentions] == [
-        {"event", "event_id", "occurred_at", "actor", "contact_id"}]
+        {"event", "event_id", "occurred_at", "actor", "contact_id"}
+    ]
     assert outbox("contact_deleted")[0]["contact_id"] == contact["id"]
     assert outbox("contact_created")[0]["contact_id"] == other["id"]
     # Its identifiers are free again.

@@ -21,8 +21,7 @@ def test_a_note_is_stored_with_its_author(run, contact):
 
 
 def test_a_sixth_note_is_a_conflict(run, contact):
-    made = [run(notes.add_note, contact["id"], {"content": f"note {n}"}, CLERK)
-            for n in range(5)]
+    made = [run(notes.add_note, contact["id"], {"content": f"note {n}"}, CLERK) for n in range(5)]
     with pytest.raises(Conflict) as caught:
         run(notes.add_note, contact["id"], {"content": "sixth"}, CLERK)
     assert "notes" in caught.value.errors
@@ -30,11 +29,17 @@ def test_a_sixth_note_is_a_conflict(run, contact):
     run(notes.add_note, contact["id"], {"content": "sixth, once one is gone"}, CLERK)
     listed = run(notes.list_notes, contact["id"])["data"]
     assert [n["content"] for n in listed] == [
-        "sixth, once one is gone", "note 4", "note 3", "note 2", "note 1"]
+        "sixth, once one is gone",
+        "note 4",
+        "note 3",
+        "note 2",
+        "note 1",
+    ]
 
 
-@pytest.mark.parametrize("body", [{"content": ""}, {"content": "   "}, {"content": "x" * 501},
-                                  {}, {"content": 5}])
+@pytest.mark.parametrize(
+    "body", [{"content": ""}, {"content": "   "}, {"content": "x" * 501}, {}, {"content": 5}]
+)
 def test_content_is_one_to_500_characters(run, contact, body):
     with pytest.raises(Invalid) as caught:
         run(notes.add_note, contact["id"], body, CLERK)
@@ -42,8 +47,7 @@ def test_content_is_one_to_500_characters(run, contact, body):
 
 
 def test_500_characters_fit(run, contact):
-    assert len(run(notes.add_note, contact["id"], {"content": "x" * 500}, CLERK)["content"]) \
-        == 500
+    assert len(run(notes.add_note, contact["id"], {"content": "x" * 500}, CLERK)["content"]) == 500
 
 
 def test_a_note_of_another_contact_is_not_found(run, contact, create):

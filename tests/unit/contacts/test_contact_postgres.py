@@ -52,9 +52,11 @@ def test_a_batch_goes_on_after_an_item_the_database_refused(create, run, monkeyp
     # Matching sees no holder, so the database itself refuses the second item's insert;
     # its savepoint keeps the transaction usable for the third.
     monkeypatch.setattr(Owners, "load", classmethod(lambda cls, *args, **kwargs: cls()))
-    results = run(batch.batch_upsert, [{"email": "a@example.com"},
-                                       {"email": "taken@example.com"},
-                                       {"email": "c@example.com"}], ACTOR)["results"]
+    results = run(
+        batch.batch_upsert,
+        [{"email": "a@example.com"}, {"email": "taken@example.com"}, {"email": "c@example.com"}],
+        ACTOR,
+    )["results"]
     assert [r["status"] for r in results] == ["created", "error", "created"]
     assert results[1]["errors"] == {"email": ["belongs to another contact"]}
     assert len(run(contacts.find_contacts)["data"]) == 3
@@ -73,7 +75,9 @@ def test_erasing_drops_the_contacts_unpublished_events(create, run, outbox):
     erased, kept = create(email="a@example.com"), create(email="b@example.com")
     run(contacts.delete_contact, erased["id"], ACTOR)
     assert [(name, payload["contact_id"]) for name, payload in outbox()] == [
-        ("contact_created", kept["id"]), ("contact_deleted", erased["id"])]
+        ("contact_created", kept["id"]),
+        ("contact_deleted", erased["id"]),
+    ]
 
 
 def test_a_contact_erased_since_the_batch_read_it_is_created_again(run, monkeypatch):
@@ -81,14 +85,22 @@ def test_a_contact_erased_since_the_batch_read_it_is_created_again(run, monkeypa
     # the batch then goes item by item, where the item matches nothing and is created.
     from services.contacts.logic import contact_rows
 
-    gone = contact_rows.ContactRow(id="01gone0000000000000000000", email="a@example.com",
-                                   status="active", gender=0, contact_score=0.0,
-                                   categories={}, variables={})
+    gone = contact_rows.ContactRow(
+        id="01gone0000000000000000000",
+        email="a@example.com",
+        status="active",
+        gender=0,
+        contact_score=0.0,
+        categories={},
+        variables={},
+    )
     real = contact_rows.stored
-    monkeypatch.setattr(contact_rows, "stored", lambda session, condition: [
-        gone, *real(session, condition)])
-    results = run(batch.batch_upsert, [{"email": "a@example.com", "first_name": "Ann"}],
-                  ACTOR)["results"]
+    monkeypatch.setattr(
+        contact_rows, "stored", lambda session, condition: [gone, *real(session, condition)]
+    )
+    results = run(batch.batch_upsert, [{"email": "a@example.com", "first_name": "Ann"}], ACTOR)[
+        "results"
+    ]
     assert [r["status"] for r in results] == ["created"]
     stored = run(contacts.find_contacts, email="a@example.com")["data"]
     assert [(c["id"], c["first_name"]) for c in stored] == [(results[0]["id"], "Ann")]

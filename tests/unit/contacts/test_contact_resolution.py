@@ -16,8 +16,12 @@ def one_by_one(run, ref: dict) -> dict:
     try:
         if ref.get("id"):
             return {"id": run(contacts.get_contact, ref["id"])["id"]}
-        found = run(contacts.find_contacts, user_id=ref.get("user_id"),
-                    email=ref.get("email"), phone=ref.get("phone"))["data"]
+        found = run(
+            contacts.find_contacts,
+            user_id=ref.get("user_id"),
+            email=ref.get("email"),
+            phone=ref.get("phone"),
+        )["data"]
     except NotFound:
         return {"not_found": True}
     except Invalid as error:
@@ -28,31 +32,49 @@ def one_by_one(run, ref: dict) -> dict:
 
 
 def test_each_reference_is_answered_as_the_single_lookups_answer_it(run):
-    ann = run(contacts.create_contact, {"user_id": "u-ann", "email": "ann@example.com",
-                                        "phone": "+380501234567"}, ACTOR)
+    ann = run(
+        contacts.create_contact,
+        {"user_id": "u-ann", "email": "ann@example.com", "phone": "+380501234567"},
+        ACTOR,
+    )
     bob = run(contacts.create_contact, {"email": "bob@example.com"}, ACTOR)
     refs = [
-        {"id": ann["id"]}, {"id": UNKNOWN_ID},
-        {"email": "ANN@example.com"}, {"user_id": "u-ann", "email": "ann@example.com"},
-        {"phone": "+380 50 123 45 67"}, {"phone": "not a phone"}, {"phone": "0501234567"},
+        {"id": ann["id"]},
+        {"id": UNKNOWN_ID},
+        {"email": "ANN@example.com"},
+        {"user_id": "u-ann", "email": "ann@example.com"},
+        {"phone": "+380 50 123 45 67"},
+        {"phone": "not a phone"},
+        {"phone": "0501234567"},
         {"user_id": "u-ann", "email": "bob@example.com"},  # two contacts: none
-        {"email": bob["email"]}, {"email": "nobody@example.com"}, {"user_id": "u-bob"},
+        {"email": bob["email"]},
+        {"email": "nobody@example.com"},
+        {"user_id": "u-bob"},
     ]
     answers = run(resolve_refs, refs)
     assert answers == [one_by_one(run, ref) for ref in refs]
     assert [a.get("id") for a in answers] == [
-        ann["id"], None, ann["id"], ann["id"], ann["id"], None, None, None, bob["id"], None,
-        None]
+        ann["id"],
+        None,
+        ann["id"],
+        ann["id"],
+        ann["id"],
+        None,
+        None,
+        None,
+        bob["id"],
+        None,
+        None,
+    ]
     assert "phone" in answers[5]["invalid"]
 
 
 def test_a_batch_takes_a_few_queries_whatever_its_size(run, engine):
-    made = [run(contacts.create_contact, {"email": f"p{n}@example.com"}, ACTOR)
-            for n in range(50)]
+    made = [run(contacts.create_contact, {"email": f"p{n}@example.com"}, ACTOR) for n in range(50)]
     statements = []
-    event.listen(engine, "before_cursor_execute",
-                 lambda *args: statements.append(args[2]))
-    answers = run(resolve_refs, [{"email": c["email"]} for c in made] +
-                  [{"id": c["id"]} for c in made])
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    answers = run(
+        resolve_refs, [{"email": c["email"]} for c in made] + [{"id": c["id"]} for c in made]
+    )
     assert [a["id"] for a in answers] == [c["id"] for c in made] * 2
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2

@@ -13,10 +13,24 @@ from services.contacts.schemas import (
 
 
 def test_nulls_take_the_defaults():
-    assert load(FindContactsArgs(), {"user_id": None, "email": None, "phone": None,
-                                     "region": None, "limit": None, "cursor": None}) == {
-        "user_id": None, "email": None, "phone": None, "region": None, "limit": 50,
-        "cursor": None}
+    assert load(
+        FindContactsArgs(),
+        {
+            "user_id": None,
+            "email": None,
+            "phone": None,
+            "region": None,
+            "limit": None,
+            "cursor": None,
+        },
+    ) == {
+        "user_id": None,
+        "email": None,
+        "phone": None,
+        "region": None,
+        "limit": 50,
+        "cursor": None,
+    }
     assert load(PageArgs(), {}) == {"limit": 50, "cursor": None}
     assert load(ContactVariablesArgs(), {"q": None}) == {"q": None}
 

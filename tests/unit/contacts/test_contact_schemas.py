@@ -38,20 +38,32 @@ def test_a_national_phone_is_read_in_the_region_given():
 def test_a_national_phone_is_read_in_the_address_country_without_a_region():
     contact = load(ContactCreate(), {"phone": "(050) 123-45-67", "address": {"country": "ua"}})
     assert contact["phone"] == "+380501234567"
-    assert contact["address"] == {"country": "UA", "region": None, "city": None,
-                                  "street": None, "postcode": None}
+    assert contact["address"] == {
+        "country": "UA",
+        "region": None,
+        "city": None,
+        "street": None,
+        "postcode": None,
+    }
 
 
 def test_region_wins_over_the_address_country():
-    contact = load(ContactCreate(), {"phone": "202-555-0143", "region": "US",
-                                     "address": {"country": "UA"}})
+    contact = load(
+        ContactCreate(), {"phone": "202-555-0143", "region": "US", "address": {"country": "UA"}}
+    )
     assert contact["phone"] == "+12025550143"
 
 
-@pytest.mark.parametrize("phone, region", [
-    ("12", None), ("050 123 4567", None), ("+380 12", None), ("not a number", "UA"),
-    ("+999 123 456 789", None),
-])
+@pytest.mark.parametrize(
+    "phone, region",
+    [
+        ("12", None),
+        ("050 123 4567", None),
+        ("+380 12", None),
+        ("not a number", "UA"),
+        ("+999 123 456 789", None),
+    ],
+)
 def test_an_invalid_phone_is_named(phone, region):
     body = {"phone": phone} if region is None else {"phone": phone, "region": region}
     assert "phone" in errors_of(ContactCreate(), body)
@@ -63,10 +75,13 @@ def test_an_unknown_region_is_named():
 
 # Numbers of many countries, written the ways people write them.
 @settings(max_examples=150, deadline=None)
-@given(region=st.sampled_from(["UA", "US", "GB", "DE", "FR", "PL", "IN", "BR", "JP", "AU"]),
-       style=st.sampled_from(["national", "international", "e164", "rfc3966", "spaced",
-                              "dashed", "dotted"]),
-       padding=st.sampled_from(["", " ", "  ", "\t"]))
+@given(
+    region=st.sampled_from(["UA", "US", "GB", "DE", "FR", "PL", "IN", "BR", "JP", "AU"]),
+    style=st.sampled_from(
+        ["national", "international", "e164", "rfc3966", "spaced", "dashed", "dotted"]
+    ),
+    padding=st.sampled_from(["", " ", "  ", "\t"]),
+)
 def test_every_format_of_one_number_normalises_to_the_same_e164(region, style, padding):
     number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -75,27 +90,34 @@ def test_every_format_of_one_number_normalises_to_the_same_e164(region, style, p
     written = {
         "national": national,
         "international": phonenumbers.format_number(
-            number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+            number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        ),
         "e164": e164,
         "rfc3966": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966),
         "spaced": " ".join([e164[:4], e164[4:7], e164[7:]]),
         "dashed": f"+{number.country_code}-{digits[:3]}-{digits[3:]}",
         "dotted": f"+{number.country_code}.{digits[:3]}.{digits[3:]}",
     }[style]
-    assert load(ContactCreate(), {"phone": padding + written + padding,
-                                  "region": region})["phone"] == e164
+    assert (
+        load(ContactCreate(), {"phone": padding + written + padding, "region": region})["phone"]
+        == e164
+    )
 
 
 def test_email_is_checked_and_stored_lower_cased():
-    assert load(ContactCreate(), {"email": "  Olena.K@Example.COM "})["email"] == \
-        "olena.k@example.com"
+    assert (
+        load(ContactCreate(), {"email": "  Olena.K@Example.COM "})["email"] == "olena.k@example.com"
+    )
     assert "email" in errors_of(ContactCreate(), {"email": "not-an-email"})
     assert "email" in errors_of(ContactCreate(), {"email": 5})
 
 
 def test_blank_identifiers_mean_null():
     assert load(ContactCreate(), {"user_id": "  ", "email": "", "phone": " "}) == {
-        "user_id": None, "email": None, "phone": None}
+        "user_id": None,
+        "email": None,
+        "phone": None,
+    }
 
 
 def test_strings_are_trimmed():
@@ -110,10 +132,18 @@ def test_language_is_an_iso_639_1_code_from_the_real_list():
         assert "language" in errors_of(ContactCreate(), {"language": bad}), bad
 
 
-@pytest.mark.parametrize("given, stored", [
-    ("Europe/Kyiv", "Europe/Kyiv"), ("europe/kyiv", "Europe/Kyiv"), ("UTC", "UTC"),
-    ("+02:00", "+02:00"), ("-05:30", "-05:30"), ("+14:00", "+14:00"), ("-12:00", "-12:00"),
-])
+@pytest.mark.parametrize(
+    "given, stored",
+    [
+        ("Europe/Kyiv", "Europe/Kyiv"),
+        ("europe/kyiv", "Europe/Kyiv"),
+        ("UTC", "UTC"),
+        ("+02:00", "+02:00"),
+        ("-05:30", "-05:30"),
+        ("+14:00", "+14:00"),
+        ("-12:00", "-12:00"),
+    ],
+)
 def test_timezone_is_an_iana_name_or_an_offset(given, stored):
     assert load(ContactCreate(), {"timezone": given})["timezone"] == stored
 
@@ -124,11 +154,11 @@ def test_a_bad_timezone_is_named(bad):
 
 
 def test_birthday_is_a_date_not_in_the_future():
-    assert load(ContactCreate(), {"birthday": "1990-04-01"})["birthday"].isoformat() == \
-        "1990-04-01"
+    assert load(ContactCreate(), {"birthday": "1990-04-01"})["birthday"].isoformat() == "1990-04-01"
     tomorrow_everywhere = (utcnow() + timedelta(days=2)).date().isoformat()
     assert errors_of(ContactCreate(), {"birthday": tomorrow_everywhere})["birthday"] == [
-        "must not be in the future"]
+        "must not be in the future"
+    ]
     assert "birthday" in errors_of(ContactCreate(), {"birthday": "1990-13-01"})
 
 
@@ -146,8 +176,9 @@ def test_avatar_url_is_http_or_https():
 
 
 def test_address_country_is_iso_3166_and_parts_are_bounded():
-    errors = errors_of(ContactCreate(), {"address": {"country": "Ukraine", "city": "K" * 101,
-                                                      "planet": "Earth"}})
+    errors = errors_of(
+        ContactCreate(), {"address": {"country": "Ukraine", "city": "K" * 101, "planet": "Earth"}}
+    )
     assert set(errors) == {"address.country", "address.city", "address.planet"}
 
 
@@ -162,9 +193,9 @@ def test_category_choices_are_booleans():
 
 
 def test_numbers_that_json_cannot_hold_are_refused():
-    errors = errors_of(ContactCreate(), {"contact_score": float("nan"), "gender": 10 ** 400})
+    errors = errors_of(ContactCreate(), {"contact_score": float("nan"), "gender": 10**400})
     assert set(errors) == {"contact_score", "gender"}
-    assert "contact_score" in errors_of(ContactCreate(), {"contact_score": 10 ** 400})
+    assert "contact_score" in errors_of(ContactCreate(), {"contact_score": 10**400})
 
 
 def test_nul_characters_are_refused():
@@ -173,12 +204,14 @@ def test_nul_characters_are_refused():
 
 def test_unknown_fields_are_named():
     assert errors_of(ContactCreate(), {"email": "a@b.co", "shoe_size": 44}) == {
-        "shoe_size": ["Unknown field."]}
+        "shoe_size": ["Unknown field."]
+    }
 
 
 @pytest.mark.parametrize("schema", [ContactCreate, ContactUpdate])
-@pytest.mark.parametrize("field", ["id", "status", "blacklists", "subscriptions", "channels",
-                                   "created_at", "updated_at"])
+@pytest.mark.parametrize(
+    "field", ["id", "status", "blacklists", "subscriptions", "channels", "created_at", "updated_at"]
+)
 def test_read_only_fields_are_refused_as_such(schema, field):
     assert errors_of(schema(), {field: None}) == {field: ["read-only field"]}
 
@@ -191,17 +224,25 @@ def test_a_batch_holds_one_to_a_thousand_contacts():
 
 
 def test_errors_are_flattened_to_dotted_paths_with_list_indices():
-    messages = {"contacts": {3: {"email": ["bad"], "address": {"country": ["worse"]}}},
-                "_schema": ["whole"], "name": ["a", "b"]}
+    messages = {
+        "contacts": {3: {"email": ["bad"], "address": {"country": ["worse"]}}},
+        "_schema": ["whole"],
+        "name": ["a", "b"],
+    }
     assert flatten(messages) == {
-        "contacts.3.email": ["bad"], "contacts.3.address.country": ["worse"],
-        "_schema": ["whole"], "name": ["a", "b"]}
+        "contacts.3.email": ["bad"],
+        "contacts.3.address.country": ["worse"],
+        "_schema": ["whole"],
+        "name": ["a", "b"],
+    }
     assert flatten(["x"], "phone") == {"phone": ["x"]}
 
 
 def test_subscription_status_is_subscribed_or_unsubscribed():
     assert load(SubscriptionInput(), {"status": "subscribed"}) == {
-        "status": "subscribed", "reason": None}
+        "status": "subscribed",
+        "reason": None,
+    }
     assert "status" in errors_of(SubscriptionInput(), {"status": "never"})
     assert "status" in errors_of(SubscriptionInput(), {"status": "maybe"})
     assert "status" in errors_of(SubscriptionInput(), {})
@@ -218,23 +259,31 @@ AUTH = "tBHItJI5svbpez7KI4CCXg"
 
 
 def test_webpush_keys_must_be_a_p256_key_and_a_16_byte_secret():
-    good = {"endpoint": "https://push.example.net/s/1", "device": "mobile",
-            "keys": {"p256dh": P256DH, "auth": AUTH}}
+    good = {
+        "endpoint": "https://push.example.net/s/1",
+        "device": "mobile",
+        "keys": {"p256dh": P256DH, "auth": AUTH},
+    }
     assert load(WebpushSubscriptionInput(), good)["device"] == "mobile"
     bad = {**good, "device": "watch", "keys": {"p256dh": "abc", "auth": "!!"}}
-    assert set(errors_of(WebpushSubscriptionInput(), bad)) == {
-        "device", "keys.p256dh", "keys.auth"}
+    assert set(errors_of(WebpushSubscriptionInput(), bad)) == {"device", "keys.p256dh", "keys.auth"}
 
 
 def test_variable_definitions():
     assert load(VariableInput(), {"name": "plan", "type": "string"}) == {
-        "name": "plan", "type": "string", "scope": "contact", "value": None}
+        "name": "plan",
+        "type": "string",
+        "scope": "contact",
+        "value": None,
+    }
     assert "name" in errors_of(VariableInput(), {"name": "Plan-X", "type": "string"})
     assert "name" in errors_of(VariableInput(), {"name": "first_name", "type": "string"})
-    assert "value" in errors_of(VariableInput(), {"name": "plan", "type": "string",
-                                                  "value": "gold"})
-    assert "value" in errors_of(VariableInput(), {"name": "limit", "type": "number",
-                                                  "scope": "account", "value": "ten"})
+    assert "value" in errors_of(
+        VariableInput(), {"name": "plan", "type": "string", "value": "gold"}
+    )
+    assert "value" in errors_of(
+        VariableInput(), {"name": "limit", "type": "number", "scope": "account", "value": "ten"}
+    )
     assert errors_of(VariableUpdate(), {"scope": "account"}) == {"scope": ["read-only field"]}
 
 

@@ -31,66 +31,106 @@ def test_sources_and_categories_are_registered_once_and_listed_by_name(run):
 
 
 def test_a_contact_refers_to_registered_sources_and_categories(registered, create):
-    contact = create(email="a@example.com", source="website",
-                     categories={"newsletter": True, "offers": False})
+    contact = create(
+        email="a@example.com", source="website", categories={"newsletter": True, "offers": False}
+    )
     assert contact["source"] == "website"
     assert contact["categories"] == {"newsletter": True, "offers": False}
     with pytest.raises(Invalid) as caught:
         create(email="b@example.com", source="nowhere", categories={"gossip": True})
-    assert caught.value.errors == {"source": ["not a registered source"],
-                                   "categories.gossip": ["not a registered category"]}
+    assert caught.value.errors == {
+        "source": ["not a registered source"],
+        "categories.gossip": ["not a registered category"],
+    }
 
 
 def test_contact_variables_are_defined_and_typed(registered, create):
-    contact = create(email="a@example.com", variables={
-        "plan": "gold", "visits": 3, "vip": True, "renewal": "2027-01-31"})
-    assert contact["variables"] == {"plan": "gold", "visits": 3, "vip": True,
-                                    "renewal": "2027-01-31"}
+    contact = create(
+        email="a@example.com",
+        variables={"plan": "gold", "visits": 3, "vip": True, "renewal": "2027-01-31"},
+    )
+    assert contact["variables"] == {
+        "plan": "gold",
+        "visits": 3,
+        "vip": True,
+        "renewal": "2027-01-31",
+    }
     with pytest.raises(Invalid) as caught:
-        create(email="b@example.com", variables={
-            "plan": 5, "visits": "3", "vip": "yes", "renewal": "31.01.2027", "shoe": 44,
-            "company": "Mine"})
-    assert set(caught.value.errors) == {"variables.plan", "variables.visits", "variables.vip",
-                                        "variables.renewal", "variables.shoe",
-                                        "variables.company"}
+        create(
+            email="b@example.com",
+            variables={
+                "plan": 5,
+                "visits": "3",
+                "vip": "yes",
+                "renewal": "31.01.2027",
+                "shoe": 44,
+                "company": "Mine",
+            },
+        )
+    assert set(caught.value.errors) == {
+        "variables.plan",
+        "variables.visits",
+        "variables.vip",
+        "variables.renewal",
+        "variables.shoe",
+        "variables.company",
+    }
 
 
-def test_patch_changes_only_the_categories_and_variables_named(registered, create, run,
-                                                               outbox):
-    contact = create(email="a@example.com", categories={"newsletter": True},
-                     variables={"plan": "gold", "visits": 3})
-    updated = run(contacts.update_contact, contact["id"], {
-        "categories": {"offers": True}, "variables": {"visits": 4, "plan": None}}, ACTOR)
+def test_patch_changes_only_the_categories_and_variables_named(registered, create, run, outbox):
+    contact = create(
+        email="a@example.com",
+        categories={"newsletter": True},
+        variables={"plan": "gold", "visits": 3},
+    )
+    updated = run(
+        contacts.update_contact,
+        contact["id"],
+        {"categories": {"offers": True}, "variables": {"visits": 4, "plan": None}},
+        ACTOR,
+    )
     assert updated["categories"] == {"newsletter": True, "offers": True}
     assert updated["variables"] == {"visits": 4}
     assert outbox("contact_updated")[-1]["changed"] == {
-        "categories": {"newsletter": True, "offers": True}, "variables": {"visits": 4}}
-    cleared = run(contacts.update_contact, contact["id"],
-                  {"categories": None, "variables": None}, ACTOR)
+        "categories": {"newsletter": True, "offers": True},
+        "variables": {"visits": 4},
+    }
+    cleared = run(
+        contacts.update_contact, contact["id"], {"categories": None, "variables": None}, ACTOR
+    )
     assert cleared["categories"] == {} and cleared["variables"] == {}
 
 
 def test_definitions(run):
     made = run(variables.create_variable, {"name": "plan", "type": "string"})
     assert {k: made[k] for k in ("name", "type", "scope", "value")} == {
-        "name": "plan", "type": "string", "scope": "contact", "value": None}
+        "name": "plan",
+        "type": "string",
+        "scope": "contact",
+        "value": None,
+    }
     assert run(variables.get_variable, "plan") == made
     with pytest.raises(Conflict) as caught:
         run(variables.create_variable, {"name": "plan", "type": "number"})
     assert caught.value.errors == {"name": ["already exists"]}
     with pytest.raises(NotFound):
         run(variables.get_variable, "nothing")
-    run(variables.create_variable, {"name": "limit", "type": "number", "scope": "account",
-                                    "value": 10})
+    run(
+        variables.create_variable,
+        {"name": "limit", "type": "number", "scope": "account", "value": 10},
+    )
     first = run(variables.list_variables, 1, None)
     assert [v["name"] for v in first["data"]] == ["limit"]
-    assert [v["name"] for v in run(variables.list_variables, 1, first["next_cursor"])["data"]] \
-        == ["plan"]
+    assert [v["name"] for v in run(variables.list_variables, 1, first["next_cursor"])["data"]] == [
+        "plan"
+    ]
 
 
 def test_an_account_variable_value_changes_and_is_checked_against_the_type(run):
-    run(variables.create_variable, {"name": "limit", "type": "number", "scope": "account",
-                                    "value": 10})
+    run(
+        variables.create_variable,
+        {"name": "limit", "type": "number", "scope": "account", "value": 10},
+    )
     assert run(variables.update_variable, "limit", {"value": 20})["value"] == 20
     with pytest.raises(Invalid) as caught:
         run(variables.update_variable, "limit", {"value": "twenty"})
@@ -118,27 +158,57 @@ def test_a_type_changes_only_while_no_contact_holds_a_value(registered, create, 
 
 
 def test_the_variables_a_message_can_use(registered, create, run):
-    contact = create(email="a@example.com", first_name="Olena", address={"city": "Kyiv"},
-                     categories={"newsletter": True}, variables={"plan": "gold"})
+    contact = create(
+        email="a@example.com",
+        first_name="Olena",
+        address={"city": "Kyiv"},
+        categories={"newsletter": True},
+        variables={"plan": "gold"},
+    )
     usable = run(contact_variables, contact["id"])["data"]
     by_name = {item["name"]: item for item in usable}
-    assert by_name["first_name"] == {"name": "first_name", "kind": "field", "value": "Olena",
-                                     "editable": True}
+    assert by_name["first_name"] == {
+        "name": "first_name",
+        "kind": "field",
+        "value": "Olena",
+        "editable": True,
+    }
     assert by_name["address.city"]["value"] == "Kyiv"
-    assert by_name["id"] == {"name": "id", "kind": "field", "value": contact["id"],
-                             "editable": False}
+    assert by_name["id"] == {
+        "name": "id",
+        "kind": "field",
+        "value": contact["id"],
+        "editable": False,
+    }
     assert by_name["created_at"]["editable"] is False
-    assert by_name["plan"] == {"name": "plan", "kind": "variable", "value": "gold",
-                               "editable": True}
-    assert by_name["visits"] == {"name": "visits", "kind": "variable", "value": None,
-                                 "editable": True}
+    assert by_name["plan"] == {
+        "name": "plan",
+        "kind": "variable",
+        "value": "gold",
+        "editable": True,
+    }
+    assert by_name["visits"] == {
+        "name": "visits",
+        "kind": "variable",
+        "value": None,
+        "editable": True,
+    }
     assert by_name["categories.newsletter"] == {
-        "name": "categories.newsletter", "kind": "list", "value": True, "editable": True}
+        "name": "categories.newsletter",
+        "kind": "list",
+        "value": True,
+        "editable": True,
+    }
     assert by_name["categories.offers"]["value"] is False
-    assert by_name["company"] == {"name": "company", "kind": "account", "value": "Plexus Ltd",
-                                  "editable": False}
+    assert by_name["company"] == {
+        "name": "company",
+        "kind": "account",
+        "value": "Plexus Ltd",
+        "editable": False,
+    }
     assert [item["kind"] for item in usable] == sorted(
-        (item["kind"] for item in usable), key=["field", "variable", "list", "account"].index)
+        (item["kind"] for item in usable), key=["field", "variable", "list", "account"].index
+    )
 
 
 def test_the_message_variables_filter_by_name(registered, create, run):

@@ -15,13 +15,19 @@ def documented() -> dict[tuple[str, str], str]:
 
 
 def test_the_document_names_every_route_of_the_openapi_and_no_other():
-    served = {(method.upper(), path) for path, operations in spec()["paths"].items()
-              for method in operations}
+    served = {
+        (method.upper(), path)
+        for path, operations in spec()["paths"].items()
+        for method in operations
+    }
     assert set(documented()) == served
 
 
 def test_each_route_is_documented_with_its_scope():
     scopes = documented()
-    wrong = {(r.method, r.openapi_path): (scopes[(r.method, r.openapi_path)], r.scope)
-             for r in ROUTES if r.scope and scopes[(r.method, r.openapi_path)] != r.scope}
+    wrong = {
+        (r.method, r.openapi_path): (scopes[(r.method, r.openapi_path)], r.scope)
+        for r in ROUTES
+        if r.scope and scopes[(r.method, r.openapi_path)] != r.scope
+    }
     assert wrong == {}

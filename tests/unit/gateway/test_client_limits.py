@@ -10,7 +10,8 @@ from services.gateway.settings import load_settings
 from services.gateway.web.cors import cors_headers
 
 SETTINGS = load_settings(
-    {"GATEWAY": {"client_rate_limits": {"forms": {"per_second": 1, "burst": 2}}}})
+    {"GATEWAY": {"client_rate_limits": {"forms": {"per_second": 1, "burst": 2}}}}
+)
 
 
 @pytest.mark.parametrize(

@@ -58,12 +58,17 @@ def test_erasing_a_resource_forgets_every_answer_that_mentions_it(sessions):
     print_ = idempotency.fingerprint("POST", "/v1/x?", b"{}")
     with transaction(sessions) as session:
         idempotency.claim(session, "key1", "create", print_, DAY, path="/v1/contacts")
-        idempotency.store(session, "key1", "create",
-                          idempotency.StoredAnswer(201, {}, '{"id": "c1", "email": "a@b.co"}'))
+        idempotency.store(
+            session,
+            "key1",
+            "create",
+            idempotency.StoredAnswer(201, {}, '{"id": "c1", "email": "a@b.co"}'),
+        )
         idempotency.claim(session, "key2", "note", print_, DAY, path="/v1/contacts/c1/notes")
         idempotency.claim(session, "key1", "other", print_, DAY, path="/v1/contacts")
-        idempotency.store(session, "key1", "other",
-                          idempotency.StoredAnswer(201, {}, '{"id": "c2"}'))
+        idempotency.store(
+            session, "key1", "other", idempotency.StoredAnswer(201, {}, '{"id": "c2"}')
+        )
     with transaction(sessions) as session:
         assert idempotency.forget_mentions(session, "c1") == 2
     with transaction(sessions) as session:  # the other contact's answer is still replayed
@@ -73,8 +78,9 @@ def test_erasing_a_resource_forgets_every_answer_that_mentions_it(sessions):
 def _age_claims(sessions, minutes: float) -> None:
     """As if every claim had been made `minutes` ago."""
     with transaction(sessions) as session:
-        session.execute(update(IdempotencyRecord).values(
-            created_at=utcnow() - timedelta(minutes=minutes)))
+        session.execute(
+            update(IdempotencyRecord).values(created_at=utcnow() - timedelta(minutes=minutes))
+        )
 
 
 def test_a_claim_its_gateway_never_answered_is_taken_over_after_a_few_minutes(sessions):
@@ -106,8 +112,6 @@ def test_abandoned_claims_wait_as_long_as_configured(sessions):
         idempotency.claim(session, "key1", "k", print_, DAY)
     _age_claims(sessions, 6)
     with transaction(sessions) as session, pytest.raises(Conflict):
-        idempotency.claim(session, "key1", "k", print_, DAY,
-                          abandoned_after=timedelta(minutes=10))
+        idempotency.claim(session, "key1", "k", print_, DAY, abandoned_after=timedelta(minutes=10))
     with transaction(sessions) as session, pytest.raises(Invalid):  # another body: still no
-        idempotency.claim(session, "key1", "k", idempotency.fingerprint("POST", "/v1/y?", b""),
-                          DAY)
+        idempotency.claim(session, "key1", "k", idempotency.fingerprint("POST", "/v1/y?", b""), DAY)

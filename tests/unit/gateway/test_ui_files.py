@@ -15,8 +15,14 @@ from services.gateway.web.problems import HttpProblem
 
 
 def call(name: str | None = None, **headers) -> Call:
-    return Call(params={"name": name} if name else {}, args=MultiDict(), body=None,
-                principal=None, rpc=None, headers=Headers(headers))
+    return Call(
+        params={"name": name} if name else {},
+        args=MultiDict(),
+        body=None,
+        principal=None,
+        rpc=None,
+        headers=Headers(headers),
+    )
 
 
 def test_the_page_is_index_html_checked_on_every_load():
@@ -27,9 +33,10 @@ def test_the_page_is_index_html_checked_on_every_load():
     assert answer.headers["Cache-Control"] == "no-cache"
 
 
-@pytest.mark.parametrize("name, kind", [("app.js", "text/javascript"),
-                                        ("app.css", "text/css"),
-                                        ("avatar.svg", "image/svg+xml")])
+@pytest.mark.parametrize(
+    "name, kind",
+    [("app.js", "text/javascript"), ("app.css", "text/css"), ("avatar.svg", "image/svg+xml")],
+)
 def test_assets_have_their_type_and_may_be_cached(name, kind):
     answer = ui.asset(call(name))
     assert answer.headers["Content-Type"].startswith(kind)
@@ -43,8 +50,9 @@ def test_every_answer_carries_a_policy_with_no_inline_script():
     assert ui.page(call()).headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("name", ["nope.js", "..", "../routes/ui.py", "__init__.py",
-                                  "ui.py", "index.html\n"])
+@pytest.mark.parametrize(
+    "name", ["nope.js", "..", "../routes/ui.py", "__init__.py", "ui.py", "index.html\n"]
+)
 def test_nothing_else_is_served(name):
     with pytest.raises(HttpProblem) as raised:
         ui.asset(call(name))
@@ -68,7 +76,7 @@ def test_the_html_has_no_inline_script_or_style():
     html = (ui.FOLDER / "index.html").read_text()
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)
     assert "<style" not in html and " style=" not in html
-    assert not re.search(r"\son[a-z]+=", html)   # no inline event handlers
+    assert not re.search(r"\son[a-z]+=", html)  # no inline event handlers
 
 
 def test_no_script_builds_markup_from_strings():

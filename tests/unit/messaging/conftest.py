@@ -14,21 +14,31 @@ from services.messaging.ports import ContactsPort
 from services.messaging.settings import Settings
 from tests.unit.database import runner, sqlite_sessions
 
-SETTINGS = Settings(tracking_base_url="https://t.example", tracking_secret="s3cret",
-                    limits=Limits())
+SETTINGS = Settings(
+    tracking_base_url="https://t.example", tracking_secret="s3cret", limits=Limits()
+)
 
 
 def make_contact(**overrides) -> dict:
     """A contact resource as the contacts service answers it: reachable everywhere."""
     contact = {
-        "id": "01contact00000000000000000", "user_id": "u1", "email": "ann@x.example",
-        "phone": "+380501234567", "first_name": "Ann", "status": "active",
+        "id": "01contact00000000000000000",
+        "user_id": "u1",
+        "email": "ann@x.example",
+        "phone": "+380501234567",
+        "first_name": "Ann",
+        "status": "active",
         "categories": {"news": True},
         "blacklists": {"email": None, "phone": None, "viber": None},
-        "subscriptions": {c: {"status": "subscribed"} for c in (
-            "email", "sms", "telegram", "viber", "webpush_desktop", "webpush_mobile")},
-        "channels": {"telegram": {"chat_id": "42"}, "viber": {"user_id": "vb1"},
-                     "webpush": [{"id": "w1", "device": "desktop", "endpoint": "https://p"}]},
+        "subscriptions": {
+            c: {"status": "subscribed"}
+            for c in ("email", "sms", "telegram", "viber", "webpush_desktop", "webpush_mobile")
+        },
+        "channels": {
+            "telegram": {"chat_id": "42"},
+            "viber": {"user_id": "vb1"},
+            "webpush": [{"id": "w1", "device": "desktop", "endpoint": "https://p"}],
+        },
     }
     contact.update(overrides)
     return contact
@@ -53,11 +63,14 @@ class FakeContacts(ContactsPort):
             hit = all(self.contact.get(k) == v for k, v in kwargs.items() if k != "limit")
             return {"data": [self.contact] if hit else [], "next_cursor": None}
         if method == "contact_variables":
-            return {"data": [
-                {"name": "first_name", "kind": "field", "value": self.contact["first_name"]},
-                {"name": "address.city", "kind": "field", "value": "Kyiv"},
-                {"name": "plan", "kind": "variable", "value": "gold"},
-                {"name": "shop_name", "kind": "account", "value": "Shop & Co"}]}
+            return {
+                "data": [
+                    {"name": "first_name", "kind": "field", "value": self.contact["first_name"]},
+                    {"name": "address.city", "kind": "field", "value": "Kyiv"},
+                    {"name": "plan", "kind": "variable", "value": "gold"},
+                    {"name": "shop_name", "kind": "account", "value": "Shop & Co"},
+                ]
+            }
         return None
 
 
@@ -82,10 +95,14 @@ def run(sessions):
 @pytest.fixture
 def recorded(sessions):
     """recorded(Outbox) / recorded(DeliveryOutbox): [(type, payload)], oldest first."""
+
     def rows(model=Outbox):
         with transaction(sessions) as session:
-            return [(r.event_type, r.payload)
-                    for r in session.scalars(select(model).order_by(model.id)).all()]
+            return [
+                (r.event_type, r.payload)
+                for r in session.scalars(select(model).order_by(model.id)).all()
+            ]
+
     return rows
 
 

@@ -37,10 +37,13 @@ class Contacts(FakeContacts):
 def may_receive(contacts: Contacts, channel: str, category: str | None) -> bool:
     """The model: what the API promises, written apart from the code under test."""
     contact = contacts.contact
-    return (not contacts.erased and contact["status"] == "active"
-            and contact["subscriptions"][channel]["status"] == "subscribed"
-            and not (channel in LISTS and contact["blacklists"][LISTS[channel]])
-            and (category is None or contact["categories"].get(category) is True))
+    return (
+        not contacts.erased
+        and contact["status"] == "active"
+        and contact["subscriptions"][channel]["status"] == "subscribed"
+        and not (channel in LISTS and contact["blacklists"][LISTS[channel]])
+        and (category is None or contact["categories"].get(category) is True)
+    )
 
 
 class Port:
@@ -63,8 +66,9 @@ class Provider:
         self.contacts, self.categories, self.calls, self.failures = contacts, categories, [], 0
 
     def send(self, delivery):
-        eligible = may_receive(self.contacts, delivery["channel"],
-                               self.categories[delivery["message_id"]])
+        eligible = may_receive(
+            self.contacts, delivery["channel"], self.categories[delivery["message_id"]]
+        )
         self.calls.append((delivery["message_id"], eligible))
         if self.failures:
             self.failures -= 1
@@ -79,12 +83,15 @@ class NoLimit:
 
 def queue_everywhere(unit_of_work, contacts, run) -> dict[str, str | None]:
     """One message a channel (email twice: with and without a category); id -> category."""
-    viber = run(create_template, {"name": "v", "channel": "viber", "body": "hi",
-                                  "approved": True})
+    viber = run(create_template, {"name": "v", "channel": "viber", "body": "hi", "approved": True})
     queued = {}
     for channel, category in [*((c, None) for c in CHANNELS), ("email", "news")]:
-        body = {"contact": {"id": contacts.contact["id"]}, "channel": channel,
-                "category": category, "content": {"subject": "s", "text": "t", "body": "b"}}
+        body = {
+            "contact": {"id": contacts.contact["id"]},
+            "channel": channel,
+            "category": category,
+            "content": {"subject": "s", "text": "t", "body": "b"},
+        }
         if channel == "viber":
             body = {**body, "content": None, "template_id": viber["id"]}
         queued[send_message(unit_of_work, contacts, SETTINGS, body, "k")["id"]] = category
@@ -101,20 +108,30 @@ CHANGES = {
     "category_opt_out": lambda c, ch: c["categories"].update(news=False),
     "category_opt_in": lambda c, ch: c["categories"].update(news=True),
 }
-steps = st.lists(st.one_of(
-    st.tuples(st.just("change"), st.sampled_from(sorted(CHANGES)), st.sampled_from(CHANNELS)),
-    st.tuples(st.just("attempt"), st.integers(0, 5), st.integers(0, 2)),
-    st.tuples(st.just("erase"), st.booleans(), st.just(0)),
-), max_size=30)
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("change"), st.sampled_from(sorted(CHANGES)), st.sampled_from(CHANNELS)),
+        st.tuples(st.just("attempt"), st.integers(0, 5), st.integers(0, 2)),
+        st.tuples(st.just("erase"), st.booleans(), st.just(0)),
+    ),
+    max_size=30,
+)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(plan=steps)
-def test_no_provider_call_for_a_contact_not_eligible_at_that_moment(plan, sessions,
-                                                                     unit_of_work, run):
-    contacts = Contacts(copy.deepcopy(make_contact(
-        subscriptions={c: {"status": "subscribed"} for c in CHANNELS + ("webpush_mobile",)})))
+def test_no_provider_call_for_a_contact_not_eligible_at_that_moment(
+    plan, sessions, unit_of_work, run
+):
+    contacts = Contacts(
+        copy.deepcopy(
+            make_contact(
+                subscriptions={c: {"status": "subscribed"} for c in CHANNELS + ("webpush_mobile",)}
+            )
+        )
+    )
     queued = queue_everywhere(unit_of_work, contacts, run)
     ids = list(queued)
     provider = Provider(contacts, queued)
@@ -131,8 +148,14 @@ def test_no_provider_call_for_a_contact_not_eligible_at_that_moment(plan, sessio
             attempts[message_id] += 1
             provider.failures = how
             with contextlib.suppress(TemporaryFailure):  # the queue would retry it
-                deliver({"message_id": message_id, "channel": "?"}, provider,
-                        Port(unit_of_work, contacts), NoLimit(), attempts[message_id], 3)
+                deliver(
+                    {"message_id": message_id, "channel": "?"},
+                    provider,
+                    Port(unit_of_work, contacts),
+                    NoLimit(),
+                    attempts[message_id],
+                    3,
+                )
     assert [call for call in provider.calls if not call[1]] == []
     for message_id in ids:
         try:
@@ -146,41 +169,54 @@ def test_no_provider_call_for_a_contact_not_eligible_at_that_moment(plan, sessio
     run(messages.forget_contacts, [contacts.contact["id"]])  # the next example starts empty
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    ({"status": "inactive"}, "inactive"),
-    ({"subscriptions": {"email": {"status": "unsubscribed"}}}, "unsubscribed"),
-    ({"blacklists": {"email": {"reason": "bounce"}}}, "blacklisted"),
-    ({"categories": {"news": False}}, "category"),
-])
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"status": "inactive"}, "inactive"),
+        ({"subscriptions": {"email": {"status": "unsubscribed"}}}, "unsubscribed"),
+        ({"blacklists": {"email": {"reason": "bounce"}}}, "blacklisted"),
+        ({"categories": {"news": False}}, "category"),
+    ],
+)
 def test_a_withdrawn_consent_suppresses_with_its_reason_in_history_and_feed(
-        change, reason, unit_of_work, run, recorded):
+    change, reason, unit_of_work, run, recorded
+):
     contacts = Contacts(make_contact())
-    body = {"contact": {"id": contacts.contact["id"]}, "channel": "email", "category": "news",
-            "content": {"subject": "s", "text": "t"}}
+    body = {
+        "contact": {"id": contacts.contact["id"]},
+        "channel": "email",
+        "category": "news",
+        "content": {"subject": "s", "text": "t"},
+    }
     queued = send_message(unit_of_work, contacts, SETTINGS, body, "k")
     contacts.contact.update(change)
     assert claims.claim(unit_of_work, contacts, SETTINGS, queued["id"]) == {
-        "send": False, "suppressed": reason}
+        "send": False,
+        "suppressed": reason,
+    }
     stored = run(messages.get_message, queued["id"])
     assert stored["status"] == "suppressed"
     assert stored["history"][-1]["details"]["reason"] == reason
     name, event = recorded()[-1]
     assert (name, event["status"], event["details"]["reason"]) == (
-        "message_status", "suppressed", reason)
+        "message_status",
+        "suppressed",
+        reason,
+    )
     # Claimed again (a redelivery): nothing more is written.
     assert claims.claim(unit_of_work, contacts, SETTINGS, queued["id"]) == {"send": False}
 
 
-def test_an_erased_contacts_message_is_never_sent_and_not_announced(unit_of_work, run,
-                                                                    recorded):
+def test_an_erased_contacts_message_is_never_sent_and_not_announced(unit_of_work, run, recorded):
     contacts = Contacts(make_contact())
-    body = {"contact": {"id": contacts.contact["id"]}, "channel": "sms",
-            "content": {"body": "hi"}}
+    body = {"contact": {"id": contacts.contact["id"]}, "channel": "sms", "content": {"body": "hi"}}
     queued = send_message(unit_of_work, contacts, SETTINGS, body, "k")
     events_before = len(recorded())
     contacts.erased = True
     assert claims.claim(unit_of_work, contacts, SETTINGS, queued["id"]) == {
-        "send": False, "suppressed": "erased"}
+        "send": False,
+        "suppressed": "erased",
+    }
     assert len(recorded()) == events_before  # no feed row to bring the contact back
     run(messages.forget_contacts, [contacts.contact["id"]])
     assert claims.claim(unit_of_work, contacts, SETTINGS, queued["id"]) == {"send": False}

@@ -12,8 +12,13 @@ from services.messaging.senders.providers import PermanentFailure, TemporaryFail
 from services.messaging.senders.providers.smtp import build_email
 
 QUEUED = {"message_id": "m1", "channel": "sms", "attempt": 1}
-DELIVERY = {"message_id": "m1", "contact_id": "c1", "channel": "sms", "to": "+380501234567",
-            "content": {"body": "hi"}}
+DELIVERY = {
+    "message_id": "m1",
+    "contact_id": "c1",
+    "channel": "sms",
+    "to": "+380501234567",
+    "content": {"body": "hi"},
+}
 
 
 class Messaging:
@@ -93,22 +98,27 @@ def test_the_last_temporary_failure_is_reported_then_raised_for_the_dead_letters
     messaging = Messaging()
     with pytest.raises(TemporaryFailure):
         deliver(QUEUED, Provider(TemporaryFailure("down")), messaging, NoLimit(), 5, 5)
-    assert messaging.reports == [("fail", {"reason": "down", "provider": "fake",
-                                           "attempts": 5})]
+    assert messaging.reports == [("fail", {"reason": "down", "provider": "fake", "attempts": 5})]
 
 
 def test_a_permanent_failure_ends_the_message():
     messaging = Messaging()
-    outcome = deliver(QUEUED, Provider(PermanentFailure("reject", "bad number")), messaging,
-                      NoLimit())
+    outcome = deliver(
+        QUEUED, Provider(PermanentFailure("reject", "bad number")), messaging, NoLimit()
+    )
     assert outcome == "reject" and messaging.reports[0][0] == "reject"
 
 
 def test_the_email_carries_one_click_unsubscribe_headers():
-    email = build_email({"message_id": "m1", "to": "ann@x.example",
-                         "unsubscribe_url": "https://t.example/t/u/tok",
-                         "content": {"subject": "Hi", "text": "t", "html": "<p>h</p>"}},
-                        "Shop <news@shop.example>")
+    email = build_email(
+        {
+            "message_id": "m1",
+            "to": "ann@x.example",
+            "unsubscribe_url": "https://t.example/t/u/tok",
+            "content": {"subject": "Hi", "text": "t", "html": "<p>h</p>"},
+        },
+        "Shop <news@shop.example>",
+    )
     assert email["List-Unsubscribe"] == "<https://t.example/t/u/tok>"
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert email["Message-ID"].endswith("@shop.example>")
@@ -158,10 +168,15 @@ def test_provider_latency_and_outcome_are_metered():
     meter = RecordingMeter()
     deliver(QUEUED, Provider(), Messaging(), NoLimit(), meter=meter)
     with pytest.raises(TemporaryFailure):
-        deliver(QUEUED, Provider(TemporaryFailure("down")), Messaging(), NoLimit(), 1, 5,
-                meter=meter)
-    deliver(QUEUED, Provider(PermanentFailure("reject", "bad")), Messaging(), NoLimit(),
-            meter=meter)
+        deliver(
+            QUEUED, Provider(TemporaryFailure("down")), Messaging(), NoLimit(), 1, 5, meter=meter
+        )
+    deliver(
+        QUEUED, Provider(PermanentFailure("reject", "bad")), Messaging(), NoLimit(), meter=meter
+    )
     assert [outcome for _, outcome in meter.calls] == [
-        "accepted", "temporary_failure", "permanent_failure"]
+        "accepted",
+        "temporary_failure",
+        "permanent_failure",
+    ]
     assert len(meter.waits) == 3

@@ -28,20 +28,39 @@ def test_a_reachable_contact_may_receive_on_every_channel():
     assert address(contact, "webpush_desktop")[0]["endpoint"] == "https://p"
 
 
-@pytest.mark.parametrize(("change", "channel", "code", "reason"), [
-    ({"status": "inactive"}, "email", "inactive", "inactive"),
-    ({"subscriptions": {"email": {"status": "unsubscribed"}}}, "email", "unsubscribed",
-     "not subscribed"),
-    ({"subscriptions": {}}, "sms", "unsubscribed", "not subscribed"),
-    ({"blacklists": {"email": {"reason": "bounce"}}}, "email", "blacklisted",
-     "email is on the black list"),
-    ({"blacklists": {"phone": {"reason": "x"}}}, "sms", "blacklisted",
-     "phone is on the black list"),
-    ({"blacklists": {"viber": {"reason": "x"}}}, "viber", "blacklisted",
-     "viber is on the black list"),
-    ({"email": None}, "email", "no_address", "no address"),
-    ({"channels": {}}, "telegram", "no_address", "no address"),
-])
+@pytest.mark.parametrize(
+    ("change", "channel", "code", "reason"),
+    [
+        ({"status": "inactive"}, "email", "inactive", "inactive"),
+        (
+            {"subscriptions": {"email": {"status": "unsubscribed"}}},
+            "email",
+            "unsubscribed",
+            "not subscribed",
+        ),
+        ({"subscriptions": {}}, "sms", "unsubscribed", "not subscribed"),
+        (
+            {"blacklists": {"email": {"reason": "bounce"}}},
+            "email",
+            "blacklisted",
+            "email is on the black list",
+        ),
+        (
+            {"blacklists": {"phone": {"reason": "x"}}},
+            "sms",
+            "blacklisted",
+            "phone is on the black list",
+        ),
+        (
+            {"blacklists": {"viber": {"reason": "x"}}},
+            "viber",
+            "blacklisted",
+            "viber is on the black list",
+        ),
+        ({"email": None}, "email", "no_address", "no address"),
+        ({"channels": {}}, "telegram", "no_address", "no address"),
+    ],
+)
 def test_refusals_say_why(change, channel, code, reason):
     found = refusal(make_contact(**change), channel)
     assert (found.reason, reason in found.detail) == (code, True)
@@ -62,32 +81,45 @@ def test_categories_are_opt_in():
     assert refusal(contact, "email", "sales").reason == "category"
 
 
-states = st.fixed_dictionaries({
-    "status": st.sampled_from(["active", "inactive"]),
-    "subscription": st.sampled_from(["subscribed", "unsubscribed", "never"]),
-    "blacklisted": st.booleans(),
-    "channel": st.sampled_from(["email", "sms", "viber", "telegram"]),
-})
+states = st.fixed_dictionaries(
+    {
+        "status": st.sampled_from(["active", "inactive"]),
+        "subscription": st.sampled_from(["subscribed", "unsubscribed", "never"]),
+        "blacklisted": st.booleans(),
+        "channel": st.sampled_from(["email", "sms", "viber", "telegram"]),
+    }
+)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(state=states)
 def test_no_barred_contact_ever_reaches_a_sender(state, unit_of_work, recorded, run):
     channel = state["channel"]
     contact = make_contact(
         status=state["status"],
         subscriptions={channel: {"status": state["subscription"]}},
-        blacklists={name: ({"reason": "r"} if state["blacklisted"] else None)
-                    for name in ("email", "phone", "viber")})
-    barred = (state["status"] != "active" or state["subscription"] != "subscribed"
-              or (state["blacklisted"] and channel in BLACKLIST_OF))
+        blacklists={
+            name: ({"reason": "r"} if state["blacklisted"] else None)
+            for name in ("email", "phone", "viber")
+        },
+    )
+    barred = (
+        state["status"] != "active"
+        or state["subscription"] != "subscribed"
+        or (state["blacklisted"] and channel in BLACKLIST_OF)
+    )
     before = len(recorded(DeliveryOutbox))
-    body = {"contact": {"id": contact["id"]}, "channel": channel,
-            "content": {"subject": "s", "text": "hello", "body": "hello"}}
+    body = {
+        "contact": {"id": contact["id"]},
+        "channel": channel,
+        "content": {"subject": "s", "text": "hello", "body": "hello"},
+    }
     if channel == "viber":  # viber sends approved templates only
-        template = run(create_template, {"name": "v", "channel": "viber", "body": "hi",
-                                         "approved": True})
+        template = run(
+            create_template, {"name": "v", "channel": "viber", "body": "hi", "approved": True}
+        )
         body = {**body, "content": None, "template_id": template["id"]}
     try:
         send_message(unit_of_work, FakeContacts(contact), SETTINGS, body, "test")

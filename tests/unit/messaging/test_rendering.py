@@ -11,15 +11,23 @@ from services.messaging.logic.rendering import Limits, check_syntax, render
 from services.messaging.logic.sending import render_content
 from services.messaging.logic.variables import template_context
 
-CONTEXT = template_context([
-    {"name": "first_name", "value": "Ann"}, {"name": "address.city", "value": "Kyiv"},
-    {"name": "categories.news", "value": True}, {"name": "plan", "value": "gold"},
-    {"name": "shop_name", "value": "Shop"}], {"order": {"id": 7}})
+CONTEXT = template_context(
+    [
+        {"name": "first_name", "value": "Ann"},
+        {"name": "address.city", "value": "Kyiv"},
+        {"name": "categories.news", "value": True},
+        {"name": "plan", "value": "gold"},
+        {"name": "shop_name", "value": "Shop"},
+    ],
+    {"order": {"id": 7}},
+)
 
 
 def test_fields_variables_account_variables_and_data():
-    text = "{{ first_name }} of {{ address.city }} ({{ plan }}) at {{ shop_name }}: " \
-           "order {{ data.order.id }}{% if categories.news %}, news{% endif %}"
+    text = (
+        "{{ first_name }} of {{ address.city }} ({{ plan }}) at {{ shop_name }}: "
+        "order {{ data.order.id }}{% if categories.news %}, news{% endif %}"
+    )
     assert render(text, CONTEXT) == "Ann of Kyiv (gold) at Shop: order 7, news"
 
 
@@ -29,26 +37,34 @@ def test_unknown_variables_render_empty():
 
 def test_html_escapes_what_it_inserts_and_text_does_not():
     context = {"first_name": "<script>x</script>", "data": {}}
-    assert render("<b>{{ first_name }}</b>", context, html=True) == \
-        "<b>&lt;script&gt;x&lt;/script&gt;</b>"
+    assert (
+        render("<b>{{ first_name }}</b>", context, html=True)
+        == "<b>&lt;script&gt;x&lt;/script&gt;</b>"
+    )
     assert render("{{ first_name }}", context) == "<script>x</script>"
 
 
 def test_email_keeps_subject_text_html_other_channels_one_body():
     source = {"subject": "Hi {{ first_name }}", "html": "<p>{{ plan }}</p>"}
     assert render_content("email", source, CONTEXT, Limits()) == {
-        "subject": "Hi Ann", "html": "<p>gold</p>"}
+        "subject": "Hi Ann",
+        "html": "<p>gold</p>",
+    }
     assert render_content("sms", {"text": "Code {{ data.order.id }}"}, CONTEXT, Limits()) == {
-        "body": "Code 7"}
+        "body": "Code 7"
+    }
 
 
-@pytest.mark.parametrize("template", [
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
-    "{{ lipsum.__globals__['os'] }}",
-    "{% include '/etc/passwd' %}",
-    "{% import 'os' as os %}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{{ lipsum.__globals__['os'] }}",
+        "{% include '/etc/passwd' %}",
+        "{% import 'os' as os %}",
+    ],
+)
 def test_the_sandbox_refuses_python_internals_and_files(template):
     with pytest.raises(Invalid) as caught:
         render(template, CONTEXT)
@@ -59,16 +75,19 @@ def test_private_attributes_render_as_nothing():
     assert render("{{ self._TemplateReference__context }}{{ data.__dict__ }}", CONTEXT) == ""
 
 
-@pytest.mark.parametrize("template", [
-    "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
-    "{% for i in range(100000) %}x{% endfor %}",
-    "{{ 'x' * 100000000 }}",
-    "{{ 9 ** 999999999 }}",
-    "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
-    "{{ a" + ".b" * 200_000 + " }}",  # parsing alone took 5 s
-    "{{ a }}" * 5000,
-    "{{ 1" + " + 1" * 50_000 + " }}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+        "{% for i in range(100000) %}x{% endfor %}",
+        "{{ 'x' * 100000000 }}",
+        "{{ 9 ** 999999999 }}",
+        "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+        "{{ a" + ".b" * 200_000 + " }}",  # parsing alone took 5 s
+        "{{ a }}" * 5000,
+        "{{ 1" + " + 1" * 50_000 + " }}",
+    ],
+)
 def test_costly_templates_are_stopped_quickly(template):
     started = time.monotonic()
     with pytest.raises(Invalid):
@@ -78,8 +97,11 @@ def test_costly_templates_are_stopped_quickly(template):
 
 def test_output_is_bounded():
     with pytest.raises(Invalid, match="too large"):
-        render("{% for i in range(9000) %}{{ data.big }}{% endfor %}",
-               {"data": {"big": "x" * 1000}}, limits=Limits(max_output=100_000))
+        render(
+            "{% for i in range(9000) %}{{ data.big }}{% endfor %}",
+            {"data": {"big": "x" * 1000}},
+            limits=Limits(max_output=100_000),
+        )
 
 
 # Each of these asked C code for gigabytes in one step, before the output cap could see
@@ -141,8 +163,10 @@ def test_everyday_string_work_still_renders():
     )
 
 
-@pytest.mark.parametrize("template", ["{{ [].pop() }}", "{{ data.pop('order') }}",
-                                      "{{ '{}'.format() }}", "{{ '%(x)s' % {} }}"])
+@pytest.mark.parametrize(
+    "template",
+    ["{{ [].pop() }}", "{{ data.pop('order') }}", "{{ '{}'.format() }}", "{{ '%(x)s' % {} }}"],
+)
 def test_a_template_failing_at_run_time_is_invalid_not_a_crash(template):
     with pytest.raises(Invalid) as caught:
         render(template, CONTEXT, field="content.text")

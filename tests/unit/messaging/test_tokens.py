@@ -39,8 +39,10 @@ def test_garbage_is_not_found_never_an_error(garbage):
 
 
 def test_html_links_are_rewritten_and_a_pixel_added():
-    html = ('<html><body><a href="https://a.example/x?y=1&amp;z=2">A</a> '
-            '<a href="mailto:x@y">mail</a></body></html>')
+    html = (
+        '<html><body><a href="https://a.example/x?y=1&amp;z=2">A</a> '
+        '<a href="mailto:x@y">mail</a></body></html>'
+    )
     tracked = track_html(html, "https://t.example", SECRET, "m1")
     assert "https://a.example" not in tracked and 'href="mailto:x@y"' in tracked
     assert tracked.count("https://t.example/t/c/") == 1

@@ -37,8 +37,13 @@ from tests.fake_providers import b64url_decode, new_push_subscription, verify_va
 SUBJECT = "mailto:ops@shop.example"
 PRIVATE = vapid.new_private_key()
 APP_KEY = vapid.public_key(vapid.load(PRIVATE))
-DELIVERY = {"message_id": "m1", "contact_id": "c1", "channel": "webpush_desktop",
-            "to": [], "content": {"body": "Your order shipped"}}
+DELIVERY = {
+    "message_id": "m1",
+    "contact_id": "c1",
+    "channel": "webpush_desktop",
+    "to": [],
+    "content": {"body": "Your order shipped"},
+}
 
 
 def browser(tmp_path, answer=201, device="desktop"):
@@ -61,8 +66,10 @@ def test_the_payload_decrypts_with_the_browsers_key_only(tmp_path):
     subscription, key, auth = browser(tmp_path)
     body = encrypt(b'{"body": "hi"}', **subscription["keys"])
     assert body[:16] != body[16:32] and len(body) == 16 + 4 + 1 + 65 + 14 + 17
-    assert http_ece.decrypt(body, private_key=key, auth_secret=auth,
-                            version="aes128gcm") == b'{"body": "hi"}'
+    assert (
+        http_ece.decrypt(body, private_key=key, auth_secret=auth, version="aes128gcm")
+        == b'{"body": "hi"}'
+    )
     with pytest.raises(PayloadTooLarge):
         encrypt(b"x" * (MAX_PAYLOAD + 1), **subscription["keys"])
 
@@ -84,23 +91,25 @@ def test_the_vapid_key_is_made_once_unless_configured(tmp_path):
     made = vapid.private_key(config)
     assert vapid.private_key(config) == made
     assert (tmp_path / "vapid-private-key").stat().st_mode & 0o777 == 0o600
-    configured = {**config, "MESSAGING": {"providers": {"webpush": {
-        "vapid_private_key": PRIVATE}}}}
+    configured = {**config, "MESSAGING": {"providers": {"webpush": {"vapid_private_key": PRIVATE}}}}
     assert vapid.private_key(configured) == PRIVATE
     with pytest.raises(ValueError, match="vapid_subject"):
         WebpushProvider({"vapid_subject": "admin"}, PRIVATE)
 
 
-@pytest.mark.parametrize("status, answer_headers, kind, retry_after", [
-    (201, headers(Location="https://push.example/m/1"), ACCEPTED, None),
-    (404, headers(), REMOVED, None),
-    (410, headers(), REMOVED, None),
-    (429, headers(Retry_After="7"), RETRY, 7.0),
-    (503, headers(Retry_After="Wed, 21 Oct 2026 07:28:00 GMT"), RETRY, None),
-    (401, headers(), RETRY, None),
-    (403, headers(), REFUSED, None),
-    (413, headers(), REFUSED, None),
-])
+@pytest.mark.parametrize(
+    "status, answer_headers, kind, retry_after",
+    [
+        (201, headers(Location="https://push.example/m/1"), ACCEPTED, None),
+        (404, headers(), REMOVED, None),
+        (410, headers(), REMOVED, None),
+        (429, headers(Retry_After="7"), RETRY, 7.0),
+        (503, headers(Retry_After="Wed, 21 Oct 2026 07:28:00 GMT"), RETRY, None),
+        (401, headers(), RETRY, None),
+        (403, headers(), REFUSED, None),
+        (413, headers(), REFUSED, None),
+    ],
+)
 def test_what_each_push_service_answer_means(status, answer_headers, kind, retry_after):
     answer = read_answer("s1", status, answer_headers)
     assert (answer.kind, answer.retry_after) == (kind, retry_after)
@@ -154,16 +163,19 @@ def test_a_message_goes_to_every_subscription_of_its_device(tmp_path, monkeypatc
 
     monkeypatch.setattr(provider_module, "post_bytes", post_bytes)
     contacts = Contacts([live, gone, phone])
-    provider = WebpushProvider({"vapid_subject": SUBJECT, "ttl": "60"}, PRIVATE,
-                               push_services=PushServices.parse("push.example")).bind(contacts)
+    provider = WebpushProvider(
+        {"vapid_subject": SUBJECT, "ttl": "60"},
+        PRIVATE,
+        push_services=PushServices.parse("push.example"),
+    ).bind(contacts)
 
     assert provider.send(DELIVERY) == "https://push.example/m/9"
     assert [url for url, _, _ in posted] == [live["endpoint"], gone["endpoint"]]
     assert contacts.removed == [gone["id"]]
     url, data, sent_headers = posted[0]
-    assert json.loads(http_ece.decrypt(data, private_key=key, auth_secret=auth,
-                                       version="aes128gcm")) == {
-        "message_id": "m1", "body": "Your order shipped"}
+    assert json.loads(
+        http_ece.decrypt(data, private_key=key, auth_secret=auth, version="aes128gcm")
+    ) == {"message_id": "m1", "body": "Your order shipped"}
     assert sent_headers["Content-Encoding"] == "aes128gcm" and sent_headers["TTL"] == "60"
     assert verify_vapid(sent_headers["Authorization"], "https://push.example")[1] == APP_KEY
 
@@ -183,10 +195,14 @@ def test_an_endpoint_off_the_allowed_push_services_is_never_requested(tmp_path, 
     stored, _, _ = browser(tmp_path)  # stored before the list changed, say
     metadata = {**stored, "endpoint": "http://169.254.169.254/latest/meta-data/"}
     posted = []
-    monkeypatch.setattr(provider_module, "post_bytes",
-                        lambda url, *args: posted.append(url) or (201, headers(), b""))
+    monkeypatch.setattr(
+        provider_module,
+        "post_bytes",
+        lambda url, *args: posted.append(url) or (201, headers(), b""),
+    )
     provider = WebpushProvider({"vapid_subject": SUBJECT}, PRIVATE).bind(
-        Contacts([metadata, stored]))  # the default list: browsers' push services only
+        Contacts([metadata, stored])
+    )  # the default list: browsers' push services only
 
     with pytest.raises(PermanentFailure) as ended:
         provider.send(DELIVERY)
@@ -221,7 +237,8 @@ def test_a_push_service_redirect_is_not_followed(tmp_path):
         made = new_push_subscription(tmp_path, f"http://127.0.0.1:{port}", APP_KEY)
         subscription = {"id": made["endpoint"].rsplit("/", 1)[1], **made}
         provider = WebpushProvider(
-            {"vapid_subject": SUBJECT}, PRIVATE,
+            {"vapid_subject": SUBJECT},
+            PRIVATE,
             push_services=PushServices.parse(f"http://127.0.0.1:{port}"),
         ).bind(Contacts([subscription]))
         with pytest.raises(PermanentFailure, match="HTTP 302"):

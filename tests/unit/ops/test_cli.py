@@ -12,12 +12,24 @@ import pytest
 @pytest.fixture
 def plexus(tmp_path):
     """Run `plexus ARGS` with its data under tmp_path; (exit code, stdout, stderr)."""
+
     def run(*args, **env):
-        environment = {**os.environ, "PLEXUS_DATA_DIR": str(tmp_path / "var"),
-                       "PLEXUS_DATABASE_URL": "", "PLEXUS_LOG_FORMAT": "json", **env}
-        done = subprocess.run([sys.executable, "-m", "ops.cli", *args], env=environment,
-                              capture_output=True, text=True, timeout=60)
+        environment = {
+            **os.environ,
+            "PLEXUS_DATA_DIR": str(tmp_path / "var"),
+            "PLEXUS_DATABASE_URL": "",
+            "PLEXUS_LOG_FORMAT": "json",
+            **env,
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "ops.cli", *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         return done.returncode, done.stdout, done.stderr
+
     return run
 
 
@@ -26,12 +38,27 @@ def _plain_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if not line.startswith("{")]
 
 
-@pytest.mark.parametrize("command", [
-    [], ["run"], ["migrate"], ["apikey"], ["apikey", "create"], ["apikey", "list"],
-    ["apikey", "revoke"], ["import"], ["segments"], ["segments", "rebuild"],
-    ["deadletters", "list"], ["deadletters", "replay"], ["deadletters", "replay-queue"],
-    ["webpush", "public-key"], ["export"], ["export", "activity"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["run"],
+        ["migrate"],
+        ["apikey"],
+        ["apikey", "create"],
+        ["apikey", "list"],
+        ["apikey", "revoke"],
+        ["import"],
+        ["segments"],
+        ["segments", "rebuild"],
+        ["deadletters", "list"],
+        ["deadletters", "replay"],
+        ["deadletters", "replay-queue"],
+        ["webpush", "public-key"],
+        ["export"],
+        ["export", "activity"],
+    ],
+)
 def test_every_command_explains_itself(plexus, command):
     code, out, _ = plexus(*command, "--help")
     assert code == 0
@@ -42,18 +69,19 @@ def test_run_without_a_broker_says_so_in_one_line(plexus, tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    code, out, err = plexus(
-        "run", PLEXUS_AMQP_URI=f"pyamqp://guest:s3cret@127.0.0.1:{port}/")
+    code, out, err = plexus("run", PLEXUS_AMQP_URI=f"pyamqp://guest:s3cret@127.0.0.1:{port}/")
     assert code == 1
     assert out == ""
     assert err == (
         f"plexus: no RabbitMQ answers at 127.0.0.1:{port} (PLEXUS_AMQP_URI). Start one: "
-        "'rabbitmq-server -detached' or 'docker compose up -d rabbitmq'\n")
+        "'rabbitmq-server -detached' or 'docker compose up -d rabbitmq'\n"
+    )
     assert not (tmp_path / "var").exists()  # stopped before migrating anything
 
 
-@pytest.mark.parametrize("scale", ["activity", "activity=0", "activity=x", "nobody=2",
-                                   "gateway=2", "segments=17"])
+@pytest.mark.parametrize(
+    "scale", ["activity", "activity=0", "activity=x", "nobody=2", "gateway=2", "segments=17"]
+)
 def test_run_refuses_a_bad_scale_naming_it(plexus, tmp_path, scale):
     code, out, err = plexus("run", "--scale", scale)
     assert code == 2
@@ -76,8 +104,9 @@ def test_a_bad_log_level_is_one_line(plexus):
 
 
 def test_apikey_create_list_revoke(plexus):
-    code, out, err = plexus("apikey", "create", "--name", "ci", "--scope", "contacts:read",
-                            "--scope", "contacts:write")
+    code, out, err = plexus(
+        "apikey", "create", "--name", "ci", "--scope", "contacts:read", "--scope", "contacts:write"
+    )
     assert code == 0, err
     secret = out.strip()
     assert out == secret + "\n"  # alone on stdout: KEY=$(plexus apikey create ...)

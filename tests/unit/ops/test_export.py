@@ -17,7 +17,7 @@ FEED = [{"id": f"item-{n}", "type": "custom_event", "details": {"n": n}} for n i
 
 
 class FakeGateway(BaseHTTPRequestHandler):
-    broken = False   # the export stops halfway through, as when the gateway dies
+    broken = False  # the export stops halfway through, as when the gateway dies
 
     def log_message(self, *args):
         pass
@@ -39,15 +39,21 @@ class FakeGateway(BaseHTTPRequestHandler):
             return self._send(200, json.dumps({"data": found}).encode(), "application/json")
         if url.path != f"/v1/contacts/{CONTACT}/activity/export":
             return self._problem(404, "no contact")
-        body = "".join(json.dumps(item) + "\n" for item in FEED).encode() \
-            if query["format"] == "ndjson" else b"id,type\r\nitem-0,custom_event\r\n"
+        body = (
+            "".join(json.dumps(item) + "\n" for item in FEED).encode()
+            if query["format"] == "ndjson"
+            else b"id,type\r\nitem-0,custom_event\r\n"
+        )
         if self.broken:
             return self._send(200, body[:20], "application/x-ndjson", length=len(body))
         return self._send(200, body, "application/x-ndjson")
 
     def _problem(self, status: int, detail: str):
-        self._send(status, json.dumps({"status": status, "detail": detail}).encode(),
-                   "application/problem+json")
+        self._send(
+            status,
+            json.dumps({"status": status, "detail": detail}).encode(),
+            "application/problem+json",
+        )
 
 
 @pytest.fixture
@@ -63,8 +69,12 @@ def gateway():
 
 def export(gateway: str, *args: str, key: str = KEY) -> subprocess.CompletedProcess:
     env = {**os.environ, "PLEXUS_API_KEY": key, "PLEXUS_URL": gateway}
-    return subprocess.run([sys.executable, "-m", "ops.cli", "export", "activity", *args],
-                          env=env, capture_output=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", "export", "activity", *args],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def test_the_feed_goes_to_stdout_as_ndjson(gateway):
@@ -81,14 +91,23 @@ def test_into_a_file_as_csv_with_the_contact_looked_up_by_email(gateway, tmp_pat
     assert b"bytes of activity written to" in done.stderr
 
 
-@pytest.mark.parametrize("contact, key, said", [
-    ("nobody", KEY, "plexus: no contact nobody\n"),
-    ("email=nobody@example.com", KEY, "plexus: no contact has email nobody@example.com\n"),
-    ("name=Olena", KEY, "plexus: name a contact by its id or by user_id, email, phone=VALUE, "
-                        "not name=\n"),
-    (CONTACT, "plx_wrong", "plexus: the gateway refused the key: "
-                           "the API key is not valid or was revoked\n"),
-])
+@pytest.mark.parametrize(
+    "contact, key, said",
+    [
+        ("nobody", KEY, "plexus: no contact nobody\n"),
+        ("email=nobody@example.com", KEY, "plexus: no contact has email nobody@example.com\n"),
+        (
+            "name=Olena",
+            KEY,
+            "plexus: name a contact by its id or by user_id, email, phone=VALUE, not name=\n",
+        ),
+        (
+            CONTACT,
+            "plx_wrong",
+            "plexus: the gateway refused the key: the API key is not valid or was revoked\n",
+        ),
+    ],
+)
 def test_failures_are_one_line_and_write_nothing(gateway, tmp_path, contact, key, said):
     target = tmp_path / "feed.ndjson"
     done = export(gateway, contact, "-o", str(target), key=key)

@@ -57,7 +57,8 @@ def test_check_broker_names_the_closed_port_and_hides_the_password():
     problem = runner.check_broker(f"pyamqp://guest:s3cret@127.0.0.1:{port}/", timeout=3)
     assert problem == (
         f"no RabbitMQ answers at 127.0.0.1:{port} (PLEXUS_AMQP_URI). Start one: "
-        "'rabbitmq-server -detached' or 'docker compose up -d rabbitmq'")
+        "'rabbitmq-server -detached' or 'docker compose up -d rabbitmq'"
+    )
 
 
 def test_check_broker_gives_up_on_a_silent_server_after_the_timeout():
@@ -66,7 +67,8 @@ def test_check_broker_gives_up_on_a_silent_server_after_the_timeout():
         server.listen()
         started = time.monotonic()
         problem = runner.check_broker(
-            f"pyamqp://guest:guest@127.0.0.1:{server.getsockname()[1]}/", timeout=0.5)
+            f"pyamqp://guest:guest@127.0.0.1:{server.getsockname()[1]}/", timeout=0.5
+        )
     assert problem.startswith("no RabbitMQ answers at 127.0.0.1:")
     assert time.monotonic() - started < 3
 
@@ -79,20 +81,29 @@ def test_check_broker_accepts_the_local_rabbitmq_and_reports_a_bad_login():
     assert "not-the-password" not in problem
 
 
-@pytest.mark.parametrize(("address", "url"), [
-    ("127.0.0.1:8000", "http://127.0.0.1:8000"),
-    ("0.0.0.0:8080", "http://127.0.0.1:8080"),
-    (":8000", "http://127.0.0.1:8000"),
-    ("plexus.internal:80", "http://plexus.internal:80"),
-])
+@pytest.mark.parametrize(
+    ("address", "url"),
+    [
+        ("127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("0.0.0.0:8080", "http://127.0.0.1:8080"),
+        (":8000", "http://127.0.0.1:8000"),
+        ("plexus.internal:80", "http://plexus.internal:80"),
+    ],
+)
 def test_gateway_url(address, url):
     assert runner.gateway_url({"WEB_SERVER_ADDRESS": address}) == url
 
 
 def test_child_command_and_environment():
     assert runner.nameko_command("/app/config.yaml", "services.x.entrypoints:X") == [
-        sys.executable, "-m", "nameko", "run", "--config", "/app/config.yaml",
-        "services.x.entrypoints:X"]
+        sys.executable,
+        "-m",
+        "nameko",
+        "run",
+        "--config",
+        "/app/config.yaml",
+        "services.x.entrypoints:X",
+    ]
     env = runner.child_environment("contacts", "/app/config.yaml", base={"PATH": "/bin"})
     assert env["PATH"] == "/bin"
     assert env["PLEXUS_SERVICE"] == "contacts"
@@ -100,8 +111,10 @@ def test_child_command_and_environment():
 
 
 def test_each_service_connects_as_its_own_broker_user_when_one_is_given():
-    base = {"PLEXUS_AMQP_URI": "pyamqp://admin:a@mq/",
-            "PLEXUS_SENDER_EMAIL_AMQP_URI": "pyamqp://plexus-sender-email:s@mq/"}
+    base = {
+        "PLEXUS_AMQP_URI": "pyamqp://admin:a@mq/",
+        "PLEXUS_SENDER_EMAIL_AMQP_URI": "pyamqp://plexus-sender-email:s@mq/",
+    }
     sender = runner.child_environment("sender_email", "/c.yaml", base=base)
     assert sender["PLEXUS_AMQP_URI"] == "pyamqp://plexus-sender-email:s@mq/"
     others = runner.child_environment("contacts", "/c.yaml", base=base)
@@ -110,8 +123,12 @@ def test_each_service_connects_as_its_own_broker_user_when_one_is_given():
 
 def test_scaled_services_start_as_named_replicas_without_a_second_metrics_port():
     assert runner.replicas(["contacts", "activity", "segments"], {"activity": 3}) == {
-        "contacts": "contacts", "activity": "activity", "activity.2": "activity",
-        "activity.3": "activity", "segments": "segments"}
+        "contacts": "contacts",
+        "activity": "activity",
+        "activity.2": "activity",
+        "activity.3": "activity",
+        "segments": "segments",
+    }
     first = runner.child_environment("activity", "/c.yaml", base={})
     replica = runner.child_environment("activity", "/c.yaml", base={}, replica=True)
     assert "PLEXUS_ACTIVITY_METRICS_PORT" not in first
@@ -136,7 +153,8 @@ def test_a_child_that_ignores_sigterm_is_killed_after_the_timeout(supervisors, s
         "import signal, sys, time\n"
         "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
         f"open({str(ready)!r}, 'w').close()\n"
-        "time.sleep(60)\n")
+        "time.sleep(60)\n"
+    )
     supervisor = _supervisor(supervisors, said, {"stubborn": stubborn}, stop_timeout=1)
     supervisor.start()
     _wait_for(ready)
@@ -147,16 +165,18 @@ def test_a_child_that_ignores_sigterm_is_killed_after_the_timeout(supervisors, s
 
 
 def test_wait_returns_the_child_that_ended(supervisors, said):
-    supervisor = _supervisor(supervisors, said, {
-        "steady": SLEEPER, "quitter": _python("import sys; sys.exit(3)")})
+    supervisor = _supervisor(
+        supervisors, said, {"steady": SLEEPER, "quitter": _python("import sys; sys.exit(3)")}
+    )
     supervisor.start()
     assert supervisor.wait(interval=0.05) == ("quitter", 3)
     assert supervisor.stop()["steady"] == -signal.SIGTERM
 
 
 def test_run_foreground_stops_the_rest_when_one_dies(supervisors, said):
-    supervisor = _supervisor(supervisors, said, {
-        "steady": SLEEPER, "crasher": _python("import os; os.abort()")})
+    supervisor = _supervisor(
+        supervisors, said, {"steady": SLEEPER, "crasher": _python("import os; os.abort()")}
+    )
     assert runner.run_foreground(supervisor) == 1
     assert said[0] == "plexus: crasher exited unexpectedly (killed by SIGABRT); stopping the rest"
     assert supervisor.processes["steady"].returncode == -signal.SIGTERM
@@ -196,8 +216,16 @@ def test_wait_until_healthy_gives_up_when_a_child_dies(supervisors, said):
 def test_wait_until_healthy_sees_a_server_answer(supervisors, said, tmp_path):
     (tmp_path / "health").write_text("ok")
     port = _closed_port()
-    server = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-              "--directory", str(tmp_path)]
+    server = [
+        sys.executable,
+        "-m",
+        "http.server",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--directory",
+        str(tmp_path),
+    ]
     supervisor = _supervisor(supervisors, said, {"web": server})
     supervisor.start()
     url = f"http://127.0.0.1:{port}/health"
@@ -207,19 +235,23 @@ def test_wait_until_healthy_sees_a_server_answer(supervisors, said, tmp_path):
 def test_one_run_per_data_directory_and_the_lock_names_the_holder(tmp_path):
     # The holder is another process, as a second `plexus run` would see the first.
     ready = tmp_path / "locked"
-    holder = subprocess.Popen(_python(
-        "import pathlib, time\n"
-        "from ops import runner\n"
-        f"lock = runner.DataDirLock({str(tmp_path / 'var')!r}).acquire()\n"
-        f"pathlib.Path({str(ready)!r}).touch()\n"
-        "time.sleep(60)\n"))
+    holder = subprocess.Popen(
+        _python(
+            "import pathlib, time\n"
+            "from ops import runner\n"
+            f"lock = runner.DataDirLock({str(tmp_path / 'var')!r}).acquire()\n"
+            f"pathlib.Path({str(ready)!r}).touch()\n"
+            "time.sleep(60)\n"
+        )
+    )
     try:
         _wait_for(ready)
         with pytest.raises(runner.AlreadyRunning) as refused:
             runner.DataDirLock(tmp_path / "var").acquire()
         assert str(refused.value) == (
             f"Plexus is already running on {tmp_path / 'var'} (plexus run, PID {holder.pid}): "
-            "stop it first, or give this one its own PLEXUS_DATA_DIR")
+            "stop it first, or give this one its own PLEXUS_DATA_DIR"
+        )
         runner.DataDirLock(tmp_path / "other").acquire().release()  # another directory: fine
     finally:
         holder.kill()
@@ -242,7 +274,8 @@ def test_a_taken_gateway_port_is_refused_even_when_shared_with_reuseport():
             runner.check_port_free(f"127.0.0.1:{port}")
         assert str(refused.value) == (
             f"the gateway's address 127.0.0.1:{port} is taken (another program has it): "
-            "stop that one, or set PLEXUS_GATEWAY_PORT")
+            "stop that one, or set PLEXUS_GATEWAY_PORT"
+        )
         with pytest.raises(runner.AlreadyRunning):
             runner.check_port_free(f"0.0.0.0:{port}")
     runner.check_port_free(f"127.0.0.1:{_closed_port()}")  # free: no complaint

@@ -15,34 +15,42 @@ from plexus import logs
 from plexus.config import load_config
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("bob@example.com", "<email>"),
-    ("to Bob.Smith+news@mail.example.co.uk now", "to <email> now"),
-    ("email=olena@приклад.укр", "email=<email>"),
-    ("'bob@example.com'", "'<email>'"),
-    ("+380501234567", "<phone>"),
-    ("call +380 50 123 45 67 today", "call <phone> today"),
-    ("+1 (555) 123-4567", "<phone>"),
-    ("phone=0501234567", "phone=<phone>"),
-    ("380501234567,", "<phone>,"),
-    ('"GET /v1/contacts?email=olena%40example.com HTTP/1.1"',
-     '"GET /v1/contacts?email=<email> HTTP/1.1"'),
-    ("?phone=%2B380501234567&region=UA", "?phone=<phone>&region=UA"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bob@example.com", "<email>"),
+        ("to Bob.Smith+news@mail.example.co.uk now", "to <email> now"),
+        ("email=olena@приклад.укр", "email=<email>"),
+        ("'bob@example.com'", "'<email>'"),
+        ("+380501234567", "<phone>"),
+        ("call +380 50 123 45 67 today", "call <phone> today"),
+        ("+1 (555) 123-4567", "<phone>"),
+        ("phone=0501234567", "phone=<phone>"),
+        ("380501234567,", "<phone>,"),
+        (
+            '"GET /v1/contacts?email=olena%40example.com HTTP/1.1"',
+            '"GET /v1/contacts?email=<email> HTTP/1.1"',
+        ),
+        ("?phone=%2B380501234567&region=UA", "?phone=<phone>&region=UA"),
+    ],
+)
 def test_redact_hides_emails_and_phones(text, expected):
     assert logs.redact(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "2026-11-23T13:05:10.123Z",
-    "+02:00",
-    "listening on 127.0.0.1:8000",
-    "pyamqp://guest:**@127.0.0.1:5672//",
-    "amqp://guest:guest@127.0.0.1:5672/",
-    "contact 01JDQ8Y6ZK4M7V2N1X0W9T8S7R",
-    "took 0.1234567891 s",
-    "1048576 bytes, 20 workers, HTTP 422",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-23T13:05:10.123Z",
+        "+02:00",
+        "listening on 127.0.0.1:8000",
+        "pyamqp://guest:**@127.0.0.1:5672//",
+        "amqp://guest:guest@127.0.0.1:5672/",
+        "contact 01JDQ8Y6ZK4M7V2N1X0W9T8S7R",
+        "took 0.1234567891 s",
+        "1048576 bytes, 20 workers, HTTP 422",
+    ],
+)
 def test_redact_leaves_other_text_alone(text):
     assert logs.redact(text) == text
 
@@ -92,7 +100,8 @@ def _emit(formatter, message, *args, exc=None, level=logging.INFO, **extra):
         except Exception:
             exc_info = sys.exc_info()
     record = logging.getLogger("plexus.test_logs").makeRecord(
-        "plexus.test_logs", level, __file__, 1, message, args, exc_info, extra=extra)
+        "plexus.test_logs", level, __file__, 1, message, args, exc_info, extra=extra
+    )
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(logs.RedactFilter())
@@ -102,9 +111,14 @@ def _emit(formatter, message, *args, exc=None, level=logging.INFO, **extra):
 
 
 def test_json_line_has_the_fields_and_no_personal_data():
-    line = _emit(logs.JsonFormatter(service="contacts"),
-                 "created %s for %s", "a contact", "olena@example.com",
-                 request_id="r-1", note="call +380501234567")
+    line = _emit(
+        logs.JsonFormatter(service="contacts"),
+        "created %s for %s",
+        "a contact",
+        "olena@example.com",
+        request_id="r-1",
+        note="call +380501234567",
+    )
     assert line.endswith("\n") and line.count("\n") == 1
     entry = json.loads(line)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["ts"])
@@ -118,9 +132,8 @@ def test_json_line_has_the_fields_and_no_personal_data():
 
 
 def test_json_carries_the_traceback_redacted():
-    error = ValueError('duplicate key: Key (email)=(olena@example.com) already exists')
-    entry = json.loads(_emit(logs.JsonFormatter(), "insert failed", exc=error,
-                             level=logging.ERROR))
+    error = ValueError("duplicate key: Key (email)=(olena@example.com) already exists")
+    entry = json.loads(_emit(logs.JsonFormatter(), "insert failed", exc=error, level=logging.ERROR))
     assert entry["level"] == "error"
     assert "Traceback" in entry["exc_info"]
     assert "Key (email)=(<email>)" in entry["exc_info"]
@@ -136,8 +149,7 @@ def test_a_broken_format_string_does_not_leak_its_arguments():
 
 def test_text_format_is_one_readable_line():
     line = _emit(logs.TextFormatter(service="gateway"), "key for %s", "bob@example.com")
-    assert re.fullmatch(
-        r"\S+Z INFO  gateway plexus\.test_logs: key for <email>\n", line), line
+    assert re.fullmatch(r"\S+Z INFO  gateway plexus\.test_logs: key for <email>\n", line), line
 
 
 def test_auto_is_json_off_a_terminal_and_text_on_one(monkeypatch):
@@ -154,9 +166,17 @@ def test_service_name_comes_from_the_environment_or_the_nameko_command(monkeypat
     monkeypatch.setenv("PLEXUS_SERVICE", "gateway")
     assert logs.service_name() == "gateway"
     monkeypatch.delenv("PLEXUS_SERVICE")
-    monkeypatch.setattr(sys, "argv", [
-        "nameko", "run", "--config", "/app/config.yaml",
-        "services.contacts.entrypoints:ContactsService"])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "nameko",
+            "run",
+            "--config",
+            "/app/config.yaml",
+            "services.contacts.entrypoints:ContactsService",
+        ],
+    )
     assert logs.service_name() == "contacts"
     monkeypatch.setattr(sys, "argv", ["pytest"])
     assert logs.service_name() is None
@@ -186,10 +206,20 @@ def test_config_yaml_logging_applied_as_nameko_run_does():
         "except RuntimeError:\n"
         "    log.exception('failed')\n"
     )
-    env = {**os.environ, "PLEXUS_LOG_FORMAT": "auto", "PLEXUS_LOG_LEVEL": "INFO",
-           "PLEXUS_SERVICE": "contacts"}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=60, check=True)
+    env = {
+        **os.environ,
+        "PLEXUS_LOG_FORMAT": "auto",
+        "PLEXUS_LOG_LEVEL": "INFO",
+        "PLEXUS_SERVICE": "contacts",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     entries = [json.loads(line) for line in done.stderr.splitlines()]
     assert [e["message"] for e in entries] == ["created <email>", "failed"]
     assert {e["service"] for e in entries} == {"contacts"}

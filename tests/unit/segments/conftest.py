@@ -42,11 +42,16 @@ def run(sessions):
 def outbox(sessions):
     """outbox(): the membership changes recorded so far as (segment name, contact,
     change), one a contact (an event lists every contact a change moved)."""
+
     def recorded():
         with transaction(sessions) as session:
             rows = session.scalars(select(Outbox).order_by(Outbox.id)).all()
-            return [(row.payload["segment_name"], contact_id, row.payload["change"])
-                    for row in rows for contact_id in row.payload["contact_ids"]]
+            return [
+                (row.payload["segment_name"], contact_id, row.payload["change"])
+                for row in rows
+                for contact_id in row.payload["contact_ids"]
+            ]
+
     return recorded
 
 
@@ -63,9 +68,19 @@ class FakeContacts:
 
     def make(self, **fields) -> dict:
         contact_id = fields.pop("id", None) or new_id()
-        contact = {"id": contact_id, "status": "active", "gender": 0, "contact_score": 0,
-                   "categories": {}, "variables": {}, "blacklists": {}, "subscriptions": {},
-                   "created_at": rfc3339(NOW), "updated_at": rfc3339(NOW), **fields}
+        contact = {
+            "id": contact_id,
+            "status": "active",
+            "gender": 0,
+            "contact_score": 0,
+            "categories": {},
+            "variables": {},
+            "blacklists": {},
+            "subscriptions": {},
+            "created_at": rfc3339(NOW),
+            "updated_at": rfc3339(NOW),
+            **fields,
+        }
         self.contacts[contact_id] = contact
         return contact
 
@@ -76,22 +91,41 @@ def contacts():
 
 
 def event(kind: str, contact_id: str, **payload) -> dict:
-    return {"event": kind, "event_id": new_id(), "occurred_at": rfc3339(NOW),
-            "contact_id": contact_id, "actor": "test", **payload}
+    return {
+        "event": kind,
+        "event_id": new_id(),
+        "occurred_at": rfc3339(NOW),
+        "contact_id": contact_id,
+        "actor": "test",
+        **payload,
+    }
 
 
 def created(contact: dict) -> dict:
     return event(events.CONTACT_CREATED, contact["id"], contact=contact)
 
 
-def activity(contact_id: str, channel="other", type="custom_event", name=None,
-             origin=None, occurred_at=None) -> dict:
+def activity(
+    contact_id: str, channel="other", type="custom_event", name=None, origin=None, occurred_at=None
+) -> dict:
     """activity_recorded with one item (activity lists a transaction's rows in one)."""
     moment = occurred_at or rfc3339(NOW)
-    return {"event": events.ACTIVITY_RECORDED, "event_id": new_id(), "occurred_at": moment,
-            "items": [{"item_id": new_id(), "contact_id": contact_id, "channel": channel,
-                       "type": type, "name": name, "origin": origin,
-                       "occurred_at": moment}]}
+    return {
+        "event": events.ACTIVITY_RECORDED,
+        "event_id": new_id(),
+        "occurred_at": moment,
+        "items": [
+            {
+                "item_id": new_id(),
+                "contact_id": contact_id,
+                "channel": channel,
+                "type": type,
+                "name": name,
+                "origin": origin,
+                "occurred_at": moment,
+            }
+        ],
+    }
 
 
 def one_contact_event(session, payload: dict, fetch, clock) -> int:

@@ -26,19 +26,31 @@ from tests.unit.segments.conftest import (
 def people(run, contacts):
     """Four contacts with what rules read; {nickname: id}."""
     made = {
-        "ann": contacts.make(email="ann@example.com", language="uk", birthday="1990-11-25",
-                             contact_score=12, address={"country": "UA", "city": "Lviv"},
-                             categories={"newsletter": True, "offers": False},
-                             variables={"plan": "pro", "seats": 5, "vip": True,
-                                        "renewal": "2026-11-20"},
-                             subscriptions={"email": {"status": "subscribed"}}),
-        "bob": contacts.make(email="bob@test.org", language="en", birthday="1985-03-01",
-                             contact_score=3, status="inactive",
-                             variables={"plan": "free", "seats": 1},
-                             blacklists={"email": {"since": "2026-01-01", "reason": "x"}},
-                             subscriptions={"email": {"status": "unsubscribed"}}),
-        "cat": contacts.make(phone="+380501234567", created_at=rfc3339(NOW - timedelta(
-            days=90)), subscriptions={"sms": {"status": "subscribed"}}),
+        "ann": contacts.make(
+            email="ann@example.com",
+            language="uk",
+            birthday="1990-11-25",
+            contact_score=12,
+            address={"country": "UA", "city": "Lviv"},
+            categories={"newsletter": True, "offers": False},
+            variables={"plan": "pro", "seats": 5, "vip": True, "renewal": "2026-11-20"},
+            subscriptions={"email": {"status": "subscribed"}},
+        ),
+        "bob": contacts.make(
+            email="bob@test.org",
+            language="en",
+            birthday="1985-03-01",
+            contact_score=3,
+            status="inactive",
+            variables={"plan": "free", "seats": 1},
+            blacklists={"email": {"since": "2026-01-01", "reason": "x"}},
+            subscriptions={"email": {"status": "unsubscribed"}},
+        ),
+        "cat": contacts.make(
+            phone="+380501234567",
+            created_at=rfc3339(NOW - timedelta(days=90)),
+            subscriptions={"sms": {"status": "subscribed"}},
+        ),
         "dan": contacts.make(user_id="dan-1", language="uk", first_name="Dan"),
     }
     for contact in made.values():
@@ -46,9 +58,11 @@ def people(run, contacts):
     ids = {name: contact["id"] for name, contact in made.items()}
     for _ in range(3):
         run(one_activity_event, activity(ids["ann"], "email", "open"), CLOCK)
-    run(one_activity_event, activity(
-        ids["dan"], name="viewed_pricing",
-        occurred_at=rfc3339(NOW - timedelta(days=20))), CLOCK)
+    run(
+        one_activity_event,
+        activity(ids["dan"], name="viewed_pricing", occurred_at=rfc3339(NOW - timedelta(days=20))),
+        CLOCK,
+    )
     return ids
 
 
@@ -58,45 +72,55 @@ def who(run, people, rule, clock=CLOCK):
     return sorted(names[i] for i in found["sample"])
 
 
-@pytest.mark.parametrize(("rule", "expected"), [
-    ({"field": "language", "op": "eq", "value": "uk"}, ["ann", "dan"]),
-    ({"field": "language", "op": "ne", "value": "uk"}, ["bob", "cat"]),
-    ({"field": "language", "op": "in", "value": ["en", "de"]}, ["bob"]),
-    ({"field": "language", "op": "not_in", "value": ["en"]}, ["ann", "cat", "dan"]),
-    ({"field": "contact_score", "op": "gt", "value": 5}, ["ann"]),
-    ({"field": "contact_score", "op": "lte", "value": 3}, ["bob", "cat", "dan"]),
-    ({"field": "email", "op": "exists"}, ["ann", "bob"]),
-    ({"field": "email", "op": "exists", "value": False}, ["cat", "dan"]),
-    ({"field": "email", "op": "contains", "value": "EXAMPLE"}, ["ann"]),
-    ({"field": "email", "op": "starts_with", "value": "bo"}, ["bob"]),
-    ({"field": "first_name", "op": "contains", "value": "%"}, []),
-    ({"field": "address.country", "op": "eq", "value": "UA"}, ["ann"]),
-    ({"field": "status", "op": "eq", "value": "inactive"}, ["bob"]),
-    ({"field": "birthday", "op": "lt", "value": "1988-01-01"}, ["bob"]),
-    ({"field": "birthday", "op": "birthday_in_days", "value": 3}, ["ann"]),
-    ({"field": "created_at", "op": "more_than_days_ago", "value": 30}, ["cat"]),
-    ({"field": "created_at", "op": "within_last_days", "value": 30}, ["ann", "bob", "dan"]),
-    ({"field": "variables.plan", "op": "eq", "value": "pro"}, ["ann"]),
-    ({"field": "variables.plan", "op": "ne", "value": "pro"}, ["bob", "cat", "dan"]),
-    ({"field": "variables.seats", "op": "gte", "value": 2}, ["ann"]),
-    ({"field": "variables.vip", "op": "eq", "value": True}, ["ann"]),
-    ({"field": "variables.plan", "op": "exists"}, ["ann", "bob"]),
-    ({"field": "variables.plan", "op": "in", "value": ["free", "team"]}, ["bob"]),
-    ({"field": "variables.renewal", "op": "within_last_days", "value": 7}, ["ann"]),
-    ({"subscribed": "email"}, ["ann"]),
-    ({"subscribed": "sms"}, ["cat"]),
-    ({"blacklisted": "email"}, ["bob"]),
-    ({"category": "newsletter"}, ["ann"]),
-    ({"category": "offers"}, []),
-    ({"activity": {"channel": "email", "type": "open"}}, ["ann"]),
-    ({"activity": {"channel": "email", "type": "open", "min_count": 4}}, []),
-    ({"activity": {"name": "viewed_pricing"}}, ["dan"]),
-    ({"activity": {"name": "viewed_pricing", "within_days": 7}}, []),
-    ({"not": {"activity": {}}}, ["bob", "cat"]),
-    ({"all": [{"field": "language", "op": "eq", "value": "uk"},
-              {"not": {"subscribed": "email"}}]}, ["dan"]),
-    ({"any": [{"blacklisted": "email"}, {"subscribed": "sms"}]}, ["bob", "cat"]),
-])
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ({"field": "language", "op": "eq", "value": "uk"}, ["ann", "dan"]),
+        ({"field": "language", "op": "ne", "value": "uk"}, ["bob", "cat"]),
+        ({"field": "language", "op": "in", "value": ["en", "de"]}, ["bob"]),
+        ({"field": "language", "op": "not_in", "value": ["en"]}, ["ann", "cat", "dan"]),
+        ({"field": "contact_score", "op": "gt", "value": 5}, ["ann"]),
+        ({"field": "contact_score", "op": "lte", "value": 3}, ["bob", "cat", "dan"]),
+        ({"field": "email", "op": "exists"}, ["ann", "bob"]),
+        ({"field": "email", "op": "exists", "value": False}, ["cat", "dan"]),
+        ({"field": "email", "op": "contains", "value": "EXAMPLE"}, ["ann"]),
+        ({"field": "email", "op": "starts_with", "value": "bo"}, ["bob"]),
+        ({"field": "first_name", "op": "contains", "value": "%"}, []),
+        ({"field": "address.country", "op": "eq", "value": "UA"}, ["ann"]),
+        ({"field": "status", "op": "eq", "value": "inactive"}, ["bob"]),
+        ({"field": "birthday", "op": "lt", "value": "1988-01-01"}, ["bob"]),
+        ({"field": "birthday", "op": "birthday_in_days", "value": 3}, ["ann"]),
+        ({"field": "created_at", "op": "more_than_days_ago", "value": 30}, ["cat"]),
+        ({"field": "created_at", "op": "within_last_days", "value": 30}, ["ann", "bob", "dan"]),
+        ({"field": "variables.plan", "op": "eq", "value": "pro"}, ["ann"]),
+        ({"field": "variables.plan", "op": "ne", "value": "pro"}, ["bob", "cat", "dan"]),
+        ({"field": "variables.seats", "op": "gte", "value": 2}, ["ann"]),
+        ({"field": "variables.vip", "op": "eq", "value": True}, ["ann"]),
+        ({"field": "variables.plan", "op": "exists"}, ["ann", "bob"]),
+        ({"field": "variables.plan", "op": "in", "value": ["free", "team"]}, ["bob"]),
+        ({"field": "variables.renewal", "op": "within_last_days", "value": 7}, ["ann"]),
+        ({"subscribed": "email"}, ["ann"]),
+        ({"subscribed": "sms"}, ["cat"]),
+        ({"blacklisted": "email"}, ["bob"]),
+        ({"category": "newsletter"}, ["ann"]),
+        ({"category": "offers"}, []),
+        ({"activity": {"channel": "email", "type": "open"}}, ["ann"]),
+        ({"activity": {"channel": "email", "type": "open", "min_count": 4}}, []),
+        ({"activity": {"name": "viewed_pricing"}}, ["dan"]),
+        ({"activity": {"name": "viewed_pricing", "within_days": 7}}, []),
+        ({"not": {"activity": {}}}, ["bob", "cat"]),
+        (
+            {
+                "all": [
+                    {"field": "language", "op": "eq", "value": "uk"},
+                    {"not": {"subscribed": "email"}},
+                ]
+            },
+            ["dan"],
+        ),
+        ({"any": [{"blacklisted": "email"}, {"subscribed": "sms"}]}, ["bob", "cat"]),
+    ],
+)
 def test_each_condition_as_a_set_query(run, people, rule, expected):
     assert who(run, people, rule) == expected
 
@@ -106,28 +130,52 @@ def test_the_id_field(run, people):
 
 
 def test_a_new_segment_takes_every_match_at_once_and_says_so(run, people, outbox):
-    segment = run(definitions.create_segment, {
-        "name": "Ukrainian speakers", "rule": {"field": "language", "op": "eq",
-                                               "value": "uk"}}, CLOCK)
+    segment = run(
+        definitions.create_segment,
+        {"name": "Ukrainian speakers", "rule": {"field": "language", "op": "eq", "value": "uk"}},
+        CLOCK,
+    )
     assert (segment["member_count"], segment["version"]) == (2, 1)
-    assert sorted(outbox()) == sorted([("Ukrainian speakers", people["ann"], "added"),
-                                       ("Ukrainian speakers", people["dan"], "added")])
-    edited = run(definitions.update_segment, segment["id"], {
-        "rule": {"field": "language", "op": "eq", "value": "en"}}, CLOCK)
+    assert sorted(outbox()) == sorted(
+        [
+            ("Ukrainian speakers", people["ann"], "added"),
+            ("Ukrainian speakers", people["dan"], "added"),
+        ]
+    )
+    edited = run(
+        definitions.update_segment,
+        segment["id"],
+        {"rule": {"field": "language", "op": "eq", "value": "en"}},
+        CLOCK,
+    )
     assert (edited["member_count"], edited["version"]) == (1, 2)
-    assert sorted(outbox()[2:]) == sorted([
-        ("Ukrainian speakers", people["ann"], "dropped"),
-        ("Ukrainian speakers", people["dan"], "dropped"),
-        ("Ukrainian speakers", people["bob"], "added")])
+    assert sorted(outbox()[2:]) == sorted(
+        [
+            ("Ukrainian speakers", people["ann"], "dropped"),
+            ("Ukrainian speakers", people["dan"], "dropped"),
+            ("Ukrainian speakers", people["bob"], "added"),
+        ]
+    )
     page = run(definitions.members, segment["id"], 50, None)
     assert page == {"data": [people["bob"]], "next_cursor": None}
 
 
 def test_a_bad_rule_is_refused_with_its_path(run):
     with pytest.raises(Invalid) as caught:
-        run(definitions.create_segment, {"name": "x", "rule": {"all": [
-            {"subscribed": "email"}, {"field": "language", "op": "eq", "value": "uk"},
-            {"field": "language", "op": "nope"}]}}, CLOCK)
+        run(
+            definitions.create_segment,
+            {
+                "name": "x",
+                "rule": {
+                    "all": [
+                        {"subscribed": "email"},
+                        {"field": "language", "op": "eq", "value": "uk"},
+                        {"field": "language", "op": "nope"},
+                    ]
+                },
+            },
+            CLOCK,
+        )
     assert list(caught.value.errors) == ["rule.all.2.op"]
     with pytest.raises(Invalid) as caught:
         run(definitions.create_segment, {"rule": {"subscribed": "email"}, "extra": 1}, CLOCK)
@@ -135,29 +183,46 @@ def test_a_bad_rule_is_refused_with_its_path(run):
 
 
 def test_changes_reach_membership_one_contact_at_a_time(run, people, contacts, outbox):
-    segment = run(definitions.create_segment, {"name": "Openers", "rule": {"all": [
-        {"activity": {"channel": "email", "type": "open"}}, {"subscribed": "email"}]}},
-        CLOCK)
+    segment = run(
+        definitions.create_segment,
+        {
+            "name": "Openers",
+            "rule": {
+                "all": [{"activity": {"channel": "email", "type": "open"}}, {"subscribed": "email"}]
+            },
+        },
+        CLOCK,
+    )
     assert segment["member_count"] == 1
-    run(one_contact_event, event(events.SUBSCRIPTION_CHANGED, people["ann"],
-                                           channel="email", status="unsubscribed"),
-        contacts.fetch, CLOCK)
+    run(
+        one_contact_event,
+        event(events.SUBSCRIPTION_CHANGED, people["ann"], channel="email", status="unsubscribed"),
+        contacts.fetch,
+        CLOCK,
+    )
     run(one_activity_event, activity(people["dan"], "email", "open"), CLOCK)
-    run(one_contact_event, event(events.SUBSCRIPTION_CHANGED, people["dan"],
-                                           channel="email", status="subscribed"),
-        contacts.fetch, CLOCK)
-    assert outbox()[1:] == [("Openers", people["ann"], "dropped"),
-                            ("Openers", people["dan"], "added")]
+    run(
+        one_contact_event,
+        event(events.SUBSCRIPTION_CHANGED, people["dan"], channel="email", status="subscribed"),
+        contacts.fetch,
+        CLOCK,
+    )
+    assert outbox()[1:] == [
+        ("Openers", people["ann"], "dropped"),
+        ("Openers", people["dan"], "added"),
+    ]
     assert run(definitions.get_segment, segment["id"]).member_count == 1
-    run(one_contact_event, event(events.CONTACT_DELETED, people["dan"]),
-        contacts.fetch, CLOCK)
+    run(one_contact_event, event(events.CONTACT_DELETED, people["dan"]), contacts.fetch, CLOCK)
     assert run(definitions.get_segment, segment["id"]).member_count == 0
     assert run(definitions.contact_segments, people["dan"])["data"] == []
 
 
 def test_the_periodic_pass_applies_what_the_clock_changed(run, people, outbox):
-    segment = run(definitions.create_segment, {"name": "New", "rule": {
-        "field": "created_at", "op": "within_last_days", "value": 30}}, CLOCK)
+    segment = run(
+        definitions.create_segment,
+        {"name": "New", "rule": {"field": "created_at", "op": "within_last_days", "value": 30}},
+        CLOCK,
+    )
     assert segment["member_count"] == 3
     assert run(periodic.time_based_segments) == [segment["id"]]
     later = Clock(NOW + timedelta(days=31))
@@ -174,14 +239,29 @@ def test_time_based_rules_follow_the_clock(run, people):
 
 
 def test_explain_mirrors_the_rule(run, people):
-    segment = run(definitions.create_segment, {"name": "Mixed", "rule": {"all": [
-        {"field": "language", "op": "eq", "value": "uk"},
-        {"not": {"subscribed": "email"}}]}}, CLOCK)
+    segment = run(
+        definitions.create_segment,
+        {
+            "name": "Mixed",
+            "rule": {
+                "all": [
+                    {"field": "language", "op": "eq", "value": "uk"},
+                    {"not": {"subscribed": "email"}},
+                ]
+            },
+        },
+        CLOCK,
+    )
     ann = run(inspection.explain, segment["id"], people["ann"], CLOCK)
     assert ann["member"] is False
-    assert ann["explain"] == {"op": "all", "holds": False, "parts": [
-        {"field": "language", "op": "eq", "value": "uk", "holds": True},
-        {"op": "not", "holds": False, "parts": [{"subscribed": "email", "holds": True}]}]}
+    assert ann["explain"] == {
+        "op": "all",
+        "holds": False,
+        "parts": [
+            {"field": "language", "op": "eq", "value": "uk", "holds": True},
+            {"op": "not", "holds": False, "parts": [{"subscribed": "email", "holds": True}]},
+        ],
+    }
     assert run(inspection.explain, segment["id"], people["dan"], CLOCK)["member"] is True
     with pytest.raises(NotFound):
         run(inspection.explain, segment["id"], "nobody", CLOCK)

@@ -25,28 +25,47 @@ LANGUAGES = ["uk", "en", None]
 CHANNELS = ["email", "sms"]
 
 leaves = st.one_of(
-    st.builds(lambda v: {"field": "language", "op": "eq", "value": v},
-              st.sampled_from(["uk", "en"])),
+    st.builds(
+        lambda v: {"field": "language", "op": "eq", "value": v}, st.sampled_from(["uk", "en"])
+    ),
     st.builds(lambda v: {"field": "contact_score", "op": "gte", "value": v}, st.integers(0, 3)),
-    st.builds(lambda v: {"field": "variables.plan", "op": "eq", "value": v},
-              st.sampled_from(["pro", "free"])),
+    st.builds(
+        lambda v: {"field": "variables.plan", "op": "eq", "value": v},
+        st.sampled_from(["pro", "free"]),
+    ),
     st.just({"field": "variables.plan", "op": "exists"}),
     st.just({"field": "status", "op": "eq", "value": "active"}),
     st.builds(lambda c: {"subscribed": c}, st.sampled_from(CHANNELS)),
     st.builds(lambda c: {"blacklisted": c}, st.sampled_from(["email", "phone"])),
     st.builds(lambda c: {"category": c}, st.sampled_from(["news", "offers"])),
-    st.builds(lambda t, n, d: {"activity": {"channel": "email", "type": t, "min_count": n,
-                                            **({"within_days": d} if d else {})}},
-              st.sampled_from(["open", "click"]), st.integers(1, 2),
-              st.sampled_from([None, 3])),
+    st.builds(
+        lambda t, n, d: {
+            "activity": {
+                "channel": "email",
+                "type": t,
+                "min_count": n,
+                **({"within_days": d} if d else {}),
+            }
+        },
+        st.sampled_from(["open", "click"]),
+        st.integers(1, 2),
+        st.sampled_from([None, 3]),
+    ),
     st.builds(lambda n: {"activity": {"name": n}}, st.sampled_from(["paid", "viewed"])),
-    st.builds(lambda d: {"field": "updated_at", "op": "within_last_days", "value": d},
-              st.sampled_from([0, 1])),
+    st.builds(
+        lambda d: {"field": "updated_at", "op": "within_last_days", "value": d},
+        st.sampled_from([0, 1]),
+    ),
 )
-rules = st.recursive(leaves, lambda inner: st.one_of(
-    st.builds(lambda parts: {"all": parts}, st.lists(inner, min_size=1, max_size=3)),
-    st.builds(lambda parts: {"any": parts}, st.lists(inner, min_size=1, max_size=3)),
-    st.builds(lambda part: {"not": part}, inner)), max_leaves=5)
+rules = st.recursive(
+    leaves,
+    lambda inner: st.one_of(
+        st.builds(lambda parts: {"all": parts}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda parts: {"any": parts}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda part: {"not": part}, inner),
+    ),
+    max_leaves=5,
+)
 
 who = st.integers(0, CONTACTS - 1)
 changes = st.one_of(
@@ -58,8 +77,9 @@ changes = st.one_of(
     st.tuples(st.just("status"), who, st.booleans()),
     st.tuples(st.just("subscription"), who, st.sampled_from(CHANNELS), st.booleans()),
     st.tuples(st.just("blacklist"), who, st.sampled_from(["email", "phone"]), st.booleans()),
-    st.tuples(st.just("activity"), who, st.sampled_from(["open", "click"]),
-              st.sampled_from([0, 5])),
+    st.tuples(
+        st.just("activity"), who, st.sampled_from(["open", "click"]), st.sampled_from([0, 5])
+    ),
     st.tuples(st.just("event"), who, st.sampled_from(["paid", "viewed"])),
     st.tuples(st.just("delete"), who),
     st.tuples(st.just("segment"), st.integers(0, 20)),  # a segment made midway
@@ -100,20 +120,24 @@ class World:
             return [event(events.CONTACT_UPDATED, contact_id, changed={field: value})]
         if kind == "status":
             held["status"] = "active" if rest[0] else "inactive"
-            return [event(events.CONTACT_ACTIVATED if rest[0] else events.CONTACT_DEACTIVATED,
-                          contact_id)]
+            return [
+                event(
+                    events.CONTACT_ACTIVATED if rest[0] else events.CONTACT_DEACTIVATED, contact_id
+                )
+            ]
         if kind == "subscription":
             status = "subscribed" if rest[1] else "unsubscribed"
             held["subscriptions"][rest[0]] = {"status": status}
-            return [event(events.SUBSCRIPTION_CHANGED, contact_id, channel=rest[0],
-                          status=status)]
+            return [event(events.SUBSCRIPTION_CHANGED, contact_id, channel=rest[0], status=status)]
         if kind == "blacklist":
             held["blacklists"][rest[0]] = {"reason": "x"} if rest[1] else None
-            return [event(events.BLACKLIST_CHANGED, contact_id, list=rest[0],
-                          blacklisted=rest[1])]
+            return [event(events.BLACKLIST_CHANGED, contact_id, list=rest[0], blacklisted=rest[1])]
         if kind == "activity":
-            return [activity(contact_id, "email", rest[0], occurred_at=rfc3339(
-                NOW - timedelta(days=rest[1])))]
+            return [
+                activity(
+                    contact_id, "email", rest[0], occurred_at=rfc3339(NOW - timedelta(days=rest[1]))
+                )
+            ]
         return [activity(contact_id, name=rest[0])]
 
 
@@ -139,24 +163,36 @@ def _source(payload: dict) -> str:
 def _check(sessions) -> None:
     with transaction(sessions) as session:
         for segment in session.scalars(select(SegmentDef)):
-            kept = set(session.scalars(select(Membership.contact_id).where(
-                Membership.segment_id == segment.id)))
+            kept = set(
+                session.scalars(
+                    select(Membership.contact_id).where(Membership.segment_id == segment.id)
+                )
+            )
             full = set(session.scalars(matching(segment.rule, CLOCK)))
             assert kept == full, (segment.rule, kept ^ full)
             assert segment.member_count == len(kept)
-            assert session.scalar(select(func.count()).select_from(Membership).where(
-                Membership.segment_id == segment.id)) == len(kept)
+            assert session.scalar(
+                select(func.count())
+                .select_from(Membership)
+                .where(Membership.segment_id == segment.id)
+            ) == len(kept)
 
 
-@settings(max_examples=100, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(first_rules=st.lists(rules, min_size=1, max_size=3),
-       later_rules=st.lists(rules, min_size=0, max_size=21),
-       steps=st.lists(changes, min_size=1, max_size=25),
-       delays=st.lists(st.integers(0, 3), max_size=25),
-       duplicate=st.booleans())
-def test_incremental_membership_equals_a_full_evaluation(first_rules, later_rules, steps,
-                                                         delays, duplicate):
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    first_rules=st.lists(rules, min_size=1, max_size=3),
+    later_rules=st.lists(rules, min_size=0, max_size=21),
+    steps=st.lists(changes, min_size=1, max_size=25),
+    delays=st.lists(st.integers(0, 3), max_size=25),
+    duplicate=st.booleans(),
+)
+def test_incremental_membership_equals_a_full_evaluation(
+    first_rules, later_rules, steps, delays, duplicate
+):
     with tempfile.TemporaryDirectory() as folder:
         sessions = sqlite_sessions(Path(folder) / "segments.db", Base)
         run = runner(sessions)
@@ -169,8 +205,11 @@ def test_incremental_membership_equals_a_full_evaluation(first_rules, later_rule
         for index, step in enumerate(steps):
             if step[0] == "segment":
                 if step[1] < len(later_rules):
-                    run(definitions.create_segment, {"name": f"later{index}",
-                                                     "rule": later_rules[step[1]]}, CLOCK)
+                    run(
+                        definitions.create_segment,
+                        {"name": f"later{index}", "rule": later_rules[step[1]]},
+                        CLOCK,
+                    )
                 continue
             for payload in world.change(step):
                 delay = delays[index] if index < len(delays) else 0

@@ -20,8 +20,7 @@ UK = {"field": "language", "op": "eq", "value": "uk"}
 
 
 def language(run, contact_id):
-    return run(lambda s: s.scalar(select(Profile.language).where(
-        Profile.contact_id == contact_id)))
+    return run(lambda s: s.scalar(select(Profile.language).where(Profile.contact_id == contact_id)))
 
 
 def test_a_redelivered_event_counts_once(run, contacts):
@@ -53,12 +52,11 @@ def test_nothing_comes_back_after_erasure(run, contacts, outbox):
     contact = contacts.make(language="uk")
     other = contacts.make(language="uk")
     # One batch: one membership event names both, not yet published at the erasure.
-    run(projection.on_contact_events, [created(contact), created(other)], contacts.fetch,
-        CLOCK)
-    assert sorted(outbox()) == sorted([("uk", contact["id"], "added"),
-                                       ("uk", other["id"], "added")])
-    run(one_contact_event, event(events.CONTACT_DELETED, contact["id"]),
-        contacts.fetch, CLOCK)
+    run(projection.on_contact_events, [created(contact), created(other)], contacts.fetch, CLOCK)
+    assert sorted(outbox()) == sorted(
+        [("uk", contact["id"], "added"), ("uk", other["id"], "added")]
+    )
+    run(one_contact_event, event(events.CONTACT_DELETED, contact["id"]), contacts.fetch, CLOCK)
     assert outbox() == [("uk", other["id"], "added")]
     late = event(events.CONTACT_UPDATED, contact["id"], changed={"language": "uk"})
     assert run(one_contact_event, late, contacts.fetch, CLOCK) == 0

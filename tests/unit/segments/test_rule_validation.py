@@ -9,8 +9,12 @@ from services.segments.logic.validation import check_rule, validate_rule
 GOOD = [
     {"field": "language", "op": "eq", "value": "uk"},
     {"all": [{"subscribed": "email"}, {"not": {"blacklisted": "email"}}]},
-    {"any": [{"category": "newsletter"}, {"field": "variables.plan", "op": "in",
-                                          "value": ["pro", "team"]}]},
+    {
+        "any": [
+            {"category": "newsletter"},
+            {"field": "variables.plan", "op": "in", "value": ["pro", "team"]},
+        ]
+    },
     {"activity": {"channel": "email", "type": "open", "within_days": 30, "min_count": 2}},
     {"field": "birthday", "op": "birthday_in_days", "value": 7},
     {"field": "created_at", "op": "more_than_days_ago", "value": 30},
@@ -26,27 +30,40 @@ def test_good_rules_pass(rule):
     assert check_rule(rule) == {}
 
 
-@pytest.mark.parametrize(("rule", "paths"), [
-    ({"all": [{"subscribed": "email"}, {"field": "language", "op": "eq", "value": "uk"},
-              {"field": "language", "op": "like", "value": "u"}]}, ["rule.all.2.op"]),
-    ({"any": []}, ["rule.any"]),
-    ({"not": {"field": "shoe_size", "op": "eq", "value": 1}}, ["rule.not.field"]),
-    ({"subscribed": "fax"}, ["rule.subscribed"]),
-    ({"blacklisted": "sms"}, ["rule.blacklisted"]),
-    ({"activity": {"channel": "pigeon", "within_days": 0, "colour": 1}},
-     ["rule.activity.channel", "rule.activity.colour", "rule.activity.within_days"]),
-    ({"field": "contact_score", "op": "eq", "value": "high"}, ["rule.value"]),
-    ({"field": "birthday", "op": "eq", "value": "yesterday"}, ["rule.value"]),
-    ({"field": "language", "op": "gt", "value": "uk"}, ["rule.op"]),
-    ({"field": "language", "op": "within_last_days", "value": 3}, ["rule.op"]),
-    ({"field": "created_at", "op": "birthday_in_days", "value": 3}, ["rule.op"]),
-    ({"field": "birthday", "op": "birthday_in_days", "value": 400}, ["rule.value"]),
-    ({"field": "language", "op": "in", "value": []}, ["rule.value"]),
-    ({"field": "language", "op": "in", "value": ["uk", 3]}, ["rule.value.1"]),
-    ({"all": [{"subscribed": "email", "category": "x"}]}, ["rule.all.0"]),
-    ("everyone", ["rule"]),
-    ({"fields": "language"}, ["rule.fields"]),
-])
+@pytest.mark.parametrize(
+    ("rule", "paths"),
+    [
+        (
+            {
+                "all": [
+                    {"subscribed": "email"},
+                    {"field": "language", "op": "eq", "value": "uk"},
+                    {"field": "language", "op": "like", "value": "u"},
+                ]
+            },
+            ["rule.all.2.op"],
+        ),
+        ({"any": []}, ["rule.any"]),
+        ({"not": {"field": "shoe_size", "op": "eq", "value": 1}}, ["rule.not.field"]),
+        ({"subscribed": "fax"}, ["rule.subscribed"]),
+        ({"blacklisted": "sms"}, ["rule.blacklisted"]),
+        (
+            {"activity": {"channel": "pigeon", "within_days": 0, "colour": 1}},
+            ["rule.activity.channel", "rule.activity.colour", "rule.activity.within_days"],
+        ),
+        ({"field": "contact_score", "op": "eq", "value": "high"}, ["rule.value"]),
+        ({"field": "birthday", "op": "eq", "value": "yesterday"}, ["rule.value"]),
+        ({"field": "language", "op": "gt", "value": "uk"}, ["rule.op"]),
+        ({"field": "language", "op": "within_last_days", "value": 3}, ["rule.op"]),
+        ({"field": "created_at", "op": "birthday_in_days", "value": 3}, ["rule.op"]),
+        ({"field": "birthday", "op": "birthday_in_days", "value": 400}, ["rule.value"]),
+        ({"field": "language", "op": "in", "value": []}, ["rule.value"]),
+        ({"field": "language", "op": "in", "value": ["uk", 3]}, ["rule.value.1"]),
+        ({"all": [{"subscribed": "email", "category": "x"}]}, ["rule.all.0"]),
+        ("everyone", ["rule"]),
+        ({"fields": "language"}, ["rule.fields"]),
+    ],
+)
 def test_a_bad_rule_names_each_path(rule, paths):
     assert sorted(check_rule(rule)) == paths
 

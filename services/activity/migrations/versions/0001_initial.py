@@ -9,6 +9,7 @@ Constraint names follow plexus.db.NAMING_CONVENTION.
 Revision ID: 0001
 Revises:
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,11 +24,16 @@ depends_on = None
 MONTHS_BEFORE, MONTHS_AHEAD = 1, 3
 
 FEED_COLUMNS = (
-    ("id", sa.String(26), False), ("contact_id", sa.String(26), False),
-    ("occurred_at", sa.DateTime(timezone=True), False), ("channel", sa.String(20), False),
-    ("origin", sa.String(16), True), ("type", sa.String(32), False),
-    ("name", sa.String(100), True), ("message_id", sa.String(64), True),
-    ("details", sa.JSON(), False), ("source_event_id", sa.String(64), True),
+    ("id", sa.String(26), False),
+    ("contact_id", sa.String(26), False),
+    ("occurred_at", sa.DateTime(timezone=True), False),
+    ("channel", sa.String(20), False),
+    ("origin", sa.String(16), True),
+    ("type", sa.String(32), False),
+    ("name", sa.String(100), True),
+    ("message_id", sa.String(64), True),
+    ("details", sa.JSON(), False),
+    ("source_event_id", sa.String(64), True),
     ("recorded_at", sa.DateTime(timezone=True), False),
 )
 
@@ -88,10 +94,14 @@ $$
 
 def _feed_indexes() -> None:
     # On the partitioned parent these are made on every partition, present and future.
-    op.execute("CREATE INDEX ix_activity_items_feed "
-               "ON activity_items (contact_id, occurred_at DESC, id DESC)")
-    op.execute("CREATE INDEX ix_activity_items_channel_feed "
-               "ON activity_items (contact_id, channel, occurred_at DESC, id DESC)")
+    op.execute(
+        "CREATE INDEX ix_activity_items_feed "
+        "ON activity_items (contact_id, occurred_at DESC, id DESC)"
+    )
+    op.execute(
+        "CREATE INDEX ix_activity_items_channel_feed "
+        "ON activity_items (contact_id, channel, occurred_at DESC, id DESC)"
+    )
 
 
 def _plain_feed() -> None:
@@ -99,8 +109,9 @@ def _plain_feed() -> None:
         "activity_items",
         *(sa.Column(name, kind, nullable=nullable) for name, kind, nullable in FEED_COLUMNS),
         sa.PrimaryKeyConstraint("id", name="pk_activity_items"),
-        sa.UniqueConstraint("source_event_id", "occurred_at",
-                            name="uq_activity_items_source_event_id_occurred_at"),
+        sa.UniqueConstraint(
+            "source_event_id", "occurred_at", name="uq_activity_items_source_event_id_occurred_at"
+        ),
     )
 
 
@@ -108,9 +119,11 @@ def _partitioned_feed() -> None:
     op.execute(PARTITIONED_FEED)
     op.execute("CREATE TABLE activity_items_default PARTITION OF activity_items DEFAULT")
     op.execute(ENSURE_PARTITIONS)
-    op.execute(f"SELECT activity_ensure_partitions("
-               f"(current_date - interval '{MONTHS_BEFORE} month')::date, "
-               f"(current_date + interval '{MONTHS_AHEAD} month')::date)")
+    op.execute(
+        f"SELECT activity_ensure_partitions("
+        f"(current_date - interval '{MONTHS_BEFORE} month')::date, "
+        f"(current_date + interval '{MONTHS_AHEAD} month')::date)"
+    )
 
 
 def upgrade():

@@ -6,6 +6,7 @@ Constraint names follow plexus.db.NAMING_CONVENTION.
 Revision ID: 0001
 Revises:
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,8 +23,12 @@ def _moment(name: str) -> sa.Column:
 def _contact_id(table: str) -> list:
     return [
         sa.Column("contact_id", sa.String(26), nullable=False),
-        sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"], ondelete="CASCADE",
-                                name=f"fk_{table}_contact_id_contacts"),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["contacts.id"],
+            ondelete="CASCADE",
+            name=f"fk_{table}_contact_id_contacts",
+        ),
     ]
 
 
@@ -83,10 +88,14 @@ def upgrade():
         _moment("changed_at"),
         sa.PrimaryKeyConstraint("id", name="pk_subscription_history"),
     )
-    op.create_index("ix_subscription_history_contact_id_channel_status",
-                    "subscription_history", ["contact_id", "channel", "status"])
-    op.create_index("ix_subscription_history_contact_id_id", "subscription_history",
-                    ["contact_id", "id"])
+    op.create_index(
+        "ix_subscription_history_contact_id_channel_status",
+        "subscription_history",
+        ["contact_id", "channel", "status"],
+    )
+    op.create_index(
+        "ix_subscription_history_contact_id_id", "subscription_history", ["contact_id", "id"]
+    )
     op.create_table(
         "channel_addresses",
         *_contact_id("channel_addresses"),
@@ -109,8 +118,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name="pk_webpush_subscriptions"),
         sa.UniqueConstraint("endpoint", name="uq_webpush_subscriptions_endpoint"),
     )
-    op.create_index("ix_webpush_subscriptions_contact_id", "webpush_subscriptions",
-                    ["contact_id"])
+    op.create_index("ix_webpush_subscriptions_contact_id", "webpush_subscriptions", ["contact_id"])
     op.create_table(
         "notes",
         sa.Column("id", sa.String(26), nullable=False),
@@ -155,7 +163,17 @@ def upgrade():
 
 
 def downgrade():
-    for table in ("outbox", "categories", "sources", "variable_definitions", "notes",
-                  "webpush_subscriptions", "channel_addresses", "subscription_history",
-                  "subscriptions", "blacklists", "contacts"):
+    for table in (
+        "outbox",
+        "categories",
+        "sources",
+        "variable_definitions",
+        "notes",
+        "webpush_subscriptions",
+        "channel_addresses",
+        "subscription_history",
+        "subscriptions",
+        "blacklists",
+        "contacts",
+    ):
         op.drop_table(table)

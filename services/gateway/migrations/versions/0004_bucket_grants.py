@@ -5,6 +5,7 @@ crash, and its writes then need no WAL flush on every request.
 Revision ID: 0004
 Revises: 0003
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,8 +16,10 @@ depends_on = None
 
 
 def upgrade():
-    op.add_column("rate_limit_buckets", sa.Column(
-        "granted", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column(
+        "rate_limit_buckets",
+        sa.Column("granted", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE rate_limit_buckets SET UNLOGGED")
 

@@ -16,9 +16,15 @@ from email.message import Message
 from services.messaging.senders.providers import PermanentFailure, TemporaryFailure
 
 
-def post(url: str, *, form: dict | None = None, json_body: dict | None = None,
-         headers: dict | None = None, basic_auth: tuple[str, str] | None = None,
-         timeout: float = 10.0) -> tuple[int, dict]:
+def post(
+    url: str,
+    *,
+    form: dict | None = None,
+    json_body: dict | None = None,
+    headers: dict | None = None,
+    basic_auth: tuple[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, dict]:
     """(HTTP status, the JSON answer or {} when it is not JSON)."""
     headers = dict(headers or {})
     if form is not None:
@@ -42,8 +48,9 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirects)
 
 
-def post_bytes(url: str, data: bytes, headers: dict, timeout: float = 10.0
-               ) -> tuple[int, Message, bytes]:
+def post_bytes(
+    url: str, data: bytes, headers: dict, timeout: float = 10.0
+) -> tuple[int, Message, bytes]:
     """(HTTP status, the answer's headers (any case), its body) of one POST of `data`."""
     request = urllib.request.Request(url, data=data, headers=headers, method="POST")
     try:
@@ -52,8 +59,9 @@ def post_bytes(url: str, data: bytes, headers: dict, timeout: float = 10.0
     except urllib.error.HTTPError as error:
         return error.code, error.headers or Message(), error.read()
     except (urllib.error.URLError, OSError) as error:
-        raise TemporaryFailure(f"{urllib.parse.urlsplit(url).netloc} unreachable: "
-                               f"{type(error).__name__}") from None
+        raise TemporaryFailure(
+            f"{urllib.parse.urlsplit(url).netloc} unreachable: {type(error).__name__}"
+        ) from None
 
 
 def _json(raw: bytes) -> dict:

@@ -19,8 +19,12 @@ class OutboxProvider:
         self.directory = Path(directory)
 
     def send(self, delivery: dict) -> str:
-        path = (self.directory / delivery["channel"] / delivery["contact_id"]
-                / f"{delivery['message_id']}.json")
+        path = (
+            self.directory
+            / delivery["channel"]
+            / delivery["contact_id"]
+            / f"{delivery['message_id']}.json"
+        )
         # Owner-only (the message holds the contact's address), whole or not at all.
         write_private(path, json.dumps(delivery, ensure_ascii=False, indent=2))
         return f"outbox:{delivery['message_id']}"

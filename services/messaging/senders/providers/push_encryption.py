@@ -25,6 +25,11 @@ def encrypt(payload: bytes, p256dh: str, auth: str) -> bytes:
     if len(payload) > MAX_PAYLOAD:
         raise PayloadTooLarge(f"{len(payload)} bytes; a push message holds {MAX_PAYLOAD}")
     return http_ece.encrypt(
-        payload, salt=os.urandom(16), private_key=ec.generate_private_key(ec.SECP256R1()),
-        dh=b64url_decode(p256dh), auth_secret=b64url_decode(auth), rs=RECORD_SIZE,
-        version="aes128gcm")
+        payload,
+        salt=os.urandom(16),
+        private_key=ec.generate_private_key(ec.SECP256R1()),
+        dh=b64url_decode(p256dh),
+        auth_secret=b64url_decode(auth),
+        rs=RECORD_SIZE,
+        version="aes128gcm",
+    )

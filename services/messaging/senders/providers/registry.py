@@ -37,9 +37,12 @@ def make_provider(config: dict, sender: str):
     if name == "outbox":
         return OutboxProvider(outbox_directory(config)), settings
     if name == "webpush":  # serves both webpush channels; VAPID key kept if not configured
-        return WebpushProvider(settings, private_key(config),
-                               push_services=PushServices.from_config(config)), settings
+        return WebpushProvider(
+            settings, private_key(config), push_services=PushServices.from_config(config)
+        ), settings
     if name not in PROVIDERS:
-        raise ValueError(f"unknown provider {name!r} for {sender}; one of outbox, webpush, "
-                         + ", ".join(PROVIDERS))
+        raise ValueError(
+            f"unknown provider {name!r} for {sender}; one of outbox, webpush, "
+            + ", ".join(PROVIDERS)
+        )
     return PROVIDERS[name](settings), settings

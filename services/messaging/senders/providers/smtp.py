@@ -67,8 +67,10 @@ class SmtpProvider:
         self.tls = tls_mode(settings, self.port)
         self.timeout = float(settings.get("timeout") or 30)
         if self.user and self.tls == NONE:
-            raise ValueError("PLEXUS_SMTP_USER is set but PLEXUS_SMTP_TLS is none: a "
-                             "password is never sent in clear; use starttls or implicit")
+            raise ValueError(
+                "PLEXUS_SMTP_USER is set but PLEXUS_SMTP_TLS is none: a "
+                "password is never sent in clear; use starttls or implicit"
+            )
         self.context = None
         if self.tls != NONE:
             # Verifies the certificate chain and that it names `host`.
@@ -76,8 +78,9 @@ class SmtpProvider:
 
     def _connect(self) -> smtplib.SMTP:
         if self.tls == IMPLICIT:
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                    context=self.context)
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self.context
+            )
         smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         if self.tls == STARTTLS:
             try:
@@ -100,11 +103,14 @@ class SmtpProvider:
         except smtplib.SMTPResponseException as error:
             raise _failure(error.smtp_code, error.smtp_error) from None
         except ssl.SSLCertVerificationError as error:
-            raise TemporaryFailure(f"SMTP {self.host}:{self.port}: the server's certificate "
-                                   f"is refused: {error.verify_message}"[:500]) from None
+            raise TemporaryFailure(
+                f"SMTP {self.host}:{self.port}: the server's certificate "
+                f"is refused: {error.verify_message}"[:500]
+            ) from None
         except (smtplib.SMTPException, OSError) as error:
-            raise TemporaryFailure(f"SMTP {self.host}:{self.port}: {type(error).__name__}") \
-                from None
+            raise TemporaryFailure(
+                f"SMTP {self.host}:{self.port}: {type(error).__name__}"
+            ) from None
         return email["Message-ID"]
 
 

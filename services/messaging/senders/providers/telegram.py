@@ -16,10 +16,11 @@ class TelegramProvider:
         self.timeout = float(settings.get("timeout") or 10)
 
     def send(self, delivery: dict) -> str:
-        status, answer = post(f"{self.base_url}/bot{self.token}/sendMessage",
-                              json_body={"chat_id": delivery["to"],
-                                         "text": delivery["content"]["body"]},
-                              timeout=self.timeout)
+        status, answer = post(
+            f"{self.base_url}/bot{self.token}/sendMessage",
+            json_body={"chat_id": delivery["to"], "text": delivery["content"]["body"]},
+            timeout=self.timeout,
+        )
         judge(status, "failed", str(answer.get("description") or ""))
         result = answer.get("result") or {}
         if not answer.get("ok") or "message_id" not in result:

@@ -24,8 +24,9 @@ class TwilioProvider:
         if self.status_callback:
             form["StatusCallback"] = self.status_callback
         url = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
-        status, answer = post(url, form=form, basic_auth=(self.account_sid, self.auth_token),
-                              timeout=self.timeout)
+        status, answer = post(
+            url, form=form, basic_auth=(self.account_sid, self.auth_token), timeout=self.timeout
+        )
         judge(status, "reject", str(answer.get("message") or answer.get("code") or ""))
         if not answer.get("sid"):
             raise TemporaryFailure(f"HTTP {status} without a message sid")

@@ -49,8 +49,11 @@ def load(private: str) -> Vapid02:
 
 def public_key(vapid: Vapid02) -> str:
     """The applicationServerKey a browser subscribes with: the uncompressed point."""
-    return b64url(vapid.public_key.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+    return b64url(
+        vapid.public_key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+    )
 
 
 def origin(endpoint: str) -> str:

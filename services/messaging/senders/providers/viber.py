@@ -23,10 +23,16 @@ class ViberProvider:
 
     def send(self, delivery: dict) -> str:
         status, answer = post(
-            f"{self.base_url}/pa/send_message", headers={"X-Viber-Auth-Token": self.token},
-            json_body={"receiver": delivery["to"], "type": "text",
-                       "text": delivery["content"]["body"], "sender": {"name": self.sender_name}},
-            timeout=self.timeout)
+            f"{self.base_url}/pa/send_message",
+            headers={"X-Viber-Auth-Token": self.token},
+            json_body={
+                "receiver": delivery["to"],
+                "type": "text",
+                "text": delivery["content"]["body"],
+                "sender": {"name": self.sender_name},
+            },
+            timeout=self.timeout,
+        )
         judge(status, "fail", str(answer.get("status_message") or ""))
         code, text = answer.get("status"), str(answer.get("status_message") or "")
         if code in RECEIVER_GONE:

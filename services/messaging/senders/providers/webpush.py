@@ -45,6 +45,7 @@ ACCEPTED, REMOVED, RETRY, REFUSED = "accepted", "removed", "retry", "refused"
 @dataclass(frozen=True)
 class Answer:
     """How one subscription's push went: `kind` is one of the four above."""
+
     kind: str
     detail: str
     retry_after: float | None = None
@@ -82,16 +83,22 @@ def conclude(answers: list[Answer]) -> str:
 
 def payload(delivery: dict) -> bytes:
     """What the service worker receives: the text, and the id to report opens with."""
-    return json.dumps({"message_id": delivery["message_id"],
-                       "body": delivery["content"].get("body") or ""},
-                      ensure_ascii=False).encode()
+    return json.dumps(
+        {"message_id": delivery["message_id"], "body": delivery["content"].get("body") or ""},
+        ensure_ascii=False,
+    ).encode()
 
 
 class WebpushProvider:
     name = "webpush"
 
-    def __init__(self, settings: dict, private_key: str, contacts=None,
-                 push_services: PushServices | None = None):
+    def __init__(
+        self,
+        settings: dict,
+        private_key: str,
+        contacts=None,
+        push_services: PushServices | None = None,
+    ):
         self.vapid = vapid_keys.load(private_key)
         self.push_services = push_services or PushServices.parse(DEFAULT_PUSH_SERVICES)
         self.subject = str(settings.get("vapid_subject") or "mailto:admin@plexus.local")
@@ -101,8 +108,10 @@ class WebpushProvider:
         try:  # a bad subject fails at start, not on every message
             vapid_keys.authorization(self.vapid, "https://push.example", self.subject)
         except Exception as error:
-            raise ValueError("MESSAGING.providers.webpush.vapid_subject must be a mailto: "
-                             f"or https: URL: {error}") from None
+            raise ValueError(
+                "MESSAGING.providers.webpush.vapid_subject must be a mailto: "
+                f"or https: URL: {error}"
+            ) from None
 
     def bind(self, contacts) -> WebpushProvider:
         """This provider for one worker, asking contacts through that worker's RPC."""
@@ -111,9 +120,12 @@ class WebpushProvider:
         return bound
 
     def headers(self, endpoint: str) -> dict:
-        return {"Authorization": vapid_keys.authorization(self.vapid, endpoint, self.subject),
-                "Content-Encoding": "aes128gcm", "Content-Type": "application/octet-stream",
-                "TTL": str(self.ttl)}
+        return {
+            "Authorization": vapid_keys.authorization(self.vapid, endpoint, self.subject),
+            "Content-Encoding": "aes128gcm",
+            "Content-Type": "application/octet-stream",
+            "TTL": str(self.ttl),
+        }
 
     def push(self, subscription: dict, body: bytes) -> Answer:
         refusal = self.push_services.refusal(subscription["endpoint"])
@@ -126,8 +138,9 @@ class WebpushProvider:
             return Answer(REFUSED, f"subscription {subscription['id']}: bad keys ({error})")
         endpoint = subscription["endpoint"]
         try:
-            status, headers, _ = post_bytes(endpoint, encrypted, self.headers(endpoint),
-                                            self.timeout)
+            status, headers, _ = post_bytes(
+                endpoint, encrypted, self.headers(endpoint), self.timeout
+            )
         except TemporaryFailure as error:
             return Answer(RETRY, f"subscription {subscription['id']}: {error}")
         return read_answer(subscription["id"], status, headers)
@@ -135,8 +148,10 @@ class WebpushProvider:
     def send(self, delivery: dict) -> str:
         body = payload(delivery)
         if len(body) > MAX_PAYLOAD:
-            raise PermanentFailure(UNDELIVERED, f"the push payload is {len(body)} bytes; "
-                                                f"a push message holds {MAX_PAYLOAD}")
+            raise PermanentFailure(
+                UNDELIVERED,
+                f"the push payload is {len(body)} bytes; a push message holds {MAX_PAYLOAD}",
+            )
         contact_id, device = delivery["contact_id"], WEBPUSH_DEVICE[delivery["channel"]]
         try:
             subscriptions = self.contacts.webpush_subscriptions(contact_id, device)
@@ -145,13 +160,13 @@ class WebpushProvider:
         except Unavailable as error:  # retried like a push service away, then undelivered
             raise TemporaryFailure(f"contacts: {error}") from None
         if not subscriptions:
-            raise PermanentFailure(UNDELIVERED, f"the contact has no {device} push "
-                                                "subscription left")
+            raise PermanentFailure(
+                UNDELIVERED, f"the contact has no {device} push subscription left"
+            )
         answers = []
         for subscription in subscriptions:
             answer = self.push(subscription, body)
             if answer.kind == REMOVED:
-                self.contacts.remove_webpush_subscription(contact_id, subscription["id"],
-                                                          ACTOR)
+                self.contacts.remove_webpush_subscription(contact_id, subscription["id"], ACTOR)
             answers.append(answer)
         return conclude(answers)
