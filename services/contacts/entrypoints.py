@@ -128,8 +128,8 @@ class ContactsService:
         return self.db.run(contacts.set_status, contact_id, status, actor)
 
     @answer
-    def add_to_blacklist(self, contact_id, list_name, data, actor, source="manual"):
-        return self.db.run(blacklists.add_to_blacklist, contact_id, list_name, data, actor, source)
+    def add_to_blacklist(self, contact_id, list_name, data, actor):
+        return self.db.run(blacklists.add_to_blacklist, contact_id, list_name, data, actor)
 
     @answer
     def remove_from_blacklist(self, contact_id, list_name, actor):

@@ -188,9 +188,7 @@ def _current_address(contact: Contact, list_name: str) -> str:
     return value
 
 
-def add_to_blacklist(
-    session: Session, contact_id: str, list_name: str, data, actor: str, source: str = MANUAL
-) -> dict:
+def add_to_blacklist(session: Session, contact_id: str, list_name: str, data, actor: str) -> dict:
     """Put the contact's current address on the list (as put_entry does); 409 when it has
     none."""
     known_list(list_name)
@@ -199,7 +197,7 @@ def add_to_blacklist(
     value = _current_address(contact, list_name)
     entry = session.get(BlacklistEntry, (list_name, value))
     if entry is None:
-        entry = _add(session, list_name, value, reason, _source(source), actor)[0]
+        entry = _add(session, list_name, value, reason, MANUAL, actor)[0]
     if entry.reason != reason:
         entry.reason = reason
         contact.updated_at = utcnow()
