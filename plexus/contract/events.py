@@ -11,6 +11,7 @@ CONTACTS = "contacts"
 MESSAGING = "messaging"
 ACTIVITY = "activity"
 SEGMENTS = "segments"
+CAMPAIGNS = "campaigns"
 
 # contacts -> anyone. Payload keys besides event / event_id / occurred_at / actor:
 # A created or changed contact whose new email or phone subscribed its channel lists
@@ -34,6 +35,8 @@ BLACKLIST_CHANGED = "blacklist_changed"  # contact_id, list, blacklisted (bool),
 # messaging -> anyone.
 MESSAGE_QUEUED = "message_queued"  # message_id, contact_id, channel, origin, category,
 #                                     template_id, resend_of
+# A message a campaign queued carries `trigger` {campaign_id, variant?} in message_sent
+# and message_status (campaigns counts its stats from them).
 MESSAGE_SENT = "message_sent"  # message_id, contact_id, channel, origin, provider_id
 MESSAGE_STATUS = "message_status"  # message_id, contact_id, channel, origin, status (an
 #                                     activity type of that channel: delivered, open, click,
@@ -80,6 +83,7 @@ SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     MESSAGING: {CONTACTS: (CONTACT_DELETED,)},
     SEGMENTS: {CONTACTS: EMITTED_BY[CONTACTS], ACTIVITY: (ACTIVITY_RECORDED,)},
+    CAMPAIGNS: {CONTACTS: (CONTACT_DELETED,), MESSAGING: (MESSAGE_SENT, MESSAGE_STATUS)},
 }
 # The channel senders forget what their provider keeps of an erased contact (the outbox
 # provider's files).
