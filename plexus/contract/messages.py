@@ -62,6 +62,52 @@ class MessageInput(StrictSchema):
             raise ValidationError("this channel needs a body", "content.body")
 
 
+MAX_BATCH = 500  # messages a queue_batch call
+KEY_LENGTH = 200
+
+
+class BatchItem(StrictSchema):
+    """One message of a queue_batch call (messaging's RPC for campaigns, A/B tests and
+    workflows): a template rendered for the contact."""
+
+    key = Text(
+        required=True,
+        validate=validate.Length(min=1, max=KEY_LENGTH),
+        metadata=_describe(
+            "unique per intended message (campaign:<campaign_id>:<contact_id>): the same key "
+            "again answers the message stored under it and queues nothing"
+        ),
+    )
+    contact_id = Text(required=True, max_length=26)
+    channel = fields.String(required=True, validate=validate.OneOf(vocab.MESSAGE_CHANNELS))
+    template_id = Text(required=True, max_length=26)
+    origin = fields.String(required=True, validate=validate.OneOf(vocab.ORIGINS))
+    category = Text(allow_none=True, load_default=None, max_length=64)
+    trigger = fields.Dict(
+        keys=fields.String(),
+        allow_none=True,
+        load_default=None,
+        metadata=_describe("what caused the message: {campaign_id, variant?}, {workflow_id...}"),
+    )
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class BatchInput(StrictSchema):
+    items = fields.List(
+        fields.Nested(BatchItem),
+        required=True,
+        validate=validate.Length(max=MAX_BATCH),
+    )
+
+    @validates_schema
+    def _keys_once(self, data, **kwargs):
+        seen: set[str] = set()
+        for index, item in enumerate(data.get("items") or ()):
+            if item["key"] in seen:
+                raise ValidationError("the same key twice in one batch", f"items.{index}.key")
+            seen.add(item["key"])
+
+
 class Queued(Schema):
     id = fields.String(required=True)
     status = fields.String(required=True, metadata=_describe("queued"))

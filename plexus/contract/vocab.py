@@ -19,6 +19,20 @@ WEBPUSH_DEVICES = ("desktop", "mobile")
 VARIABLE_TYPES = ("string", "number", "boolean", "date")
 VARIABLE_SCOPES = ("contact", "account")
 
+# Why messaging refuses to queue (or to send) a message to a contact: the eligibility
+# rule's reasons (inactive, unsubscribed, blacklisted, no_address, category; erased for a
+# contact that no longer exists) and the messaging settings' frequency caps.
+FREQUENCY_CAP = "frequency_cap"
+REFUSAL_REASONS = (
+    "unsubscribed",
+    "blacklisted",
+    "inactive",
+    "category",
+    "erased",
+    "no_address",
+    FREQUENCY_CAP,
+)
+
 ACTIVITY_CHANNELS = MESSAGE_CHANNELS + ("contact", "other")
 ORIGINS = ("transaction", "campaign", "ab_test", "workflow")
 

@@ -28,6 +28,7 @@ from services.contacts.logic import (
     notes,
     reading,
     resolution,
+    sending,
     subscriptions,
     variables,
 )
@@ -199,6 +200,10 @@ class ContactsService:
     def contact_variables(self, contact_id, q=None):
         args = load(ContactVariablesArgs(), {"q": q})
         return self.db.run(message_variables.contact_variables, contact_id, **args)
+
+    @answer
+    def contacts_for_sending(self, ids):
+        return self.db.run(sending.contacts_for_sending, ids)
 
     @answer
     def list_variables(self, limit=50, cursor=None):

@@ -17,6 +17,7 @@ from plexus.rpc import Caller, answer
 from plexus.secretcheck import strong_secret
 from services.messaging import queues
 from services.messaging.logic import (
+    batches,
     bounces,
     claims,
     confirmations,
@@ -79,6 +80,12 @@ class MessagingService:
     def send_message(self, data, actor):
         return sending.send_message(
             self.db.transaction, self._contacts(), self.config.settings, data, actor
+        )
+
+    @answer
+    def queue_batch(self, items, actor):
+        return batches.queue_batch(
+            self.db.transaction, self._contacts(), self.config.settings, items, actor
         )
 
     @answer

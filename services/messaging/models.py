@@ -68,6 +68,12 @@ class Message(Base):
     purpose: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32))
     content: Mapped[dict] = mapped_column(JSON)  # as rendered, before tracking
+    # The caller's key for the message it means (queue_batch: a campaign's
+    # "campaign:<id>:<contact>"): the same key again finds this message, queues nothing.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # What caused it ({"campaign_id", "variant"?}, {"workflow_id", "run_id", ...}); null
+    # for a message sent directly through the API.
+    trigger: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     provider_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = _moment()
     updated_at: Mapped[datetime] = _moment()

@@ -22,6 +22,11 @@ class ContactsPort:
         """The contacts holding every identifier given (one at most: they are unique)."""
         return self.call(CONTACTS, "find_contacts", **identifiers, limit=1)["data"]
 
+    def contacts_for_sending(self, contact_ids: list[str]) -> dict[str, dict]:
+        """{contact_id: {"contact": resource, "variables": [...]}} for those that exist
+        (up to 500 ids: one queue_batch call)."""
+        return self.call(CONTACTS, "contacts_for_sending", contact_ids)
+
     def contact_variables(self, contact_id: str) -> list[dict]:
         return self.call(CONTACTS, "contact_variables", contact_id)["data"]
 

@@ -188,3 +188,17 @@ def test_propagation_bench_runs_and_reports():
         assert run["events"]["refused"] == 0 and run["events"]["per_second"] > 0
         assert run["floor"]["per_second"] > 0
     assert "| contacts/s end to end |" in done.stdout
+
+
+def test_queue_batch_bench_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.queue_batch", "--messages", "1000", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["plexus"]["refused"] == 0 and report["again"]["refused"] == 0
+    assert report["plexus"]["per_second"] > 0 and report["floor"]["per_second"] > 0

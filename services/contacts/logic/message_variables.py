@@ -30,16 +30,21 @@ def _item(name: str, kind: str, value, editable: bool) -> dict:
     return {"name": name, "kind": kind, "value": value, "editable": editable}
 
 
-def contact_variables(session: Session, contact_id: str, q: str | None = None) -> dict:
-    """`q` keeps the names containing it, without regard to case."""
-    contact = contact_or_404(session, contact_id, whole=False)
+def _catalog(session: Session) -> tuple[list[VariableDefinition], list[str]]:
+    """The variable definitions and the category names, each in name order."""
     definitions = session.scalars(
         select(VariableDefinition).order_by(VariableDefinition.name)
     ).all()
     categories = session.scalars(select(Category.name).order_by(Category.name)).all()
+    return list(definitions), list(categories)
+
+
+def _variables_of(
+    contact: Contact, definitions: list[VariableDefinition], categories: list[str]
+) -> list[dict]:
     chosen = contact.categories or {}
     held = contact.variables or {}
-    items = [
+    return [
         *(
             _item(name, "field", _field(contact, name), name not in READ_ONLY_MESSAGE_FIELDS)
             for name in MESSAGE_FIELDS
@@ -56,7 +61,21 @@ def contact_variables(session: Session, contact_id: str, q: str | None = None) -
         ),
         *(_item(d.name, "account", d.value, False) for d in definitions if d.scope == "account"),
     ]
+
+
+def contact_variables(session: Session, contact_id: str, q: str | None = None) -> dict:
+    """`q` keeps the names containing it, without regard to case."""
+    contact = contact_or_404(session, contact_id, whole=False)
+    items = _variables_of(contact, *_catalog(session))
     if q:
         needle = q.lower()
         items = [item for item in items if needle in item["name"].lower()]
     return {"data": items}
+
+
+def variables_of_many(session: Session, contact_ids: list[str]) -> dict[str, list[dict]]:
+    """Each existing contact's variables, as `contact_variables` lists them: the
+    contacts in one query, the catalog read once."""
+    definitions, categories = _catalog(session)
+    contacts = session.scalars(select(Contact).where(Contact.id.in_(contact_ids))).all()
+    return {c.id: _variables_of(c, definitions, categories) for c in contacts}

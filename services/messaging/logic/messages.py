@@ -13,9 +13,10 @@ from plexus.errors import Invalid, NotFound
 from plexus.outbox import forget_contact, record_event
 from plexus.paging import page
 from plexus.timeutil import rfc3339, utcnow
-from services.messaging.models import DeliveryOutbox, Message, Outbox, StatusChange
+from services.messaging.logic.queueing import QUEUED, NewMessage, common_payload, store_queued
+from services.messaging.models import Message, Outbox, StatusChange
 
-QUEUED, SENT = "queued", "sent"
+SENT = "sent"
 # Statuses a message may reach many times (every open, every click); any other is
 # recorded once, so a provider repeating a receipt changes nothing.
 REPEATABLE = frozenset({"open", "click"})
@@ -59,12 +60,7 @@ def get_message(session: Session, message_id: str) -> dict:
 
 
 def _common(message: Message) -> dict:
-    return {
-        "message_id": message.id,
-        "contact_id": message.contact_id,
-        "channel": message.channel,
-        "origin": message.origin,
-    }
+    return common_payload(message)
 
 
 def queue_message(
@@ -80,38 +76,24 @@ def queue_message(
     actor: str,
     purpose: str | None = None,
 ) -> dict:
-    """Store the message as queued and queue its id for the channel's sender after the
-    commit. The sender's queue holds ids only: the address and the content reach it
-    through its claim (services.messaging.logic.claims), so no personal data waits in
-    the broker, and consent is judged when the message goes out. `purpose`:
+    """Store one message as queued (logic/queueing.py, as a batch's are). `purpose`:
     eligibility.PURPOSES, None for the business's own messages."""
-    message = Message(
-        contact_id=contact_id,
-        channel=channel,
-        origin=origin,
-        category=category,
-        template_id=template_id,
-        resend_of=resend_of,
-        purpose=purpose,
-        status=QUEUED,
-        content=content,
-    )
-    session.add(message)
-    session.flush()
-    message.history.append(StatusChange(status=QUEUED, at=utcnow(), details={"actor": actor}))
-    record_event(
+    (message,) = store_queued(
         session,
-        Outbox,
-        events.MESSAGE_QUEUED,
-        {
-            **_common(message),
-            "category": category,
-            "template_id": template_id,
-            "resend_of": resend_of,
-            "actor": actor,
-        },
+        [
+            NewMessage(
+                contact_id=contact_id,
+                channel=channel,
+                origin=origin,
+                category=category,
+                template_id=template_id,
+                resend_of=resend_of,
+                purpose=purpose,
+                content=content,
+            )
+        ],
+        actor,
     )
-    record_event(session, DeliveryOutbox, channel, {"message_id": message.id, "channel": channel})
     return {"id": message.id, "status": QUEUED}
 
 

@@ -14,6 +14,7 @@ from services.messaging.logic.eligibility import refusal
 from services.messaging.logic.rendering import Limits, render
 from services.messaging.logic.templates import template_or_404
 from services.messaging.logic.variables import template_context
+from services.messaging.models import Template
 from services.messaging.ports import ContactsPort
 from services.messaging.settings import Settings
 
@@ -59,19 +60,24 @@ def render_content(channel: str, source: dict, context: dict, limits: Limits) ->
     return {"body": render(body, context, limits=limits, field="content.body")}
 
 
+def template_source(template: Template, channel: str, field: str = "template_id") -> dict:
+    """What a message on `channel` renders from this template; Invalid or Conflict
+    naming `field` when the template cannot make it."""
+    if template.channel != channel:
+        raise Invalid(
+            f"the template is for {template.channel}",
+            {field: [f"a {template.channel} template"]},
+        )
+    if channel == "viber" and not template.approved:
+        raise Conflict("viber sends approved templates only", {field: ["not approved"]})
+    if channel == "email":
+        return {"subject": template.subject, "html": template.body}
+    return {"body": template.body}
+
+
 def _template_source(transaction, template_id: str, channel: str) -> dict:
     with transaction() as session:
-        template = template_or_404(session, template_id)
-        if template.channel != channel:
-            raise Invalid(
-                f"the template is for {template.channel}",
-                {"template_id": [f"a {template.channel} template"]},
-            )
-        if channel == "viber" and not template.approved:
-            raise Conflict("viber sends approved templates only", {"template_id": ["not approved"]})
-        if channel == "email":
-            return {"subject": template.subject, "html": template.body}
-        return {"body": template.body}
+        return template_source(template_or_404(session, template_id), channel)
 
 
 def _require_eligible(contact: dict, channel: str, category: str | None) -> None:

@@ -47,29 +47,37 @@ def make_contact(**overrides) -> dict:
 class FakeContacts(ContactsPort):
     """The contacts port, answering as the contacts service would; records the calls."""
 
-    def __init__(self, contact: dict):
+    def __init__(self, contact: dict, *more: dict):
         super().__init__(self.answer)
         self.contact = contact
+        self.people = {c["id"]: c for c in (contact, *more)}
         self.calls: list[tuple] = []
+
+    def variables(self, contact: dict) -> list[dict]:
+        return [
+            {"name": "first_name", "kind": "field", "value": contact["first_name"]},
+            {"name": "address.city", "kind": "field", "value": "Kyiv"},
+            {"name": "plan", "kind": "variable", "value": "gold"},
+            {"name": "shop_name", "kind": "account", "value": "Shop & Co"},
+        ]
 
     def answer(self, service, method, *args, **kwargs):
         assert service == "contacts"
         self.calls.append((method, args, kwargs))
         if method == "get_contact":
-            if args[0] != self.contact["id"]:
+            if args[0] not in self.people:
                 raise NotFound("no contact")
-            return self.contact
+            return self.people[args[0]]
         if method == "find_contacts":
             hit = all(self.contact.get(k) == v for k, v in kwargs.items() if k != "limit")
             return {"data": [self.contact] if hit else [], "next_cursor": None}
         if method == "contact_variables":
+            return {"data": self.variables(self.people[args[0]])}
+        if method == "contacts_for_sending":
             return {
-                "data": [
-                    {"name": "first_name", "kind": "field", "value": self.contact["first_name"]},
-                    {"name": "address.city", "kind": "field", "value": "Kyiv"},
-                    {"name": "plan", "kind": "variable", "value": "gold"},
-                    {"name": "shop_name", "kind": "account", "value": "Shop & Co"},
-                ]
+                i: {"contact": self.people[i], "variables": self.variables(self.people[i])}
+                for i in args[0]
+                if i in self.people
             }
         return None
 

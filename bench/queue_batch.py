@@ -1,0 +1,208 @@
+"""Queueing a campaign: `messaging.queue_batch` of N messages (500 a call) to N contacts
+on PostgreSQL, against a floor measured in the same run: the same rows written by hand
+with psycopg2's multi-row INSERTs (messages, their history lines, the events and the
+deliveries), one transaction a batch, nothing read, nothing rendered.
+
+    .venv/bin/python -m bench.queue_batch [--messages 20000] [--record] [--json]
+
+Both services' logic runs in this process on a fresh database (a schema each, as
+`plexus migrate` makes them): messaging's queue_batch with a contacts port that answers
+`contacts_for_sending` from the contacts logic itself. What it leaves out is the RPC
+hop (AMQP and JSON of the contacts' answer, ~0.5 MB a batch) and the broker: the outbox
+relays publish after the commit, off this path."""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+
+import psycopg2
+import psycopg2.extras
+from sqlalchemy.orm import sessionmaker
+
+from bench.batch_import import person
+from bench.harness import arguments, drop_database, fresh_database, machine, report
+from plexus.db import make_engine, transaction
+from plexus.ids import new_id
+from plexus.migrations import migrate_service
+from plexus.timeutil import utcnow
+from services.contacts.logic.addresses import SUPPRESSION_KEY
+from services.contacts.logic.batch import batch_upsert
+from services.contacts.logic.sending import contacts_for_sending
+from services.messaging.logic.batches import queue_batch
+from services.messaging.logic.rendering import Limits
+from services.messaging.logic.templates import create_template
+from services.messaging.ports import ContactsPort
+from services.messaging.settings import Settings
+
+BATCH = 500
+SETTINGS = Settings(
+    tracking_base_url="https://t.example", tracking_secret="x" * 32, limits=Limits()
+)
+TEMPLATE = {
+    "name": "autumn sale",
+    "channel": "email",
+    "subject": "{{ first_name }}, autumn prices for you",
+    "body": "<p>Hi {{ first_name }} {{ last_name }},</p><p>{{ data.offer }} until Sunday.</p>"
+    '<p><a href="https://shop.example/sale">Shop now</a></p>',
+}
+
+
+def sessions_of(url: str, service: str, info=None) -> sessionmaker:
+    migrate_service({"DATABASE_URL": url}, service)
+    return sessionmaker(make_engine(url, service), expire_on_commit=False, info=info)
+
+
+def in_process_contacts(contacts_sessions: sessionmaker) -> ContactsPort:
+    def call(service, method, *args):
+        assert (service, method) == ("contacts", "contacts_for_sending")
+        with transaction(contacts_sessions) as session:
+            # Through JSON, as the RPC would hand it over.
+            return json.loads(json.dumps(contacts_for_sending(session, *args)))
+
+    return ContactsPort(call)
+
+
+def make_contacts(contacts_sessions: sessionmaker, count: int) -> list[str]:
+    ids = []
+    for first in range(0, count, 1000):
+        items = [person(n) for n in range(first, min(count, first + 1000))]
+        with transaction(contacts_sessions) as session:
+            answers = batch_upsert(session, items, "bench")["results"]
+        ids += [a["id"] for a in answers]
+    return ids
+
+
+def items_for(contact_ids: list[str], template_id: str, campaign: str) -> list[dict]:
+    return [
+        {
+            "key": f"campaign:{campaign}:{contact_id}",
+            "contact_id": contact_id,
+            "channel": "email",
+            "template_id": template_id,
+            "origin": "campaign",
+            "trigger": {"campaign_id": campaign},
+            "data": {"offer": "20% off"},
+        }
+        for contact_id in contact_ids
+    ]
+
+
+def through_queue_batch(messaging, contacts, contact_ids, template_id, campaign) -> dict:
+    unit_of_work = functools.partial(transaction, messaging)
+    items = items_for(contact_ids, template_id, campaign)
+    started, refused = time.perf_counter(), 0
+    for first in range(0, len(items), BATCH):
+        answers = queue_batch(
+            unit_of_work, contacts, SETTINGS, items[first : first + BATCH], "bench"
+        )
+        refused += sum(a["status"] != "queued" for a in answers)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "per_second": len(items) / seconds, "refused": refused}
+
+
+def through_raw_inserts(url: str, contact_ids: list[str], template_id: str) -> dict:
+    """The rows queue_batch writes, made in Python and written with execute_values."""
+    connection = psycopg2.connect(url, options="-csearch_path=messaging")
+    started = time.perf_counter()
+    try:
+        for first in range(0, len(contact_ids), BATCH):
+            now = utcnow()
+            messages, statuses, events, deliveries = [], [], [], []
+            for contact_id in contact_ids[first : first + BATCH]:
+                message_id = new_id()
+                content = {"subject": "Import, autumn prices", "html": "<p>Hi Import</p>"}
+                messages.append(
+                    (
+                        message_id,
+                        contact_id,
+                        "email",
+                        "campaign",
+                        template_id,
+                        "queued",
+                        json.dumps(content),
+                        f"raw:{contact_id}",
+                        json.dumps({"campaign_id": "raw"}),
+                        now,
+                        now,
+                    )
+                )
+                statuses.append((message_id, "queued", now, json.dumps({"actor": "bench"})))
+                body = {"event": "message_queued", "event_id": new_id(), "message_id": message_id}
+                events.append(("message_queued", json.dumps(body), now))
+                deliveries.append(("email", json.dumps({"message_id": message_id}), now))
+            with connection.cursor() as cursor:
+                psycopg2.extras.execute_values(
+                    cursor,
+                    "INSERT INTO messages (id, contact_id, channel, origin, template_id, status,"
+                    " content, dedupe_key, trigger, created_at, updated_at) VALUES %s"
+                    " ON CONFLICT DO NOTHING RETURNING id",
+                    messages,
+                    page_size=BATCH,
+                    fetch=True,
+                )
+                psycopg2.extras.execute_values(
+                    cursor,
+                    "INSERT INTO message_statuses (message_id, status, at, details) VALUES %s",
+                    statuses,
+                    page_size=BATCH,
+                )
+                for table, rows in (("outbox", events), ("delivery_outbox", deliveries)):
+                    psycopg2.extras.execute_values(
+                        cursor,
+                        f"INSERT INTO {table} (event_type, payload, created_at) VALUES %s",
+                        rows,
+                        page_size=BATCH,
+                    )
+            connection.commit()
+    finally:
+        connection.close()
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "per_second": len(contact_ids) / seconds}
+
+
+def main() -> None:
+    parser = arguments(__doc__)
+    parser.add_argument("--messages", type=int, default=20_000)
+    args = parser.parse_args()
+    url = fresh_database()
+    try:
+        contacts_sessions = sessions_of(url, "contacts", {SUPPRESSION_KEY: b"bench-secret"})
+        messaging = sessions_of(url, "messaging")
+        contact_ids = make_contacts(contacts_sessions, args.messages)
+        with transaction(messaging) as session:
+            template_id = create_template(session, TEMPLATE)["id"]
+        contacts = in_process_contacts(contacts_sessions)
+        plexus = through_queue_batch(messaging, contacts, contact_ids, template_id, "c1")
+        floor = through_raw_inserts(url, contact_ids, template_id)
+        again = through_queue_batch(messaging, contacts, contact_ids, template_id, "c1")
+        for made in (contacts_sessions, messaging):
+            made.kw["bind"].dispose()
+    finally:
+        drop_database(url)
+    ratio = plexus["per_second"] / floor["per_second"]
+    table = f"""{machine()}; {args.messages:,} email messages to as many contacts, {BATCH} a
+call, on PostgreSQL (bench/queue_batch.py: both services' logic in one process, the
+contacts RPC's JSON round trip included, its AMQP hop not).
+
+| path | seconds | messages/s | ratio to the floor |
+|---|---|---|---|
+| queue_batch (validate, contacts, render, store, events, deliveries) | {plexus["seconds"]:.2f} | {plexus["per_second"]:,.0f} | {ratio:.2f}x |
+| floor: the same four tables' rows by execute_values, one transaction a batch | {floor["seconds"]:.2f} | {floor["per_second"]:,.0f} | 1x |
+| queue_batch again, every key stored (a retried campaign) | {again["seconds"]:.2f} | {again["per_second"]:,.0f} | - |
+
+100,000 messages at this rate: {100_000 / plexus["per_second"]:.0f} s (goal: under 60 s).
+Refused: {plexus["refused"]} (first run), {again["refused"]} (again)."""
+    report(
+        "Campaign queueing (queue_batch)",
+        table,
+        to_results=args.record,
+        as_json={"plexus": plexus, "floor": floor, "again": again, "ratio": ratio}
+        if args.json
+        else None,
+    )
+
+
+if __name__ == "__main__":
+    main()
