@@ -95,6 +95,7 @@ def suite_env(amqp_uri: str, data_dir: Path, database_url: str | None) -> dict:
             "PLEXUS_OUTBOX_DIR": str(data_dir / "outbox"),
             "PLEXUS_ACTIVITY_METRICS_PORT": str(free_port()),
             "PLEXUS_SEGMENTS_METRICS_PORT": str(free_port()),
+            "PLEXUS_CAMPAIGNS_METRICS_PORT": str(free_port()),
             "PLEXUS_BOOTSTRAP_KEY": "plx_" + secrets.token_urlsafe(32),
             "PLEXUS_LOG_FORMAT": "json",
         }

@@ -13,17 +13,20 @@ whatever restarts or redeliveries happen."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter as Tally
 from datetime import datetime
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
-from plexus.errors import Unavailable
+from plexus.errors import Invalid, Unavailable
 from services.campaigns.logic import counters, split, throttle
 from services.campaigns.logic.starting import CHUNK, release
 from services.campaigns.logic.timing import aware
 from services.campaigns.models import Campaign, Recipient
+
+log = logging.getLogger(__name__)
 
 ACTOR = "system"
 # Dispatch outcomes by campaign, for the metrics: {"queued": n, "refused.<reason>": n}.
@@ -109,7 +112,14 @@ def dispatch_chunk(transaction, campaign_id: str, messaging, now: datetime, chun
         )
         if not rows:
             return None
-        answers = messaging.queue_batch([message_item(campaign, row) for row in rows], ACTOR)
+        try:
+            answers = messaging.queue_batch([message_item(campaign, row) for row in rows], ACTOR)
+        except Invalid as error:
+            # Not one member's fault: a template deleted, or no longer usable, since
+            # the campaign was made. Paused until someone fixes it and resumes.
+            log.warning("campaign %s paused: messaging refused its batch: %s", campaign_id, error)
+            campaign.status, campaign.updated_at = "paused", now
+            return None
         return record(session, campaign, rows, answers, now)
 
 

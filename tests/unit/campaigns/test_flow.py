@@ -278,3 +278,17 @@ def test_events_count_once_per_recipient_and_erasure_forgets_rows(
     run(feedback.forget_contacts, ["c00"])
     rows = run(recipients.list_recipients, cid, None, 50, None)["data"]
     assert "c00" not in {row["contact_id"] for row in rows}
+
+
+def test_a_batch_messaging_finds_invalid_pauses_the_campaign(
+    run, tx, make, messaging, segments, contacts
+):
+    campaign = make()
+    started(run, tx, campaign, segments, contacts)
+
+    def refuse(items, actor):
+        raise Invalid("no such template", {"items.0.template_id": ["no such template"]})
+
+    messaging.queue_batch = refuse
+    assert dispatched(tx, messaging) == {}
+    assert read(run, campaign)["status"] == "paused"
