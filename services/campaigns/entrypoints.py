@@ -1,6 +1,6 @@
 """The campaigns service on the bus: RPCs for the campaigns and their recipients; a
 timer that reads started campaigns' audiences, and one that dispatches due recipients
-to messaging (docs/campaigns.md); a consumer of messaging's events for the stats, and of
+to messaging (docs/development.md); a consumer of messaging's events for the stats, and of
 contacts' for erasure. Each entrypoint parses its arguments, runs one logic function,
 and returns."""
 
