@@ -25,15 +25,7 @@ DISPATCH_STATUSES = ("held", "pending", "queued", "refused")
 DELIVERY_STATUSES = ("sent", "delivered", "bounced", "failed")
 RECIPIENT_STATUSES = DISPATCH_STATUSES + DELIVERY_STATUSES
 # Why messaging refuses a member (messaging.queue_batch's reasons).
-REFUSAL_REASONS = (
-    "unsubscribed",
-    "blacklisted",
-    "inactive",
-    "category",
-    "erased",
-    "no_address",
-    "frequency_cap",
-)
+REFUSAL_REASONS = vocab.REFUSAL_REASONS
 # The counters of `stats` besides audience, queued and refused.
 EVENT_COUNTERS = ("sent", "delivered", "open", "click", "unsubscribed", "bounced")
 

@@ -33,6 +33,18 @@ def make(tx, messaging, segments):
     return make
 
 
+def ab_test(template_a: str, template_b: str, wait_hours: float = 1) -> dict:
+    return {
+        "variants": [
+            {"name": "a", "template_id": template_a},
+            {"name": "b", "template_id": template_b},
+        ],
+        "test_fraction": 0.5,
+        "metric": "open",
+        "wait_hours": wait_hours,
+    }
+
+
 def started(run, tx, campaign, segments, contacts, now=NOW):
     run(starting.act, campaign["id"], "start", now)
     starting.load_audiences(tx, segments, contacts, ZONE)
@@ -134,17 +146,7 @@ def test_references_are_checked_naming_the_field(make, messaging):
         make(template_id="t-sms", segment_id="nope")
     assert set(raised.value.errors) == {"template_id", "segment_id"}
     with pytest.raises(Invalid) as raised:
-        make(
-            ab={
-                "variants": [
-                    {"name": "a", "template_id": "t-email"},
-                    {"name": "b", "template_id": "missing"},
-                ],
-                "test_fraction": 0.5,
-                "metric": "open",
-                "wait_hours": 1,
-            }
-        )
+        make(ab=ab_test("t-email", "missing"))
     assert set(raised.value.errors) == {"ab.variants.1.template_id"}
 
 
@@ -201,17 +203,7 @@ def test_ab_test_picks_the_best_rate_and_sends_it_to_the_rest(
     run, tx, make, messaging, segments, contacts
 ):
     segments.members["seg"] = [f"c{i:02d}" for i in range(20)]
-    campaign = make(
-        ab={
-            "variants": [
-                {"name": "a", "template_id": "t-email"},
-                {"name": "b", "template_id": "t-email-b"},
-            ],
-            "test_fraction": 0.5,
-            "metric": "open",
-            "wait_hours": 4,
-        }
-    )
+    campaign = make(ab=ab_test("t-email", "t-email-b", wait_hours=4))
     started(run, tx, campaign, segments, contacts)
     assert dispatched(tx, messaging, chunk=500) == {"queued": 10}
     by_variant = {"a": [], "b": []}
