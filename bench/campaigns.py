@@ -13,6 +13,7 @@ hops are left out."""
 
 from __future__ import annotations
 
+import bisect
 import csv
 import functools
 import io
@@ -43,7 +44,7 @@ class ListedSegment:
         self.ids = sorted(contact_ids)
 
     def members_page(self, segment_id: str, cursor: str | None) -> dict:
-        start = 0 if cursor is None else self.ids.index(cursor) + 1
+        start = 0 if cursor is None else bisect.bisect_right(self.ids, cursor)
         page = self.ids[start : start + MEMBERS_PAGE]
         more = start + MEMBERS_PAGE < len(self.ids)
         return json.loads(json.dumps({"data": page, "next_cursor": page[-1] if more else None}))

@@ -13,11 +13,12 @@ whatever restarts or redeliveries happen."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter as Tally
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from plexus.errors import Invalid, Unavailable
@@ -37,7 +38,8 @@ def item_key(campaign_id: str, contact_id: str) -> str:
     return f"campaign:{campaign_id}:{contact_id}"
 
 
-def message_item(campaign: Campaign, recipient: Recipient) -> dict:
+def message_item(campaign: Campaign, recipient) -> dict:
+    """The queue_batch item of a claimed recipient (its contact_id and variant)."""
     template_id = campaign.template_id
     trigger: dict = {"campaign_id": campaign.id}
     if campaign.ab:
@@ -56,21 +58,39 @@ def message_item(campaign: Campaign, recipient: Recipient) -> dict:
 
 
 def record(session: Session, campaign: Campaign, rows: list, answers: list, now) -> Tally:
-    """Each answer on its recipient, and the counters: {"queued": n, "refused.x": n}."""
+    """Each answer on its recipient, in one UPDATE for the chunk (a CASE by contact),
+    and the counters: {"queued": n, "refused.x": n}."""
     if len(answers) != len(rows):
         raise Unavailable(f"messaging answered {len(answers)} items for {len(rows)}")
     tally: Tally = Tally()
+    statuses, message_ids, reasons = {}, {}, {}
     for recipient, answer in zip(rows, answers, strict=True):
-        if answer.get("key") not in (None, item_key(campaign.id, recipient.contact_id)):
+        contact_id = recipient.contact_id
+        if answer.get("key") not in (None, item_key(campaign.id, contact_id)):
             raise Unavailable("messaging answered items out of order")
-        recipient.dispatched_at = now
         if answer.get("status") == "queued":
-            recipient.status, recipient.message_id = "queued", answer.get("message_id")
+            statuses[contact_id], message_ids[contact_id] = "queued", answer.get("message_id")
             tally["queued"] += 1
         else:
             reason = str(answer.get("reason") or "unknown")
-            recipient.status, recipient.reason = "refused", reason
+            statuses[contact_id], reasons[contact_id] = "refused", reason
             tally[f"{counters.REFUSED}{reason}"] += 1
+    by_contact = functools.partial(case, value=Recipient.contact_id, else_=None)
+    session.execute(
+        update(Recipient)
+        .where(
+            Recipient.campaign_id == campaign.id,
+            Recipient.contact_id.in_(list(statuses)),
+            Recipient.status == "pending",
+        )
+        .values(
+            status=by_contact(statuses),
+            message_id=by_contact(message_ids) if message_ids else None,
+            reason=by_contact(reasons) if reasons else None,
+            dispatched_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
     counters.add(session, campaign.id, tally)
     return tally
 
@@ -98,8 +118,8 @@ def dispatch_chunk(transaction, campaign_id: str, messaging, now: datetime, chun
         if limit == 0:
             return None
         rows = list(
-            session.scalars(
-                select(Recipient)
+            session.execute(
+                select(Recipient.contact_id, Recipient.variant)
                 .where(
                     Recipient.campaign_id == campaign_id,
                     Recipient.status == "pending",

@@ -71,9 +71,9 @@ def upgrade():
         unique=False,
     )
     op.create_index(
-        "ix_recipients_campaign_id_status_due_at",
+        "ix_recipients_campaign_id_status_due_at_contact_id",
         "recipients",
-        ["campaign_id", "status", "due_at"],
+        ["campaign_id", "status", "due_at", "contact_id"],
         unique=False,
     )
     op.create_index("ix_recipients_contact_id", "recipients", ["contact_id"], unique=False)
