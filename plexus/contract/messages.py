@@ -140,6 +140,15 @@ class Message(Schema):
             "confirmation email (sent before the address is subscribed)"
         ),
     )
+    trigger = fields.Dict(
+        required=True,
+        allow_none=True,
+        metadata=_describe(
+            "what caused the message: null for a message sent through this API; "
+            "{campaign_id, variant?} for a campaign or an A/B test, {workflow_id, run_id, step, "
+            "cause} for a workflow"
+        ),
+    )
     status = fields.String(required=True, metadata=_describe("the latest status"))
     content = fields.Nested(MessageContent, required=True, metadata=_describe("as rendered"))
     created_at = fields.DateTime(required=True)

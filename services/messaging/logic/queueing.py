@@ -38,12 +38,14 @@ class NewMessage:
 
 def common_payload(values) -> dict:
     """What every event about a message carries, from its columns (a Message, or the
-    NewMessage it was stored from)."""
+    NewMessage it was stored from): `trigger` too, so that whoever keeps a message's
+    activity can say what caused it."""
     return {
         "message_id": values.id,
         "contact_id": values.contact_id,
         "channel": values.channel,
         "origin": values.origin,
+        "trigger": values.trigger,
     }
 
 
