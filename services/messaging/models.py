@@ -33,6 +33,8 @@ class Template(Base):
     channel: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str | None] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
+    # {language: {"subject"?, "body"}}: the contact's language picks one at render time.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     approved: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = _moment()
     updated_at: Mapped[datetime] = _moment()

@@ -19,6 +19,7 @@ from plexus.parsing import load
 from services.messaging.logic.eligibility import refusal
 from services.messaging.logic.queueing import QUEUED, NewMessage, store_queued
 from services.messaging.logic.sending import render_content, template_source
+from services.messaging.logic.templates import in_language
 from services.messaging.logic.variables import template_context
 from services.messaging.models import Message, Template
 from services.messaging.ports import ContactsPort
@@ -55,7 +56,8 @@ def _at(index: int, error: PlexusError) -> PlexusError:
 
 
 def _sources(session: Session, items: list[tuple[int, dict]]) -> dict[int, dict]:
-    """What each item renders from: its template, every template read once."""
+    """What each item renders from, by language: its template, every template read
+    once."""
     wanted = {item["template_id"] for _, item in items}
     templates = {t.id: t for t in session.scalars(select(Template).where(Template.id.in_(wanted)))}
     sources = {}
@@ -115,7 +117,8 @@ def queue_batch(
         if refused is not None:
             answers[n] = _answer(item, None, refused.reason)
             continue
-        new.append((n, _rendered(n, item, sources[n], entry["variables"], settings)))
+        source = in_language(sources[n], entry["contact"].get("language"))
+        new.append((n, _rendered(n, item, source, entry["variables"], settings)))
     with transaction() as session:
         queued = {m.id for m in store_queued(session, [m for _, m in new], actor)}
         # Keys another caller stored between our read and our write: theirs stands.
