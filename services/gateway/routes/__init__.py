@@ -9,6 +9,7 @@ from services.gateway.routes.forms import FORM_ROUTES
 from services.gateway.routes.messages import MESSAGE_ROUTES
 from services.gateway.routes.privacy import PRIVACY_ROUTES
 from services.gateway.routes.segments import SEGMENT_ROUTES
+from services.gateway.routes.settings import SETTINGS_ROUTES
 from services.gateway.routes.system import SYSTEM_ROUTES
 from services.gateway.routes.ui import UI_ROUTES
 
@@ -19,6 +20,7 @@ ROUTES = (
     *ACTIVITY_ROUTES,
     *MESSAGE_ROUTES,
     *SEGMENT_ROUTES,
+    *SETTINGS_ROUTES,
     *PRIVACY_ROUTES,
     *FORM_ROUTES,
     *UI_ROUTES,

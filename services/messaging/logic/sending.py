@@ -6,11 +6,14 @@ contacts service (services.messaging.ports.ContactsPort)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from plexus.contract.messages import MessageInput
 from plexus.errors import Conflict, Invalid, NotFound
 from plexus.parsing import load
-from services.messaging.logic import messages, templates
+from services.messaging.logic import limits, messages, templates
 from services.messaging.logic.eligibility import refusal
+from services.messaging.logic.queueing import QUEUED, NewMessage, store_queued
 from services.messaging.logic.rendering import Limits, render
 from services.messaging.logic.templates import template_or_404
 from services.messaging.logic.variables import template_context
@@ -105,18 +108,20 @@ def send_message(transaction, contacts: ContactsPort, settings: Settings, data, 
     content = render_content(
         channel, source, template_context(variables, request["data"]), settings.limits
     )
+    message = NewMessage(
+        contact_id=contact["id"],
+        channel=channel,
+        origin=request["origin"],
+        category=request["category"],
+        template_id=request["template_id"],
+        content=content,
+    )
     with transaction() as session:
-        return messages.queue_message(
-            session,
-            contact_id=contact["id"],
-            channel=channel,
-            origin=request["origin"],
-            category=request["category"],
-            template_id=request["template_id"],
-            resend_of=None,
-            content=content,
-            actor=actor,
-        )
+        (verdict,) = limits.admit(session, [(message, contact)])
+        if verdict.refused:
+            raise Conflict(verdict.detail(), {"contact": [verdict.detail()]})
+        store_queued(session, [replace(message, held_until=verdict.held_until)], actor)
+    return {"id": message.id, "status": QUEUED}
 
 
 def resend_message(transaction, contacts: ContactsPort, message_id: str, actor: str) -> dict:
