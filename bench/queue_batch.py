@@ -31,6 +31,7 @@ from services.contacts.logic.addresses import SUPPRESSION_KEY
 from services.contacts.logic.batch import batch_upsert
 from services.contacts.logic.sending import contacts_for_sending
 from services.messaging.logic.batches import queue_batch
+from services.messaging.logic.messaging_settings import put_settings
 from services.messaging.logic.rendering import Limits
 from services.messaging.logic.templates import create_template
 from services.messaging.ports import ContactsPort
@@ -177,6 +178,9 @@ def main() -> None:
         plexus = through_queue_batch(messaging, contacts, contact_ids, template_id, "c1")
         floor = through_raw_inserts(url, contact_ids, template_id)
         again = through_queue_batch(messaging, contacts, contact_ids, template_id, "c1")
+        with transaction(messaging) as session:  # a cap every contact stays under
+            put_settings(session, {"frequency_caps": [{"max": 1000, "per_days": 7}]})
+        capped = through_queue_batch(messaging, contacts, contact_ids, template_id, "c2")
         for made in (contacts_sessions, messaging):
             made.kw["bind"].dispose()
     finally:
@@ -186,6 +190,7 @@ def main() -> None:
         ("queue_batch (validate, contacts, render, store, events, deliveries)", plexus),
         ("floor: the same four tables' rows by execute_values, one transaction a batch", floor),
         ("queue_batch again, every key stored (a retried campaign)", again),
+        ("queue_batch under a frequency cap (contacts locked, counted a batch)", capped),
     ]
     lines = [
         f"| {name} | {r['seconds']:.2f} | {r['per_second']:,.0f} | "
@@ -201,12 +206,13 @@ contacts RPC's JSON round trip included, its AMQP hop not).
 {chr(10).join(lines)}
 
 100,000 messages at this rate: {100_000 / plexus["per_second"]:.0f} s (goal: under 60 s).
-Refused: {plexus["refused"]} (first run), {again["refused"]} (again)."""
+Refused: {plexus["refused"]} (first run), {again["refused"]} (again), \
+{capped["refused"]} (capped)."""
     report(
         "Campaign queueing (queue_batch)",
         table,
         to_results=args.record,
-        as_json={"plexus": plexus, "floor": floor, "again": again, "ratio": ratio}
+        as_json={"plexus": plexus, "floor": floor, "again": again, "capped": capped, "ratio": ratio}
         if args.json
         else None,
     )
