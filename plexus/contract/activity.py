@@ -218,6 +218,13 @@ class ActivityItemDetail(ActivityItem):
     message_error = fields.String(
         allow_none=True, metadata=_about("Only on a message item: why `message` is null")
     )
+    trigger = fields.Dict(
+        allow_none=True,
+        metadata=_about(
+            "Only on a message item: what caused the message ({campaign_id, variant?}, "
+            "{workflow_id, run_id, step, cause}), null for one sent through the API"
+        ),
+    )
 
 
 class ChannelCounts(StrictSchema):

@@ -33,14 +33,15 @@ BLACKLIST_CHANGED = "blacklist_changed"  # contact_id, list, blacklisted (bool),
 #                                            the list or by the contact's address changing.
 
 # messaging -> anyone.
-MESSAGE_QUEUED = "message_queued"  # message_id, contact_id, channel, origin, category,
-#                                     template_id, resend_of
-# A message a campaign queued carries `trigger` {campaign_id, variant?} in message_sent
-# and message_status (campaigns counts its stats from them).
-MESSAGE_SENT = "message_sent"  # message_id, contact_id, channel, origin, provider_id
-MESSAGE_STATUS = "message_status"  # message_id, contact_id, channel, origin, status (an
-#                                     activity type of that channel: delivered, open, click,
-#                                     hard_bounce...), details {url, reason, ...}
+# Every message event carries `trigger`: what caused the message, null for one sent
+# through the API ({campaign_id, variant?}, {workflow_id, run_id, step, cause}: as
+# queue_batch was given it).
+MESSAGE_QUEUED = "message_queued"  # message_id, contact_id, channel, origin, trigger,
+#                                     category, template_id, resend_of
+MESSAGE_SENT = "message_sent"  # message_id, contact_id, channel, origin, trigger, provider_id
+MESSAGE_STATUS = "message_status"  # message_id, contact_id, channel, origin, trigger, status
+#                                     (an activity type of that channel: delivered, open,
+#                                     click, hard_bounce...), details {url, reason, ...}
 
 # activity -> anyone: one per transaction that stored feed rows (a consumer's batch, a
 # posted batch of events, one posted event), listing every row it stored; segments

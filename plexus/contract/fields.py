@@ -148,6 +148,30 @@ class TimeZone(Text):
         )
 
 
+class IanaTimeZone(Text):
+    """An IANA time zone name only (Europe/Kyiv), matched without regard to case and
+    given back as IANA spells it."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text.lower() in TIMEZONES:
+            return TIMEZONES[text.lower()]
+        raise ValidationError("not an IANA time zone name (Europe/Kyiv, UTC)")
+
+
+CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ClockTime(Text):
+    """A time of day, `HH:MM` on the 24-hour clock."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not CLOCK_TIME.match(text):
+            raise ValidationError("not a time of day HH:MM (00:00 to 23:59)")
+        return text
+
+
 class HttpUrl(Text):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from plexus.contract import vocab
 from plexus.contract.activity import ContactRef
-from plexus.contract.fields import StrictBoolean, StrictSchema, Text
+from plexus.contract.fields import Language, StrictBoolean, StrictSchema, Text
 
 # What a template or a message body may hold; a message is small.
 BODY_LIMIT = 100_000
@@ -140,10 +140,45 @@ class Message(Schema):
             "confirmation email (sent before the address is subscribed)"
         ),
     )
+    trigger = fields.Dict(
+        required=True,
+        allow_none=True,
+        metadata=_describe(
+            "what caused the message: null for a message sent through this API; "
+            "{campaign_id, variant?} for a campaign or an A/B test, {workflow_id, run_id, step, "
+            "cause} for a workflow"
+        ),
+    )
     status = fields.String(required=True, metadata=_describe("the latest status"))
     content = fields.Nested(MessageContent, required=True, metadata=_describe("as rendered"))
     created_at = fields.DateTime(required=True)
     history = fields.List(fields.Nested(StatusEntry), required=True)
+
+
+MAX_TRANSLATIONS = 50
+
+
+class Translation(StrictSchema):
+    subject = Text(
+        allow_none=True,
+        load_default=None,
+        max_length=SUBJECT_LIMIT,
+        metadata=_describe("email: the subject in this language (else the template's)"),
+    )
+    body = Text(required=True, max_length=BODY_LIMIT)
+
+
+def _translations(**kwargs) -> fields.Dict:
+    return fields.Dict(
+        keys=Language(),
+        values=fields.Nested(Translation),
+        validate=validate.Length(max=MAX_TRANSLATIONS),
+        metadata=_describe(
+            "{language (ISO 639-1, as a contact's `language`): {subject?, body}}: a contact "
+            "whose language has one is sent it, any other the template's own text"
+        ),
+        **kwargs,
+    )
 
 
 class TemplateInput(StrictSchema):
@@ -157,6 +192,7 @@ class TemplateInput(StrictSchema):
             "Jinja syntax: `{{ first_name }}`, `{{ data.order_id }}`; HTML for email"
         ),
     )
+    translations = _translations(load_default=dict)
     approved = StrictBoolean(
         load_default=False,
         metadata=_describe(
@@ -170,11 +206,12 @@ class TemplateUpdate(StrictSchema):
     name = Text(max_length=200)
     subject = Text(allow_none=True, max_length=SUBJECT_LIMIT)
     body = Text(max_length=BODY_LIMIT)
+    translations = _translations()
     approved = StrictBoolean(
         metadata=_describe(
             "needs the `admin` scope (403 naming `approved` otherwise); a change of an "
-            "approved template's subject or body withdraws its approval unless it sets "
-            "`approved` again"
+            "approved template's subject, body or translations withdraws its approval unless "
+            "it sets `approved` again"
         )
     )
 
@@ -185,6 +222,7 @@ class Template(Schema):
     channel = fields.String(required=True)
     subject = fields.String(required=True, allow_none=True)
     body = fields.String(required=True)
+    translations = fields.Dict(required=True)
     approved = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)

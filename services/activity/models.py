@@ -43,6 +43,9 @@ class ActivityItem(Base):
     name: Mapped[str | None] = mapped_column(String(100))
     message_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A message item's cause, as messaging's event carried it (a campaign, a workflow);
+    # null for a message sent through the API and for every other item.
+    trigger: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     # The event_id of the bus event this row records; null for what external systems post.
     source_event_id: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = _moment()

@@ -15,6 +15,7 @@ from plexus.paging import PageArgs
 from plexus.parsing import load
 from plexus.rpc import Caller, answer
 from plexus.secretcheck import strong_secret
+from plexus.timers import configured_timer
 from services.messaging import queues
 from services.messaging.logic import (
     batches,
@@ -22,7 +23,9 @@ from services.messaging.logic import (
     claims,
     confirmations,
     feedback,
+    holds,
     messages,
+    messaging_settings,
     sending,
     templates,
     webhooks,
@@ -38,6 +41,11 @@ WEBHOOK_KEYS = {
     "viber": "token",
     "smtp": "webhook_secret",
 }
+
+
+# How often the messages held by quiet hours are looked at (seconds): the longest a
+# message waits past the end of its hold.
+RELEASE_SECONDS = 10
 
 
 class MessagingSettings(DependencyProvider):
@@ -128,6 +136,21 @@ class MessagingService:
     @answer
     def update_template(self, template_id, data, actor):
         return self.db.run(templates.update_template, template_id, data)
+
+    # ---- the messaging settings (frequency caps, quiet hours) and the held messages
+
+    @answer
+    def get_settings(self):
+        return self.db.run(messaging_settings.get_settings)
+
+    @answer
+    def put_settings(self, data, actor):
+        return self.db.run(messaging_settings.put_settings, data)
+
+    @configured_timer("MESSAGING", "release_held_seconds", RELEASE_SECONDS)
+    def release_held(self):
+        while self.db.run(holds.release_due) == holds.BATCH:
+            pass
 
     # ---- the senders' side
 

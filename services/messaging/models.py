@@ -33,6 +33,8 @@ class Template(Base):
     channel: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str | None] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
+    # {language: {"subject"?, "body"}}: the contact's language picks one at render time.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     approved: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = _moment()
     updated_at: Mapped[datetime] = _moment()
@@ -74,6 +76,9 @@ class Message(Base):
     # What caused it ({"campaign_id", "variant"?}, {"workflow_id", "run_id", ...}); null
     # for a message sent directly through the API.
     trigger: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # Queued in the contact's quiet hours: its delivery waits until then (the release
+    # timer, logic/holds.py, hands it to its sender and clears this).
+    held_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     provider_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = _moment()
     updated_at: Mapped[datetime] = _moment()
@@ -81,6 +86,19 @@ class Message(Base):
     history: Mapped[list[StatusChange]] = relationship(
         StatusChange, cascade="all, delete-orphan", passive_deletes=True, order_by=StatusChange.id
     )
+
+
+class SettingsRow(Base):
+    """The messaging settings (one row, id 1): frequency caps and quiet hours, applied
+    when a campaign, A/B test or workflow message is queued (logic/limits.py)."""
+
+    __tablename__ = "settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    frequency_caps: Mapped[list] = mapped_column(JSON)
+    quiet_hours: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    default_timezone: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = _moment()
 
 
 class Outbox(OutboxRow, Base):

@@ -19,6 +19,7 @@ from kombu import Connection
 
 from plexus.consumer import queue_name
 from plexus.contract.events import SUBSCRIPTIONS
+from tests.polling import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PLEXUS = str(Path(sys.executable).with_name("plexus"))
@@ -148,6 +149,18 @@ def wait_until_idle(suite: Suite, seconds: float = 120) -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{waiting} events still queued after {seconds:g} s")
             time.sleep(0.2)
+
+
+def sent_item(suite: Suite, http: requests.Session, contact_id: str, channel: str = "email"):
+    """The `sent` item of the contact's feed on that channel, once activity has it."""
+    feed = f"{suite.url}/v1/contacts/{contact_id}/activity?channel={channel}"
+    return wait_for(
+        lambda: next(
+            (i for i in http.get(feed, timeout=15).json()["data"] if i["type"] == "sent"), None
+        ),
+        30,
+        f"a sent {channel} item in {contact_id}'s feed",
+    )
 
 
 def stop_suite(suite: Suite) -> None:

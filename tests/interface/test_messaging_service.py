@@ -85,12 +85,13 @@ def test_send_queues_for_the_sender_and_get_message_answers_the_contract(service
         "template_id",
         "resend_of",
         "purpose",
+        "trigger",
         "status",
         "content",
         "created_at",
         "history",
     }
-    assert stored["purpose"] is None
+    assert stored["purpose"] is None and stored["trigger"] is None
     assert stored["status"] == "sent" and stored["origin"] == "transaction"
     assert [h["status"] for h in stored["history"]] == ["queued", "sent"]
     assert set(stored["history"][1]) == {"status", "at", "details"}

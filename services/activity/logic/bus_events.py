@@ -58,6 +58,7 @@ def _message_row(payload: dict) -> dict:
         "channel": payload["channel"],
         "origin": payload.get("origin"),
         "message_id": payload.get("message_id"),
+        "trigger": payload.get("trigger"),
     }
     if payload["event"] == events.MESSAGE_SENT:
         return {**row, "type": "sent", "details": {"provider_id": payload.get("provider_id")}}

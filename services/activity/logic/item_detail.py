@@ -1,6 +1,7 @@
 """One item with its full detail. For a message item, the message itself (its status
 history and what triggered it) is asked of messaging; when messaging cannot say, the item
-is still given, with `message` null and `message_error` saying why."""
+is still given, with `message` null and `message_error` saying why. Its `trigger` is the
+one the message's event carried, kept with the item: it needs no answer from messaging."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def get_item(session: Session, item_id: str, get_message: Callable[[str], dict])
     item = item_resource(row)
     if row.message_id is None:
         return item
+    item["trigger"] = row.trigger
     try:
         return {**item, "message": get_message(row.message_id), "message_error": None}
     except NotFound:

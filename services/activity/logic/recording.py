@@ -163,6 +163,7 @@ def record_many(session: Session, rows: list[dict]) -> list[str | None]:
             "name": row.get("name"),
             "message_id": row.get("message_id"),
             "details": row.get("details") or {},
+            "trigger": row.get("trigger"),
             "source_event_id": event_id,
             "recorded_at": now,
         }

@@ -10,6 +10,7 @@ from services.gateway.routes.forms import FORM_ROUTES
 from services.gateway.routes.messages import MESSAGE_ROUTES
 from services.gateway.routes.privacy import PRIVACY_ROUTES
 from services.gateway.routes.segments import SEGMENT_ROUTES
+from services.gateway.routes.settings import SETTINGS_ROUTES
 from services.gateway.routes.system import SYSTEM_ROUTES
 from services.gateway.routes.ui import UI_ROUTES
 
@@ -21,6 +22,7 @@ ROUTES = (
     *MESSAGE_ROUTES,
     *SEGMENT_ROUTES,
     *CAMPAIGN_ROUTES,
+    *SETTINGS_ROUTES,
     *PRIVACY_ROUTES,
     *FORM_ROUTES,
     *UI_ROUTES,

@@ -23,8 +23,11 @@ SUPPRESSED = "suppressed"
 
 
 def _pending(session, message_id: str) -> Message | None:
+    """The message while it waits to go; not one held by quiet hours (its delivery is
+    queued when the hold ends: logic/holds.py)."""
     message = session.get(Message, str(message_id or ""))
-    return message if message is not None and message.status == QUEUED else None
+    waiting = message is not None and message.status == QUEUED and message.held_until is None
+    return message if waiting else None
 
 
 def delivery(settings: Settings, message: dict, to) -> dict:

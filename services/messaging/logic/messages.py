@@ -38,6 +38,7 @@ def message_resource(message: Message) -> dict:
         "template_id": message.template_id,
         "resend_of": message.resend_of,
         "purpose": message.purpose,
+        "trigger": message.trigger,
         "status": message.status,
         "content": dict(message.content),
         "created_at": rfc3339(message.created_at),

@@ -8,6 +8,7 @@ however many calls race for it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,7 @@ from plexus.bulk import insert_new, insert_rows
 from plexus.contract import events
 from plexus.ids import new_id
 from plexus.outbox import event_body, record_events
-from plexus.timeutil import utcnow
+from plexus.timeutil import rfc3339, utcnow
 from services.messaging.models import DeliveryOutbox, Message, Outbox, StatusChange
 
 QUEUED = "queued"
@@ -33,17 +34,20 @@ class NewMessage:
     purpose: str | None = None  # eligibility.PURPOSES, None for the business's own
     trigger: dict | None = None
     dedupe_key: str | None = None
+    held_until: datetime | None = None  # quiet hours: its delivery waits until then
     id: str = field(default_factory=new_id)
 
 
 def common_payload(values) -> dict:
     """What every event about a message carries, from its columns (a Message, or the
-    NewMessage it was stored from)."""
+    NewMessage it was stored from): `trigger` too, so that whoever keeps a message's
+    activity can say what caused it."""
     return {
         "message_id": values.id,
         "contact_id": values.contact_id,
         "channel": values.channel,
         "origin": values.origin,
+        "trigger": values.trigger,
     }
 
 
@@ -62,6 +66,7 @@ def _row(message: NewMessage, now) -> dict:
         "provider_id": None,
         "dedupe_key": message.dedupe_key,
         "trigger": message.trigger,
+        "held_until": message.held_until,
         "created_at": now,
         "updated_at": now,
     }
@@ -69,7 +74,8 @@ def _row(message: NewMessage, now) -> dict:
 
 def store_queued(session: Session, messages: list[NewMessage], actor: str) -> list[NewMessage]:
     """Store the messages as queued and queue each id for its channel's sender after the
-    commit; the ones stored, in order (a message whose dedupe_key is taken is not). The
+    commit (a held one: when its hold ends, logic/holds.py); the ones stored, in order
+    (a message whose dedupe_key is taken is not). The
     sender's queue holds ids only: the address and the content reach it through its
     claim (logic/claims.py), so no personal data waits in the broker, and consent is
     judged when the message goes out."""
@@ -82,7 +88,7 @@ def store_queued(session: Session, messages: list[NewMessage], actor: str) -> li
         session,
         StatusChange,
         [
-            {"message_id": m.id, "status": QUEUED, "at": now, "details": {"actor": actor}}
+            {"message_id": m.id, "status": QUEUED, "at": now, "details": _details(m, actor)}
             for m in stored
         ],
     )
@@ -106,6 +112,17 @@ def store_queued(session: Session, messages: list[NewMessage], actor: str) -> li
     record_events(
         session,
         DeliveryOutbox,
-        [event_body(m.channel, {"message_id": m.id, "channel": m.channel}) for m in stored],
+        [delivery(m.id, m.channel) for m in stored if m.held_until is None],
     )
     return stored
+
+
+def delivery(message_id: str, channel: str) -> dict:
+    """A delivery outbox row's body: the id for the channel's sender, nothing else."""
+    return event_body(channel, {"message_id": message_id, "channel": channel})
+
+
+def _details(message: NewMessage, actor: str) -> dict:
+    if message.held_until is None:
+        return {"actor": actor}
+    return {"actor": actor, "held_until": rfc3339(message.held_until)}

@@ -6,11 +6,14 @@ contacts service (services.messaging.ports.ContactsPort)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from plexus.contract.messages import MessageInput
 from plexus.errors import Conflict, Invalid, NotFound
 from plexus.parsing import load
-from services.messaging.logic import messages
+from services.messaging.logic import limits, messages, templates
 from services.messaging.logic.eligibility import refusal
+from services.messaging.logic.queueing import QUEUED, NewMessage, store_queued
 from services.messaging.logic.rendering import Limits, render
 from services.messaging.logic.templates import template_or_404
 from services.messaging.logic.variables import template_context
@@ -60,9 +63,12 @@ def render_content(channel: str, source: dict, context: dict, limits: Limits) ->
     return {"body": render(body, context, limits=limits, field="content.body")}
 
 
-def template_source(template: Template, channel: str, field: str = "template_id") -> dict:
-    """What a message on `channel` renders from this template; Invalid or Conflict
-    naming `field` when the template cannot make it."""
+def template_source(
+    template: Template, channel: str, field: str = "template_id"
+) -> dict[str | None, dict]:
+    """What a message on `channel` renders from this template, by language (None: the
+    template's own text; templates.in_language picks); Invalid or Conflict naming
+    `field` when the template cannot make it."""
     if template.channel != channel:
         raise Invalid(
             f"the template is for {template.channel}",
@@ -70,12 +76,10 @@ def template_source(template: Template, channel: str, field: str = "template_id"
         )
     if channel == "viber" and not template.approved:
         raise Conflict("viber sends approved templates only", {field: ["not approved"]})
-    if channel == "email":
-        return {"subject": template.subject, "html": template.body}
-    return {"body": template.body}
+    return templates.texts_by_language(template)
 
 
-def _template_source(transaction, template_id: str, channel: str) -> dict:
+def _template_source(transaction, template_id: str, channel: str) -> dict[str | None, dict]:
     with transaction() as session:
         return template_source(template_or_404(session, template_id), channel)
 
@@ -90,31 +94,34 @@ def send_message(transaction, contacts: ContactsPort, settings: Settings, data, 
     request = load(MessageInput(), data)
     channel = request["channel"]
     if request["template_id"]:
-        source = _template_source(transaction, request["template_id"], channel)
+        texts = _template_source(transaction, request["template_id"], channel)
     elif channel == "viber":
         raise Conflict(
             "viber sends approved templates only", {"template_id": ["required for viber"]}
         )
     else:
-        source = request["content"]
+        texts = {None: request["content"]}
     contact = find_contact(contacts, request["contact"])
     _require_eligible(contact, channel, request["category"])
+    source = templates.in_language(texts, contact.get("language"))
     variables = contacts.contact_variables(contact["id"])
     content = render_content(
         channel, source, template_context(variables, request["data"]), settings.limits
     )
+    message = NewMessage(
+        contact_id=contact["id"],
+        channel=channel,
+        origin=request["origin"],
+        category=request["category"],
+        template_id=request["template_id"],
+        content=content,
+    )
     with transaction() as session:
-        return messages.queue_message(
-            session,
-            contact_id=contact["id"],
-            channel=channel,
-            origin=request["origin"],
-            category=request["category"],
-            template_id=request["template_id"],
-            resend_of=None,
-            content=content,
-            actor=actor,
-        )
+        (verdict,) = limits.admit(session, [(message, contact)])
+        if verdict.refused:
+            raise Conflict(verdict.detail(), {"contact": [verdict.detail()]})
+        store_queued(session, [replace(message, held_until=verdict.held_until)], actor)
+    return {"id": message.id, "status": QUEUED}
 
 
 def resend_message(transaction, contacts: ContactsPort, message_id: str, actor: str) -> dict:

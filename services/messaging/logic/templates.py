@@ -21,6 +21,7 @@ def template_resource(template: Template) -> dict:
         "channel": template.channel,
         "subject": template.subject,
         "body": template.body,
+        "translations": dict(template.translations or {}),
         "approved": template.approved,
         "created_at": rfc3339(template.created_at),
         "updated_at": rfc3339(template.updated_at),
@@ -38,6 +39,32 @@ def _check(data: dict) -> None:
     for field in ("subject", "body"):
         if data.get(field):
             check_syntax(data[field], field)
+    for language, text in (data.get("translations") or {}).items():
+        for field in ("subject", "body"):
+            if text.get(field):
+                check_syntax(text[field], f"translations.{language}.{field}")
+
+
+def _text(channel: str, subject: str | None, body: str) -> dict:
+    if channel == "email":
+        return {"subject": subject, "html": body}
+    return {"body": body}
+
+
+def texts_by_language(template: Template) -> dict[str | None, dict]:
+    """The template's text (None) and each translation's, as a message on its channel
+    renders them; a translation without a subject keeps the template's."""
+    texts: dict[str | None, dict] = {None: _text(template.channel, template.subject, template.body)}
+    for language, text in (template.translations or {}).items():
+        texts[language] = _text(
+            template.channel, text.get("subject") or template.subject, text["body"]
+        )
+    return texts
+
+
+def in_language(texts: dict[str | None, dict], language: str | None) -> dict:
+    """The text in the contact's language when the template has it, else its own."""
+    return texts.get(language) or texts[None]
 
 
 def create_template(session: Session, data: dict) -> dict:
@@ -55,14 +82,15 @@ def get_template(session: Session, template_id: str) -> dict:
     return template_resource(template_or_404(session, template_id))
 
 
-# What a person reads: a change to either makes an approved template a new text, to be
+# What a person reads: a change to any makes an approved template a new text, to be
 # approved again.
-APPROVED_TEXT = ("subject", "body")
+APPROVED_TEXT = ("subject", "body", "translations")
 
 
 def update_template(session: Session, template_id: str, data: dict) -> dict:
-    """Change the fields given. A changed subject or body withdraws the approval unless
-    the same change sets `approved` (the gateway lets only admin keys set it)."""
+    """Change the fields given. A changed subject, body or translations withdraws the
+    approval unless the same change sets `approved` (the gateway lets only admin keys
+    set it)."""
     template = template_or_404(session, template_id)
     fields = load(TemplateUpdate(), data)
     _check(fields)

@@ -243,3 +243,35 @@ def test_erasing_a_contact_forgets_all_of_its_activity(run, sessions, directory)
         ]
     assert pending == [[other], [other]]
     assert kinds(run, other) == [("other", "custom_event"), ("contact", "activated")]
+
+
+def test_a_message_items_trigger_is_kept_and_shown_with_the_item(run):
+    from services.activity.logic.item_detail import get_item
+
+    trigger = {"campaign_id": "c-7", "variant": "B"}
+    for name, trigger_of, extra in (
+        (events.MESSAGE_SENT, trigger, {"provider_id": "p-1"}),
+        (events.MESSAGE_STATUS, None, {"status": "delivered", "details": {}}),
+    ):
+        run(
+            on_message_event,
+            {
+                "event": name,
+                "event_id": new_id(),
+                "occurred_at": "2026-11-20T10:00:00Z",
+                "message_id": "m-1" if trigger_of else "m-2",
+                "contact_id": CONTACT,
+                "channel": "email",
+                "origin": "campaign" if trigger_of else "transaction",
+                "trigger": trigger_of,
+                **extra,
+            },
+        )
+    by_message = {i["message_id"]: i for i in run(feed, CONTACT)["data"]}
+    assert "trigger" not in by_message["m-1"]  # the feed's shape is unchanged
+    detail = run(get_item, by_message["m-1"]["id"], lambda message_id: {"id": message_id})
+    assert detail["trigger"] == trigger
+    assert (
+        run(get_item, by_message["m-2"]["id"], lambda message_id: {"id": message_id})["trigger"]
+        is None
+    )

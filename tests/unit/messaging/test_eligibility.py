@@ -130,3 +130,19 @@ def test_no_barred_contact_ever_reaches_a_sender(state, unit_of_work, recorded, 
     assert queued == int(sent)
     if barred:
         assert not sent
+
+
+def test_every_refusal_reason_is_in_the_shared_vocabulary():
+    from plexus.contract.vocab import FREQUENCY_CAP, REFUSAL_REASONS
+    from services.messaging.logic import eligibility
+
+    reasons = {
+        eligibility.INACTIVE,
+        eligibility.UNSUBSCRIBED,
+        eligibility.BLACKLISTED,
+        eligibility.NO_ADDRESS,
+        eligibility.CATEGORY,
+        eligibility.ERASED,
+        FREQUENCY_CAP,
+    }
+    assert reasons == set(REFUSAL_REASONS)

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from plexus.db import make_engine, transaction
 from plexus.errors import Invalid
-from services.messaging.logic import claims, messages, templates
+from services.messaging.logic import bounces, claims, messages, templates
 from services.messaging.logic.batches import queue_batch
+from services.messaging.logic.sending import send_message
 from services.messaging.models import Base, DeliveryOutbox, Message, Outbox, StatusChange
 from tests.unit.messaging.conftest import SETTINGS, FakeContacts, make_contact
 
@@ -81,9 +82,11 @@ def test_a_batch_is_queued_rendered_per_contact_with_one_contacts_call(
     bob = run(messages.get_message, answers[1]["message_id"])
     assert bob["content"] == {"subject": "Hi Bob", "html": "<p>20% off</p>"}
     assert bob["contact_id"] == BOB["id"] and bob["origin"] == "campaign"
+    assert bob["trigger"] == {"campaign_id": "c1"}
     assert [h["status"] for h in bob["history"]] == ["queued"]
     queued = [body for name, body in recorded() if name == "message_queued"]
     assert [e["message_id"] for e in queued] == [a["message_id"] for a in answers]
+    assert all(e["trigger"] == {"campaign_id": "c1"} for e in queued)
     assert [body["message_id"] for _, body in recorded(DeliveryOutbox)] == [
         a["message_id"] for a in answers
     ]
@@ -221,3 +224,50 @@ def test_two_callers_racing_with_the_same_keys_make_one_message_a_key(postgres_u
         assert count(sessions, Message) == 200 and count(sessions, DeliveryOutbox) == 200
     finally:
         engine.dispose()
+
+
+def test_the_trigger_rides_on_every_event_of_the_message_and_is_null_for_a_direct_send(
+    unit_of_work, contacts, template, run, recorded
+):
+    workflow = {"workflow_id": "w1", "run_id": "r1", "step": 2, "cause": {"event": "signup"}}
+    (queued,) = queue_batch(
+        unit_of_work,
+        contacts,
+        SETTINGS,
+        [item(template, ANN["id"], origin="workflow", trigger=workflow)],
+        "workflows",
+    )
+    bounces.report_delivery(
+        unit_of_work, contacts, queued["message_id"], "sent", {"provider_id": "p1"}
+    )
+    bounces.report_delivery(unit_of_work, contacts, queued["message_id"], "delivered", {})
+    direct = send_message(
+        unit_of_work,
+        contacts,
+        SETTINGS,
+        {"contact": {"id": ANN["id"]}, "channel": "sms", "content": {"body": "hi"}},
+        "api",
+    )
+    assert run(messages.get_message, direct["id"])["trigger"] is None
+    assert run(messages.get_message, queued["message_id"])["trigger"] == workflow
+    by_message = [(name, body["message_id"], body["trigger"]) for name, body in recorded()]
+    assert by_message == [
+        ("message_queued", queued["message_id"], workflow),
+        ("message_sent", queued["message_id"], workflow),
+        ("message_status", queued["message_id"], workflow),
+        ("message_queued", direct["id"], None),
+    ]
+    with pytest.raises(Invalid) as caught:
+        send_message(
+            unit_of_work,
+            contacts,
+            SETTINGS,
+            {
+                "contact": {"id": ANN["id"]},
+                "channel": "sms",
+                "content": {"body": "hi"},
+                "trigger": {},
+            },
+            "api",
+        )
+    assert list(caught.value.errors) == ["trigger"]

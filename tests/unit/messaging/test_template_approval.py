@@ -24,7 +24,12 @@ def _approved(run, **fields) -> dict:
 
 
 @pytest.mark.parametrize(
-    "change", [{"body": "Hi {{ first_name }}, 50% off"}, {"subject": "A subject now"}]
+    "change",
+    [
+        {"body": "Hi {{ first_name }}, 50% off"},
+        {"subject": "A subject now"},
+        {"translations": {"uk": {"body": "Привіт, {{ first_name }}"}}},
+    ],
 )
 def test_changing_the_text_of_an_approved_template_unapproves_it(run, change):
     made = _approved(run)
@@ -37,6 +42,8 @@ def test_renaming_or_resending_the_same_text_keeps_the_approval(run):
     made = _approved(run)
     assert run(templates.update_template, made["id"], {"name": "hello"})["approved"] is True
     same = run(templates.update_template, made["id"], {"body": made["body"]})
+    assert same["approved"] is True
+    same = run(templates.update_template, made["id"], {"translations": {}})
     assert same["approved"] is True
 
 
