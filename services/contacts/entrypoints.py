@@ -82,20 +82,10 @@ class ContactsService:
         return self.db.run(batch.batch_upsert, items, actor)
 
     @answer
-    def find_contacts(
-        self, user_id=None, email=None, phone=None, region=None, limit=50, cursor=None
-    ):
-        args = load(
-            FindContactsArgs(),
-            {
-                "user_id": user_id,
-                "email": email,
-                "phone": phone,
-                "region": region,
-                "limit": limit,
-                "cursor": cursor,
-            },
-        )
+    def find_contacts(self, limit=50, cursor=None, **lookup):
+        # Every look-up and filter by keyword (user_id, email, phone, region, status,
+        # subscribed, name): the schema refuses an unknown one, naming it.
+        args = load(FindContactsArgs(), {**lookup, "limit": limit, "cursor": cursor})
         return self._read(contacts.find_contacts, **args)
 
     @answer
