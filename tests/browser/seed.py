@@ -14,6 +14,7 @@ from tests.polling import wait_for
 
 # Shown as text by the page, never run: the tests check that nothing of it executes.
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><b>bold?</b>"
+BULK = 55
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Seeded:
     message_id: str
     segment: dict
     other: dict  # a second contact, found by phone
+    bulk: list[str]  # the ids of more contacts, made after those (the first one inactive)
 
 
 def _ok(answer: requests.Response) -> dict:
@@ -151,6 +153,16 @@ def seed(http: requests.Session, url: str) -> Seeded:
         )
     )
 
+    # More than a page of the contacts list, newest last.
+    results = _ok(
+        http.post(
+            f"{api}/contacts/batch",
+            json={"contacts": [{"user_id": f"bulk-{n:02}"} for n in range(BULK)]},
+        )
+    )["results"]
+    bulk = [result["id"] for result in results]
+    _ok(http.post(f"{api}/contacts/{bulk[0]}/deactivate"))
+
     wait_for(
         lambda: any(
             item["type"] == "sent"
@@ -160,4 +172,4 @@ def seed(http: requests.Session, url: str) -> Seeded:
         "the email's sent item in the feed",
     )
     wait_for(lambda: _ok(http.get(f"{one}/segments"))["data"], 20, "the segment membership")
-    return Seeded(_ok(http.get(one)), message["id"], segment, other)
+    return Seeded(_ok(http.get(one)), message["id"], segment, other, bulk)

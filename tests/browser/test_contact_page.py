@@ -32,7 +32,15 @@ def test_the_page_is_served_with_a_strict_policy(suite):
     assert "max-age" in script.headers["Cache-Control"]
 
 
-def test_sign_in_and_search(page, suite, seeded):
+def _listed(page) -> list[str]:
+    return [row.get_attribute("data-id") for row in page.all("#contacts-table tbody tr")]
+
+
+def _hash(page) -> str:
+    return page.driver.execute_script("return location.hash")
+
+
+def test_sign_in_lands_on_the_contacts_list(page, suite, seeded):
     page.open("/")
     page.find("#api-key")
     page.shot("01-sign-in")
@@ -47,19 +55,66 @@ def test_sign_in_and_search(page, suite, seeded):
         "return [sessionStorage.getItem('plexus.apiKey'), localStorage.length, document.cookie]"
     )
     assert stored == [suite.key, 0, ""]
+    # Newest first: the contacts made in bulk, then Taras, then Olena.
+    page.until(lambda: len(_listed(page)) == 50, "a page of 50 contacts")
+    assert _listed(page)[0] == seeded.bulk[-1]
+    page.shot("02-contacts-list")
 
-    page.type("#search-value", "nobody@example.com")
-    page.click("#search-form button")
-    page.find("#search-empty")
-    page.choose("#search-by", "phone")
-    page.type("#search-value", seeded.other["phone"])
-    page.click("#search-form button")
-    assert page.text("#contact-name") == "Taras"
 
+def test_the_list_pages_with_the_cursor_and_the_url_keeps_it(page, seeded):
+    first = _listed(page)
+    page.click("#contacts-next")
+    page.until(lambda: _listed(page) and _listed(page)[0] != first[0], "the next page")
+    assert _listed(page)[-2:] == [seeded.other["id"], seeded.contact["id"]]
+    assert "cursor=" in _hash(page)
+    page.shot("03-contacts-next-page")
     page.driver.back()
-    page.choose("#search-by", "user_id")
-    page.type("#search-value", "u-1001")
-    page.click("#search-form button")
+    page.until(lambda: _listed(page) == first, "the first page again")
+    page.driver.forward()
+    page.until(lambda: seeded.contact["id"] in _listed(page), "the second page again")
+    page.click("#contacts-first")
+    page.until(lambda: _listed(page) == first, "the first page")
+
+
+def test_search_by_any_identifier_or_a_name_prefix(page, seeded):
+    page.type("#contacts-q", "nobody@example.com")
+    page.click("#contacts-form button[type=submit]")
+    page.find("#contacts-empty")
+    for query, found in (
+        (seeded.other["phone"], seeded.other["id"]),
+        ("OLENA@example.com", seeded.contact["id"]),
+        ("u-1001", seeded.contact["id"]),
+        ("kova", seeded.contact["id"]),
+        ("tar", seeded.other["id"]),
+    ):
+        page.type("#contacts-q", query)
+        page.click("#contacts-form button[type=submit]")
+        page.until(lambda found=found: _listed(page) == [found], f"{query} finds one")
+    assert "q=tar" in _hash(page)
+    page.shot("04-contacts-search")
+    # A row opens the profile; back comes to the same search.
+    page.find(f"#contacts-table tr[data-id='{seeded.other['id']}'] td:nth-child(3)").click()
+    assert page.text("#contact-name") == "Taras"
+    page.driver.back()
+    page.until(lambda: _listed(page) == [seeded.other["id"]], "the search again")
+    assert page.find("#contacts-q").get_attribute("value") == "tar"
+
+
+def test_filters_by_status_subscription_and_segment(page, seeded):
+    page.click("#contacts-clear")
+    page.until(lambda: len(_listed(page)) == 50, "the whole list")
+    page.choose("#contacts-subscribed", "telegram")
+    page.until(lambda: _listed(page) == [seeded.contact["id"]], "the telegram subscriber")
+    assert "subscribed=telegram" in _hash(page)
+    page.choose("#contacts-subscribed", "")
+    page.choose("#contacts-status", "inactive")
+    page.until(lambda: _listed(page) == [seeded.bulk[0]], "the inactive one")
+    page.choose("#contacts-status", "")
+    page.choose("#contacts-segment", seeded.segment["id"])
+    page.until(lambda: _listed(page) == [seeded.contact["id"]], "the segment's member")
+    assert "members of the segment" in page.text("#contacts-note").lower()
+    page.shot("05-contacts-segment-filter")
+    page.click(f"#contacts-table tr[data-id='{seeded.contact['id']}'] a", "Olena")
     assert page.text("#contact-name") == "Olena Kovalenko"
 
 
@@ -124,13 +179,15 @@ def test_a_filter_info_resend_and_download(page, seeded, downloads):
     assert len(page.all("#chart rect.bar")) == 7
 
     page.click("#feed .item button", "Info")
-    info = page.find("#info-fields").text
+    info = page.find("#info-message-fields").text
     assert seeded.message_id in info and "Our sale, Olena" in info
     assert "queued" in page.text("#info-history")
     page.shot("03-activity-filtered-info")
     page.click("#info button", "Close")
 
     page.click("#feed .item button", "Resend")
+    assert "Our sale, Olena" in page.text("#confirm-text")
+    page.click("#confirm-yes")
     assert "is queued" in page.notice("Sent again")
 
     page.click("#feed-download")
@@ -265,11 +322,10 @@ def test_erase_asks_then_the_contact_is_gone_everywhere(page, suite, seeded):
     page.shot("10-erase-confirm")
     page.click("#confirm-yes")
     page.notice("erased")
-    page.find("#search")
-    page.choose("#search-by", "email")
-    page.type("#search-value", "olena@example.com")
-    page.click("#search-form button")
-    page.find("#search-empty")
+    page.find("#contacts")
+    page.type("#contacts-q", "olena@example.com")
+    page.click("#contacts-form button[type=submit]")
+    page.find("#contacts-empty")
     page.shot("11-erased")
     answer = suite.http().get(f"{suite.url}/v1/contacts/{seeded.contact['id']}", timeout=5)
     assert answer.status_code == 404

@@ -71,9 +71,13 @@ export function confirmAction(title, text, button = "Confirm") {
   return modal($("#confirm"));
 }
 
-export async function askFor(title, label, value = "") {
+// Asks for one value; `text` says what will happen, `button` names the action.
+export async function askFor(title, label, value = "", { text = "", button = "Save" } = {}) {
   $("#ask-title").textContent = title;
+  $("#ask-text").textContent = text;
+  $("#ask-text").hidden = !text;
   $("#ask-label").textContent = label;
+  $("#ask-yes").textContent = button;
   const input = $("#ask-value");
   input.value = value;
   return (await modal($("#ask"))) ? input.value.trim() : null;

@@ -1,0 +1,3 @@
+// The segments screen.
+
+export async function showSegments() {}
