@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 
 from tests.browser.page import Page
 from tests.browser.seed import HOSTILE
@@ -369,6 +371,25 @@ def test_send_says_why_a_channel_is_not_allowed_then_sends(page, suite, seeded):
     page.shot("16-sent")
 
 
+def _focused_in(page, css: str) -> bool:
+    return page.driver.execute_script(f"return Boolean(document.activeElement.closest({css!r}))")
+
+
+def test_the_actions_by_keyboard_with_the_focus_kept_in_the_dialog(page):
+    summary = page.find("#actions summary")
+    summary.send_keys(Keys.ENTER)
+    page.find("#actions-items button").send_keys(Keys.ENTER)
+    page.find("#confirm")
+    assert "will be sent nothing" in page.text("#confirm-text")
+    # Tab and Shift+Tab go round the dialog's buttons, never to the page behind it.
+    for keys in ([Keys.TAB] * 4, [Keys.SHIFT, Keys.TAB]):
+        ActionChains(page.driver).send_keys(*keys).perform()
+        assert _focused_in(page, "#confirm")
+    ActionChains(page.driver).send_keys(Keys.ESCAPE).perform()
+    page.until(lambda: not page.all("#confirm[open]"), "the dialog closed")
+    assert page.text("#contact-status") == "active"
+
+
 def test_every_action_and_subscription_change_asks_first(page, seeded):
     # Taking the email off the black list says which address and what follows.
     page.click("#actions summary")
@@ -393,7 +414,7 @@ def test_every_action_and_subscription_change_asks_first(page, seeded):
     page.click("#actions-items button", "Activate")
     assert "may be sent messages again" in page.text("#confirm-text")
     page.click("#confirm-yes")
-    page.has_text("#contact-status", "active")
+    page.until(lambda: page.text("#contact-status") == "active", "active again")
 
     # A subscription change names the channel and what follows, with a reason.
     page.click("#subscriptions tr[data-channel=email] button", "Unsubscribe")
