@@ -326,6 +326,9 @@ def test_a_black_list_action(page):
     page.click("#ask-yes")
     label = page.has_text("#person .badge.blacklisted", "email black-listed")
     assert label.get_attribute("title") == "complained about frequency"
+    # The left panel says since when and why.
+    entry = page.text("#blacklists [data-list=email]")
+    assert entry.startswith("since ") and "reason: complained about frequency" in entry
     page.click("#actions summary")
     assert page.has_text("#actions-items button", "Remove from the email black list")
     page.shot("13-blacklisted")
