@@ -194,3 +194,18 @@ class StrictSchema(Schema):
             for name in self.read_only:
                 if messages.get(name) == ["Unknown field."]:
                     messages[name] = ["read-only field"]
+
+
+class Authored(Schema):
+    """The authorship every account-wide definition shows (plexus.db.Authored)."""
+
+    created_by = fields.String(
+        required=True,
+        allow_none=True,
+        metadata=describe("Who created it: the API key's name, `cli` or `system`."),
+    )
+    updated_by = fields.String(
+        required=True,
+        allow_none=True,
+        metadata=describe("Who made its latest change (null before any was recorded)."),
+    )

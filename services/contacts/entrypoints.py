@@ -207,7 +207,7 @@ class ContactsService:
 
     @answer
     def create_variable(self, data, actor):
-        return self.db.run(variables.create_variable, data)
+        return self.db.run(variables.create_variable, data, actor)
 
     @answer
     def get_variable(self, name):
@@ -215,7 +215,7 @@ class ContactsService:
 
     @answer
     def update_variable(self, name, data, actor):
-        return self.db.run(variables.update_variable, name, data)
+        return self.db.run(variables.update_variable, name, data, actor)
 
     @answer
     def list_sources(self, limit=50, cursor=None):
@@ -224,7 +224,7 @@ class ContactsService:
 
     @answer
     def create_source(self, data, actor):
-        return self.db.run(catalog.create_source, data)
+        return self.db.run(catalog.create_source, data, actor)
 
     @answer
     def list_categories(self, limit=50, cursor=None):
@@ -233,4 +233,4 @@ class ContactsService:
 
     @answer
     def create_category(self, data, actor):
-        return self.db.run(catalog.create_category, data)
+        return self.db.run(catalog.create_category, data, actor)

@@ -53,7 +53,11 @@ class SegmentsService:
     @answer
     def create_segment(self, data, actor):
         return self.db.run(
-            definitions.create_segment, data, Clock(utcnow()), self.settings.query_timeout_seconds
+            definitions.create_segment,
+            data,
+            actor,
+            Clock(utcnow()),
+            self.settings.query_timeout_seconds,
         )
 
     @answer
@@ -66,13 +70,14 @@ class SegmentsService:
             definitions.update_segment,
             segment_id,
             data,
+            actor,
             Clock(utcnow()),
             self.settings.query_timeout_seconds,
         )
 
     @answer
     def delete_segment(self, segment_id, actor):
-        return self.db.run(definitions.delete_segment, segment_id)
+        return self.db.run(definitions.delete_segment, segment_id, actor)
 
     @answer
     def members(self, segment_id, limit=None, cursor=None):
