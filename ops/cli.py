@@ -36,7 +36,7 @@ log = logging.getLogger("ops.cli")
 class Failure(click.ClickException):
     """A failure the user can act on: printed as one line, exit code 1."""
 
-    def show(self, file=None) -> None:
+    def show(self, file=None) -> None:  # noqa: ARG002 click.ClickException.show's signature
         click.echo(f"plexus: {self.message}", err=True)
 
 
@@ -160,7 +160,7 @@ def migrate(settings: Settings, services: tuple[str, ...]) -> None:
     _declare_queues(settings.config, required=False)
 
 
-def _scale(ctx, param, values: tuple[str, ...]) -> dict[str, int]:
+def _scale(_ctx, _param, values: tuple[str, ...]) -> dict[str, int]:
     """--scale SERVICE=N, repeatable: how many processes of a service to start."""
     counts: dict[str, int] = {}
     for value in values:

@@ -151,7 +151,7 @@ class Database(DependencyProvider):
         if self.engine is not None:
             self.engine.dispose()
 
-    def get_dependency(self, worker_ctx) -> DatabaseAccess:
+    def get_dependency(self, _worker_ctx) -> DatabaseAccess:
         return DatabaseAccess(self.session_factory, self._events_committed)
 
     def _events_committed(self) -> None:

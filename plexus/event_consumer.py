@@ -144,7 +144,7 @@ class EventConsumer(RetryingConsumer):
         """The handler in a nameko worker (dependencies, metrics); its exc_info."""
         done = Event()
 
-        def finished(worker_ctx, result=None, exc_info=None):
+        def finished(_worker_ctx, result=None, exc_info=None):
             done.send(exc_info)
             return result, exc_info
 

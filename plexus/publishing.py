@@ -115,7 +115,7 @@ class ConfirmedPublisher:
             self.confirmed += 1
             self.acked_above.discard(self.confirmed)
 
-    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+    def _on_nack(self, _delivery_tag: int, _multiple: bool) -> None:
         self.refused = True
 
     def _await_confirms(self, tag: int, timeout: float) -> None:

@@ -382,7 +382,7 @@ class RpcClient:
         if pending is not None:  # else the caller gave up already (its 503 is sent)
             pending.resolve(reply=body)
 
-    def _on_return(self, exception, exchange, routing_key, message) -> None:
+    def _on_return(self, _exception, _exchange, _routing_key, message) -> None:
         pending = self.pending.get(message.properties.get("correlation_id"))
         if pending is not None:
             pending.resolve(error=Unavailable(f"the {pending.service} service is not running"))
@@ -447,5 +447,5 @@ class Caller(DependencyProvider):
         timeout = float(nameko.config.get("RPC_TIMEOUT") or 10)
         return min(timeout, self.max_timeout) if self.max_timeout else timeout
 
-    def get_dependency(self, worker_ctx) -> RpcCaller:
+    def get_dependency(self, _worker_ctx) -> RpcCaller:
         return RpcCaller(self.client, self.timeout())

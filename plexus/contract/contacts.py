@@ -96,7 +96,7 @@ class CategoryChoices(fields.Dict):
     def __init__(self, **kwargs):
         super().__init__(keys=fields.String(), values=StrictBoolean(), **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value, _attr, _data, **kwargs):
         if not isinstance(value, dict):
             raise ValidationError("must be an object of category name: true|false")
         errors = {

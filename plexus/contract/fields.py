@@ -159,7 +159,7 @@ class HttpUrl(Text):
 class StrictBoolean(fields.Boolean):
     """true or false only; not 1, "yes" or "on"."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value, _attr, _data, **kwargs):
         if value is True or value is False:
             return value
         raise ValidationError("must be true or false")
@@ -188,7 +188,7 @@ class StrictSchema(Schema):
 
     read_only: tuple[str, ...] = ()
 
-    def handle_error(self, error: ValidationError, data, *, many: bool, **kwargs):
+    def handle_error(self, error: ValidationError, data, *, many: bool, **kwargs):  # noqa: ARG002 marshmallow's signature
         messages = error.messages
         if isinstance(messages, dict):
             for name in self.read_only:

@@ -47,7 +47,7 @@ class FormConfig(DependencyProvider):
     def setup(self) -> None:
         self.settings = settings.load_form_settings(nameko.config)
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, _worker_ctx):
         return self.settings
 
 

@@ -52,7 +52,7 @@ class MessagingSettings(DependencyProvider):
         if self.webhook_secrets["smtp"]:
             strong_secret("PLEXUS_SMTP_WEBHOOK_SECRET", self.webhook_secrets["smtp"])
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, _worker_ctx):
         return self
 
 
@@ -111,7 +111,7 @@ class MessagingService:
         return self.db.run(templates.list_templates, args["limit"], args["cursor"])
 
     @answer
-    def create_template(self, data, actor):
+    def create_template(self, data, actor):  # noqa: ARG002 until templates store authorship
         return self.db.run(templates.create_template, data)
 
     @answer
@@ -119,7 +119,7 @@ class MessagingService:
         return self.db.run(templates.get_template, template_id)
 
     @answer
-    def update_template(self, template_id, data, actor):
+    def update_template(self, template_id, data, actor):  # noqa: ARG002 until templates store authorship
         return self.db.run(templates.update_template, template_id, data)
 
     # ---- the senders' side

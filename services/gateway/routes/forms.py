@@ -42,7 +42,7 @@ def subscribe(c: Call):
     return Answer(202, {"status": "accepted"})
 
 
-def preflight(c: Call):
+def preflight(_c: Call):
     return Answer(204)  # the CORS headers are the answer (app.handle adds them)
 
 

@@ -93,7 +93,7 @@ class ChannelProvider(DependencyProvider):
         )
         self.meter = SenderMeter(self.container.service_name)
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, _worker_ctx):
         return self
 
 
