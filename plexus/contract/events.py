@@ -7,10 +7,7 @@ Services publish through their outbox (plexus.outbox), so an event leaves only a
 transaction commits, to the nameko exchange `<service>.events` with the name as routing key.
 """
 
-CONTACTS = "contacts"
-MESSAGING = "messaging"
-ACTIVITY = "activity"
-SEGMENTS = "segments"
+from plexus.contract.services import ACTIVITY, CONTACTS, MESSAGING, SEGMENTS
 
 # contacts -> anyone. Payload keys besides event / event_id / occurred_at / actor:
 # A created or changed contact whose new email or phone subscribed its channel lists

@@ -8,6 +8,7 @@ from __future__ import annotations
 from nameko.timer import timer
 
 from plexus.contract import events
+from plexus.contract.services import ACTIVITY
 from plexus.db import Database
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
@@ -34,7 +35,7 @@ LOOKUP_TIMEOUT = 3.0
 
 
 class ActivityService:
-    name = "activity"
+    name = ACTIVITY
 
     db = Database("activity")
     outbox = OutboxRelay(Outbox)

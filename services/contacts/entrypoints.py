@@ -9,6 +9,7 @@ import time
 import nameko
 from nameko.extensions import DependencyProvider
 
+from plexus.contract.services import CONTACTS
 from plexus.db import Database
 from plexus.errors import Invalid
 from plexus.metrics import ServiceMetrics
@@ -52,7 +53,7 @@ class FormConfig(DependencyProvider):
 
 
 class ContactsService:
-    name = "contacts"
+    name = CONTACTS
 
     # Each session carries the suppression secret (settings.py, logic/addresses.py).
     db = Database("contacts", session_info=settings.session_info)

@@ -7,6 +7,7 @@ import nameko
 from nameko.extensions import DependencyProvider
 
 from plexus.contract import events
+from plexus.contract.services import MESSAGING
 from plexus.db import Database
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
@@ -57,7 +58,7 @@ class MessagingSettings(DependencyProvider):
 
 
 class MessagingService:
-    name = "messaging"
+    name = MESSAGING
 
     db = Database("messaging")
     outbox = OutboxRelay(Outbox)

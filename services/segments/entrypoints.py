@@ -7,6 +7,7 @@ a transaction, and returns."""
 from __future__ import annotations
 
 from plexus.contract import events
+from plexus.contract.services import SEGMENTS
 from plexus.db import Database
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
@@ -29,7 +30,7 @@ LOOKUP_TIMEOUT = 3.0
 
 
 class SegmentsService:
-    name = "segments"
+    name = SEGMENTS
 
     db = Database("segments")
     outbox = OutboxRelay(Outbox)
