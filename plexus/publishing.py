@@ -28,6 +28,7 @@ class Outgoing:
     routing_key: str
     payload: dict
     message_id: str | None = None
+    headers: dict | None = None  # nameko context headers: the trace (plexus.tracing)
 
 
 class ConfirmedPublisher:
@@ -143,4 +144,6 @@ def _message(outgoing: Outgoing) -> amqp.Message:
     }
     if outgoing.message_id:
         properties["message_id"] = outgoing.message_id
+    if outgoing.headers:
+        properties["application_headers"] = outgoing.headers
     return amqp.Message(json.dumps(outgoing.payload), **properties)

@@ -44,6 +44,7 @@ from nameko.exceptions import (
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
+from plexus import tracing
 from plexus.config import broker_uri
 from plexus.consumer import leave_to_the_reader
 from plexus.errors import EXPECTED_ERRORS, PlexusError, Unavailable
@@ -287,6 +288,7 @@ class _Link:
                 delivery_mode=1,
                 expiration=ttl,
                 retry=False,
+                headers=tracing.context_headers(),
             )
 
     def read_replies(self, on_broken) -> None:

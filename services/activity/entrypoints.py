@@ -16,6 +16,7 @@ from plexus.outbox import OutboxRelay
 from plexus.parsing import load
 from plexus.rpc import Caller, answer
 from plexus.timeutil import utcnow
+from plexus.tracing import Tracing
 from services.activity.logic import (
     bus_events,
     daily_counts,
@@ -38,6 +39,7 @@ class ActivityService:
     name = ACTIVITY
 
     db = Database("activity")
+    tracing = Tracing()  # the request's trace in logs, RPCs and events
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
     rpc = Caller(max_timeout=LOOKUP_TIMEOUT)

@@ -17,6 +17,7 @@ from plexus.outbox import OutboxRelay
 from plexus.parsing import load
 from plexus.push_services import PushServices
 from plexus.rpc import Caller, answer
+from plexus.tracing import Tracing
 from services.contacts import settings
 from services.contacts.logic import (
     batch,
@@ -57,6 +58,7 @@ class ContactsService:
 
     # Each session carries the suppression secret (settings.py, logic/addresses.py).
     db = Database("contacts", session_info=settings.session_info)
+    tracing = Tracing()  # the request's trace in logs, RPCs and events
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
     rpc = Caller()

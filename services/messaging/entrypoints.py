@@ -16,6 +16,7 @@ from plexus.paging import PageArgs
 from plexus.parsing import load
 from plexus.rpc import Caller, answer
 from plexus.secretcheck import strong_secret
+from plexus.tracing import Tracing
 from services.messaging import queues
 from services.messaging.logic import (
     bounces,
@@ -61,6 +62,7 @@ class MessagingService:
     name = MESSAGING
 
     db = Database("messaging")
+    tracing = Tracing()  # the request's trace in logs, RPCs and events
     outbox = OutboxRelay(Outbox)
     deliveries = OutboxRelay(
         DeliveryOutbox, exchange=queues.EXCHANGE, declare=queues.all_queues(), what="deliveries"

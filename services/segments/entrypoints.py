@@ -18,6 +18,7 @@ from plexus.rpc import Caller, answer
 from plexus.settings import Settings
 from plexus.timers import configured_timer
 from plexus.timeutil import utcnow
+from plexus.tracing import Tracing
 from services.segments.logic import definitions, inspection, periodic, projection
 from services.segments.logic.compiler import Clock
 from services.segments.models import Outbox
@@ -33,6 +34,7 @@ class SegmentsService:
     name = SEGMENTS
 
     db = Database("segments")
+    tracing = Tracing()  # the request's trace in logs, RPCs and events
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
     rpc = Caller(max_timeout=LOOKUP_TIMEOUT)
