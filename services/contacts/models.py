@@ -197,7 +197,7 @@ class Contact(Base):
     subscription_history: Mapped[list[SubscriptionChange]] = _children(SubscriptionChange)
 
 
-class VariableDefinition(Base):
+class VariableDefinition(plexus.db.Authored, Base):
     __tablename__ = "variable_definitions"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -208,14 +208,14 @@ class VariableDefinition(Base):
     updated_at: Mapped[datetime] = _moment()
 
 
-class Source(Base):
+class Source(plexus.db.Authored, Base):
     __tablename__ = "sources"
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     created_at: Mapped[datetime] = _moment()
 
 
-class Category(Base):
+class Category(plexus.db.Authored, Base):
     __tablename__ = "categories"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from plexus.contract import contacts as schemas
+from plexus.contract.services import CONTACTS
 from plexus.errors import Invalid
 from services.gateway.routes.call import Call
 from services.gateway.web.requests import page_args
 from services.gateway.web.routing import Answer, Route
 
-CONTACTS = "contacts"
 READ, WRITE, ADMIN = "contacts:read", "contacts:write", "admin"
 NO_CONTENT = Answer(204)
 LOOKUP = ("user_id", "email", "phone", "region")
