@@ -1,14 +1,14 @@
 """Indexes of the contacts list's filters: status (newest first within it), a channel's
 subscribers, and a prefix of the first or last name in any case.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
