@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import sessionmaker
 from werkzeug.wrappers import Request, Response
 
+from plexus import tracing
 from plexus.db import transaction
 from plexus.errors import PlexusError
 from plexus.metrics import counter, histogram
@@ -59,6 +60,18 @@ class Gateway:
 
 
 def handle(gateway: Gateway, request: Request) -> Response:
+    """The answer to one request, under the trace it carries or a new one (its
+    X-Request-Id is on every answer, in every log line and RPC the request causes)."""
+    trace = tracing.continued(
+        request.headers.get("X-Request-Id"), request.headers.get("traceparent")
+    )
+    with tracing.using(trace):
+        response = _answer(gateway, request)
+    response.headers["X-Request-Id"] = trace.request_id
+    return response
+
+
+def _answer(gateway: Gateway, request: Request) -> Response:
     started = time.perf_counter()
     route_label, admitted, route = "unmatched", None, None
     try:

@@ -260,7 +260,7 @@ class Admitting(DependencyProvider):
                 exc_info=True,
             )
 
-    def get_dependency(self, worker_ctx) -> Admission:
+    def get_dependency(self, _worker_ctx) -> Admission:
         return self.admission
 
 
