@@ -43,7 +43,7 @@ class ListedSegment:
     def __init__(self, contact_ids: list[str]):
         self.ids = sorted(contact_ids)
 
-    def members_page(self, segment_id: str, cursor: str | None) -> dict:
+    def members_page(self, _segment_id: str, cursor: str | None) -> dict:
         start = 0 if cursor is None else bisect.bisect_right(self.ids, cursor)
         page = self.ids[start : start + MEMBERS_PAGE]
         more = start + MEMBERS_PAGE < len(self.ids)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from plexus import clock
 from plexus.contract import events
+from plexus.contract.services import CAMPAIGNS as NAME
 from plexus.db import Database
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics, counter, gauge
@@ -16,6 +17,7 @@ from plexus.parsing import load
 from plexus.rpc import Caller, answer
 from plexus.settings import Settings
 from plexus.timers import configured_timer
+from plexus.tracing import Tracing
 from services.campaigns.logic import definitions, dispatch, feedback, recipients, starting
 from services.campaigns.ports import ContactsPort, MessagingPort, SegmentsPort
 from services.campaigns.schemas import RecipientArgs
@@ -38,12 +40,13 @@ DUE = gauge(
 
 
 class CampaignsService:
-    name = "campaigns"
+    name = NAME
 
-    db = Database("campaigns")
+    db = Database(NAME)
     metrics = ServiceMetrics()
     rpc = Caller()
     settings = Settings(load_settings)
+    tracing = Tracing()  # the request's trace in logs, RPCs and events
 
     def _lookups(self) -> tuple[MessagingPort, SegmentsPort]:
         def call(service, method, *args, **kwargs):
@@ -62,7 +65,7 @@ class CampaignsService:
 
     @answer
     def create_campaign(self, data, actor):
-        return definitions.new_campaign(self.db.transaction, data, *self._lookups())
+        return definitions.new_campaign(self.db.transaction, data, *self._lookups(), actor)
 
     @answer
     def get_campaign(self, campaign_id):
@@ -70,15 +73,17 @@ class CampaignsService:
 
     @answer
     def update_campaign(self, campaign_id, data, actor):
-        return definitions.change_campaign(self.db.transaction, campaign_id, data, *self._lookups())
+        return definitions.change_campaign(
+            self.db.transaction, campaign_id, data, *self._lookups(), actor
+        )
 
     @answer
     def delete_campaign(self, campaign_id, actor):
-        return self.db.run(definitions.delete_campaign, campaign_id)
+        return self.db.run(definitions.delete_campaign, campaign_id, actor)
 
     @answer
     def act(self, campaign_id, action, actor):
-        return self.db.run(starting.act, campaign_id, action, clock.now())
+        return self.db.run(starting.act, campaign_id, action, clock.now(), actor)
 
     @answer
     def recipients(self, campaign_id, status=None, limit=None, cursor=None):

@@ -4,9 +4,9 @@ fakes with the same methods."""
 
 from __future__ import annotations
 
+from plexus.contract.services import CONTACTS, MESSAGING, SEGMENTS
 from plexus.errors import NotFound
 
-MESSAGING, SEGMENTS, CONTACTS = "messaging", "segments", "contacts"
 MEMBERS_PAGE = 200  # segments' members: its largest page
 SENDING_LOOKUP = 500  # contacts_for_sending: ids a call
 

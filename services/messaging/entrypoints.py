@@ -147,7 +147,7 @@ class MessagingService:
         return self.db.run(messaging_settings.get_settings)
 
     @answer
-    def put_settings(self, data, actor):
+    def put_settings(self, data, actor):  # noqa: ARG002 until settings store authorship
         return self.db.run(messaging_settings.put_settings, data)
 
     @configured_timer("MESSAGING", "release_held_seconds", RELEASE_SECONDS)

@@ -4,6 +4,8 @@ anything is written (read, call, then write)."""
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,9 @@ from plexus.timeutil import rfc3339, utcnow
 from services.campaigns.logic import counters
 from services.campaigns.logic.states import must_be_editable
 from services.campaigns.models import Campaign
+
+# Who did what to a campaign goes to the log (the audit trail of the other services).
+log = logging.getLogger(__name__)
 
 
 def representation(campaign: Campaign, named: dict[str, int]) -> dict:
@@ -125,10 +130,11 @@ def update_campaign(session: Session, campaign_id: str, values: dict) -> dict:
     return resource(session, campaign)
 
 
-def delete_campaign(session: Session, campaign_id: str) -> None:
+def delete_campaign(session: Session, campaign_id: str, actor: str = "system") -> None:
     campaign = campaign_or_404(session, campaign_id, lock=True)
     must_be_editable(campaign.status, "deleted")
     session.delete(campaign)
+    log.info("campaign %s deleted by %s", campaign_id, actor)
 
 
 def read_campaign(session: Session, campaign_id: str) -> dict:
@@ -144,18 +150,22 @@ def list_campaigns(session: Session, limit: int, cursor: str | None) -> dict:
     return page_of(rows, limit, lambda row: representation(row, named[row.id]), lambda row: row.id)
 
 
-def new_campaign(transaction, data, messaging, segments) -> dict:
+def new_campaign(transaction, data, messaging, segments, actor: str = "system") -> dict:
     """POST: read, ask the services, then write."""
     values = read_input(data)
     check_references(values, messaging, segments)
     with transaction() as session:
-        return create_campaign(session, values)
+        made = create_campaign(session, values)
+    log.info("campaign %s created by %s", made["id"], actor)
+    return made
 
 
 REFERENCES = ("channel", "template_id", "segment_id", "ab")
 
 
-def change_campaign(transaction, campaign_id: str, data, messaging, segments) -> dict:
+def change_campaign(
+    transaction, campaign_id: str, data, messaging, segments, actor: str = "system"
+) -> dict:
     """PATCH of a draft: what changes a reference is checked with the fields it keeps."""
     patch = read_patch(data)
     with transaction() as session:
@@ -163,4 +173,6 @@ def change_campaign(transaction, campaign_id: str, data, messaging, segments) ->
     if any(field in patch for field in REFERENCES):
         check_references({**stored, **patch}, messaging, segments)
     with transaction() as session:
-        return update_campaign(session, campaign_id, patch)
+        changed = update_campaign(session, campaign_id, patch)
+    log.info("campaign %s changed by %s: %s", campaign_id, actor, ", ".join(sorted(patch)))
+    return changed

@@ -10,6 +10,7 @@ the whole audience is read; then the test group is dealt to the variants
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -23,8 +24,12 @@ from services.campaigns.logic.states import next_status
 from services.campaigns.logic.timing import aware, due_at
 from services.campaigns.models import Campaign, Recipient
 
+log = logging.getLogger(__name__)
 
-def act(session: Session, campaign_id: str, action: str, now: datetime) -> dict:
+
+def act(
+    session: Session, campaign_id: str, action: str, now: datetime, actor: str = "system"
+) -> dict:
     """start / pause / resume / cancel, as the state machine allows (409 otherwise)."""
     campaign = campaign_or_404(session, campaign_id, lock=True)
     status = next_status(campaign.status, action)
@@ -41,6 +46,7 @@ def act(session: Session, campaign_id: str, action: str, now: datetime) -> dict:
         status = "scheduled"  # paused before its moment: it waits for it again
     campaign.status = status
     campaign.updated_at = now
+    log.info("campaign %s: %s by %s, now %s", campaign_id, action, actor, status)
     return resource(session, campaign)
 
 

@@ -5,11 +5,11 @@ action its status does not allow, and for PATCH or DELETE outside `draft`)."""
 from __future__ import annotations
 
 from plexus.contract import campaigns as schemas
+from plexus.contract.services import CAMPAIGNS
 from services.gateway.routes.call import Call
 from services.gateway.web.requests import page_args
 from services.gateway.web.routing import Answer, Route
 
-CAMPAIGNS = "campaigns"
 READ, WRITE = "campaigns:read", "campaigns:write"
 
 
