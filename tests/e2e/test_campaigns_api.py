@@ -115,6 +115,10 @@ def test_each_member_who_may_gets_exactly_one_message(suite):
         wait_for(lambda c=contact_id: provider_files(suite, c), what="the provider's file")
     wait_until_idle(suite)
     assert [len(provider_files(suite, c)) for c in ids] == [0, 0, 0, 1, 1, 1]
+    # messaging's message_sent events, carrying the campaign, are counted once each.
+    wait_for(lambda: call(suite, "GET", one, 200)["stats"]["sent"] == 3, what="sent counted")
+    sent = call(suite, "GET", one + "/recipients", 200, status="sent")["data"]
+    assert sorted(r["contact_id"] for r in sent) == sorted(ids[3:])
 
     assert_problem(suite.http().patch(suite.url + one, json={"name": "x"}, timeout=15), 409)
     assert_problem(suite.http().delete(suite.url + one, timeout=15), 409)
