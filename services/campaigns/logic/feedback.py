@@ -10,7 +10,7 @@ from collections import Counter as Tally
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from plexus.bulk import insert_new
@@ -78,6 +78,14 @@ def on_message_events(session: Session, payloads: list[dict], now: datetime) -> 
     )
     tallies: dict[str, Tally] = defaultdict(Tally)
     applied = 0
+    # The batch's recipients in one query: session.get below finds them loaded.
+    pairs = {(campaign_of(p), p["contact_id"]) for p in ours if p["event_id"] in new}
+    if pairs:
+        session.scalars(
+            select(Recipient).where(
+                tuple_(Recipient.campaign_id, Recipient.contact_id).in_(sorted(pairs))
+            )
+        ).all()
     for payload in ours:
         if payload["event_id"] not in new:
             continue

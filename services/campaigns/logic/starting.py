@@ -109,7 +109,10 @@ def load_page(transaction, campaign_id: str, segments, contacts, default_zone: s
         campaign = session.get(Campaign, campaign_id, with_for_update=True)
         if campaign is None or campaign.audience_cursor != cursor or not campaign.loading:
             return True  # another process wrote this page: look again
-        insert_new(session, Recipient, _rows(campaign, contact_ids, zones, default_zone))
+        # With RETURNING, SQLAlchemy sends the page as one multi-row INSERT (without,
+        # one statement a row on psycopg2: three times the time).
+        rows = _rows(campaign, contact_ids, zones, default_zone)
+        insert_new(session, Recipient, rows, returning="contact_id")
         campaign.audience_cursor = page["next_cursor"] or DONE
     return True
 
