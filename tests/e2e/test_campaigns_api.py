@@ -7,10 +7,13 @@ another channel, or none, or no segment; 403 without the scope."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.e2e.conftest import wait_until_idle
 from tests.e2e.test_contacts_api import assert_problem, create, unique_email
@@ -187,3 +190,56 @@ def test_campaigns_need_their_scopes(suite):
     answer = suite.http(reader).post(suite.url + "/v1/campaigns", json={}, timeout=15)
     assert_problem(answer, 403)
     assert_problem(suite.http(other).get(suite.url + "/v1/campaigns", timeout=15), 403)
+
+
+def opened(suite, contact_id: str) -> None:
+    """The contact's email opened, as a mail client would: its tracking pixel fetched."""
+    (path,) = provider_files(suite, contact_id)
+    html = json.loads(path.read_text())["content"]["html"]
+    pixel = re.search(r'src="https?://[^/"]+(/t/o/[^"]+)"', html).group(1)
+    assert requests.get(suite.url + pixel, timeout=15).status_code == 200
+
+
+def test_ab_test_sends_the_better_variant_to_the_rest_after_the_wait(suite):
+    segment_id, ids = audience(suite, 8)
+    templates = {"a": template(suite), "b": template(suite)}
+    ab = {
+        "variants": [{"name": name, "template_id": t} for name, t in templates.items()],
+        "test_fraction": 0.5,
+        "metric": "open",
+        "wait_hours": 2,
+    }
+    made = campaign(suite, segment_id, templates["a"], ab=ab)
+    one = f"/v1/campaigns/{made['id']}"
+    call(suite, "POST", one + "/start", 200)
+    wait_for(lambda: call(suite, "GET", one, 200)["stats"]["queued"] == 4, what="the test group")
+    tested = call(suite, "GET", one + "/recipients", 200, status="queued")["data"]
+    by_variant = {name: [r for r in tested if r["variant"] == name] for name in templates}
+    assert [len(group) for group in by_variant.values()] == [2, 2]
+    assert len(call(suite, "GET", one + "/recipients", 200, status="held")["data"]) == 4
+    for recipient in by_variant["b"]:
+        message = call(suite, "GET", f"/v1/messages/{recipient['message_id']}", 200)
+        assert message["origin"] == "ab_test" and message["template_id"] == templates["b"]
+        wait_for(lambda r=recipient: provider_files(suite, r["contact_id"]), what="the email")
+        opened(suite, recipient["contact_id"])
+    wait_for(lambda: call(suite, "GET", one, 200)["stats"]["open"] == 2, what="opens counted")
+    assert call(suite, "GET", one, 200)["status"] == "running"  # the rest waits
+
+    clock = Path(suite.env["PLEXUS_CLOCK_FILE"])
+    try:
+        clock.write_text(str(2 * 3600 + 60))  # past the wait
+        done = wait_for(
+            lambda: (found := call(suite, "GET", one, 200))["status"] == "finished" and found,
+            seconds=30,
+            what="the rest sent",
+        )
+    finally:
+        clock.write_text("0")
+    assert done["winner"] == "b" and done["stats"]["queued"] == 8
+    in_test = {r["contact_id"] for r in tested}
+    everyone = call(suite, "GET", one + "/recipients", 200)["data"]
+    rest = [r for r in everyone if r["contact_id"] not in in_test]
+    assert len(rest) == 4
+    for recipient in rest:
+        message = call(suite, "GET", f"/v1/messages/{recipient['message_id']}", 200)
+        assert recipient["variant"] == "b" and message["template_id"] == templates["b"]
