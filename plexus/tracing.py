@@ -18,10 +18,16 @@ import contextvars
 import re
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
+import nameko
 from nameko.extensions import DependencyProvider
+from opentelemetry import trace as otel
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 REQUEST_ID, TRACEPARENT = "request_id", "traceparent"
 # What a caller may send as its request id: it goes into logs and headers as is.
@@ -57,16 +63,87 @@ def _span() -> str:
     return secrets.token_hex(8)
 
 
+def _parent(traceparent: str | None) -> tuple[str, str, str] | None:
+    """(trace id, parent span id, flags) of a valid W3C traceparent, else None."""
+    found = _TRACEPARENT.fullmatch(traceparent or "")
+    if found and found.group(1) != _NO_TRACE and found.group(2) != _NO_SPAN:
+        return found.group(1), found.group(2), found.group(3)
+    return None
+
+
+def _request_id(request_id: str | None) -> str:
+    return request_id if request_id and _REQUEST_ID.fullmatch(request_id) else secrets.token_hex(16)
+
+
 def continued(request_id: str | None, traceparent: str | None) -> Trace:
     """The trace a request or message carries on, as a new span of it; a new trace (and
     request id) for what is missing or malformed."""
-    request_id = request_id if request_id and _REQUEST_ID.fullmatch(request_id) else None
-    found = _TRACEPARENT.fullmatch(traceparent or "")
-    if found and found.group(1) != _NO_TRACE and found.group(2) != _NO_SPAN:
-        trace_id, flags = found.group(1), found.group(3)
-    else:
-        trace_id, flags = secrets.token_hex(16), "01"
-    return Trace(request_id or secrets.token_hex(16), trace_id, _span(), flags)
+    parent = _parent(traceparent)
+    trace_id, _, flags = parent or (secrets.token_hex(16), "", "01")
+    return Trace(_request_id(request_id), trace_id, _span(), flags)
+
+
+# ---- spans, exported over OTLP when configured (export_spans); without, only the ids
+# travel and nothing is recorded.
+
+_tracer: otel.Tracer | None = None
+_provider: TracerProvider | None = None
+
+
+def export_spans(service: str, endpoint: str | None = None, processor=None) -> None:
+    """Record this process's spans and send them to an OpenTelemetry collector's OTLP/HTTP
+    `endpoint` (`processor` instead: tests hand an in-memory one)."""
+    global _tracer, _provider
+    _provider = TracerProvider(resource=Resource.create({"service.name": f"plexus-{service}"}))
+    _provider.add_span_processor(
+        processor or BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint))
+    )
+    _tracer = _provider.get_tracer("plexus")
+
+
+def stop_exporting() -> None:
+    """Send what is still buffered and stop recording."""
+    global _tracer, _provider
+    if _provider is not None:
+        _provider.shutdown()
+    _tracer, _provider = None, None
+
+
+def name_span(name: str) -> None:
+    """Names the current span once what it is became known (the gateway's route)."""
+    otel.get_current_span().update_name(name)
+
+
+@contextmanager
+def span(
+    name: str,
+    request_id: str | None,
+    traceparent: str | None,
+    kind: otel.SpanKind = otel.SpanKind.SERVER,
+) -> Iterator[Trace]:
+    """One hop of a trace (a request, an RPC answered, a batch of events handled): the
+    Trace current for its duration, recorded as a span when export is on."""
+    if _tracer is None:
+        with using(continued(request_id, traceparent)) as trace:
+            yield trace  # type: ignore[misc]
+        return
+    parent = _parent(traceparent)
+    context = None
+    if parent:
+        remote = otel.SpanContext(
+            int(parent[0], 16), int(parent[1], 16), True, otel.TraceFlags(int(parent[2], 16))
+        )
+        context = otel.set_span_in_context(otel.NonRecordingSpan(remote))
+    request_id = _request_id(request_id)
+    with _tracer.start_as_current_span(
+        name, context=context, kind=kind, attributes={"plexus.request_id": request_id}
+    ) as recorded:
+        ids = recorded.get_span_context()
+        trace = Trace(
+            request_id, f"{ids.trace_id:032x}", f"{ids.span_id:016x}", f"{ids.trace_flags:02x}"
+        )
+        with using(trace):
+            yield trace
 
 
 @contextmanager
@@ -99,23 +176,40 @@ def headers_of(payload: dict, prefix: str = "nameko") -> dict[str, str]:
 
 
 class Tracing(DependencyProvider):
-    """Makes the trace a worker's message carried (nameko context data) current for the
-    worker's green thread: its log lines, the RPCs it makes and the events it records
-    carry it on. A worker started by a message without one runs outside any trace."""
+    """Each worker of the service runs as a hop of the trace its message carried
+    (nameko context data): its log lines, the RPCs it makes and the events it records
+    carry the trace on, and with export on (config TRACING.otlp_endpoint) it is a span.
+    A worker started by a message without one runs outside any trace."""
 
     def __init__(self) -> None:
-        self.tokens: dict = {}
+        self.hops: dict = {}
+
+    def setup(self) -> None:
+        endpoint = (nameko.config.get("TRACING") or {}).get("otlp_endpoint")
+        if endpoint and _tracer is None:
+            export_spans(self.container.service_name, endpoint)
+
+    def stop(self) -> None:
+        stop_exporting()
 
     def worker_setup(self, worker_ctx) -> None:
         data = worker_ctx.context_data or {}
         if data.get(REQUEST_ID) or data.get(TRACEPARENT):
-            trace = continued(data.get(REQUEST_ID), data.get(TRACEPARENT))
-            self.tokens[worker_ctx] = _current.set(trace)
+            hop = ExitStack()
+            name = f"{self.container.service_name}.{worker_ctx.entrypoint.method_name}"
+            hop.enter_context(span(name, data.get(REQUEST_ID), data.get(TRACEPARENT)))
+            self.hops[worker_ctx] = hop
+
+    def worker_result(self, worker_ctx, _result=None, exc_info=None) -> None:
+        if exc_info and worker_ctx in self.hops:
+            current_span = otel.get_current_span()
+            current_span.record_exception(exc_info[1])
+            current_span.set_status(otel.Status(otel.StatusCode.ERROR))
 
     def worker_teardown(self, worker_ctx) -> None:
-        token = self.tokens.pop(worker_ctx, None)
-        if token is not None:
-            _current.reset(token)  # the same green thread as worker_setup
+        hop = self.hops.pop(worker_ctx, None)
+        if hop is not None:
+            hop.close()  # the same green thread as worker_setup
 
     def get_dependency(self, _worker_ctx) -> None:
         return None

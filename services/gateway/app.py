@@ -62,10 +62,9 @@ class Gateway:
 def handle(gateway: Gateway, request: Request) -> Response:
     """The answer to one request, under the trace it carries or a new one (its
     X-Request-Id is on every answer, in every log line and RPC the request causes)."""
-    trace = tracing.continued(
-        request.headers.get("X-Request-Id"), request.headers.get("traceparent")
-    )
-    with tracing.using(trace):
+    with tracing.span(
+        request.method, request.headers.get("X-Request-Id"), request.headers.get("traceparent")
+    ) as trace:
         response = _answer(gateway, request)
     response.headers["X-Request-Id"] = trace.request_id
     return response
@@ -77,6 +76,7 @@ def _answer(gateway: Gateway, request: Request) -> Response:
     try:
         route, params = ROUTER.match(request.method, request.path)
         route_label = route.path
+        tracing.name_span(f"{request.method} {route.path}")
         admitted = _admit(gateway, request, route)
         principal = admitted.principal if admitted else None
         response = _run(gateway, request, route, params, principal)
