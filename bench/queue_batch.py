@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -203,6 +204,9 @@ def through_suite(count: int, in_flight: tuple[int, ...] = (1, 3)) -> dict[int, 
                 )
                 for calls in in_flight
             }
+        except Exception:
+            print(suite.log.read_text()[-6000:], file=sys.stderr)  # why, before it goes
+            raise
         finally:
             client.close()
             stop_suite(suite)
