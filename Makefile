@@ -7,11 +7,17 @@ SHELL := bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-# Written after a successful install; pip runs again only when pyproject.toml is newer.
+# Written after a successful install; pip runs again only when the lock is newer.
 INSTALLED := $(VENV)/.installed
+# Every dependency pinned with its hashes (make lock writes both from pyproject.toml):
+# the tests' and development's, and the image's (the driver built from source).
+TEST_LOCK := requirements-test.lock
+IMAGE_LOCK := requirements.lock
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links
 PYTEST_ARGS ?=
 
-.PHONY: help venv install system-packages run test lint migrate bench clean
+.PHONY: help venv install lock system-packages run test lint migrate bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' \
@@ -20,12 +26,18 @@ help: ## List the targets
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): pyproject.toml | $(PY)
-	$(PY) -m pip install -e '.[test]'
+$(INSTALLED): pyproject.toml $(TEST_LOCK) | $(PY)
+	$(PY) -m pip install --require-hashes -r $(TEST_LOCK)
+	$(PY) -m pip install --no-deps -e .
 	@touch $@
 
 venv: $(INSTALLED) ## Create .venv (Python 3.11), install Plexus and its test tools
 install: venv
+
+lock: $(INSTALLED) ## Re-pin every dependency with hashes after a change to pyproject.toml
+	$(PY) -m piptools compile $(LOCK_FLAGS) --extra test -o $(TEST_LOCK) pyproject.toml
+	$(PY) -m piptools compile $(LOCK_FLAGS) --extra postgres -c $(TEST_LOCK) -o $(IMAGE_LOCK) \
+		pyproject.toml
 
 run: $(INSTALLED) ## Migrate and start every service (needs RabbitMQ: PLEXUS_AMQP_URI)
 	$(PY) -m ops.cli run

@@ -248,7 +248,7 @@ def main() -> None:
         floor = through_raw_inserts(url, contact_ids, template_id)
         again = through_queue_batch(messaging, contacts, contact_ids, template_id, "c1")
         with transaction(messaging) as session:  # a cap every contact stays under
-            put_settings(session, {"frequency_caps": [{"max": 1000, "per_days": 7}]})
+            put_settings(session, {"frequency_caps": [{"max": 1000, "per_days": 7}]}, "bench")
         capped = through_queue_batch(messaging, contacts, contact_ids, template_id, "c2")
         for made in (contacts_sessions, messaging):
             made.kw["bind"].dispose()

@@ -233,7 +233,7 @@ def import_contacts(
     skipped: set[str] | None = None,
     batch_size: int = BATCH_LIMIT,
     parallel: int = PARALLEL,
-    on_progress: Callable[[int], None] = lambda rows: None,
+    on_progress: Callable[[int], None] = lambda _rows: None,
 ) -> ImportReport:
     """Upsert the file's rows in batches, `parallel` of them in flight at once. Results
     are taken in file order, so the rejected file is in file order too; a batch holding

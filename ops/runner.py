@@ -271,7 +271,7 @@ class StopRequested(Exception):
     """SIGTERM arrived: stop like on Ctrl-C."""
 
 
-def _raise_stop(signum, frame):
+def _raise_stop(_signum, _frame):
     raise StopRequested
 
 

@@ -157,7 +157,7 @@ class RetryingConsumer(Consumer):
     def max_attempts(self) -> int:
         return MAX_ATTEMPTS
 
-    def backoff(self, attempt: int, error: BaseException | None = None) -> float:
+    def backoff(self, attempt: int, error: BaseException | None = None) -> float:  # noqa: ARG002 a hook: the senders weigh the error
         """Seconds to wait before the message goes back; `error` is what the handler
         raised (a subclass may read a delay from it)."""
         return backoff_seconds(attempt)
@@ -218,7 +218,7 @@ class RetryingConsumer(Consumer):
         """1 on the first delivery; quorum queues count the redeliveries."""
         return int((message.headers or {}).get("x-delivery-count") or 0) + 1
 
-    def handle_message_processed(self, message, result=None, exc_info=None) -> None:
+    def handle_message_processed(self, message, result=None, exc_info=None) -> None:  # noqa: ARG002 nameko's signature
         key = self.identity(message.payload)
         try:
             self._settle_processed(message, exc_info)

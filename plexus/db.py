@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import nameko
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, create_engine, exc, text
+from sqlalchemy import MetaData, String, create_engine, exc, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from plexus import config as plexus_config
 from plexus.errors import Unavailable
@@ -25,6 +25,18 @@ class Base(DeclarativeBase):
     """Each service subclasses this once, so each has a metadata of its own."""
 
     __abstract__ = True
+
+
+class Authored:
+    """Who made a definition and who changed it last: the actor of the write (the API
+    key's name, `cli`, `system`), the audit trail of account-wide definitions (variables,
+    sources, categories, templates, segments)."""
+
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+
+    def authorship(self) -> dict:
+        return {"created_by": self.created_by, "updated_by": self.updated_by}
 
 
 # Fixed constraint names: the same on SQLite and PostgreSQL, so migrations can name them.
@@ -139,7 +151,7 @@ class Database(DependencyProvider):
         if self.engine is not None:
             self.engine.dispose()
 
-    def get_dependency(self, worker_ctx) -> DatabaseAccess:
+    def get_dependency(self, _worker_ctx) -> DatabaseAccess:
         return DatabaseAccess(self.session_factory, self._events_committed)
 
     def _events_committed(self) -> None:

@@ -26,6 +26,7 @@ import eventlet
 import nameko
 from eventlet.event import Event
 
+from plexus import tracing
 from plexus.consumer import RetryingConsumer, event_queue
 from plexus.metrics import counter, histogram
 
@@ -144,11 +145,19 @@ class EventConsumer(RetryingConsumer):
         """The handler in a nameko worker (dependencies, metrics); its exc_info."""
         done = Event()
 
-        def finished(worker_ctx, result=None, exc_info=None):
+        def finished(_worker_ctx, result=None, exc_info=None):
             done.send(exc_info)
             return result, exc_info
 
-        self.container.spawn_worker(self, (payloads,), {}, handle_result=finished)
+        # A batch runs under the trace of its first event that carries one: its log lines
+        # name that request (the others' ids are in their payloads).
+        traced = next((p for p in payloads if isinstance(p, dict) and tracing.REQUEST_ID in p), {})
+        context = {
+            key: traced[key] for key in (tracing.REQUEST_ID, tracing.TRACEPARENT) if key in traced
+        }
+        self.container.spawn_worker(
+            self, (payloads,), {}, context_data=context, handle_result=finished
+        )
         return done.wait()
 
     def _acknowledge(self, batch: list) -> None:

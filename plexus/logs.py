@@ -19,6 +19,8 @@ import re
 import sys
 from datetime import UTC, datetime
 
+from plexus import tracing
+
 FORMATS = ("json", "text", "auto")
 
 EMAIL_MASK = "<email>"
@@ -86,6 +88,17 @@ def _redact_emails(text: str) -> str:
         parts += [text[done:start], EMAIL_MASK]
         done = domain.end()
     return "".join(parts) + text[done:] if parts else text
+
+
+class TraceFilter(logging.Filter):
+    """Puts the current request id and trace id (plexus.tracing) on every record written
+    while a request or a message that carried them is being handled."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        trace = tracing.current()
+        if trace is not None:
+            record.request_id, record.trace_id = trace.request_id, trace.trace_id
+        return True
 
 
 class RedactFilter(logging.Filter):
@@ -197,14 +210,17 @@ def logging_config(level: str | int = "INFO", fmt: str = "auto") -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": "plexus.logs.RedactFilter"}},
+        "filters": {
+            "trace": {"()": "plexus.logs.TraceFilter"},
+            "redact": {"()": "plexus.logs.RedactFilter"},
+        },
         "formatters": {"plexus": {"()": "plexus.logs.make_formatter", "fmt": fmt}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stderr",
                 "formatter": "plexus",
-                "filters": ["redact"],
+                "filters": ["trace", "redact"],
             },
         },
         # alembic names each of its plugins at INFO on every migrate.

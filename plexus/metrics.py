@@ -96,7 +96,7 @@ class ServiceMetrics(DependencyProvider):
     def worker_setup(self, worker_ctx) -> None:
         self.started[worker_ctx] = time.perf_counter()
 
-    def worker_result(self, worker_ctx, result=None, exc_info=None) -> None:
+    def worker_result(self, worker_ctx, _result=None, exc_info=None) -> None:
         started = self.started.pop(worker_ctx, None)
         if started is None:
             return

@@ -18,6 +18,7 @@ from nameko.standalone.events import get_event_exchange
 from sqlalchemy import JSON, DateTime, Integer, String, cast, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from plexus import tracing
 from plexus.bulk import insert_rows
 from plexus.config import broker_uri
 from plexus.db import Database, transaction
@@ -43,8 +44,15 @@ class OutboxRow:
 
 
 def event_body(event_type: str, payload: dict) -> dict:
-    """An event as it is published: its name, a new id and the moment, then the payload."""
-    return {"event": event_type, "event_id": new_id(), "occurred_at": rfc3339(utcnow()), **payload}
+    """An event as it is published: its name, a new id and the moment, the trace of the
+    request that caused it (plexus.tracing; none outside one), then the payload."""
+    return {
+        "event": event_type,
+        "event_id": new_id(),
+        "occurred_at": rfc3339(utcnow()),
+        **tracing.event_fields(),
+        **payload,
+    }
 
 
 def record_event(session: Session, outbox_model: type, event_type: str, payload: dict) -> dict:
@@ -163,7 +171,13 @@ class OutboxRelay(DependencyProvider):
     def _publish_many(self, events: list[tuple[str, dict]]) -> None:
         self.publisher.publish_many(
             [
-                Outgoing(self.exchange.name, event_type, payload, payload.get("event_id"))
+                Outgoing(
+                    self.exchange.name,
+                    event_type,
+                    payload,
+                    payload.get("event_id"),
+                    tracing.headers_of(payload),
+                )
                 for event_type, payload in events
             ]
         )

@@ -28,6 +28,7 @@ class Outgoing:
     routing_key: str
     payload: dict
     message_id: str | None = None
+    headers: dict | None = None  # nameko context headers: the trace (plexus.tracing)
 
 
 class ConfirmedPublisher:
@@ -115,7 +116,7 @@ class ConfirmedPublisher:
             self.confirmed += 1
             self.acked_above.discard(self.confirmed)
 
-    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+    def _on_nack(self, _delivery_tag: int, _multiple: bool) -> None:
         self.refused = True
 
     def _await_confirms(self, tag: int, timeout: float) -> None:
@@ -143,4 +144,6 @@ def _message(outgoing: Outgoing) -> amqp.Message:
     }
     if outgoing.message_id:
         properties["message_id"] = outgoing.message_id
+    if outgoing.headers:
+        properties["application_headers"] = outgoing.headers
     return amqp.Message(json.dumps(outgoing.payload), **properties)

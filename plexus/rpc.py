@@ -44,6 +44,7 @@ from nameko.exceptions import (
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
+from plexus import tracing
 from plexus.config import broker_uri
 from plexus.consumer import leave_to_the_reader
 from plexus.errors import EXPECTED_ERRORS, PlexusError, Unavailable
@@ -287,6 +288,7 @@ class _Link:
                 delivery_mode=1,
                 expiration=ttl,
                 retry=False,
+                headers=tracing.context_headers(),
             )
 
     def read_replies(self, on_broken) -> None:
@@ -382,7 +384,7 @@ class RpcClient:
         if pending is not None:  # else the caller gave up already (its 503 is sent)
             pending.resolve(reply=body)
 
-    def _on_return(self, exception, exchange, routing_key, message) -> None:
+    def _on_return(self, _exception, _exchange, _routing_key, message) -> None:
         pending = self.pending.get(message.properties.get("correlation_id"))
         if pending is not None:
             pending.resolve(error=Unavailable(f"the {pending.service} service is not running"))
@@ -447,5 +449,5 @@ class Caller(DependencyProvider):
         timeout = float(nameko.config.get("RPC_TIMEOUT") or 10)
         return min(timeout, self.max_timeout) if self.max_timeout else timeout
 
-    def get_dependency(self, worker_ctx) -> RpcCaller:
+    def get_dependency(self, _worker_ctx) -> RpcCaller:
         return RpcCaller(self.client, self.timeout())

@@ -35,5 +35,5 @@ class Settings(DependencyProvider):
     def setup(self) -> None:
         self.value = self.load(nameko.config)
 
-    def get_dependency(self, worker_ctx) -> object:
+    def get_dependency(self, _worker_ctx) -> object:
         return self.value

@@ -2,7 +2,8 @@
 # Installs the Debian packages the tests need when they are missing: RabbitMQ and
 # PostgreSQL (the real broker and database), prometheus (promtool and a real server), wrk
 # (the load generator of the gateway benchmark), and Chromium with its chromedriver (the
-# browser tests of the web page, tests/browser).
+# browser tests of the web page, tests/browser), and npm (which fetches axe-core, the
+# accessibility checker those tests run in the page).
 # Safe to repeat; as root it installs, otherwise it says what to install.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ declare -A needed=(
   [wrk]=wrk
   [chromium]=chromium
   [chromedriver]=chromium-driver
+  [npm]=npm
 )
 missing=()
 for command in "${!needed[@]}"; do

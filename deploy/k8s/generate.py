@@ -153,7 +153,7 @@ def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
     }
 
 
-def probes(service: str, port: int) -> dict:
+def probes(service: str) -> dict:
     if service == "gateway":
         return {
             "livenessProbe": {
@@ -215,7 +215,7 @@ def service_objects(service: str, entrypoint: str, port: int) -> list[dict]:
                             "securityContext": container_security(),
                             "resources": resources("100m", "192Mi", "1", "512Mi"),
                             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-                            **probes(service, port),
+                            **probes(service),
                         }
                     ],
                     "volumes": [{"name": "tmp", "emptyDir": {}}],

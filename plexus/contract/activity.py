@@ -47,7 +47,7 @@ def parse_rfc3339(text) -> datetime:
 class Moment(fields.Field):
     """RFC 3339 with a zone; read as aware UTC."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value, _attr, _data, **kwargs):
         return parse_rfc3339(value)
 
 

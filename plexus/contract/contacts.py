@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from plexus.contract import vocab
 from plexus.contract.fields import (
+    Authored,
     Base64UrlKey,
     CountryCode,
     Email,
@@ -95,7 +96,7 @@ class CategoryChoices(fields.Dict):
     def __init__(self, **kwargs):
         super().__init__(keys=fields.String(), values=StrictBoolean(), **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value, _attr, _data, **kwargs):
         if not isinstance(value, dict):
             raise ValidationError("must be an object of category name: true|false")
         errors = {
@@ -606,7 +607,7 @@ class Note(Schema):
     created_at = fields.DateTime(required=True)
 
 
-class Variable(Schema):
+class Variable(Authored):
     name = fields.String(required=True)
     type = fields.String(required=True, validate=validate.OneOf(vocab.VARIABLE_TYPES))
     scope = fields.String(required=True, validate=validate.OneOf(vocab.VARIABLE_SCOPES))
@@ -640,12 +641,12 @@ class ContactVariable(Schema):
     )
 
 
-class Source(Schema):
+class Source(Authored):
     name = fields.String(required=True)
     created_at = fields.DateTime(required=True)
 
 
-class Category(Schema):
+class Category(Authored):
     name = fields.String(required=True)
     description = fields.String(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)

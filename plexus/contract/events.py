@@ -2,15 +2,13 @@
 consumer may rely on.
 
 Every payload carries `event` (its name), `event_id` (consumers deduplicate on it: the
-broker delivers at least once) and `occurred_at` (RFC 3339 UTC); most carry `actor`.
+broker delivers at least once) and `occurred_at` (RFC 3339 UTC); most carry `actor`; one
+recorded for a request carries its `request_id` and `traceparent` (plexus.tracing).
 Services publish through their outbox (plexus.outbox), so an event leaves only after its
 transaction commits, to the nameko exchange `<service>.events` with the name as routing key.
 """
 
-CONTACTS = "contacts"
-MESSAGING = "messaging"
-ACTIVITY = "activity"
-SEGMENTS = "segments"
+from plexus.contract.services import ACTIVITY, CONTACTS, MESSAGING, SEGMENTS
 
 # contacts -> anyone. Payload keys besides event / event_id / occurred_at / actor:
 # A created or changed contact whose new email or phone subscribed its channel lists

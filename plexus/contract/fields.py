@@ -183,7 +183,7 @@ class HttpUrl(Text):
 class StrictBoolean(fields.Boolean):
     """true or false only; not 1, "yes" or "on"."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value, _attr, _data, **kwargs):
         if value is True or value is False:
             return value
         raise ValidationError("must be true or false")
@@ -212,9 +212,24 @@ class StrictSchema(Schema):
 
     read_only: tuple[str, ...] = ()
 
-    def handle_error(self, error: ValidationError, data, *, many: bool, **kwargs):
+    def handle_error(self, error: ValidationError, data, *, many: bool, **kwargs):  # noqa: ARG002 marshmallow's signature
         messages = error.messages
         if isinstance(messages, dict):
             for name in self.read_only:
                 if messages.get(name) == ["Unknown field."]:
                     messages[name] = ["read-only field"]
+
+
+class Authored(Schema):
+    """The authorship every account-wide definition shows (plexus.db.Authored)."""
+
+    created_by = fields.String(
+        required=True,
+        allow_none=True,
+        metadata=describe("Who created it: the API key's name, `cli` or `system`."),
+    )
+    updated_by = fields.String(
+        required=True,
+        allow_none=True,
+        metadata=describe("Who made its latest change (null before any was recorded)."),
+    )

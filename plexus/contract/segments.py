@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from plexus.contract.fields import StrictSchema, Text
+from plexus.contract.fields import Authored, StrictSchema, Text
 
 # Contact fields a rule can test, by kind (which operators apply); address parts as
 # "address.<part>", custom variables as "variables.<name>" (their kind is the value's).
@@ -102,7 +102,7 @@ class SegmentPatch(StrictSchema):
     rule = fields.Dict(metadata=RULE_ABOUT)
 
 
-class Segment(StrictSchema):
+class Segment(StrictSchema, Authored):
     id = fields.String()
     name = fields.String()
     rule = fields.Dict()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from nameko.timer import timer
 
 from plexus.contract import events
+from plexus.contract.services import ACTIVITY
 from plexus.db import Database
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
@@ -15,6 +16,7 @@ from plexus.outbox import OutboxRelay
 from plexus.parsing import load
 from plexus.rpc import Caller, answer
 from plexus.timeutil import utcnow
+from plexus.tracing import Tracing
 from services.activity.logic import (
     bus_events,
     daily_counts,
@@ -34,9 +36,10 @@ LOOKUP_TIMEOUT = 3.0
 
 
 class ActivityService:
-    name = "activity"
+    name = ACTIVITY
 
     db = Database("activity")
+    tracing = Tracing()  # the request's trace in logs, RPCs and events
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
     rpc = Caller(max_timeout=LOOKUP_TIMEOUT)

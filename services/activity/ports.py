@@ -4,9 +4,9 @@ another service. Tests hand the logic fakes with the same methods."""
 
 from __future__ import annotations
 
+from plexus.contract.services import CONTACTS, MESSAGING
 from plexus.errors import Invalid, NotFound, PlexusError
 
-CONTACTS, MESSAGING = "contacts", "messaging"
 # What one RPC may ask about: the largest batch a client may post.
 CHUNK = 1000
 

@@ -21,7 +21,7 @@ class Choices(fields.Field):
         super().__init__(load_default=(), **kwargs)
         self.choices = tuple(choices)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value, _attr, _data, **kwargs):
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):

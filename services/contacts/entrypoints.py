@@ -9,6 +9,7 @@ import time
 import nameko
 from nameko.extensions import DependencyProvider
 
+from plexus.contract.services import CONTACTS
 from plexus.db import Database
 from plexus.errors import Invalid
 from plexus.metrics import ServiceMetrics
@@ -16,6 +17,7 @@ from plexus.outbox import OutboxRelay
 from plexus.parsing import load
 from plexus.push_services import PushServices
 from plexus.rpc import Caller, answer
+from plexus.tracing import Tracing
 from services.contacts import settings
 from services.contacts.logic import (
     batch,
@@ -48,15 +50,16 @@ class FormConfig(DependencyProvider):
     def setup(self) -> None:
         self.settings = settings.load_form_settings(nameko.config)
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, _worker_ctx):
         return self.settings
 
 
 class ContactsService:
-    name = "contacts"
+    name = CONTACTS
 
     # Each session carries the suppression secret (settings.py, logic/addresses.py).
     db = Database("contacts", session_info=settings.session_info)
+    tracing = Tracing()  # the request's trace in logs, RPCs and events
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
     rpc = Caller()
@@ -83,20 +86,10 @@ class ContactsService:
         return self.db.run(batch.batch_upsert, items, actor)
 
     @answer
-    def find_contacts(
-        self, user_id=None, email=None, phone=None, region=None, limit=50, cursor=None
-    ):
-        args = load(
-            FindContactsArgs(),
-            {
-                "user_id": user_id,
-                "email": email,
-                "phone": phone,
-                "region": region,
-                "limit": limit,
-                "cursor": cursor,
-            },
-        )
+    def find_contacts(self, limit=50, cursor=None, **lookup):
+        # Every look-up and filter by keyword (user_id, email, phone, region, status,
+        # subscribed, name): the schema refuses an unknown one, naming it.
+        args = load(FindContactsArgs(), {**lookup, "limit": limit, "cursor": cursor})
         return self._read(contacts.find_contacts, **args)
 
     @answer
@@ -212,7 +205,7 @@ class ContactsService:
 
     @answer
     def create_variable(self, data, actor):
-        return self.db.run(variables.create_variable, data)
+        return self.db.run(variables.create_variable, data, actor)
 
     @answer
     def get_variable(self, name):
@@ -220,7 +213,7 @@ class ContactsService:
 
     @answer
     def update_variable(self, name, data, actor):
-        return self.db.run(variables.update_variable, name, data)
+        return self.db.run(variables.update_variable, name, data, actor)
 
     @answer
     def list_sources(self, limit=50, cursor=None):
@@ -229,7 +222,7 @@ class ContactsService:
 
     @answer
     def create_source(self, data, actor):
-        return self.db.run(catalog.create_source, data)
+        return self.db.run(catalog.create_source, data, actor)
 
     @answer
     def list_categories(self, limit=50, cursor=None):
@@ -238,4 +231,4 @@ class ContactsService:
 
     @answer
     def create_category(self, data, actor):
-        return self.db.run(catalog.create_category, data)
+        return self.db.run(catalog.create_category, data, actor)

@@ -19,6 +19,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -75,6 +77,8 @@ class Subscription(Base):
     """The current state of one channel; channels without a row are "never"."""
 
     __tablename__ = "subscriptions"
+    # The contacts list's `subscribed` filter.
+    __table_args__ = (Index(None, "channel", "status"),)
 
     contact_id: Mapped[str] = _contact_ref(primary_key=True)
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -145,6 +149,22 @@ def _children(model, **kwargs):
 
 class Contact(Base):
     __tablename__ = "contacts"
+    # The contacts list's filters (logic/reading.py): by status, newest first; by a name
+    # prefix in any case (text_pattern_ops: PostgreSQL's LIKE 'x%' uses the index under
+    # any collation).
+    __table_args__ = (
+        Index(None, "status", "id"),
+        Index(
+            "ix_contacts_lower_first_name",
+            func.lower(text("first_name")).label("lower_first_name"),
+            postgresql_ops={"lower_first_name": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_contacts_lower_last_name",
+            func.lower(text("last_name")).label("lower_last_name"),
+            postgresql_ops={"lower_last_name": "text_pattern_ops"},
+        ),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     user_id: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -177,7 +197,7 @@ class Contact(Base):
     subscription_history: Mapped[list[SubscriptionChange]] = _children(SubscriptionChange)
 
 
-class VariableDefinition(Base):
+class VariableDefinition(plexus.db.Authored, Base):
     __tablename__ = "variable_definitions"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -188,14 +208,14 @@ class VariableDefinition(Base):
     updated_at: Mapped[datetime] = _moment()
 
 
-class Source(Base):
+class Source(plexus.db.Authored, Base):
     __tablename__ = "sources"
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     created_at: Mapped[datetime] = _moment()
 
 
-class Category(Base):
+class Category(plexus.db.Authored, Base):
     __tablename__ = "categories"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, validate
 
+from plexus.contract import vocab
 from plexus.contract.fields import CountryCode, Text
 from plexus.paging import PageArgs
 
@@ -26,6 +27,20 @@ class FindContactsArgs(IdPageArgs):
     email = Text(allow_none=True, load_default=None, max_length=320)
     phone = Text(allow_none=True, load_default=None, max_length=64)
     region = CountryCode(allow_none=True, load_default=None)
+    # Filters of the list (and of a look-up: all must hold).
+    status = Text(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(vocab.CONTACT_STATUSES, error="must be active or inactive"),
+    )
+    subscribed = Text(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(
+            vocab.MESSAGE_CHANNELS, error=f"must be one of {', '.join(vocab.MESSAGE_CHANNELS)}"
+        ),
+    )
+    name = Text(allow_none=True, load_default=None, max_length=100)
 
 
 class ContactVariablesArgs(Schema):

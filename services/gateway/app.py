@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import sessionmaker
 from werkzeug.wrappers import Request, Response
 
+from plexus import tracing
 from plexus.db import transaction
 from plexus.errors import PlexusError
 from plexus.metrics import counter, histogram
@@ -59,11 +60,23 @@ class Gateway:
 
 
 def handle(gateway: Gateway, request: Request) -> Response:
+    """The answer to one request, under the trace it carries or a new one (its
+    X-Request-Id is on every answer, in every log line and RPC the request causes)."""
+    with tracing.span(
+        request.method, request.headers.get("X-Request-Id"), request.headers.get("traceparent")
+    ) as trace:
+        response = _answer(gateway, request)
+    response.headers["X-Request-Id"] = trace.request_id
+    return response
+
+
+def _answer(gateway: Gateway, request: Request) -> Response:
     started = time.perf_counter()
     route_label, admitted, route = "unmatched", None, None
     try:
         route, params = ROUTER.match(request.method, request.path)
         route_label = route.path
+        tracing.name_span(f"{request.method} {route.path}")
         admitted = _admit(gateway, request, route)
         principal = admitted.principal if admitted else None
         response = _run(gateway, request, route, params, principal)

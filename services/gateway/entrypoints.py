@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request
 from plexus.db import Database, autocommit, transaction
 from plexus.metrics import ServiceMetrics, counter
 from plexus.rpc import Caller
+from plexus.tracing import Tracing
 from services.gateway.app import Gateway, handle
 from services.gateway.logic import apikeys, idempotency, replicas
 from services.gateway.logic.admission import Admission
@@ -260,7 +261,7 @@ class Admitting(DependencyProvider):
                 exc_info=True,
             )
 
-    def get_dependency(self, worker_ctx) -> Admission:
+    def get_dependency(self, _worker_ctx) -> Admission:
         return self.admission
 
 
@@ -268,6 +269,7 @@ class GatewayService:
     name = "gateway"
 
     db = Database("gateway")
+    tracing = Tracing()  # spans exported when TRACING.otlp_endpoint is set
     rpc = Caller()
     metrics = ServiceMetrics()
     bootstrap = BootstrapKey()

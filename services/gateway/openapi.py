@@ -16,11 +16,11 @@ from services.gateway.schemas import Problem
 from services.gateway.web.routing import Answer, Route
 
 
-def _openapi(c: Call):
+def _openapi(_c: Call):
     return spec()
 
 
-def _docs(c: Call):
+def _docs(_c: Call):
     return Answer(200, docs_page(), {"Content-Type": "text/html; charset=utf-8"})
 
 
@@ -205,7 +205,7 @@ def _operation(route: Route) -> dict:
     return operation
 
 
-def _blank_clears(converter, field, ret, **kwargs) -> dict:
+def _blank_clears(_converter, field, ret, **kwargs) -> dict:
     """A nullable text with a format (email, avatar_url) takes a blank string as null, as
     every nullable text does (plexus.contract.fields.Text): the schema says so, beside
     the format a non-blank value must have."""

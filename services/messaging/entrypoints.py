@@ -7,6 +7,7 @@ import nameko
 from nameko.extensions import DependencyProvider
 
 from plexus.contract import events
+from plexus.contract.services import MESSAGING
 from plexus.db import Database
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
@@ -16,6 +17,7 @@ from plexus.parsing import load
 from plexus.rpc import Caller, answer
 from plexus.secretcheck import strong_secret
 from plexus.timers import configured_timer
+from plexus.tracing import Tracing
 from services.messaging import queues
 from services.messaging.logic import (
     batches,
@@ -61,14 +63,15 @@ class MessagingSettings(DependencyProvider):
         if self.webhook_secrets["smtp"]:
             strong_secret("PLEXUS_SMTP_WEBHOOK_SECRET", self.webhook_secrets["smtp"])
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, _worker_ctx):
         return self
 
 
 class MessagingService:
-    name = "messaging"
+    name = MESSAGING
 
     db = Database("messaging")
+    tracing = Tracing()  # the request's trace in logs, RPCs and events
     outbox = OutboxRelay(Outbox)
     deliveries = OutboxRelay(
         DeliveryOutbox, exchange=queues.EXCHANGE, declare=queues.all_queues(), what="deliveries"
@@ -126,7 +129,7 @@ class MessagingService:
         return self.db.run(templates.list_templates, args["limit"], args["cursor"])
 
     @answer
-    def create_template(self, data, actor):
+    def create_template(self, data, actor):  # noqa: ARG002 until templates store authorship
         return self.db.run(templates.create_template, data)
 
     @answer
@@ -134,7 +137,7 @@ class MessagingService:
         return self.db.run(templates.get_template, template_id)
 
     @answer
-    def update_template(self, template_id, data, actor):
+    def update_template(self, template_id, data, actor):  # noqa: ARG002 until templates store authorship
         return self.db.run(templates.update_template, template_id, data)
 
     # ---- the messaging settings (frequency caps, quiet hours) and the held messages
@@ -145,7 +148,7 @@ class MessagingService:
 
     @answer
     def put_settings(self, data, actor):
-        return self.db.run(messaging_settings.put_settings, data)
+        return self.db.run(messaging_settings.put_settings, data, actor)
 
     @configured_timer("MESSAGING", "release_held_seconds", RELEASE_SECONDS)
     def release_held(self):

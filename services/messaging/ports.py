@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import contextlib
 
+from plexus.contract.services import CONTACTS, MESSAGING
 from plexus.errors import NotFound
-
-CONTACTS, MESSAGING = "contacts", "messaging"
 
 
 class ContactsPort:

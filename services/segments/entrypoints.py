@@ -7,6 +7,7 @@ a transaction, and returns."""
 from __future__ import annotations
 
 from plexus.contract import events
+from plexus.contract.services import SEGMENTS
 from plexus.db import Database
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics
@@ -17,6 +18,7 @@ from plexus.rpc import Caller, answer
 from plexus.settings import Settings
 from plexus.timers import configured_timer
 from plexus.timeutil import utcnow
+from plexus.tracing import Tracing
 from services.segments.logic import definitions, inspection, periodic, projection
 from services.segments.logic.compiler import Clock
 from services.segments.models import Outbox
@@ -29,9 +31,10 @@ LOOKUP_TIMEOUT = 3.0
 
 
 class SegmentsService:
-    name = "segments"
+    name = SEGMENTS
 
     db = Database("segments")
+    tracing = Tracing()  # the request's trace in logs, RPCs and events
     outbox = OutboxRelay(Outbox)
     metrics = ServiceMetrics()
     rpc = Caller(max_timeout=LOOKUP_TIMEOUT)
@@ -53,7 +56,11 @@ class SegmentsService:
     @answer
     def create_segment(self, data, actor):
         return self.db.run(
-            definitions.create_segment, data, Clock(utcnow()), self.settings.query_timeout_seconds
+            definitions.create_segment,
+            data,
+            actor,
+            Clock(utcnow()),
+            self.settings.query_timeout_seconds,
         )
 
     @answer
@@ -66,13 +73,14 @@ class SegmentsService:
             definitions.update_segment,
             segment_id,
             data,
+            actor,
             Clock(utcnow()),
             self.settings.query_timeout_seconds,
         )
 
     @answer
     def delete_segment(self, segment_id, actor):
-        return self.db.run(definitions.delete_segment, segment_id)
+        return self.db.run(definitions.delete_segment, segment_id, actor)
 
     @answer
     def members(self, segment_id, limit=None, cursor=None):

@@ -35,7 +35,7 @@ class Base(plexus.db.Base):
     metadata = plexus.db.service_metadata()
 
 
-class SegmentDef(Base):
+class SegmentDef(plexus.db.Authored, Base):
     __tablename__ = "segments"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)

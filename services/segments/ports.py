@@ -4,9 +4,9 @@ logic fakes with the same methods."""
 
 from __future__ import annotations
 
+from plexus.contract.services import ACTIVITY, CONTACTS
 from plexus.errors import NotFound
 
-CONTACTS, ACTIVITY = "contacts", "activity"
 CONTACTS_PAGE = 200  # find_contacts' largest page
 COUNTS_PAGE = 500  # contacts a page of activity's daily_counts
 

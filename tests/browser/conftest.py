@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,11 @@ from tests.browser import seed
 from tests.e2e.conftest import ROOT, running_suite
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+# axe-core, the accessibility checker the tests run in the page: fetched from npm into
+# artifacts/ for the test run only (the page never ships it, nor loads anything from a CDN).
+AXE_VERSION = "4.14.1"
+AXE_DIR = ROOT / "artifacts" / "axe-core"
+AXE_SCRIPT = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _missing(what: str) -> None:
@@ -26,6 +32,33 @@ def _missing(what: str) -> None:
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> str:
+    """The text of axe.min.js at AXE_VERSION, installed by npm once."""
+    installed = AXE_DIR / "node_modules" / "axe-core" / "package.json"
+    if not installed.exists() or f'"version": "{AXE_VERSION}"' not in installed.read_text():
+        npm = shutil.which("npm")
+        if not npm:
+            _missing("npm (for axe-core)")
+        AXE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(AXE_DIR),
+                f"axe-core@{AXE_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return AXE_SCRIPT.read_text()
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,16 @@ from tests.browser.conftest import SCREENSHOTS
 TIMEOUT = 10
 
 
+# axe-core's impacts that fail a test; "minor" and "moderate" ones are reported only.
+FAILING_IMPACTS = ("serious", "critical")
+
+
 class Page:
-    def __init__(self, driver: WebDriver, url: str):
+    def __init__(self, driver: WebDriver, url: str, axe: str | None = None):
         self.driver = driver
         self.url = url
+        self.axe = axe
+        self.checked: list[str] = []  # the states axe found no serious violation in
 
     def open(self, path: str = "/") -> None:
         self.driver.get(self.url + path)
@@ -72,8 +78,31 @@ class Page:
     def notice(self, text: str) -> str:
         return self.has_text("#notice", text).text
 
+    def accessible(self, name: str) -> None:
+        """axe-core over the page as it is now: no serious or critical violation."""
+        if self.axe is None:
+            return
+        if not self.driver.execute_script("return Boolean(window.axe)"):
+            # Given through WebDriver, which the page's CSP does not govern.
+            self.driver.execute_script(
+                self.axe + "\n;if (typeof axe !== 'undefined') window.axe = axe;"
+            )
+        found = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']})"
+            ".then((r) => done(r.violations.map((v) => ({id: v.id, impact: v.impact,"
+            " help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' '))}))))"
+            ".catch((e) => done([{id: 'axe-error', impact: 'critical', help: String(e),"
+            " nodes: []}]));"
+        )
+        bad = [v for v in found if v["impact"] in FAILING_IMPACTS]
+        assert bad == [], f"{name}: {bad}"
+        self.checked.append(name)
+
     def shot(self, name: str) -> None:
-        """The whole page, not just the window: a tab's rows below the fold are in it."""
+        """The whole page, not just the window: a tab's rows below the fold are in it.
+        Every state shot is also checked by axe-core."""
+        self.accessible(name)
         size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
         shot = self.driver.execute_cdp_cmd(
             "Page.captureScreenshot",

@@ -14,6 +14,14 @@ from tests.polling import wait_for
 
 # Shown as text by the page, never run: the tests check that nothing of it executes.
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><b>bold?</b>"
+BULK = 55
+WEBPUSH_ENDPOINT = "https://fcm.googleapis.com/fcm/send/browser-test-device"
+WEBPUSH_KEYS = {
+    "p256dh": (
+        "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+    ),
+    "auth": "tBHItJI5svbpez7KI4CCXg",
+}
 
 
 @dataclass
@@ -22,6 +30,7 @@ class Seeded:
     message_id: str
     segment: dict
     other: dict  # a second contact, found by phone
+    bulk: list[str]  # the ids of more contacts, made after those (the first one inactive)
 
 
 def _ok(answer: requests.Response) -> dict:
@@ -37,6 +46,8 @@ def _ago(days: int, hours: int = 0) -> str:
 def seed(http: requests.Session, url: str) -> Seeded:
     api = url + "/v1"
     _ok(http.post(f"{api}/sources", json={"name": "website"}))
+    _ok(http.post(f"{api}/categories", json={"name": "newsletter", "description": "weekly news"}))
+    _ok(http.post(f"{api}/categories", json={"name": "offers", "description": None}))
     _ok(http.post(f"{api}/variables", json={"name": "plan", "type": "string", "scope": "contact"}))
     _ok(
         http.post(
@@ -77,6 +88,7 @@ def seed(http: requests.Session, url: str) -> Seeded:
                 "source": "website",
                 "contact_score": 42,
                 "variables": {"plan": "pro"},
+                "categories": {"newsletter": True},
                 "address": {"country": "UA", "city": "Kyiv", "street": "Khreshchatyk 1"},
                 # The gateway's own file: an avatar that loads offline.
                 "avatar_url": f"{url}/ui/avatar.svg",
@@ -85,6 +97,13 @@ def seed(http: requests.Session, url: str) -> Seeded:
     )
     one = f"{api}/contacts/{contact['id']}"
     _ok(http.put(f"{one}/channels/telegram", json={"chat_id": "123456789"}))
+    _ok(http.put(f"{one}/channels/viber", json={"user_id": "vb-olena-01"}))
+    _ok(
+        http.post(
+            f"{one}/channels/webpush",
+            json={"endpoint": WEBPUSH_ENDPOINT, "keys": WEBPUSH_KEYS, "device": "desktop"},
+        )
+    )
     _ok(
         http.put(
             f"{one}/subscriptions/sms", json={"status": "unsubscribed", "reason": "asked by phone"}
@@ -151,6 +170,16 @@ def seed(http: requests.Session, url: str) -> Seeded:
         )
     )
 
+    # More than a page of the contacts list, newest last.
+    results = _ok(
+        http.post(
+            f"{api}/contacts/batch",
+            json={"contacts": [{"user_id": f"bulk-{n:02}"} for n in range(BULK)]},
+        )
+    )["results"]
+    bulk = [result["id"] for result in results]
+    _ok(http.post(f"{api}/contacts/{bulk[0]}/deactivate"))
+
     wait_for(
         lambda: any(
             item["type"] == "sent"
@@ -160,4 +189,4 @@ def seed(http: requests.Session, url: str) -> Seeded:
         "the email's sent item in the feed",
     )
     wait_for(lambda: _ok(http.get(f"{one}/segments"))["data"], 20, "the segment membership")
-    return Seeded(_ok(http.get(one)), message["id"], segment, other)
+    return Seeded(_ok(http.get(one)), message["id"], segment, other, bulk)

@@ -95,8 +95,13 @@ def test_migrate_runs_once_before_the_services(compose):
 
 def test_dockerfile_builds_wheels_and_runs_nameko_as_a_plain_user():
     text = DOCKERFILE.read_text()
-    assert re.findall(r"^FROM (\S+)", text, re.M) == ["python:3.11-slim", "python:3.11-slim"]
-    assert "AS builder" in text and "pip wheel" in text
+    # Both stages on one base image, pinned by digest.
+    assert re.findall(r"^FROM (\S+)", text, re.M) == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
+    [base] = re.findall(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.M)
+    assert re.fullmatch(r"python:3\.11-slim@sha256:[0-9a-f]{64}", base)
+    # Every package from the lock, checked by hash; the driver compiled, not the binary.
+    assert "AS builder" in text and "--require-hashes" in text and "-r requirements.lock" in text
+    assert "--no-binary psycopg2" in text and "psycopg2-binary" not in text
     assert re.search(r"^USER plexus$", text, re.M)
     [entrypoint] = re.findall(r"^ENTRYPOINT (.+)$", text, re.M)
     assert json.loads(entrypoint) == ["nameko", "run", "--config", "/app/config.yaml"]

@@ -103,6 +103,30 @@ def test_listing_pages_newest_first(suite):
     assert second["data"][0]["id"] == made[0]
 
 
+def test_the_list_filters_by_name_status_and_subscription(suite):
+    family = f"Zq{uuid.uuid4().hex[:8]}"
+    one = create(suite, email=unique_email(), first_name="Ann", last_name=family)
+    two = create(suite, user_id=f"f-{uuid.uuid4().hex[:8]}", last_name=family.upper())
+    suite.http().post(f"{suite.url}/v1/contacts/{two['id']}/deactivate", timeout=15)
+
+    def listed(**params) -> list[str]:
+        answer = suite.http().get(suite.url + "/v1/contacts", params=params, timeout=15)
+        assert answer.status_code == 200, answer.text
+        return [c["id"] for c in answer.json()["data"]]
+
+    assert listed(name=family.lower()) == [two["id"], one["id"]]
+    assert listed(name=family, status="active") == [one["id"]]
+    assert listed(name=family, subscribed="email") == [one["id"]]
+    assert listed(name=family, subscribed="sms") == []
+    for params, field in (
+        ({"status": "gone"}, "status"),
+        ({"subscribed": "pigeon"}, "subscribed"),
+        ({"name": "x" * 101}, "name"),
+    ):
+        answer = suite.http().get(suite.url + "/v1/contacts", params=params, timeout=15)
+        assert_problem(answer, 422, field)
+
+
 def test_patch_changes_clears_and_refuses_read_only_fields(suite):
     contact = create(suite, email=unique_email(), first_name="Ann", language="en")
     url = f"{suite.url}/v1/contacts/{contact['id']}"

@@ -146,6 +146,8 @@ def test_definitions_preview_and_bad_rules(suite):
     assert found == {"count": 1, "sample": [contact["id"]]}
     made = segment(suite, rule)
     assert made["member_count"] == 1 and made["version"] == 1
+    # The suite's key is the bootstrap key: its writes are signed with its name.
+    assert (made["created_by"], made["updated_by"]) == ("bootstrap", "bootstrap")
     patch(suite, f"/v1/segments/{made['id']}", {"rule": {"not": rule}})
     assert get(suite, f"/v1/segments/{made['id']}")["version"] == 2
     listed = get(suite, "/v1/segments", limit=200)["data"]

@@ -15,10 +15,10 @@ from services.contacts.logic.representation import category_resource, source_res
 from services.contacts.models import Category, Source
 
 
-def _register(session: Session, model: type, values: dict, what: str):
+def _register(session: Session, model: type, values: dict, what: str, actor: str):
     if session.get(model, values["name"]) is not None:
         raise Conflict(f"{what} {values['name']} {EXISTS}", {"name": [EXISTS]})
-    row = model(**values, created_at=utcnow())
+    row = model(**values, created_at=utcnow(), created_by=actor, updated_by=actor)
     session.add(row)
     flush(session, {"name": "name"}, EXISTS)
     return row
@@ -28,13 +28,15 @@ def list_sources(session: Session, limit: int, cursor: str | None) -> dict:
     return page(session, select(Source), Source.name, limit, cursor, source_resource)
 
 
-def create_source(session: Session, data) -> dict:
-    return source_resource(_register(session, Source, load(SourceInput(), data), "source"))
+def create_source(session: Session, data, actor: str) -> dict:
+    return source_resource(_register(session, Source, load(SourceInput(), data), "source", actor))
 
 
 def list_categories(session: Session, limit: int, cursor: str | None) -> dict:
     return page(session, select(Category), Category.name, limit, cursor, category_resource)
 
 
-def create_category(session: Session, data) -> dict:
-    return category_resource(_register(session, Category, load(CategoryInput(), data), "category"))
+def create_category(session: Session, data, actor: str) -> dict:
+    return category_resource(
+        _register(session, Category, load(CategoryInput(), data), "category", actor)
+    )

@@ -234,11 +234,15 @@ def find_contacts(
     email: str | None = None,
     phone: str | None = None,
     region: str | None = None,
+    status: str | None = None,
+    subscribed: str | None = None,
+    name: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> dict:
     """By any identifier given (all must hold); with none, every contact newest first.
-    Each page in one statement (reading.py)."""
+    The filters (`status`, `subscribed` channel, `name` prefix) narrow either. Each page in
+    one statement (reading.py)."""
     equal = {}
     if user_id is not None:
         equal["user_id"] = user_id
@@ -249,10 +253,14 @@ def find_contacts(
             equal["phone"] = normalise_phone(phone, region)
         except ValidationError as error:
             raise invalid(flatten(error.messages, "phone")) from None
+    filters = reading.Filters(status=status, subscribed=subscribed, name=name)
     if equal:
-        return envelope(reading.contacts_where(db, **equal), None)
+        return envelope(reading.contacts_where(db, filters, **equal), None)
     return page_of(
-        reading.contacts_page(db, limit + 1, cursor), limit, dict, lambda contact: contact["id"]
+        reading.contacts_page(db, limit + 1, cursor, filters),
+        limit,
+        dict,
+        lambda contact: contact["id"],
     )
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plexus.contract.forms import FormSubscription
+from plexus.contract.services import MESSAGING
 from plexus.errors import Conflict
 from plexus.parsing import invalid, load
 from plexus.timeutil import rfc3339, utcnow
@@ -41,7 +42,6 @@ from services.contacts.settings import FormSettings
 ACTOR = "form"
 DOUBLE_OPT_IN = "double opt-in"
 ACCEPTED = {"status": "accepted"}
-MESSAGING = "messaging"
 
 
 def _by_email(session: Session, email: str) -> Contact | None:

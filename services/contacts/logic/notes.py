@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plexus.audit import record_deletion
 from plexus.contract.contacts import NoteInput
 from plexus.errors import Conflict, NotFound
 from plexus.paging import envelope
@@ -46,3 +47,4 @@ def delete_note(session: Session, contact_id: str, note_id: str, actor: str) -> 
     if note.contact_id != contact.id:
         raise NotFound("no such note")
     session.delete(note)
+    record_deletion("note", note.id, actor)

@@ -18,6 +18,7 @@ a third of what `Connection.execute` does with its result processing (about 70 a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 from collections.abc import Iterator
@@ -122,12 +123,70 @@ def _blacklisted(dialect: str):
     return type_coerce(found, JSON)
 
 
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    """What narrows a list of contacts: its status, a channel it is subscribed to now, a
+    prefix of its first or last name (any case). None: not filtered on."""
+
+    status: str | None = None
+    subscribed: str | None = None
+    name: str | None = None
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, value in dataclasses.asdict(self).items() if value)
+
+    def params(self) -> dict:
+        given = {name: getattr(self, name) for name in self.names()}
+        if "name" in given:
+            given["name"] = _like_prefix(given["name"].lower())
+        return given
+
+
+NO_FILTERS = Filters()
+SUBSCRIPTIONS = Subscription.__table__
+
+
+def _like_prefix(text: str) -> str:
+    r"""A LIKE pattern matching what starts with `text`, its own % _ and \ taken as such."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _filter(name: str):
+    """The condition of one filter, on the parameter of its name. Each one has its index
+    (models.py): contacts by (status, id), subscriptions by (channel, status), the names
+    by their lower case."""
+    if name == "status":
+        return CONTACTS.c.status == bindparam("status")
+    if name == "subscribed":
+        return (
+            select(SUBSCRIPTIONS.c.contact_id)
+            .where(
+                SUBSCRIPTIONS.c.contact_id == CONTACTS.c.id,
+                SUBSCRIPTIONS.c.channel == bindparam("subscribed"),
+                SUBSCRIPTIONS.c.status == literal_column("'subscribed'"),
+            )
+            .exists()
+        )
+    prefix = bindparam("name")
+    return or_(
+        sql.lower(CONTACTS.c.first_name).like(prefix, escape="\\"),
+        sql.lower(CONTACTS.c.last_name).like(prefix, escape="\\"),
+    )
+
+
 @functools.cache
 def contacts_statement(
-    dialect: str, equal: tuple[str, ...] = (), *, page: bool = False, after: bool = False
+    dialect: str,
+    equal: tuple[str, ...] = (),
+    filters: tuple[str, ...] = (),
+    *,
+    page: bool = False,
+    after: bool = False,
 ) -> Select:
-    """SELECT the contacts whose columns `equal` equal the parameters of those names;
-    `page`: newest first, `:limit` of them, `after`: only ids below `:cursor`.
+    """SELECT the contacts whose columns `equal` equal the parameters of those names and
+    that pass the `filters` named (Filters); `page`: newest first, `:limit` of them,
+    `after`: only ids below `:cursor`.
 
     Made once per shape and reused: SQLAlchemy remembers a statement's cache key on the
     object, while building one per call would cost walking its subqueries again
@@ -141,6 +200,7 @@ def contacts_statement(
         _blacklisted(dialect).label("_blacklists"),
     )
     statement = statement.where(*(CONTACTS.c[name] == bindparam(name) for name in equal))
+    statement = statement.where(*(_filter(name) for name in filters))
     if after:
         statement = statement.where(CONTACTS.c.id < bindparam("cursor"))
     if page:
@@ -163,11 +223,12 @@ def _compiled(dialect, shape: tuple) -> tuple[str, tuple[str, ...] | None, dict]
     """The SQL of a statement shape for the driver; the order of its parameters when
     the driver takes them by position (SQLite), else None (by name: psycopg2); and the
     values of those SQLAlchemy fills in itself (SQLite's OFFSET 0)."""
-    compiled = contacts_statement(dialect.name, *shape[:1], page=shape[1], after=shape[2]).compile(
+    equal, filters, page, after = shape
+    compiled = contacts_statement(dialect.name, equal, filters, page=page, after=after).compile(
         dialect=dialect
     )
     order = tuple(compiled.positiontup) if dialect.positional else None
-    given = {name: None for name in (*shape[0], "limit", "cursor")}
+    given = {name: None for name in (*equal, *filters, "limit", "cursor")}
     defaults = {
         name: value for name, value in compiled.construct_params(given).items() if name not in given
     }
@@ -198,12 +259,19 @@ def resource(row: dict) -> dict:
 
 
 def _select(
-    db, equal: tuple[str, ...], params: dict, *, page: bool = False, after: bool = False
+    db,
+    equal: tuple[str, ...],
+    params: dict,
+    filters: Filters = NO_FILTERS,
+    *,
+    page: bool = False,
+    after: bool = False,
 ) -> list[dict]:
     connection = _driver_connection(db)
     dialect = connection.dialect
-    sql_text, order, defaults = _compiled(_dialect_key(dialect), (equal, page, after))
-    params = {**defaults, **params}
+    shape = (equal, filters.names(), page, after)
+    sql_text, order, defaults = _compiled(_dialect_key(dialect), shape)
+    params = {**defaults, **params, **filters.params()}
     arguments = tuple(params[name] for name in order) if order is not None else params
     driver = dialect.loaded_dbapi
     dbapi_connection = connection.connection.dbapi_connection
@@ -236,9 +304,10 @@ def _dialect_key(dialect):
     return _DIALECTS.setdefault((dialect.name, dialect.driver, dialect.paramstyle), dialect)
 
 
-def contacts_where(db, **equal) -> list[dict]:
-    """The resources of the contacts whose columns equal the values given (all of them)."""
-    return _select(db, tuple(sorted(equal)), equal)
+def contacts_where(db, filters: Filters = NO_FILTERS, **equal) -> list[dict]:
+    """The resources of the contacts whose columns equal the values given (all of them)
+    and that pass the filters."""
+    return _select(db, tuple(sorted(equal)), equal, filters)
 
 
 def contacts_among(db, ids: list[str]) -> list[dict]:
@@ -253,9 +322,12 @@ def contacts_among(db, ids: list[str]) -> list[dict]:
     return [resource(_row(names, tuple(values))) for values in result]
 
 
-def contacts_page(db, limit: int, cursor: str | None) -> list[dict]:
-    """Up to `limit` contacts, newest first, after the `cursor` id when given."""
-    return _select(db, (), {"limit": limit, "cursor": cursor}, page=True, after=cursor is not None)
+def contacts_page(db, limit: int, cursor: str | None, filters: Filters = NO_FILTERS) -> list[dict]:
+    """Up to `limit` contacts passing the filters, newest first, after the `cursor` id
+    when given."""
+    return _select(
+        db, (), {"limit": limit, "cursor": cursor}, filters, page=True, after=cursor is not None
+    )
 
 
 @contextlib.contextmanager

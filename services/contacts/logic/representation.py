@@ -219,11 +219,12 @@ def variable_resource(definition: VariableDefinition) -> dict:
         "value": definition.value,
         "created_at": rfc3339(definition.created_at),
         "updated_at": rfc3339(definition.updated_at),
+        **definition.authorship(),
     }
 
 
 def source_resource(source: Source) -> dict:
-    return {"name": source.name, "created_at": rfc3339(source.created_at)}
+    return {"name": source.name, "created_at": rfc3339(source.created_at), **source.authorship()}
 
 
 def category_resource(category: Category) -> dict:
@@ -231,4 +232,5 @@ def category_resource(category: Category) -> dict:
         "name": category.name,
         "description": category.description,
         "created_at": rfc3339(category.created_at),
+        **category.authorship(),
     }

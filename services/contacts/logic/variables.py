@@ -32,12 +32,14 @@ def get_variable(session: Session, name: str) -> dict:
     return variable_resource(by_key(session, VariableDefinition, name, "variable"))
 
 
-def create_variable(session: Session, data) -> dict:
+def create_variable(session: Session, data, actor: str) -> dict:
     wanted = load(VariableInput(), data)
     if session.get(VariableDefinition, wanted["name"]) is not None:
         raise Conflict(f"variable {wanted['name']} {EXISTS}", {"name": [EXISTS]})
     now = utcnow()
-    definition = VariableDefinition(**wanted, created_at=now, updated_at=now)
+    definition = VariableDefinition(
+        **wanted, created_at=now, updated_at=now, created_by=actor, updated_by=actor
+    )
     session.add(definition)
     flush(session, {"name": "name"}, EXISTS)
     return variable_resource(definition)
@@ -52,7 +54,7 @@ def _held_by_a_contact(session: Session, name: str) -> bool:
     )
 
 
-def update_variable(session: Session, name: str, data) -> dict:
+def update_variable(session: Session, name: str, data, actor: str) -> dict:
     """Change an account variable's value, or a type no contact holds a value of."""
     wanted = load(VariableUpdate(), data)
     definition = by_key(session, VariableDefinition, name, "variable")
@@ -72,5 +74,5 @@ def update_variable(session: Session, name: str, data) -> dict:
         raise Conflict(message, {"type": [message]})
     if (kind, value) != (definition.type, definition.value):
         definition.type, definition.value = kind, value
-        definition.updated_at = utcnow()
+        definition.updated_at, definition.updated_by = utcnow(), actor
     return variable_resource(definition)

@@ -9,6 +9,7 @@ import logging
 
 from plexus.contract import activity as schemas
 from plexus.contract.activity import EXPORT_FORMATS
+from plexus.contract.services import ACTIVITY
 from plexus.errors import Invalid
 from services.gateway.routes.call import Call
 from services.gateway.web import downloads
@@ -17,7 +18,7 @@ from services.gateway.web.routing import Answer, Route
 
 log = logging.getLogger(__name__)
 
-ACTIVITY = "activity"
+
 READ, WRITE = "activity:read", "activity:write"
 EXPORT_COLUMNS = ("id", "occurred_at", "channel", "origin", "type", "message_id", "details")
 FILTERS = ("channel", "origin", "type", "period", "since", "until")

@@ -5,11 +5,11 @@ email lower-cased, a phone in E.164) and names `value` when it is none."""
 from __future__ import annotations
 
 from plexus.contract import contacts as schemas
+from plexus.contract.services import CONTACTS
 from services.gateway.routes.call import Call
 from services.gateway.web.requests import page_args
 from services.gateway.web.routing import Answer, Route
 
-CONTACTS = "contacts"
 READ, WRITE = "contacts:read", "contacts:write"
 
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from plexus.contract import contacts as schemas
+from plexus.contract.services import CONTACTS
 from plexus.errors import Invalid
 from services.gateway.routes.call import Call
 from services.gateway.web.requests import page_args
 from services.gateway.web.routing import Answer, Route
 
-CONTACTS = "contacts"
 READ, WRITE, ADMIN = "contacts:read", "contacts:write", "admin"
 NO_CONTENT = Answer(204)
+LOOKUP = ("user_id", "email", "phone", "region")
+FILTERS = ("status", "subscribed", "name")
 
 
 def _created(resource: dict, location: str) -> Answer:
@@ -39,7 +41,7 @@ def batch_upsert(c: Call):
 
 
 def find_contacts(c: Call):
-    lookup = {name: c.args.get(name) for name in ("user_id", "email", "phone", "region")}
+    lookup = {name: c.args.get(name) for name in (*LOOKUP, *FILTERS)}
     return c.rpc(CONTACTS, "find_contacts", **lookup, **page_args(c.args))
 
 
@@ -215,6 +217,9 @@ CONTACT_ROUTES = (
             "email": "case-insensitive",
             "phone": "E.164, or national with region",
             "region": "ISO 3166-1 alpha-2",
+            "status": "only contacts of this status: active or inactive",
+            "subscribed": "only contacts subscribed to this channel now",
+            "name": "only contacts whose first or last name starts with this (any case)",
             **PAGE,
         },
     ),

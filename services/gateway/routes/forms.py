@@ -9,12 +9,12 @@ from __future__ import annotations
 import html
 
 from plexus.contract import forms as schemas
+from plexus.contract.services import CONTACTS
 from plexus.errors import Gone, Invalid, NotFound, Unavailable
 from services.gateway.routes.call import Call
 from services.gateway.web.pages import HTML_TYPE, page
 from services.gateway.web.routing import Answer, Route
 
-CONTACTS = "contacts"
 FORMS = "forms"
 # What a person who followed a link reads, for the links that do not work.
 LINK_TROUBLE = {
@@ -42,7 +42,7 @@ def subscribe(c: Call):
     return Answer(202, {"status": "accepted"})
 
 
-def preflight(c: Call):
+def preflight(_c: Call):
     return Answer(204)  # the CORS headers are the answer (app.handle adds them)
 
 

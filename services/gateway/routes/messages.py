@@ -8,13 +8,13 @@ from __future__ import annotations
 import html
 
 from plexus.contract import messages as schemas
+from plexus.contract.services import MESSAGING
 from services.gateway.routes.call import Call
 from services.gateway.web.pages import HTML_TYPE, NO_STORE, page
 from services.gateway.web.problems import HttpProblem
 from services.gateway.web.requests import page_args
 from services.gateway.web.routing import Answer, Route
 
-MESSAGING = "messaging"
 SEND, READ, ADMIN = "messages:send", "activity:read", "admin"
 # A transparent 1x1 GIF: the open pixel.
 PIXEL = (

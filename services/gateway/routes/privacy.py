@@ -4,13 +4,12 @@ messages), as one JSON document streamed while it is gathered."""
 
 from __future__ import annotations
 
+from plexus.contract.services import ACTIVITY, CONTACTS, MESSAGING, SEGMENTS
 from plexus.timeutil import rfc3339, utcnow
 from services.gateway.routes.activity import logged
 from services.gateway.routes.call import Call
 from services.gateway.web import downloads
 from services.gateway.web.routing import Answer, Route
-
-CONTACTS, ACTIVITY, MESSAGING, SEGMENTS = "contacts", "activity", "messaging", "segments"
 
 
 def _everything(fetch) -> list[dict]:

@@ -6,12 +6,12 @@ route's segments scope: checked here, before the service is asked."""
 from __future__ import annotations
 
 from plexus.contract import segments as schemas
+from plexus.contract.services import SEGMENTS
 from services.gateway.routes.call import Call
 from services.gateway.web.problems import HttpProblem
 from services.gateway.web.requests import page_args
 from services.gateway.web.routing import Answer, Route
 
-SEGMENTS = "segments"
 READ, WRITE = "segments:read", "segments:write"
 
 

@@ -11,7 +11,7 @@ from services.gateway.routes.call import Call
 from services.gateway.web.routing import Answer, Route
 
 
-def health(c: Call):
+def health(_c: Call):
     return {"status": "ok"}
 
 

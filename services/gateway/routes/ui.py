@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from pathlib import Path
 
+from plexus.contract import vocab
 from services.gateway.routes.call import Call
 from services.gateway.web.problems import not_found
 from services.gateway.web.routing import Answer, Route
@@ -22,7 +24,28 @@ TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".json": "application/json",
 }
+# The vocabularies the page shows (channels, activity types by channel...), served from
+# plexus.contract.vocab itself so the page never holds a copy that could drift.
+VOCABULARY = "vocabulary.json"
+
+
+def _vocabulary() -> bytes:
+    return json.dumps(
+        {
+            "message_channels": vocab.MESSAGE_CHANNELS,
+            "open_channels": vocab.OPEN_CHANNELS,
+            "activity_channels": vocab.ACTIVITY_CHANNELS,
+            "origins": vocab.ORIGINS,
+            "activity_types": vocab.ACTIVITY_TYPES,
+            "contact_statuses": vocab.CONTACT_STATUSES,
+            "subscription_statuses": vocab.SUBSCRIPTION_STATUSES,
+            "blacklists": vocab.BLACKLISTS,
+        }
+    ).encode()
+
+
 # Avatars are links to images anywhere (http or https); everything else comes from here.
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -44,12 +67,16 @@ ASSET_CACHE = "public, max-age=3600"
 @functools.cache
 def _files() -> dict[str, tuple[bytes, str]]:
     """name -> (content, ETag) of every servable file, read once per process."""
-    files = {}
-    for path in sorted(FOLDER.iterdir()):
-        if path.is_file() and path.suffix in TYPES:
-            content = path.read_bytes()
-            files[path.name] = (content, '"' + hashlib.sha256(content).hexdigest()[:32] + '"')
-    return files
+    contents = {
+        path.name: path.read_bytes()
+        for path in sorted(FOLDER.iterdir())
+        if path.is_file() and path.suffix in TYPES
+    }
+    contents[VOCABULARY] = _vocabulary()
+    return {
+        name: (content, '"' + hashlib.sha256(content).hexdigest()[:32] + '"')
+        for name, content in contents.items()
+    }
 
 
 def _serve(c: Call, name: str, cache: str) -> Answer:

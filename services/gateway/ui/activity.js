@@ -1,12 +1,18 @@
-// The activity tab: filters, a chart of items per day over the period, the feed with
-// info and resend on message items, and the feed as a download.
+// The activity tab: filters (the status list follows the channel and origin chosen, from
+// the server's vocabulary), a chart of items per day (per month over all time), the feed
+// with each message named and Info laid out field by field, the contact's orders over its
+// whole history whatever the period, and the feed as a download.
 
 import { api, contactPath } from "./api.js";
-import { $, attempt, fill, h, notify, openModal, text, when } from "./dom.js";
+import { $, attempt, confirmAction, fill, h, notify, openModal, when } from "./dom.js";
+import { fieldList } from "./fields.js";
+import { messageName, messageOf } from "./messages.js";
+import { typesFor, vocabulary } from "./vocab.js";
 
 const PAGE = 200;
 const MAX_PAGES = 10;   // the chart counts at most 2,000 items; the feed says so beyond
 const SHOWN = 50;       // items rendered at a time
+const MONTHLY_AFTER = 92;  // days: a longer span is charted by month
 const SVG = "http://www.w3.org/2000/svg";
 let contact = null;
 let items = [];
@@ -16,12 +22,36 @@ let asked = 0;  // a load started later wins over one still under way
 function filters() {
   const form = new FormData($("#feed-filters"));
   const query = {};
-  for (const name of ["channel", "origin", "type", "period"]) query[name] = form.get(name);
+  for (const name of ["channel", "origin", "type"]) query[name] = form.get(name);
+  const period = form.get("period");
+  // All time: no period at all, the whole history.
+  query.period = period === "all" ? undefined : period;
   return query;
+}
+
+function options(select, values, blank) {
+  const chosen = select.value;
+  fill(select, h("option", { value: "" }, blank),
+    values.map((value) => h("option", { value }, value.replaceAll("_", " "))));
+  select.value = values.includes(chosen) ? chosen : "";
+}
+
+async function fillFilters() {
+  const words = await attempt(vocabulary);
+  if (!words) return;
+  const form = $("#feed-filters");
+  if (form.elements.channel.options.length === 1) {
+    options(form.elements.channel, words.activity_channels, "All channels");
+    options(form.elements.origin, words.origins, "All origins");
+  }
+  options(form.elements.type,
+    typesFor(words, form.elements.channel.value, form.elements.origin.value), "All statuses");
 }
 
 export async function loadActivity(current) {
   contact = current;
+  await fillFilters();
+  loadOrders();
   const query = filters();
   const ask = ++asked;
   const loaded = [];
@@ -37,8 +67,37 @@ export async function loadActivity(current) {
   items = loaded;
   shown = 0;
   fill($("#feed"));
-  drawChart(Number.parseInt(query.period, 10), items);
+  drawChart(query.period ? Number.parseInt(query.period, 10) : null, items);
   showMore();
+}
+
+// The contact's orders over its whole history, whatever the period chosen: how many,
+// their total by currency, and the latest.
+async function loadOrders() {
+  const orders = [];
+  let cursor = null;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const answer = await attempt(() => api.get(contactPath(contact.id, "/activity"),
+      { channel: "other", type: "order", limit: PAGE, cursor }));
+    if (!answer) return;
+    orders.push(...answer.data);
+    cursor = answer.next_cursor;
+    if (!cursor) break;
+  }
+  if (orders.length === 0) {
+    fill($("#orders"), "Orders, all time: none.");
+    return;
+  }
+  const totals = new Map();
+  for (const order of orders) {
+    const { amount, currency } = order.details || {};
+    if (typeof amount === "number") totals.set(currency, (totals.get(currency) || 0) + amount);
+  }
+  const sums = [...totals].map(([currency, sum]) => `${sum.toLocaleString()} ${currency || ""}`);
+  const latest = orders[0].details || {};
+  fill($("#orders"), h("strong", {}, "Orders, all time: "),
+    `${orders.length} · ${sums.join(" + ") || "no amount"} · latest ${
+      latest.external_id || ""} ${latest.status || ""} on ${when(orders[0].occurred_at)}`);
 }
 
 function showMore() {
@@ -53,45 +112,82 @@ function summary(item) {
   const details = item.details || {};
   const parts = [details.name, details.segment_name, details.reason, details.status,
     details.external_id, details.error].filter(Boolean);
-  if (details.properties) parts.push(JSON.stringify(details.properties));
+  if (details.amount !== undefined) parts.push(`${details.amount} ${details.currency || ""}`);
   return parts.join(" · ");
 }
 
 function feedItem(item) {
   const message = Boolean(item.message_id);
+  const label = item.type.replaceAll("_", " ");
+  const name = h("span", { class: "message-name" });
+  if (message) {
+    // The message's subject or template name, read once per message.
+    messageName(item.message_id).then((named) => { name.textContent = named; });
+  }
   return h("li", { class: "item", dataset: { id: item.id, channel: item.channel } },
     h("time", { datetime: item.occurred_at }, when(item.occurred_at)),
     h("span", { class: "badge" }, item.channel),
-    h("strong", {}, item.type.replaceAll("_", " ")),
+    h("strong", {}, label),
     item.origin ? h("span", { class: "muted" }, item.origin) : null,
+    message ? name : null,
     h("span", { class: "summary" }, summary(item)),
     h("span", { class: "spacer" }),
-    h("button", { type: "button", class: "secondary small", onclick: () => info(item) },
-      "Info"),
+    h("button", { type: "button", class: "secondary small", onclick: () => info(item),
+      "aria-label": `Info: ${label} on ${when(item.occurred_at)}` }, "Info"),
     message ? h("button", { type: "button", class: "secondary small",
+      "aria-label": `Resend the message of ${when(item.occurred_at)}`,
       onclick: () => resend(item) }, "Resend") : null);
+}
+
+// What triggered a message, when it says: a campaign (and its variant) or a workflow's
+// step with its run and cause.
+function triggerRows(trigger) {
+  if (!trigger) return [];
+  const known = [["Campaign", trigger.campaign_id], ["Variant", trigger.variant],
+    ["Workflow", trigger.workflow_id], ["Run", trigger.run_id], ["Step", trigger.step],
+    ["Cause", trigger.cause]].filter(([, value]) => value !== undefined && value !== null);
+  const named = new Set(["campaign_id", "variant", "workflow_id", "run_id", "step", "cause"]);
+  const rest = Object.entries(trigger).filter(([key]) => !named.has(key));
+  return [...known, ...rest];
 }
 
 async function info(item) {
   const detail = await attempt(() => api.get(`/v1/activity/${encodeURIComponent(item.id)}`));
   if (!detail) return;
-  const message = detail.message || {};
-  const content = message.content || {};
-  const rows = [["When", when(detail.occurred_at)], ["Channel", detail.channel],
-    ["Type", detail.type], ["Origin", detail.origin], ["Details", detail.details]];
+  fill($("#info-fields"), fieldList([["When", when(detail.occurred_at)],
+    ["Channel", detail.channel], ["Status", detail.type], ["Origin", detail.origin],
+    ...Object.entries(detail.details || {})]));
+  const message = detail.message;
+  $("#info-message").hidden = !detail.message_id;
   if (detail.message_id) {
-    rows.push(["Message", detail.message_id], ["Status", message.status],
-      ["Subject", content.subject], ["Content", content.text || content.body || content.html],
-      ["Resend of", message.resend_of], ["Error", detail.message_error]);
+    const content = message?.content || {};
+    const name = await messageName(detail.message_id, message);
+    fill($("#info-message-fields"), fieldList([["Id", detail.message_id], ["Name", name],
+      ["Status", message?.status], ["Category", message?.category],
+      ["Subject", content.subject], ["Text", content.text || content.body],
+      ["HTML", content.html], ["Resend of", message?.resend_of],
+      ["Created", message ? when(message.created_at) : null],
+      ["Error", detail.message_error]].filter(([, value]) => value !== undefined && value !== null
+      && value !== "")));
+    const trigger = triggerRows(message?.trigger);
+    $("#info-trigger").hidden = trigger.length === 0;
+    fill($("#info-trigger-fields"), fieldList(trigger));
+    fill($("#info-history"), (message?.history || []).map((change) => h("li", {},
+      h("strong", {}, change.status), " ", when(change.at),
+      Object.keys(change.details || {}).length
+        ? h("dl", { class: "fields" }, fieldList(Object.entries(change.details))) : null)));
   }
-  fill($("#info-fields"), rows.map(([label, value]) => [h("dt", {}, label),
-    h("dd", {}, text(value))]));
-  fill($("#info-history"), (message.history || []).map((change) => h("li", {},
-    h("strong", {}, change.status), " ", when(change.at))));
   await openModal($("#info"));
 }
 
 async function resend(item) {
+  const message = await messageOf(item.message_id);
+  const named = await messageName(item.message_id);
+  const sure = await confirmAction("Send this message again?",
+    `“${named}” will be sent again on ${item.channel} to ${contact.email || contact.phone
+      || "this contact"}, as a new message${message?.status ? ` (this one is ${message.status})`
+      : ""}.`, "Resend");
+  if (!sure) return;
   const queued = await attempt(
     () => api.post(`/v1/messages/${encodeURIComponent(item.message_id)}/resend`));
   if (queued) notify(`Sent again: message ${queued.id} is ${queued.status}`);
@@ -102,6 +198,8 @@ function day(date) {
     String(date.getDate()).padStart(2, "0");
 }
 
+const month = (date) => day(date).slice(0, 7);
+
 function svg(tag, attributes, ...children) {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -109,18 +207,26 @@ function svg(tag, attributes, ...children) {
   return node;
 }
 
-// Items per local day, oldest left, one bar a day of the period.
-function drawChart(days, list) {
-  const counts = new Map();
+// The buckets of the chart, oldest first: one a day of the period, or over all time from
+// the oldest item loaded, one a day up to three months, else one a month.
+function buckets(days, list) {
   const today = new Date();
-  for (let back = days - 1; back >= 0; back -= 1) {
-    const date = new Date(today.getFullYear(), today.getMonth(), today.getDate() - back);
-    counts.set(day(date), 0);
+  const oldest = list.length ? new Date(list.at(-1).occurred_at) : today;
+  const span = days || Math.max(7, Math.ceil((today - oldest) / 86400000) + 1);
+  const keyOf = span > MONTHLY_AFTER ? month : day;
+  const counts = new Map();
+  for (let back = span - 1; back >= 0; back -= 1) {
+    counts.set(keyOf(new Date(today.getFullYear(), today.getMonth(), today.getDate() - back)), 0);
   }
   for (const item of list) {
-    const key = day(new Date(item.occurred_at));
+    const key = keyOf(new Date(item.occurred_at));
     if (counts.has(key)) counts.set(key, counts.get(key) + 1);
   }
+  return { counts, unit: keyOf === month ? "month" : "day", span };
+}
+
+function drawChart(days, list) {
+  const { counts, unit, span } = buckets(days, list);
   const values = [...counts.values()];
   const top = Math.max(1, ...values);
   const width = 600;
@@ -133,15 +239,16 @@ function drawChart(days, list) {
     svg("title", {}, `${date}: ${count}`));
   });
   const keys = [...counts.keys()];
+  const over = days ? `the last ${days} days` : `all time (${span} days)`;
   // The bars stretch to the width; the labels are HTML so they do not stretch with them.
   fill($("#chart"),
-    h("div", { class: "axis" }, h("span", {}, `${top} a day at most`)),
+    h("div", { class: "axis" }, h("span", {}, `${top} a ${unit} at most`)),
     svg("svg", { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img",
-      "aria-label": `Activity per day: ${list.length} items in ${days} days` }, ...bars),
+      "aria-label": `Activity per ${unit}: ${list.length} items in ${over}` }, ...bars),
     h("div", { class: "axis row" }, h("span", {}, keys[0]), h("span", { class: "spacer" }),
       h("span", {}, keys.at(-1))),
     h("figcaption", { class: "muted" },
-      `${list.length} items in the last ${days} days` +
+      `${list.length} items in ${over}` +
       (list.length >= PAGE * MAX_PAGES ? " (the chart counts the newest 2,000)" : "")));
 }
 
@@ -162,5 +269,8 @@ $("#feed-filters").addEventListener("submit", (event) => {
   event.preventDefault();
   loadActivity(contact);
 });
+for (const name of ["channel", "origin"]) {
+  $("#feed-filters").elements[name].addEventListener("change", fillFilters);
+}
 $("#feed-more").addEventListener("click", showMore);
 $("#feed-download").addEventListener("click", download);

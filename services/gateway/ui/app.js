@@ -1,15 +1,22 @@
-// The page's screens: sign in, search, and a contact's profile, chosen by the URL hash
-// (#/ or #/contacts/<id>) so the browser's back button works.
+// The page's screens: sign in, the contacts list, a contact's profile and the segments,
+// chosen by the URL hash (#/?filters, #/contacts/<id>, #/segments) so the browser's back
+// and forward buttons work.
 
 import { api, ApiError, session } from "./api.js";
-import { displayName } from "./contact.js";
-import { $, attempt, fill, h, show } from "./dom.js";
+import { $, fill, show } from "./dom.js";
+import { showList } from "./list.js";
 import { openProfile } from "./profile.js";
+import { showSegments } from "./segments.js";
 
-const screens = ["#sign-in", "#search", "#profile"];
+const screens = ["#sign-in", "#contacts", "#profile", "#segments-screen"];
 
 function screen(name) {
   for (const id of screens) show($(id), id === name);
+  for (const link of document.querySelectorAll("#nav a")) {
+    const current = (link.id === "nav-segments") === (name === "#segments-screen");
+    if (current && name !== "#sign-in") link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
 }
 
 async function signIn(event) {
@@ -36,47 +43,32 @@ function signOut() {
   route();
 }
 
-async function search(event) {
-  event.preventDefault();
-  const by = $("#search-by").value;
-  const value = $("#search-value").value.trim();
-  const page = await attempt(() => api.get("/v1/contacts", { [by]: value }));
-  if (!page) return;
-  if (page.data.length === 1) {
-    location.hash = `#/contacts/${encodeURIComponent(page.data[0].id)}`;
-    return;
-  }
-  show($("#search-empty"), page.data.length === 0);
-  const table = show($("#search-results"), page.data.length > 0);
-  fill($("tbody", table), page.data.map((contact) => h("tr", {},
-    h("td", {}, h("a", { href: `#/contacts/${encodeURIComponent(contact.id)}` },
-      displayName(contact))),
-    h("td", {}, contact.email || ""), h("td", {}, contact.phone || ""),
-    h("td", {}, contact.user_id || ""), h("td", {}, contact.status))));
-}
-
 function route() {
   const signedIn = Boolean(session.key);
   show($("#sign-out"), signedIn);
+  show($("#nav"), signedIn);
   if (!signedIn) {
     screen("#sign-in");
     $("#api-key").focus();
     return;
   }
-  const match = location.hash.match(/^#\/contacts\/([^/]+)$/);
+  const hash = location.hash || "#/";
+  const match = hash.match(/^#\/contacts\/([^/?]+)$/);
   if (match) {
     screen("#profile");
     openProfile(decodeURIComponent(match[1]));
+  } else if (hash === "#/segments") {
+    screen("#segments-screen");
+    showSegments();
   } else {
-    screen("#search");
-    $("#search-value").focus();
+    screen("#contacts");
+    showList(hash);
   }
 }
 
 function start() {
   $("#sign-in-form").addEventListener("submit", signIn);
   $("#sign-out").addEventListener("click", signOut);
-  $("#search-form").addEventListener("submit", search);
   window.addEventListener("hashchange", route);
   window.addEventListener("plexus:unauthorized", signOut);
   route();

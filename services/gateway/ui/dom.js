@@ -71,9 +71,13 @@ export function confirmAction(title, text, button = "Confirm") {
   return modal($("#confirm"));
 }
 
-export async function askFor(title, label, value = "") {
+// Asks for one value; `text` says what will happen, `button` names the action.
+export async function askFor(title, label, value = "", { text = "", button = "Save" } = {}) {
   $("#ask-title").textContent = title;
+  $("#ask-text").textContent = text;
+  $("#ask-text").hidden = !text;
   $("#ask-label").textContent = label;
+  $("#ask-yes").textContent = button;
   const input = $("#ask-value");
   input.value = value;
   return (await modal($("#ask"))) ? input.value.trim() : null;
@@ -91,4 +95,28 @@ export function when(value) {
 export function text(value) {
   if (value === null || value === undefined || value === "") return "—";
   return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+// Tab and Shift+Tab go round a modal dialog's controls: past the last one the browser
+// would take the focus out of the page (the page behind the dialog is inert).
+const FOCUSABLE = "button, [href], input, select, textarea, summary, [tabindex]:not([tabindex='-1'])";
+
+function keepFocus(event) {
+  if (event.key !== "Tab") return;
+  const dialog = event.currentTarget;
+  const controls = [...dialog.querySelectorAll(FOCUSABLE)]
+    .filter((node) => !node.disabled && node.offsetParent !== null);
+  if (!controls.length) return;
+  const [first, last] = [controls[0], controls.at(-1)];
+  if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
+for (const dialog of document.querySelectorAll("dialog")) {
+  dialog.addEventListener("keydown", keepFocus);
 }

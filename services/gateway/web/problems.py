@@ -7,6 +7,7 @@ import math
 
 from werkzeug.wrappers import Response
 
+from plexus import tracing
 from plexus.errors import PlexusError
 
 PROBLEM_TYPE = "https://plexus.dev/problems/"
@@ -34,12 +35,15 @@ def slug(title: str) -> str:
 
 
 def problem_body(error: PlexusError) -> dict:
+    trace = tracing.current()
     return {
         "type": PROBLEM_TYPE + slug(error.title),
         "title": error.title,
         "status": error.status,
         "detail": error.detail or error.title,
         "errors": error.errors,
+        # The request id (X-Request-Id): what to quote when asking about this answer.
+        **({"instance": trace.request_id} if trace else {}),
     }
 
 

@@ -40,7 +40,7 @@ class _Budget:
         self.lines = 0
         self.deadline = time.monotonic() + limits.max_seconds
 
-    def __call__(self, frame, event, arg):
+    def __call__(self, _frame, event, _arg):
         if event == "line":
             self.lines += 1
             if self.lines > self.limits.max_lines:

@@ -15,6 +15,7 @@ from plexus.contract import events
 from plexus.event_consumer import on_events
 from plexus.metrics import ServiceMetrics, counter, histogram
 from plexus.rpc import Caller, answer
+from plexus.tracing import Tracing
 from services.messaging import queues
 from services.messaging.ports import ContactsPort, MessagingPort
 from services.messaging.senders.delivery import Meter, deliver
@@ -93,7 +94,7 @@ class ChannelProvider(DependencyProvider):
         )
         self.meter = SenderMeter(self.container.service_name)
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, _worker_ctx):
         return self
 
 
@@ -101,6 +102,7 @@ class Sender:
     """Base of the sender services (sender_service() makes each)."""
 
     rpc = Caller()
+    tracing = Tracing()  # the request's trace in logs, RPCs and events
     metrics = ServiceMetrics()
     channel: ChannelProvider
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from plexus.audit import record_deletion
 from plexus.contract.segments import MAX_SEGMENTS, PreviewInput, SegmentInput, SegmentPatch
 from plexus.errors import Conflict, NotFound
 from plexus.paging import envelope, page, page_of
@@ -28,6 +29,7 @@ def representation(segment: SegmentDef) -> dict:
         "member_count": segment.member_count,
         "created_at": rfc3339(segment.created_at),
         "updated_at": rfc3339(segment.updated_at),
+        **segment.authorship(),
     }
 
 
@@ -77,7 +79,9 @@ def _room_for_one_more(session: Session) -> None:
         )
 
 
-def create_segment(session: Session, data, clock: Clock, timeout: float | None = None) -> dict:
+def create_segment(
+    session: Session, data, actor: str, clock: Clock, timeout: float | None = None
+) -> dict:
     """`timeout`: seconds the evaluation over every contact may take (422 beyond)."""
     values = read_body(SegmentInput(), data)
     _room_for_one_more(session)
@@ -88,6 +92,8 @@ def create_segment(session: Session, data, clock: Clock, timeout: float | None =
         member_count=0,
         created_at=clock.now,
         updated_at=clock.now,
+        created_by=actor,
+        updated_by=actor,
     )
     session.add(segment)
     _index(session, segment)
@@ -98,7 +104,12 @@ def create_segment(session: Session, data, clock: Clock, timeout: float | None =
 
 
 def update_segment(
-    session: Session, segment_id: str, data, clock: Clock, timeout: float | None = None
+    session: Session,
+    segment_id: str,
+    data,
+    actor: str,
+    clock: Clock,
+    timeout: float | None = None,
 ) -> dict:
     values = read_body(SegmentPatch(), data)
     segment = get_segment(session, segment_id)
@@ -111,14 +122,15 @@ def update_segment(
         with evaluation_limit(session, timeout):
             reconcile(session, segment, clock)
         session.refresh(segment)
-    segment.updated_at = clock.now
+    segment.updated_at, segment.updated_by = clock.now, actor
     return representation(segment)
 
 
-def delete_segment(session: Session, segment_id: str) -> None:
+def delete_segment(session: Session, segment_id: str, actor: str) -> None:
     """The definition and its membership; members are not told one by one (the segment
     is gone, not they)."""
     segment = get_segment(session, segment_id)
+    record_deletion("segment", segment.id, actor)
     for model in (Dependency, Membership):
         session.execute(delete(model).where(model.segment_id == segment.id))
     session.delete(segment)

@@ -89,15 +89,16 @@ def create(run):
 @pytest.fixture
 def registered(run):
     """Sources, categories and variable definitions the contacts below refer to."""
-    run(catalog.create_source, {"name": "website"})
-    run(catalog.create_source, {"name": "shop"})
-    run(catalog.create_category, {"name": "newsletter", "description": "weekly news"})
-    run(catalog.create_category, {"name": "offers"})
-    run(variables.create_variable, {"name": "plan", "type": "string"})
-    run(variables.create_variable, {"name": "visits", "type": "number"})
-    run(variables.create_variable, {"name": "vip", "type": "boolean"})
-    run(variables.create_variable, {"name": "renewal", "type": "date"})
+    run(catalog.create_source, {"name": "website"}, "tester")
+    run(catalog.create_source, {"name": "shop"}, "tester")
+    run(catalog.create_category, {"name": "newsletter", "description": "weekly news"}, "tester")
+    run(catalog.create_category, {"name": "offers"}, "tester")
+    run(variables.create_variable, {"name": "plan", "type": "string"}, "tester")
+    run(variables.create_variable, {"name": "visits", "type": "number"}, "tester")
+    run(variables.create_variable, {"name": "vip", "type": "boolean"}, "tester")
+    run(variables.create_variable, {"name": "renewal", "type": "date"}, "tester")
     run(
         variables.create_variable,
         {"name": "company", "type": "string", "scope": "account", "value": "Plexus Ltd"},
+        "tester",
     )

@@ -64,10 +64,10 @@ STORED = st.lists(
 
 def prepare(sessions, stored):
     run = runner(sessions)
-    run(catalog.create_source, {"name": "shop"})
-    run(catalog.create_category, {"name": "offers"})
-    run(variables.create_variable, {"name": "plan", "type": "string"})
-    run(variables.create_variable, {"name": "visits", "type": "number"})
+    run(catalog.create_source, {"name": "shop"}, "tester")
+    run(catalog.create_category, {"name": "offers"}, "tester")
+    run(variables.create_variable, {"name": "plan", "type": "string"}, "tester")
+    run(variables.create_variable, {"name": "visits", "type": "number"}, "tester")
     # Addresses on the black lists, and an erased contact's suppressed ones: items that
     # take them are listed, unsubscribed, black-listed again.
     run(blacklists.put_entry, "email", "c@example.com", {"reason": "listed"}, "setup")

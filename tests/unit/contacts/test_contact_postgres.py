@@ -63,12 +63,12 @@ def test_a_batch_goes_on_after_an_item_the_database_refused(create, run, monkeyp
 
 
 def test_a_variable_held_by_a_contact_keeps_its_type(create, run):
-    run(variables.create_variable, {"name": "vip", "type": "boolean"})
-    run(variables.create_variable, {"name": "plan", "type": "string"})
+    run(variables.create_variable, {"name": "vip", "type": "boolean"}, "tester")
+    run(variables.create_variable, {"name": "plan", "type": "string"}, "tester")
     create(email="a@example.com", variables={"vip": False})
     with pytest.raises(Conflict):
-        run(variables.update_variable, "vip", {"type": "string"})
-    assert run(variables.update_variable, "plan", {"type": "number"})["type"] == "number"
+        run(variables.update_variable, "vip", {"type": "string"}, "tester")
+    assert run(variables.update_variable, "plan", {"type": "number"}, "tester")["type"] == "number"
 
 
 def test_erasing_drops_the_contacts_unpublished_events(create, run, outbox):

@@ -11,21 +11,22 @@ ACTOR = "crm-sync"
 
 
 def test_sources_and_categories_are_registered_once_and_listed_by_name(run):
-    assert run(catalog.create_source, {"name": " website "})["name"] == "website"
-    run(catalog.create_source, {"name": "fair"})
+    assert run(catalog.create_source, {"name": " website "}, "tester")["name"] == "website"
+    run(catalog.create_source, {"name": "fair"}, "tester")
     with pytest.raises(Conflict) as caught:
-        run(catalog.create_source, {"name": "website"})
+        run(catalog.create_source, {"name": "website"}, "tester")
     assert caught.value.errors == {"name": ["already exists"]}
     page = run(catalog.list_sources, 1, None)
     assert [s["name"] for s in page["data"]] == ["fair"] and page["next_cursor"] == "fair"
     assert [s["name"] for s in run(catalog.list_sources, 5, "fair")["data"]] == ["website"]
 
-    made = run(catalog.create_category, {"name": "newsletter", "description": "weekly"})
+    made = run(catalog.create_category, {"name": "newsletter", "description": "weekly"}, "tester")
     assert made["description"] == "weekly" and made["created_at"].endswith("Z")
+    assert (made["created_by"], made["updated_by"]) == ("tester", "tester")
     with pytest.raises(Conflict):
-        run(catalog.create_category, {"name": "newsletter"})
+        run(catalog.create_category, {"name": "newsletter"}, "tester")
     with pytest.raises(Invalid) as caught:
-        run(catalog.create_category, {"name": "News.Letter"})
+        run(catalog.create_category, {"name": "News.Letter"}, "tester")
     assert set(caught.value.errors) == {"name"}
     assert run(catalog.list_categories, 50, None)["data"] == [made]
 
@@ -102,7 +103,7 @@ def test_patch_changes_only_the_categories_and_variables_named(registered, creat
 
 
 def test_definitions(run):
-    made = run(variables.create_variable, {"name": "plan", "type": "string"})
+    made = run(variables.create_variable, {"name": "plan", "type": "string"}, "tester")
     assert {k: made[k] for k in ("name", "type", "scope", "value")} == {
         "name": "plan",
         "type": "string",
@@ -111,13 +112,14 @@ def test_definitions(run):
     }
     assert run(variables.get_variable, "plan") == made
     with pytest.raises(Conflict) as caught:
-        run(variables.create_variable, {"name": "plan", "type": "number"})
+        run(variables.create_variable, {"name": "plan", "type": "number"}, "tester")
     assert caught.value.errors == {"name": ["already exists"]}
     with pytest.raises(NotFound):
         run(variables.get_variable, "nothing")
     run(
         variables.create_variable,
         {"name": "limit", "type": "number", "scope": "account", "value": 10},
+        "tester",
     )
     first = run(variables.list_variables, 1, None)
     assert [v["name"] for v in first["data"]] == ["limit"]
@@ -130,30 +132,34 @@ def test_an_account_variable_value_changes_and_is_checked_against_the_type(run):
     run(
         variables.create_variable,
         {"name": "limit", "type": "number", "scope": "account", "value": 10},
+        "tester",
     )
-    assert run(variables.update_variable, "limit", {"value": 20})["value"] == 20
+    assert run(variables.update_variable, "limit", {"value": 20}, "tester")["value"] == 20
     with pytest.raises(Invalid) as caught:
-        run(variables.update_variable, "limit", {"value": "twenty"})
+        run(variables.update_variable, "limit", {"value": "twenty"}, "tester")
     assert set(caught.value.errors) == {"value"}
     with pytest.raises(Invalid) as caught:
-        run(variables.update_variable, "limit", {"type": "boolean"})
+        run(variables.update_variable, "limit", {"type": "boolean"}, "tester")
     assert set(caught.value.errors) == {"value"}
-    changed = run(variables.update_variable, "limit", {"type": "string", "value": "20"})
+    changed = run(variables.update_variable, "limit", {"type": "string", "value": "20"}, "editor")
     assert (changed["type"], changed["value"]) == ("string", "20")
+    assert (changed["created_by"], changed["updated_by"]) == ("tester", "editor")
 
 
 def test_a_contact_variable_carries_no_value(run):
-    run(variables.create_variable, {"name": "plan", "type": "string"})
+    run(variables.create_variable, {"name": "plan", "type": "string"}, "tester")
     with pytest.raises(Invalid) as caught:
-        run(variables.update_variable, "plan", {"value": "gold"})
+        run(variables.update_variable, "plan", {"value": "gold"}, "tester")
     assert set(caught.value.errors) == {"value"}
 
 
 def test_a_type_changes_only_while_no_contact_holds_a_value(registered, create, run):
-    assert run(variables.update_variable, "visits", {"type": "string"})["type"] == "string"
+    assert (
+        run(variables.update_variable, "visits", {"type": "string"}, "tester")["type"] == "string"
+    )
     create(email="a@example.com", variables={"vip": False})
     with pytest.raises(Conflict) as caught:
-        run(variables.update_variable, "vip", {"type": "string"})
+        run(variables.update_variable, "vip", {"type": "string"}, "tester")
     assert set(caught.value.errors) == {"type"}
 
 

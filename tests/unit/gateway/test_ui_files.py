@@ -2,12 +2,14 @@
 services/gateway/ui, with its content type, cache headers and a strict CSP; nothing of
 it in the API description; and no script in the HTML or markup built from strings."""
 
+import json
 import re
 import tomllib
 
 import pytest
 from werkzeug.datastructures import Headers, MultiDict
 
+from plexus.contract import vocab
 from services.gateway.openapi import docs_page, spec
 from services.gateway.routes import ui
 from services.gateway.routes.call import Call
@@ -92,3 +94,15 @@ def test_every_kind_of_file_served_ships_in_the_package():
     with open(ui.FOLDER.parents[2] / "pyproject.toml", "rb") as handle:
         package_data = tomllib.load(handle)["tool"]["setuptools"]["package-data"]
     assert {f"ui/*{suffix}" for suffix in ui.TYPES} <= set(package_data["services.gateway"])
+
+
+def test_the_vocabulary_is_served_from_the_contract():
+    # The page reads channels and activity types from here, never from a copy of its own.
+    answer = ui.asset(call("vocabulary.json"))
+    assert answer.headers["Content-Type"] == "application/json"
+    served = json.loads(answer.payload)
+    assert served["activity_types"] == {
+        channel: list(types) for channel, types in vocab.ACTIVITY_TYPES.items()
+    }
+    assert served["origins"] == list(vocab.ORIGINS)
+    assert served["message_channels"] == list(vocab.MESSAGE_CHANNELS)

@@ -133,6 +133,7 @@ def test_a_new_segment_takes_every_match_at_once_and_says_so(run, people, outbox
     segment = run(
         definitions.create_segment,
         {"name": "Ukrainian speakers", "rule": {"field": "language", "op": "eq", "value": "uk"}},
+        "tester",
         CLOCK,
     )
     assert (segment["member_count"], segment["version"]) == (2, 1)
@@ -146,9 +147,11 @@ def test_a_new_segment_takes_every_match_at_once_and_says_so(run, people, outbox
         definitions.update_segment,
         segment["id"],
         {"rule": {"field": "language", "op": "eq", "value": "en"}},
+        "editor",
         CLOCK,
     )
     assert (edited["member_count"], edited["version"]) == (1, 2)
+    assert (edited["created_by"], edited["updated_by"]) == ("tester", "editor")
     assert sorted(outbox()[2:]) == sorted(
         [
             ("Ukrainian speakers", people["ann"], "dropped"),
@@ -174,11 +177,17 @@ def test_a_bad_rule_is_refused_with_its_path(run):
                     ]
                 },
             },
+            "tester",
             CLOCK,
         )
     assert list(caught.value.errors) == ["rule.all.2.op"]
     with pytest.raises(Invalid) as caught:
-        run(definitions.create_segment, {"rule": {"subscribed": "email"}, "extra": 1}, CLOCK)
+        run(
+            definitions.create_segment,
+            {"rule": {"subscribed": "email"}, "extra": 1},
+            "tester",
+            CLOCK,
+        )
     assert sorted(caught.value.errors) == ["extra", "name"]
 
 
@@ -191,6 +200,7 @@ def test_changes_reach_membership_one_contact_at_a_time(run, people, contacts, o
                 "all": [{"activity": {"channel": "email", "type": "open"}}, {"subscribed": "email"}]
             },
         },
+        "tester",
         CLOCK,
     )
     assert segment["member_count"] == 1
@@ -221,6 +231,7 @@ def test_the_periodic_pass_applies_what_the_clock_changed(run, people, outbox):
     segment = run(
         definitions.create_segment,
         {"name": "New", "rule": {"field": "created_at", "op": "within_last_days", "value": 30}},
+        "tester",
         CLOCK,
     )
     assert segment["member_count"] == 3
@@ -250,6 +261,7 @@ def test_explain_mirrors_the_rule(run, people):
                 ]
             },
         },
+        "tester",
         CLOCK,
     )
     ann = run(inspection.explain, segment["id"], people["ann"], CLOCK)

@@ -36,7 +36,7 @@ def test_a_rule_of_99_thousand_values_is_refused_at_once_naming_where_it_goes_ov
         "rule.any.2.value": ["a rule holds at most 2,000 values in all its lists together"]
     }
     with pytest.raises(Invalid) as refused:
-        run(definitions.create_segment, {"name": "costly", "rule": HOSTILE}, CLOCK)
+        run(definitions.create_segment, {"name": "costly", "rule": HOSTILE}, "tester", CLOCK)
     assert list(refused.value.errors) == ["rule.any.2.value"]
     assert run(lambda s: s.scalar(select(func.count()).select_from(SegmentDef))) == 0
 
@@ -82,13 +82,13 @@ def test_a_variables_in_of_mixed_values_holds_for_any_of_them(run, contacts):
 def test_the_number_of_segments_is_bounded(run, monkeypatch):
     monkeypatch.setattr(definitions, "MAX_SEGMENTS", 2)
     rule = {"field": "language", "op": "eq", "value": "uk"}
-    first = run(definitions.create_segment, {"name": "one", "rule": rule}, CLOCK)
-    run(definitions.create_segment, {"name": "two", "rule": rule}, CLOCK)
+    first = run(definitions.create_segment, {"name": "one", "rule": rule}, "tester", CLOCK)
+    run(definitions.create_segment, {"name": "two", "rule": rule}, "tester", CLOCK)
     with pytest.raises(Conflict) as refused:
-        run(definitions.create_segment, {"name": "three", "rule": rule}, CLOCK)
+        run(definitions.create_segment, {"name": "three", "rule": rule}, "tester", CLOCK)
     assert "delete one first" in refused.value.detail
-    run(definitions.delete_segment, first["id"])
-    assert run(definitions.create_segment, {"name": "three", "rule": rule}, CLOCK)["id"]
+    run(definitions.delete_segment, first["id"], "tester")
+    assert run(definitions.create_segment, {"name": "three", "rule": rule}, "tester", CLOCK)["id"]
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def test_a_preview_past_its_time_limit_is_422_naming_the_rule_and_frees_the_data
 
 def test_a_new_rule_past_its_time_limit_is_refused_and_nothing_is_kept(run, crowd):
     with pytest.raises(Invalid) as stopped:
-        run(definitions.create_segment, {"name": "slow", "rule": COSTLY}, CLOCK, 0.05)
+        run(definitions.create_segment, {"name": "slow", "rule": COSTLY}, "tester", CLOCK, 0.05)
     assert list(stopped.value.errors) == ["rule"]
     assert run(lambda s: s.scalar(select(func.count()).select_from(SegmentDef))) == 0
 
@@ -165,7 +165,7 @@ def test_a_periodic_pass_past_its_time_limit_changes_nothing(run, crowd):
     rule = {
         "any": [*COSTLY["any"][:32], {"field": "created_at", "op": "within_last_days", "value": 3}]
     }
-    segment = run(definitions.create_segment, {"name": "slow", "rule": rule}, CLOCK)
+    segment = run(definitions.create_segment, {"name": "slow", "rule": rule}, "tester", CLOCK)
     with pytest.raises(QueryTimedOut):
         run(periodic.pass_segment, segment["id"], CLOCK, 0.05)
     assert run(definitions.read_segment, segment["id"])["member_count"] == 20_000

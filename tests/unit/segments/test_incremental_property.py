@@ -198,7 +198,7 @@ def test_incremental_membership_equals_a_full_evaluation(
         run = runner(sessions)
         world = World()
         for n, rule in enumerate(first_rules):
-            run(definitions.create_segment, {"name": f"s{n}", "rule": rule}, CLOCK)
+            run(definitions.create_segment, {"name": f"s{n}", "rule": rule}, "tester", CLOCK)
         # Events go out in order, but each may be held back a few places (out-of-order
         # delivery), and with `duplicate` every one arrives twice (at-least-once).
         pending: list[tuple[int, dict]] = []
@@ -208,6 +208,7 @@ def test_incremental_membership_equals_a_full_evaluation(
                     run(
                         definitions.create_segment,
                         {"name": f"later{index}", "rule": later_rules[step[1]]},
+                        "tester",
                         CLOCK,
                     )
                 continue

@@ -33,7 +33,7 @@ def test_a_redelivered_event_counts_once(run, contacts):
 
 
 def test_an_update_before_the_creation_fetches_the_contact(run, contacts, outbox):
-    segment = run(definitions.create_segment, {"name": "uk", "rule": UK}, CLOCK)
+    segment = run(definitions.create_segment, {"name": "uk", "rule": UK}, "tester", CLOCK)
     contact = contacts.make(email="b@example.com", language="en")
     contact["language"] = "uk"  # contacts holds the update already
     update = event(events.CONTACT_UPDATED, contact["id"], changed={"language": "uk"})
@@ -48,7 +48,7 @@ def test_an_update_before_the_creation_fetches_the_contact(run, contacts, outbox
 
 
 def test_nothing_comes_back_after_erasure(run, contacts, outbox):
-    run(definitions.create_segment, {"name": "uk", "rule": UK}, CLOCK)
+    run(definitions.create_segment, {"name": "uk", "rule": UK}, "tester", CLOCK)
     contact = contacts.make(language="uk")
     other = contacts.make(language="uk")
     # One batch: one membership event names both, not yet published at the erasure.
@@ -66,7 +66,7 @@ def test_nothing_comes_back_after_erasure(run, contacts, outbox):
 
 
 def test_activity_before_its_contact_waits_for_it(run, contacts, outbox):
-    run(definitions.create_segment, {"name": "active", "rule": {"activity": {}}}, CLOCK)
+    run(definitions.create_segment, {"name": "active", "rule": {"activity": {}}}, "tester", CLOCK)
     contact = contacts.make(email="d@example.com")
     assert run(one_activity_event, activity(contact["id"]), CLOCK) == 0
     assert contacts.asked == 0  # not asked: its contact_created is on the way

@@ -41,7 +41,7 @@ def post(
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(self, _req, _fp, _code, _msg, _headers, _newurl):
         return None  # urllib then raises the 3xx as an HTTPError: answered below
 
 
