@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -203,6 +204,9 @@ def through_suite(count: int, in_flight: tuple[int, ...] = (1, 3)) -> dict[int, 
                 )
                 for calls in in_flight
             }
+        except Exception:
+            print(suite.log.read_text()[-6000:], file=sys.stderr)  # why, before it goes
+            raise
         finally:
             client.close()
             stop_suite(suite)
@@ -244,7 +248,7 @@ def main() -> None:
         floor = through_raw_inserts(url, contact_ids, template_id)
         again = through_queue_batch(messaging, contacts, contact_ids, template_id, "c1")
         with transaction(messaging) as session:  # a cap every contact stays under
-            put_settings(session, {"frequency_caps": [{"max": 1000, "per_days": 7}]})
+            put_settings(session, {"frequency_caps": [{"max": 1000, "per_days": 7}]}, "bench")
         capped = through_queue_batch(messaging, contacts, contact_ids, template_id, "c2")
         for made in (contacts_sessions, messaging):
             made.kw["bind"].dispose()

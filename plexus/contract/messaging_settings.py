@@ -63,3 +63,6 @@ class MessagingSettings(StrictSchema):
 
 class MessagingSettingsResource(MessagingSettings):
     updated_at = fields.DateTime(allow_none=True, metadata=describe("null: never set"))
+    updated_by = fields.String(
+        allow_none=True, metadata=describe("the API key (or `cli`) that set them last")
+    )

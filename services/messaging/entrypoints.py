@@ -147,8 +147,8 @@ class MessagingService:
         return self.db.run(messaging_settings.get_settings)
 
     @answer
-    def put_settings(self, data, actor):  # noqa: ARG002 until settings store authorship
-        return self.db.run(messaging_settings.put_settings, data)
+    def put_settings(self, data, actor):
+        return self.db.run(messaging_settings.put_settings, data, actor)
 
     @configured_timer("MESSAGING", "release_held_seconds", RELEASE_SECONDS)
     def release_held(self):

@@ -99,6 +99,7 @@ class SettingsRow(Base):
     quiet_hours: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     default_timezone: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = _moment()
+    updated_by: Mapped[str] = mapped_column(String(200))  # the actor of the last PUT
 
 
 class Outbox(OutboxRow, Base):

@@ -106,9 +106,9 @@ def test_the_settings_through_the_gateway(suite, http):
     }
     put = http.put(url, json=body, timeout=15)
     assert put.status_code == 200, put.text
-    assert (
-        put.json() == {**body, "updated_at": put.json()["updated_at"]} and put.json()["updated_at"]
-    )
+    stored = put.json()
+    assert stored == {**body, "updated_at": stored["updated_at"], "updated_by": "bootstrap"}
+    assert stored["updated_at"]
     assert http.get(url, timeout=15).json() == put.json()
 
 

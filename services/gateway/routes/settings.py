@@ -5,10 +5,10 @@ owns and validates them with plexus.contract.messaging_settings). Admins only.""
 from __future__ import annotations
 
 from plexus.contract import messaging_settings as schemas
+from plexus.contract.services import MESSAGING
 from services.gateway.routes.call import Call
 from services.gateway.web.routing import Route
 
-MESSAGING = "messaging"
 ADMIN = "admin"
 PATH = "/v1/settings/messaging"
 

@@ -40,12 +40,14 @@ def _resource(row: SettingsRow | None) -> dict:
             "quiet_hours": None,
             "default_timezone": DEFAULT_TIMEZONE,
             "updated_at": None,
+            "updated_by": None,
         }
     return {
         "frequency_caps": [dict(cap) for cap in row.frequency_caps or ()],
         "quiet_hours": dict(row.quiet_hours) if row.quiet_hours else None,
         "default_timezone": row.default_timezone,
         "updated_at": rfc3339(row.updated_at),
+        "updated_by": row.updated_by,
     }
 
 
@@ -53,8 +55,9 @@ def get_settings(session: Session) -> dict:
     return _resource(session.get(SettingsRow, ROW_ID))
 
 
-def put_settings(session: Session, data) -> dict:
-    """Replace the settings; what a body leaves out takes its default."""
+def put_settings(session: Session, data, actor: str) -> dict:
+    """Replace the settings; what a body leaves out takes its default. `actor` is kept
+    as `updated_by`."""
     fields = load(MessagingSettings(), data)
     row = session.get(SettingsRow, ROW_ID, with_for_update=True)
     if row is None:
@@ -64,5 +67,6 @@ def put_settings(session: Session, data) -> dict:
     row.quiet_hours = fields["quiet_hours"]
     row.default_timezone = fields["default_timezone"]
     row.updated_at = utcnow()
+    row.updated_by = str(actor)[:200]
     session.flush()
     return _resource(row)

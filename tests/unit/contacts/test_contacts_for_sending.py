@@ -15,9 +15,17 @@ def engine(engine_on_either):
 
 
 def test_each_contact_and_its_variables_as_the_single_reads_answer(run, create):
-    run(variables.create_variable, {"name": "plan", "type": "string", "scope": "contact"})
+    run(variables.create_variable, {"name": "plan", "type": "string", "scope": "contact"}, "crm")
     ann = create(email="ann@example.com", first_name="Ann", variables={"plan": "gold"})
-    bob = create(phone="+380501234567", first_name="Bob", language="uk")
+    bob = create(
+        phone="+380501234567",
+        first_name="Bob",
+        language="uk",
+        birthday="1990-05-17",
+        gender=1,
+        address={"country": "UA", "city": "Kyiv"},
+        timezone="Europe/Kyiv",
+    )
     run(blacklists.add_to_blacklist, ann["id"], "email", {"reason": "asked"}, "crm")
     found = run(
         contacts_for_sending, [ann["id"], bob["id"], "01nobody000000000000000000", ann["id"]]

@@ -22,6 +22,10 @@ NY = make_contact(id="01contact0000000000000000y", timezone="-05:00", email="y@x
 QUIET = {"start": "21:00", "end": "09:00"}
 
 
+def put_settings(session, body):
+    return messaging_settings.put_settings(session, body, "admin-key")
+
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
@@ -81,9 +85,10 @@ def test_settings_have_defaults_and_are_replaced_as_a_whole(run):
         "quiet_hours": None,
         "default_timezone": "UTC",
         "updated_at": None,
+        "updated_by": None,
     }
     stored = run(
-        messaging_settings.put_settings,
+        put_settings,
         {
             "frequency_caps": [{"channel": "email", "max": 2, "per_days": 7}],
             "quiet_hours": QUIET,
@@ -92,8 +97,9 @@ def test_settings_have_defaults_and_are_replaced_as_a_whole(run):
     )
     assert stored["frequency_caps"] == [{"channel": "email", "max": 2, "per_days": 7}]
     assert stored["default_timezone"] == "Europe/Kyiv" and stored["updated_at"]
+    assert stored["updated_by"] == "admin-key"
     assert run(messaging_settings.get_settings) == stored
-    again = run(messaging_settings.put_settings, {"quiet_hours": None})
+    again = run(put_settings, {"quiet_hours": None})
     assert again["frequency_caps"] == [] and again["default_timezone"] == "UTC"
 
 
@@ -118,7 +124,7 @@ def test_settings_have_defaults_and_are_replaced_as_a_whole(run):
 )
 def test_bad_settings_are_422_naming_the_field(run, body, path):
     with pytest.raises(Invalid) as caught:
-        run(messaging_settings.put_settings, body)
+        run(put_settings, body)
     assert path in caught.value.errors, caught.value.errors
 
 
@@ -155,7 +161,7 @@ def sms_to_ann(unit_of_work, contacts, **more):
 
 def test_a_cap_counts_earlier_messages_and_the_batchs_own(unit_of_work, contacts, sms, run):
     run(
-        messaging_settings.put_settings,
+        put_settings,
         {"frequency_caps": [{"channel": "sms", "max": 2, "per_days": 7}]},
     )
     first = queue_batch(unit_of_work, contacts, SETTINGS, batch(sms, [ANN]), "c")
@@ -191,7 +197,7 @@ def test_a_cap_without_a_channel_counts_every_channel_and_only_its_window(
 ):
     from plexus.db import transaction
 
-    run(messaging_settings.put_settings, {"frequency_caps": [{"max": 1, "per_days": 2}]})
+    run(put_settings, {"frequency_caps": [{"max": 1, "per_days": 2}]})
     email = run(
         templates.create_template, {"name": "e", "channel": "email", "subject": "S", "body": "B"}
     )
@@ -225,7 +231,7 @@ def test_quiet_hours_hold_a_message_which_the_timer_releases_once(
     now = datetime.now(UTC)
     start = (now - timedelta(hours=1)).strftime("%H:%M")
     end = (now + timedelta(hours=1)).strftime("%H:%M")
-    run(messaging_settings.put_settings, {"quiet_hours": {"start": start, "end": end}})
+    run(put_settings, {"quiet_hours": {"start": start, "end": end}})
     (held,) = queue_batch(unit_of_work, contacts, SETTINGS, batch(sms, [ANN]), "c")
     direct = sms_to_ann(unit_of_work, contacts, origin="campaign")
     receipt = sms_to_ann(unit_of_work, contacts)

@@ -53,7 +53,9 @@ def count(sessions, model):
 def test_racing_batches_keep_every_contact_under_its_cap(pg_sessions):
     unit_of_work = functools.partial(transaction, pg_sessions)
     with transaction(pg_sessions) as session:
-        messaging_settings.put_settings(session, {"frequency_caps": [{"max": 1, "per_days": 1}]})
+        messaging_settings.put_settings(
+            session, {"frequency_caps": [{"max": 1, "per_days": 1}]}, "t"
+        )
         template = templates.create_template(session, {"name": "t", "channel": "sms", "body": "Hi"})
 
     def campaign(name):
@@ -83,7 +85,7 @@ def test_release_passes_side_by_side_hand_on_each_message_once(pg_sessions):
         "end": (now + timedelta(hours=1)).strftime("%H:%M"),
     }
     with transaction(pg_sessions) as session:
-        messaging_settings.put_settings(session, {"quiet_hours": quiet})
+        messaging_settings.put_settings(session, {"quiet_hours": quiet}, "t")
         template = templates.create_template(session, {"name": "t", "channel": "sms", "body": "Hi"})
     items = [
         {

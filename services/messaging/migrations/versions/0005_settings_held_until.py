@@ -22,6 +22,7 @@ def upgrade():
         sa.Column("quiet_hours", sa.JSON(), nullable=True),
         sa.Column("default_timezone", sa.String(length=64), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_settings")),
     )
     with op.batch_alter_table("messages") as table:
