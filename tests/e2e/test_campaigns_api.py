@@ -75,6 +75,10 @@ def campaign(suite, segment_id: str, template_id: str, **fields) -> dict:
     return call(suite, "POST", "/v1/campaigns", 201, body)
 
 
+def all_recipients(suite, path: str) -> list[dict]:
+    return call(suite, "GET", path + "/recipients", 200, limit=200)["data"]
+
+
 def provider_files(suite, contact_id: str) -> list[Path]:
     return list((Path(suite.env["PLEXUS_OUTBOX_DIR"]) / "email" / contact_id).glob("*.json"))
 
@@ -122,6 +126,14 @@ def test_each_member_who_may_gets_exactly_one_message(suite):
     wait_for(lambda: call(suite, "GET", one, 200)["stats"]["sent"] == 3, what="sent counted")
     sent = call(suite, "GET", one + "/recipients", 200, status="sent")["data"]
     assert sorted(r["contact_id"] for r in sent) == sorted(ids[3:])
+
+    # An erased contact leaves no recipient row behind; the counters name nobody and stay.
+    assert suite.http().delete(f"{suite.url}/v1/contacts/{ids[3]}", timeout=15).status_code == 204
+    wait_for(
+        lambda: ids[3] not in {r["contact_id"] for r in all_recipients(suite, one)},
+        what="the erased contact's row gone",
+    )
+    assert call(suite, "GET", one, 200)["stats"]["queued"] == 3
 
     assert_problem(suite.http().patch(suite.url + one, json={"name": "x"}, timeout=15), 409)
     assert_problem(suite.http().delete(suite.url + one, timeout=15), 409)
