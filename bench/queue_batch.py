@@ -242,7 +242,7 @@ def main() -> None:
         messaging = sessions_of(url, "messaging")
         contact_ids = make_contacts(contacts_sessions, args.messages)
         with transaction(messaging) as session:
-            template_id = create_template(session, TEMPLATE)["id"]
+            template_id = create_template(session, TEMPLATE, "bench")["id"]
         contacts = in_process_contacts(contacts_sessions)
         plexus = through_queue_batch(messaging, contacts, contact_ids, template_id, "c1")
         floor = through_raw_inserts(url, contact_ids, template_id)

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from plexus.contract import vocab
 from plexus.contract.activity import ContactRef
-from plexus.contract.fields import Language, StrictBoolean, StrictSchema, Text
+from plexus.contract.fields import Authored, Language, StrictBoolean, StrictSchema, Text
 
 # What a template or a message body may hold; a message is small.
 BODY_LIMIT = 100_000
@@ -216,7 +216,7 @@ class TemplateUpdate(StrictSchema):
     )
 
 
-class Template(Schema):
+class Template(Authored):
     id = fields.String(required=True)
     name = fields.String(required=True)
     channel = fields.String(required=True)

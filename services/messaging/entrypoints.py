@@ -129,16 +129,16 @@ class MessagingService:
         return self.db.run(templates.list_templates, args["limit"], args["cursor"])
 
     @answer
-    def create_template(self, data, actor):  # noqa: ARG002 until templates store authorship
-        return self.db.run(templates.create_template, data)
+    def create_template(self, data, actor):
+        return self.db.run(templates.create_template, data, actor)
 
     @answer
     def get_template(self, template_id):
         return self.db.run(templates.get_template, template_id)
 
     @answer
-    def update_template(self, template_id, data, actor):  # noqa: ARG002 until templates store authorship
-        return self.db.run(templates.update_template, template_id, data)
+    def update_template(self, template_id, data, actor):
+        return self.db.run(templates.update_template, template_id, data, actor)
 
     # ---- the messaging settings (frequency caps, quiet hours) and the held messages
 

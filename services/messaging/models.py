@@ -25,7 +25,7 @@ def _moment() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Template(Base):
+class Template(plexus.db.Authored, Base):
     __tablename__ = "templates"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)

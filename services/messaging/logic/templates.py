@@ -25,6 +25,7 @@ def template_resource(template: Template) -> dict:
         "approved": template.approved,
         "created_at": rfc3339(template.created_at),
         "updated_at": rfc3339(template.updated_at),
+        **template.authorship(),
     }
 
 
@@ -67,12 +68,12 @@ def in_language(texts: dict[str | None, dict], language: str | None) -> dict:
     return texts.get(language) or texts[None]
 
 
-def create_template(session: Session, data: dict) -> dict:
+def create_template(session: Session, data: dict, actor: str) -> dict:
     fields = load(TemplateInput(), data)
     if fields["channel"] == "email" and not fields.get("subject"):
         raise Invalid("an email template needs a subject", {"subject": ["required for email"]})
     _check(fields)
-    template = Template(**fields)
+    template = Template(**fields, created_by=actor, updated_by=actor)
     session.add(template)
     session.flush()
     return template_resource(template)
@@ -87,7 +88,7 @@ def get_template(session: Session, template_id: str) -> dict:
 APPROVED_TEXT = ("subject", "body", "translations")
 
 
-def update_template(session: Session, template_id: str, data: dict) -> dict:
+def update_template(session: Session, template_id: str, data: dict, actor: str) -> dict:
     """Change the fields given. A changed subject, body or translations withdraws the
     approval unless the same change sets `approved` (the gateway lets only admin keys
     set it)."""
@@ -101,7 +102,7 @@ def update_template(session: Session, template_id: str, data: dict) -> dict:
         fields["approved"] = False
     for name, value in fields.items():
         setattr(template, name, value)
-    template.updated_at = utcnow()
+    template.updated_at, template.updated_by = utcnow(), actor
     return template_resource(template)
 
 

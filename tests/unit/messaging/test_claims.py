@@ -83,7 +83,9 @@ class NoLimit:
 
 def queue_everywhere(unit_of_work, contacts, run) -> dict[str, str | None]:
     """One message a channel (email twice: with and without a category); id -> category."""
-    viber = run(create_template, {"name": "v", "channel": "viber", "body": "hi", "approved": True})
+    viber = run(
+        create_template, {"name": "v", "channel": "viber", "body": "hi", "approved": True}, "tester"
+    )
     queued = {}
     for channel, category in [*((c, None) for c in CHANNELS), ("email", "news")]:
         body = {

@@ -118,7 +118,9 @@ def test_no_barred_contact_ever_reaches_a_sender(state, unit_of_work, recorded, 
     }
     if channel == "viber":  # viber sends approved templates only
         template = run(
-            create_template, {"name": "v", "channel": "viber", "body": "hi", "approved": True}
+            create_template,
+            {"name": "v", "channel": "viber", "body": "hi", "approved": True},
+            "tester",
         )
         body = {**body, "content": None, "template_id": template["id"]}
     try:

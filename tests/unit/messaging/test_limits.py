@@ -138,7 +138,7 @@ def contacts():
 
 @pytest.fixture
 def sms(run):
-    return run(templates.create_template, {"name": "t", "channel": "sms", "body": "Hi"})
+    return run(templates.create_template, {"name": "t", "channel": "sms", "body": "Hi"}, "tester")
 
 
 def batch(template, contacts_, origin="campaign", campaign="c1", channel="sms"):
@@ -199,7 +199,9 @@ def test_a_cap_without_a_channel_counts_every_channel_and_only_its_window(
 
     run(put_settings, {"frequency_caps": [{"max": 1, "per_days": 2}]})
     email = run(
-        templates.create_template, {"name": "e", "channel": "email", "subject": "S", "body": "B"}
+        templates.create_template,
+        {"name": "e", "channel": "email", "subject": "S", "body": "B"},
+        "tester",
     )
     assert (
         queue_batch(unit_of_work, contacts, SETTINGS, batch(email, [ANN], channel="email"), "c")[0][

@@ -56,7 +56,9 @@ def test_racing_batches_keep_every_contact_under_its_cap(pg_sessions):
         messaging_settings.put_settings(
             session, {"frequency_caps": [{"max": 1, "per_days": 1}]}, "t"
         )
-        template = templates.create_template(session, {"name": "t", "channel": "sms", "body": "Hi"})
+        template = templates.create_template(
+            session, {"name": "t", "channel": "sms", "body": "Hi"}, "tester"
+        )
 
     def campaign(name):
         items = [
@@ -86,7 +88,9 @@ def test_release_passes_side_by_side_hand_on_each_message_once(pg_sessions):
     }
     with transaction(pg_sessions) as session:
         messaging_settings.put_settings(session, {"quiet_hours": quiet}, "t")
-        template = templates.create_template(session, {"name": "t", "channel": "sms", "body": "Hi"})
+        template = templates.create_template(
+            session, {"name": "t", "channel": "sms", "body": "Hi"}, "tester"
+        )
     items = [
         {
             "key": p["id"],

@@ -147,10 +147,11 @@ def test_templates_render_and_viber_needs_approval(unit_of_work, contacts, run):
     template = run(
         templates.create_template,
         {"name": "w", "channel": "viber", "body": "Hi {{ first_name }} ({{ plan }})"},
+        "tester",
     )
     with pytest.raises(Conflict):
         send(unit_of_work, contacts, channel="viber", content=None, template_id=template["id"])
-    run(templates.update_template, template["id"], {"approved": True})
+    run(templates.update_template, template["id"], {"approved": True}, "tester")
     queued = send(unit_of_work, contacts, channel="viber", content=None, template_id=template["id"])
     assert run(messages.get_message, queued["id"])["content"] == {"body": "Hi Ann (gold)"}
     with pytest.raises(Invalid):

@@ -43,6 +43,7 @@ def template(run):
             "subject": "Hi {{ first_name }}",
             "body": "<p>{{ data.offer }}</p>",
         },
+        "tester",
     )
 
 
@@ -185,6 +186,7 @@ def test_a_template_failing_to_render_is_named_under_its_item(unit_of_work, cont
     broken = run(
         templates.create_template,
         {"name": "t", "channel": "sms", "body": "{{ data.x.y.z() }}"},
+        "tester",
     )
     batch = [item(broken, ANN["id"], channel="sms")]
     with pytest.raises(Invalid) as caught:
@@ -203,7 +205,7 @@ def test_two_callers_racing_with_the_same_keys_make_one_message_a_key(postgres_u
         unit_of_work = functools.partial(transaction, sessions)
         with transaction(sessions) as session:
             template = templates.create_template(
-                session, {"name": "t", "channel": "sms", "body": "Hi {{ first_name }}"}
+                session, {"name": "t", "channel": "sms", "body": "Hi {{ first_name }}"}, "tester"
             )
         people = [make_contact(id=f"01contact{n:017d}", first_name=f"P{n}") for n in range(200)]
         batch = [item(template, p["id"], channel="sms") for p in people]

@@ -34,6 +34,7 @@ def template(run):
                 "UK": {"subject": "Вітаємо, {{ first_name }}", "body": "<p>Привіт</p>"}
             },
         },
+        "tester",
     )
 
 
@@ -66,7 +67,7 @@ def test_a_template_keeps_its_translations_with_codes_as_a_contact_has_them(run,
         ({"uk": {"body": "x", "html": "y"}}, "translations.uk.value.html"),
     ):
         with pytest.raises(Invalid) as caught:
-            run(templates.update_template, template["id"], {"translations": bad})
+            run(templates.update_template, template["id"], {"translations": bad}, "tester")
         assert path in caught.value.errors, caught.value.errors
 
 
