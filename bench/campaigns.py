@@ -74,7 +74,7 @@ def run_campaign(campaigns_sessions, segment, contacts, messaging, template_id: 
         "ab": None,
     }
     with unit_of_work() as session:
-        campaign_id = definitions.create_campaign(session, values)["id"]
+        campaign_id = definitions.create_campaign(session, values, "bench")["id"]
     started = time.perf_counter()
     with unit_of_work() as session:
         starting.act(session, campaign_id, "start", utcnow())

@@ -12,7 +12,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from plexus.contract import vocab
 from plexus.contract.activity import Moment
-from plexus.contract.fields import StrictSchema, Text
+from plexus.contract.fields import Authored, StrictSchema, Text
 
 STATUSES = ("draft", "scheduled", "running", "paused", "finished", "cancelled")
 # What the API may ask of a campaign, and the statuses each is allowed from
@@ -162,7 +162,7 @@ class Stats(StrictSchema):
     bounced = fields.Integer()
 
 
-class Campaign(StrictSchema):
+class Campaign(StrictSchema, Authored):
     id = fields.String()
     name = fields.String()
     channel = fields.String()

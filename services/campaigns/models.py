@@ -21,7 +21,7 @@ class Base(plexus.db.Base):
     metadata = plexus.db.service_metadata()
 
 
-class Campaign(Base):
+class Campaign(plexus.db.Authored, Base):
     __tablename__ = "campaigns"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)

@@ -4,11 +4,10 @@ anything is written (read, call, then write)."""
 
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plexus.audit import record_deletion
 from plexus.contract.campaigns import CampaignInput, CampaignPatch
 from plexus.errors import NotFound
 from plexus.paging import page_of
@@ -17,9 +16,6 @@ from plexus.timeutil import rfc3339, utcnow
 from services.campaigns.logic import counters
 from services.campaigns.logic.states import must_be_editable
 from services.campaigns.models import Campaign
-
-# Who did what to a campaign goes to the log (the audit trail of the other services).
-log = logging.getLogger(__name__)
 
 
 def representation(campaign: Campaign, named: dict[str, int]) -> dict:
@@ -39,6 +35,7 @@ def representation(campaign: Campaign, named: dict[str, int]) -> dict:
         "created_at": rfc3339(campaign.created_at),
         "updated_at": rfc3339(campaign.updated_at),
         "started_at": rfc3339(campaign.started_at),
+        **campaign.authorship(),
     }
 
 
@@ -95,9 +92,9 @@ def read_input(data) -> dict:
     return load(CampaignInput(), data)
 
 
-def create_campaign(session: Session, values: dict) -> dict:
+def create_campaign(session: Session, values: dict, actor: str) -> dict:
     """`values` read and checked (read_input, check_references) before the transaction."""
-    campaign = Campaign(status="draft")
+    campaign = Campaign(status="draft", created_by=actor, updated_by=actor)
     _apply(campaign, values)
     session.add(campaign)
     session.flush()
@@ -122,11 +119,11 @@ def stored_values(session: Session, campaign_id: str) -> dict:
     }
 
 
-def update_campaign(session: Session, campaign_id: str, values: dict) -> dict:
+def update_campaign(session: Session, campaign_id: str, values: dict, actor: str) -> dict:
     campaign = campaign_or_404(session, campaign_id, lock=True)
     must_be_editable(campaign.status, "changed")
     _apply(campaign, values)
-    campaign.updated_at = utcnow()
+    campaign.updated_at, campaign.updated_by = utcnow(), actor
     return resource(session, campaign)
 
 
@@ -134,7 +131,7 @@ def delete_campaign(session: Session, campaign_id: str, actor: str = "system") -
     campaign = campaign_or_404(session, campaign_id, lock=True)
     must_be_editable(campaign.status, "deleted")
     session.delete(campaign)
-    log.info("campaign %s deleted by %s", campaign_id, actor)
+    record_deletion("campaign", campaign.id, actor)
 
 
 def read_campaign(session: Session, campaign_id: str) -> dict:
@@ -155,9 +152,7 @@ def new_campaign(transaction, data, messaging, segments, actor: str = "system") 
     values = read_input(data)
     check_references(values, messaging, segments)
     with transaction() as session:
-        made = create_campaign(session, values)
-    log.info("campaign %s created by %s", made["id"], actor)
-    return made
+        return create_campaign(session, values, actor)
 
 
 REFERENCES = ("channel", "template_id", "segment_id", "ab")
@@ -173,6 +168,4 @@ def change_campaign(
     if any(field in patch for field in REFERENCES):
         check_references({**stored, **patch}, messaging, segments)
     with transaction() as session:
-        changed = update_campaign(session, campaign_id, patch)
-    log.info("campaign %s changed by %s: %s", campaign_id, actor, ", ".join(sorted(patch)))
-    return changed
+        return update_campaign(session, campaign_id, patch, actor)

@@ -45,7 +45,7 @@ def act(
     if action == "resume" and (aware(campaign.base_at) or now) > now:
         status = "scheduled"  # paused before its moment: it waits for it again
     campaign.status = status
-    campaign.updated_at = now
+    campaign.updated_at, campaign.updated_by = now, actor
     log.info("campaign %s: %s by %s, now %s", campaign_id, action, actor, status)
     return resource(session, campaign)
 

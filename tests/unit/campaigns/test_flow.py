@@ -124,8 +124,11 @@ def test_patch_and_delete_only_a_draft_and_actions_by_status(
     run, tx, make, messaging, segments, contacts
 ):
     campaign = make()
-    changed = definitions.change_campaign(tx, campaign["id"], {"name": "New"}, messaging, segments)
+    changed = definitions.change_campaign(
+        tx, campaign["id"], {"name": "New"}, messaging, segments, "alice"
+    )
     assert changed["name"] == "New"
+    assert (changed["created_by"], changed["updated_by"]) == ("system", "alice")
     started(run, tx, campaign, segments, contacts)
     with pytest.raises(Conflict):
         definitions.change_campaign(tx, campaign["id"], {"name": "x"}, messaging, segments)
@@ -133,7 +136,8 @@ def test_patch_and_delete_only_a_draft_and_actions_by_status(
         run(definitions.delete_campaign, campaign["id"])
     with pytest.raises(Conflict):
         run(starting.act, campaign["id"], "start", NOW)
-    assert run(starting.act, campaign["id"], "pause", NOW)["status"] == "paused"
+    paused = run(starting.act, campaign["id"], "pause", NOW, "bob")
+    assert (paused["status"], paused["updated_by"]) == ("paused", "bob")
     assert dispatched(tx, messaging) == {}  # paused: nothing goes
     assert run(starting.act, campaign["id"], "resume", NOW)["status"] == "running"
     assert run(starting.act, campaign["id"], "cancel", NOW)["status"] == "cancelled"
