@@ -142,7 +142,7 @@ def main() -> None:
         made = [contacts_sessions, messaging_sessions, campaigns_sessions]
         contact_ids = make_contacts(contacts_sessions, args.members)
         with transaction(messaging_sessions) as session:
-            template_id = create_template(session, TEMPLATE)["id"]
+            template_id = create_template(session, TEMPLATE, "bench")["id"]
         contacts_port = in_process_contacts(contacts_sessions)
         messaging = in_process_messaging(messaging_sessions, contacts_port)
         plexus = run_campaign(
