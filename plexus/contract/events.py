@@ -81,7 +81,14 @@ SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     MESSAGING: {CONTACTS: (CONTACT_DELETED,)},
     SEGMENTS: {CONTACTS: EMITTED_BY[CONTACTS], ACTIVITY: (ACTIVITY_RECORDED,)},
-    CAMPAIGNS: {CONTACTS: (CONTACT_DELETED,), MESSAGING: (MESSAGE_SENT, MESSAGE_STATUS)},
+    # Workflows start on contact_created, activity_recorded (custom events) and
+    # segment_membership_changed; campaigns forget erased contacts and count messages.
+    CAMPAIGNS: {
+        CONTACTS: (CONTACT_CREATED, CONTACT_DELETED),
+        MESSAGING: (MESSAGE_SENT, MESSAGE_STATUS),
+        ACTIVITY: (ACTIVITY_RECORDED,),
+        SEGMENTS: (SEGMENT_MEMBERSHIP_CHANGED,),
+    },
 }
 # The channel senders forget what their provider keeps of an erased contact (the outbox
 # provider's files).

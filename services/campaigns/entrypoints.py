@@ -18,9 +18,18 @@ from plexus.rpc import Caller, answer
 from plexus.settings import Settings
 from plexus.timers import configured_timer
 from plexus.tracing import Tracing
-from services.campaigns.logic import definitions, dispatch, feedback, recipients, starting
+from services.campaigns.logic import (
+    definitions,
+    dispatch,
+    feedback,
+    recipients,
+    runs,
+    starting,
+    triggers,
+    workflows,
+)
 from services.campaigns.ports import ContactsPort, MessagingPort, SegmentsPort
-from services.campaigns.schemas import RecipientArgs
+from services.campaigns.schemas import RecipientArgs, RunArgs
 from services.campaigns.settings import DISPATCH_SECONDS, load_settings
 
 # Looks-ups at create answer within the gateway's deadline; queue_batch gets the whole.
@@ -90,6 +99,48 @@ class CampaignsService:
         args = load(RecipientArgs(), {"status": status, "limit": limit, "cursor": cursor})
         return self.db.run(recipients.list_recipients, campaign_id, **args)
 
+    @answer
+    def list_workflows(self, limit=None, cursor=None):
+        args = load(PageArgs(), {"limit": limit, "cursor": cursor})
+        return self.db.run(workflows.list_workflows, **args)
+
+    @answer
+    def create_workflow(self, data, actor):
+        return workflows.new_workflow(self.db.transaction, data, *self._lookups(), actor)
+
+    @answer
+    def get_workflow(self, workflow_id):
+        return self.db.run(workflows.read_workflow, workflow_id)
+
+    @answer
+    def update_workflow(self, workflow_id, data, actor):
+        return workflows.change_workflow(
+            self.db.transaction, workflow_id, data, *self._lookups(), actor
+        )
+
+    @answer
+    def delete_workflow(self, workflow_id, actor):
+        return self.db.run(workflows.delete_workflow, workflow_id, actor)
+
+    @answer
+    def act_workflow(self, workflow_id, action, actor):
+        return self.db.run(workflows.act, workflow_id, action, actor)
+
+    @answer
+    def workflow_runs(self, workflow_id, contact_id=None, limit=None, cursor=None):
+        args = load(RunArgs(), {"contact_id": contact_id, "limit": limit, "cursor": cursor})
+        return self.db.run(workflows.list_runs, workflow_id, **args)
+
+    @configured_timer("CAMPAIGNS", "dispatch_seconds", DISPATCH_SECONDS)
+    def advance_runs(self):
+        services = runs.Services(
+            MessagingPort(self.rpc),
+            SegmentsPort(self.rpc),
+            ContactsPort(self.rpc),
+            self.settings.default_timezone,
+        )
+        runs.advance_pass(self.db.transaction, clock.now(), services, self.settings.run_chunk)
+
     @configured_timer("CAMPAIGNS", "dispatch_seconds", DISPATCH_SECONDS)
     def load_audiences(self):
         with self.db.transaction() as session:
@@ -126,6 +177,15 @@ class CampaignsService:
 
     @on_events(events.CONTACTS)
     def on_contact_events(self, payloads):
+        self.db.run(triggers.on_trigger_events, payloads, clock.now())
         erased = [p["contact_id"] for p in payloads if p.get("event") == events.CONTACT_DELETED]
         if erased:
             self.db.run(feedback.forget_contacts, erased)
+
+    @on_events(events.ACTIVITY)
+    def on_activity_events(self, payloads):
+        self.db.run(triggers.on_trigger_events, payloads, clock.now())
+
+    @on_events(events.SEGMENTS)
+    def on_segment_events(self, payloads):
+        self.db.run(triggers.on_trigger_events, payloads, clock.now())

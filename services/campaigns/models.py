@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 import plexus.db
@@ -107,3 +107,55 @@ class SeenEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class Workflow(plexus.db.Authored, Base):
+    """A workflow: its trigger and steps as the API gave them (checked at write)."""
+
+    __tablename__ = "workflows"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    trigger: Mapped[dict] = mapped_column(JSON)
+    # What the trigger matches on, for the consumers' look-up: "contact_added",
+    # "event:<name>", "segment_entered:<id>", "date_field:birthday".
+    trigger_key: Mapped[str] = mapped_column(String(140), index=True)
+    steps: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Run(Base):
+    """One contact's way through a workflow. `step` is the path of the step to run next
+    (null once over), `due_at` when (the timer claims runs whose moment came); `live`
+    holds the contact id while the run is under way and null after, so that the unique
+    (workflow_id, live) allows one run under way per contact and any number over."""
+
+    __tablename__ = "workflow_runs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    workflow_id: Mapped[str] = mapped_column(ID)
+    contact_id: Mapped[str] = mapped_column(ID)
+    live: Mapped[str | None] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    step: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # {"event_id" | "segment_id" | "date_field": ...}: the messages' trigger.cause.
+    cause: Mapped[dict] = mapped_column(JSON)
+    history: Mapped[list] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "live"),
+        # The timer's claim: runs under way whose moment came, oldest first.
+        Index(
+            "ix_workflow_runs_live_due_at",
+            "due_at",
+            postgresql_where=text("live IS NOT NULL"),
+            sqlite_where=text("live IS NOT NULL"),
+        ),
+        Index("ix_workflow_runs_workflow_id_contact_id", "workflow_id", "contact_id"),
+        Index("ix_workflow_runs_contact_id", "contact_id"),
+    )

@@ -5,7 +5,7 @@ fakes with the same methods."""
 from __future__ import annotations
 
 from plexus.contract.services import CONTACTS, MESSAGING, SEGMENTS
-from plexus.errors import NotFound
+from plexus.errors import Invalid, NotFound
 
 MEMBERS_PAGE = 200  # segments' members: its largest page
 SENDING_LOOKUP = 500  # contacts_for_sending: ids a call
@@ -42,10 +42,29 @@ class SegmentsPort:
         """{"data": [contact_id], "next_cursor"} in id order; NotFound once deleted."""
         return self.call(SEGMENTS, "members", segment_id, limit=MEMBERS_PAGE, cursor=cursor)
 
+    def rule_problems(self, rule: dict) -> dict[str, list[str]]:
+        """What segments finds wrong with a rule, by path from "rule"; {} when none."""
+        try:
+            self.call(SEGMENTS, "check_rule", {"rule": rule})
+        except Invalid as error:
+            return dict(error.errors or {"rule": [str(error)]})
+        return {}
+
+    def matches(self, rule: dict, contact_id: str) -> bool:
+        """Whether the rule holds for the contact now (False for a contact it does not know)."""
+        return bool(self.call(SEGMENTS, "matches", {"rule": rule}, contact_id))
+
 
 class ContactsPort:
     def __init__(self, call):
         self.call = call
+
+    def add_score(self, contact_id: str, add: float, actor: str, key: str) -> None:
+        """contact_score moved by `add`, once per `key`; nothing for an erased contact."""
+        try:
+            self.call(CONTACTS, "add_score", contact_id, add, actor, key)
+        except NotFound:
+            return
 
     def timezones(self, contact_ids: list[str]) -> dict[str, str | None]:
         """Each contact's `timezone` (None when it has none, or contacts does not know

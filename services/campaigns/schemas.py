@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from plexus.contract.campaigns import RECIPIENT_STATUSES
+from plexus.contract.fields import Text
 from plexus.paging import PageArgs
 
 
@@ -14,3 +15,7 @@ class RecipientArgs(PageArgs):
         load_default=None,
         validate=validate.OneOf(RECIPIENT_STATUSES, error="must be one of: {choices}"),
     )
+
+
+class RunArgs(PageArgs):
+    contact_id = Text(allow_none=True, load_default=None, max_length=26)

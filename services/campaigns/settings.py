@@ -10,12 +10,15 @@ from plexus.settings import section, whole
 DISPATCH_SECONDS = 1.0
 # messaging.queue_batch takes 500 items at most.
 MAX_CHUNK = 500
+RUN_CHUNK = 100
 
 
 @dataclass(frozen=True)
 class CampaignsSettings:
     # Recipients handed to messaging a call (and claimed a transaction).
     chunk: int = MAX_CHUNK
+    # Workflow runs claimed a transaction by the timer that moves them along.
+    run_chunk: int = RUN_CHUNK
     # The zone of a member without one, for schedule.local_time.
     default_timezone: str = "UTC"
 
@@ -26,5 +29,7 @@ def load_settings(config: dict) -> CampaignsSettings:
     if not 1 <= chunk <= MAX_CHUNK:
         raise ValueError(f"CAMPAIGNS.chunk must be between 1 and {MAX_CHUNK}, not {chunk}")
     return CampaignsSettings(
-        chunk=chunk, default_timezone=str(campaigns.get("default_timezone") or "UTC")
+        chunk=chunk,
+        run_chunk=whole(campaigns.get("run_chunk"), RUN_CHUNK),
+        default_timezone=str(campaigns.get("default_timezone") or "UTC"),
     )

@@ -30,6 +30,7 @@ from services.contacts.logic import (
     notes,
     reading,
     resolution,
+    scores,
     sending,
     subscriptions,
     variables,
@@ -112,6 +113,11 @@ class ContactsService:
     @answer
     def update_contact(self, contact_id, data, actor):
         return self.db.run(contacts.update_contact, contact_id, data, actor)
+
+    @answer
+    def add_score(self, contact_id, add, actor, key):
+        """contact_score moved by `add` once per `key` (a workflow's score step)."""
+        return self.db.run(scores.add_score, contact_id, add, actor, key)
 
     @answer
     def delete_contact(self, contact_id, actor):

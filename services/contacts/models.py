@@ -225,3 +225,14 @@ class Category(plexus.db.Authored, Base):
 
 class Outbox(OutboxRow, Base):
     pass
+
+
+class ScoreChange(Base):
+    """The keys of contact_score changes applied (add_score): a caller's retry of one
+    change (a workflow's score step run again after a crash) adds nothing twice. The key
+    names the change, not the contact, so erasure has nothing to remove here."""
+
+    __tablename__ = "score_changes"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    applied_at: Mapped[datetime] = _moment()

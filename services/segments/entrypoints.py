@@ -99,6 +99,18 @@ class SegmentsService:
         )
 
     @answer
+    def check_rule(self, data):
+        """{"rule"} checked as preview checks it: 422 naming the paths, else True."""
+        definitions.read_rule(data)
+        return True
+
+    @answer
+    def matches(self, data, contact_id):
+        """Whether {"rule"} holds for the contact now (checked as preview checks it)."""
+        rule = definitions.read_rule(data)
+        return self.db.run(inspection.matches, rule, contact_id, Clock(utcnow()))
+
+    @answer
     def explain(self, segment_id, contact_id=None):
         args = load(ExplainArgs(), {"contact_id": contact_id})
         return self.db.run(inspection.explain, segment_id, args["contact_id"], Clock(utcnow()))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from plexus.bulk import insert_new
 from plexus.contract import events
 from services.campaigns.logic import counters
-from services.campaigns.models import Recipient, SeenEvent
+from services.campaigns.models import Recipient, Run, SeenEvent
 
 # How far along a message is; a delivery only moves forward.
 RANK = {None: 0, "sent": 1, "delivered": 2, "failed": 3, "bounced": 3}
@@ -103,7 +103,8 @@ def on_message_events(session: Session, payloads: list[dict], now: datetime) -> 
 
 
 def forget_contacts(session: Session, contact_ids: list[str]) -> None:
-    """contact_deleted: the erased contacts' recipient rows go (the counters, which name
-    nobody, stay)."""
+    """contact_deleted: the erased contacts' recipient rows and workflow runs go (the
+    counters, which name nobody, stay)."""
     if contact_ids:
         session.execute(delete(Recipient).where(Recipient.contact_id.in_(contact_ids)))
+        session.execute(delete(Run).where(Run.contact_id.in_(contact_ids)))

@@ -13,6 +13,7 @@ from services.gateway.routes.segments import SEGMENT_ROUTES
 from services.gateway.routes.settings import SETTINGS_ROUTES
 from services.gateway.routes.system import SYSTEM_ROUTES
 from services.gateway.routes.ui import UI_ROUTES
+from services.gateway.routes.workflows import WORKFLOW_ROUTES
 
 ROUTES = (
     *SYSTEM_ROUTES,
@@ -22,6 +23,7 @@ ROUTES = (
     *MESSAGE_ROUTES,
     *SEGMENT_ROUTES,
     *CAMPAIGN_ROUTES,
+    *WORKFLOW_ROUTES,
     *SETTINGS_ROUTES,
     *PRIVACY_ROUTES,
     *FORM_ROUTES,

@@ -58,3 +58,12 @@ def explain(session: Session, segment_id: str, contact_id: str, clock: Clock) ->
         "member": member,
         "explain": _tree(segment.rule, iter(row)),
     }
+
+
+def matches(session: Session, rule: dict, contact_id: str, clock: Clock) -> bool:
+    """Whether a (checked) rule holds for one contact now: what a workflow's `if` and
+    `exit_if` ask. False for a contact not projected (unknown, or erased)."""
+    holds = session.scalar(
+        select(compile_rule(rule, clock)).where(Profile.contact_id == str(contact_id or ""))
+    )
+    return bool(holds)
