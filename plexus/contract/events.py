@@ -82,9 +82,10 @@ SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     MESSAGING: {CONTACTS: (CONTACT_DELETED,)},
     SEGMENTS: {CONTACTS: EMITTED_BY[CONTACTS], ACTIVITY: (ACTIVITY_RECORDED,)},
     # Workflows start on contact_created, activity_recorded (custom events) and
-    # segment_membership_changed; campaigns forget erased contacts and count messages.
+    # segment_membership_changed, and keep birthdays and time zones (contact_created /
+    # contact_updated) for date triggers; campaigns forget erased contacts and count messages.
     CAMPAIGNS: {
-        CONTACTS: (CONTACT_CREATED, CONTACT_DELETED),
+        CONTACTS: (CONTACT_CREATED, CONTACT_UPDATED, CONTACT_DELETED),
         MESSAGING: (MESSAGE_SENT, MESSAGE_STATUS),
         ACTIVITY: (ACTIVITY_RECORDED,),
         SEGMENTS: (SEGMENT_MEMBERSHIP_CHANGED,),

@@ -19,6 +19,7 @@ from plexus.settings import Settings
 from plexus.timers import configured_timer
 from plexus.tracing import Tracing
 from services.campaigns.logic import (
+    dates,
     definitions,
     dispatch,
     feedback,
@@ -30,7 +31,7 @@ from services.campaigns.logic import (
 )
 from services.campaigns.ports import ContactsPort, MessagingPort, SegmentsPort
 from services.campaigns.schemas import RecipientArgs, RunArgs
-from services.campaigns.settings import DISPATCH_SECONDS, load_settings
+from services.campaigns.settings import DATE_CHECK_SECONDS, DISPATCH_SECONDS, load_settings
 
 # Looks-ups at create answer within the gateway's deadline; queue_batch gets the whole.
 LOOKUP_TIMEOUT = 3.0
@@ -141,6 +142,10 @@ class CampaignsService:
         )
         runs.advance_pass(self.db.transaction, clock.now(), services, self.settings.run_chunk)
 
+    @configured_timer("CAMPAIGNS", "date_check_seconds", DATE_CHECK_SECONDS)
+    def check_dates(self):
+        self.db.run(dates.check_dates, clock.now(), self.settings.default_timezone)
+
     @configured_timer("CAMPAIGNS", "dispatch_seconds", DISPATCH_SECONDS)
     def load_audiences(self):
         with self.db.transaction() as session:
@@ -178,6 +183,7 @@ class CampaignsService:
     @on_events(events.CONTACTS)
     def on_contact_events(self, payloads):
         self.db.run(triggers.on_trigger_events, payloads, clock.now())
+        self.db.run(dates.on_contact_events, payloads)
         erased = [p["contact_id"] for p in payloads if p.get("event") == events.CONTACT_DELETED]
         if erased:
             self.db.run(feedback.forget_contacts, erased)

@@ -159,3 +159,16 @@ class Run(Base):
         Index("ix_workflow_runs_workflow_id_contact_id", "workflow_id", "contact_id"),
         Index("ix_workflow_runs_contact_id", "contact_id"),
     )
+
+
+class ContactDate(Base):
+    """What a date_field trigger reads of a contact, kept from contacts' events: the
+    birthday's month and day ("MM-DD") and the contact's time zone."""
+
+    __tablename__ = "contact_dates"
+
+    contact_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    birthday: Mapped[str | None] = mapped_column(String(5))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_contact_dates_birthday_timezone", "birthday", "timezone"),)

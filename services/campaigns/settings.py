@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from plexus.settings import section, whole
 
 DISPATCH_SECONDS = 1.0
+# How often date triggers (birthdays) look for contacts whose local day began.
+DATE_CHECK_SECONDS = 60.0
 # messaging.queue_batch takes 500 items at most.
 MAX_CHUNK = 500
 RUN_CHUNK = 100

@@ -100,6 +100,9 @@ def suite_env(amqp_uri: str, data_dir: Path, database_url: str | None) -> dict:
             "PLEXUS_ACTIVITY_METRICS_PORT": str(free_port()),
             "PLEXUS_SEGMENTS_METRICS_PORT": str(free_port()),
             "PLEXUS_CAMPAIGNS_METRICS_PORT": str(free_port()),
+            # Workflows' birthday checks each second, not each minute: a test moves the
+            # clock over a local midnight and waits for the runs.
+            "PLEXUS_CAMPAIGNS_DATE_CHECK_SECONDS": "1",
             "PLEXUS_BOOTSTRAP_KEY": "plx_" + secrets.token_urlsafe(32),
             "PLEXUS_LOG_FORMAT": "json",
         }

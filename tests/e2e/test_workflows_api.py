@@ -10,6 +10,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,52 @@ def test_segment_entered_workflow_with_exit_if(suite):
     assert message["trigger"]["cause"] == {"segment_id": segment["id"]}
     assert not provider_files(suite, leaver["id"])
     assert call(suite, "GET", f"/v1/workflows/{made['id']}", 200)["stats"]["exited"] == 1
+    call(suite, "POST", f"/v1/workflows/{made['id']}/pause", 200)
+
+
+def test_birthday_workflow_sends_at_ten_local_time_in_two_zones(suite):
+    """Tokyo (+09:00) and New York (-05:00): each run starts as the contact's local
+    birthday begins and its email goes at 10:00 there, 14 hours apart."""
+    birthday = (datetime.now(UTC) + timedelta(days=3)).date()
+    steps = [
+        {"wait_until_local": "10:00"},
+        {"send": {"channel": "email", "template_id": template(suite)}},
+    ]
+    made = workflow(suite, {"date_field": "birthday"}, steps)
+    born = birthday.replace(year=1992).isoformat()
+    tokyo = subscribed_contact(suite, birthday=born, timezone="+09:00")
+    new_york = subscribed_contact(suite, birthday=born, timezone="-05:00")
+    wait_until_idle(suite)  # campaigns has their birthdays
+
+    def at(hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(birthday, time(hour, minute), UTC)
+
+    def due(run: dict) -> datetime:
+        return datetime.fromisoformat(run["due_at"])
+
+    with clock_ahead(suite) as ahead:
+
+        def move_to(moment: datetime) -> None:
+            ahead((moment - datetime.now(UTC)).total_seconds())
+
+        move_to(at(0))  # 09:00 in Tokyo on the day, 19:00 the day before in New York
+        assert due(wait_run(suite, made["id"], tokyo["id"], "waiting")) == at(1)
+        move_to(at(1, 1))
+        wait_for(lambda: provider_files(suite, tokyo["id"]), what="Tokyo's email")
+        assert run_of(suite, made["id"], new_york["id"]) is None
+        move_to(at(5, 1))  # 00:01 in New York
+        assert due(wait_run(suite, made["id"], new_york["id"], "waiting")) == at(15)
+        assert not provider_files(suite, new_york["id"])
+        move_to(at(15, 1))
+        sent = wait_run(suite, made["id"], new_york["id"], "completed")
+    assert outcomes(sent)[-1] == ("1", "queued")
+    wait_for(lambda: provider_files(suite, new_york["id"]), what="New York's email")
+    wait_until_idle(suite)
+    assert len(provider_files(suite, new_york["id"])) == 1
+    assert len(provider_files(suite, tokyo["id"])) == 1
+    message = message_of(suite, sent, "1")
+    assert message["trigger"]["cause"] == {"date_field": "birthday"}
+    call(suite, "POST", f"/v1/workflows/{made['id']}/pause", 200)
 
 
 def test_bad_steps_are_422_naming_the_path(suite):

@@ -45,17 +45,21 @@ def active_workflows(session: Session, keys: set[str]) -> list[Workflow]:
     )
 
 
-def first_time(session: Session, event_ids: list[str], now: datetime) -> set[str]:
-    """The event ids not applied before (the broker delivers at least once)."""
-    rows = [{"event_id": f"workflow:{event_id}", "seen_at": now} for event_id in event_ids]
-    new = insert_new(session, SeenEvent, rows, returning="event_id")
-    return {event_id.removeprefix("workflow:") for event_id in new}
+def first_time(session: Session, keys: list[str], now: datetime) -> set[str]:
+    """The keys (event ids) not applied before: the broker delivers at least once."""
+    rows = [{"event_id": key, "seen_at": now} for key in keys]
+    return insert_new(session, SeenEvent, rows, returning="event_id")
 
 
-def start_runs(session: Session, starts: list[tuple[str, str, dict]], now: datetime) -> int:
+def start_runs(
+    session: Session,
+    starts: list[tuple[str, str, dict]],
+    now: datetime,
+    only: set[tuple[str, str]] | None = None,
+) -> int:
     """(trigger key, contact_id, cause) each: a run of every active workflow with that
     trigger, for a contact with none under way (the unique (workflow_id, live) skips the
-    others). How many started."""
+    others); with `only`, of those (workflow_id, contact_id) pairs. How many started."""
     workflows = active_workflows(session, {key for key, _, _ in starts})
     by_key: dict[str, list[Workflow]] = {}
     for workflow in workflows:
@@ -63,6 +67,8 @@ def start_runs(session: Session, starts: list[tuple[str, str, dict]], now: datet
     rows = []
     for key, contact_id, cause in starts:
         for workflow in by_key.get(key, []):
+            if only is not None and (workflow.id, contact_id) not in only:
+                continue
             first = walk.first_of(workflow.steps)
             rows.append(
                 {

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from plexus.errors import Conflict, Invalid, Unavailable
-from services.campaigns.logic import runs, steps, triggers, workflows
+from services.campaigns.logic import dates, runs, steps, triggers, workflows
 from tests.unit.campaigns.conftest import NOW
 
 OPENED = {"activity": {"channel": "email", "type": "open", "within_days": 1}}
@@ -225,3 +225,35 @@ def test_following_leaves_finished_branches():
     assert steps.following(flow, "0.then.0") == "1"
     assert steps.branch_start(flow, "0", "else") == "1"
     assert steps.following(flow, "1") is None
+
+
+def test_birthdays_start_runs_as_each_local_day_begins(tx, run, messaging, rules):
+    body = {
+        "name": "Birthday",
+        "trigger": {"date_field": "birthday", "days_before": 1},
+        "steps": [{"wait_until_local": "10:00"}],
+    }
+    workflow = make(tx, run, messaging, rules, body=body)
+    contact = {"birthday": "1990-12-02", "timezone": "Asia/Tokyo"}
+    made = [
+        {"event": "contact_created", "event_id": "e1", "contact_id": "tokyo", "contact": contact},
+        {"event": "contact_created", "event_id": "e2", "contact_id": "utc", "contact": {}},
+        {
+            "event": "contact_updated",
+            "event_id": "e3",
+            "contact_id": "utc",
+            "changed": {"birthday": "1980-12-02"},
+        },
+    ]
+    run(dates.on_contact_events, made)
+    # 15:30 UTC on 30 November: 1 December began in Tokyo (00:30), not in UTC.
+    evening = NOW.replace(hour=15, minute=30)
+    assert run(dates.check_dates, evening, "UTC") == 1
+    assert run(dates.check_dates, evening + timedelta(hours=1), "UTC") == 0  # once a day
+    assert run(workflows.list_runs, workflow["id"], "tokyo", 10, None)["data"]
+    assert run(dates.check_dates, evening + timedelta(hours=9), "UTC") == 1  # UTC's day
+    run(
+        dates.on_contact_events,
+        [{"event": "contact_deleted", "event_id": "e4", "contact_id": "utc"}],
+    )
+    assert run(dates.check_dates, evening + timedelta(days=1, hours=9), "UTC") == 0

@@ -1,4 +1,4 @@
-"""Workflows and their runs.
+"""Workflows, their runs, and the contacts' birthdays and time zones their date triggers read.
 
 Revision ID: 0002
 Revises: 0001
@@ -61,8 +61,17 @@ def upgrade():
         ["workflow_id", "contact_id"],
     )
     op.create_index(op.f("ix_workflow_runs_contact_id"), "workflow_runs", ["contact_id"])
+    op.create_table(
+        "contact_dates",
+        sa.Column("contact_id", sa.String(length=26), nullable=False),
+        sa.Column("birthday", sa.String(length=5), nullable=True),
+        sa.Column("timezone", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("contact_id", name=op.f("pk_contact_dates")),
+    )
+    op.create_index("ix_contact_dates_birthday_timezone", "contact_dates", ["birthday", "timezone"])
 
 
 def downgrade():
+    op.drop_table("contact_dates")
     op.drop_table("workflow_runs")
     op.drop_table("workflows")
