@@ -43,6 +43,17 @@ def start_campaigns(env: dict, log: Path) -> subprocess.Popen:
         )
 
 
+def answering_campaigns(suite, log: Path, path: str = "/v1/campaigns") -> subprocess.Popen:
+    """The campaigns process started, once it answers `path` through the gateway."""
+    process = start_campaigns(suite.env, log)
+    wait_for(
+        lambda: suite.http().get(suite.url + path, timeout=30).status_code == 200,
+        60,
+        "campaigns to answer",
+    )
+    return process
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def suite(request, amqp_uri, tmp_path):
     """Every service but campaigns under `plexus run`; campaigns the test runs itself."""
@@ -77,12 +88,7 @@ def files_by_contact(suite) -> dict[str, int]:
 
 def test_kill_9_mid_send_still_one_message_per_member(suite, tmp_path):
     log = tmp_path / "campaigns.log"
-    first = start_campaigns(suite.env, log)
-    wait_for(
-        lambda: suite.http().get(suite.url + "/v1/campaigns", timeout=30).status_code == 200,
-        60,
-        "campaigns to answer",
-    )
+    first = answering_campaigns(suite, log)
     tag = f"crash-{uuid.uuid4().hex[:8]}"
     segment = post(
         suite,

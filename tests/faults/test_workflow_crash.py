@@ -11,7 +11,13 @@ import signal
 import uuid
 from pathlib import Path
 
-from tests.faults.test_campaign_crash import files_by_contact, get, post, start_campaigns
+from tests.faults.test_campaign_crash import (
+    answering_campaigns,
+    files_by_contact,
+    get,
+    post,
+    start_campaigns,
+)
 from tests.faults.test_campaign_crash import suite as suite  # the fixture, campaigns left out
 from tests.polling import wait_for
 
@@ -37,12 +43,7 @@ def kill(process) -> None:
 def test_kill_9_during_the_wait_and_the_sends_loses_and_repeats_nothing(suite, tmp_path):
     suite.env["PLEXUS_CAMPAIGNS_RUN_CHUNK"] = "10"  # many transactions: the kill lands mid-pass
     log = tmp_path / "campaigns.log"
-    first = start_campaigns(suite.env, log)
-    wait_for(
-        lambda: suite.http().get(suite.url + "/v1/workflows", timeout=30).status_code == 200,
-        60,
-        "campaigns to answer",
-    )
+    first = answering_campaigns(suite, log, "/v1/workflows")
     tag = f"wf-crash-{uuid.uuid4().hex[:8]}"
     template = post(
         suite, "/v1/templates", {"name": tag, "channel": "email", "subject": "Hi", "body": "Hi"}
