@@ -257,3 +257,35 @@ def test_birthdays_start_runs_as_each_local_day_begins(tx, run, messaging, rules
         [{"event": "contact_deleted", "event_id": "e4", "contact_id": "utc"}],
     )
     assert run(dates.check_dates, evening + timedelta(days=1, hours=9), "UTC") == 0
+
+
+def test_a_custom_event_by_name_starts_a_run(tx, run, messaging, rules, services):
+    body = {
+        "name": "Paid",
+        "trigger": {"event": "order_paid"},
+        "steps": [{"send": {"channel": "email", "template_id": "t-email"}}],
+    }
+    make(tx, run, messaging, rules, body=body)
+    items = [
+        {
+            "item_id": "i1",
+            "contact_id": "c1",
+            "channel": "custom",
+            "type": "event",
+            "name": "order_paid",
+        },
+        {
+            "item_id": "i2",
+            "contact_id": "c2",
+            "channel": "custom",
+            "type": "event",
+            "name": "other",
+        },
+        {"item_id": "i3", "contact_id": "c3", "channel": "email", "type": "open", "name": None},
+    ]
+    recorded = {"event": "activity_recorded", "event_id": "a1", "items": items}
+    assert run(triggers.on_trigger_events, [recorded], NOW) == 1
+    runs.advance_pass(tx, NOW, services, 10)
+    assert [(i["contact_id"], i["trigger"]["cause"]) for i in messaging.items] == [
+        ("c1", {"event_id": "i1"})
+    ]

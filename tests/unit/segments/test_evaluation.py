@@ -277,3 +277,15 @@ def test_explain_mirrors_the_rule(run, people):
     assert run(inspection.explain, segment["id"], people["dan"], CLOCK)["member"] is True
     with pytest.raises(NotFound):
         run(inspection.explain, segment["id"], "nobody", CLOCK)
+
+
+def test_matches_answers_for_one_contact_now(run, people):
+    """segments.matches, a workflow's if / exit_if: the rule for one contact at the clock."""
+    rule = {"field": "language", "op": "eq", "value": "uk"}
+    holds = {
+        name: run(inspection.matches, rule, contact_id, CLOCK)
+        for name, contact_id in people.items()
+    }
+    assert holds == {name: name in who(run, people, rule, CLOCK) for name in people}
+    assert set(holds.values()) == {True, False}
+    assert run(inspection.matches, rule, "nobody", CLOCK) is False
