@@ -20,6 +20,7 @@ from plexus.rpc import Caller, answer
 from plexus.tracing import Tracing
 from services.contacts import settings
 from services.contacts.logic import (
+    app_push,
     batch,
     blacklists,
     catalog,
@@ -176,6 +177,18 @@ class ContactsService:
     @answer
     def remove_webpush_subscription(self, contact_id, subscription_id, actor):
         return self.db.run(channels.remove_webpush_subscription, contact_id, subscription_id, actor)
+
+    @answer
+    def add_app_push_token(self, contact_id, data, actor):
+        return self.db.run(app_push.add_app_push_token, contact_id, data, actor)
+
+    @answer
+    def app_push_tokens(self, contact_id):
+        return self.db.run(app_push.app_push_tokens, contact_id)
+
+    @answer
+    def remove_app_push_token(self, contact_id, token_id, actor):
+        return self.db.run(app_push.remove_app_push_token, contact_id, token_id, actor)
 
     @answer
     def list_notes(self, contact_id):

@@ -81,6 +81,17 @@ def conclude(answers: list[Answer]) -> str:
     raise PermanentFailure(UNDELIVERED, reason)
 
 
+def addresses(read, *args) -> list[dict]:
+    """The contact's push addresses as `read(*args)` (a contacts port's method) answers
+    them: a contact gone ends the message, contacts away retries it."""
+    try:
+        return read(*args)
+    except NotFound:
+        raise PermanentFailure(UNDELIVERED, "the contact is gone") from None
+    except Unavailable as error:  # retried like a push service away, then undelivered
+        raise TemporaryFailure(f"contacts: {error}") from None
+
+
 def payload(delivery: dict) -> bytes:
     """What the service worker receives: the text, and the id to report opens with."""
     return json.dumps(
@@ -153,12 +164,7 @@ class WebpushProvider:
                 f"the push payload is {len(body)} bytes; a push message holds {MAX_PAYLOAD}",
             )
         contact_id, device = delivery["contact_id"], WEBPUSH_DEVICE[delivery["channel"]]
-        try:
-            subscriptions = self.contacts.webpush_subscriptions(contact_id, device)
-        except NotFound:
-            raise PermanentFailure(UNDELIVERED, "the contact is gone") from None
-        except Unavailable as error:  # retried like a push service away, then undelivered
-            raise TemporaryFailure(f"contacts: {error}") from None
+        subscriptions = addresses(self.contacts.webpush_subscriptions, contact_id, device)
         if not subscriptions:
             raise PermanentFailure(
                 UNDELIVERED, f"the contact has no {device} push subscription left"
