@@ -16,7 +16,7 @@ from plexus.timeutil import rfc3339, utcnow
 from services.messaging.logic.queueing import QUEUED, NewMessage, common_payload, store_queued
 from services.messaging.models import Message, Outbox, StatusChange
 
-SENT = "sent"
+SENT, DELIVERED = "sent", "delivered"
 # Statuses a message may reach many times (every open, every click); any other is
 # recorded once, so a provider repeating a receipt changes nothing.
 REPEATABLE = frozenset({"open", "click"})
@@ -98,7 +98,7 @@ def queue_message(
     return {"id": message.id, "status": QUEUED}
 
 
-def _recorded_before(session: Session, message: Message, status: str) -> bool:
+def recorded_before(session: Session, message: Message, status: str) -> bool:
     return (
         session.scalar(
             select(StatusChange.id)
@@ -147,11 +147,13 @@ def record_status(
     if status in REPEATABLE:
         if _repeat_adds_nothing(session, message, status, details, now):
             return False
-    elif _recorded_before(session, message, status):
+    elif recorded_before(session, message, status):
         return False
     session.add(StatusChange(message_id=message.id, status=status, at=now, details=details))
     message.status = status
     message.updated_at = now
+    if status == DELIVERED:  # arrived: no longer waiting to expire (logic/expiry.py)
+        message.expires_at = None
     if status == SENT:
         message.provider_id = details.get("provider_id")
         record_event(
