@@ -1,6 +1,7 @@
 """`expired`: a sent web push or Viber message whose TTL passed without `delivered`.
 The due time is stored on the message when it is sent (`expires_at`, its channel's TTL
-later) and cleared by `delivered`, so a messaging timer reads only the due rows, a
+later) and cleared by any status after it (`delivered`, a seen or failed receipt, a
+click...: the message is no longer unheard of), so a messaging timer reads only the due rows, a
 thousand a pass, picked FOR UPDATE SKIP LOCKED on PostgreSQL (another process's pass
 takes the others; SQLite's single writer serializes the passes). No provider says a
 message expired: a push service drops a push silently when its TTL ends, and Viber

@@ -16,7 +16,7 @@ from plexus.timeutil import rfc3339, utcnow
 from services.messaging.logic.queueing import QUEUED, NewMessage, common_payload, store_queued
 from services.messaging.models import Message, Outbox, StatusChange
 
-SENT, DELIVERED = "sent", "delivered"
+SENT = "sent"
 # Statuses a message may reach many times (every open, every click); any other is
 # recorded once, so a provider repeating a receipt changes nothing.
 REPEATABLE = frozenset({"open", "click"})
@@ -152,7 +152,7 @@ def record_status(
     session.add(StatusChange(message_id=message.id, status=status, at=now, details=details))
     message.status = status
     message.updated_at = now
-    if status == DELIVERED:  # arrived: no longer waiting to expire (logic/expiry.py)
+    if status != SENT:  # any word after `sent` (delivered, seen, failed...): no expiry
         message.expires_at = None
     if status == SENT:
         message.provider_id = details.get("provider_id")
