@@ -13,7 +13,8 @@ asyncio nor the HTTP server shares the eventlet-patched test process.
   Telegram      POST /bot<token>/sendMessage (JSON)
   Viber         POST /pa/send_message (JSON, X-Viber-Auth-Token)
   A message whose text holds "[flaky]" is answered 503 twice, then accepted.
-  Telegram chat 404 does not exist (400); Viber receiver "gone" is status 6.
+  Telegram chat 404 does not exist (400); Viber receiver "gone" is status 6 and
+  "badmsg" status 3 (bad data: `reject`).
 - Web Push, on the same HTTP server: POST /push/<id> for a subscription the test made
   with new_push_subscription() (a real P-256 key pair and auth secret, as a browser
   makes them, kept in <dir>/push/<id>.json). The push service checks the VAPID
@@ -495,6 +496,8 @@ def make_http_handler(recorder: Recorder):
                 return self._answer(503, {})
             if body.get("receiver") == "gone":
                 return self._answer(200, {"status": 6, "status_message": "notSubscribed"})
+            if body.get("receiver") == "badmsg":
+                return self._answer(200, {"status": 3, "status_message": "badData"})
             return self._answer(
                 200, {"status": 0, "status_message": "ok", "message_token": time.time_ns()}
             )

@@ -70,7 +70,8 @@ ACTIVITY_TYPES = {
         "dismissed",
         "undelivered",
     ),
-    "telegram": _MESSAGE_COMMON + ("delivered", "open", "click", "failed"),
+    # The Bot API says nothing of a message being read: no `open` (docs/statuses.md).
+    "telegram": _MESSAGE_COMMON + ("delivered", "click", "failed"),
     "app_push": _MESSAGE_COMMON + ("delivered", "open", "undelivered"),
     "viber": _MESSAGE_COMMON + ("delivered", "open", "click", "fail", "reject", "expired"),
     "contact": (

@@ -33,8 +33,8 @@ from services.messaging.senders.providers import vapid as vapid_keys
 from services.messaging.senders.providers.http import post_bytes
 from services.messaging.senders.providers.push_encryption import MAX_PAYLOAD, encrypt
 
-# The terminal status of a push that can never arrive (the webpush activity types): `expired`
-# is kept for a message whose TTL ran out, which a push service does not tell a sender.
+# The terminal status of a push that can never arrive (the webpush activity types); `expired`
+# (its TTL ran out, which a push service does not tell a sender) is messaging's timer's.
 UNDELIVERED = "undelivered"
 # Who removes a subscription its push service says is gone (the consent ledger's actor).
 ACTOR = "sender:webpush"
@@ -93,9 +93,14 @@ def addresses(read, *args) -> list[dict]:
 
 
 def payload(delivery: dict) -> bytes:
-    """What the service worker receives: the text, and the id to report opens with."""
+    """What the service worker (the gateway's /ui/sw.js) receives: the text, the message
+    id, and the signed token it reports delivered, click and dismissed with (/t/p/)."""
     return json.dumps(
-        {"message_id": delivery["message_id"], "body": delivery["content"].get("body") or ""},
+        {
+            "message_id": delivery["message_id"],
+            "body": delivery["content"].get("body") or "",
+            "token": delivery.get("report_token") or "",
+        },
         ensure_ascii=False,
     ).encode()
 
