@@ -15,6 +15,7 @@ PURPOSES = (CONFIRMATION,)
 # Which of the contact's black lists bars which channel.
 BLACKLIST_OF = {"email": "email", "sms": "phone", "viber": "viber"}
 WEBPUSH_DEVICE = {"webpush_desktop": "desktop", "webpush_mobile": "mobile"}
+APP_PUSH = "app_push"
 
 # Why a message may not go out (a suppressed message's `reason`).
 INACTIVE, UNSUBSCRIBED, BLACKLISTED = "inactive", "unsubscribed", "blacklisted"
@@ -40,7 +41,7 @@ def address(contact: dict, channel: str):
         return (channels.get("telegram") or {}).get("chat_id")
     if channel == "viber":
         return (channels.get("viber") or {}).get("user_id")
-    if channel == "app_push":
+    if channel == APP_PUSH:
         return channels.get("app_push") or None
     device = WEBPUSH_DEVICE[channel]
     subscriptions = [s for s in channels.get("webpush") or [] if s.get("device") == device]

@@ -63,15 +63,17 @@ def read_answer(token_id: str, status: int, headers, answer: dict) -> Answer:
 
 def message(token: str, delivery: dict, default_title: str) -> dict:
     """The FCM message for one device. `data` (strings only, as FCM wants) carries the
-    message id, for the app to report `delivered` and `open` with."""
+    message id and the signed URL (POST /t/p/{token}) the app reports `delivered` and
+    `open` to."""
     content = delivery.get("content") or {}
     notification = {"body": content.get("body") or content.get("text") or ""}
     title = content.get("subject") or default_title
     if title:
         notification["title"] = title
     data = {"message_id": delivery["message_id"]}
-    if delivery.get("status_token"):
-        data["status_token"] = delivery["status_token"]
+    for name in ("report_token", "report_url"):  # POST report_url {"event": "delivered"}
+        if delivery.get(name):
+            data[name] = delivery[name]
     return {"message": {"token": token, "notification": notification, "data": data}}
 
 
