@@ -94,12 +94,12 @@ class ContactsService:
         return self._read(contacts.find_contacts, **args)
 
     @answer
-    def resolve_refs(self, refs):
+    def resolve_refs(self, refs, created_via=None, actor="system"):
         if not isinstance(refs, list) or not all(isinstance(ref, dict) for ref in refs):
             raise Invalid(
                 "refs must be a list of contact references", {"refs": ["must be a list of objects"]}
             )
-        return self.db.run(resolution.resolve_refs, refs)
+        return self.db.run(resolution.resolve_or_create, refs, created_via, actor)
 
     @answer
     def get_contact(self, contact_id):
