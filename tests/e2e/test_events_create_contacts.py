@@ -5,6 +5,7 @@ create_contact false (404 as before); on the shared suite, SQLite and PostgreSQL
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from tests.e2e.test_contacts_api import assert_problem, unique_email
 
@@ -88,3 +89,13 @@ def test_create_contact_false_is_404_and_makes_nothing(suite):
         suite, "/v1/events", {"contact": {"email": email}, "name": "x", "create_contact": "no"}
     )
     assert_problem(bad_flag, 422, "create_contact")
+
+
+def test_the_same_event_posted_at_once_makes_one_contact(suite):
+    phone = f"+38066{uuid.uuid4().int % 10**7:07d}"
+    event = {"contact": {"phone": phone}, "name": "app_installed"}
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: post(suite, "/v1/events", event), range(6)))
+    assert [a.status_code for a in answers] == [202] * 6, [a.text for a in answers]
+    [made] = found(suite, phone=phone)
+    assert {a.json()["contact_id"] for a in answers} == {made["id"]}
