@@ -5,7 +5,7 @@ identifiers made, once."""
 from sqlalchemy import event
 
 from plexus.errors import Invalid, NotFound, PlexusError
-from services.contacts.logic import contacts
+from services.contacts.logic import contacts, resolution
 from services.contacts.logic.resolution import resolve_or_create, resolve_refs
 from tests.unit.contacts.conftest import ACTOR
 
@@ -121,3 +121,18 @@ def test_events_and_orders_make_the_contacts_they_name_once(run, outbox):
     assert len(outbox("contact_created")) == 4
     # Without created_via, nothing is made (resolve_refs as before).
     assert run(resolve_or_create, [{"user_id": "shop-10"}], None, "x") == [{"not_found": True}]
+
+
+def test_a_contact_another_request_made_meanwhile_is_found_not_made_again(run, monkeypatch, outbox):
+    winner = run(contacts.create_contact, {"email": "race@example.com"}, ACTOR)
+    real = resolution.resolve_refs
+    calls = []
+
+    def looked_up_before_the_other_committed(session, refs):
+        calls.append(refs)
+        return [resolution.NOT_FOUND] * len(refs) if len(calls) == 1 else real(session, refs)
+
+    monkeypatch.setattr(resolution, "resolve_refs", looked_up_before_the_other_committed)
+    answers = run(resolve_or_create, [{"email": "race@example.com"}], "event", "shop-key")
+    assert answers == [{"id": winner["id"]}]
+    assert len(outbox("contact_created")) == 1
