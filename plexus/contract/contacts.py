@@ -302,7 +302,7 @@ class SubscriptionInput(StrictSchema):
         required=True,
         validate=_settable_subscription_status,
         metadata=describe(
-            "subscribed or unsubscribed. telegram, viber and webpush_* may "
+            "subscribed or unsubscribed. telegram, viber, webpush_* and app_push may "
             "be subscribed by hand only if they were subscribed before.",
             enum=["subscribed", "unsubscribed"],
         ),
