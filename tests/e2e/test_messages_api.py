@@ -598,7 +598,7 @@ def test_sms_links_are_short_signed_and_clicked_and_receipts_fail_or_reject(suit
     assert clicked.status_code == 302, clicked.text
     assert clicked.headers["Location"] == "https://shop.example/sale?id=7"
     twilio_receipt(suite, sent["history"][1]["details"]["provider_id"], "delivered")
-    ids = {"click": queued["id"], "delivered": queued["id"]}
+    ids = {"sent": queued["id"], "click": queued["id"], "delivered": queued["id"]}
     # Twilio's `undelivered` is our `fail` (the carrier could not), `failed` a `reject`.
     for twilio_status, status in (("undelivered", "fail"), ("failed", "reject")):
         other = send(suite, contact={"id": person["id"]}, channel="sms", content={"body": "hi"})
@@ -697,7 +697,7 @@ def test_viber_click_fail_reject_and_expired(suite, providers):
         suite,
         person["id"],
         "viber",
-        {("click", clicked_id), ("fail", failed_id), ("expired", silent_id)},
+        {("sent", clicked_id), ("click", clicked_id), ("fail", failed_id), ("expired", silent_id)},
     )
     wait_feed(suite, refused["id"], "viber", {("reject", rejected_id)})
     assert "expired" not in statuses(suite, clicked_id) + statuses(suite, failed_id)
@@ -741,7 +741,8 @@ def test_webpush_service_worker_reports_and_an_unreported_push_expires(suite, pr
         suite,
         person["id"],
         "webpush_desktop",
-        {(s, shown) for s in ("delivered", "open", "click", "dismissed")} | {("expired", silent)},
+        {(s, shown) for s in ("sent", "delivered", "open", "click", "dismissed")}
+        | {("expired", silent)},
     )
 
 
