@@ -25,6 +25,7 @@ import requests
 import websocket
 
 from tests.e2e.conftest import running_fake_providers, start_suite, stop_suite, suite_env
+from tests.e2e.feeds import wait_feed
 from tests.fake_providers import new_push_subscription, pushes
 from tests.polling import wait_for
 
@@ -238,22 +239,7 @@ def test_the_service_worker_shows_a_push_and_reports_what_became_of_it(suite, pr
         assert history(suite, clicked) == ["queued", "sent", "delivered", "open", "click"]
         assert history(suite, closed) == ["queued", "sent", "delivered", "dismissed"]
 
-        def feed():
-            items = (
-                suite.http()
-                .get(
-                    f"{suite.url}/v1/contacts/{person['id']}/activity",
-                    params={"channel": "webpush_desktop"},
-                    timeout=15,
-                )
-                .json()["data"]
-            )
-            kinds = {(i["type"], i["message_id"]) for i in items}
-            wanted = {(s, clicked) for s in ("delivered", "open", "click")} | {
-                ("dismissed", closed)
-            }
-            return wanted <= kinds
-
-        wait_for(feed, 30, "the notification's events in the contact's feed")
+        wanted = {(s, clicked) for s in ("delivered", "open", "click")} | {("dismissed", closed)}
+        wait_feed(suite, person["id"], "webpush_desktop", wanted)
     finally:
         devtools.close()
