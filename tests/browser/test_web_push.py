@@ -6,9 +6,10 @@ and reports `delivered`; a click and a close on that notification report `click`
 `open`) and `dismissed`, and the contact's feed shows all four.
 
 What this does not cover, and why: headless Chromium cannot subscribe to a push service
-offline (pushManager.subscribe asks Google's FCM for an endpoint), so the subscription is
-the fake's (its keys held by the test, as a browser holds them) and the push leg from the
-push service into the browser is the DevTools call. Nobody clicks a notification in a
+offline (pushManager.subscribe asks Google's FCM for an endpoint; offline, Chromium 156's
+promise did not settle in 60 s, and no setting points it at another push service), so
+the subscription is the fake's (its keys held by the test, as a browser holds them) and
+the push leg from the push service into the browser is the DevTools call. Nobody clicks a notification in a
 headless browser: the click and close are NotificationEvents dispatched in the worker on
 the notification it showed, so the worker's own listeners run, but not from the
 browser's notification UI."""
