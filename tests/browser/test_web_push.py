@@ -9,10 +9,10 @@ What this does not cover, and why: headless Chromium cannot subscribe to a push 
 offline (pushManager.subscribe asks Google's FCM for an endpoint; offline, Chromium 156's
 promise did not settle in 60 s, and no setting points it at another push service), so
 the subscription is the fake's (its keys held by the test, as a browser holds them) and
-the push leg from the push service into the browser is the DevTools call. Nobody clicks a notification in a
-headless browser: the click and close are NotificationEvents dispatched in the worker on
-the notification it showed, so the worker's own listeners run, but not from the
-browser's notification UI."""
+the push leg from the push service into the browser is the DevTools call. Nobody clicks
+a notification in a headless browser: the click and close are NotificationEvents
+dispatched in the worker on the notification it showed, so the worker's own listeners
+run, but not from the browser's notification UI."""
 
 from __future__ import annotations
 
