@@ -13,6 +13,9 @@ class Problem(Schema):
         values=fields.List(fields.String()),
         metadata={"description": "field path (e.g. address.country) -> messages"},
     )
+    instance = fields.String(
+        metadata={"description": "the request's id (X-Request-Id): the log lines to look at"}
+    )
 
 
 class Ready(Schema):

@@ -18,6 +18,7 @@ import requests
 
 from services.messaging.logic.signatures import twilio_signature
 from tests.e2e.conftest import running_fake_providers, start_suite, stop_suite, suite_env
+from tests.e2e.feeds import wait_feed
 from tests.fake_providers import new_push_subscription, pushes, relay_webhook, viber_callback
 from tests.polling import wait_for
 
@@ -248,6 +249,19 @@ def test_a_refused_contact_gets_409_and_reaches_no_provider(suite, providers):
     assert person["email"] not in to and blocked["email"] not in to
 
 
+def email_listing(suite, person: dict) -> tuple[str, str]:
+    """(the reason on the contact, the source on the account's list) of its email's
+    black-listing; the list holds the address once."""
+    listed = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
+    entry = (
+        suite.http()
+        .get(f"{suite.url}/v1/blacklists/email", timeout=15, params={"q": person["email"]})
+        .json()["data"]
+    )
+    assert [e["value"] for e in entry] == [person["email"]]
+    return listed["blacklists"]["email"]["reason"], entry[0]["source"]
+
+
 def test_hard_bounce_webhook_blacklists_the_email(suite, providers):
     person = contact(suite, email=unique_email())
     queued = send(
@@ -266,14 +280,7 @@ def test_hard_bounce_webhook_blacklists_the_email(suite, providers):
     signed = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15, headers=headers)
     assert signed.status_code == 200, signed.text
     assert statuses(suite, queued["id"])[-1] == "hard_bounce"
-    listed = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
-    assert listed["blacklists"]["email"]["reason"] == "550 5.1.1 user unknown"
-    entry = (
-        suite.http()
-        .get(f"{suite.url}/v1/blacklists/email", timeout=15, params={"q": person["email"]})
-        .json()["data"]
-    )
-    assert [(e["value"], e["source"]) for e in entry] == [(person["email"], "hard_bounce")]
+    assert email_listing(suite, person) == ("550 5.1.1 user unknown", "hard_bounce")
 
     # Someone takes the address off the list; the relay sends the same receipt again.
     assert suite.http().delete(
@@ -347,14 +354,19 @@ def test_sms_retried_through_failures_sent_once_and_receipt_signed(suite, provid
     assert statuses(suite, queued["id"])[-1] == "delivered"
 
 
-def test_telegram_send_and_an_unknown_chat(suite, providers):
-    chat = str(100000 + uuid.uuid4().int % 10**6)
+def telegram_contact(suite, chat: str) -> dict:
     person = contact(suite, user_id=f"tg-{chat}")
     suite.http().put(
         f"{suite.url}/v1/contacts/{person['id']}/channels/telegram",
         json={"chat_id": chat},
         timeout=15,
     )
+    return person
+
+
+def test_telegram_send_and_an_unknown_chat(suite, providers):
+    chat = str(100000 + uuid.uuid4().int % 10**6)
+    person = telegram_contact(suite, chat)
     queued = send(
         suite,
         contact={"user_id": person["user_id"]},
@@ -531,28 +543,6 @@ def test_bad_input_is_422_and_unknown_message_404(suite):
 # makes it through the gateway and sees it in the contact's feed.
 
 
-def feed_types(suite, contact_id: str, channel: str) -> set[tuple[str, str | None]]:
-    """(type, message_id) of the contact's feed items on a channel."""
-    items = (
-        suite.http()
-        .get(
-            f"{suite.url}/v1/contacts/{contact_id}/activity",
-            params={"channel": channel, "limit": 200},
-            timeout=15,
-        )
-        .json()["data"]
-    )
-    return {(i["type"], i.get("message_id")) for i in items}
-
-
-def wait_feed(suite, contact_id: str, channel: str, wanted: set[tuple[str, str | None]]):
-    return wait_for(
-        lambda: wanted <= feed_types(suite, contact_id, channel),
-        30,
-        f"{sorted(wanted)} in the {channel} feed",
-    )
-
-
 TRACKED = re.compile(r"http://127\.0\.0\.1:\d+/t/c/([\w-]+)")
 
 
@@ -598,7 +588,7 @@ def test_sms_links_are_short_signed_and_clicked_and_receipts_fail_or_reject(suit
     assert clicked.status_code == 302, clicked.text
     assert clicked.headers["Location"] == "https://shop.example/sale?id=7"
     twilio_receipt(suite, sent["history"][1]["details"]["provider_id"], "delivered")
-    ids = {"click": queued["id"], "delivered": queued["id"]}
+    ids = {"sent": queued["id"], "click": queued["id"], "delivered": queued["id"]}
     # Twilio's `undelivered` is our `fail` (the carrier could not), `failed` a `reject`.
     for twilio_status, status in (("undelivered", "fail"), ("failed", "reject")):
         other = send(suite, contact={"id": person["id"]}, channel="sms", content={"body": "hi"})
@@ -612,12 +602,7 @@ def test_sms_links_are_short_signed_and_clicked_and_receipts_fail_or_reject(suit
 
 def test_telegram_is_delivered_when_the_bot_api_takes_it_and_its_link_clicked(suite, providers):
     chat = str(200000 + uuid.uuid4().int % 10**6)
-    person = contact(suite, user_id=f"tg-{chat}")
-    suite.http().put(
-        f"{suite.url}/v1/contacts/{person['id']}/channels/telegram",
-        json={"chat_id": chat},
-        timeout=15,
-    )
+    person = telegram_contact(suite, chat)
     queued = send(
         suite,
         contact={"id": person["id"]},
@@ -697,7 +682,7 @@ def test_viber_click_fail_reject_and_expired(suite, providers):
         suite,
         person["id"],
         "viber",
-        {("click", clicked_id), ("fail", failed_id), ("expired", silent_id)},
+        {("sent", clicked_id), ("click", clicked_id), ("fail", failed_id), ("expired", silent_id)},
     )
     wait_feed(suite, refused["id"], "viber", {("reject", rejected_id)})
     assert "expired" not in statuses(suite, clicked_id) + statuses(suite, failed_id)
@@ -741,7 +726,8 @@ def test_webpush_service_worker_reports_and_an_unreported_push_expires(suite, pr
         suite,
         person["id"],
         "webpush_desktop",
-        {(s, shown) for s in ("delivered", "open", "click", "dismissed")} | {("expired", silent)},
+        {(s, shown) for s in ("sent", "delivered", "open", "click", "dismissed")}
+        | {("expired", silent)},
     )
 
 
@@ -767,14 +753,7 @@ def test_relay_receipts_and_a_complaint_blacklists_the_email(suite):
         relay(suite, queued["id"], event, f"relay said {event}")
         ids[event] = queued["id"]
     wait_feed(suite, person["id"], "email", {(event, m) for event, m in ids.items()})
-    listed = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
-    assert listed["blacklists"]["email"]["reason"] == "relay said complaint"
-    entry = (
-        suite.http()
-        .get(f"{suite.url}/v1/blacklists/email", timeout=15, params={"q": person["email"]})
-        .json()["data"]
-    )
-    assert [(e["value"], e["source"]) for e in entry] == [(person["email"], "complaint")]
+    assert email_listing(suite, person) == ("relay said complaint", "complaint")
     refused = send(
         suite, contact={"id": person["id"]}, channel="email", content={"subject": "s", "text": "t"}
     )

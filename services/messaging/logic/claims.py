@@ -11,12 +11,12 @@ the feed, except for an erased contact: nothing of it is written again."""
 
 from __future__ import annotations
 
+from plexus.contract import vocab
 from plexus.errors import NotFound
 from services.messaging.logic.eligibility import (
     APP_PUSH,
     CONFIRMATION,
     ERASED,
-    WEBPUSH_DEVICE,
     address,
     refusal,
 )
@@ -62,7 +62,7 @@ def delivery(settings: Settings, message: dict, to) -> dict:
     elif message["channel"] in TEXT_CHANNELS and message.get("purpose") != CONFIRMATION:
         base, secret = settings.tracking_base_url, settings.tracking_secret
         content["body"] = track_text(content.get("body") or "", base, secret, message["id"])
-    elif message["channel"] in WEBPUSH_DEVICE:
+    elif message["channel"] in vocab.PUSH_REPORTING_CHANNELS:
         built["report_token"] = make_token(settings.tracking_secret, PUSH, message["id"])
     elif message["channel"] == APP_PUSH:
         # An app has no page origin to post to: it is handed the whole URL.
