@@ -87,9 +87,9 @@ ACTIVITY_TYPES = {
     "other": ("custom_event", "custom_conversion", "order"),
 }
 ACTIVITY_TYPES["webpush_mobile"] = ACTIVITY_TYPES["webpush_desktop"]
-# Channels whose client (a web push's service worker) reports what became of a message
-# over POST /t/p/{token}: the message's push carries a token signed for it.
-PUSH_REPORTING_CHANNELS = ("webpush_desktop", "webpush_mobile")
+# Channels whose client (a web push's service worker, the mobile app) reports what became
+# of a message over POST /t/p/{token}: the message's push carries a token signed for it.
+PUSH_REPORTING_CHANNELS = ("webpush_desktop", "webpush_mobile", "app_push")
 # What a message that failed every attempt to reach its provider ends as, per channel.
 EXHAUSTED = {
     "email": "soft_bounce",

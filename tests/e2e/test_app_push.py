@@ -105,6 +105,21 @@ def test_tokens_are_registered_once_listed_and_removed(suite):
     taken = register(suite, contact(suite)["id"], token)
     assert taken.status_code == 409 and "token" in taken.json()["errors"]
 
+    # Subscribed again by hand after the person's unsubscribe: both in the feed.
+    for status in ("unsubscribed", "subscribed"):
+        changed = suite.http().put(
+            f"{suite.url}/v1/contacts/{person['id']}/subscriptions/app_push",
+            json={"status": status},
+            timeout=15,
+        )
+        assert changed.status_code == 200, changed.text
+    feed = f"/v1/contacts/{person['id']}/activity?channel=app_push"
+    wait_for(
+        lambda: {"subscribed", "unsubscribed"} <= {i["type"] for i in read(suite, feed)["data"]},
+        30,
+        "app_push subscribed and unsubscribed in the feed",
+    )
+
     path = f"{suite.url}/v1/contacts/{person['id']}/channels/app_push/{first.json()['id']}"
     assert suite.http().delete(path, timeout=15).status_code == 204
     assert suite.http().delete(path, timeout=15).status_code == 404

@@ -63,12 +63,10 @@ def delivery(settings: Settings, message: dict, to) -> dict:
         base, secret = settings.tracking_base_url, settings.tracking_secret
         content["body"] = track_text(content.get("body") or "", base, secret, message["id"])
     elif message["channel"] in vocab.PUSH_REPORTING_CHANNELS:
-        built["report_token"] = make_token(settings.tracking_secret, PUSH, message["id"])
-    elif message["channel"] == APP_PUSH:
-        # An app has no page origin to post to: it is handed the whole URL.
-        token = make_token(settings.tracking_secret, PUSH, message["id"])
-        built["report_token"] = token
-        built["report_url"] = f"{settings.tracking_base_url.rstrip('/')}/t/p/{token}"
+        token = built["report_token"] = make_token(settings.tracking_secret, PUSH, message["id"])
+        if message["channel"] == APP_PUSH:
+            # An app has no page origin to post to: it is handed the whole URL.
+            built["report_url"] = f"{settings.tracking_base_url.rstrip('/')}/t/p/{token}"
     return built
 
 
