@@ -14,6 +14,7 @@ SERVICES: dict[str, str] = {
     "sender_webpush": "services.messaging.senders.webpush:WebpushSender",
     "sender_app_push": "services.messaging.senders.app_push:AppPushSender",
     "segments": "services.segments.entrypoints:SegmentsService",
+    "campaigns": "services.campaigns.entrypoints:CampaignsService",
     "gateway": "services.gateway.entrypoints:GatewayService",
 }
 
