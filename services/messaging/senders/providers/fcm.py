@@ -29,7 +29,7 @@ from services.messaging.senders.providers.webpush import (
     UNDELIVERED,
     Answer,
     addresses,
-    conclude,
+    push_each,
     retry_after_seconds,
 )
 
@@ -129,10 +129,8 @@ class FcmProvider:
         tokens = addresses(self.contacts.app_push_tokens, contact_id)
         if not tokens:
             raise PermanentFailure(UNDELIVERED, "the contact has no app push token left")
-        answers = []
-        for token in tokens:
-            answer = self.push(token, delivery)
-            if answer.kind == REMOVED:
-                self.contacts.remove_app_push_token(contact_id, token["id"], ACTOR)
-            answers.append(answer)
-        return conclude(answers)
+        return push_each(
+            tokens,
+            lambda token: self.push(token, delivery),
+            lambda gone: self.contacts.remove_app_push_token(contact_id, gone, ACTOR),
+        )

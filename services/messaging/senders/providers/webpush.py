@@ -92,6 +92,18 @@ def addresses(read, *args) -> list[dict]:
         raise TemporaryFailure(f"contacts: {error}") from None
 
 
+def push_each(targets: list[dict], push, remove) -> str:
+    """One push to each of the contact's addresses (`push(target)` answers an Answer),
+    `remove(id)` for each its service calls gone; then how the message ends (conclude)."""
+    answers = []
+    for target in targets:
+        answer = push(target)
+        if answer.kind == REMOVED:
+            remove(target["id"])
+        answers.append(answer)
+    return conclude(answers)
+
+
 def payload(delivery: dict) -> bytes:
     """What the service worker (the gateway's /ui/sw.js) receives: the text, the message
     id, and the signed token it reports delivered, click and dismissed with (/t/p/)."""
@@ -174,10 +186,8 @@ class WebpushProvider:
             raise PermanentFailure(
                 UNDELIVERED, f"the contact has no {device} push subscription left"
             )
-        answers = []
-        for subscription in subscriptions:
-            answer = self.push(subscription, body)
-            if answer.kind == REMOVED:
-                self.contacts.remove_webpush_subscription(contact_id, subscription["id"], ACTOR)
-            answers.append(answer)
-        return conclude(answers)
+        return push_each(
+            subscriptions,
+            lambda subscription: self.push(subscription, body),
+            lambda gone: self.contacts.remove_webpush_subscription(contact_id, gone, ACTOR),
+        )
