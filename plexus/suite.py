@@ -13,6 +13,7 @@ SERVICES: dict[str, str] = {
     "sender_viber": "services.messaging.senders.viber:ViberSender",
     "sender_webpush": "services.messaging.senders.webpush:WebpushSender",
     "segments": "services.segments.entrypoints:SegmentsService",
+    "campaigns": "services.campaigns.entrypoints:CampaignsService",
     "gateway": "services.gateway.entrypoints:GatewayService",
 }
 

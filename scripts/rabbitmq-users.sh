@@ -78,6 +78,11 @@ for source in contacts messaging segments; do consumes_events activity "$source"
 rpc_server segments; rpc_client segments; publishes_events segments
 for source in contacts activity; do consumes_events segments "$source"; done
 
+# Campaigns publishes no events: it calls segments, contacts and messaging, and counts
+# messaging's events.
+rpc_server campaigns; rpc_client campaigns
+for source in contacts messaging; do consumes_events campaigns "$source"; done
+
 rpc_server messaging; rpc_client messaging; publishes_events messaging
 consumes_events messaging contacts
 # Publishes deliveries, and declares every sender's queue before it does (so a message
@@ -110,7 +115,7 @@ for channel in $SENDERS; do
 done
 CALLS[sender_webpush]+="|contacts\.(webpush_subscriptions|remove_webpush_subscription)"
 
-services="contacts activity segments messaging $(for c in $SENDERS; do printf 'sender_%s ' "$c"; done)gateway"
+services="contacts activity segments campaigns messaging $(for c in $SENDERS; do printf 'sender_%s ' "$c"; done)gateway"
 
 uri_vhost=$vhost
 [ "$vhost" = / ] && uri_vhost=%2F

@@ -132,6 +132,28 @@ def service_panels(service: str) -> list[timeseries.Panel]:
                 (f"rate({p}_rate_limit_wait_seconds_total[5m])", "waiting"),
             ),
         ]
+    if service == "campaigns":
+        panels += [
+            panel(
+                "Campaign messages queued and refused per second",
+                "ops",
+                ("sum(rate(plexus_campaigns_messages_queued_total[5m]))", "queued"),
+                (
+                    "sum by (reason) (rate(plexus_campaigns_messages_refused_total[5m]))",
+                    "refused {{reason}}",
+                ),
+            ),
+            panel(
+                "Campaigns by status",
+                "short",
+                ("max by (status) (plexus_campaigns_campaigns)", "{{status}}"),
+            ),
+            panel(
+                "Recipients due, not yet handed to messaging",
+                "short",
+                ("max(plexus_campaigns_due_recipients)", "due"),
+            ),
+        ]
     if service == "gateway":
         panels = [
             panel(

@@ -8,7 +8,7 @@ Services publish through their outbox (plexus.outbox), so an event leaves only a
 transaction commits, to the nameko exchange `<service>.events` with the name as routing key.
 """
 
-from plexus.contract.services import ACTIVITY, CONTACTS, MESSAGING, SEGMENTS
+from plexus.contract.services import ACTIVITY, CAMPAIGNS, CONTACTS, MESSAGING, SEGMENTS
 
 # contacts -> anyone. Payload keys besides event / event_id / occurred_at / actor:
 # A created or changed contact whose new email or phone subscribed its channel lists
@@ -81,6 +81,7 @@ SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     MESSAGING: {CONTACTS: (CONTACT_DELETED,)},
     SEGMENTS: {CONTACTS: EMITTED_BY[CONTACTS], ACTIVITY: (ACTIVITY_RECORDED,)},
+    CAMPAIGNS: {CONTACTS: (CONTACT_DELETED,), MESSAGING: (MESSAGE_SENT, MESSAGE_STATUS)},
 }
 # The channel senders forget what their provider keeps of an erased contact (the outbox
 # provider's files).

@@ -14,7 +14,7 @@ class Problem(Schema):
         metadata={"description": "field path (e.g. address.country) -> messages"},
     )
     instance = fields.String(
-        metadata={"description": "the request's id (X-Request-Id): the log lines to look at"}
+        metadata={"description": "the request's id (X-Request-Id), to find it in the logs"}
     )
 
 

@@ -94,8 +94,12 @@ def suite_env(amqp_uri: str, data_dir: Path, database_url: str | None) -> dict:
             },
             # Senders write into the suite's data dir (the outbox provider), never the repo.
             "PLEXUS_OUTBOX_DIR": str(data_dir / "outbox"),
+            # The suite's clock, which a test may move ahead (plexus/clock.py): absent,
+            # it is the real time.
+            "PLEXUS_CLOCK_FILE": str(data_dir / "clock"),
             "PLEXUS_ACTIVITY_METRICS_PORT": str(free_port()),
             "PLEXUS_SEGMENTS_METRICS_PORT": str(free_port()),
+            "PLEXUS_CAMPAIGNS_METRICS_PORT": str(free_port()),
             "PLEXUS_BOOTSTRAP_KEY": "plx_" + secrets.token_urlsafe(32),
             "PLEXUS_LOG_FORMAT": "json",
         }

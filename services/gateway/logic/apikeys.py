@@ -28,6 +28,8 @@ SCOPES = (
     "messages:send",
     "segments:read",
     "segments:write",
+    "campaigns:read",
+    "campaigns:write",
     "admin",
 )
 KEY_PREFIX = "plx_"

@@ -4,6 +4,7 @@ and services.gateway.app routes both."""
 
 from services.gateway.routes.activity import ACTIVITY_ROUTES
 from services.gateway.routes.blacklists import BLACKLIST_ROUTES
+from services.gateway.routes.campaigns import CAMPAIGN_ROUTES
 from services.gateway.routes.contacts import CONTACT_ROUTES
 from services.gateway.routes.forms import FORM_ROUTES
 from services.gateway.routes.messages import MESSAGE_ROUTES
@@ -20,6 +21,7 @@ ROUTES = (
     *ACTIVITY_ROUTES,
     *MESSAGE_ROUTES,
     *SEGMENT_ROUTES,
+    *CAMPAIGN_ROUTES,
     *SETTINGS_ROUTES,
     *PRIVACY_ROUTES,
     *FORM_ROUTES,

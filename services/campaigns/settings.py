@@ -1,0 +1,30 @@
+"""The CAMPAIGNS section of config.yaml as the campaigns service uses it, read once at
+start (plexus.settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plexus.settings import section, whole
+
+DISPATCH_SECONDS = 1.0
+# messaging.queue_batch takes 500 items at most.
+MAX_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class CampaignsSettings:
+    # Recipients handed to messaging a call (and claimed a transaction).
+    chunk: int = MAX_CHUNK
+    # The zone of a member without one, for schedule.local_time.
+    default_timezone: str = "UTC"
+
+
+def load_settings(config: dict) -> CampaignsSettings:
+    campaigns = section(config, "CAMPAIGNS")
+    chunk = whole(campaigns.get("chunk"), MAX_CHUNK)
+    if not 1 <= chunk <= MAX_CHUNK:
+        raise ValueError(f"CAMPAIGNS.chunk must be between 1 and {MAX_CHUNK}, not {chunk}")
+    return CampaignsSettings(
+        chunk=chunk, default_timezone=str(campaigns.get("default_timezone") or "UTC")
+    )
