@@ -42,3 +42,18 @@ def new_id() -> str:
         value = (_last_ms << _RANDOM_BITS) | _last_random
     # 128 bits as 26 base32 digits: 160 bits give 32, the first six of them zero.
     return base64.b32encode(value.to_bytes(20, "big"))[6:].translate(_CROCKFORD).decode()
+
+
+_FROM_CROCKFORD = bytes.maketrans(
+    b"0123456789abcdefghjkmnpqrstvwxyz", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+)
+
+
+def to_bytes(ulid: str) -> bytes:
+    """The 16 bytes of an id new_id() made (a short link carries them, not the text)."""
+    return base64.b32decode(b"AAAAAA" + ulid.encode("ascii").translate(_FROM_CROCKFORD))[4:]
+
+
+def from_bytes(raw: bytes) -> str:
+    """The id of to_bytes()'s 16 bytes."""
+    return base64.b32encode(bytes(4) + raw)[6:].translate(_CROCKFORD).decode()

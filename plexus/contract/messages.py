@@ -226,3 +226,25 @@ class Template(Authored):
     approved = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
+
+
+# What a web push's service worker reports on its notification (POST /t/p/{token}).
+PUSH_EVENTS = ("delivered", "open", "click", "dismissed")
+
+
+class PushReport(StrictSchema):
+    event = fields.String(
+        required=True,
+        validate=validate.OneOf(PUSH_EVENTS),
+        metadata={"description": "`click` records `open` with it"},
+    )
+
+
+class PushReported(Schema):
+    message_id = fields.String(required=True)
+    event = fields.String(required=True)
+    recorded = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "the statuses newly recorded: none when reported before"},
+    )

@@ -24,6 +24,7 @@ from services.messaging.logic import (
     bounces,
     claims,
     confirmations,
+    expiry,
     feedback,
     holds,
     messages,
@@ -48,6 +49,8 @@ WEBHOOK_KEYS = {
 # How often the messages held by quiet hours are looked at (seconds): the longest a
 # message waits past the end of its hold.
 RELEASE_SECONDS = 10
+# How often sent web pushes and Viber messages past their TTL are marked expired.
+EXPIRE_SECONDS = 30
 
 
 class MessagingSettings(DependencyProvider):
@@ -155,6 +158,11 @@ class MessagingService:
         while self.db.run(holds.release_due) == holds.BATCH:
             pass
 
+    @configured_timer("MESSAGING", "expire_seconds", EXPIRE_SECONDS)
+    def expire_undelivered(self):
+        while self.db.run(expiry.expire_due) == expiry.BATCH:
+            pass
+
     # ---- the senders' side
 
     @answer
@@ -164,7 +172,12 @@ class MessagingService:
     @answer
     def report_delivery(self, message_id, status, details):
         return bounces.report_delivery(
-            self.db.transaction, self._contacts(), message_id, status, details
+            self.db.transaction,
+            self._contacts(),
+            message_id,
+            status,
+            details,
+            self.config.settings.ttls,
         )
 
     # ---- tracking links and provider webhooks (the gateway's /t/ and /webhooks/)
@@ -176,6 +189,12 @@ class MessagingService:
     @answer
     def track_click(self, token):
         return self.db.run(feedback.record_click, self.config.settings.tracking_secrets, token)
+
+    @answer
+    def track_push(self, token, event):
+        return self.db.run(
+            feedback.record_push_event, self.config.settings.tracking_secrets, token, event
+        )
 
     @answer
     def unsubscribe_target(self, token):

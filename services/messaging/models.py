@@ -80,6 +80,10 @@ class Message(Base):
     # timer, logic/holds.py, hands it to its sender and clears this).
     held_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     provider_id: Mapped[str | None] = mapped_column(String(255))
+    # When a sent web push or Viber message that has not been `delivered` by then is
+    # `expired` (its TTL after `sent`); cleared by any later status and by the expiry timer
+    # (logic/expiry.py), so the timer reads only what is due.
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     created_at: Mapped[datetime] = _moment()
     updated_at: Mapped[datetime] = _moment()
 

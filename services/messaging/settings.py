@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from plexus import settings
 from plexus.config import kept_secret
@@ -40,6 +40,9 @@ class Settings:
     tracking_secret: str  # signs every new link
     limits: Limits
     previous_tracking_secrets: tuple[str, ...] = ()  # still accepted, sign nothing
+    # Seconds a sent message of these channels may wait for `delivered` before it is
+    # `expired` (the providers' ttl: the push service's, ours for Viber).
+    ttls: dict[str, float] = field(default_factory=dict)
 
     @property
     def tracking_secrets(self) -> tuple[str, ...]:
@@ -55,7 +58,17 @@ def load_settings(config: dict) -> Settings:
         tracking_secret=newest,
         limits=Limits(max_seconds=settings.number(messaging.get("render_max_seconds"), 1.0)),
         previous_tracking_secrets=tuple(previous),
+        ttls=delivery_ttls(config),
     )
+
+
+DEFAULT_TTL = 86400.0
+
+
+def delivery_ttls(config: dict) -> dict[str, float]:
+    webpush = settings.number(provider_settings(config, "webpush").get("ttl"), DEFAULT_TTL)
+    viber = settings.number(provider_settings(config, "viber").get("ttl"), DEFAULT_TTL)
+    return {"webpush_desktop": webpush, "webpush_mobile": webpush, "viber": viber}
 
 
 def provider_settings(config: dict, name: str) -> dict:

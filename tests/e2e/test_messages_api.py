@@ -18,6 +18,7 @@ import requests
 
 from services.messaging.logic.signatures import twilio_signature
 from tests.e2e.conftest import running_fake_providers, start_suite, stop_suite, suite_env
+from tests.e2e.feeds import wait_feed
 from tests.fake_providers import new_push_subscription, pushes, relay_webhook, viber_callback
 from tests.polling import wait_for
 
@@ -27,6 +28,9 @@ TWILIO_TOKEN, TELEGRAM_SECRET, VIBER_TOKEN, SMTP_SECRET = (
     "viber-token",
     "3b9e0d7c5a1f4e2b8d6c0a9f7e5d3c1b",
 )
+
+
+TTL = 6
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +73,11 @@ def suite(request, amqp_uri, tmp_path_factory, providers):
             "PLEXUS_VAPID_SUBJECT": "mailto:ops@shop.example",
             # the fake push service is a push service of our own: allowed by its origin
             "PLEXUS_WEBPUSH_PUSH_SERVICES": providers["http"],
+            # A sent push or Viber message not delivered within TTL seconds is `expired`,
+            # looked for every EXPIRE seconds (days and 30 s in production).
+            "PLEXUS_WEBPUSH_TTL": str(TTL),
+            "PLEXUS_VIBER_TTL": str(TTL),
+            "PLEXUS_EXPIRE_SECONDS": "0.5",
         }
     )
     running = start_suite(env, data_dir / "suite.log")
@@ -240,6 +249,19 @@ def test_a_refused_contact_gets_409_and_reaches_no_provider(suite, providers):
     assert person["email"] not in to and blocked["email"] not in to
 
 
+def email_listing(suite, person: dict) -> tuple[str, str]:
+    """(the reason on the contact, the source on the account's list) of its email's
+    black-listing; the list holds the address once."""
+    listed = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
+    entry = (
+        suite.http()
+        .get(f"{suite.url}/v1/blacklists/email", timeout=15, params={"q": person["email"]})
+        .json()["data"]
+    )
+    assert [e["value"] for e in entry] == [person["email"]]
+    return listed["blacklists"]["email"]["reason"], entry[0]["source"]
+
+
 def test_hard_bounce_webhook_blacklists_the_email(suite, providers):
     person = contact(suite, email=unique_email())
     queued = send(
@@ -258,14 +280,7 @@ def test_hard_bounce_webhook_blacklists_the_email(suite, providers):
     signed = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15, headers=headers)
     assert signed.status_code == 200, signed.text
     assert statuses(suite, queued["id"])[-1] == "hard_bounce"
-    listed = suite.http().get(f"{suite.url}/v1/contacts/{person['id']}", timeout=15).json()
-    assert listed["blacklists"]["email"]["reason"] == "550 5.1.1 user unknown"
-    entry = (
-        suite.http()
-        .get(f"{suite.url}/v1/blacklists/email", timeout=15, params={"q": person["email"]})
-        .json()["data"]
-    )
-    assert [(e["value"], e["source"]) for e in entry] == [(person["email"], "hard_bounce")]
+    assert email_listing(suite, person) == ("550 5.1.1 user unknown", "hard_bounce")
 
     # Someone takes the address off the list; the relay sends the same receipt again.
     assert suite.http().delete(
@@ -339,14 +354,19 @@ def test_sms_retried_through_failures_sent_once_and_receipt_signed(suite, provid
     assert statuses(suite, queued["id"])[-1] == "delivered"
 
 
-def test_telegram_send_and_an_unknown_chat(suite, providers):
-    chat = str(100000 + uuid.uuid4().int % 10**6)
+def telegram_contact(suite, chat: str) -> dict:
     person = contact(suite, user_id=f"tg-{chat}")
     suite.http().put(
         f"{suite.url}/v1/contacts/{person['id']}/channels/telegram",
         json={"chat_id": chat},
         timeout=15,
     )
+    return person
+
+
+def test_telegram_send_and_an_unknown_chat(suite, providers):
+    chat = str(100000 + uuid.uuid4().int % 10**6)
+    person = telegram_contact(suite, chat)
     queued = send(
         suite,
         contact={"user_id": person["user_id"]},
@@ -477,9 +497,10 @@ def test_webpush_is_encrypted_to_the_browser_and_signed_with_vapid(suite, provid
 
     stored = wait_status(suite, queued["id"], "sent")
     received = [p for p in pushes(providers["dir"]) if p["subscription"] == push_id]
-    assert [p["payload"] for p in received] == [
-        {"message_id": queued["id"], "body": "Order 7 shipped"}
+    assert [(p["payload"]["message_id"], p["payload"]["body"]) for p in received] == [
+        (queued["id"], "Order 7 shipped")
     ]
+    assert "." in received[0]["payload"]["token"]  # what the service worker reports with
     assert received[0]["claims"]["aud"] == providers["http"]
     assert received[0]["claims"]["sub"] == "mailto:ops@shop.example"
     assert stored["history"][-1]["details"]["provider"] == "webpush"
@@ -515,3 +536,243 @@ def test_bad_input_is_422_and_unknown_message_404(suite):
     )
     assert unsafe.status_code == 422
     assert suite.http().get(suite.url + "/v1/messages/nope", timeout=15).status_code == 404
+
+
+# ---------------------------------------------------------------- every status's producer
+# docs/statuses.md names, for each (channel, status) pair, the test below (or above) that
+# makes it through the gateway and sees it in the contact's feed.
+
+
+TRACKED = re.compile(r"http://127\.0\.0\.1:\d+/t/c/([\w-]+)")
+
+
+def tracked_link(text: str) -> str:
+    found = TRACKED.search(text)
+    assert found, text
+    return found.group(0)
+
+
+def twilio_receipt(suite, sid: str, status: str) -> None:
+    url = suite.url + "/webhooks/twilio"
+    form = {"MessageSid": sid, "MessageStatus": status}
+    signature = twilio_signature(TWILIO_TOKEN, url, form)
+    answer = requests.post(url, data=form, timeout=15, headers={"X-Twilio-Signature": signature})
+    assert answer.status_code == 200, answer.text
+
+
+def sms_contact(suite) -> dict:
+    person = contact(suite, phone=unique_phone())
+    suite.http().put(
+        f"{suite.url}/v1/contacts/{person['id']}/subscriptions/sms",
+        json={"status": "subscribed"},
+        timeout=15,
+    )
+    return person
+
+
+def test_sms_links_are_short_signed_and_clicked_and_receipts_fail_or_reject(suite, providers):
+    person = sms_contact(suite)
+    code = uuid.uuid4().hex[:6]
+    text = f"Sale {code}: https://shop.example/sale?id=7. Reply STOP to opt out"
+    queued = send(suite, contact={"id": person["id"]}, channel="sms", content={"body": text}).json()
+    sent = wait_status(suite, queued["id"], "sent")
+    (request,) = http_requests(providers, f"Sale {code}")
+    body = request["body"]["Body"]
+    link = tracked_link(body)
+    assert "shop.example" not in body and body.endswith(". Reply STOP to opt out")
+    assert len(body) <= 160  # one SMS segment, the link included
+    assert len(link.rsplit("/", 1)[1]) == 40
+    forged = requests.get(link[:-3] + "AAA", allow_redirects=False, timeout=15)
+    assert forged.status_code == 404
+    clicked = requests.get(link, allow_redirects=False, timeout=15)
+    assert clicked.status_code == 302, clicked.text
+    assert clicked.headers["Location"] == "https://shop.example/sale?id=7"
+    twilio_receipt(suite, sent["history"][1]["details"]["provider_id"], "delivered")
+    ids = {"sent": queued["id"], "click": queued["id"], "delivered": queued["id"]}
+    # Twilio's `undelivered` is our `fail` (the carrier could not), `failed` a `reject`.
+    for twilio_status, status in (("undelivered", "fail"), ("failed", "reject")):
+        other = send(suite, contact={"id": person["id"]}, channel="sms", content={"body": "hi"})
+        stored = wait_status(suite, other.json()["id"], "sent")
+        twilio_receipt(suite, stored["history"][1]["details"]["provider_id"], twilio_status)
+        ids[status] = stored["id"]
+    wait_feed(suite, person["id"], "sms", {(status, m) for status, m in ids.items()})
+    click = next(h for h in message(suite, queued["id"])["history"] if h["status"] == "click")
+    assert click["details"] == {"url": "https://shop.example/sale?id=7"}
+
+
+def test_telegram_is_delivered_when_the_bot_api_takes_it_and_its_link_clicked(suite, providers):
+    chat = str(200000 + uuid.uuid4().int % 10**6)
+    person = telegram_contact(suite, chat)
+    queued = send(
+        suite,
+        contact={"id": person["id"]},
+        channel="telegram",
+        content={"body": f"Track {chat}: https://shop.example/track/{chat}"},
+    ).json()
+    wait_status(suite, queued["id"], "delivered")
+    assert statuses(suite, queued["id"])[:3] == ["queued", "sent", "delivered"]
+    link = tracked_link(http_requests(providers, f"Track {chat}")[-1]["body"]["text"])
+    clicked = requests.get(link, allow_redirects=False, timeout=15)
+    assert clicked.headers["Location"] == f"https://shop.example/track/{chat}"
+    wait_feed(
+        suite,
+        person["id"],
+        "telegram",
+        {("sent", queued["id"]), ("delivered", queued["id"]), ("click", queued["id"])},
+    )
+
+
+def viber_receipt(suite, event: str, token: str) -> None:
+    body, headers = viber_callback(VIBER_TOKEN, event, int(token))
+    answer = requests.post(suite.url + "/webhooks/viber", data=body, timeout=15, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
+def viber_contact(suite, viber_user: str) -> dict:
+    person = contact(suite, user_id=f"vb-{uuid.uuid4().hex[:8]}")
+    made = suite.http().put(
+        f"{suite.url}/v1/contacts/{person['id']}/channels/viber",
+        json={"user_id": viber_user},
+        timeout=15,
+    )
+    assert made.status_code == 200, made.text
+    return person
+
+
+def test_viber_click_fail_reject_and_expired(suite, providers):
+    person = viber_contact(suite, f"vb-{uuid.uuid4().hex[:8]}")
+    template = (
+        suite.http()
+        .post(
+            suite.url + "/v1/templates",
+            timeout=15,
+            json={
+                "name": "offer",
+                "channel": "viber",
+                "body": "Offer {{ data.n }}: https://shop.example/offer",
+                "approved": True,
+            },
+        )
+        .json()
+    )
+
+    def viber_send(to: dict, n: str) -> str:
+        answer = send(suite, contact=to, channel="viber", template_id=template["id"], data={"n": n})
+        assert answer.status_code == 202, answer.text
+        return answer.json()["id"]
+
+    clicked_id, failed_id, silent_id = (viber_send({"id": person["id"]}, n) for n in "abc")
+    tokens = {
+        m: wait_status(suite, m, "sent")["history"][1]["details"]["provider_id"]
+        for m in (clicked_id, failed_id, silent_id)
+    }
+    viber_receipt(suite, "delivered", tokens[clicked_id])
+    link = tracked_link(http_requests(providers, "Offer a:")[-1]["body"]["text"])
+    assert requests.get(link, allow_redirects=False, timeout=15).status_code == 302
+    viber_receipt(suite, "failed", tokens[failed_id])
+    # Status 3 (bad data) at send time: the message can never go as it is.
+    refused = viber_contact(suite, "badmsg")
+    rejected_id = viber_send({"id": refused["id"]}, "d")
+    assert (
+        "badData" in wait_status(suite, rejected_id, "reject")["history"][-1]["details"]["reason"]
+    )
+    # No word from Viber within the TTL: expired; the others heard back, so never expire.
+    assert wait_status(suite, silent_id, "expired")["status"] == "expired"
+    wait_feed(
+        suite,
+        person["id"],
+        "viber",
+        {("sent", clicked_id), ("click", clicked_id), ("fail", failed_id), ("expired", silent_id)},
+    )
+    wait_feed(suite, refused["id"], "viber", {("reject", rejected_id)})
+    assert "expired" not in statuses(suite, clicked_id) + statuses(suite, failed_id)
+
+
+def test_webpush_service_worker_reports_and_an_unreported_push_expires(suite, providers):
+    person = contact(suite, user_id=f"wp-{uuid.uuid4().hex[:8]}")
+    subscription = browser_subscribes(suite, providers, person)
+    push_id = subscription["endpoint"].rsplit("/", 1)[1]
+    shown, silent = (
+        send(
+            suite, contact={"id": person["id"]}, channel="webpush_desktop", content={"body": b}
+        ).json()["id"]
+        for b in ("shown", "silent")
+    )
+    wait_status(suite, shown, "sent")
+    payload = next(
+        p["payload"]
+        for p in pushes(providers["dir"])
+        if p["subscription"] == push_id and p["payload"]["message_id"] == shown
+    )
+    report = f"{suite.url}/t/p/{payload['token']}"
+
+    def post(event, url=report):
+        return requests.post(url, json={"event": event}, timeout=15)  # no API key
+
+    assert post("delivered").json()["recorded"] == ["delivered"]
+    assert post("click").json() == {
+        "message_id": shown,
+        "event": "click",
+        "recorded": ["open", "click"],
+    }
+    assert post("click").json()["recorded"] == [] and post("delivered").json()["recorded"] == []
+    assert post("dismissed").json()["recorded"] == ["dismissed"]
+    unknown = post("read")
+    assert unknown.status_code == 422 and "event" in unknown.json()["errors"]
+    assert post("click", report[:-3] + "AAA").status_code == 404
+    assert statuses(suite, shown) == ["queued", "sent", "delivered", "open", "click", "dismissed"]
+    assert wait_status(suite, silent, "expired")["history"][-1]["status"] == "expired"
+    wait_feed(
+        suite,
+        person["id"],
+        "webpush_desktop",
+        {(s, shown) for s in ("sent", "delivered", "open", "click", "dismissed")}
+        | {("expired", silent)},
+    )
+
+
+def relay(suite, message_id: str, event: str, reason: str | None = None) -> None:
+    body, headers = relay_webhook(
+        SMTP_SECRET, {"message_id": message_id, "event": event, "reason": reason}
+    )
+    answer = requests.post(suite.url + "/webhooks/smtp", data=body, timeout=15, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
+def test_relay_receipts_and_a_complaint_blacklists_the_email(suite):
+    person = contact(suite, email=unique_email())
+    ids = {}
+    for event in ("delivered", "soft_bounce", "reject", "complaint"):
+        queued = send(
+            suite,
+            contact={"id": person["id"]},
+            channel="email",
+            content={"subject": event, "text": "t"},
+        ).json()
+        wait_status(suite, queued["id"], "sent")
+        relay(suite, queued["id"], event, f"relay said {event}")
+        ids[event] = queued["id"]
+    wait_feed(suite, person["id"], "email", {(event, m) for event, m in ids.items()})
+    assert email_listing(suite, person) == ("relay said complaint", "complaint")
+    refused = send(
+        suite, contact={"id": person["id"]}, channel="email", content={"subject": "s", "text": "t"}
+    )
+    assert refused.status_code == 409, refused.text
+
+
+def test_subscribing_and_unsubscribing_every_channel_is_in_its_feed(suite, providers):
+    viber_user = f"vb-{uuid.uuid4().hex[:8]}"
+    person = contact(suite, email=unique_email(), phone=unique_phone(), user_id=viber_user)
+    base = f"{suite.url}/v1/contacts/{person['id']}"
+    suite.http().put(base + "/channels/telegram", json={"chat_id": "77"}, timeout=15)
+    suite.http().put(base + "/channels/viber", json={"user_id": viber_user}, timeout=15)
+    browser_subscribes(suite, providers, person)
+    channels = ("email", "sms", "telegram", "viber", "webpush_desktop")
+    for status in ("unsubscribed", "subscribed"):
+        for channel in channels:
+            changed = suite.http().put(
+                f"{base}/subscriptions/{channel}", json={"status": status}, timeout=15
+            )
+            assert changed.status_code == 200, (channel, changed.text)
+    for channel in channels:
+        wait_feed(suite, person["id"], channel, {("subscribed", None), ("unsubscribed", None)})

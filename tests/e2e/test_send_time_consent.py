@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.conftest import start_suite, stop_suite, suite_env
+from tests.fake_providers import new_push_subscription
 from tests.polling import wait_for
 
 RATE = 5  # sends a second per sender: 40 emails take 7 s (after a burst of 5)
@@ -153,6 +154,71 @@ def test_unsubscribing_stops_every_email_still_queued(suite):
         "a feed item for each suppressed message",
     )
     assert {item["message_id"] for item in feed} == suppressed
+
+
+def reachable_on(http, suite, channel: str, tmp_path: Path) -> dict:
+    """A contact with an address on the channel (subscribed as it is added)."""
+    viber_user = f"vb-{uuid.uuid4().hex[:8]}"
+    contact = new_contact(http, suite, user_id=viber_user)
+    url = f"{suite.url}/v1/contacts/{contact['id']}"
+    if channel == "telegram":
+        assert http.put(f"{url}/channels/telegram", json={"chat_id": "5"}, timeout=15).ok
+    if channel == "viber":
+        assert http.put(f"{url}/channels/viber", json={"user_id": viber_user}, timeout=15).ok
+    if channel == "webpush_desktop":
+        browser = new_push_subscription(tmp_path, "https://fcm.googleapis.com/fcm/send", "key")
+        assert http.post(f"{url}/channels/webpush", json=browser, timeout=15).status_code == 201
+    if channel == "app_push":
+        device = {"token": f"fcm-{uuid.uuid4().hex}", "platform": "ios", "app": "com.shop"}
+        assert http.post(f"{url}/channels/app_push", json=device, timeout=15).status_code == 201
+    return contact
+
+
+def test_a_message_waiting_on_any_channel_ends_suppressed_in_its_feed(suite, tmp_path):
+    """The claim is the same for every channel: SMS, Telegram, Viber, web push and app
+    push messages waiting behind their sender when their contact is deactivated end
+    `suppressed`, each in its channel's feed. A contact a channel: each is deactivated
+    right after its 20 messages are queued, which take 3 s to go at RATE a second."""
+    http = suite.http()
+    template = http.post(
+        suite.url + "/v1/templates",
+        json={"name": "hello", "channel": "viber", "body": "Hello", "approved": True},
+        timeout=15,
+    ).json()
+    ids: dict[str, list[str]] = {}
+    contacts = {}
+    for channel in ("sms", "telegram", "viber", "webpush_desktop", "app_push"):
+        contact = contacts[channel] = reachable_on(http, suite, channel, tmp_path)
+        if channel == "viber":
+            ids[channel] = [
+                http.post(
+                    suite.url + "/v1/messages",
+                    json={"contact": {"id": contact["id"]}, "channel": channel,
+                          "template_id": template["id"]},
+                    timeout=15,
+                ).json()["id"]
+                for _ in range(20)
+            ]  # fmt: skip
+        else:
+            ids[channel] = queue(http, suite, contact["id"], channel, 20)
+        deactivated = http.post(f"{suite.url}/v1/contacts/{contact['id']}/deactivate", timeout=15)
+        assert deactivated.status_code == 200, deactivated.text
+    messages = settled(http, suite, [m for group in ids.values() for m in group])
+    for channel, contact in contacts.items():
+        suppressed = {m for m in ids[channel] if messages[m]["status"] == "suppressed"}
+        assert suppressed, f"every {channel} message went before the deactivation"
+        assert {messages[m]["history"][-1]["details"]["reason"] for m in suppressed} == {"inactive"}
+        feed_url = (
+            f"{suite.url}/v1/contacts/{contact['id']}/activity"
+            f"?channel={channel}&type=suppressed&period=7d"
+        )
+        wait_for(
+            lambda url=feed_url, want=suppressed: (
+                {i["message_id"] for i in http.get(url, timeout=15).json()["data"]} == want
+            ),
+            30,
+            f"the suppressed {channel} messages in the feed",
+        )
 
 
 def test_erasure_stops_everything_queued_and_deletes_the_providers_files(suite):

@@ -1,7 +1,7 @@
 """/v1/messages and /v1/templates (forwarded to the messaging service, which validates
-with plexus.contract.messages), the email tracking links /t/o/, /t/c/, /t/u/ and the
-provider webhooks. The last two need no API key: messaging checks the signed token or
-the provider's signature."""
+with plexus.contract.messages), the tracking links /t/o/, /t/c/, /t/u/, the web push
+reports /t/p/ and the provider webhooks. These last need no API key: messaging checks
+the signed token or the provider's signature."""
 
 from __future__ import annotations
 
@@ -75,6 +75,11 @@ def track_click(c: Call):
     # Only to the URL signed into the token: never an open redirect.
     url = c.rpc(MESSAGING, "track_click", c.params["token"])
     return Answer(302, "", {"Location": url, **NO_STORE})
+
+
+def track_push(c: Call):
+    body = c.body if isinstance(c.body, dict) else {}
+    return c.rpc(MESSAGING, "track_push", c.params["token"], body.get("event"))
 
 
 def confirm_unsubscribe(c: Call):
@@ -213,10 +218,24 @@ MESSAGE_ROUTES = (
         "GET",
         "/t/c/<token>",
         track_click,
-        "Email link: records the click, redirects to the signed URL",
+        "A tracked link (email; SMS, Telegram and Viber text in a short form): records "
+        "the click, redirects to the signed URL",
         None,
         TT,
         status=302,
+        client_limit=TT,
+    ),
+    Route(
+        "POST",
+        "/t/p/<token>",
+        track_push,
+        "A web push's service worker reports its notification: delivered, click (an "
+        "open too), dismissed or open; each counts once a message (signed token from "
+        "the push payload)",
+        None,
+        TT,
+        body=schemas.PushReport,
+        response=schemas.PushReported,
         client_limit=TT,
     ),
     Route(

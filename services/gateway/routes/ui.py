@@ -100,8 +100,14 @@ def page(c: Call):
     return _serve(c, "index.html", PAGE_CACHE)
 
 
+# The web push service worker is checked on every load too: a browser runs the copy it
+# has until then, and a fix to what it reports should reach every subscriber at once.
+SERVICE_WORKER = "sw.js"
+
+
 def asset(c: Call):
-    return _serve(c, c.params["name"], ASSET_CACHE)
+    name = c.params["name"]
+    return _serve(c, name, PAGE_CACHE if name == SERVICE_WORKER else ASSET_CACHE)
 
 
 UI_ROUTES = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plexus.errors import NotFound
-from services.messaging.logic import messages
+from services.messaging.logic import expiry, messages
 from services.messaging.models import Message
 from services.messaging.ports import ContactsPort
 
@@ -45,13 +45,21 @@ def blacklist(contacts: ContactsPort, listings: list[Listing], actor: str) -> No
 
 
 def report_delivery(
-    transaction, contacts: ContactsPort, message_id: str, status: str, details: dict
+    transaction,
+    contacts: ContactsPort,
+    message_id: str,
+    status: str,
+    details: dict,
+    ttls: dict[str, float] | None = None,
 ) -> bool:
-    """A sender's word on one message: sent, or how it failed for good; an SMTP 5xx at
-    send time black-lists the address. False when it changed nothing."""
+    """A sender's word on one message: sent (its expiry set where its channel has a TTL,
+    `ttls`), delivered (Telegram: the Bot API took it), or how it failed for good; an
+    SMTP 5xx at send time black-lists the address. False when it changed nothing."""
     with transaction() as session:
         message = messages.message_or_404(session, message_id)
         recorded = messages.record_status(session, message, status, details)
+        if recorded and status == messages.SENT:
+            expiry.set_due(message, ttls or {})
         found = listing(message, status, (details or {}).get("reason")) if recorded else None
         actor = f"sender:{message.channel}"
     if found:

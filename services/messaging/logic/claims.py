@@ -11,9 +11,18 @@ the feed, except for an erased contact: nothing of it is written again."""
 
 from __future__ import annotations
 
+from plexus.contract import vocab
 from plexus.errors import NotFound
-from services.messaging.logic.eligibility import CONFIRMATION, ERASED, address, refusal
+from services.messaging.logic.eligibility import (
+    APP_PUSH,
+    CONFIRMATION,
+    ERASED,
+    address,
+    refusal,
+)
 from services.messaging.logic.messages import QUEUED, record_status
+from services.messaging.logic.text_links import TEXT_CHANNELS, track_text
+from services.messaging.logic.tokens import PUSH, make_token
 from services.messaging.logic.tracking import track_html, unsubscribe_url
 from services.messaging.models import Message
 from services.messaging.ports import ContactsPort
@@ -32,8 +41,11 @@ def _pending(session, message_id: str) -> Message | None:
 
 def delivery(settings: Settings, message: dict, to) -> dict:
     """What the provider is handed: for email the links and open pixel tracked and the
-    one-click unsubscribe URL; a subscription form's confirmation as it is (no redirect
-    in front of a consent, no unsubscribe from what is not a subscription yet)."""
+    one-click unsubscribe URL; for SMS, Telegram and Viber the links of the text tracked
+    (short links: logic/text_links.py); for web push the token its service worker
+    reports with (/t/p/), for app push that token and its URL (the app's); a
+    subscription form's confirmation as it is (no redirect in front of a consent, no
+    unsubscribe from what is not a subscription yet)."""
     content = dict(message["content"])
     built = {
         "message_id": message["id"],
@@ -47,6 +59,14 @@ def delivery(settings: Settings, message: dict, to) -> dict:
         if content.get("html"):
             content["html"] = track_html(content["html"], base, secret, message["id"])
         built["unsubscribe_url"] = unsubscribe_url(base, secret, message["id"])
+    elif message["channel"] in TEXT_CHANNELS and message.get("purpose") != CONFIRMATION:
+        base, secret = settings.tracking_base_url, settings.tracking_secret
+        content["body"] = track_text(content.get("body") or "", base, secret, message["id"])
+    elif message["channel"] in vocab.PUSH_REPORTING_CHANNELS:
+        token = built["report_token"] = make_token(settings.tracking_secret, PUSH, message["id"])
+        if message["channel"] == APP_PUSH:
+            # An app has no page origin to post to: it is handed the whole URL.
+            built["report_url"] = f"{settings.tracking_base_url.rstrip('/')}/t/p/{token}"
     return built
 
 

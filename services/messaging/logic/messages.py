@@ -98,7 +98,7 @@ def queue_message(
     return {"id": message.id, "status": QUEUED}
 
 
-def _recorded_before(session: Session, message: Message, status: str) -> bool:
+def recorded_before(session: Session, message: Message, status: str) -> bool:
     return (
         session.scalar(
             select(StatusChange.id)
@@ -147,11 +147,13 @@ def record_status(
     if status in REPEATABLE:
         if _repeat_adds_nothing(session, message, status, details, now):
             return False
-    elif _recorded_before(session, message, status):
+    elif recorded_before(session, message, status):
         return False
     session.add(StatusChange(message_id=message.id, status=status, at=now, details=details))
     message.status = status
     message.updated_at = now
+    if status != SENT:  # any word after `sent` (delivered, seen, failed...): no expiry
+        message.expires_at = None
     if status == SENT:
         message.provider_id = details.get("provider_id")
         record_event(

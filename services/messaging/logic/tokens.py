@@ -7,6 +7,7 @@ under the newest secret and read under any the service still accepts (rotation).
 from __future__ import annotations
 
 import binascii
+import hashlib
 import hmac
 import json
 from collections.abc import Sequence
@@ -16,7 +17,12 @@ from plexus.signing import b64 as _b64
 from plexus.signing import mac as _mac
 from plexus.signing import unb64 as _unb64
 
-OPEN, CLICK, UNSUBSCRIBE = "o", "c", "u"
+OPEN, CLICK, UNSUBSCRIBE, PUSH = "o", "c", "u", "p"
+
+
+def sign_bytes(secret: str, kind: str, payload: bytes) -> bytes:
+    """The full HMAC-SHA256 of a binary payload of that kind (the short forms cut it)."""
+    return hmac.new(secret.encode(), kind.encode() + b"." + payload, hashlib.sha256).digest()
 
 
 def make_token(secret: str, kind: str, message_id: str, url: str | None = None) -> str:

@@ -14,7 +14,7 @@ from plexus.contract import vocab
 from services.messaging.ports import MessagingPort
 from services.messaging.senders.providers import PermanentFailure, TemporaryFailure
 
-SENT, SKIPPED, SUPPRESSED = "sent", "skipped", "suppressed"
+SENT, DELIVERED, SKIPPED, SUPPRESSED = "sent", "delivered", "skipped", "suppressed"
 
 
 class Meter:
@@ -66,4 +66,7 @@ def deliver(
         raise
     meter.provider_call(provider.name, "accepted", time.perf_counter() - started)
     messaging.report(message_id, SENT, {"provider_id": provider_id, "provider": provider.name})
+    if getattr(provider, "accepted_is_delivered", False):
+        # Telegram's Bot API answers once the message is in the chat: no receipt follows.
+        messaging.report(message_id, DELIVERED, {"provider": provider.name})
     return SENT

@@ -15,7 +15,7 @@ from plexus.parsing import invalid, load_partly
 from plexus.timeutil import rfc3339
 from services.segments.logic.compiler import Clock, dependencies, uses_time
 from services.segments.logic.limits import evaluation_limit
-from services.segments.logic.membership import reconcile
+from services.segments.logic.membership import hold_definitions, reconcile
 from services.segments.logic.validation import check_rule
 from services.segments.models import Dependency, Membership, SegmentDef
 
@@ -84,6 +84,7 @@ def create_segment(
 ) -> dict:
     """`timeout`: seconds the evaluation over every contact may take (422 beyond)."""
     values = read_body(SegmentInput(), data)
+    hold_definitions(session, exclusive=True)
     _room_for_one_more(session)
     segment = SegmentDef(
         name=values["name"],
@@ -116,6 +117,7 @@ def update_segment(
     if "name" in values:
         segment.name = values["name"]
     if "rule" in values and values["rule"] != segment.rule:
+        hold_definitions(session, exclusive=True)
         segment.rule = values["rule"]
         segment.version += 1
         _index(session, segment)

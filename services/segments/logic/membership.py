@@ -6,7 +6,7 @@ segment_membership_changed."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from plexus.bulk import insert_rows
@@ -106,6 +106,23 @@ def recheck_contacts(session: Session, changed: dict[str, set[str]], clock: Cloc
         if candidates:
             changes += _settle_many(session, segment, candidates, clock)
     return changes
+
+
+# PostgreSQL advisory lock key: "the set of segment definitions".
+DEFINITIONS_LOCK = 7_300_001
+
+
+def hold_definitions(session: Session, exclusive: bool = False) -> None:
+    """Definitions and the projection, one against the other (PostgreSQL; SQLite's single
+    writer serializes them anyway). A transaction applying events holds this shared from
+    before its first read of the segments to its commit; a new or changed rule holds it
+    alone. Without it a segment created while a contact's event is being applied misses
+    that contact for good: the event's transaction read the segments before the new one
+    committed, and the new one's evaluation read the profiles before the event's commit."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(text(f"SELECT {function}(:key)"), {"key": DEFINITIONS_LOCK})
 
 
 def _lock(session: Session, segment_id: str) -> None:

@@ -24,7 +24,12 @@ from plexus.contract import events
 from plexus.contract.activity import parse_rfc3339
 from plexus.timeutil import utcnow
 from services.segments.logic.compiler import ACTIVITY, Clock
-from services.segments.logic.membership import EVERYTHING, forget_contact, recheck_contacts
+from services.segments.logic.membership import (
+    EVERYTHING,
+    forget_contact,
+    hold_definitions,
+    recheck_contacts,
+)
 from services.segments.models import (
     ActivityCount,
     ErasedContact,
@@ -309,6 +314,7 @@ def on_contact_events(session: Session, payloads: list[dict], fetch: Fetch, cloc
     changed; membership changes made. An erasure goes first: an erased contact is never
     projected again, so nothing else about it in the batch counts. Contacts are fetched
     before the first write: on SQLite a write holds the process's one writer lock."""
+    hold_definitions(session)
     unseen = _unseen(session, payloads)
     deleted = {p["contact_id"] for p in unseen.values() if p["event"] == events.CONTACT_DELETED}
     gone = deleted | _erased_among(session, (p["contact_id"] for p in unseen.values()))
@@ -386,6 +392,7 @@ def on_activity_events(session: Session, payloads: list[dict], clock: Clock) -> 
     the segments that read activity. A contact not projected yet is not asked for: its
     contact_created is on the way (the broker loses nothing) and re-checks every
     segment, counts included."""
+    hold_definitions(session)
     items = [
         item for payload in first_times(session, payloads) for item in payload.get("items") or ()
     ]

@@ -6,6 +6,7 @@ import pytest
 
 from services.gateway.logic import client_limits
 from services.gateway.logic.client_limits import ClientLimits, client_address
+from services.gateway.routes import ROUTES
 from services.gateway.settings import load_settings
 from services.gateway.web.cors import cors_headers
 
@@ -88,3 +89,9 @@ def test_a_flood_of_addresses_is_held_to_a_bound_least_recent_first(monkeypatch)
     assert len(held) <= 51 and "2001:db8::0" in held and "2001:db8::1" not in held
     # The address kept still has its bucket: its third request waits.
     assert limits.take("2001:db8::0", "forms", 1)[0].wait > 0
+
+
+def test_every_tracking_route_draws_on_the_client_addresses_tracking_limit():
+    tracking = [(r.method, r.path, r.client_limit) for r in ROUTES if r.path.startswith("/t/")]
+    assert ("POST", "/t/p/<token>", "tracking") in tracking  # the web push reports
+    assert {limit for _, _, limit in tracking} == {"tracking"}

@@ -43,6 +43,7 @@ DELIVERY = {
     "channel": "webpush_desktop",
     "to": [],
     "content": {"body": "Your order shipped"},
+    "report_token": "tok.en",
 }
 
 
@@ -175,7 +176,7 @@ def test_a_message_goes_to_every_subscription_of_its_device(tmp_path, monkeypatc
     url, data, sent_headers = posted[0]
     assert json.loads(
         http_ece.decrypt(data, private_key=key, auth_secret=auth, version="aes128gcm")
-    ) == {"message_id": "m1", "body": "Your order shipped"}
+    ) == {"message_id": "m1", "body": "Your order shipped", "token": "tok.en"}
     assert sent_headers["Content-Encoding"] == "aes128gcm" and sent_headers["TTL"] == "60"
     assert verify_vapid(sent_headers["Authorization"], "https://push.example")[1] == APP_KEY
 

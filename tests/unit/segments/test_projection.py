@@ -2,9 +2,13 @@
 projected fetches the whole contact, a late contact_created is older than that, and
 nothing comes back after erasure."""
 
+import threading
+
+import pytest
 from sqlalchemy import func, select
 
 from plexus.contract import events
+from plexus.db import transaction
 from services.segments.logic import definitions, projection
 from services.segments.models import ActivityCount, Profile
 from tests.unit.segments.conftest import (
@@ -78,3 +82,32 @@ def test_an_update_about_an_unknown_contact_is_dropped(run, contacts):
     late = event(events.CONTACT_UPDATED, "nobody", changed={"language": "uk"})
     assert run(one_contact_event, late, contacts.fetch, CLOCK) == 0
     assert contacts.asked == 1
+
+
+@pytest.mark.postgres
+def test_a_segment_made_while_an_event_is_applied_still_takes_its_contact(
+    sessions, contacts, database_url
+):
+    """The event's transaction has projected the contact but not committed when the
+    segment is created: the creation waits for it and counts the contact (else each
+    transaction misses the other and the member is lost for good)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's one writer serializes the two already")
+    contact = contacts.make(email="race@example.com", language="uk")
+    applying = sessions()
+    run_event = projection.on_contact_events(applying, [created(contact)], contacts.fetch, CLOCK)
+    assert run_event == 0  # no segment yet
+    made: dict = {}
+
+    def create():
+        with transaction(sessions) as session:
+            made.update(definitions.create_segment(session, {"name": "uk", "rule": UK}, "t", CLOCK))
+
+    creating = threading.Thread(target=create)
+    creating.start()
+    creating.join(0.5)
+    assert creating.is_alive(), "the creation did not wait for the event's transaction"
+    applying.commit()
+    applying.close()
+    creating.join(10)
+    assert made["member_count"] == 1

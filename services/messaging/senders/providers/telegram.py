@@ -1,5 +1,7 @@
 """Telegram through the Bot API: POST {base_url}/bot{token}/sendMessage. A chat that
-does not exist or blocked the bot (400/403) is a permanent `failed`."""
+does not exist or blocked the bot (400/403) is a permanent `failed`. The Bot API answers
+`ok` with the message once it is in the chat, and sends no receipt later (nor says when
+it is read): that answer is `delivered` too (`accepted_is_delivered`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from services.messaging.senders.providers.http import judge, post
 
 class TelegramProvider:
     name = "telegram"
+    accepted_is_delivered = True
 
     def __init__(self, settings: dict):
         self.base_url = str(settings.get("base_url") or "https://api.telegram.org").rstrip("/")
