@@ -78,10 +78,10 @@ for source in contacts messaging segments; do consumes_events activity "$source"
 rpc_server segments; rpc_client segments; publishes_events segments
 for source in contacts activity; do consumes_events segments "$source"; done
 
-# Campaigns publishes no events: it calls segments, contacts and messaging, and counts
-# messaging's events.
+# Campaigns publishes no events: it calls segments, contacts and messaging, counts
+# messaging's events, and starts workflow runs from contacts', activity's and segments'.
 rpc_server campaigns; rpc_client campaigns
-for source in contacts messaging; do consumes_events campaigns "$source"; done
+for source in contacts messaging activity segments; do consumes_events campaigns "$source"; done
 
 rpc_server messaging; rpc_client messaging; publishes_events messaging
 consumes_events messaging contacts
