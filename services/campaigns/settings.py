@@ -12,7 +12,7 @@ DISPATCH_SECONDS = 1.0
 DATE_CHECK_SECONDS = 60.0
 # messaging.queue_batch takes 500 items at most.
 MAX_CHUNK = 500
-RUN_CHUNK = 100
+RUN_CHUNK = 200
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,11 @@ def load_settings(config: dict) -> CampaignsSettings:
     chunk = whole(campaigns.get("chunk"), MAX_CHUNK)
     if not 1 <= chunk <= MAX_CHUNK:
         raise ValueError(f"CAMPAIGNS.chunk must be between 1 and {MAX_CHUNK}, not {chunk}")
+    run_chunk = whole(campaigns.get("run_chunk"), RUN_CHUNK)
+    if not 1 <= run_chunk <= MAX_CHUNK:
+        raise ValueError(f"CAMPAIGNS.run_chunk must be between 1 and {MAX_CHUNK}, not {run_chunk}")
     return CampaignsSettings(
         chunk=chunk,
-        run_chunk=whole(campaigns.get("run_chunk"), RUN_CHUNK),
+        run_chunk=run_chunk,
         default_timezone=str(campaigns.get("default_timezone") or "UTC"),
     )

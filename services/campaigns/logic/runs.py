@@ -2,7 +2,8 @@
 
 A run waits by its stored `due_at`; nothing sleeps. Each pass the timer claims due runs a
 chunk at a time and takes each as far as it goes now: to a wait (due_at set ahead), a
-send, or its end. On PostgreSQL the chunk is taken `FOR UPDATE SKIP LOCKED` and the locks
+send, or its end; the chunk's sends go to messaging together, one queue_batch a round.
+On PostgreSQL the chunk is taken `FOR UPDATE SKIP LOCKED` and the locks
 held over the calls, so two campaigns processes never run one step twice; on SQLite one
 process writes. A crash before the commit leaves the runs where they were: the step runs
 again, and a send's key ("workflow:<run_id>:<step>") makes messaging answer the message it
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plexus.bulk import insert_new
-from plexus.errors import Invalid
+from plexus.errors import Invalid, Unavailable
 from plexus.ids import new_id
 from plexus.timeutil import rfc3339
 from services.campaigns.logic import steps as walk
@@ -29,6 +30,7 @@ from services.campaigns.models import Run, SeenEvent, Workflow
 
 log = logging.getLogger(__name__)
 
+ACTOR = "system"
 # Steps one run may take in one pass: a guard against a workflow of instant steps only.
 MAX_STEPS_A_PASS = 50
 
@@ -129,13 +131,19 @@ class Services:
         self.default_zone = default_zone
 
 
-def take_step(workflow: Workflow, run: Run, now: datetime, services: Services) -> bool:
-    """Run the run's step; whether the run goes on at once (else it waits, or is over)."""
+# take_step's answer: the run goes on at once, it stops here (waits or is over), or its
+# step is a send (queued with the chunk's others in one call).
+GO_ON, STOP = True, False
+
+
+def take_step(workflow: Workflow, run: Run, now: datetime, services: Services) -> bool | dict:
+    """Run the run's step: GO_ON, STOP, or the queue_batch item of a send, which
+    `sent` records once messaging answered."""
     path = run.step
     step = walk.step_at(workflow.steps, path) if path else None
     if step is None:
         _end(run, "completed", now)
-        return False
+        return STOP
     steps = workflow.steps
     if "wait" in step or "wait_until_local" in step:
         if run.status == "waiting":  # its moment came
@@ -150,25 +158,19 @@ def take_step(workflow: Workflow, run: Run, now: datetime, services: Services) -
             run.due_at = local_due(now, step["wait_until_local"], tz)
         run.status, run.updated_at = "waiting", now
         _note(run, path, "waiting", now)
-        return False
+        return STOP
     if "send" in step:
-        answer = services.messaging.queue_batch(
-            [send_item(workflow, run, path, step["send"])], "system"
-        )[0]
-        if answer.get("status") == "queued":
-            _note(run, path, "queued", now)
-        else:
-            _note(run, path, f"refused.{answer.get('reason') or 'unknown'}", now)
-    elif "if" in step:
+        return send_item(workflow, run, path, step["send"])
+    if "if" in step:
         branch = "then" if services.segments.matches(step["if"], run.contact_id) else "else"
         _note(run, path, branch, now)
         _go_to(run, walk.branch_start(steps, path, branch), now)
         return run.step is not None
-    elif "exit_if" in step:
+    if "exit_if" in step:
         if services.segments.matches(step["exit_if"], run.contact_id):
             _note(run, path, "exited", now)
             _end(run, "exited", now)
-            return False
+            return STOP
         _note(run, path, "stayed", now)
     elif "score" in step:
         add = step["score"]["add"]
@@ -180,21 +182,77 @@ def take_step(workflow: Workflow, run: Run, now: datetime, services: Services) -
     return run.step is not None
 
 
-def advance(workflow: Workflow, run: Run, now: datetime, services: Services) -> None:
-    """The run taken as far as it goes now."""
+def _fail(workflow: Workflow, run: Run, error: Exception, now: datetime) -> None:
+    """Not a passing failure (a template deleted since, a rule no longer valid): the run
+    ends rather than failing every pass."""
+    log.warning("workflow %s run %s: step %s refused: %s", workflow.id, run.id, run.step, error)
+    _note(run, run.step or "", f"failed: {error}", now)
+    _end(run, "exited", now)
+
+
+def advance(workflow: Workflow, run: Run, now: datetime, services: Services) -> dict | None:
+    """The run taken as far as it goes now: the item of the send it stopped at, if so."""
     for _ in range(MAX_STEPS_A_PASS):
         try:
-            if not take_step(workflow, run, now, services):
-                return
+            went = take_step(workflow, run, now, services)
         except Invalid as error:
-            # Not a passing failure: a template deleted since, a rule no longer valid.
-            # The run ends rather than retrying every pass.
-            log.warning(
-                "workflow %s run %s: step %s refused: %s", workflow.id, run.id, run.step, error
-            )
-            _note(run, run.step or "", f"failed: {error}", now)
-            _end(run, "exited", now)
+            _fail(workflow, run, error, now)
+            return None
+        if isinstance(went, dict):
+            return went
+        if not went:
+            return None
+    return None
+
+
+def sent(workflow: Workflow, run: Run, answer: dict, now: datetime) -> None:
+    """messaging's answer to the run's send recorded, and the run past it."""
+    path = run.step or ""
+    if answer.get("status") == "queued":
+        _note(run, path, "queued", now)
+    else:
+        _note(run, path, f"refused.{answer.get('reason') or 'unknown'}", now)
+    _go_to(run, walk.following(workflow.steps, path), now)
+
+
+def _queue(services: Services, items: list[dict]) -> list[dict | Exception]:
+    """One queue_batch for the items; should messaging refuse the batch as invalid (a
+    template deleted since), each alone, so that only the sends it concerns fail."""
+    try:
+        answers = services.messaging.queue_batch(items, ACTOR)
+    except Invalid:
+        answers = []
+        for item in items:
+            try:
+                answers.append(services.messaging.queue_batch([item], ACTOR)[0])
+            except Invalid as error:
+                answers.append(error)
+    if len(answers) != len(items):
+        raise Unavailable(f"messaging answered {len(answers)} items for {len(items)}")
+    return answers
+
+
+def advance_all(
+    workflows: dict[str, Workflow], runs: list[Run], now: datetime, services: Services
+) -> None:
+    """The claimed runs taken as far as they go now, their sends queued together: one
+    queue_batch a round (a run with two sends in a row takes two rounds)."""
+    stepping = runs
+    for _ in range(MAX_STEPS_A_PASS):
+        sending = [
+            (run, item)
+            for run in stepping
+            if (item := advance(workflows[run.workflow_id], run, now, services)) is not None
+        ]
+        if not sending:
             return
+        answers = _queue(services, [item for _, item in sending])
+        for (run, _), answer in zip(sending, answers, strict=True):
+            if isinstance(answer, Exception):
+                _fail(workflows[run.workflow_id], run, answer, now)
+            else:
+                sent(workflows[run.workflow_id], run, answer, now)
+        stepping = [run for run, _ in sending if run.step is not None]
 
 
 def due_runs(session: Session, now: datetime, limit: int) -> list[Run]:
@@ -221,8 +279,7 @@ def advance_chunk(transaction, now: datetime, services: Services, limit: int) ->
                 select(Workflow).where(Workflow.id.in_({r.workflow_id for r in runs}))
             )
         }
-        for run in runs:
-            advance(workflows[run.workflow_id], run, now, services)
+        advance_all(workflows, runs, now, services)
         return len(runs)
 
 

@@ -101,6 +101,7 @@ def test_welcome_workflow_waits_sends_and_branches(tx, run, messaging, rules, se
     assert runs.advance_pass(tx, NOW + timedelta(minutes=59), services, 10) == 0
     runs.advance_pass(tx, NOW + timedelta(hours=1), services, 10)
     assert sorted(i["contact_id"] for i in messaging.items) == ["c1", "c2"]
+    assert messaging.calls == 1  # the chunk's sends in one queue_batch
     email = messaging.items[0]
     assert email["origin"] == "workflow" and email["key"].endswith(":1")
     assert email["trigger"]["workflow_id"] == workflow["id"]
