@@ -69,6 +69,7 @@ bench: $(INSTALLED) system-packages ## Run the benchmarks (minutes); tables go t
 	$(PY) -m bench.senders --record
 	$(PY) -m bench.queue_batch --record
 	$(PY) -m bench.campaigns --record
+	$(PY) -m bench.workflows --record
 
 clean: ## Delete var/ (the SQLite data), caches and test artifacts; keeps .venv
 	rm -rf var artifacts .pytest_cache .ruff_cache

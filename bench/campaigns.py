@@ -19,8 +19,12 @@ import functools
 import io
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import psycopg2
+from sqlalchemy.orm import sessionmaker
 
 from bench.harness import arguments, drop_database, fresh_database, machine, report
 from bench.queue_batch import SETTINGS, TEMPLATE, in_process_contacts, make_contacts, sessions_of
@@ -129,29 +133,53 @@ def through_copy(url: str, contact_ids: list[str], template_id: str) -> dict:
     return {"seconds": seconds, "per_second": len(contact_ids) / seconds}
 
 
-def main() -> None:
-    parser = arguments(__doc__)
-    parser.add_argument("--members", type=int, default=100_000)
-    args = parser.parse_args()
-    url = fresh_database()
+@dataclass
+class InProcess:
+    """contacts, messaging and campaigns on one database, called in this process."""
+
+    campaigns_sessions: sessionmaker
+    contact_ids: list[str]
+    template_id: str
+    contacts: object
+    messaging: MessagingPort
+
+
+@contextmanager
+def in_process_services(url: str, count: int) -> Iterator[InProcess]:
+    """`count` contacts subscribed to email and an email template, on `url`'s schemas."""
     made = []
     try:
         contacts_sessions = sessions_of(url, "contacts", {SUPPRESSION_KEY: b"bench-secret"})
         messaging_sessions = sessions_of(url, "messaging")
         campaigns_sessions = sessions_of(url, "campaigns")
         made = [contacts_sessions, messaging_sessions, campaigns_sessions]
-        contact_ids = make_contacts(contacts_sessions, args.members)
+        contact_ids = make_contacts(contacts_sessions, count)
         with transaction(messaging_sessions) as session:
             template_id = create_template(session, TEMPLATE, "bench")["id"]
         contacts_port = in_process_contacts(contacts_sessions)
         messaging = in_process_messaging(messaging_sessions, contacts_port)
-        plexus = run_campaign(
-            campaigns_sessions, ListedSegment(contact_ids), None, messaging, template_id
-        )
-        floor = through_copy(url, contact_ids, template_id)
+        yield InProcess(campaigns_sessions, contact_ids, template_id, contacts_port, messaging)
     finally:
         for sessions in made:
             sessions.kw["bind"].dispose()
+
+
+def main() -> None:
+    parser = arguments(__doc__)
+    parser.add_argument("--members", type=int, default=100_000)
+    args = parser.parse_args()
+    url = fresh_database()
+    try:
+        with in_process_services(url, args.members) as suite:
+            plexus = run_campaign(
+                suite.campaigns_sessions,
+                ListedSegment(suite.contact_ids),
+                None,
+                suite.messaging,
+                suite.template_id,
+            )
+            floor = through_copy(url, suite.contact_ids, suite.template_id)
+    finally:
         drop_database(url)
     ratio = plexus["seconds"] / floor["seconds"]
     table = f"""{machine()}; a campaign to {args.members:,} members on PostgreSQL, start to

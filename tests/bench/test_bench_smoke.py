@@ -216,3 +216,16 @@ def test_campaigns_bench_runs_and_reports():
     report = json.loads(done.stdout.splitlines()[-1])
     assert report["plexus"]["queued"] == 1000 and report["plexus"]["refused"] == 0
     assert report["plexus"]["per_second"] > 0 and report["floor"]["per_second"] > 0
+
+
+def test_workflows_bench_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.workflows", "--contacts", "500", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert 0 < report["start_seconds"] < 10 and 0 < report["send_seconds"] < 30
