@@ -290,3 +290,17 @@ def test_a_custom_event_by_name_starts_a_run(tx, run, messaging, rules, services
     assert [(i["contact_id"], i["trigger"]["cause"]) for i in messaging.items] == [
         ("c1", {"event_id": "i1"})
     ]
+
+
+def test_two_processes_never_claim_the_same_runs(tx, run, messaging, rules, database_url):
+    """PostgreSQL: runs one transaction holds (FOR UPDATE SKIP LOCKED, as a chunk is held
+    over its calls) are skipped by another's claim, which takes the others."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer process; the claim is PostgreSQL's")
+    make(tx, run, messaging, rules)
+    run(triggers.on_trigger_events, [created(f"c{n}", f"e{n}") for n in range(4)], NOW)
+    with tx() as first:
+        held = {r.id for r in runs.due_runs(first, NOW, 2)}
+        with tx() as second:
+            other = {r.id for r in runs.due_runs(second, NOW, 10)}
+    assert len(held) == 2 and len(other) == 2 and not held & other
