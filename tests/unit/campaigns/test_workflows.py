@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from plexus.errors import Conflict, Invalid, Unavailable
+from plexus.timeutil import rfc3339
 from services.campaigns.logic import dates, runs, steps, triggers, workflows
 from tests.unit.campaigns.conftest import NOW
 
@@ -228,7 +229,7 @@ def test_following_leaves_finished_branches():
     assert steps.following(flow, "1") is None
 
 
-def test_birthdays_start_runs_as_each_local_day_begins(tx, run, messaging, rules):
+def test_birthdays_start_runs_as_each_local_day_begins(tx, run, messaging, rules, services):
     body = {
         "name": "Birthday",
         "trigger": {"date_field": "birthday", "days_before": 1},
@@ -251,7 +252,11 @@ def test_birthdays_start_runs_as_each_local_day_begins(tx, run, messaging, rules
     evening = NOW.replace(hour=15, minute=30)
     assert run(dates.check_dates, evening, "UTC") == 1
     assert run(dates.check_dates, evening + timedelta(hours=1), "UTC") == 0  # once a day
-    assert run(workflows.list_runs, workflow["id"], "tokyo", 10, None)["data"]
+    runs.advance_pass(tx, evening, services, 10)
+    # 10:00 in Tokyo (the zone campaigns keeps, not contacts' answer) is 01:00 UTC.
+    (tokyo,) = run(workflows.list_runs, workflow["id"], "tokyo", 10, None)["data"]
+    assert tokyo["status"] == "waiting"
+    assert tokyo["due_at"].startswith(rfc3339(NOW.replace(day=1, month=12, hour=1))[:16])
     assert run(dates.check_dates, evening + timedelta(hours=9), "UTC") == 1  # UTC's day
     run(
         dates.on_contact_events,
