@@ -24,7 +24,7 @@ from nameko.standalone.events import get_event_exchange
 
 from plexus.config import broker_uri
 from plexus.contract.events import SUBSCRIPTIONS
-from plexus.metrics import counter
+from plexus.metrics import service_counter
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class RetryingConsumer(Consumer):
     `self.queue` before calling setup(), and `label` (the metric's source label)."""
 
     label = ""
-    metric_name = "event_retries_total"
+    metric_name = "plexus_event_retries_total"
 
     def __init__(self, **kwargs):
         super().__init__(queue=None, requeue_on_error=True, **kwargs)
@@ -171,8 +171,9 @@ class RetryingConsumer(Consumer):
             use_confirms=True,
             declare=[DEAD_LETTER_EXCHANGE, parking_queue(self.queue.name)],
         )
-        self.failures = counter(
-            f"plexus_{service}_{self.metric_name}",
+        self.failures = service_counter(
+            service,
+            self.metric_name,
             "Handlings that failed and were retried or dead-lettered.",
             ["source", "outcome"],
         )

@@ -161,18 +161,22 @@ class Database(DependencyProvider):
 
 def _watch_pool(service: str, engine: Engine) -> None:
     """Pool use, read at scrape time: a pool that stays full explains slow answers."""
-    from plexus.metrics import gauge  # metrics imports nothing of ours; keep db light
+    from plexus.metrics import service_gauge  # metrics imports nothing of ours; keep db light
 
     pool = engine.pool
     if not hasattr(pool, "checkedout"):
         return
-    connections = gauge(
-        f"plexus_{service}_db_pool_connections",
-        "Database connections of this process, by state.",
+    connections = service_gauge(
+        service,
+        "plexus_db_pool_connections",
+        "Database connections of this process, by state; `limit`: the most it may open.",
         ["state"],
     )
     connections.labels("in_use").set_function(pool.checkedout)
     connections.labels("idle").set_function(pool.checkedin)  # type: ignore[attr-defined]
+    overflow = getattr(pool, "_max_overflow", -1)
+    if overflow >= 0:  # a pool without a bound has no saturation to watch
+        connections.labels("limit").set(pool.size() + overflow)  # type: ignore[attr-defined]
 
 
 class DatabaseAccess:

@@ -28,7 +28,7 @@ from eventlet.event import Event
 
 from plexus import tracing
 from plexus.consumer import RetryingConsumer, event_queue
-from plexus.metrics import counter, histogram
+from plexus.metrics import service_counter, service_histogram
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,16 @@ class EventConsumer(RetryingConsumer):
         # redeliveries): an acknowledgement with multiple=True must not cover them.
         self.set_aside: set = set()
         service = self.container.service_name
-        self.batch_sizes = histogram(
-            f"plexus_{service}_event_batch_size",
+        self.batch_sizes = service_histogram(
+            service,
+            "plexus_event_batch_size",
             "Events handled together in one batch.",
             ["source"],
             buckets=BATCH_SIZE_BUCKETS,
         )
-        self.splits = counter(
-            f"plexus_{service}_event_batch_splits_total",
+        self.splits = service_counter(
+            service,
+            "plexus_event_batch_splits_total",
             "Batches whose handler failed and were split to find the failing event.",
             ["source"],
         )

@@ -1,10 +1,16 @@
 """Prometheus metrics: each service process serves its own registry on its own port.
-Names follow `plexus_<service>_<thing>_<unit>`; metric objects are made once per
-process (several containers of one service may share a process in tests)."""
+
+One name per thing, `plexus_<thing>_<unit>`, with the service as the `service` label when
+every service has it (`plexus_rpc_duration_seconds{service="contacts"}`): one rule or
+dashboard panel covers them all. A thing only one service has keeps that service in its
+name (`plexus_gateway_requests_total`). No label names an API key or a contact. Metric
+objects are made once per process (several containers may share a process in tests)."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
+import os
 import time
 from datetime import datetime
 
@@ -46,6 +52,50 @@ def histogram(name: str, documentation: str, labels=(), buckets=DURATION_BUCKETS
     return _get(Histogram, name, documentation, labels, buckets=buckets)
 
 
+class ServiceMetric:
+    """A family every service has, seen from one service: `service` is filled in, the
+    other labels are given as usual (`.labels(method=...)`, or `.inc()` with none)."""
+
+    def __init__(self, family, service: str):
+        self.family, self.service = family, service
+
+    def labels(self, *values, **named):
+        if named:
+            return self.family.labels(service=self.service, **named)
+        return self.family.labels(self.service, *values)
+
+    def __getattr__(self, name: str):  # inc / set / observe / set_function, no other labels
+        return getattr(self.family.labels(self.service), name)
+
+
+def service_counter(service: str, name: str, documentation: str, labels=()) -> ServiceMetric:
+    return ServiceMetric(counter(name, documentation, ["service", *labels]), service)
+
+
+def service_gauge(service: str, name: str, documentation: str, labels=()) -> ServiceMetric:
+    return ServiceMetric(gauge(name, documentation, ["service", *labels]), service)
+
+
+def service_histogram(
+    service: str, name: str, documentation: str, labels=(), buckets=DURATION_BUCKETS
+) -> ServiceMetric:
+    return ServiceMetric(histogram(name, documentation, ["service", *labels], buckets), service)
+
+
+def build_info(service: str) -> None:
+    """plexus_build_info{service, version, revision} 1: which build each process runs
+    (PLEXUS_REVISION, set by the image build, else "unknown")."""
+    try:
+        version = importlib.metadata.version("plexus")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    revision = os.environ.get("PLEXUS_REVISION") or "unknown"
+    info = gauge(
+        "plexus_build_info", "The build a process runs.", ["service", "version", "revision"]
+    )
+    info.labels(service, version, revision).set(1)
+
+
 def serve(port: int, host: str = "127.0.0.1") -> None:
     """Start the /metrics listener once per process and port; a port already taken by
     another process is logged, not fatal (the service still serves its callers)."""
@@ -64,23 +114,28 @@ class ServiceMetrics(DependencyProvider):
 
     def setup(self) -> None:
         service = self.container.service_name
-        prefix = f"plexus_{service}"
-        self.rpc_duration = histogram(
-            f"{prefix}_rpc_duration_seconds", "Time to answer an RPC.", ["method"]
+        build_info(service)
+        self.rpc_duration = service_histogram(
+            service, "plexus_rpc_duration_seconds", "Time to answer an RPC.", ["method"]
         )
-        self.rpc_errors = counter(
-            f"{prefix}_rpc_errors_total", "RPCs that raised, by error.", ["method", "error"]
+        self.rpc_errors = service_counter(
+            service, "plexus_rpc_errors_total", "RPCs that raised, by error.", ["method", "error"]
         )
-        self.event_duration = histogram(
-            f"{prefix}_event_handler_duration_seconds", "Time to handle an event.", ["event"]
+        self.event_duration = service_histogram(
+            service,
+            "plexus_event_handler_duration_seconds",
+            "Time to handle an event.",
+            ["event"],
         )
-        self.event_errors = counter(
-            f"{prefix}_event_handler_errors_total",
+        self.event_errors = service_counter(
+            service,
+            "plexus_event_handler_errors_total",
             "Event handlers that raised.",
             ["event", "error"],
         )
-        self.event_lag = histogram(
-            f"{prefix}_event_lag_seconds",
+        self.event_lag = service_histogram(
+            service,
+            "plexus_event_lag_seconds",
             "From an event's occurred_at to its handling here (ingest lag).",
             ["source"],
             buckets=LAG_BUCKETS,

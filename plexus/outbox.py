@@ -23,7 +23,7 @@ from plexus.bulk import insert_rows
 from plexus.config import broker_uri
 from plexus.db import Database, transaction
 from plexus.ids import new_id
-from plexus.metrics import counter, gauge
+from plexus.metrics import service_counter, service_gauge
 from plexus.publishing import ConfirmedPublisher, Outgoing
 from plexus.timeutil import rfc3339, utcnow
 
@@ -142,15 +142,18 @@ class OutboxRelay(DependencyProvider):
             broker_uri(nameko.config), declare=[self.exchange, *self.declare]
         )
         self.interval = float(nameko.config.get("OUTBOX_SWEEP_INTERVAL") or 1)
-        self.published = counter(
-            f"plexus_{service}_{self.what}_published_total",
-            "Events the outbox relay published to the broker.",
-            ["event"],
+        self.published = service_counter(
+            service,
+            "plexus_outbox_published_total",
+            "Rows the outbox relay published to the broker, by outbox and event.",
+            ["outbox", "event"],
         )
-        self.pending = gauge(
-            f"plexus_{service}_outbox_pending_{self.what}",
-            "Committed events not yet published, after the last relay pass.",
-        )
+        self.pending = service_gauge(
+            service,
+            "plexus_outbox_pending",
+            "Committed rows not yet published, after the last relay pass, by outbox.",
+            ["outbox"],
+        ).labels(self.what)
         self.database.commit_listeners.append(self._wake)
 
     def start(self) -> None:
@@ -182,7 +185,7 @@ class OutboxRelay(DependencyProvider):
             ]
         )
         for event_type, _ in events:
-            self.published.labels(event=event_type).inc()
+            self.published.labels(outbox=self.what, event=event_type).inc()
 
     def _run(self) -> None:
         failures = 0

@@ -39,11 +39,16 @@ class Text(fields.String):
 
     def __init__(self, *, max_length: int | None = None, **kwargs):
         super().__init__(**kwargs)
+        self.max_length = max_length
         if max_length is not None:
             self.validators.append(validate.Length(max=max_length))
 
     def deserialize(self, value, attr=None, data=None, **kwargs):
         if isinstance(value, str):
+            # The limit holds for the text as sent (the schema's maxLength), not only for
+            # what is left once trimmed.
+            if self.max_length is not None and len(value) > self.max_length:
+                raise ValidationError(f"Longer than maximum length {self.max_length}.")
             value = value.strip()
             if not value and self.allow_none:
                 value = None

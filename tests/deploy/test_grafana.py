@@ -1,8 +1,11 @@
-"""deploy/grafana: a dashboard per service and an overview, in step with the generator,
-readable by Grafana's own schema models, and every query valid PromQL (promtool)."""
+"""deploy/grafana: one dashboard per kind of process (every service, the senders, the
+gateway, campaigns) and an overview, in step with the generator, readable by Grafana's own
+schema models, every query valid PromQL (promtool), and every metric a panel reads one that
+the code defines or a recording rule makes."""
 
 import importlib.util
 import json
+import re
 import subprocess
 
 import pytest
@@ -10,7 +13,6 @@ import yaml
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from plexus.config import PROJECT_ROOT
-from plexus.suite import SERVICES
 
 GRAFANA = PROJECT_ROOT / "deploy" / "grafana"
 
@@ -31,7 +33,7 @@ def committed() -> dict[str, dict]:
 
 def test_committed_dashboards_are_what_the_generator_makes(committed):
     made = generator().dashboards()
-    assert set(committed) == set(made) == {"overview", *SERVICES}
+    assert set(committed) == set(made) == {"overview", "service", "sender", "gateway", "campaigns"}
     for name, board in made.items():
         assert committed[name] == board, "run: .venv/bin/python deploy/grafana/generate.py"
 
@@ -71,3 +73,37 @@ def test_every_query_is_valid_promql(committed, tmp_path):
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert f"{len(exprs)} rules found" in checked.stdout
+
+
+def test_the_service_dashboards_pick_their_service(committed):
+    for name in ("service", "sender"):
+        [variable] = committed[name]["templating"]["list"]
+        assert variable["name"] == "service"
+        queries = [t["expr"] for p in committed[name]["panels"] for t in p["targets"]]
+        assert all('service="$service"' in q or "rabbitmq_" in q for q in queries), name
+
+
+def test_every_plexus_metric_a_panel_reads_exists(committed):
+    """Names only: a metric the code defines (plexus_... in the source) or a recording
+    rule's (plexus:...), so a renamed metric cannot leave a panel empty."""
+    source = "\n".join(
+        path.read_text()
+        for folder in ("plexus", "services")
+        for path in (PROJECT_ROOT / folder).rglob("*.py")
+    )
+    rules = (PROJECT_ROOT / "deploy" / "prometheus" / "rules" / "plexus.yml").read_text()
+    read = {
+        name
+        for board in committed.values()
+        for panel in board["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(plexus[_:][a-z0-9_:]+)", target["expr"])
+    }
+    suffixes = ("_bucket", "_count", "_sum")
+    missing = {
+        name
+        for name in read
+        if (name.removesuffix(next((s for s in suffixes if name.endswith(s)), "")) not in source)
+        and f"record: {name}" not in rules
+    }
+    assert not missing

@@ -11,6 +11,7 @@ from plexus.config import PROJECT_ROOT, load_config, metrics_port
 from plexus.suite import SERVICES
 
 PROMETHEUS_DIR = PROJECT_ROOT / "deploy" / "prometheus"
+RUNBOOKS = "https://plexus.dev/docs/operations"
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess:
@@ -47,3 +48,18 @@ def test_every_service_is_scraped_on_its_metrics_port(service):
     port = metrics_port(load_config(), service)
     assert port, f"{service} has no metrics port in config.yaml"
     assert f"{service}:{port}" in targets
+
+
+def test_every_alert_links_its_runbook_section():
+    """runbook_url: an absolute link to the alert's own section of docs/operations.md."""
+    rules = yaml.safe_load((PROMETHEUS_DIR / "rules" / "plexus.yml").read_text())
+    alerts = [rule for group in rules["groups"] for rule in group["rules"] if "alert" in rule]
+    headings = {
+        line.removeprefix("### ").strip().lower()
+        for line in (PROJECT_ROOT / "docs" / "operations.md").read_text().splitlines()
+        if line.startswith("### ")
+    }
+    for alert in alerts:
+        url = alert["annotations"]["runbook_url"]
+        assert url == f"{RUNBOOKS}#{alert['alert'].lower()}", alert["alert"]
+        assert alert["alert"].lower() in headings, alert["alert"]

@@ -379,7 +379,8 @@ def test_service_endpoints(suite):
     contacts_metrics = requests.get(
         f"http://127.0.0.1:{suite.env['PLEXUS_CONTACTS_METRICS_PORT']}/metrics", timeout=5
     )
-    assert "plexus_contacts_rpc_duration_seconds" in contacts_metrics.text
+    assert 'plexus_rpc_duration_seconds_count{service="contacts"' in contacts_metrics.text
+    assert 'plexus_build_info{service="contacts"' in contacts_metrics.text
     assert_problem(requests.get(suite.url + "/v1/nothing-here", timeout=5), 404)
     assert_problem(suite.http().delete(suite.url + "/v1/contacts", timeout=5), 405)
     # A newline in the path is still routed by the gateway, not answered in HTML.

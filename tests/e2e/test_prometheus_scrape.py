@@ -9,8 +9,22 @@ import pytest
 import requests
 import yaml
 
+from plexus.config import PROJECT_ROOT
 from plexus.suite import SERVICES
 from tests.e2e.conftest import free_port
+
+DEPLOYED = PROJECT_ROOT / "deploy" / "prometheus" / "prometheus.yml"
+RABBITMQ_PROMETHEUS = "127.0.0.1:15692"
+
+
+def queue_job() -> dict:
+    """The deployment's per-queue RabbitMQ job, pointed at the local broker."""
+    [job] = [
+        job
+        for job in yaml.safe_load(DEPLOYED.read_text())["scrape_configs"]
+        if job["job_name"] == "rabbitmq-queues"
+    ]
+    return {**job, "static_configs": [{"targets": [RABBITMQ_PROMETHEUS]}]}
 
 
 def metrics_ports(env: dict) -> dict[str, str]:
@@ -21,12 +35,20 @@ def metrics_ports(env: dict) -> dict[str, str]:
 def prometheus(suite, tmp_path):
     if shutil.which("prometheus") is None:
         pytest.fail("prometheus not found: Debian's prometheus package (make test installs it)")
+    # The broker's own exporter (a plugin shipped with RabbitMQ): on, as in production.
+    subprocess.run(
+        ["rabbitmq-plugins", "enable", "--quiet", "rabbitmq_prometheus"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     config = {
         "global": {"scrape_interval": "1s"},
         "scrape_configs": [
             {"job_name": f"plexus-{name}", "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
             for name, port in metrics_ports(suite.env).items()
-        ],
+        ]
+        + [queue_job()],
     }
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
@@ -65,7 +87,7 @@ def eventually(check, seconds: float = 20.0):
 
 def test_prometheus_scrapes_every_service_and_sees_traffic(suite, prometheus):
     def all_up():
-        up = query(prometheus, "up")
+        up = query(prometheus, 'up{job=~"plexus-.+"}')
         return len(up) == len(SERVICES) and all(s["value"][1] == "1" for s in up) and up
 
     up = eventually(all_up)
@@ -83,16 +105,25 @@ def test_prometheus_scrapes_every_service_and_sees_traffic(suite, prometheus):
     )
     eventually(
         lambda: query(
-            prometheus, 'plexus_contacts_rpc_duration_seconds_count{method="create_contact"}'
+            prometheus,
+            'plexus_rpc_duration_seconds_count{service="contacts", method="create_contact"}',
         )
     )
-    eventually(lambda: query(prometheus, "plexus_contacts_events_published_total"))
-    eventually(lambda: query(prometheus, 'plexus_contacts_db_pool_connections{state="idle"}'))
+    eventually(
+        lambda: query(
+            prometheus, 'plexus_outbox_published_total{service="contacts", outbox="events"}'
+        )
+    )
+    eventually(
+        lambda: query(prometheus, 'plexus_db_pool_connections{service="contacts", state="idle"}')
+    )
     # contact_created reaches activity, which measures how late it came
-    eventually(lambda: query(prometheus, "plexus_activity_event_lag_seconds_count"))
+    eventually(lambda: query(prometheus, 'plexus_event_lag_seconds_count{service="activity"}'))
 
     def sent_total() -> float:
-        samples = query(prometheus, 'sum(plexus_sender_email_messages_total{outcome="sent"})')
+        samples = query(
+            prometheus, 'sum(plexus_sender_messages_total{service="sender_email", outcome="sent"})'
+        )
         return float(samples[0]["value"][1]) if samples else 0.0
 
     before = sent_total()
@@ -110,6 +141,25 @@ def test_prometheus_scrapes_every_service_and_sees_traffic(suite, prometheus):
     eventually(lambda: sent_total() >= before + 2)
     eventually(
         lambda: query(
-            prometheus, 'plexus_sender_email_provider_duration_seconds_count{outcome="accepted"}'
+            prometheus,
+            'plexus_provider_duration_seconds_count{service="sender_email", outcome="accepted"}',
         )
+    )
+
+
+def test_the_broker_shows_each_queue_depth_and_consumers(suite, prometheus):
+    """What the queue alerts read: the suite's queues with their consumers, from the
+    deployment's own scrape job."""
+    vhost = suite.env["PLEXUS_AMQP_URI"].rsplit("/", 1)[1] or "/"
+    found = eventually(
+        lambda: query(
+            prometheus,
+            f'rabbitmq_detailed_queue_consumers{{vhost="{vhost}", '
+            'queue="plexus.events.contacts.activity"}',
+        ),
+        30,
+    )
+    assert float(found[0]["value"][1]) >= 1
+    assert eventually(
+        lambda: query(prometheus, f'rabbitmq_detailed_queue_messages{{vhost="{vhost}"}}'), 30
     )

@@ -11,6 +11,7 @@ import time
 
 import psycopg2
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from plexus.consumer import backoff_seconds
 from tests.e2e.conftest import start_suite, stop_suite, suite_env
@@ -39,13 +40,14 @@ def parked(suite) -> list[dict]:
 
 
 def metric(suite, name: str, **labels) -> float:
+    """The sum of the activity process's samples of `name` carrying those labels."""
     port = suite.env["PLEXUS_ACTIVITY_METRICS_PORT"]
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
     return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith(f"{name}{{") and line.split("{", 1)[1].startswith(wanted)
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
     )
 
 
@@ -95,14 +97,19 @@ def test_a_poison_event_is_retried_parked_listed_and_replayed_once(
         assert took >= sum(backoff_seconds(n) for n in range(1, ATTEMPTS))
         assert (
             metric(
-                suite, "plexus_activity_event_retries_total", source="contacts", outcome="retried"
+                suite,
+                "plexus_event_retries_total",
+                service="activity",
+                source="contacts",
+                outcome="retried",
             )
             == ATTEMPTS - 1
         )
         assert (
             metric(
                 suite,
-                "plexus_activity_event_retries_total",
+                "plexus_event_retries_total",
+                service="activity",
                 source="contacts",
                 outcome="dead_lettered",
             )
@@ -138,7 +145,8 @@ def test_a_poison_event_is_retried_parked_listed_and_replayed_once(
             lambda: (
                 metric(
                     suite,
-                    "plexus_activity_event_handler_duration_seconds_count",
+                    "plexus_event_handler_duration_seconds_count",
+                    service="activity",
                     event="contact_created",
                 )
                 == ATTEMPTS + 1

@@ -80,21 +80,22 @@ def test_a_failing_handler_is_retried_until_it_succeeds(service_config, containe
     wait_until(lambda: len(service.seen) == 3)
     eventlet.sleep(0.5)
     assert service.seen == ["flaky"] * 3  # two failures, one success, nothing after
-    labels = {"event": "contact_created"}
-    assert (
-        REGISTRY.get_sample_value("plexus_probe_event_handler_duration_seconds_count", labels) >= 3
-    )
+    labels = {"service": "probe", "event": "contact_created"}
+    assert REGISTRY.get_sample_value("plexus_event_handler_duration_seconds_count", labels) >= 3
     assert (
         REGISTRY.get_sample_value(
-            "plexus_probe_event_handler_errors_total", {**labels, "error": "RuntimeError"}
+            "plexus_event_handler_errors_total", {**labels, "error": "RuntimeError"}
         )
         >= 2
     )
-    lag = REGISTRY.get_sample_value("plexus_probe_event_lag_seconds_count", {"source": "contacts"})
+    lag = REGISTRY.get_sample_value(
+        "plexus_event_lag_seconds_count", {"service": "probe", "source": "contacts"}
+    )
     assert lag >= 3
     assert (
         REGISTRY.get_sample_value(
-            "plexus_probe_event_retries_total", {"source": "contacts", "outcome": "retried"}
+            "plexus_event_retries_total",
+            {"service": "probe", "source": "contacts", "outcome": "retried"},
         )
         >= 2
     )
@@ -157,7 +158,9 @@ def test_events_come_in_batches_and_a_poison_one_is_parked_alone(service_config,
             handled.extend(batch)
     assert sorted(handled) == [i for i in ids if i != "e321"]
     assert (
-        REGISTRY.get_sample_value("plexus_probe_event_batch_splits_total", {"source": "contacts"})
+        REGISTRY.get_sample_value(
+            "plexus_event_batch_splits_total", {"service": "probe", "source": "contacts"}
+        )
         >= 1
     )
 

@@ -13,7 +13,7 @@ from nameko.extensions import DependencyProvider
 from plexus.consumer import RetryingConsumer
 from plexus.contract import events
 from plexus.event_consumer import on_events
-from plexus.metrics import ServiceMetrics, counter, histogram
+from plexus.metrics import ServiceMetrics, service_counter, service_histogram
 from plexus.rpc import Caller, answer
 from plexus.tracing import Tracing
 from services.messaging import queues
@@ -28,7 +28,7 @@ class ChannelConsumer(RetryingConsumer):
     """Entrypoint: the messages queued for one sender. The handler gets the queued body
     (message id and channel) with `attempt` (1 on the first try) added."""
 
-    metric_name = "send_retries_total"
+    metric_name = "plexus_send_retries_total"
 
     def __init__(self, sender: str, **kwargs):
         self.sender = self.label = sender
@@ -59,13 +59,15 @@ class SenderMeter(Meter):
     """Provider latency and failures, and time spent waiting on the rate limit."""
 
     def __init__(self, service: str):
-        self.duration = histogram(
-            f"plexus_{service}_provider_duration_seconds",
+        self.duration = service_histogram(
+            service,
+            "plexus_provider_duration_seconds",
             "Time the provider took to take or refuse a message.",
             ["provider", "outcome"],
         )
-        self.rate_waits = counter(
-            f"plexus_{service}_rate_limit_wait_seconds_total",
+        self.rate_waits = service_counter(
+            service,
+            "plexus_rate_limit_wait_seconds_total",
             "Seconds sends waited for the provider's rate limit.",
         )
 
@@ -87,8 +89,9 @@ class ChannelProvider(DependencyProvider):
         self.provider, settings = make_provider(nameko.config, self.sender)
         self.limiter = RateLimiter(float(settings.get("rate_limit") or 0))
         self.max_attempts, _ = retry_policy(nameko.config)
-        self.sent = counter(
-            f"plexus_{self.container.service_name}_messages_total",
+        self.sent = service_counter(
+            self.container.service_name,
+            "plexus_sender_messages_total",
             "Messages handled, by provider and outcome.",
             ["provider", "outcome"],
         )
