@@ -12,6 +12,7 @@ SERVICES: dict[str, str] = {
     "sender_telegram": "services.messaging.senders.telegram:TelegramSender",
     "sender_viber": "services.messaging.senders.viber:ViberSender",
     "sender_webpush": "services.messaging.senders.webpush:WebpushSender",
+    "sender_app_push": "services.messaging.senders.app_push:AppPushSender",
     "segments": "services.segments.entrypoints:SegmentsService",
     "campaigns": "services.campaigns.entrypoints:CampaignsService",
     "gateway": "services.gateway.entrypoints:GatewayService",

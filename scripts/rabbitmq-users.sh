@@ -49,7 +49,7 @@ ctl() { rabbitmqctl "${node_args[@]}" -q "$@"; }
 # RabbitMQ asks: declare = configure; publish = write on the exchange; consume = read on
 # the queue; bind = write on the queue and read on the exchange; a queue declared with
 # plexus.dead-letters as its dead-letter exchange = read on the queue, write on that.
-SENDERS="email sms telegram viber webpush"
+SENDERS="email sms telegram viber webpush app_push"
 DLX='plexus\.dead-letters'
 RPC_CLIENT='nameko-rpc|rpc\.reply-plexus-[0-9a-f]+'
 
@@ -106,14 +106,15 @@ rpc_client gateway
 # Which RPCs a user may call, by routing key on nameko-rpc (RabbitMQ's topic permissions:
 # service.method; replies go out keyed by the caller's reply queue). Set for the senders,
 # the services that face providers and hold their credentials: they claim and report a
-# message (services/messaging/senders/delivery.py), and webpush reads and drops push
-# subscriptions. The others call what their work needs and keep nameko-rpc whole.
+# message (services/messaging/senders/delivery.py), webpush reads and drops push
+# subscriptions, app_push device tokens. The others call what their work needs and keep nameko-rpc whole.
 RPC_REPLIES='rpc\.reply-plexus-[0-9a-f]+|[0-9a-f-]{36}'
 declare -A CALLS
 for channel in $SENDERS; do
   CALLS[sender_$channel]="messaging\.(claim_delivery|report_delivery)|$RPC_REPLIES"
 done
 CALLS[sender_webpush]+="|contacts\.(webpush_subscriptions|remove_webpush_subscription)"
+CALLS[sender_app_push]+="|contacts\.(app_push_tokens|remove_app_push_token)"
 
 services="contacts activity segments campaigns messaging $(for c in $SENDERS; do printf 'sender_%s ' "$c"; done)gateway"
 

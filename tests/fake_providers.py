@@ -22,6 +22,15 @@ asyncio nor the HTTP server shares the eventlet-patched test process.
   aud the endpoint's origin, exp within 24 hours, the key the subscription was made
   with: else 401/403), decrypts the aes128gcm body (RFC 8291) and appends what it read
   to <dir>/push.jsonl; a subscription made with answer=410 is gone.
+- FCM HTTP v1 and Google's OAuth token endpoint, on the same HTTP server: a test makes
+  a service account with new_service_account() (a real RSA key pair; the key file as
+  Google's console gives it, its token_uri this server's /oauth2/token). The token
+  endpoint checks the JWT bearer grant (RS256 by the account's key, iss, scope, aud,
+  iat/exp an hour at most) and issues an access token; POST
+  /v1/projects/<project>/messages:send checks the bearer token (401 UNAUTHENTICATED),
+  the message's shape (400 INVALID_ARGUMENT) and answers `{"name"}`, appending the
+  message to <dir>/fcm.jsonl. A device token starting "dead" is 404 UNREGISTERED, one
+  starting "busy" 503 UNAVAILABLE.
 - Webhooks as the providers send them: relay_webhook() (our SMTP relay's bounce,
   signed over `<timestamp>.<body>`) and viber_callback() (a receipt with its timestamp,
   signed over the body).
@@ -43,7 +52,7 @@ from pathlib import Path
 
 import http_ece
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from services.messaging.logic.signatures import hex_hmac_sha256, relay_signature
@@ -243,8 +252,158 @@ class PushService:
         return 201, {"Location": f"{origin}/message/{next(self.recorder.counter)}"}, ""
 
 
+FCM_PROJECT = "plexus-test"
+FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
+FCM_ACCOUNT = "plexus-sender@plexus-test.iam.gserviceaccount.com"
+
+
+def new_service_account(directory: Path, base_url: str) -> Path:
+    """A service account's key file (what Google's console downloads) whose token_uri is
+    the fake's; the fake checks assertions against the public half it keeps."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (directory / "fcm").mkdir(parents=True, exist_ok=True)
+    (directory / "fcm" / "public.pem").write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    path = directory / "fcm" / "service-account.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": FCM_PROJECT,
+                "private_key_id": "k1",
+                "private_key": key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                ).decode(),
+                "client_email": FCM_ACCOUNT,
+                "token_uri": f"{base_url}/oauth2/token",
+            }
+        )
+    )
+    return path
+
+
+def fcm_messages(directory: Path) -> list[dict]:
+    """The messages the fake FCM accepted, oldest first."""
+    path = directory / "fcm.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def verify_assertion(assertion: str, public_pem: bytes, audience: str) -> dict:
+    """The claims of a valid JWT bearer grant; ValueError naming what is wrong."""
+    try:
+        header_b64, claims_b64, signature_b64 = assertion.split(".")
+        header = json.loads(b64url_decode(header_b64))
+        claims = json.loads(b64url_decode(claims_b64))
+    except ValueError as error:
+        raise ValueError(f"not a JWT: {error}") from None
+    if header.get("alg") != "RS256":
+        raise ValueError("alg must be RS256")
+    public = serialization.load_pem_public_key(public_pem)
+    try:
+        public.verify(
+            b64url_decode(signature_b64),
+            f"{header_b64}.{claims_b64}".encode(),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
+    except Exception:
+        raise ValueError("invalid signature") from None
+    now = time.time()
+    if claims.get("iss") != FCM_ACCOUNT:
+        raise ValueError("iss is not the service account")
+    if claims.get("scope") != FCM_SCOPE:
+        raise ValueError("scope is not firebase.messaging")
+    if claims.get("aud") != audience:
+        raise ValueError(f"aud is not {audience}")
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not isinstance(iat, int) or not isinstance(exp, int):
+        raise ValueError("iat and exp must be integers")
+    if not (iat - 300 <= now < exp) or exp - iat > 3600:
+        raise ValueError("expired, or valid for more than an hour")
+    return claims
+
+
+def fcm_error(code: int, status: str, message: str, error_code: str | None = None) -> dict:
+    error = {"code": code, "message": message, "status": status}
+    if error_code:
+        error["details"] = [
+            {
+                "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
+                "errorCode": error_code,
+            }
+        ]
+    return {"error": error}
+
+
+def fcm_shape_error(body) -> str | None:
+    """What is wrong with an FCM send body, as FCM would refuse it; None when fine."""
+    message = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(message, dict) or set(body) != {"message"}:
+        return "the body must be {'message': {...}}"
+    if not isinstance(message.get("token"), str) or not message["token"]:
+        return "message.token is required"
+    notification = message.get("notification") or {}
+    if not isinstance(notification, dict) or set(notification) - {"title", "body"}:
+        return "message.notification holds title and body only"
+    if not all(isinstance(value, str) for value in notification.values()):
+        return "message.notification's title and body are strings"
+    data = message.get("data") or {}
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return "message.data's values must be strings"
+    return None
+
+
+class Fcm:
+    """Google's token endpoint and FCM's send API: (status, answer) for each."""
+
+    def __init__(self, recorder: Recorder):
+        self.recorder = recorder
+        self.access_tokens: set[str] = set()
+
+    def token(self, form: dict, audience: str):
+        public_path = self.recorder.directory / "fcm" / "public.pem"
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return 400, {"error": "unsupported_grant_type"}
+        try:
+            verify_assertion(form.get("assertion") or "", public_path.read_bytes(), audience)
+        except (ValueError, OSError) as error:
+            return 400, {"error": "invalid_grant", "error_description": str(error)}
+        token = f"ya29.{b64url(os.urandom(24))}"
+        with self.recorder.lock:
+            self.access_tokens.add(token)
+        return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+
+    def send(self, path: str, authorization: str, body):
+        project = path.removeprefix("/v1/projects/").removesuffix("/messages:send")
+        if project != FCM_PROJECT:
+            return 404, fcm_error(404, "NOT_FOUND", f"no project {project}")
+        scheme, _, token = authorization.partition(" ")
+        if scheme != "Bearer" or token not in self.access_tokens:
+            return 401, fcm_error(401, "UNAUTHENTICATED", "invalid authentication credentials")
+        problem = fcm_shape_error(body)
+        if problem:
+            return 400, fcm_error(400, "INVALID_ARGUMENT", problem, "INVALID_ARGUMENT")
+        device = body["message"]["token"]
+        if device.startswith("dead"):
+            return 404, fcm_error(
+                404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED"
+            )
+        if device.startswith("busy"):
+            return 503, fcm_error(503, "UNAVAILABLE", "The service is unavailable.", "UNAVAILABLE")
+        name = f"projects/{project}/messages/{next(self.recorder.counter)}"
+        with self.recorder.lock, open(self.recorder.directory / "fcm.jsonl", "a") as handle:
+            handle.write(json.dumps({"name": name, **body}) + "\n")
+        return 200, {"name": name}
+
+
 def make_http_handler(recorder: Recorder):
     push_service = PushService(recorder)
+    fcm = Fcm(recorder)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -273,6 +432,13 @@ def make_http_handler(recorder: Recorder):
                 return self._telegram(body)
             if self.path == "/pa/send_message":
                 return self._viber(body)
+            if self.path == "/oauth2/token":
+                origin = f"http://{self.headers['Host']}"
+                return self._answer(*fcm.token(body, f"{origin}/oauth2/token"))
+            if self.path.startswith("/v1/projects/"):
+                return self._answer(
+                    *fcm.send(self.path, self.headers.get("Authorization") or "", body)
+                )
             return self._answer(404, {"message": "no such API"})
 
         def _push(self):

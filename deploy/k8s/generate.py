@@ -178,8 +178,32 @@ def probes(service: str) -> dict:
     }
 
 
+# The FCM service account's key file, for sender_app_push only (the one pod holding it):
+# kubectl -n plexus create secret generic plexus-fcm
+# --from-file=service-account.json=<the key file Google's console gave>. Optional, so the
+# sender starts without it on its outbox provider (PLEXUS_APP_PUSH_PROVIDER unset).
+FCM_SECRET, FCM_DIRECTORY = "plexus-fcm", "/etc/plexus/fcm"
+
+
+def provider_files(service: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """(env, volume mounts, volumes) a sender's provider needs beyond the common ones."""
+    if service != "sender_app_push":
+        return [], [], []
+    return (
+        [
+            {
+                "name": "PLEXUS_FCM_SERVICE_ACCOUNT_FILE",
+                "value": f"{FCM_DIRECTORY}/service-account.json",
+            }
+        ],
+        [{"name": "fcm", "mountPath": FCM_DIRECTORY, "readOnly": True}],
+        [{"name": "fcm", "secret": {"secretName": FCM_SECRET, "optional": True}}],
+    )
+
+
 def service_objects(service: str, entrypoint: str, port: int) -> list[dict]:
     name = k8s_name(service)
+    env, mounts, volumes = provider_files(service)
     ports = [{"name": "metrics", "containerPort": port}]
     if service == "gateway":
         ports.insert(0, {"name": "http", "containerPort": GATEWAY_PORT})
@@ -210,15 +234,16 @@ def service_objects(service: str, entrypoint: str, port: int) -> list[dict]:
                             "env": [
                                 {"name": "PLEXUS_SERVICE", "value": service},
                                 broker_uri(f"PLEXUS_{service.upper()}_AMQP_URI"),
+                                *env,
                             ],
                             "ports": ports,
                             "securityContext": container_security(),
                             "resources": resources("100m", "192Mi", "1", "512Mi"),
-                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, *mounts],
                             **probes(service),
                         }
                     ],
-                    "volumes": [{"name": "tmp", "emptyDir": {}}],
+                    "volumes": [{"name": "tmp", "emptyDir": {}}, *volumes],
                 },
             },
         },

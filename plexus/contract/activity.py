@@ -15,7 +15,7 @@ import pycountry
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from plexus.contract import vocab
-from plexus.contract.fields import StrictSchema, Text
+from plexus.contract.fields import StrictBoolean, StrictSchema, Text
 from plexus.timeutil import utcnow
 
 BATCH_LIMIT = 1000
@@ -122,6 +122,16 @@ class Properties(fields.Dict):
         return loaded
 
 
+def create_contact_field() -> StrictBoolean:
+    return StrictBoolean(
+        load_default=True,
+        metadata=_about(
+            "Default true: a contact named by user_id, email or phone that no contact has "
+            "is created with them (created_via event or order); false answers 404 instead"
+        ),
+    )
+
+
 class EventInput(StrictSchema):
     """A custom event, or a custom conversion when `conversion` is given."""
 
@@ -139,6 +149,7 @@ class EventInput(StrictSchema):
         ),
     )
     conversion = fields.Nested(Conversion, load_default=None, allow_none=True)
+    create_contact = create_contact_field()
 
 
 class EventBatch(StrictSchema):
@@ -171,6 +182,7 @@ class OrderInput(StrictSchema):
     occurred_at = PastMoment(
         load_default=None, metadata=_about("RFC 3339; default now", format="date-time")
     )
+    create_contact = create_contact_field()
 
 
 # ---------------------------------------------------------------- answers

@@ -273,6 +273,8 @@ class BlacklistInput(StrictSchema):
 
 
 VIBER_USER_ID = validate.Length(min=1, max=100)
+# An FCM registration token is about 160 characters; the column leaves room.
+APP_PUSH_TOKEN_LENGTH = 1024
 # Each black list's addresses, read as the contact's own address of that kind is read, so
 # that an entry and a contact's address compare equal: an email lower-cased, a phone in
 # E.164 (international form: there is no region to read a national one in), a Viber id.
@@ -300,7 +302,7 @@ class SubscriptionInput(StrictSchema):
         required=True,
         validate=_settable_subscription_status,
         metadata=describe(
-            "subscribed or unsubscribed. telegram, viber and webpush_* may "
+            "subscribed or unsubscribed. telegram, viber, webpush_* and app_push may "
             "be subscribed by hand only if they were subscribed before.",
             enum=["subscribed", "unsubscribed"],
         ),
@@ -334,6 +336,27 @@ class ViberAddressInput(StrictSchema):
         required=True,
         validate=VIBER_USER_ID,
         metadata=describe("The Viber user id the bot received."),
+    )
+
+
+class AppPushTokenInput(StrictSchema):
+    token = Text(
+        required=True,
+        validate=validate.Length(min=1, max=APP_PUSH_TOKEN_LENGTH),
+        metadata=describe(
+            "The device's FCM registration token, as the app's Firebase SDK gives it. "
+            "A contact has at most 10 tokens; the same token again changes nothing."
+        ),
+    )
+    platform = fields.String(
+        required=True,
+        validate=validate.OneOf(vocab.APP_PUSH_PLATFORMS),
+        metadata=describe("android or ios.", enum=list(vocab.APP_PUSH_PLATFORMS)),
+    )
+    app = Text(
+        required=True,
+        validate=validate.Length(min=1, max=255),
+        metadata=describe("The app's id, e.g. its package name (com.example.shop)."),
     )
 
 
@@ -499,6 +522,13 @@ class ViberAddress(Schema):
     user_id = fields.String(required=True)
 
 
+class AppPushChannel(Schema):
+    id = fields.String(required=True)
+    platform = fields.String(required=True, validate=validate.OneOf(vocab.APP_PUSH_PLATFORMS))
+    app = fields.String(required=True)
+    token = fields.String(required=True)
+
+
 class WebpushChannel(Schema):
     id = fields.String(required=True)
     device = fields.String(required=True, validate=validate.OneOf(vocab.WEBPUSH_DEVICES))
@@ -509,6 +539,7 @@ class Channels(Schema):
     telegram = fields.Nested(TelegramAddress, required=True, allow_none=True)
     viber = fields.Nested(ViberAddress, required=True, allow_none=True)
     webpush = fields.List(fields.Nested(WebpushChannel), required=True)
+    app_push = fields.List(fields.Nested(AppPushChannel), required=True)
 
 
 class StoredAddress(Schema):
@@ -591,6 +622,10 @@ class BatchItemResult(Schema):
 
 class BatchResult(Schema):
     results = fields.List(fields.Nested(BatchItemResult), required=True)
+
+
+class AppPushToken(AppPushChannel):
+    created_at = fields.DateTime(required=True)
 
 
 class WebpushSubscription(Schema):

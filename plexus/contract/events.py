@@ -85,5 +85,12 @@ SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # The channel senders forget what their provider keeps of an erased contact (the outbox
 # provider's files).
-SENDERS = ("sender_email", "sender_sms", "sender_telegram", "sender_viber", "sender_webpush")
+SENDERS = (
+    "sender_email",
+    "sender_sms",
+    "sender_telegram",
+    "sender_viber",
+    "sender_webpush",
+    "sender_app_push",
+)
 SUBSCRIPTIONS.update({sender: {CONTACTS: (CONTACT_DELETED,)} for sender in SENDERS})

@@ -1,9 +1,17 @@
 """Vocabularies shared by every service and shown by the API: channels, origins,
 activity types and statuses."""
 
-MESSAGE_CHANNELS = ("email", "sms", "telegram", "viber", "webpush_desktop", "webpush_mobile")
+MESSAGE_CHANNELS = (
+    "email",
+    "sms",
+    "telegram",
+    "viber",
+    "webpush_desktop",
+    "webpush_mobile",
+    "app_push",
+)
 # Channels a person can be added to by hand; the others need an address first
-# (a chat, a viber user, a browser) and may only be re-subscribed by hand.
+# (a chat, a viber user, a browser, an app's device token) and may only be re-subscribed by hand.
 OPEN_CHANNELS = ("email", "sms")
 BLACKLISTS = ("email", "phone", "viber")
 # How an address came onto a black list: by hand (the API), a hard bounce, a complaint,
@@ -16,6 +24,8 @@ CONTACT_STATUSES = ("active", "inactive")
 CREATED_VIA = ("api", "import", "event", "order", "form")
 GENDERS = (0, 1, 2, 9)  # ISO/IEC 5218: not known, male, female, not applicable
 WEBPUSH_DEVICES = ("desktop", "mobile")
+# The platforms of a mobile app's device token (FCM serves both).
+APP_PUSH_PLATFORMS = ("android", "ios")
 VARIABLE_TYPES = ("string", "number", "boolean", "date")
 VARIABLE_SCOPES = ("contact", "account")
 
@@ -62,6 +72,7 @@ ACTIVITY_TYPES = {
     ),
     # The Bot API says nothing of a message being read: no `open` (docs/statuses.md).
     "telegram": _MESSAGE_COMMON + ("delivered", "click", "failed"),
+    "app_push": _MESSAGE_COMMON + ("delivered", "open", "undelivered"),
     "viber": _MESSAGE_COMMON + ("delivered", "open", "click", "fail", "reject", "expired"),
     "contact": (
         "added",
@@ -76,9 +87,9 @@ ACTIVITY_TYPES = {
     "other": ("custom_event", "custom_conversion", "order"),
 }
 ACTIVITY_TYPES["webpush_mobile"] = ACTIVITY_TYPES["webpush_desktop"]
-# Channels whose client (a web push's service worker) reports what became of a message
-# over POST /t/p/{token}: the message's push carries a token signed for it.
-PUSH_REPORTING_CHANNELS = ("webpush_desktop", "webpush_mobile")
+# Channels whose client (a web push's service worker, the mobile app) reports what became
+# of a message over POST /t/p/{token}: the message's push carries a token signed for it.
+PUSH_REPORTING_CHANNELS = ("webpush_desktop", "webpush_mobile", "app_push")
 # What a message that failed every attempt to reach its provider ends as, per channel.
 EXHAUSTED = {
     "email": "soft_bounce",
@@ -87,5 +98,6 @@ EXHAUSTED = {
     "viber": "fail",
     "webpush_desktop": "undelivered",
     "webpush_mobile": "undelivered",
+    "app_push": "undelivered",
 }
 ACTIVITY_TYPES = {channel: tuple(dict.fromkeys(types)) for channel, types in ACTIVITY_TYPES.items()}

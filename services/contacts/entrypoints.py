@@ -20,6 +20,7 @@ from plexus.rpc import Caller, answer
 from plexus.tracing import Tracing
 from services.contacts import settings
 from services.contacts.logic import (
+    app_push,
     batch,
     blacklists,
     catalog,
@@ -93,12 +94,12 @@ class ContactsService:
         return self._read(contacts.find_contacts, **args)
 
     @answer
-    def resolve_refs(self, refs):
+    def resolve_refs(self, refs, created_via=None, actor="system"):
         if not isinstance(refs, list) or not all(isinstance(ref, dict) for ref in refs):
             raise Invalid(
                 "refs must be a list of contact references", {"refs": ["must be a list of objects"]}
             )
-        return self.db.run(resolution.resolve_refs, refs)
+        return self.db.run(resolution.resolve_or_create, refs, created_via, actor)
 
     @answer
     def get_contact(self, contact_id):
@@ -176,6 +177,18 @@ class ContactsService:
     @answer
     def remove_webpush_subscription(self, contact_id, subscription_id, actor):
         return self.db.run(channels.remove_webpush_subscription, contact_id, subscription_id, actor)
+
+    @answer
+    def add_app_push_token(self, contact_id, data, actor):
+        return self.db.run(app_push.add_app_push_token, contact_id, data, actor)
+
+    @answer
+    def app_push_tokens(self, contact_id):
+        return self.db.run(app_push.app_push_tokens, contact_id)
+
+    @answer
+    def remove_app_push_token(self, contact_id, token_id, actor):
+        return self.db.run(app_push.remove_app_push_token, contact_id, token_id, actor)
 
     @answer
     def list_notes(self, contact_id):

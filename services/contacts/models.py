@@ -132,6 +132,20 @@ class WebpushSubscription(Base):
     created_at: Mapped[datetime] = _moment()
 
 
+class AppPushToken(Base):
+    """A mobile app's device token (FCM registration token): one device of the contact's
+    on the app_push channel. One token belongs to one contact."""
+
+    __tablename__ = "app_push_tokens"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    contact_id: Mapped[str] = _contact_ref(index=True)
+    token: Mapped[str] = mapped_column(String(1024), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    app: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = _moment()
+
+
 class Note(Base):
     __tablename__ = "notes"
     __table_args__ = (Index(None, "contact_id", "id"),)
@@ -193,6 +207,7 @@ class Contact(Base):
     webpush_subscriptions: Mapped[list[WebpushSubscription]] = _children(
         WebpushSubscription, order_by=WebpushSubscription.id
     )
+    app_push_tokens: Mapped[list[AppPushToken]] = _children(AppPushToken, order_by=AppPushToken.id)
     notes: Mapped[list[Note]] = _children(Note, order_by=Note.id)
     subscription_history: Mapped[list[SubscriptionChange]] = _children(SubscriptionChange)
 

@@ -48,6 +48,15 @@ class ContactsPort:
         with contextlib.suppress(NotFound):
             self.call(CONTACTS, "remove_webpush_subscription", contact_id, subscription_id, actor)
 
+    def app_push_tokens(self, contact_id: str) -> list[dict]:
+        """The contact's app device tokens, oldest first."""
+        return self.call(CONTACTS, "app_push_tokens", contact_id)
+
+    def remove_app_push_token(self, contact_id: str, token_id: str, actor: str) -> None:
+        # NotFound: removed already, by the app or by an earlier try of this message.
+        with contextlib.suppress(NotFound):
+            self.call(CONTACTS, "remove_app_push_token", contact_id, token_id, actor)
+
 
 class MessagingPort:
     """The two messaging RPCs a sender makes."""

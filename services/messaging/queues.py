@@ -17,6 +17,7 @@ SENDER_CHANNELS = {
     "telegram": ("telegram",),
     "viber": ("viber",),
     "webpush": ("webpush_desktop", "webpush_mobile"),
+    "app_push": ("app_push",),
 }
 SENDER_OF = {
     channel: sender for sender, channels in SENDER_CHANNELS.items() for channel in channels

@@ -94,7 +94,7 @@ def test_messaging_queues_deliveries_and_only_senders_consume_them(rights):
 
 def rpcs_senders_make() -> set[str]:
     """service.method of every RPC a sender makes: the messaging port's, and the contacts
-    port's methods the senders' code calls (`contacts.<method>(`), each called once on a
+    port's methods the senders' code calls or hands on (`contacts.<method>`), each called once on a
     port that records what it would send."""
     made: set[str] = set()
 
@@ -104,7 +104,7 @@ def rpcs_senders_make() -> set[str]:
 
     used = set(
         re.findall(
-            r"\bcontacts\.(\w+)\(",
+            r"\bcontacts\.(\w+)",
             "".join(
                 path.read_text()
                 for path in (PROJECT_ROOT / "services" / "messaging" / "senders").rglob("*.py")
@@ -121,10 +121,19 @@ def rpcs_senders_make() -> set[str]:
 
 def test_senders_may_call_the_rpcs_they_make_and_no_other(rights):
     made = rpcs_senders_make()
-    assert {"messaging.claim_delivery", "contacts.webpush_subscriptions"} <= made
+    assert {
+        "messaging.claim_delivery",
+        "contacts.webpush_subscriptions",
+        "contacts.app_push_tokens",
+    } <= made
+    # The contacts RPCs each push sender reads its addresses with, and no other's.
+    contacts_calls = {"sender_webpush": "webpush", "sender_app_push": "app_push"}
     for sender in SENDERS:
         for key in made:
-            if key.startswith("contacts.") and sender != "sender_webpush":
+            if key.startswith("contacts."):
+                own = contacts_calls.get(sender)
+                allowed = own is not None and own in key
+                assert may(rights, sender, "calls", key) == allowed, (sender, key)
                 continue
             assert may(rights, sender, "calls", key), (sender, key)
         for key in (

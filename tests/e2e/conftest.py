@@ -90,7 +90,7 @@ def suite_env(amqp_uri: str, data_dir: Path, database_url: str | None) -> dict:
             "PLEXUS_MESSAGING_METRICS_PORT": str(free_port()),
             **{
                 f"PLEXUS_SENDER_{channel}_METRICS_PORT": str(free_port())
-                for channel in ("EMAIL", "SMS", "TELEGRAM", "VIBER", "WEBPUSH")
+                for channel in ("EMAIL", "SMS", "TELEGRAM", "VIBER", "WEBPUSH", "APP_PUSH")
             },
             # Senders write into the suite's data dir (the outbox provider), never the repo.
             "PLEXUS_OUTBOX_DIR": str(data_dir / "outbox"),
@@ -176,12 +176,15 @@ def stop_suite(suite: Suite) -> None:
             suite.process.wait()
 
 
-def running_suite(amqp_uri: str, data_dir: Path, database_url: str | None = None, *args: str):
+def running_suite(
+    amqp_uri: str, data_dir: Path, database_url: str | None = None, *args: str, settings=None
+):
     """A suite on `data_dir` for as long as the generator is not closed (a fixture's
-    body: `yield from running_suite(...)`); it must stop cleanly."""
-    running = start_suite(
-        suite_env(amqp_uri, data_dir, database_url), data_dir / "suite.log", *args
-    )
+    body: `yield from running_suite(...)`); it must stop cleanly. `settings(env)` gives
+    variables to set beyond suite_env's (it may read the ports chosen there)."""
+    env = suite_env(amqp_uri, data_dir, database_url)
+    env.update(settings(env) if settings else {})
+    running = start_suite(env, data_dir / "suite.log", *args)
     yield running
     stop_suite(running)
     assert running.process.returncode == 0, running.log.read_text()[-4000:]

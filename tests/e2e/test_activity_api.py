@@ -224,7 +224,11 @@ def test_batch_answers_each_event(suite):
                     "name": "batch_a",
                     "occurred_at": "2026-10-01T00:00:00Z",
                 },
-                {"contact": {"email": "nobody@example.com"}, "name": "batch_b"},
+                {
+                    "contact": {"email": "nobody@example.com"},
+                    "name": "batch_b",
+                    "create_contact": False,
+                },
                 {
                     "contact": {"user_id": contact["user_id"]},
                     "name": "batch_c",
@@ -258,7 +262,7 @@ def test_bad_requests_name_what_is_wrong(suite, customer):
         http.post(
             suite.url + "/v1/events",
             timeout=15,
-            json={"contact": {"email": "nobody@example.com"}, "name": "x"},
+            json={"contact": {"email": "nobody@example.com"}, "name": "x", "create_contact": False},
         ),
         404,
         "contact",

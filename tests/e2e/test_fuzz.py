@@ -19,6 +19,7 @@ CHECKS = (
 # of the API, so another seed.
 TOOL_FAULT = "SystemError: AST constructor recursion depth mismatch"
 SEEDS = (20261123, 20261124, 20261125)
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 # (phases, examples per operation): every phase with a few examples (~50 s a suite), then
 # the stateful phase alone with more scenarios (~10 s), as its chains are what find a
 # route answering off its schema for data another route made.
@@ -31,6 +32,8 @@ def fuzz(
     return subprocess.run(
         [
             str(Path(sys.executable).with_name("schemathesis")),
+            "--config-file",
+            str(CONFIG),
             "run",
             f"{suite.url}/openapi.json",
             "-H",

@@ -168,12 +168,15 @@ def reachable_on(http, suite, channel: str, tmp_path: Path) -> dict:
     if channel == "webpush_desktop":
         browser = new_push_subscription(tmp_path, "https://fcm.googleapis.com/fcm/send", "key")
         assert http.post(f"{url}/channels/webpush", json=browser, timeout=15).status_code == 201
+    if channel == "app_push":
+        device = {"token": f"fcm-{uuid.uuid4().hex}", "platform": "ios", "app": "com.shop"}
+        assert http.post(f"{url}/channels/app_push", json=device, timeout=15).status_code == 201
     return contact
 
 
 def test_a_message_waiting_on_any_channel_ends_suppressed_in_its_feed(suite, tmp_path):
-    """The claim is the same for every channel: SMS, Telegram, Viber and web push
-    messages waiting behind their sender when their contact is deactivated end
+    """The claim is the same for every channel: SMS, Telegram, Viber, web push and app
+    push messages waiting behind their sender when their contact is deactivated end
     `suppressed`, each in its channel's feed. A contact a channel: each is deactivated
     right after its 20 messages are queued, which take 3 s to go at RATE a second."""
     http = suite.http()
@@ -184,7 +187,7 @@ def test_a_message_waiting_on_any_channel_ends_suppressed_in_its_feed(suite, tmp
     ).json()
     ids: dict[str, list[str]] = {}
     contacts = {}
-    for channel in ("sms", "telegram", "viber", "webpush_desktop"):
+    for channel in ("sms", "telegram", "viber", "webpush_desktop", "app_push"):
         contact = contacts[channel] = reachable_on(http, suite, channel, tmp_path)
         if channel == "viber":
             ids[channel] = [

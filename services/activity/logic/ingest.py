@@ -2,7 +2,9 @@
 events, custom conversions and orders, each about a contact named by any identifier.
 
 The contact is resolved by `contacts` (services.activity.ports.ContactsPort in the service;
-a fake in tests) before anything is written. Posting an order's external_id again updates that
+a fake in tests) before anything is written; one named by identifiers that no contact has
+is made then (created_via `event` or `order`) unless the body says `"create_contact":
+false`. Posting an order's external_id again updates that
 order's feed item instead of adding one."""
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from services.activity.logic.representation import item_resource
 from services.activity.models import ActivityItem, Order
 
 NO_CONTACT = "no such contact"
+# How a contact made for a posted event or order arrived (its created_via).
+EVENT, ORDER = "event", "order"
 
 
 def contact_problem(error: PlexusError) -> dict[str, list[str]]:
@@ -32,10 +36,16 @@ def contact_problem(error: PlexusError) -> dict[str, list[str]]:
     }
 
 
-def _contact_id(contacts, ref: dict) -> str:
-    found = contacts.resolve_many([ref])[0]
+def _contact_id(contacts, values: dict, created_via: str, actor: str) -> str:
+    """The contact the posted body names, made now (as arrived by `created_via`) when it
+    names one by identifiers that none has, unless the body says `create_contact`
+    false."""
+    creating = created_via if values["create_contact"] else None
+    found = contacts.resolve_many([values["contact"]], [creating], actor)[0]
     if isinstance(found, NotFound):
         raise NotFound(NO_CONTACT, {"contact": [NO_CONTACT]})
+    if isinstance(found, Conflict):
+        raise Conflict("the contact's identifiers belong to others", contact_problem(found))
     if isinstance(found, PlexusError):
         raise Invalid("invalid contact", contact_problem(found))
     return found
@@ -66,7 +76,7 @@ def _event_row(session: Session, values: dict, contact_id: str, actor: str) -> A
 
 def record_event(session: Session, data, actor: str, contacts) -> dict:
     values = load(EventInput(), data)
-    contact_id = _contact_id(contacts, values["contact"])
+    contact_id = _contact_id(contacts, values, EVENT, actor)
     return item_resource(_event_row(session, values, contact_id, actor))
 
 
@@ -89,8 +99,14 @@ def record_events(session: Session, items, actor: str, contacts) -> dict:
     load(EventBatch(), {"events": items})
     schema = EventInput()
     read = [_read(schema, item) for item in items]
-    refs = [values["contact"] for values, errors in read if values is not None]
-    found = iter(contacts.resolve_many(refs))
+    valid = [values for values, errors in read if values is not None]
+    found = iter(
+        contacts.resolve_many(
+            [values["contact"] for values in valid],
+            [EVENT if values["create_contact"] else None for values in valid],
+            actor,
+        )
+    )
     results: list[dict | None] = []
     rows, row_indexes = [], []
     for index, (values, errors) in enumerate(read):
@@ -151,7 +167,7 @@ def _update_order(
 def record_order(session: Session, data, actor: str, contacts) -> dict:
     """{"created": bool, "item": the order's feed item as stored}."""
     values = load(OrderInput(), data)
-    contact_id = _contact_id(contacts, values["contact"])
+    contact_id = _contact_id(contacts, values, ORDER, actor)
     order = session.get(Order, values["external_id"], with_for_update=True)
     if order is not None:
         row = _update_order(session, order, values, contact_id, actor)

@@ -38,11 +38,11 @@ ADDRESSED_CHANNELS = {
 }
 
 
-def _taken(field: str) -> Conflict:
+def taken(field: str) -> Conflict:
     return Conflict(f"{field} {TAKEN}", {field: [TAKEN]})
 
 
-def _announce_channels(
+def announce_channels(
     session: Session, contact: Contact, subscribed: list[dict], actor: str
 ) -> None:
     emit(
@@ -67,7 +67,7 @@ def set_channel_address(session: Session, contact_id: str, channel: str, data, a
         )
     )
     if holder not in (None, contact.id):
-        raise _taken(field)
+        raise taken(field)
     current = next((row for row in contact.channel_addresses if row.channel == channel), None)
     if current is not None and current.address == address:
         return resource_of(session, contact)
@@ -86,7 +86,7 @@ def set_channel_address(session: Session, contact_id: str, channel: str, data, a
         subscribed = suppression.restore(session, contact, {channel: address}, now, writer)
         subscribed += subscribe_new_addresses(session, contact, [channel], actor, now, writer)
     flush(session, {"address": field})
-    _announce_channels(session, contact, subscribed, actor)
+    announce_channels(session, contact, subscribed, actor)
     blacklists.moves(contact, {channel: before}, actor, writer)
     return resource_of(session, contact)
 
@@ -106,7 +106,7 @@ def add_webpush_subscription(
         select(WebpushSubscription).where(WebpushSubscription.endpoint == wanted["endpoint"])
     )
     if subscription is not None and subscription.contact_id != contact.id:
-        raise _taken("endpoint")
+        raise taken("endpoint")
     keys = wanted["keys"]
     now = utcnow()
     if subscription is None:
@@ -141,7 +141,7 @@ def add_webpush_subscription(
         session, contact, [f"webpush_{wanted['device']}"], actor, now
     )
     flush(session, {"endpoint": "endpoint"})
-    _announce_channels(session, contact, subscribed, actor)
+    announce_channels(session, contact, subscribed, actor)
     return webpush_resource(subscription)
 
 
@@ -179,4 +179,4 @@ def remove_webpush_subscription(
     contact.webpush_subscriptions.remove(subscription)
     contact.updated_at = utcnow()
     flush(session)
-    _announce_channels(session, contact, [], actor)
+    announce_channels(session, contact, [], actor)

@@ -29,6 +29,7 @@ class ContactRow:
         "subscriptions",
         "channel_addresses",
         "webpush_subscriptions",
+        "app_push_tokens",
     )
 
     def __init__(self, **columns):
@@ -37,6 +38,7 @@ class ContactRow:
             object.__setattr__(self, name, columns.get(name))
         self.subscriptions = []
         self.channel_addresses, self.webpush_subscriptions = [], []
+        self.app_push_tokens = []
 
     def __setattr__(self, name: str, value) -> None:
         if name in JSON_COLUMNS:
@@ -83,6 +85,7 @@ def stored(session: Session, condition: ColumnElement[bool]) -> list[ContactRow]
     for row in session.execute(select(CONTACTS).where(condition)):
         contact = contacts[row.id] = ContactRow(**row._mapping)
         contact.channel_addresses = contact.webpush_subscriptions = None
+        contact.app_push_tokens = None
     if contacts:
         for row in session.execute(
             select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.contact_id.in_(list(contacts)))

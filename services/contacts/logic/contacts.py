@@ -186,12 +186,14 @@ def change(
     return changed
 
 
-def create_contact(session: Session, data, actor: str) -> dict:
+def create_contact(session: Session, data, actor: str, created_via: str = "api") -> dict:
     values, errors = contact_input.read(ContactCreate(), data)
     errors = contact_input.problems(values, errors, References.load(session, [values]))
     if errors:
         raise invalid(errors)
-    contact = insert(session, values, Owners.load(session, [values]), actor)
+    contact = insert(
+        session, values, Owners.load(session, [values]), actor, created_via=created_via
+    )
     return resource_of(session, contact)
 
 

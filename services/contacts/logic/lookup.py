@@ -14,6 +14,7 @@ RESOURCE_PARTS = (
     selectinload(Contact.subscriptions),
     selectinload(Contact.channel_addresses),
     selectinload(Contact.webpush_subscriptions),
+    selectinload(Contact.app_push_tokens),
 )
 
 

@@ -1,5 +1,5 @@
 """Contacts as the API shows them, read in one statement: the contact's row with its
-three collections (subscriptions, channel addresses, web-push subscriptions) aggregated
+collections (subscriptions, channel addresses, web-push subscriptions, app push tokens) aggregated
 into JSON columns by correlated subqueries, `json_agg` of `json_build_object` on
 PostgreSQL and `json_group_array` of `json_object` on SQLite, and likewise the
 black-list entries of its current addresses (email, phone, Viber user id): one subquery
@@ -41,8 +41,9 @@ from sqlalchemy import func as sql
 from plexus.contract import vocab
 from plexus.db import autocommit
 from plexus.errors import Unavailable
-from services.contacts.logic.representation import assemble
+from services.contacts.logic.representation import APP_PUSH_SHOWN, assemble
 from services.contacts.models import (
+    AppPushToken,
     BlacklistEntry,
     ChannelAddress,
     Contact,
@@ -56,6 +57,7 @@ COLLECTIONS = {
     "subscriptions": (Subscription.__table__, ("channel", "status", "changed_at", "reason")),
     "channel_addresses": (ChannelAddress.__table__, ("channel", "address")),
     "webpush_subscriptions": (WebpushSubscription.__table__, ("id", "device", "endpoint")),
+    "app_push_tokens": (AppPushToken.__table__, APP_PUSH_SHOWN),
 }
 
 
@@ -255,6 +257,7 @@ def resource(row: dict) -> dict:
         row["_subscriptions"] or (),
         row["_channel_addresses"] or (),
         webpush,
+        sorted(row["_app_push_tokens"] or (), key=lambda token: token["id"]),
     )
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from plexus.contract import vocab
 from plexus.timeutil import rfc3339, utcnow
 from services.contacts.models import (
+    AppPushToken,
     BlacklistEntry,
     Category,
     Contact,
@@ -18,6 +19,9 @@ from services.contacts.models import (
     VariableDefinition,
     WebpushSubscription,
 )
+
+# What the contact resource shows of an app push token (its `channels.app_push`).
+APP_PUSH_SHOWN = ("id", "platform", "app", "token")
 
 # The fields a client writes, in the order the resource lists them.
 PROFILE_FIELDS = (
@@ -109,8 +113,10 @@ def subscriptions_shown(rows: Iterable[Mapping]) -> dict:
     }
 
 
-def channels_shown(addresses: Iterable[Mapping], webpush: Iterable[Mapping]) -> dict:
-    """`webpush` in id order (the order they were registered)."""
+def channels_shown(
+    addresses: Iterable[Mapping], webpush: Iterable[Mapping], app_push: Iterable[Mapping] = ()
+) -> dict:
+    """`webpush` and `app_push` in id order (the order they were registered)."""
     by_channel = {row["channel"]: row["address"] for row in addresses}
     return {
         "telegram": {"chat_id": by_channel["telegram"]} if "telegram" in by_channel else None,
@@ -119,6 +125,7 @@ def channels_shown(addresses: Iterable[Mapping], webpush: Iterable[Mapping]) -> 
             {"id": sub["id"], "device": sub["device"], "endpoint": sub["endpoint"]}
             for sub in webpush
         ],
+        "app_push": [{name: row[name] for name in APP_PUSH_SHOWN} for row in app_push],
     }
 
 
@@ -128,8 +135,9 @@ def assemble(
     subscribed: Iterable[Mapping],
     addresses: Iterable[Mapping],
     webpush: Iterable[Mapping],
+    app_push: Iterable[Mapping] = (),
 ) -> dict:
-    """The contact resource from its own columns and its four collections."""
+    """The contact resource from its own columns and its five collections."""
     return {
         "id": columns["id"],
         **{field: shown(field, columns[field]) for field in PROFILE_FIELDS},
@@ -138,7 +146,7 @@ def assemble(
         "created_via": columns["created_via"],
         "blacklists": blacklists_shown(blacklisted),
         "subscriptions": subscriptions_shown(subscribed),
-        "channels": channels_shown(addresses, webpush),
+        "channels": channels_shown(addresses, webpush, app_push),
         "created_at": moment(columns["created_at"]),
         "updated_at": moment(columns["updated_at"]),
     }
@@ -153,6 +161,7 @@ def channels(contact: Contact) -> dict:
     return channels_shown(
         _rows(contact.channel_addresses, "channel", "address"),
         _rows(contact.webpush_subscriptions, "id", "device", "endpoint"),
+        _rows(contact.app_push_tokens, *APP_PUSH_SHOWN),
     )
 
 
@@ -169,6 +178,7 @@ def contact_resource(contact: Contact, blacklisted: Iterable[Mapping]) -> dict:
         _rows(contact.subscriptions, "channel", "status", "changed_at", "reason"),
         _rows(contact.channel_addresses, "channel", "address"),
         _rows(contact.webpush_subscriptions, "id", "device", "endpoint"),
+        _rows(contact.app_push_tokens, *APP_PUSH_SHOWN),
     )
 
 
@@ -178,6 +188,13 @@ def entry_resource(entry: BlacklistEntry) -> dict:
         "added_at": rfc3339(entry.added_at),
         "reason": entry.reason,
         "source": entry.source,
+    }
+
+
+def app_push_resource(token: AppPushToken) -> dict:
+    return {
+        **{name: getattr(token, name) for name in APP_PUSH_SHOWN},
+        "created_at": rfc3339(token.created_at),
     }
 
 

@@ -4,7 +4,8 @@ or orders needs (activity asks once for the whole batch, not once an event).
 A reference is `{"id"}`, else any of `{"user_id", "email", "phone"}`, all of which must
 name the same contact; the answer for each is `{"id"}`, `{"not_found": true}`, or
 `{"invalid": {field: [message]}}` (a phone number that cannot be read), as get_contact
-and find_contacts would decide one by one."""
+and find_contacts would decide one by one. resolve_or_create makes the contacts that
+events and orders name by identifiers when none has them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from plexus.contract.fields import normalise_phone
+from plexus.errors import Conflict, Invalid
 from plexus.parsing import flatten
+from services.contacts.logic.contacts import create_contact
 from services.contacts.models import Contact
 
 NOT_FOUND = {"not_found": True}
@@ -63,6 +66,44 @@ def resolve_refs(session: Session, refs: list[dict]) -> list[dict]:
             answers.append(want or NOT_FOUND)
         else:
             answers.append(_owner(owners, want))
+    return answers
+
+
+# How a contact made for a reference arrived (vocab.CREATED_VIA).
+CREATING = ("event", "order")
+
+
+def resolve_or_create(
+    session: Session, refs: list[dict], created_via: str | None, actor: str
+) -> list[dict]:
+    """resolve_refs, and with `created_via` (event, order) a contact made for each
+    reference by identifiers that names none, with those identifiers (contacts.insert's
+    rules: the channels of its addresses subscribed, suppression after erasure). An id
+    that names no contact stays `not_found`; identifiers that cannot be a contact's
+    answer `invalid`; identifiers held by different contacts `conflict`.
+
+    Idempotent: the same reference again, in this batch or in a retried request, finds
+    the contact made the first time. Two requests making the same contact at once: the
+    loser's insert breaks the unique key, its savepoint is undone, and it finds the
+    winner's."""
+    answers = resolve_refs(session, refs)
+    if created_via is None:
+        return answers
+    if created_via not in CREATING:
+        raise Invalid("no such origin", {"created_via": ["one of " + ", ".join(CREATING)]})
+    for index, (ref, answer) in enumerate(zip(refs, answers, strict=True)):
+        if answer is not NOT_FOUND or ref.get("id"):
+            continue
+        identifiers = {name: ref[name] for name in IDENTIFIERS if ref.get(name) is not None}
+        try:
+            with session.begin_nested():
+                made = create_contact(session, identifiers, actor, created_via)
+            answers[index] = {"id": made["id"]}
+        except Conflict as clash:
+            again = resolve_refs(session, [ref])[0]
+            answers[index] = again if again is not NOT_FOUND else {"conflict": clash.errors}
+        except Invalid as error:
+            answers[index] = {"invalid": error.errors}
     return answers
 
 

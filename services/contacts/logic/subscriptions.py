@@ -5,7 +5,7 @@ event that brought the address (one event for a change, not one for each part).
 
 A channel is "never" until the contact first has an address for it (an email, a phone,
 a Telegram chat, a Viber user, a browser), which subscribes it. Channels that need the
-person's own action to get an address (telegram, viber, webpush_*) cannot be subscribed
+person's own action to get an address (telegram, viber, webpush_*, app_push) cannot be subscribed
 by hand unless the ledger shows they were subscribed before."""
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ class SessionWriter:
             subscriptions=[],
             channel_addresses=[],
             webpush_subscriptions=[],
+            app_push_tokens=[],
         )
 
     def add_contact(self, contact: Contact) -> None:

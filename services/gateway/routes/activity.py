@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from plexus.contract import activity as schemas
+from plexus.contract import vocab
 from plexus.contract.activity import EXPORT_FORMATS
 from plexus.contract.services import ACTIVITY
 from plexus.errors import Invalid
@@ -88,8 +89,7 @@ def record_order(c: Call):
 
 
 FEED_QUERY = {
-    "channel": "comma-separated: email, sms, telegram, viber, webpush_desktop, "
-    "webpush_mobile, contact, other",
+    "channel": "comma-separated: " + ", ".join(vocab.ACTIVITY_CHANNELS),
     "origin": "comma-separated: transaction, campaign, ab_test, workflow",
     "type": "comma-separated activity types of the chosen channels",
     "period": "7d, 14d or 30d back from now (or since/until)",

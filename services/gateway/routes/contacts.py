@@ -122,6 +122,23 @@ def remove_webpush(c: Call):
     return NO_CONTENT
 
 
+def add_app_push(c: Call):
+    contact_id = c.params["contact_id"]
+    token = c.rpc(CONTACTS, "add_app_push_token", contact_id, c.body, c.actor)
+    return _created(token, f"/v1/contacts/{contact_id}/channels/app_push/{token['id']}")
+
+
+def remove_app_push(c: Call):
+    c.rpc(
+        CONTACTS,
+        "remove_app_push_token",
+        c.params["contact_id"],
+        c.params["token_id"],
+        c.actor,
+    )
+    return NO_CONTENT
+
+
 def list_notes(c: Call):
     return c.rpc(CONTACTS, "list_notes", c.params["contact_id"])
 
@@ -340,6 +357,26 @@ CONTACT_ROUTES = (
         ONE + "/channels/webpush/<subscription_id>",
         remove_webpush,
         "Remove a browser push subscription",
+        WRITE,
+        T,
+        status=204,
+    ),
+    Route(
+        "POST",
+        ONE + "/channels/app_push",
+        add_app_push,
+        "Register a mobile app's device token (FCM); the same token again changes nothing",
+        WRITE,
+        T,
+        body=schemas.AppPushTokenInput,
+        response=schemas.AppPushToken,
+        status=201,
+    ),
+    Route(
+        "DELETE",
+        ONE + "/channels/app_push/<token_id>",
+        remove_app_push,
+        "Remove a mobile app's device token",
         WRITE,
         T,
         status=204,

@@ -3,7 +3,7 @@
 // send dialog can say why before the 409 does).
 
 export const CHANNELS = ["email", "sms", "telegram", "viber", "webpush_desktop",
-  "webpush_mobile"];
+  "webpush_mobile", "app_push"];
 export const BLACKLISTS = ["email", "phone", "viber"];
 // The black list that stops each channel.
 const LIST_OF = { email: "email", sms: "phone", viber: "viber" };
@@ -26,6 +26,7 @@ function hasAddress(contact, channel) {
     case "sms": return Boolean(contact.phone);
     case "telegram": return Boolean(channels.telegram);
     case "viber": return Boolean(channels.viber);
+    case "app_push": return (channels.app_push || []).length > 0;
     default: {
       const device = channel.replace("webpush_", "");
       return (channels.webpush || []).some((sub) => sub.device === device);

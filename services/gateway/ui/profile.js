@@ -84,6 +84,13 @@ function webpushDevices(contact) {
   }));
 }
 
+function appDevices(contact) {
+  const devices = contact.channels?.app_push || [];
+  if (!devices.length) return null;
+  return h("ul", { class: "plain" }, devices.map((device) =>
+    h("li", { dataset: { id: device.id } }, `${device.platform} · ${device.app}`)));
+}
+
 function blacklistFields(contact) {
   return BLACKLISTS.filter((list) => contact.blacklists?.[list]).map((list) => {
     const entry = contact.blacklists[list];
@@ -111,7 +118,8 @@ function renderPerson(contact) {
       field("User id", contact.user_id), field("Email", contact.email),
       field("Phone", contact.phone), field("Telegram chat", channels.telegram?.chat_id),
       field("Viber user", channels.viber?.user_id),
-      [h("dt", {}, "Web push"), h("dd", {}, webpushDevices(contact) || "—")]),
+      [h("dt", {}, "Web push"), h("dd", {}, webpushDevices(contact) || "—")],
+      [h("dt", {}, "App push"), h("dd", {}, appDevices(contact) || "—")]),
     lists.length ? [h("h2", {}, "Black lists"),
       h("dl", { class: "fields", id: "blacklists" }, blacklistFields(contact))] : null,
     h("h2", {}, "Personal data"),

@@ -37,6 +37,7 @@ const LIMITS = {
   viber: [7000, "Viber takes at most 7,000 characters, and approved templates only"],
   webpush_desktop: [120, "browsers show about the first 120 characters of a push"],
   webpush_mobile: [120, "browsers show about the first 120 characters of a push"],
+  app_push: [4000, "FCM takes about 4,000 bytes of notification and data a push"],
 };
 
 function showLimits() {

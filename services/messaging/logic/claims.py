@@ -14,6 +14,7 @@ from __future__ import annotations
 from plexus.contract import vocab
 from plexus.errors import NotFound
 from services.messaging.logic.eligibility import (
+    APP_PUSH,
     CONFIRMATION,
     ERASED,
     address,
@@ -42,8 +43,9 @@ def delivery(settings: Settings, message: dict, to) -> dict:
     """What the provider is handed: for email the links and open pixel tracked and the
     one-click unsubscribe URL; for SMS, Telegram and Viber the links of the text tracked
     (short links: logic/text_links.py); for web push the token its service worker
-    reports with (/t/p/); a subscription form's confirmation as it is (no redirect in
-    front of a consent, no unsubscribe from what is not a subscription yet)."""
+    reports with (/t/p/), for app push that token and its URL (the app's); a
+    subscription form's confirmation as it is (no redirect in front of a consent, no
+    unsubscribe from what is not a subscription yet)."""
     content = dict(message["content"])
     built = {
         "message_id": message["id"],
@@ -61,7 +63,10 @@ def delivery(settings: Settings, message: dict, to) -> dict:
         base, secret = settings.tracking_base_url, settings.tracking_secret
         content["body"] = track_text(content.get("body") or "", base, secret, message["id"])
     elif message["channel"] in vocab.PUSH_REPORTING_CHANNELS:
-        built["report_token"] = make_token(settings.tracking_secret, PUSH, message["id"])
+        token = built["report_token"] = make_token(settings.tracking_secret, PUSH, message["id"])
+        if message["channel"] == APP_PUSH:
+            # An app has no page origin to post to: it is handed the whole URL.
+            built["report_url"] = f"{settings.tracking_base_url.rstrip('/')}/t/p/{token}"
     return built
 
 

@@ -15,6 +15,7 @@ PURPOSES = (CONFIRMATION,)
 # Which of the contact's black lists bars which channel.
 BLACKLIST_OF = {"email": "email", "sms": "phone", "viber": "viber"}
 WEBPUSH_DEVICE = {"webpush_desktop": "desktop", "webpush_mobile": "mobile"}
+APP_PUSH = "app_push"
 
 # Why a message may not go out (a suppressed message's `reason`).
 INACTIVE, UNSUBSCRIBED, BLACKLISTED = "inactive", "unsubscribed", "blacklisted"
@@ -28,8 +29,9 @@ class Refusal:
 
 
 def address(contact: dict, channel: str):
-    """Where the message goes: an email, an E.164 phone, a chat id, a viber user id, or
-    the browser push subscriptions of that device; None when there is none."""
+    """Where the message goes: an email, an E.164 phone, a chat id, a viber user id, the
+    browser push subscriptions of that device, or the app's device tokens; None when
+    there is none."""
     channels = contact.get("channels") or {}
     if channel == "email":
         return contact.get("email")
@@ -39,6 +41,8 @@ def address(contact: dict, channel: str):
         return (channels.get("telegram") or {}).get("chat_id")
     if channel == "viber":
         return (channels.get("viber") or {}).get("user_id")
+    if channel == APP_PUSH:
+        return channels.get("app_push") or None
     device = WEBPUSH_DEVICE[channel]
     subscriptions = [s for s in channels.get("webpush") or [] if s.get("device") == device]
     return subscriptions or None

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from plexus.contract import vocab
 from plexus.contract.messages import PushReport
+from plexus.errors import Invalid
 from plexus.parsing import load
 from services.messaging.logic import messages, text_links
 from services.messaging.logic.tokens import CLICK, OPEN, PUSH, UNSUBSCRIBE, read_token
@@ -38,7 +40,8 @@ def record_click(session: Session, secrets: Sequence[str], token: str) -> str:
     return url
 
 
-# What a web push's service worker reports (POST /t/p/): a click is an open too.
+# What a web push's service worker or an app reports (POST /t/p/): a click is an open
+# too. An app reports delivered and open only (app_push has no click, no dismissed).
 PUSH_EVENTS = {
     "delivered": ("delivered",),
     "open": ("open",),
@@ -48,13 +51,16 @@ PUSH_EVENTS = {
 
 
 def record_push_event(session: Session, secrets: Sequence[str], token: str, event) -> dict:
-    """A web push's service worker reporting on its notification. Each status counts
+    """A web push's service worker, or an app, reporting on its notification. Each status counts
     once a message (a push is shown once; a repeated report changes nothing), unlike
     an email, which may be opened again and again. NotFound for a bad token, Invalid
     naming `event` for an unknown event."""
     message_id, _ = read_token(secrets, PUSH, token)
     message = messages.message_or_404(session, message_id)
     event = load(PushReport(), {"event": event})["event"]
+    if not set(PUSH_EVENTS[event]) <= set(vocab.ACTIVITY_TYPES[message.channel]):
+        reason = f"not an event of {message.channel}"
+        raise Invalid(f"event {event} is {reason}", {"event": [reason]})
     recorded = [
         status
         for status in PUSH_EVENTS[event]

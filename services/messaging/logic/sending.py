@@ -15,7 +15,7 @@ from services.messaging.logic import limits, messages, templates
 from services.messaging.logic.eligibility import refusal
 from services.messaging.logic.queueing import QUEUED, NewMessage, store_queued
 from services.messaging.logic.rendering import Limits, render
-from services.messaging.logic.templates import template_or_404
+from services.messaging.logic.templates import TITLED_CHANNELS, template_or_404
 from services.messaging.logic.variables import template_context
 from services.messaging.models import Template
 from services.messaging.ports import ContactsPort
@@ -39,7 +39,8 @@ def find_contact(contacts: ContactsPort, ref: dict) -> dict:
 
 def render_content(channel: str, source: dict, context: dict, limits: Limits) -> dict:
     """The message as the contact will read it. Email keeps subject / text / html (HTML
-    escapes what it inserts); every other channel has one body."""
+    escapes what it inserts); every other channel has one body, app push with its
+    subject (the notification's title) when it has one."""
 
     def text(field: str, html: bool = False) -> str | None:
         value = source.get(field)
@@ -60,7 +61,9 @@ def render_content(channel: str, source: dict, context: dict, limits: Limits) ->
             if v is not None
         }
     body = source.get("body") or source.get("text")
-    return {"body": render(body, context, limits=limits, field="content.body")}
+    rendered = {"body": render(body, context, limits=limits, field="content.body")}
+    title = text("subject") if channel in TITLED_CHANNELS else None
+    return {"subject": title, **rendered} if title else rendered
 
 
 def template_source(

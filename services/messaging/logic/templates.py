@@ -46,9 +46,16 @@ def _check(data: dict) -> None:
                 check_syntax(text[field], f"translations.{language}.{field}")
 
 
+# Channels whose message shows a title besides its body: the subject (app push's
+# notification title).
+TITLED_CHANNELS = ("app_push",)
+
+
 def _text(channel: str, subject: str | None, body: str) -> dict:
     if channel == "email":
         return {"subject": subject, "html": body}
+    if channel in TITLED_CHANNELS and subject:
+        return {"subject": subject, "body": body}
     return {"body": body}
 
 

@@ -125,7 +125,7 @@ class Sender:
         channel = self.channel
         provider = channel.provider
         if hasattr(provider, "bind"):
-            # A provider that reads the contact (webpush) calls contacts through this
+            # A provider that reads the contact (webpush, app push) calls contacts through this
             # worker's RPC proxy, which carries this worker's call context.
             provider = provider.bind(ContactsPort(rpc))
         try:
@@ -156,5 +156,6 @@ def sender_service(sender: str) -> type:
         def deliver(self, delivery):
             return self.send(delivery)
 
-    ChannelSender.__name__ = ChannelSender.__qualname__ = f"{sender.title()}Sender"
+    title = "".join(word.title() for word in sender.split("_"))  # app_push: AppPushSender
+    ChannelSender.__name__ = ChannelSender.__qualname__ = f"{title}Sender"
     return ChannelSender

@@ -48,6 +48,7 @@ class FakeDirectory:
     def __init__(self):
         self.contacts: dict[str, dict] = {}
         self.asked = 0
+        self.created: list[tuple[str, str, str]] = []
 
     def add(self, **identifiers) -> str:
         contact_id = new_id()
@@ -62,9 +63,18 @@ class FakeDirectory:
                 return contact["id"]
         return NotFound("no such contact")
 
-    def resolve_many(self, refs):
+    def resolve_many(self, refs, creating=None, actor="system"):
+        """As contacts answers: with `creating`, a ref by identifiers naming no contact
+        makes one (kept in `created`, with how it arrived)."""
         self.asked += len(refs)
-        return [self._one(ref) for ref in refs]
+        answers = []
+        for ref, via in zip(refs, creating or [None] * len(refs), strict=True):
+            found = self._one(ref)
+            if isinstance(found, NotFound) and via and not ref.get("id"):
+                found = self.add(**ref)
+                self.created.append((found, via, actor))
+            answers.append(found)
+        return answers
 
 
 @pytest.fixture

@@ -63,15 +63,67 @@ def test_a_conversion_is_a_custom_conversion_with_its_value(run, directory):
     assert item["details"]["conversion"] == {"value": 49.5, "currency": "EUR"}
 
 
-def test_an_unknown_contact_is_not_found_naming_the_contact(run, directory):
-    with pytest.raises(NotFound) as caught:
+def test_an_unknown_contact_is_not_found_when_it_may_not_be_created(run, directory):
+    for contact in ({"email": "x@example.com"}, {"id": "01jdx00000000000000000000z"}):
+        with pytest.raises(NotFound) as caught:
+            run(
+                ingest.record_event,
+                {"contact": contact, "name": "x", "create_contact": False},
+                ACTOR,
+                directory,
+            )
+        assert caught.value.errors == {"contact": ["no such contact"]}
+    # An id names no contact to make: still 404 whatever the body says.
+    with pytest.raises(NotFound):
         run(
             ingest.record_event,
-            {"contact": {"email": "x@example.com"}, "name": "x"},
+            {"contact": {"id": "01jdx00000000000000000000z"}, "name": "x"},
             ACTOR,
             directory,
         )
-    assert caught.value.errors == {"contact": ["no such contact"]}
+    assert directory.created == []
+
+
+def test_events_and_orders_make_the_contact_they_name_once(run, directory):
+    event = {"contact": {"email": "new@example.com"}, "name": "signed_up"}
+    first = run(ingest.record_event, event, ACTOR, directory)
+    again = run(ingest.record_event, event, ACTOR, directory)  # a retry: the same contact
+    assert first["contact_id"] == again["contact_id"]
+    assert directory.created == [(first["contact_id"], "event", ACTOR)]
+    order = {
+        "contact": {"user_id": "shop-42"},
+        "external_id": "o-make-1",
+        "amount": 10,
+        "currency": "EUR",
+        "status": "paid",
+    }
+    made = run(ingest.record_order, order, ACTOR, directory)
+    assert directory.created[1] == (made["item"]["contact_id"], "order", ACTOR)
+    with pytest.raises(NotFound):
+        run(
+            ingest.record_order,
+            {
+                **order,
+                "external_id": "o-2",
+                "contact": {"user_id": "nobody"},
+                "create_contact": False,
+            },
+            ACTOR,
+            directory,
+        )
+    results = run(
+        ingest.record_events,
+        [
+            {"contact": {"phone": "+380501112233"}, "name": "a"},
+            {"contact": {"phone": "+380501112233"}, "name": "b"},
+            {"contact": {"phone": "+380509998877"}, "name": "c", "create_contact": False},
+        ],
+        ACTOR,
+        directory,
+    )["results"]
+    assert [r["status"] for r in results] == ["accepted", "accepted", "error"]
+    assert results[2]["errors"] == {"contact": ["no such contact"]}
+    assert len(directory.created) == 3
 
 
 @pytest.mark.parametrize(
@@ -112,7 +164,7 @@ def test_a_batch_answers_each_event_on_its_own(run, directory):
         ingest.record_events,
         [
             {"contact": {"email": "ann@example.com"}, "name": "a"},
-            {"contact": {"email": "nobody@example.com"}, "name": "b"},
+            {"contact": {"email": "nobody@example.com"}, "name": "b", "create_contact": False},
             {"contact": {"email": "ann@example.com"}, "name": ""},
             "not an object",
             {"contact": {"phone": "not a phone"}, "name": "c"},

@@ -4,7 +4,7 @@ fails the whole call."""
 
 import pytest
 
-from plexus.errors import Invalid, NotFound, Unavailable
+from plexus.errors import Conflict, Invalid, NotFound, Unavailable
 from services.activity.ports import ContactsPort
 
 
@@ -15,8 +15,8 @@ class FakeContacts:
         self.calls = []
         self.away = away
 
-    def __call__(self, service, method, refs):
-        self.calls.append((method, refs))
+    def __call__(self, service, method, refs, **creating):
+        self.calls.append((method, refs, *([creating] if creating else [])))
         if self.away:
             raise Unavailable("the contacts service did not answer within 3 s")
         return [self._one(ref) for ref in refs]
@@ -63,3 +63,25 @@ def test_the_distinct_contacts_of_a_batch_are_asked_in_one_call():
 def test_contacts_not_answering_fails_the_whole_call():
     with pytest.raises(Unavailable):
         ContactsPort(FakeContacts(away=True)).resolve_many([{"email": "a@x.example"}])
+
+
+def test_refs_that_may_be_made_are_asked_apart_saying_how_they_arrive():
+    contacts = FakeContacts()
+    refs = [{"email": "b@x.example"}, {"email": "b@x.example"}, {"email": "c@x.example"}]
+    ContactsPort(contacts).resolve_many(refs, ["event", None, "event"], "shop-key")
+    assert contacts.calls == [
+        (
+            "resolve_refs",
+            [{"email": "b@x.example"}, {"email": "c@x.example"}],
+            {"created_via": "event", "actor": "shop-key"},
+        ),
+        ("resolve_refs", [{"email": "b@x.example"}]),
+    ]
+
+
+def test_identifiers_of_different_contacts_are_a_conflict():
+    def contacts(service, method, refs, **creating):
+        return [{"conflict": {"email": ["belongs to another contact"]}}]
+
+    [found] = ContactsPort(contacts).resolve_many([{"email": "a@x.example"}], ["order"])
+    assert isinstance(found, Conflict) and found.errors == {"email": ["belongs to another contact"]}

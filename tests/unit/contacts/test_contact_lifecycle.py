@@ -42,7 +42,7 @@ def test_a_new_contact_is_stored_normalised_with_its_defaults(create):
     assert contact["categories"] == {} and contact["variables"] == {}
     assert contact["address"]["city"] == "Kyiv" and contact["address"]["street"] is None
     assert contact["blacklists"] == {"email": None, "phone": None, "viber": None}
-    assert contact["channels"] == {"telegram": None, "viber": None, "webpush": []}
+    assert contact["channels"] == {"telegram": None, "viber": None, "webpush": [], "app_push": []}
     assert contact["created_at"].endswith("Z") and contact["created_at"] == contact["updated_at"]
     assert "region" not in contact
 
@@ -63,6 +63,7 @@ def test_every_channel_has_a_subscription_and_addresses_subscribe_theirs(create)
         "viber": "never",
         "webpush_desktop": "never",
         "webpush_mobile": "never",
+        "app_push": "never",
     }
     assert contact["subscriptions"]["email"]["reason"] == "address added"
     assert contact["subscriptions"]["telegram"] == {

@@ -119,7 +119,7 @@ def test_a_bare_contact_reads_with_empty_collections(engine, run):
     made = run(contacts.create_contact, {"user_id": "bare"}, ACTOR)
     read, _ = statements(engine, lambda c: contacts.get_contact(c, made["id"]))
     assert read == made
-    assert read["channels"] == {"telegram": None, "viber": None, "webpush": []}
+    assert read["channels"] == {"telegram": None, "viber": None, "webpush": [], "app_push": []}
     assert set(read["blacklists"].values()) == {None}
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from plexus.config import data_dir
 from plexus.push_services import PushServices
+from services.messaging.senders.providers.fcm import FcmProvider
 from services.messaging.senders.providers.outbox import OutboxProvider
 from services.messaging.senders.providers.smtp import SmtpProvider
 from services.messaging.senders.providers.telegram import TelegramProvider
@@ -22,6 +23,7 @@ PROVIDERS = {
     "twilio": TwilioProvider,
     "telegram": TelegramProvider,
     "viber": ViberProvider,
+    "fcm": FcmProvider,  # app_push
 }
 
 

@@ -81,6 +81,29 @@ def conclude(answers: list[Answer]) -> str:
     raise PermanentFailure(UNDELIVERED, reason)
 
 
+def addresses(read, *args) -> list[dict]:
+    """The contact's push addresses as `read(*args)` (a contacts port's method) answers
+    them: a contact gone ends the message, contacts away retries it."""
+    try:
+        return read(*args)
+    except NotFound:
+        raise PermanentFailure(UNDELIVERED, "the contact is gone") from None
+    except Unavailable as error:  # retried like a push service away, then undelivered
+        raise TemporaryFailure(f"contacts: {error}") from None
+
+
+def push_each(targets: list[dict], push, remove) -> str:
+    """One push to each of the contact's addresses (`push(target)` answers an Answer),
+    `remove(id)` for each its service calls gone; then how the message ends (conclude)."""
+    answers = []
+    for target in targets:
+        answer = push(target)
+        if answer.kind == REMOVED:
+            remove(target["id"])
+        answers.append(answer)
+    return conclude(answers)
+
+
 def payload(delivery: dict) -> bytes:
     """What the service worker (the gateway's /ui/sw.js) receives: the text, the message
     id, and the signed token it reports delivered, click and dismissed with (/t/p/)."""
@@ -158,20 +181,13 @@ class WebpushProvider:
                 f"the push payload is {len(body)} bytes; a push message holds {MAX_PAYLOAD}",
             )
         contact_id, device = delivery["contact_id"], WEBPUSH_DEVICE[delivery["channel"]]
-        try:
-            subscriptions = self.contacts.webpush_subscriptions(contact_id, device)
-        except NotFound:
-            raise PermanentFailure(UNDELIVERED, "the contact is gone") from None
-        except Unavailable as error:  # retried like a push service away, then undelivered
-            raise TemporaryFailure(f"contacts: {error}") from None
+        subscriptions = addresses(self.contacts.webpush_subscriptions, contact_id, device)
         if not subscriptions:
             raise PermanentFailure(
                 UNDELIVERED, f"the contact has no {device} push subscription left"
             )
-        answers = []
-        for subscription in subscriptions:
-            answer = self.push(subscription, body)
-            if answer.kind == REMOVED:
-                self.contacts.remove_webpush_subscription(contact_id, subscription["id"], ACTOR)
-            answers.append(answer)
-        return conclude(answers)
+        return push_each(
+            subscriptions,
+            lambda subscription: self.push(subscription, body),
+            lambda gone: self.contacts.remove_webpush_subscription(contact_id, gone, ACTOR),
+        )
