@@ -76,14 +76,19 @@ def subscribed_contact(suite, **fields) -> dict:
 
 
 def message_of(suite, run: dict, step: str) -> dict:
-    """The message a run's send step queued, found in the contact's feed by its trigger."""
-    feed = call(suite, "GET", f"/v1/contacts/{run['contact_id']}/activity", 200, origin="workflow")
-    for item in feed["data"]:
-        full = call(suite, "GET", f"/v1/activity/{item['id']}", 200)
-        trigger = full.get("trigger") or {}
-        if trigger.get("run_id") == run["id"] and trigger.get("step") == step:
-            return full
-    raise AssertionError(f"no message of step {step} in the feed")
+    """The message a run's send step queued, found in the contact's feed by its trigger
+    (once activity has the message's first event)."""
+
+    def found():
+        path = f"/v1/contacts/{run['contact_id']}/activity"
+        for item in call(suite, "GET", path, 200, origin="workflow")["data"]:
+            full = call(suite, "GET", f"/v1/activity/{item['id']}", 200)
+            trigger = full.get("trigger") or {}
+            if trigger.get("run_id") == run["id"] and trigger.get("step") == step:
+                return full
+        return None
+
+    return wait_for(found, what=f"the message of step {step} in the feed")
 
 
 def test_welcome_workflow_for_contacts_created_through_the_api(suite):
