@@ -233,28 +233,6 @@ def test_a_filter_info_resend_and_download(page, seeded, downloads):
     page.shot("08-activity-filtered-info")
     page.click("#info button", "Close")
 
-    # A message's trigger, when messaging gives one, is shown field by field. (The seeded
-    # message, sent through the API, has none: the page's own fetch adds one here.)
-    page.driver.execute_script(
-        "window.realFetch = window.fetch;"
-        "window.fetch = async (...args) => {"
-        "  const answer = await window.realFetch(...args);"
-        "  if (!String(args[0]).includes('/v1/activity/')) return answer;"
-        "  const item = await answer.json();"
-        "  item.message.trigger = {workflow_id: 'wf-welcome', run_id: 'run-7',"
-        "    step: '3.else.0', cause: {event_id: 'ev-1'}};"
-        "  return new Response(JSON.stringify(item), {status: answer.status});"
-        "};"
-    )
-    page.click("#feed .item button", "Info")
-    trigger = page.text("#info-trigger-fields")
-    # A workflow's trigger as campaigns gives it: the cause nested, field by field.
-    assert "Workflow\nwf-welcome" in trigger and "Step\n3.else.0" in trigger
-    assert "Event id\nev-1" in trigger and "{" not in trigger
-    page.shot("09-activity-info-trigger")
-    page.driver.execute_script("window.fetch = window.realFetch;")
-    page.click("#info button", "Close")
-
     page.click("#feed .item button", "Resend")
     assert "Our sale, Olena" in page.text("#confirm-text")
     page.click("#confirm-yes")
@@ -566,3 +544,60 @@ def test_no_script_error_on_the_page(page):
         and "401" not in entry["message"]
     ]
     assert severe == [], json.dumps(severe, indent=1)
+
+
+def test_info_names_the_campaign_that_sent_a_message(page, suite):
+    """A campaign's message, sent for real to a contact of its own: Info names the
+    campaign by its name, not only its id."""
+    api, http = suite.url + "/v1", suite.http()
+
+    def ok(answer):
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    person = ok(
+        http.post(f"{api}/contacts", json={"email": "mykola@example.com", "first_name": "Mykola"})
+    )
+    rule = {"field": "id", "op": "eq", "value": person["id"]}
+    segment = ok(http.post(f"{api}/segments", json={"name": "Only Mykola", "rule": rule}))
+    template = ok(
+        http.post(
+            f"{api}/templates",
+            json={"name": "Autumn", "channel": "email", "subject": "Autumn sale", "body": "-30%"},
+        )
+    )
+    campaign = ok(
+        http.post(
+            f"{api}/campaigns",
+            json={
+                "name": "Autumn sale",
+                "channel": "email",
+                "template_id": template["id"],
+                "segment_id": segment["id"],
+            },
+        )
+    )
+    ok(http.post(f"{api}/campaigns/{campaign['id']}/start"))
+    sent = wait_for(
+        lambda: [
+            item
+            for item in ok(http.get(f"{api}/contacts/{person['id']}/activity"))["data"]
+            if item["type"] == "sent"
+        ],
+        60,
+        "the campaign's message sent",
+    )
+    page.open(f"/#/contacts/{person['id']}")
+    page.has_text("#person", "mykola@example.com")
+    # The feed keeps the filters chosen earlier in this tab: every channel and status again.
+    page.choose("#feed-filters [name=channel]", "")
+    page.choose("#feed-filters [name=type]", "")
+    page.click("#feed-filters button[type=submit]")
+    page.has_text("#feed .item", "sent")
+    page.shot("24-campaign-contact")
+    page.click("#feed .item button", "Info")
+    trigger = page.text("#info-trigger-fields")
+    assert f"Campaign\nAutumn sale ({campaign['id']})" in trigger, trigger
+    assert sent[0]["origin"] == "campaign"
+    page.shot("25-activity-info-campaign")
+    page.click("#info button", "Close")

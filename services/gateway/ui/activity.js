@@ -139,16 +139,39 @@ function feedItem(item) {
       onclick: () => resend(item) }, "Resend") : null);
 }
 
-// What triggered a message, when it says: a campaign (and its variant) or a workflow's
+// A campaign's or workflow's name, by its id; the id alone when it cannot be read (gone,
+// or a key without campaigns:read).
+async function named(kind, id) {
+  try {
+    const found = await api.get(`/v1/${kind}/${encodeURIComponent(id)}`);
+    return `${found.name} (${id})`;
+  } catch {
+    return id;
+  }
+}
+
+// What started a workflow's run: a custom event, a segment entered, a date coming round.
+function causeText(cause) {
+  if (!cause || typeof cause !== "object") return cause;
+  if (cause.segment_id) return `entered the segment ${cause.segment_id}`;
+  if (cause.date_field) return `the date in ${cause.date_field.replaceAll("_", " ")}`;
+  if (cause.event_id) return `the event ${cause.event_id}`;
+  return Object.entries(cause).map(([key, value]) => `${key} ${value}`).join(", ");
+}
+
+// What triggered a message, when it says: a campaign (and its A/B variant) or a workflow's
 // step with its run and cause.
-function triggerRows(trigger) {
+async function triggerRows(trigger) {
   if (!trigger) return [];
-  const known = [["Campaign", trigger.campaign_id], ["Variant", trigger.variant],
-    ["Workflow", trigger.workflow_id], ["Run", trigger.run_id], ["Step", trigger.step],
-    ["Cause", trigger.cause]].filter(([, value]) => value !== undefined && value !== null);
-  const named = new Set(["campaign_id", "variant", "workflow_id", "run_id", "step", "cause"]);
-  const rest = Object.entries(trigger).filter(([key]) => !named.has(key));
-  return [...known, ...rest];
+  const rows = [];
+  if (trigger.campaign_id) rows.push(["Campaign", await named("campaigns", trigger.campaign_id)]);
+  if (trigger.variant) rows.push(["A/B variant", trigger.variant]);
+  if (trigger.workflow_id) rows.push(["Workflow", await named("workflows", trigger.workflow_id)]);
+  if (trigger.step !== undefined && trigger.step !== null) rows.push(["Step", trigger.step]);
+  if (trigger.run_id) rows.push(["Run", trigger.run_id]);
+  if (trigger.cause) rows.push(["Started by", causeText(trigger.cause)]);
+  const shown = new Set(["campaign_id", "variant", "workflow_id", "run_id", "step", "cause"]);
+  return [...rows, ...Object.entries(trigger).filter(([key]) => !shown.has(key))];
 }
 
 async function info(item) {
@@ -169,7 +192,7 @@ async function info(item) {
       ["Created", message ? when(message.created_at) : null],
       ["Error", detail.message_error]].filter(([, value]) => value !== undefined && value !== null
       && value !== "")));
-    const trigger = triggerRows(message?.trigger);
+    const trigger = await triggerRows(message?.trigger);
     $("#info-trigger").hidden = trigger.length === 0;
     fill($("#info-trigger-fields"), fieldList(trigger));
     fill($("#info-history"), (message?.history || []).map((change) => h("li", {},
