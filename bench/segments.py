@@ -129,7 +129,7 @@ def evaluation(sessions: sessionmaker, repeat: int) -> dict:
         theirs.append(_seconds(hand, 1)["p50"])
     started = time.perf_counter()
     with transaction(sessions) as session:
-        made = definitions.create_segment(session, {"name": "bench", "rule": RULE}, clock)
+        made = definitions.create_segment(session, {"name": "bench", "rule": RULE}, "bench", clock)
     creation = time.perf_counter() - started
     assert made["member_count"] == members
     return {

@@ -7,6 +7,7 @@ import concurrent.futures
 import uuid
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 
 def unique_email(tag: str = "c") -> str:
@@ -379,8 +380,15 @@ def test_service_endpoints(suite):
     contacts_metrics = requests.get(
         f"http://127.0.0.1:{suite.env['PLEXUS_CONTACTS_METRICS_PORT']}/metrics", timeout=5
     )
-    assert 'plexus_rpc_duration_seconds_count{service="contacts"' in contacts_metrics.text
-    assert 'plexus_build_info{service="contacts"' in contacts_metrics.text
+    samples = {
+        (sample.name, sample.labels.get("service"))
+        for family in text_string_to_metric_families(contacts_metrics.text)
+        for sample in family.samples
+    }
+    assert {
+        ("plexus_rpc_duration_seconds_count", "contacts"),
+        ("plexus_build_info", "contacts"),
+    } <= samples
     assert_problem(requests.get(suite.url + "/v1/nothing-here", timeout=5), 404)
     assert_problem(suite.http().delete(suite.url + "/v1/contacts", timeout=5), 405)
     # A newline in the path is still routed by the gateway, not answered in HTML.
