@@ -113,13 +113,14 @@ def test_explain_of_a_rule_on_email_needs_contacts_read_too(
     assert "email" in problem["errors"]["rule.field"][0]
     reader = suite.http(segments_and_contacts)
 
-    def explained() -> dict:
+    def holds() -> bool:
         allowed = reader.get(path, params={"contact_id": contact["id"]}, timeout=15)
+        if allowed.status_code == 404:  # not in segments' projection yet: its event is coming
+            return False
         assert allowed.status_code == 200, allowed.text
-        return allowed.json()["explain"]
+        return allowed.json()["explain"]["holds"]
 
-    # The new contact reaches segments' projection by its event, soon after its creation.
-    assert wait_for(lambda: explained()["holds"], 15, "the contact explained as a member")
+    assert wait_for(holds, 15, "the new contact explained as a member")
 
 
 def test_rules_on_other_fields_and_keys_reading_contacts_still_work(

@@ -72,8 +72,14 @@ def test_posted_events_resolve_their_contact_by_any_identifier(rpc):
     by_id = rpc.activity.record_event({"contact": {"id": contact["id"]}, "name": "c"}, ACTOR)
     assert {by_user["contact_id"], by_phone["contact_id"], by_id["contact_id"]} == {contact["id"]}
     with pytest.raises(NotFound) as caught:
-        rpc.activity.record_event({"contact": {"email": "nobody@example.com"}, "name": "x"}, ACTOR)
+        rpc.activity.record_event(
+            {"contact": {"email": "nobody@example.com"}, "name": "x", "create_contact": False},
+            ACTOR,
+        )
     assert caught.value.errors == {"contact": ["no such contact"]}
+    # Without `create_contact: false`, an event makes the contact it names.
+    made = rpc.activity.record_event({"contact": {"email": "new@example.com"}, "name": "y"}, ACTOR)
+    assert rpc.contacts.get_contact(made["contact_id"])["created_via"] == "event"
     with pytest.raises(Invalid) as caught:
         rpc.activity.feed(contact["id"], channel="fax")
     assert list(caught.value.errors) == ["channel"]
@@ -81,7 +87,10 @@ def test_posted_events_resolve_their_contact_by_any_identifier(rpc):
 
 def test_a_batch_of_1000_resolves_in_time(rpc):
     ids = [rpc.contacts.create_contact({"user_id": f"b-{n}"}, ACTOR)["id"] for n in range(20)]
-    batch = [{"contact": {"user_id": f"b-{n % 25}"}, "name": "seen"} for n in range(1000)]
+    batch = [
+        {"contact": {"user_id": f"b-{n % 25}"}, "name": "seen", "create_contact": False}
+        for n in range(1000)
+    ]
     started = eventlet.hubs.get_hub().clock()
     results = rpc.activity.record_events(batch, ACTOR)["results"]
     assert eventlet.hubs.get_hub().clock() - started < 10
