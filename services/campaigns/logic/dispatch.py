@@ -70,6 +70,7 @@ def record(session: Session, campaign: Campaign, rows: list, answers: list, now)
     if len(answers) != len(rows):
         raise Unavailable(f"messaging answered {len(answers)} items for {len(rows)}")
     tally: Tally = Tally()
+    by_variant: Tally = Tally()  # an A/B test's counters of each variant, not metrics
     statuses, message_ids, reasons = {}, {}, {}
     for recipient, answer in zip(rows, answers, strict=True):
         contact_id = recipient.contact_id
@@ -82,6 +83,8 @@ def record(session: Session, campaign: Campaign, rows: list, answers: list, now)
             reason = str(answer.get("reason") or "unknown")
             statuses[contact_id], reasons[contact_id] = "refused", reason
             tally[f"{counters.REFUSED}{reason}"] += 1
+        if recipient.variant:
+            by_variant[counters.of_variant(recipient.variant, statuses[contact_id])] += 1
     by_contact = functools.partial(case, value=Recipient.contact_id, else_=None)
     session.execute(
         update(Recipient)
@@ -98,7 +101,7 @@ def record(session: Session, campaign: Campaign, rows: list, answers: list, now)
         )
         .execution_options(synchronize_session=False)
     )
-    counters.add(session, campaign.id, tally)
+    counters.add(session, campaign.id, tally + by_variant)
     return tally
 
 

@@ -63,8 +63,8 @@ def apply(recipient: Recipient, payload: dict, tally: Tally) -> None:
         moved.append(payload["status"])
     for name in moved:
         tally[name] += 1
-        if variant and name in ("sent", "open", "click"):
-            tally[f"{variant}/{name}"] += 1
+        if variant:
+            tally[counters.of_variant(variant, name)] += 1
 
 
 def on_message_events(session: Session, payloads: list[dict], now: datetime) -> int:

@@ -228,7 +228,13 @@ def test_ab_test_picks_the_best_rate_and_sends_it_to_the_rest(
     ]
     opens.append(event(campaign["id"], by_variant["a"][0], "message_status", "open", variant="a"))
     run(feedback.on_message_events, sent + opens + opens, NOW)  # the opens twice
-    assert read(run, campaign)["stats"]["open"] == 4
+    stats = read(run, campaign)["stats"]
+    assert stats["open"] == 4
+    assert stats["variants"]["a"] == {
+        "queued": 5, "refused": 0, "sent": 5, "delivered": 0, "open": 1, "click": 0,
+        "unsubscribed": 0, "bounced": 0, "open_rate": 0.2, "click_rate": 0.0,
+    }  # fmt: skip
+    assert (stats["variants"]["b"]["open"], stats["variants"]["b"]["open_rate"]) == (3, 0.6)
     assert read(run, campaign)["status"] == "running"  # the rest is held
     assert dispatched(tx, messaging, NOW + timedelta(hours=3), chunk=500) == {}
     later = NOW + timedelta(hours=4, seconds=1)
@@ -236,6 +242,9 @@ def test_ab_test_picks_the_best_rate_and_sends_it_to_the_rest(
     stored = read(run, campaign)
     assert stored["winner"] == "b" and stored["status"] == "finished"
     assert {item["template_id"] for item in messaging.items[10:]} == {"t-email-b"}
+    # The rest was sent the winner: counted under it.
+    assert stored["stats"]["variants"]["b"]["queued"] == 15
+    assert stored["stats"]["variants"]["a"]["queued"] == 5
 
 
 def test_events_count_once_per_recipient_and_erasure_forgets_rows(
