@@ -4,7 +4,8 @@ uses, and the suite still works end to end (a contact, its segment, an email sen
 sender and reported back, the activity feed fed by three services' events, an erasure
 every consumer hears of) with no access refused in any log; while a sender's user may
 not publish to an events exchange, nor the gateway's to any, nor read another service's
-queue, nor a sender's call an RPC it does not make."""
+queue, nor a sender's call an RPC it does not make; and KEDA's user only reads queue
+lengths."""
 
 from __future__ import annotations
 
@@ -187,6 +188,11 @@ def consume(queue: str):
     return lambda channel: channel.basic_consume(queue, callback=lambda message: None)
 
 
+def length_of(queue: str):
+    """What KEDA's rabbitmq scaler does to read a queue's length: a passive declare."""
+    return lambda channel: channel.queue_declare(queue, passive=True)
+
+
 @pytest.mark.parametrize(
     ("service", "work", "allowed"),
     [
@@ -206,6 +212,10 @@ def consume(queue: str):
         ("SENDER_EMAIL", publish("nameko-rpc", "rpc.reply-plexus-0"), True),
         ("GATEWAY", publish("nameko-rpc"), True),
         ("CONTACTS", publish("contacts.events"), True),
+        # KEDA's user reads a sender queue's length, and may neither take nor queue a message.
+        ("KEDA", length_of("plexus.messages.email"), True),
+        ("KEDA", consume("plexus.messages.email"), False),
+        ("KEDA", publish("plexus.messages", "email"), False),
     ],
 )
 def test_a_user_may_do_only_what_its_service_does(
