@@ -5,6 +5,7 @@ counted by reason; the events' counters once per recipient."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -288,3 +289,35 @@ def test_a_batch_messaging_finds_invalid_pauses_the_campaign(
     messaging.queue_batch = refuse
     assert dispatched(tx, messaging) == {}
     assert read(run, campaign)["status"] == "paused"
+
+
+def test_chunks_in_flight_at_once_still_send_each_member_once(
+    run, tx, make, messaging, segments, contacts, database_url
+):
+    segments.members["seg"] = [f"c{i:02d}" for i in range(40)]
+    busy, most = [0], [0]
+    answer = messaging.queue_batch
+
+    def slow_queue_batch(items, actor):
+        busy[0] += 1
+        most[0] = max(most[0], busy[0])
+        time.sleep(0.05)  # messaging at work: the other lanes claim meanwhile
+        try:
+            return answer(items, actor)
+        finally:
+            busy[0] -= 1
+
+    messaging.queue_batch = slow_queue_batch
+    messaging.refusals = {"c05": "unsubscribed"}
+    campaign = make()
+    started(run, tx, campaign, segments, contacts)
+    tally = dispatch.dispatch_pass(tx, messaging, NOW, 4, ZONE, in_flight=3)
+    assert tally == {"queued": 39, "refused.unsubscribed": 1}
+    assert sorted(i["contact_id"] for i in messaging.items) == [
+        f"c{i:02d}" for i in range(40) if i != 5
+    ]
+    stored = read(run, campaign)
+    assert stored["status"] == "finished"
+    assert stored["stats"]["queued"] == 39
+    # PostgreSQL's claims skip each other's rows; SQLite's lock nothing: one at a time.
+    assert most[0] == (3 if database_url.startswith("postgresql") else 1)
