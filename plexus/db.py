@@ -152,16 +152,18 @@ class Database(DependencyProvider):
     def start(self) -> None:
         interval = nameko.config.get("PLANNER_STATS_SECONDS", planner_stats.INTERVAL_SECONDS)
         self.stats_interval = float(interval or 0)
-        assert self.engine is not None
-        if self.stats_interval > 0 and self.engine.dialect.name == "postgresql":
-            self.container.spawn_managed_thread(self._keep_stats, identifier="planner-stats")
+        engine = self.engine
+        if engine is not None and self.stats_interval > 0 and engine.dialect.name == "postgresql":
+            self.container.spawn_managed_thread(
+                lambda: self._keep_stats(engine), identifier="planner-stats"
+            )
 
-    def _keep_stats(self) -> None:
+    def _keep_stats(self, engine: Engine) -> None:
         """plexus.planner_stats, every few seconds while the service runs."""
         while True:
             eventlet.sleep(self.stats_interval)
             try:
-                planner_stats.analyze_stale(self.engine)
+                planner_stats.analyze_stale(engine)
             except exc.SQLAlchemyError as error:  # the database away: next time
                 log.warning("planner statistics not refreshed: %s", type(error).__name__)
 
