@@ -69,13 +69,15 @@ def person(n: int) -> dict:
     }
 
 
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> float:
-    """Seconds until `condition()` held (polled every 20 ms)."""
+def wait_until(
+    condition: Callable[[], bool], seconds: float, what: str, every: float = 0.02
+) -> float:
+    """Seconds until `condition()` held (polled `every` seconds)."""
     started = time.perf_counter()
     while not condition():
         if time.perf_counter() - started > seconds:
             raise RuntimeError(f"{what}: not done in {seconds:g} s")
-        time.sleep(0.02)
+        time.sleep(every)
     return time.perf_counter() - started
 
 
