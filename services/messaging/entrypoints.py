@@ -29,6 +29,7 @@ from services.messaging.logic import (
     holds,
     messages,
     messaging_settings,
+    rate_buckets,
     sending,
     templates,
     webhooks,
@@ -166,8 +167,14 @@ class MessagingService:
     # ---- the senders' side
 
     @answer
-    def claim_delivery(self, message_id):
-        return claims.claim(self.db.transaction, self._contacts(), self.config.settings, message_id)
+    def claim_delivery(self, message_id, limit=None):
+        return claims.claim(
+            self.db.transaction,
+            self._contacts(),
+            self.config.settings,
+            message_id,
+            load(rate_buckets.SenderLimit(), limit) if limit is not None else None,
+        )
 
     @answer
     def report_delivery(self, message_id, status, details):
