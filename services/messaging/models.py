@@ -118,7 +118,8 @@ class SettingsRow(Base):
 
 class RateBucket(Base):
     """A sender's provider rate limit, shared by all its processes (logic/rate_buckets.py):
-    a token bucket kept as the moment its next send may go."""
+    a token bucket kept as the moment its next send may go. UNLOGGED on PostgreSQL
+    (migration 0008 says why)."""
 
     __tablename__ = "rate_buckets"
 

@@ -6,6 +6,7 @@ limit."""
 
 import eventlet
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from plexus.db import make_engine
@@ -74,3 +75,15 @@ def test_callers_racing_through_two_engines_get_one_slot_each(database_url, sess
         other.dispose()
     # 20 a second: the first 20 go at once, the other 60 one each 50 ms after.
     assert sorted(waits) == steps(0.05, 60, zeros=20)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_buckets_are_unlogged(postgres_url):
+    """A claim's commit need not wait for the WAL's flush (migration 0008 says why)."""
+    sessions = next(migrated_sessions("messaging", postgres_url))
+    with sessions() as session:
+        persistence = session.scalar(
+            text("SELECT relpersistence FROM pg_class WHERE relname = 'rate_buckets'")
+        )
+    sessions.kw["bind"].dispose()
+    assert persistence == "u"
