@@ -116,6 +116,23 @@ def test_senders_bench_runs_and_reports():
     assert "of one process's rate" in done.stdout
 
 
+def test_rate_limit_bench_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.rate_limit", "--repeat", "50", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.splitlines()[-1])
+    for database in ("sqlite", "postgresql"):
+        for case in ("no limit", "shared bucket"):
+            assert 0 < report[database][case]["p50"] <= report[database][case]["p99"]
+    assert report["local"]["p50"] > 0
+    assert "| database | claim, no limit" in done.stdout
+
+
 def test_fanout_bench_runs_and_reports():
     done = subprocess.run(
         [sys.executable, "-m", "bench.fanout", "--updates", "10", "--json"],

@@ -9,8 +9,6 @@ and the file's time is the moment of the provider call."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,13 +17,19 @@ from pathlib import Path
 import amqp.exceptions
 import requests
 from kombu import Connection
-from prometheus_client.parser import text_string_to_metric_families
 
 from ops import runner
 from plexus.config import PROJECT_ROOT
 from plexus.suite import SERVICES
 from services.messaging import queues
-from tests.e2e.conftest import free_port, start_suite, stop_suite, suite_env
+from tests.e2e.conftest import (
+    free_port,
+    metric,
+    start_suite,
+    stop_process,
+    stop_suite,
+    suite_env,
+)
 from tests.polling import wait_for
 
 LIMIT = 20  # sends a second, for the sender as a whole
@@ -56,16 +60,6 @@ def start_sender(env: dict, log: Path) -> tuple[subprocess.Popen, str]:
     return process, port
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def answering(url: str, services: tuple[str, ...]) -> bool:
     """Whether those services answer the gateway's ping (/status lists each)."""
     pinged = requests.get(url + "/status", timeout=15).json()["services"]
@@ -80,16 +74,6 @@ def queued(amqp_uri: str) -> int:
             return queue.queue_declare(passive=True).message_count
         except amqp.exceptions.NotFound:  # until messaging has declared it
             return 0
-
-
-def metric(port: str, name: str, **labels) -> float:
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name and labels.items() <= sample.labels.items()
-    )
 
 
 def most_in_any_window(times: list[float], seconds: float) -> int:
@@ -166,5 +150,5 @@ def test_two_sender_processes_stay_within_one_limit(amqp_uri, tmp_path, postgres
         assert min(waited) > 0, waited
     finally:
         for process, _ in senders:
-            stop(process)
+            stop_process(process)
         stop_suite(suite)
