@@ -47,6 +47,8 @@ WEBHOOK_KEYS = {
 }
 
 
+# What a sender's claim says of its rate limit, read on every claim (made once).
+SENDER_LIMIT = rate_buckets.SenderLimit()
 # How often the messages held by quiet hours are looked at (seconds): the longest a
 # message waits past the end of its hold.
 RELEASE_SECONDS = 10
@@ -173,7 +175,7 @@ class MessagingService:
             self._contacts(),
             self.config.settings,
             message_id,
-            load(rate_buckets.SenderLimit(), limit) if limit is not None else None,
+            load(SENDER_LIMIT, limit) if limit is not None else None,
         )
 
     @answer
