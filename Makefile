@@ -9,6 +9,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # Written after a successful install; pip runs again only when the lock is newer.
 INSTALLED := $(VENV)/.installed
+# kubectl, for `kubectl kustomize` over deploy/k8s in the tests (deploy/k8s/kubectl.lock).
+KUBECTL := $(VENV)/bin/kubectl
 # Every dependency pinned with its hashes (make lock writes both from pyproject.toml):
 # the tests' and development's, and the image's (the driver built from source).
 TEST_LOCK := requirements-test.lock
@@ -31,7 +33,10 @@ $(INSTALLED): pyproject.toml $(TEST_LOCK) | $(PY)
 	$(PY) -m pip install --no-deps -e .
 	@touch $@
 
-venv: $(INSTALLED) ## Create .venv (Python 3.11), install Plexus and its test tools
+$(KUBECTL): deploy/k8s/kubectl.lock scripts/install_kubectl.py | $(PY)
+	$(PY) scripts/install_kubectl.py $@
+
+venv: $(INSTALLED) $(KUBECTL) ## Create .venv (Python 3.11), install Plexus and its test tools
 install: venv
 
 lock: $(INSTALLED) ## Re-pin every dependency with hashes after a change to pyproject.toml
@@ -45,7 +50,7 @@ run: $(INSTALLED) ## Migrate and start every service (needs RabbitMQ: PLEXUS_AMQ
 system-packages: ## Install the Debian packages the tests need (RabbitMQ, PostgreSQL, prometheus, wrk, Chromium)
 	@bash scripts/system-packages.sh
 
-test: lint system-packages ## lint, then all tests (need RabbitMQ and PostgreSQL); PYTEST_ARGS=...
+test: lint system-packages $(KUBECTL) ## lint, then all tests (need RabbitMQ and PostgreSQL); PYTEST_ARGS=...
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(INSTALLED) ## ruff over the whole tree; the import layers and types (pyproject.toml)

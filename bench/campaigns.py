@@ -2,14 +2,21 @@
 queued, against a floor measured in the same run: COPY of the same number of message
 rows into a table shaped like messaging's `messages`.
 
-    .venv/bin/python -m bench.campaigns [--members 100000] [--record] [--json]
+    .venv/bin/python -m bench.campaigns [--members 100000] [--suite] [--record] [--json]
 
 The services' logic runs in this process on a fresh database (a schema each, as
 `plexus migrate` makes them), each call through JSON as the RPC would hand it over:
 campaigns' audience loader and dispatcher (services/campaigns/logic), messaging's
 queue_batch, contacts' contacts_for_sending. The segment's `members` pages are answered
 from the list of contacts (segments' own evaluation is bench/segments.py's); the AMQP
-hops are left out."""
+hops are left out, and so is the overlap of the services' processes.
+
+`--suite` adds the real path: a running suite (gateway, contacts, segments, messaging,
+campaigns, each its own process, on RabbitMQ and PostgreSQL); the contacts imported
+through the API, a segment of all of them, and a campaign started through the API and
+timed until its stats count every member queued or refused, with the CPU each process
+spent on it. Activity and the senders do not run: they take what messaging publishes
+after queueing, and on two cores they would only share the machine."""
 
 from __future__ import annotations
 
@@ -18,25 +25,37 @@ import csv
 import functools
 import io
 import json
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg2
 from sqlalchemy.orm import sessionmaker
 
-from bench.harness import arguments, drop_database, fresh_database, machine, report
+from bench.harness import (
+    arguments,
+    drop_database,
+    fresh_database,
+    machine,
+    report,
+    temporary_vhost,
+)
+from bench.propagation import BATCH, cpu_seconds, get, person, post_batches, wait_until
 from bench.queue_batch import SETTINGS, TEMPLATE, in_process_contacts, make_contacts, sessions_of
 from plexus.db import transaction
 from plexus.ids import new_id
 from plexus.timeutil import utcnow
 from services.campaigns.logic import definitions, dispatch, starting
 from services.campaigns.ports import MEMBERS_PAGE, MessagingPort
-from services.campaigns.settings import MAX_CHUNK
+from services.campaigns.settings import IN_FLIGHT, MAX_CHUNK
 from services.contacts.logic.addresses import SUPPRESSION_KEY
 from services.messaging.logic.batches import queue_batch
 from services.messaging.logic.templates import create_template
+from tests.e2e.conftest import start_suite, stop_suite, suite_env
 
 ZONE = "UTC"
 
@@ -85,7 +104,7 @@ def run_campaign(campaigns_sessions, segment, contacts, messaging, template_id: 
     starting.load_audiences(unit_of_work, segment, contacts, ZONE)
     loaded = time.perf_counter() - started
     while True:
-        dispatch.dispatch_pass(unit_of_work, messaging, utcnow(), MAX_CHUNK, ZONE)
+        dispatch.dispatch_pass(unit_of_work, messaging, utcnow(), MAX_CHUNK, ZONE, IN_FLIGHT)
         with unit_of_work() as session:
             found = definitions.read_campaign(session, campaign_id)
         if found["status"] == "finished":
@@ -164,9 +183,87 @@ def in_process_services(url: str, count: int) -> Iterator[InProcess]:
             sessions.kw["bind"].dispose()
 
 
+SUITE = ("gateway", "contacts", "segments", "messaging", "campaigns")
+
+
+def _post(suite, path: str, body: dict | None = None) -> dict:
+    answer = suite.http().post(suite.url + path, json=body, timeout=60)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def campaign_through_suite(suite, count: int) -> dict:
+    """`count` contacts imported, a segment of them all, then a campaign to it timed
+    from its start to every member counted in its stats."""
+    segment = _post(suite, "/v1/segments", {"name": "all", "rule": {"subscribed": "email"}})
+    people = [person(n) for n in range(count)]
+    post_batches(
+        suite,
+        "/v1/contacts/batch",
+        "contacts",
+        [people[i : i + BATCH] for i in range(0, count, BATCH)],
+    )
+
+    def members() -> int:
+        return get(suite, f"/v1/segments/{segment['id']}")["member_count"]
+
+    wait_until(lambda: members() == count, 3600, "every contact in the segment")
+    template = _post(suite, "/v1/templates", TEMPLATE)
+    campaign = _post(
+        suite,
+        "/v1/campaigns",
+        {
+            "name": "bench",
+            "channel": "email",
+            "template_id": template["id"],
+            "segment_id": segment["id"],
+        },
+    )
+    path = f"/v1/campaigns/{campaign['id']}"
+    cpu_before = cpu_seconds(suite.env["PLEXUS_DATA_DIR"])
+    started = time.perf_counter()
+    _post(suite, path + "/start")
+
+    def stats() -> dict:
+        return get(suite, path)["stats"]
+
+    def all_counted() -> bool:
+        now = stats()
+        return now["audience"] == count and now["queued"] + sum(now["refused"].values()) == count
+
+    wait_until(all_counted, 3600, "every member queued or refused")
+    seconds = time.perf_counter() - started
+    cpu_after = cpu_seconds(suite.env["PLEXUS_DATA_DIR"])
+    done = stats()
+    return {
+        "seconds": seconds,
+        "per_second": count / seconds,
+        "queued": done["queued"],
+        "refused": sum(done["refused"].values()),
+        "cpu": {name: round(cpu_after[name] - cpu_before.get(name, 0.0), 1) for name in cpu_after},
+    }
+
+
+def through_suite(count: int) -> dict:
+    with temporary_vhost() as uri, tempfile.TemporaryDirectory() as data_dir:
+        database_url = fresh_database()
+        env = {**suite_env(uri, Path(data_dir), database_url), "PLEXUS_LOG_LEVEL": "WARNING"}
+        only = [arg for service in SUITE for arg in ("--only", service)]
+        suite = start_suite(env, Path(data_dir) / "suite.log", *only, wait_for="/ready")
+        try:
+            return campaign_through_suite(suite, count)
+        except Exception:
+            print(suite.log.read_text()[-6000:], file=sys.stderr)  # why, before it goes
+            raise
+        finally:
+            stop_suite(suite)
+            drop_database(database_url)
+
+
 def main() -> None:
     parser = arguments(__doc__)
     parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--suite", action="store_true", help="also through a running suite")
     args = parser.parse_args()
     url = fresh_database()
     try:
@@ -181,6 +278,7 @@ def main() -> None:
             floor = through_copy(url, suite.contact_ids, suite.template_id)
     finally:
         drop_database(url)
+    real = through_suite(args.members) if args.suite else None
     ratio = plexus["seconds"] / floor["seconds"]
     table = f"""{machine()}; a campaign to {args.members:,} members on PostgreSQL, start to
 `finished` (bench/campaigns.py: campaigns' loader and dispatcher, messaging's queue_batch
@@ -190,15 +288,34 @@ AMQP hop; the segment's members pages from a list).
 | path | seconds | members/s | ratio to COPY |
 |---|---|---|---|
 | campaign: audience read and written ({plexus["audience_seconds"]:.1f} s), then dispatched: queue_batch (render, store, events, deliveries) and each outcome recorded | {plexus["seconds"]:.2f} | {plexus["per_second"]:,.0f} | {ratio:.1f}x |
-| floor: COPY of as many rows into a table like `messages` | {floor["seconds"]:.2f} | {floor["per_second"]:,.0f} | 1x |
+{suite_row(real, floor)}| floor: COPY of as many rows into a table like `messages` | {floor["seconds"]:.2f} | {floor["per_second"]:,.0f} | 1x |
 
-Queued {plexus["queued"]:,}, refused {plexus["refused"]:,}."""  # noqa: E501
+Queued {plexus["queued"]:,}, refused {plexus["refused"]:,}.{suite_cpu(real)}"""  # noqa: E501
     report(
         "Campaign to every member (campaigns)",
         table,
         to_results=args.record,
-        as_json={"plexus": plexus, "floor": floor, "ratio": ratio} if args.json else None,
+        as_json={"plexus": plexus, "suite": real, "floor": floor, "ratio": ratio}
+        if args.json
+        else None,
     )
+
+
+def suite_row(real: dict | None, floor: dict) -> str:
+    if real is None:
+        return ""
+    return (
+        "| the running suite: started through the API until its stats count every member "
+        f"| {real['seconds']:.2f} | {real['per_second']:,.0f} "
+        f"| {real['seconds'] / floor['seconds']:.1f}x |\n"
+    )
+
+
+def suite_cpu(real: dict | None) -> str:
+    if real is None:
+        return ""
+    spent = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in sorted(real["cpu"].items()))
+    return f" In the suite: queued {real['queued']:,}, refused {real['refused']:,}; CPU {spent}."
 
 
 if __name__ == "__main__":

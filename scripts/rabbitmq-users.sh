@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # One RabbitMQ user per Plexus service, each allowed only the exchanges and queues that
-# service declares, publishes to and consumes (docs/operations.md, "Broker users"), and
-# an admin user for `plexus migrate` and the CLI. Idempotent: a user that exists gets its
+# service declares, publishes to and consumes (docs/operations.md, "Broker users"), an
+# admin user for `plexus migrate` and the CLI, and one for KEDA, which scales the senders
+# on their queues' lengths and may do nothing else. Idempotent: a user that exists gets its
 # password set again and its permissions replaced; a missing vhost is made.
 #
 #   scripts/rabbitmq-users.sh [--vhost /] [--host rabbitmq] [--port 5672]
 #                             [--prefix plexus-] [--node rabbit@host] [--out FILE]
 #                             [--delete | --print]
 #
-# Passwords: PLEXUS_<SERVICE>_AMQP_PASSWORD (PLEXUS_ADMIN_AMQP_PASSWORD for the admin)
-# when set, else made here (openssl). Writes FILE (default rabbitmq-users.env, mode 0600):
-# one PLEXUS_<SERVICE>_AMQP_URI=... line a service, and PLEXUS_AMQP_URI, the admin's.
+# Passwords: PLEXUS_<SERVICE>_AMQP_PASSWORD (PLEXUS_ADMIN_AMQP_PASSWORD for the admin,
+# PLEXUS_KEDA_AMQP_PASSWORD for KEDA's) when set, else made here (openssl). Writes FILE
+# (default rabbitmq-users.env, mode 0600): one PLEXUS_<SERVICE>_AMQP_URI=... line a
+# service, PLEXUS_AMQP_URI, the admin's, and PLEXUS_KEDA_AMQP_URI (amqp://, as KEDA reads it).
 # `plexus run` and docker compose read these names; for Kubernetes:
 # `kubectl -n plexus create secret generic plexus-amqp --from-env-file=FILE`.
 # --delete removes the users instead (the vhost stays); --print only prints each
@@ -142,7 +144,7 @@ if [ "$print" = yes ]; then  # the permissions alone, one user a line (the tests
 fi
 
 if [ "$delete" = yes ]; then
-  for name in $services admin; do
+  for name in $services admin keda; do
     user="$prefix${name//_/-}"
     if ctl list_users | awk '{print $1}' | grep -qx "$user"; then ctl delete_user "$user"; fi
   done
@@ -155,13 +157,18 @@ if ! ctl list_vhosts | grep -qxF "$vhost"; then
 fi
 umask 077
 : >"$out"
-for name in $services admin; do
+for name in $services admin keda; do
   user="$prefix${name//_/-}"
   password=$(password_for "$name")
   set_user "$user" "$password"
   if [ "$name" = admin ]; then
     ctl set_permissions -p "$vhost" "$user" '.*' '.*' '.*'
     echo "PLEXUS_AMQP_URI=pyamqp://$user:$password@$host:$port/$uri_vhost" >>"$out"
+  elif [ "$name" = keda ]; then
+    # Into the vhost with no right on any name: a passive declare, which tells a queue's
+    # length, needs none (deploy/k8s/base/keda.yaml).
+    ctl set_permissions -p "$vhost" "$user" '^$' '^$' '^$'
+    echo "PLEXUS_KEDA_AMQP_URI=amqp://$user:$password@$host:$port/$uri_vhost" >>"$out"
   else
     ctl set_permissions -p "$vhost" "$user" "$(regex "${CONFIGURE[$name]:-}")" \
       "$(regex "${WRITE[$name]:-}")" "$(regex "${READ[$name]:-}")"

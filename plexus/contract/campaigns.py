@@ -146,6 +146,19 @@ class CampaignPatch(CampaignInput):
     ab = fields.Nested(AbTest, allow_none=True)
 
 
+class VariantStats(StrictSchema):
+    queued = fields.Integer()
+    refused = fields.Integer(metadata=_about("members refused, every reason together"))
+    sent = fields.Integer()
+    delivered = fields.Integer()
+    open = fields.Integer()
+    click = fields.Integer()
+    unsubscribed = fields.Integer()
+    bounced = fields.Integer()
+    open_rate = fields.Float(metadata=_about("open / sent; 0 before anything is sent"))
+    click_rate = fields.Float(metadata=_about("click / sent; 0 before anything is sent"))
+
+
 class Stats(StrictSchema):
     audience = fields.Integer(
         allow_none=True, metadata=_about("members read at the start; null while reading")
@@ -160,6 +173,13 @@ class Stats(StrictSchema):
     click = fields.Integer(metadata=_about("recipients who clicked, each once"))
     unsubscribed = fields.Integer()
     bounced = fields.Integer()
+    variants = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(VariantStats),
+        metadata=_about(
+            "A/B tests only: each variant's members (the winner's include the rest, once sent)"
+        ),
+    )
 
 
 class Campaign(StrictSchema, Authored):

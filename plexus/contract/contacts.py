@@ -73,6 +73,21 @@ MESSAGE_FIELDS = (
     "updated_at",
 )
 READ_ONLY_MESSAGE_FIELDS = frozenset({"id", "status", "created_at", "updated_at"})
+# The part of a contact resource that deciding and addressing a send reads (messaging's
+# eligibility, translations, frequency caps and quiet hours): what contacts_for_sending
+# answers, where a campaign batch would otherwise carry every contact's whole resource.
+SENDING_FIELDS = (
+    "id",
+    "status",
+    "email",
+    "phone",
+    "language",
+    "timezone",
+    "subscriptions",
+    "blacklists",
+    "categories",
+    "channels",
+)
 # A custom variable must not shadow a contact field in a template.
 RESERVED_VARIABLE_NAMES = frozenset(
     {

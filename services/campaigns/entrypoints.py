@@ -166,6 +166,7 @@ class CampaignsService:
             now,
             self.settings.chunk,
             self.settings.default_timezone,
+            self.settings.in_flight,
         )
         QUEUED.inc(tally.pop("queued", 0))
         for name, count in tally.items():

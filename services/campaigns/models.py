@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import plexus.db
 from plexus.ids import new_id
+from plexus.seen_events import SeenEventColumns
 from plexus.timeutil import utcnow
 
 ID = String(26)
@@ -100,13 +101,8 @@ class Counter(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class SeenEvent(Base):
-    """event_ids already applied: the broker delivers at least once."""
-
-    __tablename__ = "seen_events"
-
-    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+class SeenEvent(SeenEventColumns, Base):
+    """event_ids already applied (plexus.seen_events)."""
 
 
 class Workflow(plexus.db.Authored, Base):

@@ -13,6 +13,9 @@ DATE_CHECK_SECONDS = 60.0
 # messaging.queue_batch takes 500 items at most.
 MAX_CHUNK = 500
 RUN_CHUNK = 200
+# Chunks of one campaign handed to messaging at once (PostgreSQL, unthrottled).
+IN_FLIGHT = 3
+MAX_IN_FLIGHT = 8  # each holds a database connection over its call
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class CampaignsSettings:
     chunk: int = MAX_CHUNK
     # Workflow runs claimed a transaction by the timer that moves them along.
     run_chunk: int = RUN_CHUNK
+    in_flight: int = IN_FLIGHT
     # The zone of a member without one, for schedule.local_time.
     default_timezone: str = "UTC"
 
@@ -33,8 +37,14 @@ def load_settings(config: dict) -> CampaignsSettings:
     run_chunk = whole(campaigns.get("run_chunk"), RUN_CHUNK)
     if not 1 <= run_chunk <= MAX_CHUNK:
         raise ValueError(f"CAMPAIGNS.run_chunk must be between 1 and {MAX_CHUNK}, not {run_chunk}")
+    in_flight = whole(campaigns.get("in_flight"), IN_FLIGHT)
+    if not 1 <= in_flight <= MAX_IN_FLIGHT:
+        raise ValueError(
+            f"CAMPAIGNS.in_flight must be between 1 and {MAX_IN_FLIGHT}, not {in_flight}"
+        )
     return CampaignsSettings(
         chunk=chunk,
         run_chunk=run_chunk,
+        in_flight=in_flight,
         default_timezone=str(campaigns.get("default_timezone") or "UTC"),
     )

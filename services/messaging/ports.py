@@ -22,12 +22,14 @@ class ContactsPort:
         return self.call(CONTACTS, "find_contacts", **identifiers, limit=1)["data"]
 
     def contacts_for_sending(self, contact_ids: list[str]) -> dict[str, dict]:
-        """{contact_id: {"contact": resource, "variables": [...]}} for those that exist
-        (up to 500 ids: one queue_batch call)."""
+        """{contact_id: {"contact": the resource's SENDING_FIELDS, "variables": {name:
+        value}}} for those that exist (up to 500 ids: one queue_batch call)."""
         return self.call(CONTACTS, "contacts_for_sending", contact_ids)
 
-    def contact_variables(self, contact_id: str) -> list[dict]:
-        return self.call(CONTACTS, "contact_variables", contact_id)["data"]
+    def contact_variables(self, contact_id: str) -> dict:
+        """The contact's variables as {name: value}, in the order contacts lists them."""
+        items = self.call(CONTACTS, "contact_variables", contact_id)["data"]
+        return {item["name"]: item["value"] for item in items}
 
     def set_subscription(self, contact_id: str, channel: str, data: dict, actor: str) -> dict:
         return self.call(CONTACTS, "set_subscription", contact_id, channel, data, actor)

@@ -11,24 +11,26 @@ from tests.e2e.conftest import ROOT
 pytestmark = pytest.mark.postgres
 
 
-def test_activity_feed_bench_runs_and_reports():
+def bench(module: str, *args: str, timeout: float) -> subprocess.CompletedProcess:
+    """`python -m <module> <args>`, run to a successful end (its stderr shown if not)."""
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.activity_feed",
-            "--rows",
-            "20000",
-            "--repeat",
-            "30",
-            "--json",
-        ],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def report_of(done: subprocess.CompletedProcess) -> dict:
+    """The figures a bench run with --json prints as its last line."""
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_activity_feed_bench_runs_and_reports():
+    done = bench("bench.activity_feed", "--rows", "20000", "--repeat", "30", "--json", timeout=300)
     lines = done.stdout.splitlines()
     assert any(line.startswith("activity feed, 20,000 rows") for line in lines), done.stdout
     assert "Index Scan" in done.stdout  # the plan of the filtered page
@@ -40,15 +42,8 @@ def test_activity_feed_bench_runs_and_reports():
 
 
 def test_rpc_roundtrip_bench_runs_and_reports():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.rpc_roundtrip", "--calls", "50", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.splitlines()[-1])
+    done = bench("bench.rpc_roundtrip", "--calls", "50", "--json", timeout=120)
+    report = report_of(done)
     assert set(report["results"]) == {
         "raw",
         "raw client -> nameko service",
@@ -60,28 +55,20 @@ def test_rpc_roundtrip_bench_runs_and_reports():
 
 
 def test_gateway_lookup_bench_runs_and_reports():
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.gateway_lookup",
-            "--contacts",
-            "20",
-            "--seconds",
-            "1",
-            "--connections",
-            "1,4",
-            "--event-connections",
-            "4",
-            "--json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = bench(
+        "bench.gateway_lookup",
+        "--contacts",
+        "20",
+        "--seconds",
+        "1",
+        "--connections",
+        "1, 4",
+        "--event-connections",
+        "4",
+        "--json",
         timeout=400,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.splitlines()[-1])
+    report = report_of(done)
     assert [run["database"] for run in report["runs"]] == ["postgres", "sqlite"]
     for run in report["runs"]:
         assert all(run["serial"][side]["p50"] > 0 for side in ("raw", "plexus", "direct"))
@@ -102,15 +89,8 @@ def test_gateway_lookup_bench_runs_and_reports():
 
 
 def test_senders_bench_runs_and_reports():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.senders", "--messages", "40", "--latency", "0.01", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    runs = json.loads(done.stdout.splitlines()[-1])["runs"]
+    done = bench("bench.senders", "--messages", "40", "--latency", "0.01", "--json", timeout=300)
+    runs = report_of(done)["runs"]
     assert [r["sender_processes"] for r in runs] == [1, 2]
     assert all(r["messages"] == 40 and r["sends_per_second"] > 0 for r in runs)
     assert "of one process's rate" in done.stdout
@@ -134,15 +114,8 @@ def test_rate_limit_bench_runs_and_reports():
 
 
 def test_fanout_bench_runs_and_reports():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.fanout", "--updates", "10", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.splitlines()[-1])
+    done = bench("bench.fanout", "--updates", "10", "--json", timeout=180)
+    report = report_of(done)
     for path in ("floor", "plexus"):
         assert 0 < report[path]["p50"] <= report[path]["p99"]
     assert report["plexus"]["send_p50"] < report["plexus"]["p50"]  # the row comes after
@@ -150,55 +123,33 @@ def test_fanout_bench_runs_and_reports():
 
 
 def test_batch_import_bench_runs_and_reports():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.batch_import", "--contacts", "1500", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.splitlines()[-1])
+    done = bench("bench.batch_import", "--contacts", "1500", "--json", timeout=180)
+    report = report_of(done)
     assert report["plexus"]["errors"] == 0  # every generated person is valid
     assert report["plexus"]["rows_per_second"] > 0 and report["copy"]["rows_per_second"] > 0
     assert "Plexus / COPY:" in done.stdout
 
 
 def test_batch_profile_bench_runs_and_reports():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.batch_profile", "--items", "50", "--top", "5"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = bench("bench.batch_profile", "--items", "50", "--top", "5", timeout=120)
     assert "batch of 50 new contacts:" in done.stdout
     assert "| package | own s | share |" in done.stdout
     assert "batch_upsert" in done.stdout  # the functions, by cumulative time
 
 
 def test_propagation_bench_runs_and_reports():
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.propagation",
-            "--contacts",
-            "300",
-            "--events",
-            "600",
-            "--backend",
-            "both",
-            "--json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = bench(
+        "bench.propagation",
+        "--contacts",
+        "300",
+        "--events",
+        "600",
+        "--backend",
+        "both",
+        "--json",
         timeout=600,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.splitlines()[-1])
+    report = report_of(done)
     assert [run["backend"] for run in report["runs"]] == ["sqlite", "postgresql"]
     for run in report["runs"]:
         assert run["import"]["created"] == 300  # every contact, in its feed and segment
@@ -208,41 +159,20 @@ def test_propagation_bench_runs_and_reports():
 
 
 def test_queue_batch_bench_runs_and_reports():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.queue_batch", "--messages", "1000", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.splitlines()[-1])
+    done = bench("bench.queue_batch", "--messages", "1000", "--json", timeout=300)
+    report = report_of(done)
     assert report["plexus"]["refused"] == 0 and report["again"]["refused"] == 0
     assert report["plexus"]["per_second"] > 0 and report["floor"]["per_second"] > 0
 
 
 def test_campaigns_bench_runs_and_reports():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.campaigns", "--members", "1000", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.splitlines()[-1])
+    done = bench("bench.campaigns", "--members", "1000", "--json", timeout=300)
+    report = report_of(done)
     assert report["plexus"]["queued"] == 1000 and report["plexus"]["refused"] == 0
     assert report["plexus"]["per_second"] > 0 and report["floor"]["per_second"] > 0
 
 
 def test_workflows_bench_runs_and_reports():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.workflows", "--contacts", "500", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.splitlines()[-1])
+    done = bench("bench.workflows", "--contacts", "500", "--json", timeout=300)
+    report = report_of(done)
     assert 0 < report["start_seconds"] < 10 and 0 < report["send_seconds"] < 30

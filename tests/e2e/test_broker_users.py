@@ -4,7 +4,8 @@ uses, and the suite still works end to end (a contact, its segment, an email sen
 sender and reported back, the activity feed fed by three services' events, an erasure
 every consumer hears of) with no access refused in any log; while a sender's user may
 not publish to an events exchange, nor the gateway's to any, nor read another service's
-queue, nor a sender's call an RPC it does not make."""
+queue, nor a sender's call an RPC it does not make; and KEDA's user only reads queue
+lengths."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def test_each_service_runs_as_its_own_user(restricted_suite, broker_users):
     ).stdout
     vhost = urllib.parse.unquote(broker_users["PLEXUS_AMQP_URI"].rsplit("/", 1)[1])
     connected = {line.split("\t")[0] for line in listed.splitlines() if line.endswith("\t" + vhost)}
-    services = {user for user in users if not user.endswith("-admin")}
+    # The admin's is for migrate and the CLI, KEDA's for KEDA: no service runs as either.
+    services = {user for user in users if not user.endswith(("-admin", "-keda"))}
     assert services <= connected, f"not connected: {sorted(services - connected)}"
 
 
@@ -187,6 +189,11 @@ def consume(queue: str):
     return lambda channel: channel.basic_consume(queue, callback=lambda message: None)
 
 
+def length_of(queue: str):
+    """What KEDA's rabbitmq scaler does to read a queue's length: a passive declare."""
+    return lambda channel: channel.queue_declare(queue, passive=True)
+
+
 @pytest.mark.parametrize(
     ("service", "work", "allowed"),
     [
@@ -206,6 +213,10 @@ def consume(queue: str):
         ("SENDER_EMAIL", publish("nameko-rpc", "rpc.reply-plexus-0"), True),
         ("GATEWAY", publish("nameko-rpc"), True),
         ("CONTACTS", publish("contacts.events"), True),
+        # KEDA's user reads a sender queue's length, and may neither take nor queue a message.
+        ("KEDA", length_of("plexus.messages.email"), True),
+        ("KEDA", consume("plexus.messages.email"), False),
+        ("KEDA", publish("plexus.messages", "email"), False),
     ],
 )
 def test_a_user_may_do_only_what_its_service_does(

@@ -236,7 +236,11 @@ def test_ab_test_sends_the_better_variant_to_the_rest_after_the_wait(suite):
         wait_for(lambda r=recipient: provider_files(suite, r["contact_id"]), what="the email")
         opened(suite, recipient["contact_id"])
     wait_for(lambda: call(suite, "GET", one, 200)["stats"]["open"] == 2, what="opens counted")
-    assert call(suite, "GET", one, 200)["status"] == "running"  # the rest waits
+    tested_stats = call(suite, "GET", one, 200)
+    assert tested_stats["status"] == "running"  # the rest waits
+    variants = tested_stats["stats"]["variants"]
+    assert (variants["a"]["queued"], variants["a"]["open"], variants["a"]["open_rate"]) == (2, 0, 0)
+    assert (variants["b"]["queued"], variants["b"]["open"]) == (2, 2)
 
     clock = Path(suite.env["PLEXUS_CLOCK_FILE"])
     try:

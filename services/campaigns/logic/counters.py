@@ -13,6 +13,12 @@ from plexus.contract.campaigns import EVENT_COUNTERS
 from services.campaigns.models import Counter
 
 REFUSED = "refused."
+VARIANT_COUNTERS = ("queued", "refused", *EVENT_COUNTERS)
+
+
+def of_variant(variant: str, name: str) -> str:
+    """A variant's counter: "<variant>/<name>" (split.winner reads sent, open, click)."""
+    return f"{variant}/{name}"
 
 
 def add(session: Session, campaign_id: str, tally: Tally) -> None:
@@ -37,7 +43,22 @@ def counts(session: Session, campaign_ids: list[str]) -> dict[str, dict[str, int
     return found
 
 
-def stats(audience: int | None, named: dict[str, int]) -> dict:
+def _rate(part: int, sent: int) -> float:
+    return round(part / sent, 4) if sent else 0.0
+
+
+def variant_stats(variant: str, named: dict[str, int]) -> dict:
+    counted = {name: named.get(of_variant(variant, name), 0) for name in VARIANT_COUNTERS}
+    return {
+        **counted,
+        "open_rate": _rate(counted["open"], counted["sent"]),
+        "click_rate": _rate(counted["click"], counted["sent"]),
+    }
+
+
+def stats(audience: int | None, named: dict[str, int], variants: list[str] = ()) -> dict:
+    """`variants`: an A/B test's, whose own counters then come under stats.variants."""
+    by_variant = {"variants": {v: variant_stats(v, named) for v in variants}} if variants else {}
     return {
         "audience": audience,
         "queued": named.get("queued", 0),
@@ -47,4 +68,5 @@ def stats(audience: int | None, named: dict[str, int]) -> dict:
             if name.startswith(REFUSED)
         },
         **{name: named.get(name, 0) for name in EVENT_COUNTERS},
+        **by_variant,
     }

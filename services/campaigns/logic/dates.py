@@ -17,8 +17,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from plexus.contract import events
+from plexus.zones import contact_zone
 from services.campaigns.logic.runs import active_workflows, first_time, start_runs
-from services.campaigns.logic.timing import zone
 from services.campaigns.models import ContactDate
 
 FIELD = "birthday"
@@ -90,7 +90,7 @@ def check_dates(session: Session, now: datetime, default_zone: str) -> int:
     ).all()
     starts, keys = [], []
     for zone_name in zones:
-        today = now.astimezone(zone(zone_name, default_zone)).date()
+        today = now.astimezone(contact_zone(zone_name, default_zone)).date()
         for workflow in workflows:
             target = today + timedelta(days=int(workflow.trigger.get("days_before") or 0))
             contact_ids = session.scalars(

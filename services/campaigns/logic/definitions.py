@@ -30,7 +30,11 @@ def representation(campaign: Campaign, named: dict[str, int]) -> dict:
         "throttle_per_minute": campaign.throttle_per_minute,
         "ab": campaign.ab,
         "status": campaign.status,
-        "stats": counters.stats(campaign.audience, named),
+        "stats": counters.stats(
+            campaign.audience,
+            named,
+            [variant["name"] for variant in campaign.ab["variants"]] if campaign.ab else [],
+        ),
         "winner": campaign.winner,
         "created_at": rfc3339(campaign.created_at),
         "updated_at": rfc3339(campaign.updated_at),

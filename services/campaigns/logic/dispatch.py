@@ -9,13 +9,20 @@ plexus.sqlite_writer) the claim is a read, and the writer is taken only to recor
 the call. Either way a crash between messaging's commit and ours is harmless: each item's
 key is "campaign:<id>:<contact>", and messaging answers the same key again with the
 message it queued then, queueing nothing new. So each member gets one message at most,
-whatever restarts or redeliveries happen."""
+whatever restarts or redeliveries happen.
+
+On PostgreSQL an unthrottled campaign keeps `in_flight` chunks going at once: the claims
+skip each other's locked rows, and messaging, contacts and the database work on one
+chunk while campaigns records another, so the suite's processes share the machine's
+cores instead of waiting in turn. SQLite's claim locks nothing, and a throttle counts
+what was recorded before the claim, so those go one chunk at a time."""
 
 from __future__ import annotations
 
 import functools
 import logging
 from collections import Counter as Tally
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from sqlalchemy import case, exists, func, select, update
@@ -63,6 +70,7 @@ def record(session: Session, campaign: Campaign, rows: list, answers: list, now)
     if len(answers) != len(rows):
         raise Unavailable(f"messaging answered {len(answers)} items for {len(rows)}")
     tally: Tally = Tally()
+    by_variant: Tally = Tally()  # an A/B test's counters of each variant, not metrics
     statuses, message_ids, reasons = {}, {}, {}
     for recipient, answer in zip(rows, answers, strict=True):
         contact_id = recipient.contact_id
@@ -75,6 +83,8 @@ def record(session: Session, campaign: Campaign, rows: list, answers: list, now)
             reason = str(answer.get("reason") or "unknown")
             statuses[contact_id], reasons[contact_id] = "refused", reason
             tally[f"{counters.REFUSED}{reason}"] += 1
+        if recipient.variant:
+            by_variant[counters.of_variant(recipient.variant, statuses[contact_id])] += 1
     by_contact = functools.partial(case, value=Recipient.contact_id, else_=None)
     session.execute(
         update(Recipient)
@@ -91,7 +101,7 @@ def record(session: Session, campaign: Campaign, rows: list, answers: list, now)
         )
         .execution_options(synchronize_session=False)
     )
-    counters.add(session, campaign.id, tally)
+    counters.add(session, campaign.id, tally + by_variant)
     return tally
 
 
@@ -199,19 +209,48 @@ def running_campaigns(session: Session) -> list[Campaign]:
     )
 
 
-def dispatch_pass(transaction, messaging, now: datetime, chunk: int, default_zone: str) -> Tally:
+def _dispatch_due(transaction, campaign_id: str, messaging, now: datetime, chunk: int) -> Tally:
+    """Chunk after chunk of one campaign until nothing is due or a chunk comes short."""
+    tally: Tally = Tally()
+    while (done := dispatch_chunk(transaction, campaign_id, messaging, now, chunk)) is not None:
+        tally.update(done)
+        if sum(done.values()) < chunk:
+            break
+    return tally
+
+
+def _lanes(session: Session, campaign: Campaign, in_flight: int) -> int:
+    """How many chunks of this campaign may be in flight at once (see the module's text)."""
+    if campaign.throttle_per_minute or session.get_bind().dialect.name != "postgresql":
+        return 1
+    return max(1, in_flight)
+
+
+def dispatch_pass(
+    transaction,
+    messaging,
+    now: datetime,
+    chunk: int,
+    default_zone: str,
+    in_flight: int = 1,
+) -> Tally:
     """Every running campaign's due recipients sent (see the module's text); the
     outcomes tallied over all of them."""
     tally: Tally = Tally()
     with transaction() as session:
-        campaigns = [(c.id, bool(c.ab)) for c in running_campaigns(session)]
-    for campaign_id, is_ab in campaigns:
+        campaigns = [
+            (c.id, bool(c.ab), _lanes(session, c, in_flight)) for c in running_campaigns(session)
+        ]
+    for campaign_id, is_ab, lanes in campaigns:
         if is_ab:
             decide(transaction, campaign_id, now, default_zone)
-        while (done := dispatch_chunk(transaction, campaign_id, messaging, now, chunk)) is not None:
-            tally.update(done)
-            if sum(done.values()) < chunk:
-                break
+        send = functools.partial(_dispatch_due, transaction, campaign_id, messaging, now, chunk)
+        if lanes == 1:
+            tally.update(send())
+        else:
+            with ThreadPoolExecutor(lanes, thread_name_prefix="dispatch") as pool:
+                for done in [pool.submit(send) for _ in range(lanes)]:
+                    tally.update(done.result())
         with transaction() as session:
             finish_if_done(session, campaign_id, now)
     return tally

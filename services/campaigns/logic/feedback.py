@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from plexus.bulk import insert_new
 from plexus.contract import events
+from plexus.seen_events import first_seen, forget_old
 from services.campaigns.logic import counters
 from services.campaigns.models import Recipient, Run, SeenEvent
 
@@ -24,8 +24,6 @@ BOUNCES = ("hard_bounce", "soft_bounce")
 FAILURES = ("reject", "fail", "failed", "expired", "undelivered", "suppressed")
 # status -> the recipient flag it sets once, and the counter that then moves.
 FLAGS = {"open": "opened", "click": "clicked", "unsubscribed": "unsubscribed"}
-# Redeliveries come within minutes; a week of event ids is plenty.
-SEEN_EVENTS_KEPT = timedelta(days=7)
 
 
 def campaign_of(payload: dict) -> str | None:
@@ -63,19 +61,14 @@ def apply(recipient: Recipient, payload: dict, tally: Tally) -> None:
         moved.append(payload["status"])
     for name in moved:
         tally[name] += 1
-        if variant and name in ("sent", "open", "click"):
-            tally[f"{variant}/{name}"] += 1
+        if variant:
+            tally[counters.of_variant(variant, name)] += 1
 
 
 def on_message_events(session: Session, payloads: list[dict], now: datetime) -> int:
     """A batch of messaging's events; how many were about campaigns' recipients."""
     ours = [p for p in payloads if campaign_of(p) and p.get("contact_id") and p.get("event_id")]
-    new = insert_new(
-        session,
-        SeenEvent,
-        [{"event_id": p["event_id"], "seen_at": now} for p in ours],
-        returning="event_id",
-    )
+    new = first_seen(session, SeenEvent, [p["event_id"] for p in ours], now)
     tallies: dict[str, Tally] = defaultdict(Tally)
     applied = 0
     # The batch's recipients in one query: session.get below finds them loaded.
@@ -98,7 +91,7 @@ def on_message_events(session: Session, payloads: list[dict], now: datetime) -> 
         applied += 1
     for campaign_id, tally in tallies.items():
         counters.add(session, campaign_id, tally)
-    session.execute(delete(SeenEvent).where(SeenEvent.seen_at < now - SEEN_EVENTS_KEPT))
+    forget_old(session, SeenEvent, now)
     return applied
 
 

@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session
 from plexus.bulk import insert_new
 from plexus.errors import Invalid, Unavailable
 from plexus.ids import new_id
+from plexus.seen_events import first_seen
 from plexus.timeutil import rfc3339
+from plexus.zones import contact_zone
 from services.campaigns.logic import steps as walk
-from services.campaigns.logic.timing import local_due, zone
+from services.campaigns.logic.timing import local_due
 from services.campaigns.models import ContactDate, Run, SeenEvent, Workflow
 
 log = logging.getLogger(__name__)
@@ -49,8 +51,7 @@ def active_workflows(session: Session, keys: set[str]) -> list[Workflow]:
 
 def first_time(session: Session, keys: list[str], now: datetime) -> set[str]:
     """The keys (event ids) not applied before: the broker delivers at least once."""
-    rows = [{"event_id": key, "seen_at": now} for key in keys]
-    return insert_new(session, SeenEvent, rows, returning="event_id")
+    return first_seen(session, SeenEvent, keys, now)
 
 
 def start_runs(
@@ -160,7 +161,7 @@ def take_step(workflow: Workflow, run: Run, now: datetime, services: Services) -
         if "wait" in step:
             run.due_at = now + walk.wait_length(step["wait"])
         else:
-            tz = zone(services.timezone(run.contact_id), services.default_zone)
+            tz = contact_zone(services.timezone(run.contact_id), services.default_zone)
             run.due_at = local_due(now, step["wait_until_local"], tz)
         run.status, run.updated_at = "waiting", now
         _note(run, path, "waiting", now)

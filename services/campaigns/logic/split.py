@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import math
 
+from services.campaigns.logic.counters import of_variant
+
 
 def rank(campaign_id: str, contact_id: str) -> int:
     digest = hashlib.sha256(f"{campaign_id}:{contact_id}".encode()).digest()
@@ -32,7 +34,7 @@ def winner(variants: list[str], counts: dict[str, int], metric: str) -> str:
     or no data, goes to the earlier variant as listed."""
 
     def rate(variant: str) -> float:
-        sent = counts.get(f"{variant}/sent", 0)
-        return counts.get(f"{variant}/{metric}", 0) / sent if sent else 0.0
+        sent = counts.get(of_variant(variant, "sent"), 0)
+        return counts.get(of_variant(variant, metric), 0) / sent if sent else 0.0
 
     return max(variants, key=lambda variant: (rate(variant), -variants.index(variant)))

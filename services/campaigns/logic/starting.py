@@ -173,19 +173,20 @@ def release(
             Recipient.contact_id.in_(contact_ids),
         )
     ).all()
+    # One UPDATE for the members sharing a variant and a moment (one, or one a zone).
+    groups: dict[tuple[str, datetime], list[str]] = {}
     for contact_id, zone_name in held:
+        moment = due_at(base, local_time, zone_name, default_zone)
+        groups.setdefault((variants[contact_id], moment), []).append(contact_id)
+    for (variant, moment), members in groups.items():
         session.execute(
             update(Recipient)
             .where(
                 Recipient.campaign_id == campaign_id,
-                Recipient.contact_id == contact_id,
+                Recipient.contact_id.in_(members),
                 Recipient.status == "held",
             )
-            .values(
-                status="pending",
-                variant=variants[contact_id],
-                due_at=due_at(base, local_time, zone_name, default_zone),
-            )
+            .values(status="pending", variant=variant, due_at=moment)
         )
     return len(held)
 

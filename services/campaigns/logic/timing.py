@@ -9,36 +9,9 @@ twice (clocks put back) is its first occurrence."""
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
-from functools import lru_cache
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from plexus.contract.fields import UTC_OFFSET
-
-
-@lru_cache(maxsize=1024)
-def zone(name: str | None, default: str = "UTC") -> tzinfo:
-    """The zone a contact's `timezone` names; `default` when it names none we know."""
-    for candidate in (name, default):
-        if not candidate:
-            continue
-        match = UTC_OFFSET.match(candidate)
-        if match:
-            sign, hours, minutes = match.groups()
-            offset = timedelta(hours=int(hours), minutes=int(minutes))
-            return timezone(-offset if sign == "-" else offset)
-        try:
-            return zoneinfo.ZoneInfo(candidate)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            continue
-    return UTC
-
-
-def _utc_of_wall_clock(day, at: time, tz: tzinfo) -> datetime:
-    """The UTC moment of wall-clock `at` on `day` in `tz`. fold=0 (PEP 495) reads a
-    repeated time as its first occurrence, and a time in a gap with the offset before
-    the jump: the wall clock after the jump by the same distance."""
-    return datetime.combine(day, at).replace(tzinfo=tz, fold=0).astimezone(UTC)
+from plexus.zones import contact_zone, utc_of_wall_clock
 
 
 def local_due(base: datetime, local_time: str, tz: tzinfo) -> datetime:
@@ -48,16 +21,16 @@ def local_due(base: datetime, local_time: str, tz: tzinfo) -> datetime:
     at = time(hours, minutes)
     today = base.astimezone(tz).date()
     for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
-        moment = _utc_of_wall_clock(day, at, tz)
+        moment = utc_of_wall_clock(day, at, tz)
         if moment >= base:
             return moment
-    return _utc_of_wall_clock(today + timedelta(days=2), at, tz)  # pragma: no cover
+    return utc_of_wall_clock(today + timedelta(days=2), at, tz)  # pragma: no cover
 
 
 def due_at(base: datetime, local_time: str | None, timezone_name: str | None, default: str):
     if not local_time:
         return base
-    return local_due(base, local_time, zone(timezone_name, default))
+    return local_due(base, local_time, contact_zone(timezone_name, default))
 
 
 def aware(moment: datetime | None) -> datetime | None:

@@ -73,11 +73,15 @@ def contact_variables(session: Session, contact_id: str, q: str | None = None) -
     return {"data": items}
 
 
-def variables_of_many(session: Session, contact_ids: list[str]) -> dict[str, list[dict]]:
-    """Each existing contact's variables, as `contact_variables` lists them: the
-    contacts in one query, the catalog read once."""
+def values_of_many(session: Session, contact_ids: list[str]) -> dict[str, dict]:
+    """Each existing contact's variables as {name: value}, `contact_variables`' items
+    without their kind and editability (what a message renders with): the contacts in
+    one query, the catalog read once."""
     definitions, categories = _catalog(session)
     # Plain rows, not ORM objects (a third of the time for 500): the fields read are
     # the same attributes.
     contacts = session.execute(select(Contact.__table__).where(Contact.id.in_(contact_ids))).all()
-    return {c.id: _variables_of(c, definitions, categories) for c in contacts}
+    return {
+        c.id: {item["name"]: item["value"] for item in _variables_of(c, definitions, categories)}
+        for c in contacts
+    }

@@ -9,7 +9,7 @@ from plexus.contract import contacts as schemas
 from plexus.contract.services import CONTACTS
 from plexus.errors import Invalid
 from services.gateway.routes.call import Call
-from services.gateway.web.requests import page_args
+from services.gateway.web.requests import PAGE, page_args
 from services.gateway.web.routing import Answer, Route
 
 READ, WRITE, ADMIN = "contacts:read", "contacts:write", "admin"
@@ -193,7 +193,6 @@ def create_category(c: Call):
     return _created(category, f"/v1/categories/{_segment(category['name'])}")
 
 
-PAGE = {"limit": "page size, 1 to 200 (default 50)", "cursor": "next_cursor of the last page"}
 ONE = "/v1/contacts/<contact_id>"
 T = "contacts"
 

@@ -12,7 +12,7 @@ from plexus.contract.services import MESSAGING
 from services.gateway.routes.call import Call
 from services.gateway.web.pages import HTML_TYPE, NO_STORE, page
 from services.gateway.web.problems import HttpProblem
-from services.gateway.web.requests import page_args
+from services.gateway.web.requests import PAGE, page_args
 from services.gateway.web.routing import Answer, Route
 
 SEND, READ, ADMIN = "messages:send", "activity:read", "admin"
@@ -128,7 +128,6 @@ def webhook(c: Call):
     return {"recorded": result["recorded"]}
 
 
-PAGE = {"limit": "page size, 1 to 200 (default 50)", "cursor": "next_cursor of the last page"}
 T, TT = "messages", "tracking"
 
 MESSAGE_ROUTES = (

@@ -9,7 +9,7 @@ from plexus.contract import segments as schemas
 from plexus.contract.services import SEGMENTS
 from services.gateway.routes.call import Call
 from services.gateway.web.problems import HttpProblem
-from services.gateway.web.requests import page_args
+from services.gateway.web.requests import PAGE, page_args
 from services.gateway.web.routing import Answer, Route
 
 READ, WRITE = "segments:read", "segments:write"
@@ -95,7 +95,6 @@ PERSONAL = (
     "such field otherwise."
 )
 T = "segments"
-PAGE = {"limit": "page size, 1 to 200 (default 50)", "cursor": "next_cursor of the last page"}
 
 SEGMENT_ROUTES = (
     Route(

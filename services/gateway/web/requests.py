@@ -113,6 +113,10 @@ def query_int(args, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+# The paging query of every list route, as the OpenAPI describes it.
+PAGE = {"limit": "page size, 1 to 200 (default 50)", "cursor": "next_cursor of the last page"}
+
+
 def page_args(args) -> dict:
     """?limit= (1..200, default 50) and ?cursor= as the services take them."""
     return {"limit": query_int(args, "limit", 50, 1, 200), "cursor": args.get("cursor") or None}

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session
 from plexus.contract.messaging_settings import LIMITED_ORIGINS
 from plexus.contract.vocab import FREQUENCY_CAP
 from plexus.timeutil import utcnow
+from plexus.zones import contact_zone
 from services.messaging.logic.messaging_settings import rules
 from services.messaging.logic.queueing import NewMessage
-from services.messaging.logic.quiet_hours import held_until, zone_of
+from services.messaging.logic.quiet_hours import held_until
 from services.messaging.models import Message
 
 
@@ -105,6 +106,6 @@ def admit(
             continue
         for k in mine:
             counts[k][who] += 1
-        zone = zone_of(contact.get("timezone"), settings.default_timezone)
+        zone = contact_zone(contact.get("timezone"), settings.default_timezone)
         verdicts[n] = Verdict(held_until=held_until(now, settings.quiet_hours, zone))
     return verdicts

@@ -4,38 +4,14 @@ time, which is given back in UTC."""
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 
-from plexus.contract.fields import UTC_OFFSET
-
-
-def zone_of(name: str | None, default: str) -> tzinfo:
-    """The contact's zone: an IANA name or a UTC offset `+HH:MM` (as contacts store
-    `timezone`), else the default (an IANA name)."""
-    if name:
-        match = UTC_OFFSET.match(name)
-        if match:
-            sign, hours, minutes = match.groups()
-            offset = timedelta(hours=int(hours), minutes=int(minutes))
-            return timezone(-offset if sign == "-" else offset)
-        try:
-            return zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-    return zoneinfo.ZoneInfo(default)
+from plexus.zones import utc_of_wall_clock
 
 
 def _clock(text: str) -> time:
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
-
-
-def _at(day: date, moment: time, zone: tzinfo) -> datetime:
-    """That local time of that day in UTC. In a daylight-saving gap the clock skips
-    (02:30 does not exist): the moment is read with the offset before the gap, which
-    lands past it."""
-    return datetime.combine(day, moment, tzinfo=zone).astimezone(UTC)
 
 
 def held_until(now: datetime, quiet: dict | None, zone: tzinfo) -> datetime | None:
@@ -53,4 +29,4 @@ def held_until(now: datetime, quiet: dict | None, zone: tzinfo) -> datetime | No
         ends_on = local.date() + timedelta(days=1) if clock >= start else local.date()
     if not inside:
         return None
-    return _at(ends_on, end, zone)
+    return utc_of_wall_clock(ends_on, end, zone)

@@ -5,12 +5,12 @@ queries, a segment at a time; events cover every other change."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plexus.query_timeout import QueryTimedOut, query_timeout
+from plexus.seen_events import forget_old
 from services.segments.logic.compiler import Clock
 from services.segments.logic.membership import reconcile
 from services.segments.models import SeenEvent, SegmentDef
@@ -18,7 +18,6 @@ from services.segments.models import SeenEvent, SegmentDef
 log = logging.getLogger(__name__)
 
 # Redeliveries come within minutes; a week of event ids is plenty.
-SEEN_EVENTS_KEPT = timedelta(days=7)
 
 
 def time_based_segments(session: Session) -> list[str]:
@@ -40,7 +39,7 @@ def pass_segment(
 
 
 def forget_old_events(session: Session, clock: Clock) -> None:
-    session.execute(delete(SeenEvent).where(SeenEvent.seen_at < clock.now - SEEN_EVENTS_KEPT))
+    forget_old(session, SeenEvent, clock.now)
 
 
 def periodic_pass(transaction, clock: Clock, timeout: float) -> None:

@@ -22,6 +22,7 @@ from plexus import outbox
 from plexus.bulk import add_counts, insert_new
 from plexus.contract import events
 from plexus.contract.activity import parse_rfc3339
+from plexus.seen_events import first_seen
 from plexus.timeutil import utcnow
 from services.segments.logic.compiler import ACTIVITY, Clock
 from services.segments.logic.membership import (
@@ -173,14 +174,7 @@ def _mark_seen(session: Session, unseen: dict[str, dict]) -> list[dict]:
     their order: another process's transaction may have taken some meanwhile."""
     if not unseen:
         return []
-    # Sorted: two processes marking overlapping events lock the keys in one order.
-    now = utcnow()
-    new = insert_new(
-        session,
-        SeenEvent,
-        [{"event_id": event_id, "seen_at": now} for event_id in sorted(unseen)],
-        returning="event_id",
-    )
+    new = first_seen(session, SeenEvent, list(unseen), utcnow())
     return [p for event_id, p in unseen.items() if event_id in new]
 
 

@@ -5,6 +5,7 @@ counted by reason; the events' counters once per recipient."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -227,7 +228,13 @@ def test_ab_test_picks_the_best_rate_and_sends_it_to_the_rest(
     ]
     opens.append(event(campaign["id"], by_variant["a"][0], "message_status", "open", variant="a"))
     run(feedback.on_message_events, sent + opens + opens, NOW)  # the opens twice
-    assert read(run, campaign)["stats"]["open"] == 4
+    stats = read(run, campaign)["stats"]
+    assert stats["open"] == 4
+    assert stats["variants"]["a"] == {
+        "queued": 5, "refused": 0, "sent": 5, "delivered": 0, "open": 1, "click": 0,
+        "unsubscribed": 0, "bounced": 0, "open_rate": 0.2, "click_rate": 0.0,
+    }  # fmt: skip
+    assert (stats["variants"]["b"]["open"], stats["variants"]["b"]["open_rate"]) == (3, 0.6)
     assert read(run, campaign)["status"] == "running"  # the rest is held
     assert dispatched(tx, messaging, NOW + timedelta(hours=3), chunk=500) == {}
     later = NOW + timedelta(hours=4, seconds=1)
@@ -235,6 +242,9 @@ def test_ab_test_picks_the_best_rate_and_sends_it_to_the_rest(
     stored = read(run, campaign)
     assert stored["winner"] == "b" and stored["status"] == "finished"
     assert {item["template_id"] for item in messaging.items[10:]} == {"t-email-b"}
+    # The rest was sent the winner: counted under it.
+    assert stored["stats"]["variants"]["b"]["queued"] == 15
+    assert stored["stats"]["variants"]["a"]["queued"] == 5
 
 
 def test_events_count_once_per_recipient_and_erasure_forgets_rows(
@@ -288,3 +298,35 @@ def test_a_batch_messaging_finds_invalid_pauses_the_campaign(
     messaging.queue_batch = refuse
     assert dispatched(tx, messaging) == {}
     assert read(run, campaign)["status"] == "paused"
+
+
+def test_chunks_in_flight_at_once_still_send_each_member_once(
+    run, tx, make, messaging, segments, contacts, database_url
+):
+    segments.members["seg"] = [f"c{i:02d}" for i in range(40)]
+    busy, most = [0], [0]
+    answer = messaging.queue_batch
+
+    def slow_queue_batch(items, actor):
+        busy[0] += 1
+        most[0] = max(most[0], busy[0])
+        time.sleep(0.05)  # messaging at work: the other lanes claim meanwhile
+        try:
+            return answer(items, actor)
+        finally:
+            busy[0] -= 1
+
+    messaging.queue_batch = slow_queue_batch
+    messaging.refusals = {"c05": "unsubscribed"}
+    campaign = make()
+    started(run, tx, campaign, segments, contacts)
+    tally = dispatch.dispatch_pass(tx, messaging, NOW, 4, ZONE, in_flight=3)
+    assert tally == {"queued": 39, "refused.unsubscribed": 1}
+    assert sorted(i["contact_id"] for i in messaging.items) == [
+        f"c{i:02d}" for i in range(40) if i != 5
+    ]
+    stored = read(run, campaign)
+    assert stored["status"] == "finished"
+    assert stored["stats"]["queued"] == 39
+    # PostgreSQL's claims skip each other's rows; SQLite's lock nothing: one at a time.
+    assert most[0] == (3 if database_url.startswith("postgresql") else 1)

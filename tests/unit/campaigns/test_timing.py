@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.campaigns.logic.timing import due_at, local_due, zone
+from plexus.zones import contact_zone as zone
+from services.campaigns.logic.timing import due_at, local_due
 
 
 def utc(*parts):

@@ -1,8 +1,10 @@
 """contacts_for_sending: a messaging batch's contacts and their variables in one call,
-each as get_contact and contact_variables answer it alone; on SQLite and PostgreSQL."""
+each as get_contact (the part a send reads) and contact_variables (by name) answer it
+alone; on SQLite and PostgreSQL."""
 
 import pytest
 
+from plexus.contract.contacts import SENDING_FIELDS
 from plexus.errors import Invalid
 from services.contacts.logic import blacklists, contacts, variables
 from services.contacts.logic.message_variables import contact_variables
@@ -32,8 +34,12 @@ def test_each_contact_and_its_variables_as_the_single_reads_answer(run, create):
     )
     assert set(found) == {ann["id"], bob["id"]}
     for person in (ann, bob):
-        assert found[person["id"]]["contact"] == run(contacts.get_contact, person["id"])
-        assert found[person["id"]]["variables"] == run(contact_variables, person["id"])["data"]
+        whole = run(contacts.get_contact, person["id"])
+        assert found[person["id"]]["contact"] == {name: whole[name] for name in SENDING_FIELDS}
+        items = run(contact_variables, person["id"])["data"]
+        assert found[person["id"]]["variables"] == {i["name"]: i["value"] for i in items}
+    assert found[bob["id"]]["variables"]["address.city"] == "Kyiv"
+    assert found[bob["id"]]["contact"]["timezone"] == "Europe/Kyiv"
     assert found[ann["id"]]["contact"]["blacklists"]["email"]
 
 

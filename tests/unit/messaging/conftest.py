@@ -6,6 +6,7 @@ import functools
 import pytest
 from sqlalchemy import select
 
+from plexus.contract.contacts import SENDING_FIELDS
 from plexus.db import transaction
 from plexus.errors import NotFound
 from services.messaging.logic.rendering import Limits
@@ -75,7 +76,10 @@ class FakeContacts(ContactsPort):
             return {"data": self.variables(self.people[args[0]])}
         if method == "contacts_for_sending":
             return {
-                i: {"contact": self.people[i], "variables": self.variables(self.people[i])}
+                i: {
+                    "contact": {k: self.people[i].get(k) for k in SENDING_FIELDS},
+                    "variables": {v["name"]: v["value"] for v in self.variables(self.people[i])},
+                }
                 for i in args[0]
                 if i in self.people
             }

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import update
 
 from plexus.errors import Conflict, Invalid
+from plexus.zones import contact_zone
 from services.messaging.logic import claims, holds, messages, messaging_settings, templates
 from services.messaging.logic.batches import queue_batch
-from services.messaging.logic.quiet_hours import held_until, zone_of
+from services.messaging.logic.quiet_hours import held_until
 from services.messaging.logic.sending import send_message
 from services.messaging.models import DeliveryOutbox, Message
 from tests.unit.messaging.conftest import SETTINGS, FakeContacts, make_contact
@@ -66,14 +67,14 @@ def at(text: str) -> datetime:
     ],
 )
 def test_quiet_hours_hold_until_their_end_in_the_contacts_zone(now, zone, quiet, expected):
-    found = held_until(at(now), quiet, zone_of(zone, "UTC"))
+    found = held_until(at(now), quiet, contact_zone(zone, "UTC"))
     assert found == (at(expected) if expected else None)
 
 
 def test_a_contact_without_a_usable_zone_takes_the_default():
-    assert zone_of(None, "Europe/Kyiv").key == "Europe/Kyiv"
-    assert zone_of("Mars/Olympus", "UTC").key == "UTC"
-    assert held_until(at("2026-11-30T12:00:00+00:00"), None, zone_of(None, "UTC")) is None
+    assert contact_zone(None, "Europe/Kyiv").key == "Europe/Kyiv"
+    assert contact_zone("Mars/Olympus", "UTC").key == "UTC"
+    assert held_until(at("2026-11-30T12:00:00+00:00"), None, contact_zone(None, "UTC")) is None
 
 
 # ---------------------------------------------------------------- the settings

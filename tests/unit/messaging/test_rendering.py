@@ -12,13 +12,13 @@ from services.messaging.logic.sending import render_content
 from services.messaging.logic.variables import template_context
 
 CONTEXT = template_context(
-    [
-        {"name": "first_name", "value": "Ann"},
-        {"name": "address.city", "value": "Kyiv"},
-        {"name": "categories.news", "value": True},
-        {"name": "plan", "value": "gold"},
-        {"name": "shop_name", "value": "Shop"},
-    ],
+    {
+        "first_name": "Ann",
+        "address.city": "Kyiv",
+        "categories.news": True,
+        "plan": "gold",
+        "shop_name": "Shop",
+    },
     {"order": {"id": 7}},
 )
 
@@ -187,3 +187,29 @@ def test_a_stored_template_too_long_to_parse_is_refused_naming_its_field():
         check_syntax("{{ a" + ".b" * 200_000 + " }}", "body")
     assert time.monotonic() - started < 1
     assert "too long" in caught.value.errors["body"][0]
+
+
+@pytest.mark.parametrize(
+    ("template", "plain"),
+    [
+        ("Hi {{ first_name }} {{ last_name|default('there')|title }}", True),
+        ("{% if categories.news and not plan == 'free' %}{{ data.order.id }}{% endif %}", True),
+        ("{{ address['city'] if address.city is defined else '' }}", True),
+        ("{% for i in range(3) %}x{% endfor %}", False),
+        ("{{ plan.upper() }}", False),
+        ("{{ plan|map('upper')|join }}", False),
+        ("{{ 'x' * 3 }}", False),
+        ("{% macro f() %}x{% endmacro %}{{ f() }}", False),
+        ("{% set x = plan %}{{ x }}", False),
+    ],
+)
+def test_only_templates_of_plain_substitutions_skip_the_line_budget(template, plain):
+    assert rendering.is_plain(rendering.TEXT.parse(template)) is plain
+    render(template, CONTEXT)  # renders either way
+
+
+def test_a_plain_template_is_still_bounded_by_what_it_makes():
+    started = time.monotonic()
+    with pytest.raises(Invalid, match="too large"):
+        render("{{ data.big" + "|upper|lower" * 40 + " }}", {"data": {"big": "x" * 500_000}})
+    assert time.monotonic() - started < 1
