@@ -97,15 +97,8 @@ def test_senders_bench_runs_and_reports():
 
 
 def test_rate_limit_bench_runs_and_reports():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.rate_limit", "--repeat", "50", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.splitlines()[-1])
+    done = bench("bench.rate_limit", "--repeat", "50", "--json", timeout=180)
+    report = report_of(done)
     for database in ("sqlite", "postgresql"):
         for case in ("no limit", "shared bucket"):
             assert 0 < report[database][case]["p50"] <= report[database][case]["p99"]
