@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
+import eventlet
 import nameko
 from nameko.extensions import DependencyProvider
 from sqlalchemy import MetaData, String, create_engine, exc, text
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from plexus import config as plexus_config
+from plexus import planner_stats
 from plexus.errors import Unavailable
 from plexus.sqlite_writer import make_sqlite_engine
 
@@ -146,6 +148,24 @@ class Database(DependencyProvider):
         info = self.session_info(nameko.config) if self.session_info else None
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False, info=info)
         _watch_pool(self.service, self.engine)
+
+    def start(self) -> None:
+        interval = nameko.config.get("PLANNER_STATS_SECONDS", planner_stats.INTERVAL_SECONDS)
+        self.stats_interval = float(interval or 0)
+        engine = self.engine
+        if engine is not None and self.stats_interval > 0 and engine.dialect.name == "postgresql":
+            self.container.spawn_managed_thread(
+                lambda: self._keep_stats(engine), identifier="planner-stats"
+            )
+
+    def _keep_stats(self, engine: Engine) -> None:
+        """plexus.planner_stats, every few seconds while the service runs."""
+        while True:
+            eventlet.sleep(self.stats_interval)
+            try:
+                planner_stats.analyze_stale(engine)
+            except exc.SQLAlchemyError as error:  # the database away: next time
+                log.warning("planner statistics not refreshed: %s", type(error).__name__)
 
     def stop(self) -> None:
         if self.engine is not None:

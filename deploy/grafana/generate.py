@@ -193,6 +193,17 @@ def campaigns_panels() -> list[timeseries.Panel]:
             "short",
             ("max(plexus_campaigns_due_recipients)", "due"),
         ),
+        panel(
+            "Workflow runs started and moved on per second",
+            "ops",
+            ("sum(rate(plexus_workflow_runs_started_total[5m]))", "started"),
+            ("sum(rate(plexus_workflow_runs_advanced_total[5m]))", "moved on"),
+        ),
+        panel(
+            "Workflow runs due, not yet moved on",
+            "short",
+            ("max(plexus_workflow_runs_due)", "due"),
+        ),
     ]
 
 

@@ -26,6 +26,7 @@ from services.campaigns.logic import (
     recipients,
     runs,
     starting,
+    subject,
     triggers,
     workflows,
 )
@@ -46,6 +47,14 @@ CAMPAIGNS = gauge("plexus_campaigns_campaigns", "Campaigns by status.", ["status
 DUE = gauge(
     "plexus_campaigns_due_recipients",
     "Recipients of running campaigns whose moment came, not yet handed to messaging.",
+)
+RUNS_STARTED = counter("plexus_workflow_runs_started_total", "Workflow runs started.")
+RUNS_ADVANCED = counter(
+    "plexus_workflow_runs_advanced_total", "Workflow runs moved on by a step (or more)."
+)
+RUNS_DUE = gauge(
+    "plexus_workflow_runs_due",
+    "Workflow runs under way whose moment came, not yet moved on (the timer's backlog).",
 )
 
 
@@ -128,6 +137,14 @@ class CampaignsService:
         return self.db.run(workflows.act, workflow_id, action, actor)
 
     @answer
+    def contact_campaigns(self, contact_id, cursor=None):
+        return self.db.run(subject.contact_campaigns, contact_id, cursor)
+
+    @answer
+    def contact_runs(self, contact_id, cursor=None):
+        return self.db.run(subject.contact_runs, contact_id, cursor)
+
+    @answer
     def workflow_runs(self, workflow_id, contact_id=None, limit=None, cursor=None):
         args = load(RunArgs(), {"contact_id": contact_id, "limit": limit, "cursor": cursor})
         return self.db.run(workflows.list_runs, workflow_id, **args)
@@ -140,7 +157,11 @@ class CampaignsService:
             ContactsPort(self.rpc),
             self.settings.default_timezone,
         )
-        runs.advance_pass(self.db.transaction, clock.now(), services, self.settings.run_chunk)
+        now = clock.now()
+        RUNS_ADVANCED.inc(
+            runs.advance_pass(self.db.transaction, now, services, self.settings.run_chunk)
+        )
+        RUNS_DUE.set(self.db.run(runs.due_count, now))
 
     @configured_timer("CAMPAIGNS", "date_check_seconds", DATE_CHECK_SECONDS)
     def check_dates(self):
@@ -183,7 +204,7 @@ class CampaignsService:
 
     @on_events(events.CONTACTS)
     def on_contact_events(self, payloads):
-        self.db.run(triggers.on_trigger_events, payloads, clock.now())
+        RUNS_STARTED.inc(self.db.run(triggers.on_trigger_events, payloads, clock.now()))
         self.db.run(dates.on_contact_events, payloads)
         erased = [p["contact_id"] for p in payloads if p.get("event") == events.CONTACT_DELETED]
         if erased:
@@ -191,8 +212,8 @@ class CampaignsService:
 
     @on_events(events.ACTIVITY)
     def on_activity_events(self, payloads):
-        self.db.run(triggers.on_trigger_events, payloads, clock.now())
+        RUNS_STARTED.inc(self.db.run(triggers.on_trigger_events, payloads, clock.now()))
 
     @on_events(events.SEGMENTS)
     def on_segment_events(self, payloads):
-        self.db.run(triggers.on_trigger_events, payloads, clock.now())
+        RUNS_STARTED.inc(self.db.run(triggers.on_trigger_events, payloads, clock.now()))

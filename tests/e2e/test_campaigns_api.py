@@ -126,6 +126,11 @@ def test_each_member_who_may_gets_exactly_one_message(suite):
     wait_for(lambda: call(suite, "GET", one, 200)["stats"]["sent"] == 3, what="sent counted")
     sent = call(suite, "GET", one + "/recipients", 200, status="sent")["data"]
     assert sorted(r["contact_id"] for r in sent) == sorted(ids[3:])
+    # The member's data-subject export holds what campaigns keeps on it.
+    export = call(suite, "GET", f"/v1/contacts/{ids[4]}/export", 200)
+    (membership,) = export["campaigns"]
+    assert membership["campaign_id"] == made["id"] and membership["status"] == "sent"
+    assert membership["message_id"] in {m["id"] for m in export["messages"]}
 
     # An erased contact leaves no recipient row behind; the counters name nobody and stay.
     assert suite.http().delete(f"{suite.url}/v1/contacts/{ids[3]}", timeout=15).status_code == 204

@@ -147,6 +147,9 @@ def test_welcome_workflow_for_contacts_created_through_the_api(suite):
     assert len(provider_files(suite, reader["id"])) == 1  # one welcome, never twice
     stats = call(suite, "GET", one, 200)["stats"]
     assert stats == {"entered": 2, "active": 0, "completed": 2, "exited": 0}
+    export = call(suite, "GET", f"/v1/contacts/{reader['id']}/export", 200)
+    assert [run["id"] for run in export["workflow_runs"]] == [read["id"]]
+    assert export["workflow_runs"][0]["history"] == read["history"]
     call(suite, "POST", one + "/pause", 200)
 
 

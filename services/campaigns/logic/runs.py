@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plexus.bulk import insert_new
@@ -295,6 +295,16 @@ def advance_chunk(transaction, now: datetime, services: Services, limit: int) ->
         )
         advance_all(workflows, runs, now, services)
         return len(runs)
+
+
+def due_count(session: Session, now: datetime) -> int:
+    """Runs under way of active workflows whose moment came, not yet advanced."""
+    return session.scalar(
+        select(func.count())
+        .select_from(Run)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+        .where(Run.live.is_not(None), Run.due_at <= now, Workflow.status == "active")
+    )
 
 
 def advance_pass(transaction, now: datetime, services: Services, limit: int) -> int:

@@ -1,10 +1,11 @@
 """The data-subject export (GDPR art. 15 and 20): everything Plexus holds on one
 contact, from every service (profile, notes, consent ledger, segments, activity,
-messages), as one JSON document streamed while it is gathered."""
+messages, campaigns and workflow runs), as one JSON document streamed while it is
+gathered."""
 
 from __future__ import annotations
 
-from plexus.contract.services import ACTIVITY, CONTACTS, MESSAGING, SEGMENTS
+from plexus.contract.services import ACTIVITY, CAMPAIGNS, CONTACTS, MESSAGING, SEGMENTS
 from plexus.timeutil import rfc3339, utcnow
 from services.gateway.routes.activity import logged
 from services.gateway.routes.call import Call
@@ -31,15 +32,21 @@ def export_contact(c: Call):
         ),
         "segments": c.rpc(SEGMENTS, "contact_segments", contact_id)["data"],
     }
-    activity = downloads.pages(
-        c.rpc(ACTIVITY, "export_page", contact_id),
-        lambda cursor: c.rpc(ACTIVITY, "export_page", contact_id, cursor=cursor),
-    )
-    messages = downloads.pages(
-        c.rpc(MESSAGING, "contact_messages", contact_id),
-        lambda cursor: c.rpc(MESSAGING, "contact_messages", contact_id, cursor=cursor),
-    )
-    body = downloads.json_document(head, {"activity": activity, "messages": messages})
+
+    def pages(service: str, method: str):
+        """The RPC's pages, the first asked now (a failure is a 503, not a cut download)."""
+        return downloads.pages(
+            c.rpc(service, method, contact_id),
+            lambda cursor: c.rpc(service, method, contact_id, cursor=cursor),
+        )
+
+    streams = {
+        "activity": pages(ACTIVITY, "export_page"),
+        "messages": pages(MESSAGING, "contact_messages"),
+        "campaigns": pages(CAMPAIGNS, "contact_campaigns"),
+        "workflow_runs": pages(CAMPAIGNS, "contact_runs"),
+    }
+    body = downloads.json_document(head, streams)
     return Answer(
         200, logged(body, contact_id), downloads.attachment(f"contact-{contact_id}", "json")
     )
