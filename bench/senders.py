@@ -10,7 +10,13 @@ start. The rate is taken between the first and the last email the SMTP server
 received, so process start-up is not counted. As in production, every send claims its
 message from messaging first (which asks contacts for the contact's consent at that
 moment: the contacts service runs too, holding the N contacts) and reports `sent` after,
-both by RPC."""
+both by RPC.
+
+`--rate-limit R` sets the email sender's `rate_limit` (sends a second for the sender,
+shared by its processes through messaging's database): a rate above what the machine
+does measures what the shared bucket costs a send that never waits; a lower one, what a
+send that waits costs (a second claim) and whether the processes together keep to R.
+`--processes 2` runs two processes only."""
 
 from __future__ import annotations
 
@@ -128,7 +134,7 @@ def queue_emails(env: dict, count: int) -> None:
     engine.dispose()
 
 
-def run(processes: int, count: int, latency: float) -> dict:
+def run(processes: int, count: int, latency: float, rate_limit: float = 0.0) -> dict:
     started: list[subprocess.Popen] = []
     with temporary_vhost() as amqp, tempfile.TemporaryDirectory() as scratch:
         data, fakes, smtp_port = Path(scratch) / "data", Path(scratch) / "fakes", free_port()
@@ -139,6 +145,7 @@ def run(processes: int, count: int, latency: float) -> dict:
                 "PLEXUS_DATA_DIR": str(data),
                 "PLEXUS_EMAIL_PROVIDER": "smtp",
                 "PLEXUS_SMTP_PORT": str(smtp_port),
+                "PLEXUS_SMTP_RATE_LIMIT": str(rate_limit),
                 "PLEXUS_LOG_LEVEL": "WARNING",
                 "EVENTLET_TESTS": "1",
                 **{
@@ -204,6 +211,7 @@ def run(processes: int, count: int, latency: float) -> dict:
         "sender_processes": processes,
         "messages": count,
         "smtp_latency_s": latency,
+        "rate_limit": rate_limit,
         "seconds": round(seconds, 2),
         "sends_per_second": round((count - 1) / seconds, 1),
         # CPU ms a send, by process (sender start-up included in `senders`).
@@ -219,11 +227,11 @@ def _safe(probe) -> int:
 
 
 def table(runs: list[dict]) -> str:
-    one, two = runs
-    added = (two["sends_per_second"] - one["sends_per_second"]) / one["sends_per_second"]
+    one = runs[0]
+    limit = f", rate_limit {one['rate_limit']:g}/s" if one["rate_limit"] else ""
     lines = [
         f"Email senders, {one['messages']:,} emails, SMTP server taking "
-        f"{one['smtp_latency_s'] * 1000:.0f} ms a message ({machine()})",
+        f"{one['smtp_latency_s'] * 1000:.0f} ms a message{limit} ({machine()})",
         "",
         "| sender processes | seconds | sends/s |",
         "|---|---|---|",
@@ -246,11 +254,14 @@ def table(runs: list[dict]) -> str:
         + " |"
         for r in runs
     ]
-    lines += [
-        "",
-        f"The second process adds {added:.2f}x of one process's rate. "
-        "Target (issue 8): at least 0.8x.",
-    ]
+    by_processes = {r["sender_processes"]: r["sends_per_second"] for r in runs}
+    if {1, 2} <= by_processes.keys():
+        added = (by_processes[2] - by_processes[1]) / by_processes[1]
+        lines += [
+            "",
+            f"The second process adds {added:.2f}x of one process's rate. "
+            "Target (issue 8): at least 0.8x.",
+        ]
     return "\n".join(lines)
 
 
@@ -258,8 +269,13 @@ def main() -> None:
     parser = arguments(__doc__)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--rate-limit", type=float, default=0.0, help="sends a second")
+    parser.add_argument("--processes", default="1,2", help="sender processes of each run")
     args = parser.parse_args()
-    runs = [run(processes, args.messages, args.latency) for processes in (1, 2)]
+    runs = [
+        run(int(processes), args.messages, args.latency, args.rate_limit)
+        for processes in args.processes.split(",")
+    ]
     report(
         "Senders",
         table(runs),

@@ -29,6 +29,7 @@ from services.messaging.logic import (
     holds,
     messages,
     messaging_settings,
+    rate_buckets,
     sending,
     templates,
     webhooks,
@@ -46,6 +47,8 @@ WEBHOOK_KEYS = {
 }
 
 
+# What a sender's claim says of its rate limit, read on every claim (made once).
+SENDER_LIMIT = rate_buckets.SenderLimit()
 # How often the messages held by quiet hours are looked at (seconds): the longest a
 # message waits past the end of its hold.
 RELEASE_SECONDS = 10
@@ -166,8 +169,14 @@ class MessagingService:
     # ---- the senders' side
 
     @answer
-    def claim_delivery(self, message_id):
-        return claims.claim(self.db.transaction, self._contacts(), self.config.settings, message_id)
+    def claim_delivery(self, message_id, limit=None):
+        return claims.claim(
+            self.db.transaction,
+            self._contacts(),
+            self.config.settings,
+            message_id,
+            load(SENDER_LIMIT, limit) if limit is not None else None,
+        )
 
     @answer
     def report_delivery(self, message_id, status, details):

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import plexus.db
@@ -104,6 +114,18 @@ class SettingsRow(Base):
     default_timezone: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = _moment()
     updated_by: Mapped[str] = mapped_column(String(200))  # the actor of the last PUT
+
+
+class RateBucket(Base):
+    """A sender's provider rate limit, shared by all its processes (logic/rate_buckets.py):
+    a token bucket kept as the moment its next send may go. UNLOGGED on PostgreSQL
+    (migration 0008 says why)."""
+
+    __tablename__ = "rate_buckets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # the sender: `email`
+    # Seconds since the epoch (messaging's clock): double precision keeps microseconds.
+    next_free: Mapped[float] = mapped_column(Double)
 
 
 class Outbox(OutboxRow, Base):

@@ -66,8 +66,11 @@ class MessagingPort:
     def __init__(self, call):
         self.call = call
 
-    def claim(self, message_id: str) -> dict:
-        return self.call(MESSAGING, "claim_delivery", message_id)
+    def claim(self, message_id: str, limit: dict | None = None) -> dict:
+        """`limit`: the sender's rate limit, whose next slot the claim takes."""
+        if limit is None:  # the call a messaging without shared rate limits knows
+            return self.call(MESSAGING, "claim_delivery", message_id)
+        return self.call(MESSAGING, "claim_delivery", message_id, limit)
 
     def report(self, message_id: str, status: str, details: dict) -> None:
         self.call(MESSAGING, "report_delivery", message_id, status, details)

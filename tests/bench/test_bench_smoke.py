@@ -96,6 +96,16 @@ def test_senders_bench_runs_and_reports():
     assert "of one process's rate" in done.stdout
 
 
+def test_rate_limit_bench_runs_and_reports():
+    done = bench("bench.rate_limit", "--repeat", "50", "--json", timeout=180)
+    report = report_of(done)
+    for database in ("sqlite", "postgresql"):
+        for case in ("no limit", "shared bucket"):
+            assert 0 < report[database][case]["p50"] <= report[database][case]["p99"]
+    assert report["local"]["p50"] > 0
+    assert "| database | claim, no limit" in done.stdout
+
+
 def test_fanout_bench_runs_and_reports():
     done = bench("bench.fanout", "--updates", "10", "--json", timeout=180)
     report = report_of(done)

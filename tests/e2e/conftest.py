@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 from kombu import Connection
+from prometheus_client.parser import text_string_to_metric_families
 
 from plexus.consumer import queue_name
 from plexus.contract.events import SUBSCRIPTIONS
@@ -169,14 +170,31 @@ def sent_item(suite: Suite, http: requests.Session, contact_id: str, channel: st
     )
 
 
-def stop_suite(suite: Suite) -> None:
-    if suite.process.poll() is None:
-        suite.process.send_signal(signal.SIGINT)
+def stop_process(process: subprocess.Popen, seconds: float = 20) -> None:
+    """Ctrl-C to a child started in a session of its own; killed with its children if
+    it has not stopped within `seconds`."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
         try:
-            suite.process.wait(timeout=20)
+            process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
-            os.killpg(suite.process.pid, signal.SIGKILL)
-            suite.process.wait()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def stop_suite(suite: Suite) -> None:
+    stop_process(suite.process)
+
+
+def metric(port: str | int, name: str, **labels) -> float:
+    """The sum of the samples of `name` carrying those labels on a process's /metrics."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
 
 
 def running_suite(

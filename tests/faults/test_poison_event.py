@@ -10,10 +10,9 @@ import json
 import time
 
 import psycopg2
-import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from plexus.consumer import backoff_seconds
+from tests.e2e.conftest import metric as scraped
 from tests.e2e.conftest import start_suite, stop_suite, suite_env
 from tests.polling import wait_for
 
@@ -41,14 +40,7 @@ def parked(suite) -> list[dict]:
 
 def metric(suite, name: str, **labels) -> float:
     """The sum of the activity process's samples of `name` carrying those labels."""
-    port = suite.env["PLEXUS_ACTIVITY_METRICS_PORT"]
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name and labels.items() <= sample.labels.items()
-    )
+    return scraped(suite.env["PLEXUS_ACTIVITY_METRICS_PORT"], name, **labels)
 
 
 def test_a_poison_event_is_retried_parked_listed_and_replayed_once(

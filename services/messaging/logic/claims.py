@@ -7,9 +7,17 @@ or an erasure in that time must stop it.
 The answer is {"send": true, "delivery": {...}} with the address and the content as
 they go out (email links tracked), or {"send": false} with `suppressed` (the reason)
 when consent was withdrawn. A suppressed message ends `suppressed` in its history and
-the feed, except for an erased contact: nothing of it is written again."""
+the feed, except for an erased contact: nothing of it is written again.
+
+A sender with a rate limit names its bucket (logic/rate_buckets.py): the claim takes the
+bucket's next slot, and when that slot is still to come answers {"send": false,
+"wait": seconds} without judging consent; the sender waits, then claims again without
+a bucket (its slot is held) and consent is judged then, at the moment of sending. A
+send within the limit costs no more than the claim: one RPC."""
 
 from __future__ import annotations
+
+import time
 
 from plexus.contract import vocab
 from plexus.errors import NotFound
@@ -21,6 +29,7 @@ from services.messaging.logic.eligibility import (
     refusal,
 )
 from services.messaging.logic.messages import QUEUED, record_status
+from services.messaging.logic.rate_buckets import reserve
 from services.messaging.logic.text_links import TEXT_CHANNELS, track_text
 from services.messaging.logic.tokens import PUSH, make_token
 from services.messaging.logic.tracking import track_html, unsubscribe_url
@@ -70,11 +79,24 @@ def delivery(settings: Settings, message: dict, to) -> dict:
     return built
 
 
-def claim(transaction, contacts: ContactsPort, settings: Settings, message_id: str) -> dict:
+def claim(
+    transaction,
+    contacts: ContactsPort,
+    settings: Settings,
+    message_id: str,
+    limit: dict | None = None,
+    clock=time.time,
+) -> dict:
+    """`limit`: the sender's {"bucket", "per_second"}, or None (no limit, or its slot is
+    held from the claim before)."""
     with transaction() as session:
         found = _pending(session, message_id)
-        if found is None:  # sent already (a redelivery), or erased
+        if found is None:  # sent already (a redelivery), or erased: no slot spent
             return {"send": False}
+        # The real clock, not the suite's (plexus.clock): the sender sleeps in real time.
+        wait = reserve(session, limit["bucket"], limit["per_second"], clock()) if limit else 0
+        if wait:
+            return {"send": False, "wait": wait}
         message = {
             "id": found.id,
             "contact_id": found.contact_id,

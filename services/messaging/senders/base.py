@@ -20,7 +20,7 @@ from services.messaging import queues
 from services.messaging.ports import ContactsPort, MessagingPort
 from services.messaging.senders.delivery import Meter, deliver
 from services.messaging.senders.providers.registry import make_provider
-from services.messaging.senders.ratelimit import RateLimiter
+from services.messaging.senders.ratelimit import shared_limit
 from services.messaging.settings import retry_policy
 
 
@@ -80,14 +80,15 @@ class SenderMeter(Meter):
 
 
 class ChannelProvider(DependencyProvider):
-    """The sender's provider, made once per container from config, with its limiter."""
+    """The sender's provider, made once per container from config, with its rate limit."""
 
     def __init__(self, sender: str):
         self.sender = sender
 
     def setup(self) -> None:
         self.provider, settings = make_provider(nameko.config, self.sender)
-        self.limiter = RateLimiter(float(settings.get("rate_limit") or 0))
+        # One bucket a sender, shared by its replicas: `rate_limit` is for them all.
+        self.limit = shared_limit(self.sender, float(settings.get("rate_limit") or 0))
         self.max_attempts, _ = retry_policy(nameko.config)
         self.sent = service_counter(
             self.container.service_name,
@@ -133,7 +134,7 @@ class Sender:
                 delivery,
                 provider,
                 MessagingPort(rpc),
-                channel.limiter,
+                channel.limit,
                 delivery.get("attempt", 1),
                 channel.max_attempts,
                 channel.meter,

@@ -1,6 +1,8 @@
-"""Delivering one queued message, as plain code: wait for the rate limit, claim it from
-messaging (which says whether it still waits to go, judges the contact's consent at this
-moment, and hands over the address and the content), send, and report how it went. The
+"""Delivering one queued message, as plain code: claim it from messaging (which takes a
+slot of the sender's shared rate limit, says whether it still waits to go, judges the
+contact's consent at this moment, and hands over the address and the content), send, and
+report how it went. A slot still to come is waited for, then the message is claimed
+again, so the consent judged is the consent of the moment the provider is called. The
 queue holds only the message id, so every attempt goes through the claim: a message sent
 already (a redelivery after a sender died before acknowledging) or no longer allowed is
 never handed to the provider. A temporary failure raises, for the queue to retry; on the
@@ -31,18 +33,24 @@ def deliver(
     queued: dict,
     provider,
     messaging: MessagingPort,
-    limiter,
+    limit: dict | None = None,
     attempt: int = 1,
     max_attempts: int = 1,
     meter: Meter = Meter(),
+    sleep=None,
 ) -> str:
     """The status the message reached: sent, skipped, suppressed, or a permanent failure
-    status. `queued` is the queue's body: the message id and channel."""
+    status. `queued` is the queue's body: the message id and channel; `limit` the
+    sender's rate limit (senders/ratelimit.py), None for none."""
     message_id = queued["message_id"]
-    # The rate limit is waited for before the claim, so the consent it judges is the
-    # consent of the moment the provider is called.
-    meter.waited(limiter.acquire())
-    claimed = messaging.claim(message_id)
+    claimed = messaging.claim(message_id, limit)
+    if claimed.get("wait"):
+        # Within the limit the first claim answers at once (one RPC a send); over it, the
+        # slot is ours and consent waits to be judged until the slot comes.
+        # time.sleep looked up now: eventlet's once `nameko run` has patched it.
+        (sleep or time.sleep)(claimed["wait"])
+        meter.waited(claimed["wait"])
+        claimed = messaging.claim(message_id)
     if not claimed["send"]:
         return SUPPRESSED if claimed.get("suppressed") else SKIPPED
     delivery = claimed["delivery"]

@@ -52,8 +52,8 @@ class Port:
     def __init__(self, unit_of_work, contacts):
         self.unit_of_work, self.contacts = unit_of_work, contacts
 
-    def claim(self, message_id):
-        return claims.claim(self.unit_of_work, self.contacts, SETTINGS, message_id)
+    def claim(self, message_id, limit=None):
+        return claims.claim(self.unit_of_work, self.contacts, SETTINGS, message_id, limit)
 
     def report(self, message_id, status, details):
         bounces.report_delivery(self.unit_of_work, self.contacts, message_id, status, details)
@@ -74,11 +74,6 @@ class Provider:
             self.failures -= 1
             raise TemporaryFailure("503 try later")
         return "p-" + delivery["message_id"]
-
-
-class NoLimit:
-    def acquire(self):
-        return 0.0
 
 
 def queue_everywhere(unit_of_work, contacts, run) -> dict[str, str | None]:
@@ -154,7 +149,7 @@ def test_no_provider_call_for_a_contact_not_eligible_at_that_moment(
                     {"message_id": message_id, "channel": "?"},
                     provider,
                     Port(unit_of_work, contacts),
-                    NoLimit(),
+                    None,
                     attempts[message_id],
                     3,
                 )
@@ -222,3 +217,26 @@ def test_an_erased_contacts_message_is_never_sent_and_not_announced(unit_of_work
     assert len(recorded()) == events_before  # no feed row to bring the contact back
     run(messages.forget_contacts, [contacts.contact["id"]])
     assert claims.claim(unit_of_work, contacts, SETTINGS, queued["id"]) == {"send": False}
+
+
+def test_a_claim_over_its_senders_limit_holds_a_slot_and_leaves_consent_for_later(unit_of_work):
+    contacts = Contacts(make_contact())
+    body = {"contact": {"id": contacts.contact["id"]}, "channel": "sms", "content": {"body": "hi"}}
+    first, second, third = (
+        send_message(unit_of_work, contacts, SETTINGS, body, "k")["id"] for _ in range(3)
+    )
+    limit = {"bucket": "sms", "per_second": 1.0}
+
+    def claim(message_id, limit=limit):
+        return claims.claim(unit_of_work, contacts, SETTINGS, message_id, limit, lambda: 1.8e9)
+
+    assert claim(first)["send"] is True
+    asked = len(contacts.calls)
+    assert claim(second) == {"send": False, "wait": 1.0}
+    assert len(contacts.calls) == asked  # consent is judged when the slot comes
+    bounces.report_delivery(unit_of_work, contacts, first, "sent", {})
+    assert claim(first) == {"send": False}  # sent already: no slot spent on it
+    assert claim(third) == {"send": False, "wait": 2.0}
+    # Its slot come, the sender claims again without its bucket: consent is judged now.
+    contacts.contact["subscriptions"]["sms"] = {"status": "unsubscribed"}
+    assert claim(second, None) == {"send": False, "suppressed": "unsubscribed"}
