@@ -14,7 +14,7 @@ DATE_CHECK_SECONDS = 60.0
 MAX_CHUNK = 500
 RUN_CHUNK = 200
 # Chunks of one campaign handed to messaging at once (PostgreSQL, unthrottled).
-IN_FLIGHT = 3
+IN_FLIGHT = 6
 MAX_IN_FLIGHT = 8  # each holds a database connection over its call
 
 

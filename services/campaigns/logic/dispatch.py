@@ -11,11 +11,12 @@ key is "campaign:<id>:<contact>", and messaging answers the same key again with 
 message it queued then, queueing nothing new. So each member gets one message at most,
 whatever restarts or redeliveries happen.
 
-On PostgreSQL an unthrottled campaign keeps `in_flight` chunks going at once: the claims
-skip each other's locked rows, and messaging, contacts and the database work on one
-chunk while campaigns records another, so the suite's processes share the machine's
-cores instead of waiting in turn. SQLite's claim locks nothing, and a throttle counts
-what was recorded before the claim, so those go one chunk at a time."""
+On PostgreSQL an unthrottled campaign keeps `in_flight` chunks going at once (6 by
+default): the claims skip each other's locked rows, and messaging, contacts and the
+database work on one chunk while campaigns records another, so the suite's processes
+share the machine's cores instead of waiting in turn. SQLite's claim locks nothing, and
+a throttle counts what was recorded before the claim, so those go one chunk at a
+time."""
 
 from __future__ import annotations
 
@@ -65,42 +66,48 @@ def message_item(campaign: Campaign, recipient) -> dict:
 
 
 def record(session: Session, campaign: Campaign, rows: list, answers: list, now) -> Tally:
-    """Each answer on its recipient, in one UPDATE for the chunk (a CASE by contact),
-    and the counters: {"queued": n, "refused.x": n}."""
+    """Each answer on its recipient, in an UPDATE an outcome for the chunk, and the
+    counters: {"queued": n, "refused.x": n}."""
     if len(answers) != len(rows):
         raise Unavailable(f"messaging answered {len(answers)} items for {len(rows)}")
     tally: Tally = Tally()
     by_variant: Tally = Tally()  # an A/B test's counters of each variant, not metrics
-    statuses, message_ids, reasons = {}, {}, {}
+    message_ids, reasons = {}, {}  # by contact
     for recipient, answer in zip(rows, answers, strict=True):
         contact_id = recipient.contact_id
         if answer.get("key") not in (None, item_key(campaign.id, contact_id)):
             raise Unavailable("messaging answered items out of order")
         if answer.get("status") == "queued":
-            statuses[contact_id], message_ids[contact_id] = "queued", answer.get("message_id")
+            status, message_ids[contact_id] = "queued", answer.get("message_id")
             tally["queued"] += 1
         else:
-            reason = str(answer.get("reason") or "unknown")
-            statuses[contact_id], reasons[contact_id] = "refused", reason
+            status = "refused"
+            reasons[contact_id] = reason = str(answer.get("reason") or "unknown")
             tally[f"{counters.REFUSED}{reason}"] += 1
         if recipient.variant:
-            by_variant[counters.of_variant(recipient.variant, statuses[contact_id])] += 1
-    by_contact = functools.partial(case, value=Recipient.contact_id, else_=None)
-    session.execute(
-        update(Recipient)
-        .where(
-            Recipient.campaign_id == campaign.id,
-            Recipient.contact_id.in_(list(statuses)),
-            Recipient.status == "pending",
+            by_variant[counters.of_variant(recipient.variant, status)] += 1
+    # One UPDATE an outcome: the queued ones with their message ids, the refused ones
+    # with their reasons (a CASE by contact each: building one is most of the cost).
+    for status, values in (("queued", message_ids), ("refused", reasons)):
+        if not values:
+            continue
+        column = Recipient.message_id if status == "queued" else Recipient.reason
+        session.execute(
+            update(Recipient)
+            .where(
+                Recipient.campaign_id == campaign.id,
+                Recipient.contact_id.in_(list(values)),
+                Recipient.status == "pending",
+            )
+            .values(
+                {
+                    Recipient.status: status,
+                    column: case(values, value=Recipient.contact_id, else_=None),
+                    Recipient.dispatched_at: now,
+                }
+            )
+            .execution_options(synchronize_session=False)
         )
-        .values(
-            status=by_contact(statuses),
-            message_id=by_contact(message_ids) if message_ids else None,
-            reason=by_contact(reasons) if reasons else None,
-            dispatched_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
     counters.add(session, campaign.id, tally + by_variant)
     return tally
 
