@@ -2,21 +2,22 @@
 queued, against a floor measured in the same run: COPY of the same number of message
 rows into a table shaped like messaging's `messages`.
 
-    .venv/bin/python -m bench.campaigns [--members 100000] [--suite] [--record] [--json]
+    .venv/bin/python -m bench.campaigns [--members 100000] [--no-suite] [--record] [--json]
 
-The services' logic runs in this process on a fresh database (a schema each, as
-`plexus migrate` makes them), each call through JSON as the RPC would hand it over:
-campaigns' audience loader and dispatcher (services/campaigns/logic), messaging's
-queue_batch, contacts' contacts_for_sending. The segment's `members` pages are answered
-from the list of contacts (segments' own evaluation is bench/segments.py's); the AMQP
-hops are left out, and so is the overlap of the services' processes.
+The real path first: a running suite (gateway, contacts, segments, messaging, campaigns,
+each its own process, on RabbitMQ and PostgreSQL); the contacts imported through the
+API, a segment of all of them, and a campaign started through the API and timed until
+its stats count every member queued or refused, with the CPU each process spent on it.
+Activity and the senders do not run: they take what messaging publishes after queueing,
+and on two cores they would only share the machine.
 
-`--suite` adds the real path: a running suite (gateway, contacts, segments, messaging,
-campaigns, each its own process, on RabbitMQ and PostgreSQL); the contacts imported
-through the API, a segment of all of them, and a campaign started through the API and
-timed until its stats count every member queued or refused, with the CPU each process
-spent on it. Activity and the senders do not run: they take what messaging publishes
-after queueing, and on two cores they would only share the machine."""
+Then the logic's own cost (`--no-suite`: this alone): the services' logic in this
+process, one chunk at a time, on a fresh database (a schema each, as `plexus migrate`
+makes them), each call through JSON as the RPC would hand it over: campaigns' audience
+loader and dispatcher (services/campaigns/logic), messaging's queue_batch, contacts'
+contacts_for_sending. The segment's `members` pages are answered from the list of
+contacts (segments' own evaluation is bench/segments.py's); the AMQP hops are left out,
+and so is the overlap of the services' processes (CAMPAIGNS.in_flight)."""
 
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ def run_campaign(campaigns_sessions, segment, contacts, messaging, template_id: 
     starting.load_audiences(unit_of_work, segment, contacts, ZONE)
     loaded = time.perf_counter() - started
     while True:
-        dispatch.dispatch_pass(unit_of_work, messaging, utcnow(), MAX_CHUNK, ZONE, IN_FLIGHT)
+        dispatch.dispatch_pass(unit_of_work, messaging, utcnow(), MAX_CHUNK, ZONE)
         with unit_of_work() as session:
             found = definitions.read_campaign(session, campaign_id)
         if found["status"] == "finished":
@@ -275,7 +276,9 @@ def through_suite(count: int, in_flight: int = IN_FLIGHT) -> dict:
 def main() -> None:
     parser = arguments(__doc__)
     parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--suite", action="store_true", help="also through a running suite")
+    parser.add_argument(
+        "--no-suite", action="store_true", help="the logic in this process only, no suite"
+    )
     args = parser.parse_args()
     url = fresh_database()
     try:
@@ -290,16 +293,17 @@ def main() -> None:
             floor = through_copy(url, suite.contact_ids, suite.template_id)
     finally:
         drop_database(url)
-    real = through_suite(args.members) if args.suite else None
+    real = None if args.no_suite else through_suite(args.members)
     ratio = plexus["seconds"] / floor["seconds"]
     table = f"""{machine()}; a campaign to {args.members:,} members on PostgreSQL, start to
-`finished` (bench/campaigns.py: campaigns' loader and dispatcher, messaging's queue_batch
-and contacts' contacts_for_sending in one process, {MAX_CHUNK} a call, through JSON; no
+every member queued (bench/campaigns.py): through a running suite, and the logic alone
+(campaigns' loader and dispatcher, messaging's queue_batch and contacts'
+contacts_for_sending in one process, one chunk of {MAX_CHUNK} at a time, through JSON; no
 AMQP hop; the segment's members pages from a list).
 
 | path | seconds | members/s | ratio to COPY |
 |---|---|---|---|
-| campaign: audience read and written ({plexus["audience_seconds"]:.1f} s), then dispatched: queue_batch (render, store, events, deliveries) and each outcome recorded | {plexus["seconds"]:.2f} | {plexus["per_second"]:,.0f} | {ratio:.1f}x |
+| the logic alone: audience read and written ({plexus["audience_seconds"]:.1f} s), then dispatched: queue_batch (render, store, events, deliveries) and each outcome recorded | {plexus["seconds"]:.2f} | {plexus["per_second"]:,.0f} | {ratio:.1f}x |
 {suite_row(real, floor)}| floor: COPY of as many rows into a table like `messages` | {floor["seconds"]:.2f} | {floor["per_second"]:,.0f} | 1x |
 
 Queued {plexus["queued"]:,}, refused {plexus["refused"]:,}.{suite_cpu(real)}"""  # noqa: E501
