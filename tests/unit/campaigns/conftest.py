@@ -81,13 +81,6 @@ class FakeContacts:
         return {contact_id: self.zones.get(contact_id) for contact_id in contact_ids}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path):
-    if request.param == "postgres":
-        return request.getfixturevalue("postgres_url")
-    return f"sqlite:///{tmp_path / 'campaigns.db'}"
-
-
 @pytest.fixture
 def sessions(database_url):
     yield from migrated_sessions("campaigns", database_url)

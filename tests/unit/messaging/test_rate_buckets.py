@@ -16,13 +16,6 @@ from tests.unit.database import migrated_sessions, runner
 NOW = 1_800_000_000.0  # seconds since the epoch: 2027
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
-    if request.param == "postgres":
-        return request.getfixturevalue("postgres_url")
-    return f"sqlite:///{tmp_path / 'messaging.db'}"
-
-
 @pytest.fixture
 def sessions(database_url):
     yield from migrated_sessions("messaging", database_url)

@@ -21,13 +21,6 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CLOCK = Clock(NOW)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path):
-    if request.param == "postgres":
-        return request.getfixturevalue("postgres_url")
-    return f"sqlite:///{tmp_path / 'segments.db'}"
-
-
 @pytest.fixture
 def sessions(database_url):
     yield from migrated_sessions("segments", database_url)
